@@ -1,0 +1,632 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/der/der.c - bounded DER reader and capped writer (X.690 §8, §10). */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../internal.h"
+#include "der.h"
+
+/* ---- reader ------------------------------------------------------------- */
+
+der_cursor der_cursor_init(const uint8_t *p, size_t n)
+{
+    return (der_cursor){p, p ? n : 0, 0};
+}
+
+qpki_status der_peek_tag(const der_cursor *c, uint8_t *tag)
+{
+    QPKI_ENSURE(c->left > 0, QPKI_ERR_TRUNCATED);
+    *tag = c->p[0];
+    return QPKI_OK;
+}
+
+bool der_next_is(const der_cursor *c, uint8_t tag)
+{
+    return c->left > 0 && c->p[0] == tag;
+}
+
+qpki_status der_read_header(der_cursor *c, uint8_t *tag, size_t *len)
+{
+    QPKI_ENSURE(c->left >= 2, QPKI_ERR_TRUNCATED);
+    const uint8_t *p = c->p;
+    /* X.690 §8.1.2.4: tag numbers >= 31 use the high-tag-number form; nothing we
+     * parse uses them, so they are rejected rather than half-supported. */
+    QPKI_ENSURE((p[0] & 0x1f) != 0x1f, QPKI_ERR_UNEXPECTED_TAG);
+    size_t used = 2, n = p[1];
+    if (n & 0x80) {
+        unsigned k = n & 0x7f;
+        /* X.690 §10.1: "The definite form of length encoding shall be used" - 0x80
+         * is the indefinite form. */
+        QPKI_ENSURE(k != 0, QPKI_ERR_INDEFINITE);
+        QPKI_ENSURE(k <= sizeof(size_t) && k <= 4, QPKI_ERR_TOO_LARGE);
+        QPKI_ENSURE(c->left >= 2 + (size_t)k, QPKI_ERR_TRUNCATED);
+        /* X.690 §10.1: "encoded in the minimum number of octets" - no leading zero
+         * octet, and the long form only for lengths of 128 or more. */
+        QPKI_ENSURE(p[2] != 0, QPKI_ERR_NON_MINIMAL);
+        n = 0;
+        for (unsigned i = 0; i < k; i++)
+            n = (n << 8) | p[2 + i];
+        QPKI_ENSURE(n >= 0x80, QPKI_ERR_NON_MINIMAL);
+        used += k;
+    }
+    QPKI_ENSURE(n <= c->left - used, QPKI_ERR_TRUNCATED);
+    *tag = p[0];
+    *len = n;
+    c->p += used;
+    c->left -= used;
+    return QPKI_OK;
+}
+
+qpki_status der_read_any(der_cursor *c, uint8_t *tag, der_cursor *value, der_view *whole)
+{
+    der_cursor save = *c;
+    uint8_t t;
+    size_t len;
+    QPKI_GUARD(der_read_header(c, &t, &len));
+    if ((t & 0x20) && c->depth + 1 > QPKI_DER_MAX_DEPTH) {
+        *c = save;
+        return QPKI_ERR_DEPTH;
+    }
+    if (tag)
+        *tag = t;
+    if (value)
+        *value = (der_cursor){c->p, len, c->depth + 1};
+    c->p += len;
+    c->left -= len;
+    if (whole)
+        *whole = (der_view){save.p, (size_t)(c->p - save.p)};
+    return QPKI_OK;
+}
+
+qpki_status der_read_tlv(der_cursor *c, uint8_t want, der_cursor *value)
+{
+    uint8_t t;
+    QPKI_GUARD(der_peek_tag(c, &t));
+    QPKI_ENSURE(t == want, QPKI_ERR_UNEXPECTED_TAG);
+    return der_read_any(c, NULL, value, NULL);
+}
+
+qpki_status der_read_optional(der_cursor *c, uint8_t want, der_cursor *value, bool *present)
+{
+    *present = der_next_is(c, want);
+    if (!*present)
+        return QPKI_OK;
+    return der_read_any(c, NULL, value, NULL);
+}
+
+qpki_status der_read_raw(der_cursor *c, uint8_t want, der_view *whole)
+{
+    uint8_t t;
+    QPKI_GUARD(der_peek_tag(c, &t));
+    QPKI_ENSURE(t == want, QPKI_ERR_UNEXPECTED_TAG);
+    return der_read_any(c, NULL, NULL, whole);
+}
+
+qpki_status der_skip(der_cursor *c)
+{
+    return der_read_any(c, NULL, NULL, NULL);
+}
+
+qpki_status der_expect_end(const der_cursor *c)
+{
+    return c->left == 0 ? QPKI_OK : QPKI_ERR_TRAILING_DATA;
+}
+
+/* X.690 §8.3.2: the first nine bits of an INTEGER shall not be all ones or all
+ * zeros (minimal two's complement). */
+static qpki_status check_integer(const der_cursor *v)
+{
+    QPKI_ENSURE(v->left >= 1, QPKI_ERR_DECODE);
+    if (v->left >= 2) {
+        QPKI_ENSURE(!(v->p[0] == 0x00 && !(v->p[1] & 0x80)), QPKI_ERR_NON_MINIMAL);
+        QPKI_ENSURE(!(v->p[0] == 0xff && (v->p[1] & 0x80)), QPKI_ERR_NON_MINIMAL);
+    }
+    return QPKI_OK;
+}
+
+qpki_status der_read_integer(der_cursor *c, der_view *content)
+{
+    der_cursor v;
+    QPKI_GUARD(der_read_tlv(c, DER_INTEGER, &v));
+    QPKI_GUARD(check_integer(&v));
+    *content = der_cursor_view(&v);
+    return QPKI_OK;
+}
+
+qpki_status der_integer_magnitude(der_view content, der_view *magnitude)
+{
+    QPKI_ENSURE(content.n >= 1, QPKI_ERR_DECODE);
+    QPKI_ENSURE(!(content.p[0] & 0x80), QPKI_ERR_DECODE);
+    while (content.n > 1 && content.p[0] == 0) {
+        content.p++;
+        content.n--;
+    }
+    if (content.n == 1 && content.p[0] == 0)
+        content.n = 0; /* zero has an empty magnitude */
+    *magnitude = content;
+    return QPKI_OK;
+}
+
+qpki_status der_read_uint64(der_cursor *c, uint64_t *out)
+{
+    der_view v, m;
+    QPKI_GUARD(der_read_integer(c, &v));
+    QPKI_GUARD(der_integer_magnitude(v, &m));
+    QPKI_ENSURE(m.n <= 8, QPKI_ERR_TOO_LARGE);
+    uint64_t x = 0;
+    for (size_t i = 0; i < m.n; i++)
+        x = (x << 8) | m.p[i];
+    *out = x;
+    return QPKI_OK;
+}
+
+qpki_status der_read_int64(der_cursor *c, int64_t *out)
+{
+    der_view v;
+    QPKI_GUARD(der_read_integer(c, &v));
+    QPKI_ENSURE(v.n <= 8, QPKI_ERR_TOO_LARGE);
+    uint64_t x = (v.p[0] & 0x80) ? UINT64_MAX : 0;
+    for (size_t i = 0; i < v.n; i++)
+        x = (x << 8) | v.p[i];
+    memcpy(out, &x, sizeof(x));
+    return QPKI_OK;
+}
+
+qpki_status der_read_enumerated(der_cursor *c, int *out)
+{
+    der_cursor v;
+    QPKI_GUARD(der_read_tlv(c, DER_ENUMERATED, &v));
+    QPKI_GUARD(check_integer(&v));
+    QPKI_ENSURE(!(v.p[0] & 0x80), QPKI_ERR_DECODE);
+    QPKI_ENSURE(v.left <= 4, QPKI_ERR_TOO_LARGE);
+    uint32_t x = 0;
+    for (size_t i = 0; i < v.left; i++)
+        x = (x << 8) | v.p[i];
+    QPKI_ENSURE(x <= INT32_MAX, QPKI_ERR_TOO_LARGE);
+    *out = (int)x;
+    return QPKI_OK;
+}
+
+qpki_status der_read_bool(der_cursor *c, bool *out)
+{
+    der_cursor v;
+    QPKI_GUARD(der_read_tlv(c, DER_BOOLEAN, &v));
+    QPKI_ENSURE(v.left == 1, QPKI_ERR_DECODE);
+    /* X.690 §11.1: "If the encoding represents the boolean value TRUE, its single
+     * contents octet shall have all eight bits set to one." */
+    QPKI_ENSURE(v.p[0] == 0x00 || v.p[0] == 0xff, QPKI_ERR_NON_MINIMAL);
+    *out = v.p[0] == 0xff;
+    return QPKI_OK;
+}
+
+qpki_status der_read_null(der_cursor *c)
+{
+    der_cursor v;
+    QPKI_GUARD(der_read_tlv(c, DER_NULL, &v));
+    QPKI_ENSURE(v.left == 0, QPKI_ERR_DECODE);
+    return QPKI_OK;
+}
+
+qpki_status der_read_oid(der_cursor *c, der_view *oid)
+{
+    der_cursor v;
+    QPKI_GUARD(der_read_tlv(c, DER_OID, &v));
+    QPKI_ENSURE(v.left >= 1, QPKI_ERR_DECODE);
+    /* X.690 §8.19.2: each subidentifier is encoded in the fewest possible octets
+     * (no leading 0x80) and the last octet of the encoding has bit 8 clear. */
+    bool start = true;
+    for (size_t i = 0; i < v.left; i++) {
+        if (start && v.p[i] == 0x80)
+            return QPKI_ERR_NON_MINIMAL;
+        start = !(v.p[i] & 0x80);
+    }
+    QPKI_ENSURE(start, QPKI_ERR_DECODE);
+    *oid = der_cursor_view(&v);
+    return QPKI_OK;
+}
+
+qpki_status der_read_octet_string(der_cursor *c, der_view *content)
+{
+    der_cursor v;
+    QPKI_GUARD(der_read_tlv(c, DER_OCTET_STRING, &v));
+    *content = der_cursor_view(&v);
+    return QPKI_OK;
+}
+
+qpki_status der_read_bit_string(der_cursor *c, der_view *bits, unsigned *unused)
+{
+    der_cursor v;
+    QPKI_GUARD(der_read_tlv(c, DER_BIT_STRING, &v));
+    QPKI_ENSURE(v.left >= 1, QPKI_ERR_DECODE);
+    unsigned u = v.p[0];
+    QPKI_ENSURE(u <= 7, QPKI_ERR_DECODE);
+    QPKI_ENSURE(!(v.left == 1 && u != 0), QPKI_ERR_DECODE);
+    /* X.690 §11.2.1: unused bits shall be set to zero. */
+    if (u)
+        QPKI_ENSURE((v.p[v.left - 1] & ((1u << u) - 1)) == 0, QPKI_ERR_NON_MINIMAL);
+    *bits = (der_view){v.p + 1, v.left - 1};
+    if (unused)
+        *unused = u;
+    return QPKI_OK;
+}
+
+static int digits(const uint8_t *p, size_t n, int *out)
+{
+    int x = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        x = x * 10 + (p[i] - '0');
+    }
+    *out = x;
+    return 0;
+}
+
+/* X.690 §11.7 / RFC 5280 §4.1.2.5: times end in "Z" and include seconds. */
+static qpki_status parse_time(uint8_t tag, const der_cursor *v, qpki_time *out)
+{
+    const uint8_t *p = v->p;
+    size_t n = v->left;
+    int year, mon, day, hour, min, sec;
+    size_t off;
+    if (tag == DER_UTC_TIME) {
+        QPKI_ENSURE(n == 13 && p[12] == 'Z', QPKI_ERR_BAD_TIME);
+        QPKI_ENSURE(digits(p, 2, &year) == 0, QPKI_ERR_BAD_TIME);
+        /* RFC 5280 §4.1.2.5.1: YY >= 50 is 19YY, otherwise 20YY. */
+        year += year >= 50 ? 1900 : 2000;
+        off = 2;
+    } else {
+        QPKI_ENSURE(n >= 15 && p[n - 1] == 'Z', QPKI_ERR_BAD_TIME);
+        QPKI_ENSURE(digits(p, 4, &year) == 0, QPKI_ERR_BAD_TIME);
+        off = 4;
+        if (n > 15) {
+            /* X.690 §11.7.3/4: a fraction uses '.', has no trailing zeros, and is
+             * followed only by 'Z'. */
+            QPKI_ENSURE(p[14] == '.' && n >= 17 && p[n - 2] != '0', QPKI_ERR_BAD_TIME);
+            for (size_t i = 15; i < n - 1; i++)
+                QPKI_ENSURE(p[i] >= '0' && p[i] <= '9', QPKI_ERR_BAD_TIME);
+        }
+    }
+    QPKI_ENSURE(digits(p + off, 2, &mon) == 0 && digits(p + off + 2, 2, &day) == 0 &&
+                    digits(p + off + 4, 2, &hour) == 0 && digits(p + off + 6, 2, &min) == 0 &&
+                    digits(p + off + 8, 2, &sec) == 0,
+                QPKI_ERR_BAD_TIME);
+    return qpki_time_from_fields(year, mon, day, hour, min, sec, out);
+}
+
+qpki_status der_read_time(der_cursor *c, qpki_time *out)
+{
+    uint8_t tag;
+    QPKI_GUARD(der_peek_tag(c, &tag));
+    QPKI_ENSURE(tag == DER_UTC_TIME || tag == DER_GENERALIZED_TIME, QPKI_ERR_UNEXPECTED_TAG);
+    der_cursor v;
+    QPKI_GUARD(der_read_tlv(c, tag, &v));
+    return parse_time(tag, &v, out);
+}
+
+qpki_status der_read_generalized_time(der_cursor *c, qpki_time *out)
+{
+    der_cursor v;
+    QPKI_GUARD(der_read_tlv(c, DER_GENERALIZED_TIME, &v));
+    return parse_time(DER_GENERALIZED_TIME, &v, out);
+}
+
+/* ---- OID text -------------------------------------------------------------- */
+
+qpki_status der_oid_to_text(der_view oid, char *buf, size_t size)
+{
+    QPKI_ENSURE(buf && size > 0, QPKI_ERR_INVALID_ARG);
+    buf[0] = '\0';
+    size_t used = 0;
+    uint64_t acc = 0;
+    bool first = true;
+    for (size_t i = 0; i < oid.n; i++) {
+        QPKI_ENSURE(acc <= (UINT64_MAX >> 7), QPKI_ERR_TOO_LARGE);
+        acc = (acc << 7) | (oid.p[i] & 0x7f);
+        if (oid.p[i] & 0x80)
+            continue;
+        int w;
+        if (first) {
+            unsigned arc0 = acc < 40 ? 0 : acc < 80 ? 1 : 2;
+            w = snprintf(buf + used, size - used, "%u.%llu", arc0,
+                         (unsigned long long)(acc - 40u * arc0));
+            first = false;
+        } else {
+            w = snprintf(buf + used, size - used, ".%llu", (unsigned long long)acc);
+        }
+        QPKI_ENSURE(w >= 0 && (size_t)w < size - used, QPKI_ERR_BUFFER_TOO_SMALL);
+        used += (size_t)w;
+        acc = 0;
+    }
+    QPKI_ENSURE(!first, QPKI_ERR_DECODE);
+    return QPKI_OK;
+}
+
+static qpki_status put_base128(uint64_t v, uint8_t *out, size_t cap, size_t *len)
+{
+    uint8_t tmp[10];
+    size_t k = 0;
+    do {
+        tmp[k++] = (uint8_t)(v & 0x7f);
+        v >>= 7;
+    } while (v);
+    QPKI_ENSURE(*len + k <= cap, QPKI_ERR_BUFFER_TOO_SMALL);
+    while (k) {
+        k--;
+        out[(*len)++] = (uint8_t)(tmp[k] | (k ? 0x80 : 0));
+    }
+    return QPKI_OK;
+}
+
+qpki_status der_oid_from_text(const char *text, uint8_t *out, size_t cap, size_t *out_len)
+{
+    QPKI_ENSURE(text && out && out_len, QPKI_ERR_INVALID_ARG);
+    uint64_t arcs[64];
+    size_t n = 0;
+    const char *p = text;
+    while (*p) {
+        QPKI_ENSURE(n < QPKI_ARRAY_LEN(arcs), QPKI_ERR_TOO_LARGE);
+        QPKI_ENSURE(*p >= '0' && *p <= '9', QPKI_ERR_PARSE);
+        uint64_t v = 0;
+        while (*p >= '0' && *p <= '9') {
+            QPKI_ENSURE(v <= (UINT64_MAX - 9) / 10, QPKI_ERR_TOO_LARGE);
+            v = v * 10 + (uint64_t)(*p++ - '0');
+        }
+        arcs[n++] = v;
+        if (*p == '.') {
+            p++;
+            QPKI_ENSURE(*p, QPKI_ERR_PARSE);
+        } else {
+            QPKI_ENSURE(*p == '\0', QPKI_ERR_PARSE);
+        }
+    }
+    QPKI_ENSURE(n >= 2 && arcs[0] <= 2 && (arcs[0] == 2 || arcs[1] < 40), QPKI_ERR_PARSE);
+    size_t len = 0;
+    QPKI_GUARD(put_base128(arcs[0] * 40 + arcs[1], out, cap, &len));
+    for (size_t i = 2; i < n; i++)
+        QPKI_GUARD(put_base128(arcs[i], out, cap, &len));
+    *out_len = len;
+    return QPKI_OK;
+}
+
+/* ---- writer ------------------------------------------------------------------ */
+
+void der_buf_init(der_buf *b, size_t max)
+{
+    memset(b, 0, sizeof(*b));
+    b->max = max ? max : DER_BUF_DEFAULT_MAX;
+}
+
+void der_buf_free(der_buf *b)
+{
+    qpki_free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+qpki_status der_buf_finish(der_buf *b, uint8_t **out, size_t *out_len)
+{
+    qpki_status rc = b->err;
+    if (rc == QPKI_OK && b->open != 0)
+        rc = QPKI_ERR_INTERNAL; /* unbalanced der_begin/der_end */
+    if (rc != QPKI_OK) {
+        der_buf_free(b);
+        return rc;
+    }
+    if (!b->p) {
+        b->p = qpki_malloc(1);
+        if (!b->p)
+            return QPKI_ERR_NOMEM;
+    }
+    *out = b->p;
+    *out_len = b->len;
+    b->p = NULL;
+    b->len = b->cap = 0;
+    return QPKI_OK;
+}
+
+static bool reserve(der_buf *b, size_t extra)
+{
+    if (b->err != QPKI_OK)
+        return false;
+    if (extra > b->max || b->len > b->max - extra) {
+        b->err = QPKI_ERR_TOO_LARGE;
+        return false;
+    }
+    size_t need = b->len + extra;
+    if (need <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    if (cap > b->max)
+        cap = b->max;
+    uint8_t *p = qpki_realloc(b->p, cap);
+    if (!p) {
+        b->err = QPKI_ERR_NOMEM;
+        return false;
+    }
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+void der_put_bytes(der_buf *b, const void *p, size_t n)
+{
+    if (!reserve(b, n))
+        return;
+    if (n)
+        memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+
+static size_t len_octets(size_t n)
+{
+    size_t k = 1;
+    if (n >= 0x80)
+        for (size_t x = n; x; x >>= 8)
+            k++;
+    return k;
+}
+
+static void write_len(uint8_t *dst, size_t n, size_t k)
+{
+    if (k == 1) {
+        dst[0] = (uint8_t)n;
+        return;
+    }
+    dst[0] = (uint8_t)(0x80 | (k - 1));
+    for (size_t i = k - 1; i >= 1; i--) {
+        dst[i] = (uint8_t)(n & 0xff);
+        n >>= 8;
+    }
+}
+
+void der_put_tlv(der_buf *b, uint8_t tag, const void *content, size_t n)
+{
+    size_t k = len_octets(n);
+    if (!reserve(b, 1 + k) || !reserve(b, 1 + k + n))
+        return;
+    b->p[b->len] = tag;
+    write_len(b->p + b->len + 1, n, k);
+    b->len += 1 + k;
+    if (n)
+        memcpy(b->p + b->len, content, n);
+    b->len += n;
+}
+
+size_t der_begin(der_buf *b, uint8_t tag)
+{
+    size_t mark = b->len;
+    /* Tag plus a one-octet length placeholder; der_end widens it if needed. */
+    if (reserve(b, 2)) {
+        b->p[b->len] = tag;
+        b->p[b->len + 1] = 0;
+        b->len += 2;
+    }
+    b->open++;
+    return mark;
+}
+
+void der_end(der_buf *b, size_t mark)
+{
+    if (b->open == 0) {
+        if (b->err == QPKI_OK)
+            b->err = QPKI_ERR_INTERNAL;
+        return;
+    }
+    b->open--;
+    if (b->err != QPKI_OK)
+        return;
+    size_t content = b->len - mark - 2;
+    size_t k = len_octets(content);
+    if (k > 1) {
+        if (!reserve(b, k - 1))
+            return;
+        memmove(b->p + mark + 1 + k, b->p + mark + 2, content);
+        b->len += k - 1;
+    }
+    write_len(b->p + mark + 1, content, k);
+}
+
+void der_put_integer_content(der_buf *b, const uint8_t *content, size_t n)
+{
+    der_put_tlv(b, DER_INTEGER, content, n);
+}
+
+void der_put_uint_bytes(der_buf *b, const uint8_t *mag, size_t n)
+{
+    while (n > 0 && mag[0] == 0) {
+        mag++;
+        n--;
+    }
+    size_t mark = der_begin(b, DER_INTEGER);
+    if (n == 0 || (mag[0] & 0x80)) {
+        uint8_t zero = 0;
+        der_put_bytes(b, &zero, 1);
+    }
+    der_put_bytes(b, mag, n);
+    der_end(b, mark);
+}
+
+void der_put_uint64(der_buf *b, uint64_t v)
+{
+    uint8_t mag[8];
+    for (int i = 7; i >= 0; i--) {
+        mag[i] = (uint8_t)(v & 0xff);
+        v >>= 8;
+    }
+    der_put_uint_bytes(b, mag, sizeof(mag));
+}
+
+void der_put_enumerated(der_buf *b, int v)
+{
+    uint8_t tmp[5];
+    size_t n = 0;
+    uint32_t x = (uint32_t)(v < 0 ? 0 : v);
+    tmp[0] = 0;
+    uint8_t be[4] = {(uint8_t)(x >> 24), (uint8_t)(x >> 16), (uint8_t)(x >> 8), (uint8_t)x};
+    size_t i = 0;
+    while (i < 3 && be[i] == 0)
+        i++;
+    if (be[i] & 0x80)
+        tmp[n++] = 0;
+    while (i < 4)
+        tmp[n++] = be[i++];
+    der_put_tlv(b, DER_ENUMERATED, tmp, n);
+}
+
+void der_put_bool(der_buf *b, bool v)
+{
+    uint8_t x = v ? 0xff : 0x00;
+    der_put_tlv(b, DER_BOOLEAN, &x, 1);
+}
+
+void der_put_null(der_buf *b) { der_put_tlv(b, DER_NULL, NULL, 0); }
+
+void der_put_oid(der_buf *b, der_oid oid) { der_put_tlv(b, DER_OID, oid.p, oid.n); }
+
+void der_put_octet_string(der_buf *b, const void *p, size_t n)
+{
+    der_put_tlv(b, DER_OCTET_STRING, p, n);
+}
+
+void der_put_bit_string(der_buf *b, const void *p, size_t n, unsigned unused)
+{
+    size_t mark = der_begin(b, DER_BIT_STRING);
+    uint8_t u = (uint8_t)(unused & 7);
+    der_put_bytes(b, &u, 1);
+    der_put_bytes(b, p, n);
+    der_end(b, mark);
+}
+
+static void put_time(der_buf *b, qpki_time t, bool generalized)
+{
+    int y, mo, d, h, mi, s;
+    qpki_time_to_fields(t, &y, &mo, &d, &h, &mi, &s);
+    if (y < 0 || y > 9999 || (!generalized && (y < 1950 || y > 2049))) {
+        if (b->err == QPKI_OK)
+            b->err = QPKI_ERR_BAD_TIME;
+        return;
+    }
+    char text[20];
+    int n;
+    if (generalized)
+        n = snprintf(text, sizeof(text), "%04d%02d%02d%02d%02d%02dZ", y, mo, d, h, mi, s);
+    else
+        n = snprintf(text, sizeof(text), "%02d%02d%02d%02d%02d%02dZ", y % 100, mo, d, h, mi, s);
+    der_put_tlv(b, generalized ? DER_GENERALIZED_TIME : DER_UTC_TIME, text, (size_t)n);
+}
+
+void der_put_generalized_time(der_buf *b, qpki_time t) { put_time(b, t, true); }
+
+void der_put_x509_time(der_buf *b, qpki_time t)
+{
+    int y, mo, d, h, mi, s;
+    qpki_time_to_fields(t, &y, &mo, &d, &h, &mi, &s);
+    /* RFC 5280 §4.1.2.5: "CAs conforming to this profile MUST always encode
+     * certificate validity dates through the year 2049 as UTCTime; certificate
+     * validity dates in 2050 or later MUST be encoded as GeneralizedTime." */
+    put_time(b, t, y >= 2050 || y < 1950);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/internal.h - private helpers shared across lib/ (never installed). */
+#ifndef QPKI_INTERNAL_H
+#define QPKI_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <qpki/types.h>
+#include "safety.h"
+
+/* Allocation wrappers: every library allocation goes through these, so that the
+ * allocation-failure tests can make the n-th allocation fail. */
+void *qpki_malloc(size_t n);
+void *qpki_calloc(size_t count, size_t size);
+void *qpki_realloc(void *p, size_t n);
+char *qpki_strdup(const char *s);
+void *qpki_memdup(const void *p, size_t n);
+/* Free n bytes that held a secret (wiped first). NULL is fine. */
+void qpki_free_secret(void *p, size_t n);
+
+/* Test hook: after `n` more successful allocations, fail every allocation
+ * (n < 0 disables).  Not exported from the shared library. */
+void qpki_test_fail_alloc_after(long n);
+
+/* One-time wolfCrypt initialisation (idempotent, thread-safe). */
+qpki_status qpki_crypto_init(void);
+
+/* Bounded formatted message into a fixed buffer (truncates, always terminates). */
+void qpki_fmt(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Hex helpers. */
+/* Lower-case hex of in[0..n) into out (2n+1 bytes). */
+void qpki_hex_encode(const uint8_t *in, size_t n, char *out);
+/* Parse hex (either case, optional "0x", optional ':' separators) into out.
+ * Returns QPKI_ERR_PARSE on a bad digit, QPKI_ERR_BUFFER_TOO_SMALL if out is short.
+ * An odd number of digits is accepted (leading nibble). */
+qpki_status qpki_hex_decode(const char *hex, uint8_t *out, size_t out_cap, size_t *out_len);
+
+/* Calendar conversion (proleptic Gregorian, UTC). */
+qpki_status qpki_time_from_fields(int year, int mon, int day, int hour, int min, int sec,
+                                  qpki_time *out);
+void qpki_time_to_fields(qpki_time t, int *year, int *mon, int *day, int *hour, int *min,
+                         int *sec);
+
+#endif

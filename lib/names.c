@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/names.c - text for result codes and protocol enums. */
+#include <strings.h>
+
+#include "internal.h"
+
+const char *qpki_strerror(qpki_status status)
+{
+    switch (status) {
+    case QPKI_OK: return "success";
+    case QPKI_ERR_INVALID_ARG: return "invalid argument";
+    case QPKI_ERR_NOMEM: return "out of memory";
+    case QPKI_ERR_INTERNAL: return "internal error";
+    case QPKI_ERR_UNSUPPORTED: return "not supported";
+    case QPKI_ERR_BUFFER_TOO_SMALL: return "buffer too small";
+    case QPKI_ERR_LIMIT: return "limit exceeded";
+    case QPKI_ERR_NOT_FOUND: return "not found";
+    case QPKI_ERR_EXISTS: return "already exists";
+    case QPKI_ERR_IO: return "input/output error";
+    case QPKI_ERR_BUSY: return "busy, try again later";
+    case QPKI_ERR_DECODE: return "malformed encoding";
+    case QPKI_ERR_TRUNCATED: return "truncated input";
+    case QPKI_ERR_TRAILING_DATA: return "trailing data after the encoding";
+    case QPKI_ERR_NON_MINIMAL: return "non-minimal DER encoding";
+    case QPKI_ERR_INDEFINITE: return "indefinite length (BER) not allowed";
+    case QPKI_ERR_DEPTH: return "nesting too deep";
+    case QPKI_ERR_UNEXPECTED_TAG: return "unexpected tag";
+    case QPKI_ERR_BAD_VERSION: return "unsupported version";
+    case QPKI_ERR_TOO_MANY_CERTIDS: return "too many CertIDs in request";
+    case QPKI_ERR_NONCE_LENGTH: return "nonce must be 1 to 128 octets";
+    case QPKI_ERR_TOO_LARGE: return "input too large";
+    case QPKI_ERR_BAD_TIME: return "invalid time encoding";
+    case QPKI_ERR_BAD_PEM: return "invalid PEM";
+    case QPKI_ERR_PARSE: return "parse error";
+    case QPKI_ERR_CRYPTO: return "cryptographic operation failed";
+    case QPKI_ERR_BAD_SIGNATURE: return "signature does not verify";
+    case QPKI_ERR_UNSUPPORTED_ALGORITHM: return "unsupported algorithm";
+    case QPKI_ERR_BAD_KEY: return "invalid key";
+    case QPKI_ERR_BAD_PASSPHRASE: return "wrong passphrase";
+    case QPKI_ERR_KEY_MISMATCH: return "key does not match certificate";
+    case QPKI_ERR_RNG: return "random number generator failure";
+    case QPKI_ERR_RESPONSE_STATUS: return "OCSP response status is not successful";
+    case QPKI_ERR_UNTRUSTED_RESPONDER: return "responder is not authorised by the CA";
+    case QPKI_ERR_NOT_YET_VALID: return "response time is in the future";
+    case QPKI_ERR_STALE: return "response is stale (nextUpdate passed)";
+    case QPKI_ERR_NONCE_MISMATCH: return "nonce mismatch";
+    case QPKI_ERR_CERTID_MISMATCH: return "response is not for the requested certificate";
+    case QPKI_ERR_NONCE_MISSING: return "nonce missing from response";
+    case QPKI_ERR_PQ_SIGNATURE: return "post-quantum signature missing or invalid";
+    case QPKI_ERR_CERT_EXPIRED: return "certificate outside its validity period";
+    case QPKI_ERR_SIGNER_UNAVAILABLE: return "signer unavailable";
+    case QPKI_ERR_PLUGIN_LOAD: return "cannot load plugin";
+    case QPKI_ERR_PLUGIN_SYMBOL: return "plugin entry symbol missing";
+    case QPKI_ERR_PLUGIN_ABI: return "plugin ABI version not supported";
+    case QPKI_ERR_PIN: return "PIN missing or rejected";
+    case QPKI_ERR_UNKNOWN_ISSUER: return "issuer not served by this responder";
+    }
+    return "unknown error";
+}
+
+const char *qpki_hash_alg_name(qpki_hash_alg alg)
+{
+    switch (alg) {
+    case QPKI_HASH_SHA1: return "sha1";
+    case QPKI_HASH_SHA256: return "sha256";
+    case QPKI_HASH_SHA384: return "sha384";
+    case QPKI_HASH_SHA512: return "sha512";
+    case QPKI_HASH_NONE: break;
+    }
+    return "none";
+}
+
+qpki_status qpki_hash_alg_from_name(const char *name, qpki_hash_alg *out)
+{
+    static const struct { const char *a, *b; qpki_hash_alg alg; } map[] = {
+        {"sha1", "sha-1", QPKI_HASH_SHA1},       {"sha256", "sha-256", QPKI_HASH_SHA256},
+        {"sha384", "sha-384", QPKI_HASH_SHA384}, {"sha512", "sha-512", QPKI_HASH_SHA512},
+    };
+    QPKI_ENSURE(name && out, QPKI_ERR_INVALID_ARG);
+    for (size_t i = 0; i < QPKI_ARRAY_LEN(map); i++) {
+        if (!strcasecmp(name, map[i].a) || !strcasecmp(name, map[i].b)) {
+            *out = map[i].alg;
+            return QPKI_OK;
+        }
+    }
+    return QPKI_ERR_PARSE;
+}
+
+const char *qpki_sig_alg_name(qpki_sig_alg alg)
+{
+    switch (alg) {
+    case QPKI_SIG_ECDSA_SHA256: return "ecdsa-with-SHA256";
+    case QPKI_SIG_ECDSA_SHA384: return "ecdsa-with-SHA384";
+    case QPKI_SIG_ECDSA_SHA512: return "ecdsa-with-SHA512";
+    case QPKI_SIG_RSA_PKCS1_SHA256: return "sha256WithRSAEncryption";
+    case QPKI_SIG_RSA_PKCS1_SHA384: return "sha384WithRSAEncryption";
+    case QPKI_SIG_RSA_PKCS1_SHA512: return "sha512WithRSAEncryption";
+    case QPKI_SIG_RSA_PSS_SHA256: return "rsassaPss-SHA256";
+    case QPKI_SIG_RSA_PSS_SHA384: return "rsassaPss-SHA384";
+    case QPKI_SIG_RSA_PSS_SHA512: return "rsassaPss-SHA512";
+    case QPKI_SIG_ED25519: return "ED25519";
+    case QPKI_SIG_ED448: return "ED448";
+    case QPKI_SIG_ML_DSA_44: return "ML-DSA-44";
+    case QPKI_SIG_ML_DSA_65: return "ML-DSA-65";
+    case QPKI_SIG_ML_DSA_87: return "ML-DSA-87";
+    case QPKI_SIG_UNKNOWN: break;
+    }
+    return "unknown";
+}
+
+const char *qpki_key_alg_name(qpki_key_alg alg)
+{
+    switch (alg) {
+    case QPKI_KEY_EC_P256: return "ecdsa-p256";
+    case QPKI_KEY_EC_P384: return "ecdsa-p384";
+    case QPKI_KEY_EC_P521: return "ecdsa-p521";
+    case QPKI_KEY_RSA: return "rsa";
+    case QPKI_KEY_ED25519: return "ed25519";
+    case QPKI_KEY_ED448: return "ed448";
+    case QPKI_KEY_ML_DSA_44: return "ml-dsa-44";
+    case QPKI_KEY_ML_DSA_65: return "ml-dsa-65";
+    case QPKI_KEY_ML_DSA_87: return "ml-dsa-87";
+    case QPKI_KEY_UNKNOWN: break;
+    }
+    return "unknown";
+}
+
+const char *qpki_cert_status_name(qpki_cert_status status)
+{
+    switch (status) {
+    case QPKI_CERT_STATUS_GOOD: return "good";
+    case QPKI_CERT_STATUS_REVOKED: return "revoked";
+    case QPKI_CERT_STATUS_UNKNOWN: return "unknown";
+    }
+    return "invalid";
+}
+
+const char *qpki_ocsp_resp_status_name(qpki_ocsp_resp_status status)
+{
+    switch (status) {
+    case QPKI_OCSP_RESP_SUCCESSFUL: return "successful";
+    case QPKI_OCSP_RESP_MALFORMED: return "malformedRequest";
+    case QPKI_OCSP_RESP_INTERNAL_ERROR: return "internalError";
+    case QPKI_OCSP_RESP_TRY_LATER: return "tryLater";
+    case QPKI_OCSP_RESP_SIG_REQUIRED: return "sigRequired";
+    case QPKI_OCSP_RESP_UNAUTHORIZED: return "unauthorized";
+    }
+    return "invalid";
+}
+
+/* RFC 5280 §5.3.1 CRLReason names; index = value. */
+static const char *const reason_names[] = {
+    "unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
+    "cessationOfOperation", "certificateHold", NULL, "removeFromCRL", "privilegeWithdrawn",
+    "aACompromise",
+};
+
+const char *qpki_crl_reason_name(qpki_crl_reason reason)
+{
+    if (reason == QPKI_REASON_NONE)
+        return "none";
+    if ((int)reason < 0 || (size_t)reason >= QPKI_ARRAY_LEN(reason_names))
+        return NULL;
+    return reason_names[reason];
+}
+
+qpki_status qpki_crl_reason_from_name(const char *name, qpki_crl_reason *out)
+{
+    QPKI_ENSURE(name && out, QPKI_ERR_INVALID_ARG);
+    for (size_t i = 0; i < QPKI_ARRAY_LEN(reason_names); i++) {
+        if (reason_names[i] && !strcasecmp(name, reason_names[i])) {
+            *out = (qpki_crl_reason)i;
+            return QPKI_OK;
+        }
+    }
+    /* OpenSSL's index.txt spellings (crypto/x509/v3_crld / apps/ca.c). */
+    static const struct { const char *name; qpki_crl_reason r; } alias[] = {
+        {"CACompromise", QPKI_REASON_CA_COMPROMISE},
+        {"AACompromise", QPKI_REASON_AA_COMPROMISE},
+        {"holdInstruction", QPKI_REASON_CERTIFICATE_HOLD},
+        {"keyTime", QPKI_REASON_KEY_COMPROMISE},
+        {"CAkeyTime", QPKI_REASON_CA_COMPROMISE},
+    };
+    for (size_t i = 0; i < QPKI_ARRAY_LEN(alias); i++) {
+        if (!strcasecmp(name, alias[i].name)) {
+            *out = alias[i].r;
+            return QPKI_OK;
+        }
+    }
+    return QPKI_ERR_PARSE;
+}

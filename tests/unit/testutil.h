@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tests/unit/testutil.h - helpers shared by the unit tests (files, hex, JSON). */
+#ifndef QPKI_TESTUTIL_H
+#define QPKI_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+/* Path under $QPKI_VECTORS_DIR (tests/vectors) or $QPKI_TEST_DATA (tests/data);
+ * returns a static buffer overwritten by the next call. */
+const char *tu_vector_path(const char *rel);
+const char *tu_data_path(const char *rel);
+
+/* Whole file (NUL-terminated for convenience); NULL on error. free() it. */
+uint8_t *tu_read_file(const char *path, size_t *len);
+/* Gunzip a whole .gz file; NULL on error. free() it. */
+uint8_t *tu_read_gz(const char *path, size_t *len);
+
+/* Hex string -> malloc'd bytes (empty string gives a 1-byte allocation, *len 0). */
+uint8_t *tu_hex(const char *hex, size_t *len);
+
+/* Run a shell command and capture stdout (NUL-terminated, malloc'd); *status gets
+ * the exit status.  For tests that call an independent implementation. */
+char *tu_run(const char *cmd, int *status);
+
+/* Minimal JSON DOM for reading test vectors. */
+typedef struct json json;
+json *json_parse(const char *text, size_t len);      /* NULL on syntax error */
+json *json_load_gz(const char *path);                 /* gunzip + parse */
+void json_free(json *j);
+const json *json_get(const json *obj, const char *key); /* NULL if absent/not object */
+size_t json_len(const json *arr);                     /* array length, 0 otherwise */
+const json *json_at(const json *arr, size_t i);
+const char *json_str(const json *j);                  /* NULL unless a string */
+long long json_int(const json *j, long long dflt);    /* number, or dflt */
+int json_bool(const json *j, int dflt);               /* true/false, or dflt */
+int json_is_null(const json *j);
+/* Hex string member -> malloc'd bytes; NULL if absent or not hex. */
+uint8_t *json_hex(const json *obj, const char *key, size_t *len);
+
+#endif
