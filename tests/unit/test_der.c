@@ -220,9 +220,9 @@ static void test_writer_nested_lengths_are_minimal(void **state)
     uint8_t *out;
     size_t n;
     assert_int_equal(der_buf_finish(&b, &out, &n), QPKI_OK);
-    /* 30 82 01 36 | 04 82 01 2c <300> | 02 02 00 80 | 01 01 ff */
+    /* 30 82 01 37 | 04 82 01 2c <300> | 02 02 00 80 | 01 01 ff */
     assert_int_equal(n, 4 + 4 + 300 + 4 + 3);
-    assert_memory_equal(out, "\x30\x82\x01\x36\x04\x82\x01\x2c", 8);
+    assert_memory_equal(out, "\x30\x82\x01\x37\x04\x82\x01\x2c", 8);
     assert_memory_equal(out + 308, "\x02\x02\x00\x80\x01\x01\xff", 7);
     /* and the reader accepts what the writer made */
     der_cursor c = der_cursor_init(out, n), seq;
