@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* qpki/verify.h - checking an OCSP response the way a relying party must.
+ *
+ * RFC 6960 §3.2: "Prior to accepting a signed response for a particular
+ * certificate as valid, OCSP clients SHALL confirm that:
+ *   1. The certificate identified in a received response corresponds to the
+ *      certificate that was identified in the corresponding request;
+ *   2. The signature on the response is valid;
+ *   3. The identity of the signer matches the intended recipient of the request;
+ *   4. The signer is currently authorized to provide a response for the
+ *      certificate in question;
+ *   5. The time at which the status being indicated is known to be correct
+ *      (thisUpdate) is sufficiently recent;
+ *   6. When available, the time at or before which newer information will be
+ *      available about the status of the certificate (nextUpdate) is greater than
+ *      the current time."
+ *
+ * The verifier trusts exactly one CA (set_ca).  The response is accepted when it
+ * is signed by that CA's key, or by a certificate in the response that the CA
+ * issued, that carries id-kp-OCSPSigning (RFC 6960 §4.2.2.2) and is valid now.
+ *
+ * Thread safety: a verifier belongs to one thread. */
+#ifndef QPKI_VERIFY_H
+#define QPKI_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <qpki/cert.h>
+#include <qpki/certid.h>
+#include <qpki/export.h>
+#include <qpki/response.h>
+#include <qpki/status.h>
+#include <qpki/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct qpki_ocsp_verifier qpki_ocsp_verifier;
+
+QPKI_API qpki_status qpki_ocsp_verifier_new(qpki_ocsp_verifier **out);
+QPKI_API void qpki_ocsp_verifier_free(qpki_ocsp_verifier **v);
+
+/* The CA that issued the certificates in question (required).  Referenced, not
+ * copied: keep it alive while the verifier is used. */
+QPKI_API qpki_status qpki_ocsp_verifier_set_ca(qpki_ocsp_verifier *v, const qpki_cert *ca);
+/* Verification time (default: the current time when verify is called). */
+QPKI_API qpki_status qpki_ocsp_verifier_set_time(qpki_ocsp_verifier *v, qpki_time now);
+/* Tolerated clock skew in seconds for thisUpdate/producedAt in the future and
+ * nextUpdate in the past (default 300, as OpenSSL's ocsp -validity_period). */
+QPKI_API qpki_status qpki_ocsp_verifier_set_skew(qpki_ocsp_verifier *v, int64_t seconds);
+/* Reject responses whose thisUpdate is older than max_age seconds (default -1:
+ * no limit; nextUpdate is always enforced when present). */
+QPKI_API qpki_status qpki_ocsp_verifier_set_max_age(qpki_ocsp_verifier *v, int64_t max_age);
+/* Expect this nonce echoed (QPKI_ERR_NONCE_MISSING / QPKI_ERR_NONCE_MISMATCH). */
+QPKI_API qpki_status qpki_ocsp_verifier_set_nonce(qpki_ocsp_verifier *v, const uint8_t *nonce,
+                                                  size_t len);
+/* Expect a SingleResponse for this CertID (copied); may be called several times.
+ * Matching compares hash algorithm, both hashes and the serial; a response for
+ * the same certificate under another hash algorithm also matches when its hashes
+ * are those of the CA. */
+QPKI_API qpki_status qpki_ocsp_verifier_expect_certid(qpki_ocsp_verifier *v,
+                                                      const qpki_certid *id);
+/* Expect a SingleResponse for this serial (magnitude) issued by the CA, whatever
+ * the CertID hash algorithm. */
+QPKI_API qpki_status qpki_ocsp_verifier_expect_serial(qpki_ocsp_verifier *v,
+                                                      const uint8_t *serial, size_t len);
+
+/* Run every check.  QPKI_OK, or the first failure: QPKI_ERR_RESPONSE_STATUS,
+ * QPKI_ERR_BAD_SIGNATURE, QPKI_ERR_UNTRUSTED_RESPONDER, QPKI_ERR_NOT_YET_VALID,
+ * QPKI_ERR_STALE, QPKI_ERR_NONCE_MISSING, QPKI_ERR_NONCE_MISMATCH,
+ * QPKI_ERR_CERTID_MISMATCH, QPKI_ERR_UNSUPPORTED_ALGORITHM.  A one-line English
+ * explanation is kept (qpki_ocsp_verifier_detail). */
+QPKI_API qpki_status qpki_ocsp_verifier_verify(qpki_ocsp_verifier *v,
+                                               const qpki_ocsp_response *resp);
+/* Explanation of the last verify result ("signed by delegated responder
+ * CN=ocsp.example.com"; "nextUpdate 2024-01-01T00:00:00Z is in the past"). */
+QPKI_API const char *qpki_ocsp_verifier_detail(const qpki_ocsp_verifier *v);
+/* After a successful verify: the certificate whose key signed the response (the
+ * CA itself or the delegated responder certificate from the response). */
+QPKI_API const qpki_cert *qpki_ocsp_verifier_signer_cert(const qpki_ocsp_verifier *v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

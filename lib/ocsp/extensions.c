@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/ocsp/extensions.c - Extensions lists and the RFC 9654 nonce. */
+#include <string.h>
+
+#include "../der/oid.h"
+#include "ocsp_internal.h"
+
+/* RFC 5280 §4.1:
+ *   Extensions  ::=  SEQUENCE SIZE (1..MAX) OF Extension
+ *   Extension  ::=  SEQUENCE  {
+ *        extnID      OBJECT IDENTIFIER,
+ *        critical    BOOLEAN DEFAULT FALSE,
+ *        extnValue   OCTET STRING }                                          */
+qpki_status ocsp_read_extensions(der_cursor *c, struct ocsp_ext **exts, size_t *count)
+{
+    der_cursor list;
+    *exts = NULL;
+    *count = 0;
+    QPKI_GUARD(der_read_tlv(c, DER_SEQUENCE, &list));
+    QPKI_GUARD(der_expect_end(c));
+    /* Count first so that one allocation holds them all. */
+    size_t n = 0;
+    for (der_cursor scan = list; !der_at_end(&scan); n++)
+        QPKI_GUARD(der_skip(&scan));
+    QPKI_ENSURE(n >= 1, QPKI_ERR_DECODE);
+    QPKI_ENSURE(n <= 64, QPKI_ERR_LIMIT);
+    struct ocsp_ext *e = qpki_calloc(n, sizeof(*e));
+    QPKI_ENSURE(e, QPKI_ERR_NOMEM);
+    qpki_status rc = QPKI_OK;
+    for (size_t i = 0; i < n; i++) {
+        der_cursor ext;
+        QPKI_CHECK(der_read_tlv(&list, DER_SEQUENCE, &ext));
+        QPKI_CHECK(der_read_oid(&ext, &e[i].oid));
+        if (der_next_is(&ext, DER_BOOLEAN)) {
+            QPKI_CHECK(der_read_bool(&ext, &e[i].critical));
+            /* X.690 §11.5: a DEFAULT value is not encoded in DER. */
+            if (!e[i].critical)
+                QPKI_FAIL(QPKI_ERR_NON_MINIMAL);
+        }
+        QPKI_CHECK(der_read_octet_string(&ext, &e[i].value));
+        QPKI_CHECK(der_expect_end(&ext));
+        /* RFC 5280 §4.2: a given extension MUST NOT appear more than once. */
+        for (size_t j = 0; j < i; j++)
+            if (der_view_eq(e[j].oid, e[i].oid.p, e[i].oid.n))
+                QPKI_FAIL(QPKI_ERR_DECODE);
+    }
+    *exts = e;
+    *count = n;
+    return QPKI_OK;
+out:
+    qpki_free(e);
+    return rc;
+}
+
+void ocsp_write_extension(der_buf *b, der_oid oid, bool critical, const uint8_t *value,
+                          size_t value_len)
+{
+    size_t ext = der_begin(b, DER_SEQUENCE);
+    der_put_oid(b, oid);
+    if (critical)
+        der_put_bool(b, true);
+    der_put_octet_string(b, value, value_len);
+    der_end(b, ext);
+}
+
+qpki_status ocsp_nonce_decode(der_view extn_value, der_view *nonce)
+{
+    /* RFC 9654 §2.1: "Nonce ::= OCTET STRING(SIZE(1..128))" and the extnValue
+     * holds the DER encoding of Nonce.  Some old clients put the raw nonce octets
+     * straight into extnValue; when extnValue is not exactly one OCTET STRING we
+     * take it whole, so their nonce is still echoed byte for byte. */
+    der_cursor c = der_cursor_init(extn_value.p, extn_value.n);
+    der_view inner;
+    if (der_read_octet_string(&c, &inner) == QPKI_OK && der_at_end(&c))
+        *nonce = inner;
+    else
+        *nonce = extn_value;
+    /* RFC 9654 §2.1: "An OCSP responder that supports the Nonce extension MUST
+     * reject any OCSP request that has a nonce with a length of either 0 octets or
+     * greater than 128 octets, with the malformedRequest OCSPResponseStatus". */
+    QPKI_ENSURE(nonce->n >= QPKI_NONCE_MIN && nonce->n <= QPKI_NONCE_MAX,
+                QPKI_ERR_NONCE_LENGTH);
+    return QPKI_OK;
+}
+
+void ocsp_write_nonce_extension(der_buf *b, const uint8_t *nonce, size_t len)
+{
+    /* RFC 9654 §2.1: the extnValue carries the DER encoding of
+     * Nonce ::= OCTET STRING(SIZE(1..128)). */
+    size_t ext = der_begin(b, DER_SEQUENCE);
+    der_put_oid(b, OID_OCSP_NONCE);
+    size_t value = der_begin(b, DER_OCTET_STRING);
+    der_put_octet_string(b, nonce, len);
+    der_end(b, value);
+    der_end(b, ext);
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/ocsp/ocsp_internal.h - private layouts shared by the OCSP codec files. */
+#ifndef QPKI_OCSP_INTERNAL_H
+#define QPKI_OCSP_INTERNAL_H
+
+#include <qpki/certid.h>
+#include <qpki/request.h>
+#include <qpki/response.h>
+
+#include "../crypto/crypto.h"
+#include "../der/der.h"
+#include "../internal.h"
+
+/* A CertID.  `der` is the exact encoding: for a CertID parsed inside a request or
+ * response it points into that message's bytes (owned == NULL); a standalone
+ * CertID owns its encoding. */
+struct qpki_certid {
+    qpki_hash_alg alg;
+    size_t hash_len;
+    uint8_t name_hash[CRYPTO_MAX_HASH_LEN];
+    uint8_t key_hash[CRYPTO_MAX_HASH_LEN];
+    uint8_t serial[QPKI_SERIAL_MAX + 1]; /* INTEGER contents */
+    size_t serial_len;
+    size_t serial_mag_off;               /* magnitude = serial + off */
+    const uint8_t *der;
+    size_t der_len;
+    uint8_t *owned;
+};
+
+/* Parse the CertID at the cursor into id (der points into the cursor's buffer). */
+QPKI_MUST_USE qpki_status certid_read(der_cursor *c, struct qpki_certid *id);
+/* Encode a CertID from its parts (hash AlgorithmIdentifier with NULL parameters). */
+void certid_write(der_buf *b, const struct qpki_certid *id);
+
+/* One X.509 Extension viewed in place. */
+struct ocsp_ext {
+    der_view oid;
+    bool critical;
+    der_view value; /* extnValue contents */
+};
+
+/* Parse `Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension` from the contents of
+ * the cursor c (the [n] EXPLICIT wrapper already removed).  Allocates *exts. */
+QPKI_MUST_USE qpki_status ocsp_read_extensions(der_cursor *c, struct ocsp_ext **exts,
+                                               size_t *count);
+void ocsp_write_extension(der_buf *b, der_oid oid, bool critical, const uint8_t *value,
+                          size_t value_len);
+/* The nonce Extension (OID, extnValue = DER of the Nonce OCTET STRING). */
+void ocsp_write_nonce_extension(der_buf *b, const uint8_t *nonce, size_t len);
+/* RFC 9654 §2.1 Nonce ::= OCTET STRING(SIZE(1..128)) inside extnValue.  Sets *nonce to
+ * the nonce octets; QPKI_ERR_NONCE_LENGTH for 0 or > 128 octets. */
+QPKI_MUST_USE qpki_status ocsp_nonce_decode(der_view extn_value, der_view *nonce);
+
+#endif

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/ocsp/request.c - RFC 6960 §4.1 OCSPRequest: parse and encode. */
+#include <string.h>
+
+#include "../der/oid.h"
+#include "ocsp_internal.h"
+
+#define PREF_SIG_ALGS_MAX 16
+
+struct qpki_ocsp_request {
+    uint8_t *der;
+    size_t der_len;
+    struct qpki_certid *ids;
+    size_t count;
+    der_view requestor;          /* GeneralName TLV, n == 0 when absent */
+    struct ocsp_ext *exts;
+    size_t ext_count;
+    der_view nonce;              /* n == 0 when absent */
+    bool has_nonce;
+    bool is_signed;
+    qpki_sig_alg pref[PREF_SIG_ALGS_MAX];
+    size_t pref_count;
+};
+
+/* RFC 6960 §4.4.7.1:
+ *   PreferredSignatureAlgorithms ::= SEQUENCE OF PreferredSignatureAlgorithm
+ *   PreferredSignatureAlgorithm ::= SEQUENCE {
+ *       sigIdentifier  AlgorithmIdentifier,
+ *       certIdentifier AlgorithmIdentifier OPTIONAL }                        */
+static qpki_status read_pref_sig_algs(struct qpki_ocsp_request *r, der_view value)
+{
+    der_cursor c = der_cursor_init(value.p, value.n), list;
+    QPKI_GUARD(der_read_tlv(&c, DER_SEQUENCE, &list));
+    QPKI_GUARD(der_expect_end(&c));
+    while (!der_at_end(&list)) {
+        der_cursor item;
+        der_view sig_alg;
+        QPKI_GUARD(der_read_tlv(&list, DER_SEQUENCE, &item));
+        QPKI_GUARD(der_read_raw(&item, DER_SEQUENCE, &sig_alg));
+        if (!der_at_end(&item)) {
+            der_view cert_alg;
+            QPKI_GUARD(der_read_raw(&item, DER_SEQUENCE, &cert_alg));
+        }
+        QPKI_GUARD(der_expect_end(&item));
+        qpki_sig_alg alg = QPKI_SIG_UNKNOWN;
+        if (crypto_sig_alg_parse(sig_alg, &alg) != QPKI_OK)
+            alg = QPKI_SIG_UNKNOWN;
+        if (r->pref_count < PREF_SIG_ALGS_MAX)
+            r->pref[r->pref_count++] = alg;
+    }
+    return QPKI_OK;
+}
+
+static qpki_status read_request_extensions(struct qpki_ocsp_request *r, der_cursor *c)
+{
+    QPKI_GUARD(ocsp_read_extensions(c, &r->exts, &r->ext_count));
+    for (size_t i = 0; i < r->ext_count; i++) {
+        const struct ocsp_ext *e = &r->exts[i];
+        if (der_oid_eq(e->oid, OID_OCSP_NONCE)) {
+            QPKI_GUARD(ocsp_nonce_decode(e->value, &r->nonce));
+            r->has_nonce = true;
+        } else if (der_oid_eq(e->oid, OID_OCSP_PREF_SIG_ALGS)) {
+            QPKI_GUARD(read_pref_sig_algs(r, e->value));
+        }
+        /* RFC 6960 §4.4: "Support for any specific extension is OPTIONAL";
+         * unrecognised request extensions are ignored (critical or not, as
+         * OpenSSL's responder does) - documented in docs/OPERATIONS.md. */
+    }
+    return QPKI_OK;
+}
+
+/* Request ::= SEQUENCE { reqCert CertID,
+ *                        singleRequestExtensions [0] EXPLICIT Extensions OPTIONAL } */
+static qpki_status read_single_request(der_cursor *list, struct qpki_certid *id)
+{
+    der_cursor req, ext;
+    bool present;
+    QPKI_GUARD(der_read_tlv(list, DER_SEQUENCE, &req));
+    QPKI_GUARD(certid_read(&req, id));
+    QPKI_GUARD(der_read_optional(&req, DER_CTX_CONS(0), &ext, &present));
+    if (present) {
+        struct ocsp_ext *exts;
+        size_t n;
+        QPKI_GUARD(ocsp_read_extensions(&ext, &exts, &n));
+        qpki_free(exts); /* validated, not used (e.g. service locator) */
+    }
+    return der_expect_end(&req);
+}
+
+static qpki_status parse_body(struct qpki_ocsp_request *r, const qpki_limits *limits)
+{
+    der_cursor c = der_cursor_init(r->der, r->der_len), outer, tbs, list, x;
+    bool present;
+    QPKI_GUARD(der_read_tlv(&c, DER_SEQUENCE, &outer));
+    /* Strict DER: nothing may follow the OCSPRequest. */
+    QPKI_GUARD(der_expect_end(&c));
+    QPKI_GUARD(der_read_tlv(&outer, DER_SEQUENCE, &tbs));
+
+    /* version [0] EXPLICIT Version DEFAULT v1 - only v1 (0) exists.  DER omits a
+     * DEFAULT value; an explicit v1 is tolerated for old clients. */
+    QPKI_GUARD(der_read_optional(&tbs, DER_CTX_CONS(0), &x, &present));
+    if (present) {
+        uint64_t v;
+        QPKI_GUARD(der_read_uint64(&x, &v));
+        QPKI_GUARD(der_expect_end(&x));
+        QPKI_ENSURE(v == 0, QPKI_ERR_BAD_VERSION);
+    }
+    /* requestorName [1] EXPLICIT GeneralName OPTIONAL */
+    QPKI_GUARD(der_read_optional(&tbs, DER_CTX_CONS(1), &x, &present));
+    if (present) {
+        QPKI_GUARD(der_read_any(&x, NULL, NULL, &r->requestor));
+        QPKI_GUARD(der_expect_end(&x));
+    }
+    /* requestList SEQUENCE OF Request */
+    QPKI_GUARD(der_read_tlv(&tbs, DER_SEQUENCE, &list));
+    size_t n = 0;
+    for (der_cursor scan = list; !der_at_end(&scan); n++) {
+        /* The cap is checked before any CertID is decoded or allocated. */
+        QPKI_ENSURE(n < limits->max_certids, QPKI_ERR_TOO_MANY_CERTIDS);
+        QPKI_GUARD(der_skip(&scan));
+    }
+    /* RFC 6960 §4.1.1: requestList holds one or more Requests. */
+    QPKI_ENSURE(n >= 1, QPKI_ERR_DECODE);
+    r->ids = qpki_calloc(n, sizeof(*r->ids));
+    QPKI_ENSURE(r->ids, QPKI_ERR_NOMEM);
+    for (size_t i = 0; i < n; i++)
+        QPKI_GUARD(read_single_request(&list, &r->ids[i]));
+    r->count = n;
+    /* requestExtensions [2] EXPLICIT Extensions OPTIONAL */
+    QPKI_GUARD(der_read_optional(&tbs, DER_CTX_CONS(2), &x, &present));
+    if (present)
+        QPKI_GUARD(read_request_extensions(r, &x));
+    QPKI_GUARD(der_expect_end(&tbs));
+
+    /* optionalSignature [0] EXPLICIT Signature OPTIONAL
+     *   Signature ::= SEQUENCE { signatureAlgorithm AlgorithmIdentifier,
+     *                            signature BIT STRING,
+     *                            certs [0] EXPLICIT SEQUENCE OF Certificate OPTIONAL } */
+    QPKI_GUARD(der_read_optional(&outer, DER_CTX_CONS(0), &x, &present));
+    if (present) {
+        der_cursor sig, certs;
+        der_view alg, bits;
+        unsigned unused;
+        QPKI_GUARD(der_read_tlv(&x, DER_SEQUENCE, &sig));
+        QPKI_GUARD(der_expect_end(&x));
+        QPKI_GUARD(der_read_raw(&sig, DER_SEQUENCE, &alg));
+        QPKI_GUARD(der_read_bit_string(&sig, &bits, &unused));
+        QPKI_GUARD(der_read_optional(&sig, DER_CTX_CONS(0), &certs, &present));
+        if (present) {
+            der_cursor seq;
+            QPKI_GUARD(der_read_tlv(&certs, DER_SEQUENCE, &seq));
+            QPKI_GUARD(der_expect_end(&certs));
+        }
+        QPKI_GUARD(der_expect_end(&sig));
+        r->is_signed = true;
+    }
+    return der_expect_end(&outer);
+}
+
+qpki_status qpki_ocsp_request_parse(const uint8_t *der, size_t len, const qpki_limits *limits,
+                                    qpki_ocsp_request **out)
+{
+    QPKI_ENSURE(out && (der || len == 0), QPKI_ERR_INVALID_ARG);
+    *out = NULL;
+    qpki_limits lim;
+    qpki_limits_init(&lim);
+    if (limits) {
+        QPKI_ENSURE(limits->struct_size >= offsetof(qpki_limits, max_request_size) +
+                                               sizeof(limits->max_request_size),
+                    QPKI_ERR_INVALID_ARG);
+        lim.max_certids = limits->max_certids;
+        lim.max_request_size = limits->max_request_size;
+    }
+    QPKI_ENSURE(len <= lim.max_request_size, QPKI_ERR_TOO_LARGE);
+    QPKI_ENSURE(len > 0, QPKI_ERR_TRUNCATED);
+
+    struct qpki_ocsp_request *r = qpki_calloc(1, sizeof(*r));
+    QPKI_ENSURE(r, QPKI_ERR_NOMEM);
+    r->der = qpki_memdup(der, len);
+    r->der_len = len;
+    qpki_status rc = r->der ? parse_body(r, &lim) : QPKI_ERR_NOMEM;
+    if (rc != QPKI_OK) {
+        qpki_ocsp_request_free(&r);
+        return rc;
+    }
+    *out = r;
+    return QPKI_OK;
+}
+
+void qpki_ocsp_request_free(qpki_ocsp_request **req)
+{
+    if (!req || !*req)
+        return;
+    qpki_free((*req)->ids);
+    qpki_free((*req)->exts);
+    qpki_free((*req)->der);
+    qpki_free(*req);
+    *req = NULL;
+}
+
+size_t qpki_ocsp_request_count(const qpki_ocsp_request *req) { return req ? req->count : 0; }
+
+const qpki_certid *qpki_ocsp_request_certid(const qpki_ocsp_request *req, size_t i)
+{
+    return req && i < req->count ? &req->ids[i] : NULL;
+}
+
+qpki_status qpki_ocsp_request_nonce(const qpki_ocsp_request *req, const uint8_t **nonce,
+                                    size_t *len)
+{
+    QPKI_ENSURE(req && nonce && len, QPKI_ERR_INVALID_ARG);
+    QPKI_ENSURE(req->has_nonce, QPKI_ERR_NOT_FOUND);
+    *nonce = req->nonce.p;
+    *len = req->nonce.n;
+    return QPKI_OK;
+}
+
+qpki_status qpki_ocsp_request_requestor_name(const qpki_ocsp_request *req, const uint8_t **der,
+                                             size_t *len)
+{
+    QPKI_ENSURE(req && der && len, QPKI_ERR_INVALID_ARG);
+    QPKI_ENSURE(req->requestor.n > 0, QPKI_ERR_NOT_FOUND);
+    *der = req->requestor.p;
+    *len = req->requestor.n;
+    return QPKI_OK;
+}
+
+bool qpki_ocsp_request_is_signed(const qpki_ocsp_request *req) { return req && req->is_signed; }
+
+size_t qpki_ocsp_request_extension_count(const qpki_ocsp_request *req)
+{
+    return req ? req->ext_count : 0;
+}
+
+qpki_status qpki_ocsp_request_extension(const qpki_ocsp_request *req, size_t i,
+                                        const uint8_t **oid, size_t *oid_len, bool *critical,
+                                        const uint8_t **value, size_t *value_len)
+{
+    QPKI_ENSURE(req && oid && oid_len && critical && value && value_len, QPKI_ERR_INVALID_ARG);
+    QPKI_ENSURE(i < req->ext_count, QPKI_ERR_NOT_FOUND);
+    const struct ocsp_ext *e = &req->exts[i];
+    *oid = e->oid.p;
+    *oid_len = e->oid.n;
+    *critical = e->critical;
+    *value = e->value.p;
+    *value_len = e->value.n;
+    return QPKI_OK;
+}
+
+size_t qpki_ocsp_request_pref_sig_alg_count(const qpki_ocsp_request *req)
+{
+    return req ? req->pref_count : 0;
+}
+
+qpki_sig_alg qpki_ocsp_request_pref_sig_alg(const qpki_ocsp_request *req, size_t i)
+{
+    return req && i < req->pref_count ? req->pref[i] : QPKI_SIG_UNKNOWN;
+}
+
+void qpki_ocsp_request_der(const qpki_ocsp_request *req, const uint8_t **der, size_t *len)
+{
+    *der = req->der;
+    *len = req->der_len;
+}
+
+qpki_status qpki_ocsp_request_encode(const qpki_certid *const *ids, size_t n,
+                                     const uint8_t *nonce, size_t nonce_len, uint8_t **out,
+                                     size_t *out_len)
+{
+    QPKI_ENSURE(ids && n >= 1 && out && out_len, QPKI_ERR_INVALID_ARG);
+    if (nonce)
+        QPKI_ENSURE(nonce_len >= QPKI_NONCE_MIN && nonce_len <= QPKI_NONCE_MAX,
+                    QPKI_ERR_NONCE_LENGTH);
+    der_buf b;
+    der_buf_init(&b, 0);
+    size_t req = der_begin(&b, DER_SEQUENCE);
+    size_t tbs = der_begin(&b, DER_SEQUENCE);
+    size_t list = der_begin(&b, DER_SEQUENCE);
+    for (size_t i = 0; i < n; i++) {
+        if (!ids[i]) {
+            der_buf_free(&b);
+            return QPKI_ERR_INVALID_ARG;
+        }
+        size_t one = der_begin(&b, DER_SEQUENCE);
+        der_put_bytes(&b, ids[i]->der, ids[i]->der_len);
+        der_end(&b, one);
+    }
+    der_end(&b, list);
+    if (nonce) {
+        size_t exts = der_begin(&b, DER_CTX_CONS(2));
+        size_t seq = der_begin(&b, DER_SEQUENCE);
+        ocsp_write_nonce_extension(&b, nonce, nonce_len);
+        der_end(&b, seq);
+        der_end(&b, exts);
+    }
+    der_end(&b, tbs);
+    der_end(&b, req);
+    return der_buf_finish(&b, out, out_len);
+}
