@@ -78,6 +78,8 @@
 #define OID_CE_ALT_SIG_ALG DER_OID_LIT("\x55\x1d\x49")          /* 2.5.29.73 */
 #define OID_CE_ALT_SIG_VALUE DER_OID_LIT("\x55\x1d\x4a")        /* 2.5.29.74 */
 #define OID_PE_AIA DER_OID_LIT("\x2b\x06\x01\x05\x05\x07\x01\x01") /* 1.3.6.1.5.5.7.1.1 */
+#define OID_AD_CA_ISSUERS DER_OID_LIT("\x2b\x06\x01\x05\x05\x07\x30\x02") /* 1.3.6.1.5.5.7.48.2 */
+#define OID_ANY_EKU DER_OID_LIT("\x55\x1d\x25\x00")              /* 2.5.29.37.0 */
 
 /* names (X.520 2.5.4.x, PKCS#9) */
 #define OID_AT_CN DER_OID_LIT("\x55\x04\x03")
@@ -87,6 +89,14 @@
 #define OID_AT_ST DER_OID_LIT("\x55\x04\x08")
 #define OID_AT_O DER_OID_LIT("\x55\x04\x0a")
 #define OID_AT_OU DER_OID_LIT("\x55\x04\x0b")
+#define OID_AT_SURNAME DER_OID_LIT("\x55\x04\x04")                 /* 2.5.4.4 */
+#define OID_AT_STREET DER_OID_LIT("\x55\x04\x09")                  /* 2.5.4.9 */
+#define OID_AT_TITLE DER_OID_LIT("\x55\x04\x0c")                   /* 2.5.4.12 */
+#define OID_AT_POSTAL_CODE DER_OID_LIT("\x55\x04\x11")             /* 2.5.4.17 */
+#define OID_AT_GIVEN_NAME DER_OID_LIT("\x55\x04\x2a")              /* 2.5.4.42 */
+#define OID_AT_ORG_ID DER_OID_LIT("\x55\x04\x61")                  /* 2.5.4.97 */
+#define OID_AT_DC DER_OID_LIT("\x09\x92\x26\x89\x93\xf2\x2c\x64\x01\x19") /* 0.9.2342.19200300.100.1.25 */
+#define OID_AT_UID DER_OID_LIT("\x09\x92\x26\x89\x93\xf2\x2c\x64\x01\x01") /* 0.9.2342.19200300.100.1.1 */
 #define OID_PKCS9_EMAIL DER_OID_LIT("\x2a\x86\x48\x86\xf7\x0d\x01\x09\x01")        /* 1.2.840.113549.1.9.1 */
 #define OID_PKCS9_EXTENSION_REQUEST DER_OID_LIT("\x2a\x86\x48\x86\xf7\x0d\x01\x09\x0e") /* .9.14 */
 
