@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* qpki/responder.h - the responder core: request bytes in, response bytes out.
+ *
+ * A responder serves one or more issuers.  Each issuer has a CA certificate, a
+ * status database and one or more signing keys (a signer plus the delegated
+ * responder certificate, or no certificate when the CA key signs itself).  The
+ * first key is the default; RFC 6960 §4.4.7 Preferred Signature Algorithms in a
+ * request select another.
+ *
+ * Requests are answered in order: unknown issuer -> unauthorized (unsigned);
+ * malformed -> malformedRequest; signer unavailable or overloaded -> tryLater;
+ * internal faults -> internalError.  The responder never signs a status it does
+ * not know.
+ *
+ * Signed responses for requests without a nonce are cached per (issuer, CertID)
+ * and re-signed when half of their validity has passed or the status database
+ * changed (generation).  Requests whose nonce is echoed are signed live, through a
+ * bounded number of concurrent live signatures; beyond it the answer is tryLater.
+ *
+ * Thread safety: qpki_responder_respond may be called from any number of threads
+ * at once; configuration calls (add_issuer, setters) must happen before serving,
+ * except the ones documented as safe at run time (key replacement, refresh). */
+#ifndef QPKI_RESPONDER_H
+#define QPKI_RESPONDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <qpki/cert.h>
+#include <qpki/db.h>
+#include <qpki/export.h>
+#include <qpki/limits.h>
+#include <qpki/signer.h>
+#include <qpki/status.h>
+#include <qpki/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct qpki_responder qpki_responder;
+typedef struct qpki_responder_issuer qpki_responder_issuer;
+typedef struct qpki_answer qpki_answer;
+
+/* RFC 9654 nonce handling. */
+typedef enum qpki_nonce_policy {
+    QPKI_NONCE_ECHO = 0,    /* echo a valid nonce (default); response signed live */
+    QPKI_NONCE_IGNORE = 1,  /* never echo; serve the cached response */
+    QPKI_NONCE_REQUIRE = 2  /* a request without nonce gets malformedRequest */
+} qpki_nonce_policy;
+
+/* Known issuer, serial not in the database. */
+typedef enum qpki_unknown_policy {
+    QPKI_UNKNOWN_AS_UNKNOWN = 0,      /* certStatus unknown (default) */
+    QPKI_UNKNOWN_AS_UNAUTHORIZED = 1, /* unsigned unauthorized */
+    QPKI_UNKNOWN_AS_REVOKED = 2       /* RFC 6960 §2.2 "revoked" for non-issued
+                                         certificates + Extended Revoke extension */
+} qpki_unknown_policy;
+
+/* Expired rows (status E, or past their expiry). */
+typedef enum qpki_expired_policy {
+    QPKI_EXPIRED_AS_GOOD = 0,         /* default: status as recorded before expiry */
+    QPKI_EXPIRED_AS_UNAUTHORIZED = 1,
+    QPKI_EXPIRED_AS_REVOKED = 2       /* revoked, reason cessationOfOperation */
+} qpki_expired_policy;
+
+typedef enum qpki_responder_id_type {
+    QPKI_RESPONDER_ID_BY_KEY = 0,     /* default */
+    QPKI_RESPONDER_ID_BY_NAME = 1
+} qpki_responder_id_type;
+
+/* Log callback: one line of text per event (never contains key material). */
+typedef void (*qpki_log_fn)(void *user, int level, const char *message);
+enum { QPKI_LOG_ERROR = 0, QPKI_LOG_WARNING = 1, QPKI_LOG_INFO = 2, QPKI_LOG_DEBUG = 3 };
+/* Clock override: seconds since the epoch. */
+typedef qpki_time (*qpki_clock_fn)(void *user);
+
+QPKI_API qpki_status qpki_responder_new(qpki_responder **out);
+/* Frees issuers, their certificates and signer references.  Databases are
+ * borrowed and not freed. */
+QPKI_API void qpki_responder_free(qpki_responder **r);
+
+QPKI_API qpki_status qpki_responder_set_limits(qpki_responder *r, const qpki_limits *limits);
+QPKI_API qpki_status qpki_responder_set_clock(qpki_responder *r, qpki_clock_fn fn, void *user);
+QPKI_API qpki_status qpki_responder_set_log(qpki_responder *r, qpki_log_fn fn, void *user);
+/* Maximum concurrent live signatures (nonce requests and cache misses);
+ * default 64.  Beyond it requests get tryLater. */
+QPKI_API qpki_status qpki_responder_set_max_live_signing(qpki_responder *r, unsigned max);
+/* Enable or disable the signed-response cache (default enabled) and set its
+ * capacity in entries (default 1,000,000). */
+QPKI_API qpki_status qpki_responder_set_cache(qpki_responder *r, bool enabled,
+                                              size_t max_entries);
+
+/* Add an issuer.  ca is copied.  db is borrowed: keep it alive until the
+ * responder is freed.  signer is referenced (qpki_signer_ref); responder_cert is
+ * copied, or NULL when the CA key itself signs.  *out (may be NULL) receives a
+ * handle owned by the responder for the per-issuer setters.
+ * QPKI_ERR_KEY_MISMATCH when the signer's public key is not the one in
+ * responder_cert (or the CA's when responder_cert is NULL). */
+QPKI_API qpki_status qpki_responder_add_issuer(qpki_responder *r, const qpki_cert *ca,
+                                               qpki_db *db, qpki_signer *signer,
+                                               const qpki_cert *responder_cert,
+                                               qpki_responder_issuer **out);
+/* Add another signing key to an issuer (e.g. ML-DSA next to ECDSA), selectable by
+ * RFC 6960 §4.4.7 preferences. */
+QPKI_API qpki_status qpki_responder_issuer_add_key(qpki_responder_issuer *iss,
+                                                   qpki_signer *signer,
+                                                   const qpki_cert *responder_cert);
+/* Replace every key of the issuer with this one, atomically (safe while serving:
+ * requests in flight finish with the old key, later ones use the new one; the
+ * cache for the issuer is invalidated). */
+QPKI_API qpki_status qpki_responder_issuer_replace_key(qpki_responder_issuer *iss,
+                                                       qpki_signer *signer,
+                                                       const qpki_cert *responder_cert);
+
+/* Per-issuer policies (defaults in brackets). */
+QPKI_API qpki_status qpki_responder_issuer_set_validity(qpki_responder_issuer *iss,
+                                                        int64_t seconds);   /* [3600] */
+QPKI_API qpki_status qpki_responder_issuer_set_backdate(qpki_responder_issuer *iss,
+                                                        int64_t seconds);   /* [60] */
+QPKI_API qpki_status qpki_responder_issuer_set_nonce_policy(qpki_responder_issuer *iss,
+                                                            qpki_nonce_policy policy);
+QPKI_API qpki_status qpki_responder_issuer_set_unknown_policy(qpki_responder_issuer *iss,
+                                                              qpki_unknown_policy policy);
+QPKI_API qpki_status qpki_responder_issuer_set_expired_policy(qpki_responder_issuer *iss,
+                                                              qpki_expired_policy policy);
+/* Include the delegated responder certificate in responses [true]. */
+QPKI_API qpki_status qpki_responder_issuer_set_include_certs(qpki_responder_issuer *iss,
+                                                             bool include);
+QPKI_API qpki_status qpki_responder_issuer_set_responder_id(qpki_responder_issuer *iss,
+                                                            qpki_responder_id_type type);
+QPKI_API const qpki_cert *qpki_responder_issuer_ca(const qpki_responder_issuer *iss);
+QPKI_API size_t qpki_responder_issuer_count(const qpki_responder *r);
+QPKI_API qpki_responder_issuer *qpki_responder_issuer_at(qpki_responder *r, size_t i);
+
+/* Ask every issuer's database to reload if its source changed (call about once a
+ * second from a maintenance thread).  Returns the first error; the previous
+ * tables stay in use and the message goes to the log callback. */
+QPKI_API qpki_status qpki_responder_refresh(qpki_responder *r);
+/* Sign a probe response through every key; QPKI_OK when all signers work. */
+QPKI_API qpki_status qpki_responder_health(qpki_responder *r);
+
+/* Answer one DER OCSPRequest.  Always produces an answer (possibly an unsigned
+ * error response) unless the arguments are invalid or memory runs out. */
+QPKI_API qpki_status qpki_responder_respond(qpki_responder *r, const uint8_t *request,
+                                            size_t request_len, qpki_answer **out);
+/* The answer for a request that could not even be read (HTTP layer errors). */
+QPKI_API qpki_status qpki_answer_new_error(qpki_ocsp_resp_status status, qpki_answer **out);
+QPKI_API void qpki_answer_free(qpki_answer **a);
+
+/* Encoded OCSPResponse (borrowed from the answer). */
+QPKI_API void qpki_answer_bytes(const qpki_answer *a, const uint8_t **der, size_t *len);
+QPKI_API qpki_ocsp_resp_status qpki_answer_resp_status(const qpki_answer *a);
+/* Times of the (first) SingleResponse and producedAt; 0 for error responses. */
+QPKI_API qpki_time qpki_answer_this_update(const qpki_answer *a);
+QPKI_API qpki_time qpki_answer_next_update(const qpki_answer *a);
+QPKI_API qpki_time qpki_answer_produced_at(const qpki_answer *a);
+QPKI_API bool qpki_answer_nonce_echoed(const qpki_answer *a);
+QPKI_API bool qpki_answer_cache_hit(const qpki_answer *a);
+/* For logs: certStatus and serial hex of the first CertID (empty when none),
+ * the CertID hash algorithm, the issuer index (-1 when unknown), the library
+ * reason for an error answer. */
+QPKI_API qpki_cert_status qpki_answer_cert_status(const qpki_answer *a);
+QPKI_API const char *qpki_answer_serial_hex(const qpki_answer *a);
+QPKI_API qpki_hash_alg qpki_answer_hash_alg(const qpki_answer *a);
+QPKI_API int qpki_answer_issuer_index(const qpki_answer *a);
+QPKI_API qpki_status qpki_answer_error(const qpki_answer *a);
+/* Microseconds spent signing for this answer (0 for cache hits). */
+QPKI_API uint64_t qpki_answer_sign_us(const qpki_answer *a);
+
+/* Counters for metrics (monotonic since creation). */
+typedef struct qpki_responder_stats {
+    uint32_t struct_size;            /* set by the caller: sizeof(qpki_responder_stats) */
+    uint64_t requests;
+    uint64_t by_resp_status[7];      /* index = OCSPResponseStatus */
+    uint64_t cache_hits;
+    uint64_t cache_misses;
+    uint64_t live_signatures;
+    uint64_t sign_failures;
+    uint64_t live_in_flight;         /* current */
+    uint64_t cache_entries;          /* current */
+} qpki_responder_stats;
+QPKI_API qpki_status qpki_responder_get_stats(qpki_responder *r, qpki_responder_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs everything libqpki-ocsp needs to build, test, demo and benchmark on a
+# Debian 12 machine (run as root).  Set QPKI_SKIP_INSTALL=1 to skip.
+set -euo pipefail
+[[ ${QPKI_SKIP_INSTALL:-0} == 1 ]] && exit 0
+if [[ $(id -u) != 0 ]]; then
+  echo "install-deps: run as root (sudo) or set QPKI_SKIP_INSTALL=1" >&2
+  exit 2
+fi
+export DEBIAN_FRONTEND=noninteractive
+pkgs=(
+  # build
+  build-essential meson ninja-build pkg-config clang libclang-rt-14-dev llvm
+  libwolfssl-dev libcurl4-openssl-dev libyaml-dev libmicrohttpd-dev libcmocka-dev
+  zlib1g-dev libp11-kit-dev
+  # test oracles and tools
+  openssl gnutls-bin python3 python3-cryptography valgrind curl procps iproute2
+  softhsm2 opensc
+  # benchmarks
+  wrk nginx-light hyperfine
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# Node.js runs the @noble/post-quantum oracle; use the machine's node >= 18 or Debian's.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends nodejs npm
+fi
