@@ -1,0 +1,595 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/crypto/mldsa/mldsa.c - ML-DSA key generation, signing and verification
+ * (FIPS 204, August 2024), the builtin implementation of crypto/mldsa/mldsa.h.
+ *
+ * Constant time: secret data (seed, rho', K, s1, s2, t0, rnd, rho'', y, and every
+ * intermediate of a rejected candidate) never selects a branch or a memory index.
+ * The only values made public before the end (MLDSA_DECLASSIFY) are:
+ *  - rho and tr: they are part of, or a hash of, the public key;
+ *  - the accept/reject bit of each half-byte in RejBoundedPoly and of each byte in
+ *    SampleInBall (see mldsa_poly.c): discarded XOF output;
+ *  - the outcome of each rejection check in the signing loop (z norm, r0 norm,
+ *    ct0 norm + hint count): FIPS 204 §6.2 repeats until a candidate passes, and
+ *    only the fact that a candidate was rejected is revealed, never its values;
+ *  - the outputs: pk, and the signature (c~, z, h) once accepted.
+ * tests/ct/run.sh checks this with valgrind memcheck on poisoned inputs. */
+#include <string.h>
+
+#include "crypto/keccak.h"
+#include "crypto/mldsa/mldsa_internal.h"
+#include "internal.h"
+
+#define Q MLDSA_Q
+#define N MLDSA_N
+#define KMAX MLDSA_K_MAX
+#define LMAX MLDSA_L_MAX
+
+/* FIPS 204 §6.2 allows the signing loop to be bounded; the expected number of
+ * iterations is at most 5.1 (Table 1), so 1000 fails with negligible probability and
+ * guarantees termination even on a malformed private key. */
+#define SIGN_MAX_ITERATIONS 1000
+
+size_t mldsa_pk_bytes(mldsa_level level)
+{
+    const mldsa_params *p = mldsa_params_get(level);
+    return p ? p->pk_bytes : 0;
+}
+
+size_t mldsa_sk_bytes(mldsa_level level)
+{
+    const mldsa_params *p = mldsa_params_get(level);
+    return p ? p->sk_bytes : 0;
+}
+
+size_t mldsa_sig_bytes(mldsa_level level)
+{
+    const mldsa_params *p = mldsa_params_get(level);
+    return p ? p->sig_bytes : 0;
+}
+
+/* Offsets inside pk / sk (FIPS 204 Algorithms 22 and 24). */
+#define PK_T1_BYTES 320 /* 32 * (bitlen(q-1) - d) = 32 * 10 */
+#define SK_T0_BYTES 416 /* 32 * d */
+
+static size_t eta_poly_bytes(const mldsa_params *p) { return 32u * p->eta_bits; }
+static size_t z_poly_bytes(const mldsa_params *p) { return 32u * p->gamma1_bits; }
+
+/* FIPS 204 Algorithm 32 ExpandA(rho): A_hat[r, s] <- RejNTTPoly(rho || s || r). */
+static void expand_a(mldsa_poly A[KMAX][LMAX], const uint8_t rho[32], const mldsa_params *p)
+{
+    for (unsigned r = 0; r < p->k; r++)
+        for (unsigned s = 0; s < p->l; s++)
+            mldsa_rej_ntt_poly(&A[r][s], rho, (uint8_t)s, (uint8_t)r);
+}
+
+/* w_hat = A_hat o v_hat (Algorithm 48 MatrixVectorNTT), then NTT^-1. */
+static void matrix_vector(mldsa_poly *w, mldsa_poly A[KMAX][LMAX], const mldsa_poly *vhat,
+                          const mldsa_params *p)
+{
+    for (unsigned i = 0; i < p->k; i++) {
+        mldsa_poly_pointwise(&w[i], &A[i][0], &vhat[0]);
+        for (unsigned j = 1; j < p->l; j++)
+            mldsa_poly_pointwise_acc(&w[i], &A[i][j], &vhat[j]);
+        mldsa_poly_invntt(&w[i]);
+    }
+}
+
+/* 1 iff some |a_i| >= bound, for centred coefficients, without branches. */
+static uint32_t norm_at_least(const mldsa_poly *a, int32_t bound)
+{
+    uint32_t bad = 0;
+    for (unsigned i = 0; i < N; i++) {
+        int32_t v = a->c[i];
+        int32_t m = v >> 31;
+        int32_t abs = (v ^ m) - m;
+        bad |= (uint32_t)(bound - 1 - abs) >> 31;
+    }
+    return bad;
+}
+
+/* FIPS 204 Algorithm 37 HighBits(r) for r in [0, q). */
+static int32_t high_bits(int32_t gamma2, int32_t r)
+{
+    int32_t r1, r0;
+    mldsa_decompose(gamma2, r, &r1, &r0);
+    return r1;
+}
+
+/* FIPS 204 Algorithm 28 w1Encode(w1): SimpleBitPack(w1[i], (q-1)/(2 gamma2) - 1). */
+static size_t w1_encode(uint8_t *out, const mldsa_poly *w1, const mldsa_params *p)
+{
+    size_t per = 32u * p->w1_bits;
+    for (unsigned i = 0; i < p->k; i++)
+        mldsa_pack(out + i * per, &w1[i], p->w1_bits, 0);
+    return per * p->k;
+}
+
+/* mu <- H(BytesToBits(tr) || M', 64) with M' = prefix || msg (Algorithm 7 step 6). */
+static void compute_mu(uint8_t mu[MLDSA_MU_BYTES], const uint8_t tr[MLDSA_TR_BYTES],
+                       const uint8_t *prefix, size_t prefix_len, const uint8_t *msg,
+                       size_t msg_len)
+{
+    keccak_state h;
+    shake256_init(&h);
+    shake256_absorb(&h, tr, MLDSA_TR_BYTES);
+    if (prefix_len)
+        shake256_absorb(&h, prefix, prefix_len);
+    if (msg_len)
+        shake256_absorb(&h, msg, msg_len);
+    shake256_finalize(&h);
+    shake256_squeeze(&h, mu, MLDSA_MU_BYTES);
+}
+
+/* ---------------------------------------------------------------- key generation */
+
+struct keygen_ws {
+    mldsa_poly A[KMAX][LMAX];
+    mldsa_poly s1[LMAX], s1hat[LMAX], s2[KMAX], t[KMAX], t1[KMAX], t0[KMAX];
+    uint8_t seed_in[34], expanded[128];
+};
+
+/* t = NTT^-1(A_hat o NTT(s1)) + s2, then (t1, t0) <- Power2Round(t) and the
+ * encodings; shared by KeyGen_internal and mldsa_pk_from_sk. */
+static void compute_t(struct keygen_ws *ws, const mldsa_params *p)
+{
+    for (unsigned j = 0; j < p->l; j++) {
+        ws->s1hat[j] = ws->s1[j];
+        mldsa_poly_ntt(&ws->s1hat[j]);
+    }
+    matrix_vector(ws->t, ws->A, ws->s1hat, p);
+    for (unsigned i = 0; i < p->k; i++) {
+        for (unsigned n = 0; n < N; n++) {
+            int32_t r = mldsa_freeze(ws->t[i].c[n] + ws->s2[i].c[n]);
+            /* FIPS 204 Algorithm 35 Power2Round(r): r+ <- r mod q;
+             * r0 <- r+ mod+- 2^d; return ((r+ - r0)/2^d, r0).  Rounding
+             * (r + 2^(d-1) - 1) >> d picks r0 in (-2^(d-1), 2^(d-1)]. */
+            int32_t r1 = (r + (1 << (MLDSA_D - 1)) - 1) >> MLDSA_D;
+            ws->t1[i].c[n] = r1;
+            ws->t0[i].c[n] = r - (r1 << MLDSA_D);
+        }
+    }
+}
+
+/* FIPS 204 Algorithm 22 pkEncode(rho, t1): rho || SimpleBitPack(t1[i], 2^10 - 1). */
+static void pk_encode(uint8_t *pk, const uint8_t rho[32], const mldsa_poly *t1,
+                      const mldsa_params *p)
+{
+    memcpy(pk, rho, 32);
+    for (unsigned i = 0; i < p->k; i++)
+        mldsa_pack(pk + 32 + i * PK_T1_BYTES, &t1[i], 10, 0);
+}
+
+/* FIPS 204 Algorithm 6 ML-DSA.KeyGen_internal(xi). */
+int mldsa_keygen(mldsa_level level, const uint8_t seed[MLDSA_SEED_BYTES], uint8_t *pk,
+                 uint8_t *sk)
+{
+    const mldsa_params *p = mldsa_params_get(level);
+    if (!p || !seed || !pk || !sk)
+        return -1;
+    struct keygen_ws *ws = qpki_malloc(sizeof(*ws));
+    if (!ws)
+        return -1;
+
+    /* Step 1: (rho, rho', K) <- H(xi || IntegerToBytes(k, 1) || IntegerToBytes(l, 1), 128). */
+    memcpy(ws->seed_in, seed, 32);
+    ws->seed_in[32] = (uint8_t)p->k;
+    ws->seed_in[33] = (uint8_t)p->l;
+    shake256(ws->expanded, sizeof(ws->expanded), ws->seed_in, sizeof(ws->seed_in));
+    uint8_t *rho = ws->expanded, *rhop = ws->expanded + 32, *key = ws->expanded + 96;
+    MLDSA_DECLASSIFY(rho, 32); /* rho is the first field of pk */
+
+    /* Step 3: A_hat <- ExpandA(rho).  Step 4: (s1, s2) <- ExpandS(rho') (Algorithm
+     * 33: s1[r] <- RejBoundedPoly(rho' || IntegerToBytes(r, 2)), s2[r] with r + l). */
+    expand_a(ws->A, rho, p);
+    for (unsigned r = 0; r < p->l; r++)
+        mldsa_rej_bounded_poly(&ws->s1[r], rhop, (uint16_t)r, p->eta);
+    for (unsigned r = 0; r < p->k; r++)
+        mldsa_rej_bounded_poly(&ws->s2[r], rhop, (uint16_t)(r + p->l), p->eta);
+
+    /* Steps 5-6: t <- NTT^-1(A_hat o NTT(s1)) + s2; (t1, t0) <- Power2Round(t). */
+    compute_t(ws, p);
+
+    /* Step 8: pk <- pkEncode(rho, t1).  t1 is public. */
+    for (unsigned i = 0; i < p->k; i++)
+        MLDSA_DECLASSIFY(ws->t1[i].c, sizeof(ws->t1[i].c));
+    pk_encode(pk, rho, ws->t1, p);
+
+    /* Step 9: tr <- H(pk, 64).  Step 10: sk <- skEncode(rho, K, tr, s1, s2, t0)
+     * (Algorithm 24: rho || K || tr || BitPack(s1[i], eta, eta) ||
+     * BitPack(s2[i], eta, eta) || BitPack(t0[i], 2^(d-1) - 1, 2^(d-1))). */
+    uint8_t *o = sk;
+    memcpy(o, rho, 32);
+    memcpy(o + 32, key, 32);
+    shake256(o + 64, MLDSA_TR_BYTES, pk, p->pk_bytes);
+    o += 128;
+    for (unsigned r = 0; r < p->l; r++, o += eta_poly_bytes(p))
+        mldsa_pack(o, &ws->s1[r], p->eta_bits, (int32_t)p->eta);
+    for (unsigned r = 0; r < p->k; r++, o += eta_poly_bytes(p))
+        mldsa_pack(o, &ws->s2[r], p->eta_bits, (int32_t)p->eta);
+    for (unsigned r = 0; r < p->k; r++, o += SK_T0_BYTES)
+        mldsa_pack(o, &ws->t0[r], MLDSA_D, 1 << (MLDSA_D - 1));
+
+    qpki_free_secret(ws, sizeof(*ws)); /* rho', K, s1, s2, t0 wiped */
+    return 0;
+}
+
+/* FIPS 204 Algorithm 25 skDecode, the parts shared by signing and pk_from_sk. */
+static void sk_decode_s(const uint8_t *sk, mldsa_poly *s1, mldsa_poly *s2, mldsa_poly *t0,
+                        const mldsa_params *p)
+{
+    const uint8_t *o = sk + 128;
+    for (unsigned r = 0; r < p->l; r++, o += eta_poly_bytes(p))
+        mldsa_unpack(&s1[r], o, p->eta_bits, (int32_t)p->eta);
+    for (unsigned r = 0; r < p->k; r++, o += eta_poly_bytes(p))
+        mldsa_unpack(&s2[r], o, p->eta_bits, (int32_t)p->eta);
+    if (t0)
+        for (unsigned r = 0; r < p->k; r++, o += SK_T0_BYTES)
+            mldsa_unpack(&t0[r], o, MLDSA_D, 1 << (MLDSA_D - 1));
+}
+
+int mldsa_pk_from_sk(mldsa_level level, const uint8_t *sk, uint8_t *pk)
+{
+    const mldsa_params *p = mldsa_params_get(level);
+    if (!p || !sk || !pk)
+        return -1;
+    struct keygen_ws *ws = qpki_malloc(sizeof(*ws));
+    if (!ws)
+        return -1;
+    uint8_t rho[32], tr[MLDSA_TR_BYTES];
+    memcpy(rho, sk, 32);
+    MLDSA_DECLASSIFY(rho, 32);
+    sk_decode_s(sk, ws->s1, ws->s2, NULL, p);
+    expand_a(ws->A, rho, p);
+    compute_t(ws, p);
+    for (unsigned i = 0; i < p->k; i++)
+        MLDSA_DECLASSIFY(ws->t1[i].c, sizeof(ws->t1[i].c));
+    pk_encode(pk, rho, ws->t1, p);
+    qpki_free_secret(ws, sizeof(*ws));
+    /* The sk carries tr = H(pk): a mismatch means the sk is not consistent. */
+    shake256(tr, sizeof(tr), pk, p->pk_bytes);
+    uint8_t sk_tr[MLDSA_TR_BYTES];
+    memcpy(sk_tr, sk + 64, sizeof(sk_tr));
+    MLDSA_DECLASSIFY(sk_tr, sizeof(sk_tr));
+    return memcmp(tr, sk_tr, sizeof(tr)) == 0 ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------------- signing */
+
+struct sign_ws {
+    mldsa_poly A[KMAX][LMAX];
+    mldsa_poly s1[LMAX], s2[KMAX], t0[KMAX]; /* NTT domain */
+    mldsa_poly y[LMAX], yhat[LMAX], z[LMAX];
+    mldsa_poly w[KMAX], wcs2[KMAX], w1[KMAX], h[KMAX];
+    mldsa_poly c, tmp;
+    uint8_t rhopp[64], kbuf[32 + 32 + 64];
+    uint8_t w1enc[KMAX * 32 * 6];
+    uint8_t ctilde[MLDSA_CTILDE_MAX];
+};
+
+/* FIPS 204 Algorithm 26 sigEncode(c~, z mod+- q, h):
+ * c~ || BitPack(z[i], gamma1 - 1, gamma1) || HintBitPack(h)
+ * Algorithm 20 HintBitPack(h): y <- 0^(omega + k); index <- 0
+ *   for i < k: for j < 256: if h[i]_j != 0: y[index] <- j; index++
+ *              y[omega + i] <- index
+ * All inputs are the accepted, public signature. */
+static void sig_encode(uint8_t *sig, const struct sign_ws *ws, const mldsa_params *p)
+{
+    memcpy(sig, ws->ctilde, p->ctilde_bytes);
+    uint8_t *o = sig + p->ctilde_bytes;
+    for (unsigned r = 0; r < p->l; r++, o += z_poly_bytes(p))
+        mldsa_pack(o, &ws->z[r], p->gamma1_bits, p->gamma1);
+    memset(o, 0, p->omega + p->k);
+    unsigned index = 0;
+    for (unsigned i = 0; i < p->k; i++) {
+        for (unsigned j = 0; j < N; j++)
+            if (ws->h[i].c[j] != 0)
+                o[index++] = (uint8_t)j;
+        o[p->omega + i] = (uint8_t)index;
+    }
+}
+
+/* FIPS 204 Algorithm 7 ML-DSA.Sign_internal(sk, M', rnd), from step 7 on (mu given). */
+int mldsa_sign_mu(mldsa_level level, const uint8_t *sk, const uint8_t mu[MLDSA_MU_BYTES],
+                  const uint8_t *rnd, uint8_t *sig)
+{
+    const mldsa_params *p = mldsa_params_get(level);
+    if (!p || !sk || !mu || !sig)
+        return -1;
+    struct sign_ws *ws = qpki_malloc(sizeof(*ws));
+    if (!ws)
+        return -1;
+    int rc = -1;
+
+    /* Step 1: (rho, K, tr, s1, s2, t0) <- skDecode(sk).  rho is public (pk). */
+    uint8_t rho[32];
+    memcpy(rho, sk, 32);
+    MLDSA_DECLASSIFY(rho, 32);
+    sk_decode_s(sk, ws->s1, ws->s2, ws->t0, p);
+    /* Steps 2-4: s1_hat <- NTT(s1), s2_hat <- NTT(s2), t0_hat <- NTT(t0). */
+    for (unsigned r = 0; r < p->l; r++)
+        mldsa_poly_ntt(&ws->s1[r]);
+    for (unsigned r = 0; r < p->k; r++) {
+        mldsa_poly_ntt(&ws->s2[r]);
+        mldsa_poly_ntt(&ws->t0[r]);
+    }
+    /* Step 5: A_hat <- ExpandA(rho). */
+    expand_a(ws->A, rho, p);
+
+    /* Step 7: rho'' <- H(K || rnd || mu, 64); rnd = 0^32 for the deterministic variant. */
+    memcpy(ws->kbuf, sk + 32, 32);
+    if (rnd)
+        memcpy(ws->kbuf + 32, rnd, 32);
+    else
+        memset(ws->kbuf + 32, 0, 32);
+    memcpy(ws->kbuf + 64, mu, MLDSA_MU_BYTES);
+    shake256(ws->rhopp, 64, ws->kbuf, sizeof(ws->kbuf));
+
+    /* Steps 8-31: kappa <- 0; repeat until (z, h) != bot, kappa <- kappa + l. */
+    unsigned kappa = 0;
+    for (unsigned iter = 0; iter < SIGN_MAX_ITERATIONS; iter++, kappa += p->l) {
+        /* Step 11: y <- ExpandMask(rho'', kappa). */
+        for (unsigned r = 0; r < p->l; r++) {
+            mldsa_expand_mask_poly(&ws->y[r], ws->rhopp, (uint16_t)(kappa + r), p);
+            ws->yhat[r] = ws->y[r];
+            mldsa_poly_ntt(&ws->yhat[r]);
+        }
+        /* Step 12: w <- NTT^-1(A_hat o NTT(y)).  Step 13: w1 <- HighBits(w). */
+        matrix_vector(ws->w, ws->A, ws->yhat, p);
+        for (unsigned i = 0; i < p->k; i++)
+            for (unsigned n = 0; n < N; n++) {
+                ws->w[i].c[n] = mldsa_freeze(ws->w[i].c[n]);
+                ws->w1[i].c[n] = high_bits(p->gamma2, ws->w[i].c[n]);
+            }
+        /* Step 15: c~ <- H(mu || w1Encode(w1), lambda/4). */
+        size_t w1len = w1_encode(ws->w1enc, ws->w1, p);
+        keccak_state hs;
+        shake256_init(&hs);
+        shake256_absorb(&hs, mu, MLDSA_MU_BYTES);
+        shake256_absorb(&hs, ws->w1enc, w1len);
+        shake256_finalize(&hs);
+        shake256_squeeze(&hs, ws->ctilde, p->ctilde_bytes);
+        qpki_wipe(&hs, sizeof(hs));
+        /* Steps 16-17: c <- SampleInBall(c~); c_hat <- NTT(c). */
+        mldsa_sample_in_ball(&ws->c, ws->ctilde, p->ctilde_bytes, p->tau);
+        mldsa_poly_ntt(&ws->c);
+
+        /* Steps 18, 20: <<cs1>> <- NTT^-1(c_hat o s1_hat); z <- y + <<cs1>>.
+         * Step 23 (first half): reject if ||z||inf >= gamma1 - beta. */
+        uint32_t bad = 0;
+        for (unsigned r = 0; r < p->l; r++) {
+            mldsa_poly_pointwise(&ws->tmp, &ws->c, &ws->s1[r]);
+            mldsa_poly_invntt(&ws->tmp);
+            for (unsigned n = 0; n < N; n++)
+                ws->z[r].c[n] = ws->y[r].c[n] + mldsa_reduce32(ws->tmp.c[n]);
+            bad |= norm_at_least(&ws->z[r], p->gamma1 - (int32_t)p->beta);
+        }
+        MLDSA_DECLASSIFY(&bad, sizeof(bad)); /* rejection outcome only */
+        if (bad)
+            continue;
+
+        /* Steps 19, 21: <<cs2>> <- NTT^-1(c_hat o s2_hat); r0 <- LowBits(w - <<cs2>>).
+         * Step 23 (second half): reject if ||r0||inf >= gamma2 - beta. */
+        for (unsigned i = 0; i < p->k; i++) {
+            mldsa_poly_pointwise(&ws->tmp, &ws->c, &ws->s2[i]);
+            mldsa_poly_invntt(&ws->tmp);
+            for (unsigned n = 0; n < N; n++) {
+                int32_t v = mldsa_freeze(ws->w[i].c[n] - mldsa_reduce32(ws->tmp.c[n]));
+                int32_t r1, r0;
+                mldsa_decompose(p->gamma2, v, &r1, &r0);
+                ws->wcs2[i].c[n] = v;
+                ws->tmp.c[n] = r0;
+            }
+            bad |= norm_at_least(&ws->tmp, p->gamma2 - (int32_t)p->beta);
+        }
+        MLDSA_DECLASSIFY(&bad, sizeof(bad));
+        if (bad)
+            continue;
+
+        /* Step 25: <<ct0>> <- NTT^-1(c_hat o t0_hat).
+         * Step 26: h <- MakeHint(-<<ct0>>, w - <<cs2>> + <<ct0>>); Algorithm 39
+         * MakeHint(z, r): r1 <- HighBits(r); v1 <- HighBits(r + z); return [[r1 != v1]].
+         * Step 27: reject if ||<<ct0>>||inf >= gamma2 or the number of 1's in h > omega. */
+        uint32_t ones = 0;
+        for (unsigned i = 0; i < p->k; i++) {
+            mldsa_poly_pointwise(&ws->tmp, &ws->c, &ws->t0[i]);
+            mldsa_poly_invntt(&ws->tmp);
+            for (unsigned n = 0; n < N; n++)
+                ws->tmp.c[n] = mldsa_reduce32(ws->tmp.c[n]);
+            bad |= norm_at_least(&ws->tmp, p->gamma2);
+            for (unsigned n = 0; n < N; n++) {
+                int32_t r1 = high_bits(p->gamma2, mldsa_freeze(ws->wcs2[i].c[n] + ws->tmp.c[n]));
+                int32_t v1 = high_bits(p->gamma2, ws->wcs2[i].c[n]);
+                uint32_t diff = (uint32_t)(r1 ^ v1);
+                uint32_t hint = (diff | (0u - diff)) >> 31;
+                ws->h[i].c[n] = (int32_t)hint;
+                ones += hint;
+            }
+        }
+        bad |= (uint32_t)(p->omega - ones) >> 31; /* ones > omega */
+        MLDSA_DECLASSIFY(&bad, sizeof(bad));
+        if (bad)
+            continue;
+
+        /* Accepted: (c~, z, h) is the signature and is public from here on. */
+        MLDSA_DECLASSIFY(ws->ctilde, sizeof(ws->ctilde));
+        for (unsigned r = 0; r < p->l; r++)
+            MLDSA_DECLASSIFY(ws->z[r].c, sizeof(ws->z[r].c));
+        for (unsigned i = 0; i < p->k; i++)
+            MLDSA_DECLASSIFY(ws->h[i].c, sizeof(ws->h[i].c));
+        /* Step 33: sigma <- sigEncode(c~, z mod+- q, h). */
+        sig_encode(sig, ws, p);
+        rc = 0;
+        break;
+    }
+    qpki_free_secret(ws, sizeof(*ws)); /* K, rho'', s1, s2, t0, y wiped */
+    return rc;
+}
+
+int mldsa_sign_internal(mldsa_level level, const uint8_t *sk, const uint8_t *mprime,
+                        size_t mprime_len, const uint8_t *rnd, uint8_t *sig)
+{
+    const mldsa_params *p = mldsa_params_get(level);
+    if (!p || !sk || (!mprime && mprime_len))
+        return -1;
+    uint8_t tr[MLDSA_TR_BYTES], mu[MLDSA_MU_BYTES];
+    memcpy(tr, sk + 64, sizeof(tr));
+    MLDSA_DECLASSIFY(tr, sizeof(tr)); /* tr = H(pk) */
+    /* Algorithm 7 step 6: mu <- H(BytesToBits(tr) || M', 64). */
+    compute_mu(mu, tr, NULL, 0, mprime, mprime_len);
+    return mldsa_sign_mu(level, sk, mu, rnd, sig);
+}
+
+/* FIPS 204 Algorithm 2 ML-DSA.Sign(sk, M, ctx):
+ *   if |ctx| > 255 return error
+ *   M' <- BytesToBits(IntegerToBytes(0, 1) || IntegerToBytes(|ctx|, 1) || ctx) || M
+ *   sigma <- ML-DSA.Sign_internal(sk, M', rnd) */
+int mldsa_sign(mldsa_level level, const uint8_t *sk, const uint8_t *msg, size_t msg_len,
+               const uint8_t *ctx, size_t ctx_len, const uint8_t *rnd, uint8_t *sig)
+{
+    const mldsa_params *p = mldsa_params_get(level);
+    if (!p || !sk || ctx_len > MLDSA_MAX_CTX_BYTES || (!ctx && ctx_len) || (!msg && msg_len))
+        return -1;
+    uint8_t prefix[2 + MLDSA_MAX_CTX_BYTES], tr[MLDSA_TR_BYTES], mu[MLDSA_MU_BYTES];
+    prefix[0] = 0;
+    prefix[1] = (uint8_t)ctx_len;
+    if (ctx_len)
+        memcpy(prefix + 2, ctx, ctx_len);
+    memcpy(tr, sk + 64, sizeof(tr));
+    MLDSA_DECLASSIFY(tr, sizeof(tr));
+    compute_mu(mu, tr, prefix, 2 + ctx_len, msg, msg_len);
+    return mldsa_sign_mu(level, sk, mu, rnd, sig);
+}
+
+/* ------------------------------------------------------------------ verification */
+
+struct verify_ws {
+    mldsa_poly A[KMAX][LMAX];
+    mldsa_poly z[LMAX], t1[KMAX], h[KMAX], w[KMAX], c, tmp;
+    uint8_t w1enc[KMAX * 32 * 6];
+};
+
+/* FIPS 204 Algorithm 21 HintBitUnpack(y): 0 on success, -1 for bot.
+ *   index <- 0
+ *   for i < k: if y[omega + i] < index or y[omega + i] > omega return bot
+ *     first <- index
+ *     while index < y[omega + i]:
+ *       if index > first and y[index - 1] >= y[index] return bot
+ *       h[i]_{y[index]} <- 1; index++
+ *   for i from index to omega - 1: if y[i] != 0 return bot */
+static int hint_unpack(mldsa_poly *h, const uint8_t *y, const mldsa_params *p)
+{
+    unsigned index = 0;
+    for (unsigned i = 0; i < p->k; i++) {
+        memset(h[i].c, 0, sizeof(h[i].c));
+        unsigned end = y[p->omega + i];
+        if (end < index || end > p->omega)
+            return -1;
+        unsigned first = index;
+        while (index < end) {
+            if (index > first && y[index - 1] >= y[index])
+                return -1;
+            h[i].c[y[index]] = 1;
+            index++;
+        }
+    }
+    for (unsigned i = index; i < p->omega; i++)
+        if (y[i] != 0)
+            return -1;
+    return 0;
+}
+
+/* FIPS 204 Algorithm 8 ML-DSA.Verify_internal(pk, M', sigma), from step 8 on (mu
+ * given).  Everything here is public. */
+int mldsa_verify_mu(mldsa_level level, const uint8_t *pk, const uint8_t mu[MLDSA_MU_BYTES],
+                    const uint8_t *sig, size_t sig_len)
+{
+    const mldsa_params *p = mldsa_params_get(level);
+    if (!p || !pk || !mu || !sig || sig_len != p->sig_bytes)
+        return -1;
+    struct verify_ws *ws = qpki_malloc(sizeof(*ws));
+    if (!ws)
+        return -1;
+    int rc = -1;
+    /* Step 1: (rho, t1) <- pkDecode(pk) (Algorithm 23). */
+    for (unsigned i = 0; i < p->k; i++)
+        mldsa_unpack(&ws->t1[i], pk + 32 + i * PK_T1_BYTES, 10, 0);
+    /* Step 2: (c~, z, h) <- sigDecode(sigma) (Algorithm 27); step 3: h = bot fails. */
+    const uint8_t *ctilde = sig, *o = sig + p->ctilde_bytes;
+    for (unsigned r = 0; r < p->l; r++, o += z_poly_bytes(p))
+        mldsa_unpack(&ws->z[r], o, p->gamma1_bits, p->gamma1);
+    if (hint_unpack(ws->h, o, p) != 0)
+        goto out;
+    /* Step 13 (first term): ||z||inf < gamma1 - beta, checked early. */
+    for (unsigned r = 0; r < p->l; r++)
+        if (norm_at_least(&ws->z[r], p->gamma1 - (int32_t)p->beta))
+            goto out;
+    /* Step 5: A_hat <- ExpandA(rho).  Step 8: c <- SampleInBall(c~). */
+    expand_a(ws->A, pk, p);
+    mldsa_sample_in_ball(&ws->c, ctilde, p->ctilde_bytes, p->tau);
+    mldsa_poly_ntt(&ws->c);
+    /* Step 9: w'_Approx <- NTT^-1(A_hat o NTT(z) - NTT(c) o NTT(t1 * 2^d)). */
+    for (unsigned r = 0; r < p->l; r++)
+        mldsa_poly_ntt(&ws->z[r]);
+    for (unsigned i = 0; i < p->k; i++) {
+        for (unsigned n = 0; n < N; n++)
+            ws->t1[i].c[n] <<= MLDSA_D;
+        mldsa_poly_ntt(&ws->t1[i]);
+        mldsa_poly_pointwise(&ws->w[i], &ws->A[i][0], &ws->z[0]);
+        for (unsigned j = 1; j < p->l; j++)
+            mldsa_poly_pointwise_acc(&ws->w[i], &ws->A[i][j], &ws->z[j]);
+        mldsa_poly_pointwise(&ws->tmp, &ws->c, &ws->t1[i]);
+        for (unsigned n = 0; n < N; n++)
+            ws->w[i].c[n] -= ws->tmp.c[n];
+        mldsa_poly_invntt(&ws->w[i]);
+        /* Step 10: w1' <- UseHint(h, w'_Approx). */
+        for (unsigned n = 0; n < N; n++)
+            ws->w[i].c[n] = mldsa_use_hint(p->gamma2, ws->h[i].c[n], mldsa_freeze(ws->w[i].c[n]));
+    }
+    /* Step 12: c~' <- H(mu || w1Encode(w1'), lambda/4).  Step 13: c~ = c~'. */
+    size_t w1len = w1_encode(ws->w1enc, ws->w, p);
+    uint8_t ct2[MLDSA_CTILDE_MAX];
+    keccak_state hs;
+    shake256_init(&hs);
+    shake256_absorb(&hs, mu, MLDSA_MU_BYTES);
+    shake256_absorb(&hs, ws->w1enc, w1len);
+    shake256_finalize(&hs);
+    shake256_squeeze(&hs, ct2, p->ctilde_bytes);
+    if (memcmp(ct2, ctilde, p->ctilde_bytes) == 0)
+        rc = 0;
+out:
+    qpki_free(ws);
+    return rc;
+}
+
+int mldsa_verify_internal(mldsa_level level, const uint8_t *pk, const uint8_t *mprime,
+                          size_t mprime_len, const uint8_t *sig, size_t sig_len)
+{
+    const mldsa_params *p = mldsa_params_get(level);
+    if (!p || !pk || (!mprime && mprime_len))
+        return -1;
+    /* Algorithm 8 steps 6-7: tr <- H(pk, 64); mu <- H(BytesToBits(tr) || M', 64). */
+    uint8_t tr[MLDSA_TR_BYTES], mu[MLDSA_MU_BYTES];
+    shake256(tr, sizeof(tr), pk, p->pk_bytes);
+    compute_mu(mu, tr, NULL, 0, mprime, mprime_len);
+    return mldsa_verify_mu(level, pk, mu, sig, sig_len);
+}
+
+/* FIPS 204 Algorithm 3 ML-DSA.Verify(pk, M, sigma, ctx):
+ *   if |ctx| > 255 return error
+ *   M' <- BytesToBits(IntegerToBytes(0, 1) || IntegerToBytes(|ctx|, 1) || ctx) || M
+ *   return ML-DSA.Verify_internal(pk, M', sigma) */
+int mldsa_verify(mldsa_level level, const uint8_t *pk, const uint8_t *msg, size_t msg_len,
+                 const uint8_t *ctx, size_t ctx_len, const uint8_t *sig, size_t sig_len)
+{
+    const mldsa_params *p = mldsa_params_get(level);
+    if (!p || !pk || ctx_len > MLDSA_MAX_CTX_BYTES || (!ctx && ctx_len) || (!msg && msg_len))
+        return -1;
+    uint8_t prefix[2 + MLDSA_MAX_CTX_BYTES], tr[MLDSA_TR_BYTES], mu[MLDSA_MU_BYTES];
+    prefix[0] = 0;
+    prefix[1] = (uint8_t)ctx_len;
+    if (ctx_len)
+        memcpy(prefix + 2, ctx, ctx_len);
+    shake256(tr, sizeof(tr), pk, p->pk_bytes);
+    compute_mu(mu, tr, prefix, 2 + ctx_len, msg, msg_len);
+    return mldsa_verify_mu(level, pk, mu, sig, sig_len);
+}

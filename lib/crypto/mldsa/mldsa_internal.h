@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/crypto/mldsa/mldsa_internal.h - private pieces of the builtin ML-DSA (FIPS 204):
+ * parameter sets, polynomial arithmetic, sampling, encodings.  Used by mldsa.c,
+ * the unit tests and the constant-time test; never installed. */
+#ifndef QPKI_MLDSA_INTERNAL_H
+#define QPKI_MLDSA_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/mldsa/mldsa.h"
+
+/* FIPS 204 §4 Table 1 / §2.3: q = 2^23 - 2^13 + 1, n = 256, d = 13. */
+#define MLDSA_Q 8380417
+#define MLDSA_N 256
+#define MLDSA_D 13
+#define MLDSA_K_MAX 8
+#define MLDSA_L_MAX 7
+#define MLDSA_CTILDE_MAX 64
+#define MLDSA_TR_BYTES 64
+#define MLDSA_MU_BYTES 64
+
+/* Constant-time verification hook.  The library never branches on, or indexes
+ * memory with, secret data except on values passed through MLDSA_DECLASSIFY, each
+ * with its FIPS 204 justification at the call site.  tests/ct/ builds these sources
+ * with QPKI_MLDSA_CT_TEST, which turns the hook into a valgrind client request that
+ * marks the bytes as defined (public); memcheck then reports any other use of the
+ * (poisoned) secret seed, key or rnd in a branch or an address. */
+#ifdef QPKI_MLDSA_CT_TEST
+#include <valgrind/memcheck.h>
+#define MLDSA_DECLASSIFY(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
+#else
+#define MLDSA_DECLASSIFY(p, n) ((void)(p), (void)(n))
+#endif
+
+/* FIPS 204 Table 1 (parameter sets) and Table 2 (sizes). */
+typedef struct mldsa_params {
+    mldsa_level level;
+    unsigned k, l;          /* dimensions of A */
+    unsigned eta;           /* private key range */
+    unsigned tau;           /* # of +-1's in c */
+    unsigned beta;          /* tau * eta */
+    unsigned omega;         /* max # of 1's in the hint h */
+    int32_t gamma1;         /* coefficient range of y: 2^17 or 2^19 */
+    unsigned gamma1_bits;   /* 1 + bitlen(gamma1 - 1): 18 or 20 */
+    int32_t gamma2;         /* low-order rounding range: (q-1)/88 or (q-1)/32 */
+    unsigned ctilde_bytes;  /* lambda / 4: 32, 48, 64 */
+    unsigned eta_bits;      /* bitlen(2 eta): 3 or 4 */
+    unsigned w1_bits;       /* bitlen((q-1)/(2 gamma2) - 1): 6 or 4 */
+    size_t pk_bytes, sk_bytes, sig_bytes;
+} mldsa_params;
+
+/* NULL for an unknown level. */
+const mldsa_params *mldsa_params_get(mldsa_level level);
+
+typedef struct mldsa_poly {
+    int32_t c[MLDSA_N];
+} mldsa_poly;
+
+/* Arithmetic mod q (Montgomery, R = 2^32). */
+int32_t mldsa_montgomery_reduce(int64_t a);
+int32_t mldsa_reduce32(int32_t a);   /* |a| < 2^31 - 2^22 -> r = a mod q, |r| <= 6283009 */
+int32_t mldsa_freeze(int32_t a);     /* -> [0, q) */
+void mldsa_poly_ntt(mldsa_poly *p);                    /* FIPS 204 Algorithm 41 */
+void mldsa_poly_invntt(mldsa_poly *p);                 /* Algorithm 42, on products */
+void mldsa_poly_pointwise(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b);
+void mldsa_poly_pointwise_acc(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b);
+
+/* FIPS 204 Algorithm 36 Decompose(r) for r in [0, q). */
+void mldsa_decompose(int32_t gamma2, int32_t r, int32_t *r1, int32_t *r0);
+/* Algorithm 40 UseHint(h, r). */
+int32_t mldsa_use_hint(int32_t gamma2, int32_t h, int32_t r);
+
+/* Sampling (Algorithms 29-34). */
+void mldsa_rej_ntt_poly(mldsa_poly *a, const uint8_t rho[32], uint8_t s, uint8_t r);
+void mldsa_rej_bounded_poly(mldsa_poly *a, const uint8_t rhop[64], uint16_t nonce, unsigned eta);
+void mldsa_expand_mask_poly(mldsa_poly *y, const uint8_t rhopp[64], uint16_t nonce,
+                            const mldsa_params *p);
+void mldsa_sample_in_ball(mldsa_poly *c, const uint8_t *ctilde, size_t ctilde_len, unsigned tau);
+
+/* BitPack / BitUnpack (Algorithms 16-19): coefficients b - w_i in `bits` bits,
+ * little-endian bit order; SimpleBitPack is b = 0 with non-negative inputs. */
+void mldsa_pack(uint8_t *out, const mldsa_poly *p, unsigned bits, int32_t b);
+void mldsa_unpack(mldsa_poly *p, const uint8_t *in, unsigned bits, int32_t b);
+
+/* ML-DSA.Sign_internal / Verify_internal from step 7 on: mu given directly (the
+ * ACVP "externalMu" interface; also used by mldsa_sign_internal). */
+int mldsa_sign_mu(mldsa_level level, const uint8_t *sk, const uint8_t mu[MLDSA_MU_BYTES],
+                  const uint8_t *rnd, uint8_t *sig);
+int mldsa_verify_mu(mldsa_level level, const uint8_t *pk, const uint8_t mu[MLDSA_MU_BYTES],
+                    const uint8_t *sig, size_t sig_len);
+
+#endif

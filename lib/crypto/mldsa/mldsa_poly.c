@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/crypto/mldsa/mldsa_poly.c - ML-DSA (FIPS 204) polynomial arithmetic, NTT,
+ * rounding, sampling and bit packing, written from the FIPS 204 text.
+ *
+ * Representation: a polynomial is 256 int32 coefficients; values are kept small
+ * by lazy reduction and are only brought to a canonical range where the standard
+ * needs one (rounding, packing, norms).  No function here branches on, or indexes
+ * memory with, coefficient values; the sampling loops branch only on rejection
+ * decisions about discarded XOF output, which MLDSA_DECLASSIFY marks (see the
+ * comments there). */
+#include <string.h>
+
+#include "crypto/keccak.h"
+#include "crypto/mldsa/mldsa_internal.h"
+#include "safety.h"
+
+#define Q MLDSA_Q
+#define QINV 58728449 /* q^-1 mod 2^32 */
+
+/* FIPS 204 Table 1. */
+static const mldsa_params params_table[3] = {
+    {MLDSA_44, 4, 4, 2, 39, 78, 80, 1 << 17, 18, (Q - 1) / 88, 32, 3, 6, 1312, 2560, 2420},
+    {MLDSA_65, 6, 5, 4, 49, 196, 55, 1 << 19, 20, (Q - 1) / 32, 48, 4, 4, 1952, 4032, 3309},
+    {MLDSA_87, 8, 7, 2, 60, 120, 75, 1 << 19, 20, (Q - 1) / 32, 64, 3, 4, 2592, 4896, 4627},
+};
+
+const mldsa_params *mldsa_params_get(mldsa_level level)
+{
+    for (size_t i = 0; i < 3; i++)
+        if (params_table[i].level == level)
+            return &params_table[i];
+    return NULL;
+}
+
+/* Montgomery reduction: for |a| < 2^31 q returns a * 2^-32 mod q in (-q, q).
+ * t = a * q^-1 mod 2^32 (as a signed 32-bit value) makes a - t q divisible by 2^32. */
+int32_t mldsa_montgomery_reduce(int64_t a)
+{
+    int32_t t = (int32_t)(uint32_t)((uint64_t)a * (uint64_t)QINV);
+    return (int32_t)((a - (int64_t)t * Q) >> 32);
+}
+
+/* a - round(a / 2^23) q.  Since q = 2^23 - 2^13 + 1 the result lies in
+ * [-6283009, 6283008] and equals a mod q.  (>> on a negative int32 is an
+ * arithmetic shift with gcc and clang, which this code relies on.) */
+int32_t mldsa_reduce32(int32_t a)
+{
+    int32_t t = (a + (1 << 22)) >> 23;
+    return a - t * Q;
+}
+
+static inline int32_t caddq(int32_t a)
+{
+    return a + ((a >> 31) & Q);
+}
+
+int32_t mldsa_freeze(int32_t a)
+{
+    return caddq(mldsa_reduce32(a));
+}
+
+/* zetas[m] = zeta^BitRev8(m) * 2^32 mod q (centred), zeta = 1753 (FIPS 204 §7.5,
+ * Appendix B lists zeta^BitRev8(m) mod q; the factor 2^32 is our Montgomery form).
+ * Computed with a short script from that definition. */
+static const int32_t zetas[MLDSA_N] = {
+    -4186625, 25847, -2608894, -518909, 237124, -777960, -876248, 466468,
+    1826347, 2353451, -359251, -2091905, 3119733, -2884855, 3111497, 2680103,
+    2725464, 1024112, -1079900, 3585928, -549488, -1119584, 2619752, -2108549,
+    -2118186, -3859737, -1399561, -3277672, 1757237, -19422, 4010497, 280005,
+    2706023, 95776, 3077325, 3530437, -1661693, -3592148, -2537516, 3915439,
+    -3861115, -3043716, 3574422, -2867647, 3539968, -300467, 2348700, -539299,
+    -1699267, -1643818, 3505694, -3821735, 3507263, -2140649, -1600420, 3699596,
+    811944, 531354, 954230, 3881043, 3900724, -2556880, 2071892, -2797779,
+    -3930395, -1528703, -3677745, -3041255, -1452451, 3475950, 2176455, -1585221,
+    -1257611, 1939314, -4083598, -1000202, -3190144, -3157330, -3632928, 126922,
+    3412210, -983419, 2147896, 2715295, -2967645, -3693493, -411027, -2477047,
+    -671102, -1228525, -22981, -1308169, -381987, 1349076, 1852771, -1430430,
+    -3343383, 264944, 508951, 3097992, 44288, -1100098, 904516, 3958618,
+    -3724342, -8578, 1653064, -3249728, 2389356, -210977, 759969, -1316856,
+    189548, -3553272, 3159746, -1851402, -2409325, -177440, 1315589, 1341330,
+    1285669, -1584928, -812732, -1439742, -3019102, -3881060, -3628969, 3839961,
+    2091667, 3407706, 2316500, 3817976, -3342478, 2244091, -2446433, -3562462,
+    266997, 2434439, -1235728, 3513181, -3520352, -3759364, -1197226, -3193378,
+    900702, 1859098, 909542, 819034, 495491, -1613174, -43260, -522500,
+    -655327, -3122442, 2031748, 3207046, -3556995, -525098, -768622, -3595838,
+    342297, 286988, -2437823, 4108315, 3437287, -3342277, 1735879, 203044,
+    2842341, 2691481, -2590150, 1265009, 4055324, 1247620, 2486353, 1595974,
+    -3767016, 1250494, 2635921, -3548272, -2994039, 1869119, 1903435, -1050970,
+    -1333058, 1237275, -3318210, -1430225, -451100, 1312455, 3306115, -1962642,
+    -1279661, 1917081, -2546312, -1374803, 1500165, 777191, 2235880, 3406031,
+    -542412, -2831860, -1671176, -1846953, -2584293, -3724270, 594136, -3776993,
+    -2013608, 2432395, 2454455, -164721, 1957272, 3369112, 185531, -1207385,
+    -3183426, 162844, 1616392, 3014001, 810149, 1652634, -3694233, -1799107,
+    -3038916, 3523897, 3866901, 269760, 2213111, -975884, 1717735, 472078,
+    -426683, 1723600, -1803090, 1910376, -1667432, -1104333, -260646, -3833893,
+    -2939036, -2235985, -420899, -2286327, 183443, -976891, 1612842, -3545687,
+    -554416, 3919660, -48306, -1362209, 3937738, 1400424, -846154, 1976782,
+};
+
+/* FIPS 204 Algorithm 41 NTT(w):
+ *   m <- 0; len <- 128
+ *   while len >= 1: start <- 0
+ *     while start < 256: m <- m + 1; z <- zetas[m]
+ *       for j from start to start + len - 1:
+ *         t <- z * w_hat[j + len]; w_hat[j + len] <- w_hat[j] - t; w_hat[j] <- w_hat[j] + t
+ *       start <- start + 2 len
+ *     len <- floor(len / 2)
+ * Inputs |w| < q give outputs |w_hat| < 9q (one q per level, no reduction). */
+void mldsa_poly_ntt(mldsa_poly *p)
+{
+    int32_t *w = p->c;
+    unsigned m = 0;
+    for (unsigned len = 128; len >= 1; len >>= 1) {
+        for (unsigned start = 0; start < MLDSA_N; start += 2 * len) {
+            const int64_t z = zetas[++m];
+            for (unsigned j = start; j < start + len; j++) {
+                int32_t t = mldsa_montgomery_reduce(z * w[j + len]);
+                w[j + len] = w[j] - t;
+                w[j] = w[j] + t;
+            }
+        }
+    }
+}
+
+/* FIPS 204 Algorithm 42 NTT^-1(w_hat):
+ *   m <- 256; len <- 1
+ *   while len < 256: start <- 0
+ *     while start < 256: m <- m - 1; z <- -zetas[m]
+ *       for j from start to start + len - 1:
+ *         t <- w[j]; w[j] <- t + w[j + len]; w[j + len] <- t - w[j + len];
+ *         w[j + len] <- z * w[j + len]
+ *       start <- start + 2 len
+ *     len <- 2 len
+ *   f <- 8347681 (256^-1 mod q); w[j] <- f * w[j]
+ * Our inputs are sums of Montgomery products (carrying a factor 2^-32), so the final
+ * factor is f * 2^64 mod q = 41978, which also leaves the Montgomery domain.
+ * Inputs are first reduced to |w| <= 6283009 so that 8 doubling levels stay below
+ * 2^31; the outputs lie in (-q, q). */
+void mldsa_poly_invntt(mldsa_poly *p)
+{
+    int32_t *w = p->c;
+    unsigned m = MLDSA_N;
+    for (unsigned j = 0; j < MLDSA_N; j++)
+        w[j] = mldsa_reduce32(w[j]);
+    for (unsigned len = 1; len < MLDSA_N; len <<= 1) {
+        for (unsigned start = 0; start < MLDSA_N; start += 2 * len) {
+            const int64_t z = -(int64_t)zetas[--m];
+            for (unsigned j = start; j < start + len; j++) {
+                int32_t t = w[j];
+                w[j] = t + w[j + len];
+                w[j + len] = mldsa_montgomery_reduce(z * (t - w[j + len]));
+            }
+        }
+    }
+    const int64_t f = 41978;
+    for (unsigned j = 0; j < MLDSA_N; j++)
+        w[j] = mldsa_montgomery_reduce(f * w[j]);
+}
+
+/* FIPS 204 Algorithm 45 MultiplyNTT: c_hat[i] = a_hat[i] * b_hat[i] (times 2^-32). */
+void mldsa_poly_pointwise(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b)
+{
+    for (unsigned i = 0; i < MLDSA_N; i++)
+        r->c[i] = mldsa_montgomery_reduce((int64_t)a->c[i] * b->c[i]);
+}
+
+/* r += a o b (AddNTT of MultiplyNTT, used by the matrix-vector product). */
+void mldsa_poly_pointwise_acc(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b)
+{
+    for (unsigned i = 0; i < MLDSA_N; i++)
+        r->c[i] += mldsa_montgomery_reduce((int64_t)a->c[i] * b->c[i]);
+}
+
+/* FIPS 204 Algorithm 36 Decompose(r):
+ *   r+ <- r mod q; r0 <- r+ mod+- (2 gamma2)
+ *   if r+ - r0 = q - 1 then r1 <- 0; r0 <- r0 - 1
+ *   else r1 <- (r+ - r0) / (2 gamma2)
+ * For r in [0, q): r1 = floor((r + gamma2 - 1) / (2 gamma2)) picks r0 in
+ * (-gamma2, gamma2]; the division is a multiply and shift (exact for all
+ * r < q + gamma2; checked exhaustively in test_mldsa).  The special case
+ * r1 = (q-1)/(2 gamma2) is handled with a mask. */
+void mldsa_decompose(int32_t gamma2, int32_t r, int32_t *r1, int32_t *r0)
+{
+    uint64_t x = (uint64_t)(uint32_t)(r + gamma2 - 1);
+    int32_t hi, m;
+    if (gamma2 == (Q - 1) / 88) { /* public parameter, not data */
+        hi = (int32_t)((x * 2886403u) >> 39);
+        m = 44;
+    } else {
+        hi = (int32_t)((x * 8396809u) >> 42);
+        m = 16;
+    }
+    int32_t lo = r - hi * 2 * gamma2;
+    int32_t wrap = (m - 1 - hi) >> 31; /* -1 iff hi == m, i.e. r+ - r0 = q - 1 */
+    *r1 = hi & ~wrap;
+    *r0 = lo + wrap;
+}
+
+/* FIPS 204 Algorithm 40 UseHint(h, r) (verification only; all inputs public):
+ *   m <- (q - 1)/(2 gamma2); (r1, r0) <- Decompose(r)
+ *   if h = 1 and r0 > 0 return (r1 + 1) mod m
+ *   if h = 1 and r0 <= 0 return (r1 - 1) mod m
+ *   return r1 */
+int32_t mldsa_use_hint(int32_t gamma2, int32_t h, int32_t r)
+{
+    int32_t m = (Q - 1) / (2 * gamma2), r1, r0;
+    mldsa_decompose(gamma2, r, &r1, &r0);
+    if (h == 0)
+        return r1;
+    if (r0 > 0)
+        return (r1 + 1) % m;
+    return (r1 - 1 + m) % m;
+}
+
+/* FIPS 204 Algorithm 30 RejNTTPoly(rho) with Algorithm 32's seed rho || s || r:
+ *   ctx <- G.Init(); ctx <- G.Absorb(ctx, rho); j <- 0
+ *   while j < 256: (ctx, s) <- G.Squeeze(ctx, 3);
+ *     a_hat[j] <- CoeffFromThreeBytes(s[0], s[1], s[2]); if a_hat[j] != bot: j++
+ * Algorithm 14 CoeffFromThreeBytes: b2' <- b2 mod 128; z <- 2^16 b2' + 2^8 b1 + b0;
+ *   if z < q return z else bot.
+ * rho is public (part of pk), so the branches here carry no secret. */
+void mldsa_rej_ntt_poly(mldsa_poly *a, const uint8_t rho[32], uint8_t s, uint8_t r)
+{
+    keccak_state g;
+    uint8_t seed[34], buf[SHAKE128_RATE];
+    memcpy(seed, rho, 32);
+    seed[32] = s;
+    seed[33] = r;
+    shake128_init(&g);
+    shake128_absorb(&g, seed, sizeof(seed));
+    shake128_finalize(&g);
+    unsigned j = 0;
+    while (j < MLDSA_N) {
+        keccak_squeeze_blocks(&g, buf, 1);
+        for (unsigned i = 0; i + 3 <= SHAKE128_RATE && j < MLDSA_N; i += 3) {
+            uint32_t z = (uint32_t)buf[i] | (uint32_t)buf[i + 1] << 8 |
+                         (uint32_t)(buf[i + 2] & 0x7f) << 16;
+            if (z < Q)
+                a->c[j++] = (int32_t)z;
+        }
+    }
+}
+
+/* FIPS 204 Algorithm 31 RejBoundedPoly(rho) with Algorithm 33's seed
+ * rho' || IntegerToBytes(r, 2):
+ *   ctx <- H.Init(); ctx <- H.Absorb(ctx, rho); j <- 0
+ *   while j < 256: z <- H.Squeeze(ctx, 1);
+ *     z0 <- CoeffFromHalfByte(z mod 16, eta); z1 <- CoeffFromHalfByte(floor(z/16), eta)
+ *     if z0 != bot: a_j <- z0; j++;  if z1 != bot and j < 256: a_j <- z1; j++
+ * Algorithm 15 CoeffFromHalfByte(b, eta): if eta = 2 and b < 15 return 2 - (b mod 5);
+ *   if eta = 4 and b < 9 return 4 - b; else bot.
+ * rho' is secret.  Declassified: the accept/reject bit of each half-byte.  A
+ * rejected half-byte is discarded and an accepted one is used whatever the
+ * rejections around it were, so the pattern only tells which XOF output was thrown
+ * away, not the value of any coefficient of s1 or s2.  The coefficient values are
+ * computed without branches (b mod 5 as b - 5 floor(205 b / 1024), exact for
+ * b < 15). */
+void mldsa_rej_bounded_poly(mldsa_poly *a, const uint8_t rhop[64], uint16_t nonce, unsigned eta)
+{
+    keccak_state h;
+    uint8_t seed[66], buf[SHAKE256_RATE];
+    memcpy(seed, rhop, 64);
+    seed[64] = (uint8_t)nonce;
+    seed[65] = (uint8_t)(nonce >> 8);
+    shake256_init(&h);
+    shake256_absorb(&h, seed, sizeof(seed));
+    shake256_finalize(&h);
+    const uint32_t limit = eta == 2 ? 15 : 9;
+    unsigned j = 0;
+    while (j < MLDSA_N) {
+        keccak_squeeze_blocks(&h, buf, 1);
+        for (unsigned i = 0; i < SHAKE256_RATE && j < MLDSA_N; i++) {
+            for (unsigned half = 0; half < 2 && j < MLDSA_N; half++) {
+                uint32_t b = half ? (uint32_t)buf[i] >> 4 : (uint32_t)buf[i] & 15;
+                int32_t v;
+                if (eta == 2)
+                    v = 2 - (int32_t)(b - 5 * ((205 * b) >> 10));
+                else
+                    v = 4 - (int32_t)b;
+                uint32_t accept = (b - limit) >> 31; /* 1 iff b < limit */
+                MLDSA_DECLASSIFY(&accept, sizeof(accept));
+                if (accept)
+                    a->c[j++] = v;
+            }
+        }
+    }
+    qpki_wipe(buf, sizeof(buf));
+    qpki_wipe(seed, sizeof(seed));
+    qpki_wipe(&h, sizeof(h));
+}
+
+/* FIPS 204 Algorithm 34 ExpandMask(rho'', mu), one row r with nonce mu + r:
+ *   rho''' <- rho'' || IntegerToBytes(mu + r, 2); v <- H(rho''', 32c)
+ *   y[r] <- BitUnpack(v, gamma1 - 1, gamma1), c = 1 + bitlen(gamma1 - 1). */
+void mldsa_expand_mask_poly(mldsa_poly *y, const uint8_t rhopp[64], uint16_t nonce,
+                            const mldsa_params *p)
+{
+    keccak_state h;
+    uint8_t seed[66], buf[5 * SHAKE256_RATE]; /* >= 32 * 20 = 640 */
+    memcpy(seed, rhopp, 64);
+    seed[64] = (uint8_t)nonce;
+    seed[65] = (uint8_t)(nonce >> 8);
+    shake256_init(&h);
+    shake256_absorb(&h, seed, sizeof(seed));
+    shake256_finalize(&h);
+    keccak_squeeze_blocks(&h, buf, 5);
+    mldsa_unpack(y, buf, p->gamma1_bits, p->gamma1);
+    qpki_wipe(buf, sizeof(buf));
+    qpki_wipe(seed, sizeof(seed));
+    qpki_wipe(&h, sizeof(h));
+}
+
+/* FIPS 204 Algorithm 29 SampleInBall(rho):
+ *   c <- 0; ctx <- H.Init(); ctx <- H.Absorb(ctx, rho); (ctx, s) <- H.Squeeze(ctx, 8)
+ *   h <- BytesToBits(s)
+ *   for i from 256 - tau to 255:
+ *     (ctx, j) <- H.Squeeze(ctx, 1); while j > i: (ctx, j) <- H.Squeeze(ctx, 1)
+ *     c_i <- c_j; c_j <- (-1)^h[i + tau - 256]
+ * c~ belongs to the signature once accepted, but c for a rejected candidate is an
+ * intermediate value, so the swap is done without a secret index: every position
+ * 0..i is visited and selected with a mask.  Declassified: only the comparison
+ * j > i of each squeezed byte (a rejected byte is discarded; accepted ones are
+ * used whatever came before). */
+void mldsa_sample_in_ball(mldsa_poly *c, const uint8_t *ctilde, size_t ctilde_len, unsigned tau)
+{
+    keccak_state h;
+    uint8_t buf[SHAKE256_RATE];
+    shake256_init(&h);
+    shake256_absorb(&h, ctilde, ctilde_len);
+    shake256_finalize(&h);
+    keccak_squeeze_blocks(&h, buf, 1);
+    uint64_t signs = 0;
+    for (unsigned i = 0; i < 8; i++)
+        signs |= (uint64_t)buf[i] << (8 * i);
+    unsigned pos = 8;
+    memset(c->c, 0, sizeof(c->c));
+    for (unsigned i = MLDSA_N - tau; i < MLDSA_N; i++) {
+        uint32_t j;
+        for (;;) {
+            if (pos == SHAKE256_RATE) {
+                keccak_squeeze_blocks(&h, buf, 1);
+                pos = 0;
+            }
+            j = buf[pos++];
+            uint32_t reject = (i - j) >> 31; /* 1 iff j > i */
+            MLDSA_DECLASSIFY(&reject, sizeof(reject));
+            if (!reject)
+                break;
+        }
+        int32_t s = 1 - 2 * (int32_t)(signs & 1);
+        signs >>= 1;
+        int32_t old = 0;
+        for (uint32_t k = 0; k <= i; k++) {
+            int32_t eq = (int32_t)(((k ^ j) - 1) >> 31) * -1; /* -1 iff k == j */
+            old |= c->c[k] & eq;
+        }
+        c->c[i] = old;
+        for (uint32_t k = 0; k <= i; k++) {
+            int32_t eq = (int32_t)(((k ^ j) - 1) >> 31) * -1;
+            c->c[k] = (c->c[k] & ~eq) | (s & eq);
+        }
+    }
+    qpki_wipe(buf, sizeof(buf));
+    qpki_wipe(&h, sizeof(h));
+}
+
+/* FIPS 204 Algorithms 16-17: BitPack(w, a, b) stores each b - w_i as a
+ * bitlen(a + b)-bit integer, least significant bit first (IntegerToBits then
+ * BitsToBytes); SimpleBitPack(w, b) stores w_i itself.  `off` is BitPack's b, or
+ * 0 for SimpleBitPack (off is a public parameter, never data). */
+void mldsa_pack(uint8_t *out, const mldsa_poly *p, unsigned bits, int32_t off)
+{
+    uint64_t acc = 0;
+    unsigned nacc = 0;
+    size_t o = 0;
+    const uint32_t mask = (uint32_t)((1u << bits) - 1u);
+    for (unsigned i = 0; i < MLDSA_N; i++) {
+        uint32_t v = off ? (uint32_t)(off - p->c[i]) : (uint32_t)p->c[i];
+        acc |= (uint64_t)(v & mask) << nacc;
+        nacc += bits;
+        while (nacc >= 8) {
+            out[o++] = (uint8_t)acc;
+            acc >>= 8;
+            nacc -= 8;
+        }
+    }
+}
+
+/* FIPS 204 Algorithms 18-19 SimpleBitUnpack / BitUnpack: w_i = b - (i-th
+ * bits-bit integer), or the integer itself for SimpleBitUnpack (off = 0). */
+void mldsa_unpack(mldsa_poly *p, const uint8_t *in, unsigned bits, int32_t off)
+{
+    uint64_t acc = 0;
+    unsigned nacc = 0;
+    size_t o = 0;
+    const uint32_t mask = (uint32_t)((1u << bits) - 1u);
+    for (unsigned i = 0; i < MLDSA_N; i++) {
+        while (nacc < bits) {
+            acc |= (uint64_t)in[o++] << nacc;
+            nacc += 8;
+        }
+        int32_t v = (int32_t)((uint32_t)acc & mask);
+        acc >>= bits;
+        nacc -= bits;
+        p->c[i] = off ? off - v : v;
+    }
+}

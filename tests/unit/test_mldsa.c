@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tests/unit/test_mldsa.c - ML-DSA-44/65/87 (FIPS 204): arithmetic checked against
+ * the definitions, API contract, and every NIST ACVP keyGen / sigGen / sigVer case
+ * (pure and pre-hash, internal, external and externalMu interfaces, deterministic
+ * and hedged, with and without context).  The differential test against
+ * @noble/post-quantum is tests/interop/mldsa_noble.sh. */
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/hash.h>
+#include <wolfssl/wolfcrypt/sha3.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "crypto/keccak.h"
+#include "crypto/mldsa/mldsa.h"
+#include "crypto/mldsa/mldsa_internal.h"
+#include "safety.h"
+
+static const mldsa_level levels[3] = {MLDSA_44, MLDSA_65, MLDSA_87};
+
+static mldsa_level level_of(const char *name)
+{
+    if (strcmp(name, "ML-DSA-44") == 0)
+        return MLDSA_44;
+    if (strcmp(name, "ML-DSA-65") == 0)
+        return MLDSA_65;
+    assert_string_equal(name, "ML-DSA-87");
+    return MLDSA_87;
+}
+
+static void test_sizes_match_fips204_table2(void **state)
+{
+    (void)state;
+    assert_int_equal(mldsa_pk_bytes(MLDSA_44), 1312);
+    assert_int_equal(mldsa_sk_bytes(MLDSA_44), 2560);
+    assert_int_equal(mldsa_sig_bytes(MLDSA_44), 2420);
+    assert_int_equal(mldsa_pk_bytes(MLDSA_65), 1952);
+    assert_int_equal(mldsa_sk_bytes(MLDSA_65), 4032);
+    assert_int_equal(mldsa_sig_bytes(MLDSA_65), 3309);
+    assert_int_equal(mldsa_pk_bytes(MLDSA_87), 2592);
+    assert_int_equal(mldsa_sk_bytes(MLDSA_87), 4896);
+    assert_int_equal(mldsa_sig_bytes(MLDSA_87), 4627);
+    assert_int_equal(mldsa_pk_bytes((mldsa_level)42), 0);
+    assert_int_equal(mldsa_sig_bytes((mldsa_level)42), 0);
+}
+
+/* Decompose against FIPS 204 Algorithm 36 written literally, for every r in [0, q). */
+static void test_decompose_matches_definition_for_every_residue(void **state)
+{
+    (void)state;
+    const int32_t g2s[2] = {(MLDSA_Q - 1) / 88, (MLDSA_Q - 1) / 32};
+    for (int g = 0; g < 2; g++) {
+        int32_t g2 = g2s[g];
+        for (int32_t r = 0; r < MLDSA_Q; r++) {
+            int32_t r0 = r % (2 * g2);
+            if (r0 > g2)
+                r0 -= 2 * g2;
+            int32_t r1;
+            if (r - r0 == MLDSA_Q - 1) {
+                r1 = 0;
+                r0 -= 1;
+            } else {
+                r1 = (r - r0) / (2 * g2);
+            }
+            int32_t a1, a0;
+            mldsa_decompose(g2, r, &a1, &a0);
+            if (a1 != r1 || a0 != r0)
+                fail_msg("decompose(%d) gamma2 %d: got (%d,%d) want (%d,%d)", r, g2, a1, a0, r1,
+                         r0);
+        }
+    }
+}
+
+/* NTT^-1(NTT(a) o NTT(b)) is the product in Z_q[X]/(X^256 + 1). */
+static void test_ntt_product_equals_schoolbook_negacyclic_product(void **state)
+{
+    (void)state;
+    uint32_t x = 12345;
+    for (int trial = 0; trial < 20; trial++) {
+        mldsa_poly a, b, ah, bh, r;
+        for (int i = 0; i < MLDSA_N; i++) {
+            x = x * 1103515245u + 12345u;
+            a.c[i] = (int32_t)(x % MLDSA_Q) - (trial & 1 ? MLDSA_Q / 2 : 0);
+            x = x * 1103515245u + 12345u;
+            b.c[i] = (int32_t)(x % MLDSA_Q);
+        }
+        ah = a;
+        bh = b;
+        mldsa_poly_ntt(&ah);
+        mldsa_poly_ntt(&bh);
+        mldsa_poly_pointwise(&r, &ah, &bh);
+        mldsa_poly_invntt(&r);
+        for (int k = 0; k < MLDSA_N; k++) {
+            int64_t acc = 0;
+            for (int i = 0; i < MLDSA_N; i++) {
+                int j = k - i;
+                int64_t prod = (int64_t)a.c[i] * b.c[j < 0 ? j + MLDSA_N : j] % MLDSA_Q;
+                acc += j < 0 ? -prod : prod;
+            }
+            int64_t want = ((acc % MLDSA_Q) + MLDSA_Q) % MLDSA_Q;
+            assert_int_equal(mldsa_freeze(r.c[k]), want);
+        }
+    }
+}
+
+static void test_keygen_sign_verify_round_trip_all_levels(void **state)
+{
+    (void)state;
+    uint8_t pk[MLDSA_MAX_PK_BYTES], pk2[MLDSA_MAX_PK_BYTES], sk[MLDSA_MAX_SK_BYTES];
+    uint8_t sig[MLDSA_MAX_SIG_BYTES], sig2[MLDSA_MAX_SIG_BYTES], seed[32], rnd[32];
+    const uint8_t msg[] = "OCSP response to be signed";
+    const uint8_t ctx[] = "qpki";
+    for (int i = 0; i < 32; i++) {
+        seed[i] = (uint8_t)i;
+        rnd[i] = (uint8_t)(0xa0 + i);
+    }
+    for (int li = 0; li < 3; li++) {
+        mldsa_level lv = levels[li];
+        size_t siglen = mldsa_sig_bytes(lv);
+        assert_int_equal(mldsa_keygen(lv, seed, pk, sk), 0);
+        assert_int_equal(mldsa_pk_from_sk(lv, sk, pk2), 0);
+        assert_memory_equal(pk, pk2, mldsa_pk_bytes(lv));
+        /* deterministic: same signature twice; hedged: a different one */
+        assert_int_equal(mldsa_sign(lv, sk, msg, sizeof(msg), ctx, 4, NULL, sig), 0);
+        assert_int_equal(mldsa_sign(lv, sk, msg, sizeof(msg), ctx, 4, NULL, sig2), 0);
+        assert_memory_equal(sig, sig2, siglen);
+        assert_int_equal(mldsa_verify(lv, pk, msg, sizeof(msg), ctx, 4, sig, siglen), 0);
+        assert_int_equal(mldsa_sign(lv, sk, msg, sizeof(msg), ctx, 4, rnd, sig2), 0);
+        assert_memory_not_equal(sig, sig2, siglen);
+        assert_int_equal(mldsa_verify(lv, pk, msg, sizeof(msg), ctx, 4, sig2, siglen), 0);
+        /* wrong context, message, length, or a flipped bit: rejected */
+        assert_int_equal(mldsa_verify(lv, pk, msg, sizeof(msg), ctx, 3, sig, siglen), -1);
+        assert_int_equal(mldsa_verify(lv, pk, msg, sizeof(msg) - 1, ctx, 4, sig, siglen), -1);
+        assert_int_equal(mldsa_verify(lv, pk, msg, sizeof(msg), ctx, 4, sig, siglen - 1), -1);
+        for (size_t pos = 0; pos < siglen; pos += siglen / 7) {
+            sig[pos] ^= 0x10;
+            assert_int_equal(mldsa_verify(lv, pk, msg, sizeof(msg), ctx, 4, sig, siglen), -1);
+            sig[pos] ^= 0x10;
+        }
+        /* empty message and empty context are fine */
+        assert_int_equal(mldsa_sign(lv, sk, NULL, 0, NULL, 0, rnd, sig), 0);
+        assert_int_equal(mldsa_verify(lv, pk, NULL, 0, NULL, 0, sig, siglen), 0);
+    }
+}
+
+static void test_context_longer_than_255_bytes_is_rejected(void **state)
+{
+    (void)state;
+    uint8_t pk[MLDSA_MAX_PK_BYTES], sk[MLDSA_MAX_SK_BYTES], sig[MLDSA_MAX_SIG_BYTES];
+    uint8_t seed[32] = {1}, ctx[256] = {0};
+    assert_int_equal(mldsa_keygen(MLDSA_44, seed, pk, sk), 0);
+    assert_int_equal(mldsa_sign(MLDSA_44, sk, seed, 32, ctx, 256, NULL, sig), -1);
+    assert_int_equal(mldsa_sign(MLDSA_44, sk, seed, 32, ctx, 255, NULL, sig), 0);
+    assert_int_equal(mldsa_verify(MLDSA_44, pk, seed, 32, ctx, 255, sig, 2420), 0);
+    assert_int_equal(mldsa_verify(MLDSA_44, pk, seed, 32, ctx, 256, sig, 2420), -1);
+    assert_int_equal(mldsa_keygen((mldsa_level)1, seed, pk, sk), -1);
+}
+
+/* ------------------------------------------------------------------- ACVP */
+
+static void test_acvp_keygen_all_cases_pass(void **state)
+{
+    (void)state;
+    json *root = json_load_gz(tu_vector_path("acvp/ML-DSA-keyGen-FIPS204/internalProjection.json.gz"));
+    assert_non_null(root);
+    const json *groups = json_get(root, "testGroups");
+    size_t total = 0, ok = 0;
+    for (size_t g = 0; g < json_len(groups); g++) {
+        const json *grp = json_at(groups, g);
+        mldsa_level lv = level_of(json_str(json_get(grp, "parameterSet")));
+        const json *tests = json_get(grp, "tests");
+        for (size_t t = 0; t < json_len(tests); t++) {
+            const json *tc = json_at(tests, t);
+            size_t sl, pl, kl;
+            uint8_t *seed = json_hex(tc, "seed", &sl), *pk = json_hex(tc, "pk", &pl),
+                    *sk = json_hex(tc, "sk", &kl);
+            assert_true(seed && pk && sk && sl == 32);
+            assert_int_equal(pl, mldsa_pk_bytes(lv));
+            assert_int_equal(kl, mldsa_sk_bytes(lv));
+            uint8_t gpk[MLDSA_MAX_PK_BYTES], gsk[MLDSA_MAX_SK_BYTES];
+            assert_int_equal(mldsa_keygen(lv, seed, gpk, gsk), 0);
+            int good = memcmp(gpk, pk, pl) == 0 && memcmp(gsk, sk, kl) == 0;
+            uint8_t pk2[MLDSA_MAX_PK_BYTES];
+            good = good && mldsa_pk_from_sk(lv, sk, pk2) == 0 && memcmp(pk2, pk, pl) == 0;
+            if (!good)
+                printf("keyGen tcId %lld failed\n", json_int(json_get(tc, "tcId"), -1));
+            total++;
+            ok += (size_t)good;
+            free(seed);
+            free(pk);
+            free(sk);
+        }
+    }
+    printf("ML-DSA keyGen: %zu passed of %zu (pk, sk and pk_from_sk)\n", ok, total);
+    assert_int_equal(ok, total);
+    assert_int_equal(total, 75);
+    json_free(root);
+}
+
+/* FIPS 204 §5.4.1 HashML-DSA: PH_M <- PH(M) and the DER OID of PH (Algorithm 4
+ * step 10-22: 2.16.840.1.101.3.4.2.{1,2,3,4,5,6,7,8,9,10,11,12} for SHA-256,
+ * SHA-384, SHA-512, SHA-224, SHA-512/224, SHA-512/256, SHA3-224, SHA3-256,
+ * SHA3-384, SHA3-512, SHAKE128 (256-bit output), SHAKE256 (512-bit output)).
+ * The SHA-2 family and SHA3-224/384 come from wolfSSL, SHA3-256/512 and SHAKE
+ * from our keccak.  Returns the length of OID || PH_M written to out, 0 if the
+ * algorithm is unknown. */
+static size_t prehash(const char *alg, const uint8_t *m, size_t mlen, uint8_t *out)
+{
+    static const uint8_t oid_prefix[10] = {0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                           0x65, 0x03, 0x04, 0x02};
+    uint8_t arc = 0;
+    size_t hlen = 0;
+    uint8_t *h = out + 11;
+    word32 wl = (word32)mlen;
+    int rc = 0;
+    if (strcmp(alg, "SHA2-256") == 0) {
+        arc = 1, hlen = 32, rc = wc_Sha256Hash(m, wl, h);
+    } else if (strcmp(alg, "SHA2-384") == 0) {
+        arc = 2, hlen = 48, rc = wc_Sha384Hash(m, wl, h);
+    } else if (strcmp(alg, "SHA2-512") == 0) {
+        arc = 3, hlen = 64, rc = wc_Sha512Hash(m, wl, h);
+    } else if (strcmp(alg, "SHA2-224") == 0) {
+        arc = 4, hlen = 28, rc = wc_Sha224Hash(m, wl, h);
+    } else if (strcmp(alg, "SHA2-512/224") == 0) {
+        arc = 5, hlen = 28, rc = wc_Sha512_224Hash(m, wl, h);
+    } else if (strcmp(alg, "SHA2-512/256") == 0) {
+        arc = 6, hlen = 32, rc = wc_Sha512_256Hash(m, wl, h);
+    } else if (strcmp(alg, "SHA3-224") == 0) {
+        arc = 7, hlen = 28, rc = wc_Sha3_224Hash(m, wl, h);
+    } else if (strcmp(alg, "SHA3-256") == 0) {
+        arc = 8, hlen = 32;
+        sha3_256(h, m, mlen);
+    } else if (strcmp(alg, "SHA3-384") == 0) {
+        arc = 9, hlen = 48, rc = wc_Sha3_384Hash(m, wl, h);
+    } else if (strcmp(alg, "SHA3-512") == 0) {
+        arc = 10, hlen = 64;
+        sha3_512(h, m, mlen);
+    } else if (strcmp(alg, "SHAKE-128") == 0) {
+        arc = 11, hlen = 32;
+        shake128(h, 32, m, mlen);
+    } else if (strcmp(alg, "SHAKE-256") == 0) {
+        arc = 12, hlen = 64;
+        shake256(h, 64, m, mlen);
+    } else {
+        return 0;
+    }
+    assert_int_equal(rc, 0);
+    memcpy(out, oid_prefix, 10);
+    out[10] = arc;
+    return 11 + hlen;
+}
+
+/* Builds M' for the pure (domain 0) or pre-hash (domain 1) external interface:
+ * IntegerToBytes(domain, 1) || IntegerToBytes(|ctx|, 1) || ctx || (M or OID || PH(M)). */
+static uint8_t *external_mprime(int pre, const char *hash_alg, const uint8_t *ctx, size_t ctx_len,
+                                const uint8_t *m, size_t mlen, size_t *out_len)
+{
+    uint8_t *mp = malloc(2 + ctx_len + mlen + 11 + 64);
+    assert_non_null(mp);
+    mp[0] = (uint8_t)pre;
+    mp[1] = (uint8_t)ctx_len;
+    memcpy(mp + 2, ctx, ctx_len);
+    if (pre) {
+        size_t n = prehash(hash_alg, m, mlen, mp + 2 + ctx_len);
+        assert_true(n > 0);
+        *out_len = 2 + ctx_len + n;
+    } else {
+        memcpy(mp + 2 + ctx_len, m, mlen);
+        *out_len = 2 + ctx_len + mlen;
+    }
+    return mp;
+}
+
+struct sig_counts {
+    size_t total, ok;
+    size_t by_kind[5][2]; /* pure-external, prehash, internal, externalMu, (unused) x total/ok */
+};
+
+static const char *kind_names[4] = {"external pure", "external pre-hash (HashML-DSA)",
+                                    "internal (M')", "internal externalMu (mu given)"};
+
+static void test_acvp_siggen_all_cases_pass(void **state)
+{
+    (void)state;
+    json *prompt = json_load_gz(tu_vector_path("acvp/ML-DSA-sigGen-FIPS204/prompt.json.gz"));
+    json *expect = json_load_gz(tu_vector_path("acvp/ML-DSA-sigGen-FIPS204/expectedResults.json.gz"));
+    assert_non_null(prompt);
+    assert_non_null(expect);
+    const json *pg = json_get(prompt, "testGroups"), *eg = json_get(expect, "testGroups");
+    struct sig_counts c = {0};
+    size_t det = 0, hedged = 0, with_ctx = 0;
+    for (size_t g = 0; g < json_len(pg); g++) {
+        const json *grp = json_at(pg, g);
+        long long tg = json_int(json_get(grp, "tgId"), -1);
+        const json *egrp = NULL;
+        for (size_t e = 0; e < json_len(eg); e++)
+            if (json_int(json_get(json_at(eg, e), "tgId"), -2) == tg)
+                egrp = json_at(eg, e);
+        assert_non_null(egrp);
+        mldsa_level lv = level_of(json_str(json_get(grp, "parameterSet")));
+        int deterministic = json_bool(json_get(grp, "deterministic"), -1);
+        assert_true(deterministic == 0 || deterministic == 1);
+        const char *iface = json_str(json_get(grp, "signatureInterface"));
+        const char *pre = json_str(json_get(grp, "preHash"));
+        int ext_mu = json_bool(json_get(grp, "externalMu"), 0);
+        int kind = strcmp(iface, "external") == 0 ? (pre && strcmp(pre, "preHash") == 0 ? 1 : 0)
+                                                   : (ext_mu ? 3 : 2);
+        const json *tests = json_get(grp, "tests"), *etests = json_get(egrp, "tests");
+        for (size_t t = 0; t < json_len(tests); t++) {
+            const json *tc = json_at(tests, t);
+            long long id = json_int(json_get(tc, "tcId"), -1);
+            const json *etc = NULL;
+            for (size_t e = 0; e < json_len(etests); e++)
+                if (json_int(json_get(json_at(etests, e), "tcId"), -2) == id)
+                    etc = json_at(etests, e);
+            assert_non_null(etc);
+            size_t skl, wl, rl = 0, ml = 0, cl = 0;
+            uint8_t *sk = json_hex(tc, "sk", &skl), *want = json_hex(etc, "signature", &wl);
+            uint8_t *rnd = deterministic ? NULL : json_hex(tc, "rnd", &rl);
+            assert_true(sk && want && skl == mldsa_sk_bytes(lv) && wl == mldsa_sig_bytes(lv));
+            assert_true(deterministic || (rnd && rl == 32));
+            uint8_t sig[MLDSA_MAX_SIG_BYTES];
+            int rc;
+            if (kind == 3) {
+                uint8_t *mu = json_hex(tc, "mu", &ml);
+                assert_true(mu && ml == 64);
+                rc = mldsa_sign_mu(lv, sk, mu, rnd, sig);
+                free(mu);
+            } else {
+                uint8_t *msg = json_hex(tc, "message", &ml);
+                assert_non_null(msg);
+                if (kind == 2) {
+                    rc = mldsa_sign_internal(lv, sk, msg, ml, rnd, sig);
+                } else {
+                    uint8_t *ctx = json_hex(tc, "context", &cl);
+                    assert_non_null(ctx);
+                    with_ctx += cl > 0;
+                    if (kind == 0) {
+                        rc = mldsa_sign(lv, sk, msg, ml, ctx, cl, rnd, sig);
+                    } else {
+                        size_t mpl;
+                        uint8_t *mp = external_mprime(1, json_str(json_get(tc, "hashAlg")), ctx,
+                                                      cl, msg, ml, &mpl);
+                        rc = mldsa_sign_internal(lv, sk, mp, mpl, rnd, sig);
+                        free(mp);
+                    }
+                    free(ctx);
+                }
+                free(msg);
+            }
+            int good = rc == 0 && memcmp(sig, want, wl) == 0;
+            if (!good)
+                printf("sigGen tgId %lld tcId %lld (%s) failed\n", tg, id, kind_names[kind]);
+            c.total++;
+            c.ok += (size_t)good;
+            c.by_kind[kind][0]++;
+            c.by_kind[kind][1] += (size_t)good;
+            det += (size_t)deterministic;
+            hedged += (size_t)!deterministic;
+            free(sk);
+            free(want);
+            free(rnd);
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        printf("ML-DSA sigGen %s: %zu passed of %zu\n", kind_names[k], c.by_kind[k][1],
+               c.by_kind[k][0]);
+    printf("ML-DSA sigGen: %zu passed of %zu (%zu deterministic, %zu hedged, %zu with a "
+           "non-empty context)\n", c.ok, c.total, det, hedged, with_ctx);
+    assert_int_equal(c.ok, c.total);
+    assert_int_equal(c.total, 360);
+    json_free(prompt);
+    json_free(expect);
+}
+
+static void test_acvp_sigver_all_cases_pass(void **state)
+{
+    (void)state;
+    json *root = json_load_gz(tu_vector_path("acvp/ML-DSA-sigVer-FIPS204/internalProjection.json.gz"));
+    assert_non_null(root);
+    const json *groups = json_get(root, "testGroups");
+    struct sig_counts c = {0};
+    size_t valid = 0, invalid = 0;
+    for (size_t g = 0; g < json_len(groups); g++) {
+        const json *grp = json_at(groups, g);
+        mldsa_level lv = level_of(json_str(json_get(grp, "parameterSet")));
+        const char *iface = json_str(json_get(grp, "signatureInterface"));
+        const char *pre = json_str(json_get(grp, "preHash"));
+        int ext_mu = json_bool(json_get(grp, "externalMu"), 0);
+        int kind = strcmp(iface, "external") == 0 ? (pre && strcmp(pre, "preHash") == 0 ? 1 : 0)
+                                                   : (ext_mu ? 3 : 2);
+        const json *tests = json_get(grp, "tests");
+        for (size_t t = 0; t < json_len(tests); t++) {
+            const json *tc = json_at(tests, t);
+            int expected = json_bool(json_get(tc, "testPassed"), -1);
+            assert_true(expected == 0 || expected == 1);
+            size_t pkl, sl, ml = 0, cl = 0;
+            uint8_t *pk = json_hex(tc, "pk", &pkl), *sig = json_hex(tc, "signature", &sl);
+            assert_true(pk && sig && pkl == mldsa_pk_bytes(lv));
+            int rc;
+            if (kind == 3) {
+                uint8_t *mu = json_hex(tc, "mu", &ml);
+                assert_true(mu && ml == 64);
+                rc = mldsa_verify_mu(lv, pk, mu, sig, sl);
+                free(mu);
+            } else {
+                uint8_t *msg = json_hex(tc, "message", &ml);
+                assert_non_null(msg);
+                if (kind == 2) {
+                    rc = mldsa_verify_internal(lv, pk, msg, ml, sig, sl);
+                } else {
+                    uint8_t *ctx = json_hex(tc, "context", &cl);
+                    assert_non_null(ctx);
+                    if (kind == 0) {
+                        rc = mldsa_verify(lv, pk, msg, ml, ctx, cl, sig, sl);
+                    } else {
+                        size_t mpl;
+                        uint8_t *mp = external_mprime(1, json_str(json_get(tc, "hashAlg")), ctx,
+                                                      cl, msg, ml, &mpl);
+                        rc = mldsa_verify_internal(lv, pk, mp, mpl, sig, sl);
+                        free(mp);
+                    }
+                    free(ctx);
+                }
+                free(msg);
+            }
+            int good = (rc == 0) == (expected == 1);
+            if (!good)
+                printf("sigVer tcId %lld (%s, %s) failed\n", json_int(json_get(tc, "tcId"), -1),
+                       kind_names[kind], json_str(json_get(tc, "reason")));
+            valid += (size_t)(expected == 1);
+            invalid += (size_t)(expected == 0);
+            c.total++;
+            c.ok += (size_t)good;
+            c.by_kind[kind][0]++;
+            c.by_kind[kind][1] += (size_t)good;
+            free(pk);
+            free(sig);
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        printf("ML-DSA sigVer %s: %zu passed of %zu\n", kind_names[k], c.by_kind[k][1],
+               c.by_kind[k][0]);
+    printf("ML-DSA sigVer: %zu passed of %zu (%zu valid, %zu invalid signatures)\n", c.ok, c.total,
+           valid, invalid);
+    assert_int_equal(c.ok, c.total);
+    assert_int_equal(c.total, 180);
+    json_free(root);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sizes_match_fips204_table2),
+        cmocka_unit_test(test_decompose_matches_definition_for_every_residue),
+        cmocka_unit_test(test_ntt_product_equals_schoolbook_negacyclic_product),
+        cmocka_unit_test(test_keygen_sign_verify_round_trip_all_levels),
+        cmocka_unit_test(test_context_longer_than_255_bytes_is_rejected),
+        cmocka_unit_test(test_acvp_keygen_all_cases_pass),
+        cmocka_unit_test(test_acvp_siggen_all_cases_pass),
+        cmocka_unit_test(test_acvp_sigver_all_cases_pass),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
