@@ -70,6 +70,8 @@ static void matrix_vector(mldsa_poly *w, mldsa_poly A[KMAX][LMAX], const mldsa_p
         mldsa_poly_pointwise(&w[i], &A[i][0], &vhat[0]);
         for (unsigned j = 1; j < p->l; j++)
             mldsa_poly_pointwise_acc(&w[i], &A[i][j], &vhat[j]);
+        for (unsigned n = 0; n < N; n++) /* |sum of l products| < 7q: reduce first */
+            w[i].c[n] = mldsa_reduce32(w[i].c[n]);
         mldsa_poly_invntt(&w[i]);
     }
 }
@@ -539,7 +541,7 @@ int mldsa_verify_mu(mldsa_level level, const uint8_t *pk, const uint8_t mu[MLDSA
             mldsa_poly_pointwise_acc(&ws->w[i], &ws->A[i][j], &ws->z[j]);
         mldsa_poly_pointwise(&ws->tmp, &ws->c, &ws->t1[i]);
         for (unsigned n = 0; n < N; n++)
-            ws->w[i].c[n] -= ws->tmp.c[n];
+            ws->w[i].c[n] = mldsa_reduce32(ws->w[i].c[n] - ws->tmp.c[n]);
         mldsa_poly_invntt(&ws->w[i]);
         /* Step 10: w1' <- UseHint(h, w'_Approx). */
         for (unsigned n = 0; n < N; n++)

@@ -34,10 +34,15 @@ const mldsa_params *mldsa_params_get(mldsa_level level)
 
 /* Montgomery reduction: for |a| < 2^31 q returns a * 2^-32 mod q in (-q, q).
  * t = a * q^-1 mod 2^32 (as a signed 32-bit value) makes a - t q divisible by 2^32. */
-int32_t mldsa_montgomery_reduce(int64_t a)
+static inline int32_t mont(int64_t a)
 {
     int32_t t = (int32_t)(uint32_t)((uint64_t)a * (uint64_t)QINV);
     return (int32_t)((a - (int64_t)t * Q) >> 32);
+}
+
+int32_t mldsa_montgomery_reduce(int64_t a)
+{
+    return mont(a);
 }
 
 /* a - round(a / 2^23) q.  Since q = 2^23 - 2^13 + 1 the result lies in
@@ -114,7 +119,7 @@ void mldsa_poly_ntt(mldsa_poly *p)
         for (unsigned start = 0; start < MLDSA_N; start += 2 * len) {
             const int64_t z = zetas[++m];
             for (unsigned j = start; j < start + len; j++) {
-                int32_t t = mldsa_montgomery_reduce(z * w[j + len]);
+                int32_t t = mont(z * w[j + len]);
                 w[j + len] = w[j] - t;
                 w[j] = w[j] + t;
             }
@@ -132,43 +137,47 @@ void mldsa_poly_ntt(mldsa_poly *p)
  *       start <- start + 2 len
  *     len <- 2 len
  *   f <- 8347681 (256^-1 mod q); w[j] <- f * w[j]
- * Our inputs are sums of Montgomery products (carrying a factor 2^-32), so the final
- * factor is f * 2^64 mod q = 41978, which also leaves the Montgomery domain.
- * Inputs are first reduced to |w| <= 6283009 so that 8 doubling levels stay below
- * 2^31; the outputs lie in (-q, q). */
+ * Our inputs are Montgomery products (carrying a factor 2^-32), so the final
+ * factor is f * 2^64 mod q = 41978, which also leaves the Montgomery domain; it is
+ * folded into the last level (len = 128): the upper half uses the constant
+ * -zetas[1] * 41978 * 2^-32 mod q = 3975713.
+ * Bounds: inputs |w| < q (a single product) grow by at most 2x per level on the
+ * "sum" side, so they stay below 256 q < 2^31; callers that add several products
+ * reduce first (mldsa_reduce32).  Outputs lie in (-q, q). */
 void mldsa_poly_invntt(mldsa_poly *p)
 {
     int32_t *w = p->c;
     unsigned m = MLDSA_N;
-    for (unsigned j = 0; j < MLDSA_N; j++)
-        w[j] = mldsa_reduce32(w[j]);
-    for (unsigned len = 1; len < MLDSA_N; len <<= 1) {
+    for (unsigned len = 1; len < MLDSA_N / 2; len <<= 1) {
         for (unsigned start = 0; start < MLDSA_N; start += 2 * len) {
             const int64_t z = -(int64_t)zetas[--m];
             for (unsigned j = start; j < start + len; j++) {
                 int32_t t = w[j];
                 w[j] = t + w[j + len];
-                w[j + len] = mldsa_montgomery_reduce(z * (t - w[j + len]));
+                w[j + len] = mont(z * (t - w[j + len]));
             }
         }
     }
-    const int64_t f = 41978;
-    for (unsigned j = 0; j < MLDSA_N; j++)
-        w[j] = mldsa_montgomery_reduce(f * w[j]);
+    const int64_t f = 41978, fz = 3975713;
+    for (unsigned j = 0; j < MLDSA_N / 2; j++) {
+        int32_t t = w[j], u = w[j + MLDSA_N / 2];
+        w[j] = mont(f * (t + u));
+        w[j + MLDSA_N / 2] = mont(fz * (t - u));
+    }
 }
 
 /* FIPS 204 Algorithm 45 MultiplyNTT: c_hat[i] = a_hat[i] * b_hat[i] (times 2^-32). */
 void mldsa_poly_pointwise(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b)
 {
     for (unsigned i = 0; i < MLDSA_N; i++)
-        r->c[i] = mldsa_montgomery_reduce((int64_t)a->c[i] * b->c[i]);
+        r->c[i] = mont((int64_t)a->c[i] * b->c[i]);
 }
 
 /* r += a o b (AddNTT of MultiplyNTT, used by the matrix-vector product). */
 void mldsa_poly_pointwise_acc(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b)
 {
     for (unsigned i = 0; i < MLDSA_N; i++)
-        r->c[i] += mldsa_montgomery_reduce((int64_t)a->c[i] * b->c[i]);
+        r->c[i] += mont((int64_t)a->c[i] * b->c[i]);
 }
 
 /* FIPS 204 Algorithm 36 Decompose(r):
@@ -349,16 +358,16 @@ void mldsa_sample_in_ball(mldsa_poly *c, const uint8_t *ctilde, size_t ctilde_le
         }
         int32_t s = 1 - 2 * (int32_t)(signs & 1);
         signs >>= 1;
+        /* One pass over 0..i: old <- c_j and c_j <- s, by masks; then c_i <- old
+         * unless j = i (where c_i is the freshly written s). */
         int32_t old = 0;
         for (uint32_t k = 0; k <= i; k++) {
-            int32_t eq = (int32_t)(((k ^ j) - 1) >> 31) * -1; /* -1 iff k == j */
+            int32_t eq = -(int32_t)(((k ^ j) - 1) >> 31); /* -1 iff k == j */
             old |= c->c[k] & eq;
-        }
-        c->c[i] = old;
-        for (uint32_t k = 0; k <= i; k++) {
-            int32_t eq = (int32_t)(((k ^ j) - 1) >> 31) * -1;
             c->c[k] = (c->c[k] & ~eq) | (s & eq);
         }
+        int32_t same = -(int32_t)(((i ^ j) - 1) >> 31);
+        c->c[i] = (old & ~same) | (s & same);
     }
     qpki_wipe(buf, sizeof(buf));
     qpki_wipe(&h, sizeof(h));
