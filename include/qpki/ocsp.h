@@ -19,5 +19,6 @@
 #include <qpki/status.h>
 #include <qpki/types.h>
 #include <qpki/limits.h>
+#include <qpki/db.h>
 
 #endif

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* qpki/db.h - the certificate-status database.
+ *
+ * A status database answers one question for the responder: what does the CA's
+ * record say about the certificate with this serial number?  It reports the row
+ * as the CA wrote it (valid, revoked with time and reason, expired) and applies
+ * no policy: deciding what an expired row means (good, unauthorized, revoked) is
+ * the responder's job.
+ *
+ * A qpki_db is a vtable (qpki_status_db_ops) plus an implementation pointer.  The
+ * library ships one backend, the index.txt file written by `openssl ca` or QPKI
+ * (qpki_db_open_index); others (for example SQL, shared by several responder
+ * nodes) plug in with qpki_db_new.
+ *
+ * Serial numbers cross this API as the unsigned big-endian magnitude of the
+ * certificate's serialNumber.  qpki_db_lookup accepts leading zero octets (the DER
+ * INTEGER contents of a positive serial start with 0x00 when the high bit is set)
+ * and removes them before asking the backend.  A DER INTEGER whose first contents
+ * octet is >= 0x80 is a negative number; the database has no negative serials, so
+ * callers holding INTEGER contents reject those before the lookup.
+ *
+ * Thread safety: qpki_db_lookup, qpki_db_generation, qpki_db_count and
+ * qpki_db_last_error may be called from any number of threads at once, also while
+ * another thread runs qpki_db_refresh.  A lookup sees either the whole table from
+ * before a reload or the whole table after it, never a mixture.  Calls to
+ * qpki_db_refresh and qpki_db_set_log are serialised internally.  The last
+ * qpki_db_free must not race with anything. */
+#ifndef QPKI_DB_H
+#define QPKI_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <qpki/export.h>
+#include <qpki/status.h>
+#include <qpki/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QPKI_DB_ABI_V1 1u
+
+/* Row status exactly as the index file states it. */
+typedef enum qpki_db_row_status {
+    QPKI_DB_ROW_VALID = 'V',
+    QPKI_DB_ROW_REVOKED = 'R',
+    QPKI_DB_ROW_EXPIRED = 'E'
+} qpki_db_row_status;
+
+/* RFC 5280 §5.3.2 holdInstructionCode.  The value is the last arc of the OID
+ * id-holdinstruction (1.2.840.10040.2) .N; 0 means no instruction recorded. */
+typedef enum qpki_hold_instruction {
+    QPKI_HOLD_INSTRUCTION_ABSENT = 0,
+    QPKI_HOLD_INSTRUCTION_NONE = 1,        /* id-holdinstruction-none (deprecated) */
+    QPKI_HOLD_INSTRUCTION_CALL_ISSUER = 2, /* id-holdinstruction-callissuer */
+    QPKI_HOLD_INSTRUCTION_REJECT = 3       /* id-holdinstruction-reject */
+} qpki_hold_instruction;
+
+/* OpenSSL's short name ("holdInstructionReject"); "absent" for 0; NULL for
+ * values that are not assigned. */
+QPKI_API const char *qpki_hold_instruction_name(qpki_hold_instruction instruction);
+
+/* One row of the database.
+ *
+ * ABI rule: fields are only ever appended.  The caller states how large its copy
+ * of the struct is in struct_size (qpki_db_entry_init does it); the library
+ * writes only that many bytes, so a program built against this header keeps
+ * working with later libraries, and qpki_db_lookup refuses a struct_size smaller
+ * than this first version (QPKI_ERR_INVALID_ARG). */
+typedef struct qpki_db_entry {
+    uint32_t struct_size;                   /* sizeof(qpki_db_entry) as the caller was built */
+    qpki_crl_reason reason;                 /* R rows: the CRLReason, QPKI_REASON_NONE
+                                             * when the row names none; others: NONE */
+    qpki_hold_instruction hold_instruction; /* R rows with certificateHold: the
+                                             * instruction when recorded; else ABSENT */
+    char row_status;                        /* a qpki_db_row_status: 'V', 'R' or 'E' */
+    qpki_time expiry;                       /* the certificate's notAfter as recorded */
+    qpki_time revocation_time;              /* R rows: revocationTime; other rows: 0 */
+    qpki_time invalidity_date;              /* RFC 5280 §5.3.2 invalidityDate (OpenSSL's
+                                             * keyTime / CAkeyTime); 0 when none */
+} qpki_db_entry;
+
+/* Zero *entry, set struct_size = sizeof(qpki_db_entry) and reason = NONE. */
+QPKI_API void qpki_db_entry_init(qpki_db_entry *entry);
+
+/* The backend vtable.  Methods are only ever appended; qpki_db_new checks
+ * abi_version and struct_size before anything is called. */
+typedef struct qpki_status_db_ops {
+    uint32_t abi_version; /* QPKI_DB_ABI_V1 */
+    uint32_t struct_size; /* sizeof(qpki_status_db_ops) as the backend was built */
+    /* Find a serial.  serial is normalised: no leading zero octets, 0 to
+     * QPKI_SERIAL_MAX octets (0 octets is serial number zero).  *out arrives
+     * initialised (qpki_db_entry_init, full size); fill the fields you know
+     * (those of the abi_version you declare).  Return
+     * QPKI_ERR_NOT_FOUND on a miss.  Called concurrently from many threads,
+     * also during refresh; must not block for long. */
+    qpki_status (*lookup)(void *self, const uint8_t *serial, size_t serial_len,
+                          qpki_db_entry *out);
+    /* A number that changes (grows) whenever the answers may have changed;
+     * responders drop cached responses when it moves. */
+    uint64_t (*generation)(void *self);
+    /* Check the source and reload when it changed.  QPKI_OK when the table in
+     * use is current; an error when the source cannot be read or is invalid, in
+     * which case the previous table stays in use.  May be NULL (a source that
+     * never changes). */
+    qpki_status (*refresh)(void *self);
+    /* Rows in the table in use. */
+    size_t (*count)(void *self);
+    /* Copy the message describing the last failure (or "" when the source is
+     * currently fine) into buf, always NUL-terminated.  May be NULL. */
+    void (*last_error)(void *self, char *buf, size_t size);
+    /* Release self. */
+    void (*close)(void *self);
+} qpki_status_db_ops;
+
+typedef struct qpki_db qpki_db;
+
+/* Wrap a backend.  abi_version must be 1..QPKI_DB_ABI_V1 and struct_size must
+ * cover every V1 method (else QPKI_ERR_PLUGIN_ABI); lookup, generation, count and
+ * close are required (else QPKI_ERR_INVALID_ARG).  On success the handle owns
+ * self and calls ops->close when the last reference goes; on failure self is NOT
+ * closed.  ops must stay valid as long as the handle (a static const struct). */
+QPKI_API qpki_status qpki_db_new(const qpki_status_db_ops *ops, void *self, qpki_db **out);
+
+/* Open an index.txt database.  path is the index file itself or a CA directory
+ * containing index.txt.  The file is loaded now; a missing or invalid file is an
+ * error (QPKI_ERR_NOT_FOUND, QPKI_ERR_IO, QPKI_ERR_PARSE, QPKI_ERR_TOO_LARGE,
+ * QPKI_ERR_NOMEM).
+ *
+ * Format (OpenSSL `openssl ca` and QPKI): one row per line, six tab-separated
+ * fields "status expiry revocation serial filename subject".  status is V, R or
+ * E; times are YYMMDDHHMMSSZ (UTCTime: YY >= 50 means 19YY) or YYYYMMDDHHMMSSZ;
+ * revocation is empty for V and E rows and "time[,reason[,extra]]" for R rows,
+ * reason in OpenSSL's spelling or RFC 5280 camelCase, any case;
+ * "holdInstruction,<instruction>" records certificateHold with a hold
+ * instruction, "keyTime,<time>" keyCompromise and "CAkeyTime,<time>" cACompromise
+ * with an invalidity date.  The serial is hex, either case, with or without
+ * leading zeros, at most QPKI_SERIAL_MAX octets.  filename and subject are not
+ * kept.  A tab preceded by a backslash does not separate fields.  Empty lines and
+ * lines starting with '#' are skipped.  A serial that appears twice is an error
+ * (OpenSSL's `ca` refuses such a file too); so is a negative serial.  Any bad
+ * line fails the whole load with a message "<path>:<line>: <reason>".
+ *
+ * qpki_db_refresh re-reads the file when its identity (inode, size, mtime,
+ * ctime) changed, or, for two seconds after a change, when its contents hash
+ * differs (changes within one timestamp tick); the generation moves only when
+ * the contents changed.  Writers should replace the file by rename (as `openssl
+ * ca` does); a file that changes while being read is read again. */
+QPKI_API qpki_status qpki_db_open_index(const char *path, qpki_db **out);
+/* The same; on failure error (may be NULL) receives the message, e.g.
+ * "/srv/ca/index.txt:42: bad revocation date". */
+QPKI_API qpki_status qpki_db_open_index_err(const char *path, char *error, size_t error_size,
+                                            qpki_db **out);
+
+/* Reference counting: ref returns the same pointer; free drops one reference,
+ * accepts NULL and sets *db = NULL. */
+QPKI_API qpki_db *qpki_db_ref(qpki_db *db);
+QPKI_API void qpki_db_free(qpki_db **db);
+
+/* Look up a serial (magnitude, big-endian; leading zero octets allowed).
+ * out->struct_size must be set (qpki_db_entry_init).  QPKI_ERR_NOT_FOUND when the
+ * serial is not in the table (also when it is longer than QPKI_SERIAL_MAX
+ * octets); *out is then left initialised.  No allocation, O(1).  Read qpki_db_generation before the lookup when caching the
+ * answer: the lookup then sees a table at least that new. */
+QPKI_API qpki_status qpki_db_lookup(qpki_db *db, const uint8_t *serial, size_t serial_len,
+                                    qpki_db_entry *out);
+/* 0 for NULL. */
+QPKI_API uint64_t qpki_db_generation(qpki_db *db);
+QPKI_API size_t qpki_db_count(qpki_db *db);
+/* See qpki_status_db_ops.refresh.  The log callback, when set, receives a
+ * message when a reload succeeds and when the source turns bad (once per distinct
+ * failure, not on every call). */
+QPKI_API qpki_status qpki_db_refresh(qpki_db *db);
+/* Copy the message describing the current failure of the source, or "" when it
+ * is fine, into buf (always NUL-terminated; "" for a NULL db), e.g.
+ * "/srv/ca/index.txt:42: bad revocation date '2401151000Z'".  Safe from any
+ * thread. */
+QPKI_API void qpki_db_last_error(qpki_db *db, char *buf, size_t size);
+
+/* Log callback: status is QPKI_OK for informational messages. */
+typedef void (*qpki_db_log_fn)(void *user, qpki_status status, const char *message);
+/* Set (or clear with NULL) the callback.  It runs on the thread calling
+ * qpki_db_refresh, inside it, and must not call qpki_db_refresh or
+ * qpki_db_set_log on the same handle. */
+QPKI_API void qpki_db_set_log(qpki_db *db, qpki_db_log_fn fn, void *user);
+
+/* Parse serial-number text: hex digits in either case, optional "0x" prefix,
+ * optional ':' between digits ("0a:1b"), any number of leading zeros.  Writes
+ * the magnitude without leading zero octets (len 0 for zero).  QPKI_ERR_PARSE on
+ * empty or bad text, QPKI_ERR_BUFFER_TOO_SMALL when the magnitude needs more
+ * than cap octets. */
+QPKI_API qpki_status qpki_serial_from_hex(const char *hex, uint8_t *out, size_t cap,
+                                          size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
