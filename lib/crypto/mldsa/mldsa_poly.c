@@ -326,8 +326,10 @@ void mldsa_expand_mask_poly(mldsa_poly *y, const uint8_t rhopp[64], uint16_t non
  *     (ctx, j) <- H.Squeeze(ctx, 1); while j > i: (ctx, j) <- H.Squeeze(ctx, 1)
  *     c_i <- c_j; c_j <- (-1)^h[i + tau - 256]
  * c~ belongs to the signature once accepted, but c for a rejected candidate is an
- * intermediate value, so the swap is done without a secret index: every position
- * 0..i is visited and selected with a mask.  Declassified: only the comparison
+ * intermediate value, so the swap is done without a secret index or branch: c is
+ * kept as two 256-bit masks (nz: c_k != 0, neg: c_k = -1) in 4 words each; bit j
+ * is read and written in all 4 words under a word mask (shifts by a secret count
+ * are constant time on the CPUs we target).  Declassified: only the comparison
  * j > i of each squeezed byte (a rejected byte is discarded; accepted ones are
  * used whatever came before). */
 void mldsa_sample_in_ball(mldsa_poly *c, const uint8_t *ctilde, size_t ctilde_len, unsigned tau)
@@ -342,7 +344,7 @@ void mldsa_sample_in_ball(mldsa_poly *c, const uint8_t *ctilde, size_t ctilde_le
     for (unsigned i = 0; i < 8; i++)
         signs |= (uint64_t)buf[i] << (8 * i);
     unsigned pos = 8;
-    memset(c->c, 0, sizeof(c->c));
+    uint64_t nz[4] = {0, 0, 0, 0}, neg[4] = {0, 0, 0, 0};
     for (unsigned i = MLDSA_N - tau; i < MLDSA_N; i++) {
         uint32_t j;
         for (;;) {
@@ -356,19 +358,34 @@ void mldsa_sample_in_ball(mldsa_poly *c, const uint8_t *ctilde, size_t ctilde_le
             if (!reject)
                 break;
         }
-        int32_t s = 1 - 2 * (int32_t)(signs & 1);
+        uint64_t s = signs & 1; /* h[i + tau - 256]: 1 means c_j = -1 */
         signs >>= 1;
-        /* One pass over 0..i: old <- c_j and c_j <- s, by masks; then c_i <- old
-         * unless j = i (where c_i is the freshly written s). */
-        int32_t old = 0;
-        for (uint32_t k = 0; k <= i; k++) {
-            int32_t eq = -(int32_t)(((k ^ j) - 1) >> 31); /* -1 iff k == j */
-            old |= c->c[k] & eq;
-            c->c[k] = (c->c[k] & ~eq) | (s & eq);
+        const unsigned jb = j & 63;
+        const uint32_t jw = j >> 6;
+        uint64_t old_nz = 0, old_neg = 0;
+        for (uint32_t w = 0; w < 4; w++) {
+            uint64_t m = 0 - (uint64_t)(((w ^ jw) - 1) >> 31); /* all ones iff w == j/64 */
+            old_nz |= (nz[w] >> jb) & 1 & m;
+            old_neg |= (neg[w] >> jb) & 1 & m;
         }
-        int32_t same = -(int32_t)(((i ^ j) - 1) >> 31);
-        c->c[i] = (old & ~same) | (s & same);
+        /* c_i <- c_j (i is public) */
+        nz[i >> 6] = (nz[i >> 6] & ~(1ULL << (i & 63))) | old_nz << (i & 63);
+        neg[i >> 6] = (neg[i >> 6] & ~(1ULL << (i & 63))) | old_neg << (i & 63);
+        /* c_j <- (-1)^h */
+        for (uint32_t w = 0; w < 4; w++) {
+            uint64_t m = 0 - (uint64_t)(((w ^ jw) - 1) >> 31);
+            uint64_t bit = (1ULL << jb) & m;
+            nz[w] |= bit;
+            neg[w] = (neg[w] & ~bit) | ((s << jb) & m);
+        }
     }
+    for (unsigned k = 0; k < MLDSA_N; k++) {
+        int32_t n = (int32_t)((nz[k >> 6] >> (k & 63)) & 1);
+        int32_t g = (int32_t)((neg[k >> 6] >> (k & 63)) & 1);
+        c->c[k] = n * (1 - 2 * g);
+    }
+    qpki_wipe(nz, sizeof(nz));
+    qpki_wipe(neg, sizeof(neg));
     qpki_wipe(buf, sizeof(buf));
     qpki_wipe(&h, sizeof(h));
 }
