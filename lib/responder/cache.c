@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/responder/cache.c - sharded signed-response cache. */
+#include <pthread.h>
+#include <string.h>
+
+#include "../crypto/crypto.h"
+#include "../internal.h"
+#include "cache.h"
+
+#define SHARDS 64
+#define KEY_MAX 256
+
+struct entry {
+    struct entry *next;        /* bucket chain */
+    struct entry *older, *newer; /* shard insertion order (FIFO eviction) */
+    uint64_t hash;
+    struct blob *blob;
+    size_t key_len;
+    uint8_t key[];
+};
+
+struct shard {
+    pthread_mutex_t lock;
+    struct entry **buckets;
+    size_t nbuckets;
+    size_t count;
+    struct entry *oldest, *newest;
+};
+
+struct cache {
+    struct shard shards[SHARDS];
+    size_t max_per_shard;
+    uint64_t seed;
+    atomic_size_t count;
+};
+
+struct blob *blob_new(const uint8_t *data, size_t len)
+{
+    struct blob *b = qpki_malloc(sizeof(*b) + len);
+    if (!b)
+        return NULL;
+    memset(b, 0, sizeof(*b));
+    atomic_init(&b->refs, 1);
+    b->len = len;
+    memcpy(b->data, data, len);
+    return b;
+}
+
+struct blob *blob_ref(struct blob *b)
+{
+    if (b)
+        atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+    return b;
+}
+
+void blob_unref(struct blob **pb)
+{
+    if (!pb || !*pb)
+        return;
+    if (atomic_fetch_sub_explicit(&(*pb)->refs, 1, memory_order_acq_rel) == 1)
+        qpki_free(*pb);
+    *pb = NULL;
+}
+
+/* Keys come from requests (attacker-chosen serials), so the bucket hash is keyed
+ * with a per-process random seed to keep chains short. */
+static uint64_t key_hash(const struct cache *c, const uint8_t *key, size_t n)
+{
+    uint64_t h = c->seed ^ (0x9e3779b97f4a7c15ull * (n + 1));
+    for (size_t i = 0; i < n; i++) {
+        h ^= key[i];
+        h *= 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+}
+
+struct cache *cache_new(size_t max_entries)
+{
+    struct cache *c = qpki_calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    if (crypto_random((uint8_t *)&c->seed, sizeof(c->seed)) != QPKI_OK)
+        c->seed = 0x243f6a8885a308d3ull;
+    c->max_per_shard = max_entries / SHARDS + 1;
+    size_t nb = 64;
+    while (nb < c->max_per_shard && nb < (1u << 20))
+        nb <<= 1;
+    for (size_t i = 0; i < SHARDS; i++) {
+        pthread_mutex_init(&c->shards[i].lock, NULL);
+        c->shards[i].nbuckets = nb;
+        c->shards[i].buckets = qpki_calloc(nb, sizeof(struct entry *));
+        if (!c->shards[i].buckets) {
+            cache_free(&c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+static void unlink_entry(struct shard *s, struct entry *e)
+{
+    struct entry **pp = &s->buckets[e->hash & (s->nbuckets - 1)];
+    while (*pp && *pp != e)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = e->next;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        s->oldest = e->newer;
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        s->newest = e->older;
+    s->count--;
+    blob_unref(&e->blob);
+    qpki_free(e);
+}
+
+static void clear_shard(struct cache *c, struct shard *s)
+{
+    size_t n = s->count;
+    while (s->oldest)
+        unlink_entry(s, s->oldest);
+    atomic_fetch_sub(&c->count, n);
+}
+
+void cache_free(struct cache **pc)
+{
+    if (!pc || !*pc)
+        return;
+    struct cache *c = *pc;
+    for (size_t i = 0; i < SHARDS; i++) {
+        if (c->shards[i].buckets) {
+            clear_shard(c, &c->shards[i]);
+            qpki_free(c->shards[i].buckets);
+        }
+        pthread_mutex_destroy(&c->shards[i].lock);
+    }
+    qpki_free(c);
+    *pc = NULL;
+}
+
+struct blob *cache_get(struct cache *c, const uint8_t *key, size_t key_len)
+{
+    uint64_t h = key_hash(c, key, key_len);
+    struct shard *s = &c->shards[(h >> 40) % SHARDS];
+    struct blob *found = NULL;
+    pthread_mutex_lock(&s->lock);
+    for (struct entry *e = s->buckets[h & (s->nbuckets - 1)]; e; e = e->next) {
+        if (e->hash == h && e->key_len == key_len && !memcmp(e->key, key, key_len)) {
+            found = blob_ref(e->blob);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return found;
+}
+
+void cache_put(struct cache *c, const uint8_t *key, size_t key_len, struct blob *b)
+{
+    if (key_len > KEY_MAX)
+        return;
+    uint64_t h = key_hash(c, key, key_len);
+    struct shard *s = &c->shards[(h >> 40) % SHARDS];
+    struct entry *fresh = qpki_malloc(sizeof(*fresh) + key_len);
+    if (!fresh)
+        return; /* caching is best effort */
+    memset(fresh, 0, sizeof(*fresh));
+    fresh->hash = h;
+    fresh->key_len = key_len;
+    memcpy(fresh->key, key, key_len);
+    fresh->blob = blob_ref(b);
+    pthread_mutex_lock(&s->lock);
+    for (struct entry *e = s->buckets[h & (s->nbuckets - 1)]; e; e = e->next) {
+        if (e->hash == h && e->key_len == key_len && !memcmp(e->key, key, key_len)) {
+            unlink_entry(s, e);
+            atomic_fetch_sub(&c->count, 1);
+            break;
+        }
+    }
+    if (s->count >= c->max_per_shard && s->oldest) {
+        unlink_entry(s, s->oldest);
+        atomic_fetch_sub(&c->count, 1);
+    }
+    struct entry **bucket = &s->buckets[h & (s->nbuckets - 1)];
+    fresh->next = *bucket;
+    *bucket = fresh;
+    fresh->older = s->newest;
+    if (s->newest)
+        s->newest->newer = fresh;
+    else
+        s->oldest = fresh;
+    s->newest = fresh;
+    s->count++;
+    atomic_fetch_add(&c->count, 1);
+    pthread_mutex_unlock(&s->lock);
+}
+
+size_t cache_count(struct cache *c) { return c ? atomic_load(&c->count) : 0; }
+
+void cache_clear(struct cache *c)
+{
+    for (size_t i = 0; i < SHARDS; i++) {
+        pthread_mutex_lock(&c->shards[i].lock);
+        clear_shard(c, &c->shards[i]);
+        pthread_mutex_unlock(&c->shards[i].lock);
+    }
+}

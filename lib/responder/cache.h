@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/responder/cache.h - signed-response cache (private).
+ *
+ * A sharded hash map from an opaque key (issuer, key, CertID bytes) to an immutable
+ * reference-counted blob holding an encoded response and its times.  Readers take a
+ * reference under the shard lock, so a blob replaced or evicted while a request is
+ * still sending it stays alive until that request drops it. */
+#ifndef QPKI_CACHE_H
+#define QPKI_CACHE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <qpki/types.h>
+
+struct blob {
+    atomic_uint refs;
+    qpki_time this_update, next_update, produced_at;
+    qpki_time refresh_after;   /* re-sign when now >= this */
+    uint64_t generation;       /* status DB generation at signing time */
+    uint64_t key_epoch;        /* issuer key set at signing time */
+    qpki_cert_status cert_status;
+    size_t len;
+    uint8_t data[];
+};
+
+struct blob *blob_new(const uint8_t *data, size_t len);
+struct blob *blob_ref(struct blob *b);
+void blob_unref(struct blob **b);
+
+struct cache;
+struct cache *cache_new(size_t max_entries);
+void cache_free(struct cache **c);
+/* A new reference to the blob stored under key, or NULL. */
+struct blob *cache_get(struct cache *c, const uint8_t *key, size_t key_len);
+/* Store b under key (the cache takes its own reference), replacing any older
+ * blob; evicts the oldest entry of the shard when it is full. */
+void cache_put(struct cache *c, const uint8_t *key, size_t key_len, struct blob *b);
+size_t cache_count(struct cache *c);
+void cache_clear(struct cache *c);
+
+#endif

@@ -1,0 +1,890 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/responder/responder.c - issuer routing, status policy, caching, live signing. */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <qpki/certid.h>
+#include <qpki/db.h>
+#include <qpki/request.h>
+#include <qpki/responder.h>
+#include <qpki/response.h>
+
+#include "../crypto/crypto.h"
+#include "../der/oid.h"
+#include "../internal.h"
+#include "cache.h"
+
+#define MAX_KEYS 8
+#define MAX_ISSUERS 256
+#define HASH_SLOTS 5 /* indexed by qpki_hash_alg */
+
+/* One signing key of an issuer: immutable, shared by reference. */
+struct key {
+    atomic_uint refs;
+    qpki_signer *signer;
+    qpki_cert *cert;          /* delegated responder certificate, NULL = CA-signed */
+    qpki_sig_alg alg;
+    uint8_t *spki;
+    size_t spki_len;
+};
+
+/* The key set in use; replaced as a whole by replace_key. */
+struct keyset {
+    atomic_uint refs;
+    uint64_t epoch;
+    size_t n;
+    struct key *keys[MAX_KEYS];
+};
+
+struct qpki_responder_issuer {
+    struct qpki_responder *r;
+    int index;
+    qpki_cert *ca;
+    qpki_db *db;
+    size_t hash_len[HASH_SLOTS];
+    uint8_t name_hash[HASH_SLOTS][CRYPTO_MAX_HASH_LEN];
+    uint8_t key_hash[HASH_SLOTS][CRYPTO_MAX_HASH_LEN];
+    pthread_mutex_t key_lock;
+    struct keyset *keys;
+    int64_t validity;
+    int64_t backdate;
+    qpki_nonce_policy nonce_policy;
+    qpki_unknown_policy unknown_policy;
+    qpki_expired_policy expired_policy;
+    bool include_certs;
+    qpki_responder_id_type responder_id;
+};
+
+struct qpki_responder {
+    struct qpki_responder_issuer *issuers[MAX_ISSUERS];
+    size_t count;
+    qpki_limits limits;
+    qpki_clock_fn clock;
+    void *clock_user;
+    qpki_log_fn log;
+    void *log_user;
+    bool cache_enabled;
+    size_t cache_max;
+    struct cache *cache;
+    unsigned max_live;
+    atomic_uint live;
+    atomic_uint_fast64_t requests, by_status[7], hits, misses, live_sigs, sign_failures;
+};
+
+struct qpki_answer {
+    struct blob *blob;        /* signed response (cache entry or live) */
+    const uint8_t *der;
+    size_t len;
+    qpki_ocsp_resp_status resp_status;
+    qpki_time this_update, next_update, produced_at;
+    bool nonce_echoed;
+    bool cache_hit;
+    qpki_cert_status cert_status;
+    qpki_hash_alg hash_alg;
+    int issuer_index;
+    qpki_status error;
+    uint64_t sign_us;
+    char serial_hex[2 * QPKI_SERIAL_MAX + 3];
+};
+
+/* ---- helpers ----------------------------------------------------------------- */
+
+static void logf_(const struct qpki_responder *r, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void logf_(const struct qpki_responder *r, int level, const char *fmt, ...)
+{
+    if (!r->log)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    r->log(r->log_user, level, line);
+}
+
+static qpki_time now_of(const struct qpki_responder *r)
+{
+    return r->clock ? r->clock(r->clock_user) : (qpki_time)time(NULL);
+}
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static qpki_status cert_copy(const qpki_cert *c, qpki_cert **out)
+{
+    const uint8_t *der;
+    size_t len;
+    qpki_cert_der(c, &der, &len);
+    return qpki_cert_parse(der, len, out);
+}
+
+static void key_unref(struct key **pk)
+{
+    struct key *k = *pk;
+    if (!k)
+        return;
+    if (atomic_fetch_sub(&k->refs, 1) == 1) {
+        qpki_signer_free(&k->signer);
+        qpki_cert_free(&k->cert);
+        qpki_free(k->spki);
+        qpki_free(k);
+    }
+    *pk = NULL;
+}
+
+static void keyset_unref(struct keyset **ps)
+{
+    struct keyset *s = *ps;
+    if (!s)
+        return;
+    if (atomic_fetch_sub(&s->refs, 1) == 1) {
+        for (size_t i = 0; i < s->n; i++)
+            key_unref(&s->keys[i]);
+        qpki_free(s);
+    }
+    *ps = NULL;
+}
+
+static struct keyset *keyset_get(struct qpki_responder_issuer *iss)
+{
+    pthread_mutex_lock(&iss->key_lock);
+    struct keyset *s = iss->keys;
+    if (s)
+        atomic_fetch_add(&s->refs, 1);
+    pthread_mutex_unlock(&iss->key_lock);
+    return s;
+}
+
+/* A key for signer + certificate, checking that they belong together. */
+static qpki_status key_new(struct qpki_responder_issuer *iss, qpki_signer *signer,
+                           const qpki_cert *cert, struct key **out)
+{
+    const uint8_t *spki, *want;
+    size_t spki_len, want_len;
+    QPKI_GUARD(qpki_signer_public_key(signer, &spki, &spki_len));
+    qpki_cert_spki(cert ? cert : iss->ca, &want, &want_len);
+    /* The signer must hold the private key of the certificate named in the
+     * response (the responder's, or the CA's for CA-signed responses). */
+    QPKI_ENSURE(spki_len == want_len && !memcmp(spki, want, spki_len), QPKI_ERR_KEY_MISMATCH);
+    struct key *k = qpki_calloc(1, sizeof(*k));
+    QPKI_ENSURE(k, QPKI_ERR_NOMEM);
+    atomic_init(&k->refs, 1);
+    k->alg = qpki_signer_sig_alg(signer);
+    k->spki = qpki_memdup(spki, spki_len);
+    k->spki_len = spki_len;
+    qpki_status rc = k->spki ? QPKI_OK : QPKI_ERR_NOMEM;
+    if (rc == QPKI_OK && cert)
+        rc = cert_copy(cert, &k->cert);
+    if (rc != QPKI_OK) {
+        key_unref(&k);
+        return rc;
+    }
+    k->signer = qpki_signer_ref(signer);
+    *out = k;
+    return QPKI_OK;
+}
+
+/* ---- configuration -------------------------------------------------------------- */
+
+qpki_status qpki_responder_new(qpki_responder **out)
+{
+    QPKI_ENSURE(out, QPKI_ERR_INVALID_ARG);
+    QPKI_GUARD(qpki_crypto_init());
+    struct qpki_responder *r = qpki_calloc(1, sizeof(*r));
+    QPKI_ENSURE(r, QPKI_ERR_NOMEM);
+    qpki_limits_init(&r->limits);
+    r->cache_enabled = true;
+    r->cache_max = 1000000;
+    r->max_live = 64;
+    *out = r;
+    return QPKI_OK;
+}
+
+void qpki_responder_free(qpki_responder **pr)
+{
+    if (!pr || !*pr)
+        return;
+    struct qpki_responder *r = *pr;
+    for (size_t i = 0; i < r->count; i++) {
+        struct qpki_responder_issuer *iss = r->issuers[i];
+        keyset_unref(&iss->keys);
+        pthread_mutex_destroy(&iss->key_lock);
+        qpki_cert_free(&iss->ca);
+        qpki_free(iss);
+    }
+    cache_free(&r->cache);
+    qpki_free(r);
+    *pr = NULL;
+}
+
+qpki_status qpki_responder_set_limits(qpki_responder *r, const qpki_limits *limits)
+{
+    QPKI_ENSURE(r && limits, QPKI_ERR_INVALID_ARG);
+    QPKI_ENSURE(limits->struct_size >= sizeof(qpki_limits), QPKI_ERR_INVALID_ARG);
+    QPKI_ENSURE(limits->max_certids >= 1, QPKI_ERR_INVALID_ARG);
+    r->limits = *limits;
+    r->limits.struct_size = sizeof(qpki_limits);
+    return QPKI_OK;
+}
+
+qpki_status qpki_responder_set_clock(qpki_responder *r, qpki_clock_fn fn, void *user)
+{
+    QPKI_ENSURE(r, QPKI_ERR_INVALID_ARG);
+    r->clock = fn;
+    r->clock_user = user;
+    return QPKI_OK;
+}
+
+qpki_status qpki_responder_set_log(qpki_responder *r, qpki_log_fn fn, void *user)
+{
+    QPKI_ENSURE(r, QPKI_ERR_INVALID_ARG);
+    r->log = fn;
+    r->log_user = user;
+    return QPKI_OK;
+}
+
+qpki_status qpki_responder_set_max_live_signing(qpki_responder *r, unsigned max)
+{
+    QPKI_ENSURE(r && max >= 1, QPKI_ERR_INVALID_ARG);
+    r->max_live = max;
+    return QPKI_OK;
+}
+
+qpki_status qpki_responder_set_cache(qpki_responder *r, bool enabled, size_t max_entries)
+{
+    QPKI_ENSURE(r && max_entries >= 1, QPKI_ERR_INVALID_ARG);
+    QPKI_ENSURE(!r->cache, QPKI_ERR_INVALID_ARG); /* before serving */
+    r->cache_enabled = enabled;
+    r->cache_max = max_entries;
+    return QPKI_OK;
+}
+
+qpki_status qpki_responder_add_issuer(qpki_responder *r, const qpki_cert *ca, qpki_db *db,
+                                      qpki_signer *signer, const qpki_cert *responder_cert,
+                                      qpki_responder_issuer **out)
+{
+    QPKI_ENSURE(r && ca && db && signer, QPKI_ERR_INVALID_ARG);
+    QPKI_ENSURE(r->count < MAX_ISSUERS, QPKI_ERR_LIMIT);
+    if (out)
+        *out = NULL;
+    struct qpki_responder_issuer *iss = qpki_calloc(1, sizeof(*iss));
+    QPKI_ENSURE(iss, QPKI_ERR_NOMEM);
+    pthread_mutex_init(&iss->key_lock, NULL);
+    iss->r = r;
+    iss->index = (int)r->count;
+    iss->db = db;
+    iss->validity = 3600;
+    iss->backdate = 60;
+    iss->include_certs = true;
+    qpki_status rc = cert_copy(ca, &iss->ca);
+    const uint8_t *name, *bits;
+    size_t name_len, bits_len;
+    if (rc == QPKI_OK) {
+        qpki_cert_subject_der(iss->ca, &name, &name_len);
+        qpki_cert_public_key_bits(iss->ca, &bits, &bits_len);
+        /* Precompute issuerNameHash/issuerKeyHash for every CertID hash we accept
+         * (RFC 6960 §4.1.1), so routing a request is a few memcmp. */
+        for (int a = QPKI_HASH_SHA1; a <= QPKI_HASH_SHA512 && rc == QPKI_OK; a++) {
+            rc = crypto_hash((qpki_hash_alg)a, name, name_len, iss->name_hash[a]);
+            if (rc == QPKI_OK)
+                rc = crypto_hash((qpki_hash_alg)a, bits, bits_len, iss->key_hash[a]);
+            iss->hash_len[a] = crypto_hash_len((qpki_hash_alg)a);
+        }
+    }
+    struct key *k = NULL;
+    if (rc == QPKI_OK)
+        rc = key_new(iss, signer, responder_cert, &k);
+    if (rc == QPKI_OK) {
+        iss->keys = qpki_calloc(1, sizeof(*iss->keys));
+        if (!iss->keys)
+            rc = QPKI_ERR_NOMEM;
+    }
+    if (rc != QPKI_OK) {
+        key_unref(&k);
+        qpki_cert_free(&iss->ca);
+        pthread_mutex_destroy(&iss->key_lock);
+        qpki_free(iss);
+        return rc;
+    }
+    atomic_init(&iss->keys->refs, 1);
+    iss->keys->keys[0] = k;
+    iss->keys->n = 1;
+    iss->keys->epoch = 1;
+    r->issuers[r->count++] = iss;
+    if (out)
+        *out = iss;
+    return QPKI_OK;
+}
+
+qpki_status qpki_responder_issuer_add_key(qpki_responder_issuer *iss, qpki_signer *signer,
+                                          const qpki_cert *responder_cert)
+{
+    QPKI_ENSURE(iss && signer, QPKI_ERR_INVALID_ARG);
+    struct key *k;
+    QPKI_GUARD(key_new(iss, signer, responder_cert, &k));
+    pthread_mutex_lock(&iss->key_lock);
+    qpki_status rc = QPKI_OK;
+    if (iss->keys->n >= MAX_KEYS)
+        rc = QPKI_ERR_LIMIT;
+    else
+        iss->keys->keys[iss->keys->n++] = k;
+    pthread_mutex_unlock(&iss->key_lock);
+    if (rc != QPKI_OK)
+        key_unref(&k);
+    return rc;
+}
+
+qpki_status qpki_responder_issuer_replace_key(qpki_responder_issuer *iss, qpki_signer *signer,
+                                              const qpki_cert *responder_cert)
+{
+    QPKI_ENSURE(iss && signer, QPKI_ERR_INVALID_ARG);
+    struct key *k;
+    QPKI_GUARD(key_new(iss, signer, responder_cert, &k));
+    struct keyset *s = qpki_calloc(1, sizeof(*s));
+    if (!s) {
+        key_unref(&k);
+        return QPKI_ERR_NOMEM;
+    }
+    atomic_init(&s->refs, 1);
+    s->keys[0] = k;
+    s->n = 1;
+    pthread_mutex_lock(&iss->key_lock);
+    struct keyset *old = iss->keys;
+    s->epoch = old->epoch + 1; /* cached responses of the old key become stale */
+    iss->keys = s;
+    pthread_mutex_unlock(&iss->key_lock);
+    keyset_unref(&old);
+    logf_(iss->r, QPKI_LOG_INFO, "issuer %d: signing key replaced", iss->index);
+    return QPKI_OK;
+}
+
+#define ISSUER_SETTER(name, type, field, check)                                   \
+    qpki_status qpki_responder_issuer_set_##name(qpki_responder_issuer *iss, type v) \
+    {                                                                             \
+        QPKI_ENSURE(iss && (check), QPKI_ERR_INVALID_ARG);                        \
+        iss->field = v;                                                           \
+        return QPKI_OK;                                                           \
+    }
+
+ISSUER_SETTER(validity, int64_t, validity, v >= 1)
+ISSUER_SETTER(backdate, int64_t, backdate, v >= 0)
+ISSUER_SETTER(nonce_policy, qpki_nonce_policy, nonce_policy,
+              v == QPKI_NONCE_ECHO || v == QPKI_NONCE_IGNORE || v == QPKI_NONCE_REQUIRE)
+ISSUER_SETTER(unknown_policy, qpki_unknown_policy, unknown_policy,
+              v == QPKI_UNKNOWN_AS_UNKNOWN || v == QPKI_UNKNOWN_AS_UNAUTHORIZED ||
+                  v == QPKI_UNKNOWN_AS_REVOKED)
+ISSUER_SETTER(expired_policy, qpki_expired_policy, expired_policy,
+              v == QPKI_EXPIRED_AS_GOOD || v == QPKI_EXPIRED_AS_UNAUTHORIZED ||
+                  v == QPKI_EXPIRED_AS_REVOKED)
+ISSUER_SETTER(include_certs, bool, include_certs, true)
+ISSUER_SETTER(responder_id, qpki_responder_id_type, responder_id,
+              v == QPKI_RESPONDER_ID_BY_KEY || v == QPKI_RESPONDER_ID_BY_NAME)
+
+const qpki_cert *qpki_responder_issuer_ca(const qpki_responder_issuer *iss)
+{
+    return iss ? iss->ca : NULL;
+}
+
+size_t qpki_responder_issuer_count(const qpki_responder *r) { return r ? r->count : 0; }
+
+qpki_responder_issuer *qpki_responder_issuer_at(qpki_responder *r, size_t i)
+{
+    return r && i < r->count ? r->issuers[i] : NULL;
+}
+
+qpki_status qpki_responder_refresh(qpki_responder *r)
+{
+    QPKI_ENSURE(r, QPKI_ERR_INVALID_ARG);
+    qpki_status first = QPKI_OK;
+    for (size_t i = 0; i < r->count; i++) {
+        qpki_status rc = qpki_db_refresh(r->issuers[i]->db);
+        if (rc != QPKI_OK) {
+            char why[256];
+            qpki_db_last_error(r->issuers[i]->db, why, sizeof(why));
+            logf_(r, QPKI_LOG_ERROR, "issuer %zu: status database reload failed, keeping the "
+                  "previous table: %s", i, why);
+            if (first == QPKI_OK)
+                first = rc;
+        }
+    }
+    return first;
+}
+
+qpki_status qpki_responder_health(qpki_responder *r)
+{
+    QPKI_ENSURE(r, QPKI_ERR_INVALID_ARG);
+    static const uint8_t probe[] = "qpki health probe";
+    qpki_status first = QPKI_OK;
+    for (size_t i = 0; i < r->count; i++) {
+        struct keyset *s = keyset_get(r->issuers[i]);
+        for (size_t k = 0; s && k < s->n; k++) {
+            qpki_signer *signer = s->keys[k]->signer;
+            qpki_status rc = qpki_signer_health(signer);
+            if (rc == QPKI_OK) {
+                size_t cap = qpki_signer_max_signature_size(signer);
+                uint8_t *sig = qpki_malloc(cap ? cap : 1);
+                size_t len = cap;
+                rc = sig ? qpki_signer_sign(signer, probe, sizeof(probe) - 1, sig, &len)
+                         : QPKI_ERR_NOMEM;
+                qpki_free(sig);
+            }
+            if (rc != QPKI_OK) {
+                logf_(r, QPKI_LOG_ERROR, "issuer %zu key %zu: health probe failed: %s", i, k,
+                      qpki_strerror(rc));
+                if (first == QPKI_OK)
+                    first = rc;
+            }
+        }
+        keyset_unref(&s);
+    }
+    return first;
+}
+
+/* ---- answering -------------------------------------------------------------------- */
+
+static struct qpki_responder_issuer *route(const struct qpki_responder *r, const qpki_certid *id)
+{
+    qpki_hash_alg alg = qpki_certid_hash_alg(id);
+    if (alg < QPKI_HASH_SHA1 || alg > QPKI_HASH_SHA512)
+        return NULL;
+    const uint8_t *nh, *kh;
+    size_t nlen, klen;
+    qpki_certid_name_hash(id, &nh, &nlen);
+    qpki_certid_key_hash(id, &kh, &klen);
+    for (size_t i = 0; i < r->count; i++) {
+        const struct qpki_responder_issuer *iss = r->issuers[i];
+        /* RFC 6960 §4.1.1: both the issuer's name hash and key hash identify it;
+         * the key hash alone could collide for CAs re-keyed under another name. */
+        if (iss->hash_len[alg] == klen && klen == nlen && !memcmp(iss->key_hash[alg], kh, klen) &&
+            !memcmp(iss->name_hash[alg], nh, nlen))
+            return r->issuers[i];
+    }
+    return NULL;
+}
+
+static qpki_status answer_new(qpki_answer **out)
+{
+    struct qpki_answer *a = qpki_calloc(1, sizeof(*a));
+    QPKI_ENSURE(a, QPKI_ERR_NOMEM);
+    a->issuer_index = -1;
+    a->cert_status = QPKI_CERT_STATUS_UNKNOWN;
+    *out = a;
+    return QPKI_OK;
+}
+
+static void answer_error(struct qpki_responder *r, qpki_answer *a, qpki_ocsp_resp_status st,
+                         qpki_status why)
+{
+    const uint8_t *der;
+    size_t len;
+    if (qpki_ocsp_response_error_der(st, &der, &len) != QPKI_OK)
+        (void)qpki_ocsp_response_error_der(QPKI_OCSP_RESP_INTERNAL_ERROR, &der, &len);
+    blob_unref(&a->blob);
+    a->der = der;
+    a->len = len;
+    a->resp_status = st;
+    a->error = why;
+    a->this_update = a->next_update = a->produced_at = 0;
+    if (r)
+        atomic_fetch_add(&r->by_status[st], 1);
+}
+
+qpki_status qpki_answer_new_error(qpki_ocsp_resp_status status, qpki_answer **out)
+{
+    QPKI_ENSURE(out, QPKI_ERR_INVALID_ARG);
+    QPKI_ENSURE(status != QPKI_OCSP_RESP_SUCCESSFUL, QPKI_ERR_INVALID_ARG);
+    QPKI_GUARD(answer_new(out));
+    answer_error(NULL, *out, status, QPKI_OK);
+    return QPKI_OK;
+}
+
+/* The status to state for one CertID, after policy. */
+struct decided {
+    bool unauthorized;
+    qpki_cert_status status;
+    qpki_time revocation_time;
+    qpki_crl_reason reason;
+    qpki_time invalidity_date;
+    bool extended_revoke;
+};
+
+static qpki_status decide(const struct qpki_responder_issuer *iss, const qpki_certid *id,
+                          qpki_time now, struct decided *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->reason = QPKI_REASON_NONE;
+    const uint8_t *serial;
+    size_t serial_len;
+    qpki_certid_serial_magnitude(id, &serial, &serial_len);
+    qpki_db_entry e;
+    qpki_db_entry_init(&e);
+    qpki_status rc = qpki_db_lookup(iss->db, serial, serial_len, &e);
+    if (rc == QPKI_ERR_NOT_FOUND) {
+        switch (iss->unknown_policy) {
+        case QPKI_UNKNOWN_AS_UNAUTHORIZED:
+            d->unauthorized = true;
+            break;
+        case QPKI_UNKNOWN_AS_REVOKED:
+            /* RFC 6960 §2.2: for a non-issued certificate the responder states
+             * "revoked" with revocationReason certificateHold and revocationTime
+             * January 1, 1970, and includes the extended revoked definition
+             * extension (§4.4.8). */
+            d->status = QPKI_CERT_STATUS_REVOKED;
+            d->revocation_time = 0;
+            d->reason = QPKI_REASON_CERTIFICATE_HOLD;
+            d->extended_revoke = true;
+            break;
+        default:
+            d->status = QPKI_CERT_STATUS_UNKNOWN;
+            break;
+        }
+        return QPKI_OK;
+    }
+    QPKI_GUARD(rc);
+    if (e.row_status == 'R') {
+        d->status = QPKI_CERT_STATUS_REVOKED;
+        d->revocation_time = e.revocation_time;
+        d->reason = e.reason;
+        d->invalidity_date = e.invalidity_date;
+        return QPKI_OK;
+    }
+    bool expired = e.row_status == 'E' || (e.expiry != 0 && e.expiry < now);
+    if (expired) {
+        switch (iss->expired_policy) {
+        case QPKI_EXPIRED_AS_UNAUTHORIZED:
+            d->unauthorized = true;
+            return QPKI_OK;
+        case QPKI_EXPIRED_AS_REVOKED:
+            d->status = QPKI_CERT_STATUS_REVOKED;
+            d->revocation_time = e.expiry;
+            d->reason = QPKI_REASON_CESSATION_OF_OPERATION;
+            return QPKI_OK;
+        default:
+            break;
+        }
+    }
+    d->status = QPKI_CERT_STATUS_GOOD;
+    return QPKI_OK;
+}
+
+/* Pick the key: RFC 6960 §4.4.7.2 - "the responder SHOULD use one of the
+ * algorithms in the preferred list"... in the client's order; else the default. */
+static size_t pick_key(const struct keyset *s, const qpki_ocsp_request *req)
+{
+    size_t n = qpki_ocsp_request_pref_sig_alg_count(req);
+    for (size_t p = 0; p < n; p++) {
+        qpki_sig_alg want = qpki_ocsp_request_pref_sig_alg(req, p);
+        for (size_t k = 0; k < s->n; k++)
+            if (want != QPKI_SIG_UNKNOWN && s->keys[k]->alg == want)
+                return k;
+    }
+    return 0;
+}
+
+static qpki_status build_and_sign(struct qpki_responder_issuer *iss, const struct key *k,
+                                  const qpki_ocsp_request *req, const struct decided *d,
+                                  const uint8_t *nonce, size_t nonce_len, qpki_time now,
+                                  uint8_t **der, size_t *len, qpki_time *tu, qpki_time *nu)
+{
+    qpki_ocsp_response_builder *b;
+    QPKI_GUARD(qpki_ocsp_response_builder_new(&b));
+    qpki_status rc;
+    const qpki_cert *named = k->cert ? k->cert : iss->ca;
+    if (iss->responder_id == QPKI_RESPONDER_ID_BY_NAME) {
+        const uint8_t *name;
+        size_t name_len;
+        qpki_cert_subject_der(named, &name, &name_len);
+        QPKI_CHECK(qpki_ocsp_response_builder_set_responder_by_name(b, name, name_len));
+    } else {
+        QPKI_CHECK(qpki_ocsp_response_builder_set_responder_by_key(b, k->spki, k->spki_len));
+    }
+    QPKI_CHECK(qpki_ocsp_response_builder_set_produced_at(b, now));
+    /* RFC 9919 §4 / DESIGN §5: thisUpdate backdated for slow client clocks,
+     * nextUpdate always present. */
+    *tu = now - iss->backdate;
+    *nu = now + iss->validity;
+    bool extended_revoke = false;
+    for (size_t i = 0; i < qpki_ocsp_request_count(req); i++) {
+        QPKI_CHECK(qpki_ocsp_response_builder_add_single(b, qpki_ocsp_request_certid(req, i),
+                                                         d[i].status, d[i].revocation_time,
+                                                         d[i].reason, *tu, *nu));
+        if (d[i].invalidity_date) {
+            /* RFC 5280 §5.3.2 invalidityDate as a singleExtension (RFC 6960 §4.4
+             * allows CRL entry extensions there): InvalidityDate ::= GeneralizedTime. */
+            der_buf v;
+            der_buf_init(&v, 64);
+            der_put_generalized_time(&v, d[i].invalidity_date);
+            uint8_t *val;
+            size_t val_len;
+            QPKI_CHECK(der_buf_finish(&v, &val, &val_len));
+            rc = qpki_ocsp_response_builder_add_single_extension(
+                b, OID_CE_INVALIDITY_DATE.p, OID_CE_INVALIDITY_DATE.n, false, val, val_len);
+            qpki_free(val);
+            QPKI_CHECK(rc);
+        }
+        extended_revoke |= d[i].extended_revoke;
+    }
+    if (nonce)
+        QPKI_CHECK(qpki_ocsp_response_builder_set_nonce(b, nonce, nonce_len));
+    if (extended_revoke) {
+        /* RFC 6960 §4.4.8: extnValue is NULL. */
+        static const uint8_t null_der[] = {0x05, 0x00};
+        QPKI_CHECK(qpki_ocsp_response_builder_add_extension(
+            b, OID_OCSP_EXTENDED_REVOKE.p, OID_OCSP_EXTENDED_REVOKE.n, false, null_der,
+            sizeof(null_der)));
+    }
+    if (k->cert && iss->include_certs)
+        QPKI_CHECK(qpki_ocsp_response_builder_add_cert(b, k->cert));
+    rc = qpki_ocsp_response_builder_sign(b, k->signer, der, len);
+out:
+    qpki_ocsp_response_builder_free(&b);
+    return rc;
+}
+
+/* Cache key: issuer index, key index, then the CertID exactly as requested. */
+static size_t cache_key(uint8_t *buf, size_t cap, const struct qpki_responder_issuer *iss,
+                        size_t key_index, const qpki_certid *id)
+{
+    const uint8_t *der;
+    size_t len;
+    qpki_certid_der(id, &der, &len);
+    if (len + 3 > cap)
+        return 0;
+    buf[0] = (uint8_t)(iss->index >> 8);
+    buf[1] = (uint8_t)iss->index;
+    buf[2] = (uint8_t)key_index;
+    memcpy(buf + 3, der, len);
+    return len + 3;
+}
+
+static void answer_from_blob(qpki_answer *a, struct blob *b)
+{
+    a->blob = b;
+    a->der = b->data;
+    a->len = b->len;
+    a->resp_status = QPKI_OCSP_RESP_SUCCESSFUL;
+    a->this_update = b->this_update;
+    a->next_update = b->next_update;
+    a->produced_at = b->produced_at;
+    a->cert_status = b->cert_status;
+}
+
+static qpki_status respond_parsed(struct qpki_responder *r, const qpki_ocsp_request *req,
+                                  qpki_answer *a)
+{
+    qpki_time now = now_of(r);
+    size_t n = qpki_ocsp_request_count(req);
+    const qpki_certid *first = qpki_ocsp_request_certid(req, 0);
+    a->hash_alg = qpki_certid_hash_alg(first);
+    (void)qpki_certid_serial_hex(first, a->serial_hex, sizeof(a->serial_hex));
+
+    /* Route: every CertID must belong to the same issuer we serve. */
+    struct qpki_responder_issuer *iss = route(r, first);
+    for (size_t i = 1; iss && i < n; i++)
+        if (route(r, qpki_ocsp_request_certid(req, i)) != iss)
+            iss = NULL;
+    if (!iss) {
+        /* RFC 6960 §2.3: "unauthorized" when the server is not capable of
+         * responding authoritatively. */
+        answer_error(r, a, QPKI_OCSP_RESP_UNAUTHORIZED, QPKI_ERR_UNKNOWN_ISSUER);
+        return QPKI_OK;
+    }
+    a->issuer_index = iss->index;
+
+    const uint8_t *nonce = NULL;
+    size_t nonce_len = 0;
+    bool has_nonce = qpki_ocsp_request_nonce(req, &nonce, &nonce_len) == QPKI_OK;
+    if (iss->nonce_policy == QPKI_NONCE_REQUIRE && !has_nonce) {
+        answer_error(r, a, QPKI_OCSP_RESP_MALFORMED, QPKI_ERR_NONCE_MISSING);
+        return QPKI_OK;
+    }
+    bool echo = has_nonce && iss->nonce_policy != QPKI_NONCE_IGNORE;
+    if (!echo)
+        nonce = NULL;
+
+    struct keyset *keys = keyset_get(iss);
+    if (!keys) {
+        answer_error(r, a, QPKI_OCSP_RESP_INTERNAL_ERROR, QPKI_ERR_INTERNAL);
+        return QPKI_OK;
+    }
+    size_t ki = pick_key(keys, req);
+    const struct key *k = keys->keys[ki];
+    uint64_t generation = qpki_db_generation(iss->db);
+
+    uint8_t key[512];
+    size_t key_len = 0;
+    bool cacheable = r->cache_enabled && n == 1 && !echo;
+    if (cacheable) {
+        key_len = cache_key(key, sizeof(key), iss, ki, first);
+        cacheable = key_len > 0;
+    }
+    if (cacheable && r->cache) {
+        struct blob *b = cache_get(r->cache, key, key_len);
+        if (b && b->generation == generation && b->key_epoch == keys->epoch &&
+            now < b->refresh_after) {
+            answer_from_blob(a, b);
+            a->cache_hit = true;
+            atomic_fetch_add(&r->hits, 1);
+            atomic_fetch_add(&r->by_status[QPKI_OCSP_RESP_SUCCESSFUL], 1);
+            keyset_unref(&keys);
+            return QPKI_OK;
+        }
+        blob_unref(&b);
+        atomic_fetch_add(&r->misses, 1);
+    }
+
+    /* Live signing, bounded: beyond max_live concurrent signatures the answer is
+     * tryLater (RFC 6960 §2.3) so cached answers keep flowing. */
+    if (atomic_fetch_add(&r->live, 1) >= r->max_live) {
+        atomic_fetch_sub(&r->live, 1);
+        answer_error(r, a, QPKI_OCSP_RESP_TRY_LATER, QPKI_ERR_BUSY);
+        keyset_unref(&keys);
+        return QPKI_OK;
+    }
+    qpki_status rc = QPKI_OK;
+    struct decided d[16];
+    struct decided *dp = n <= 16 ? d : qpki_calloc(n, sizeof(*dp));
+    if (!dp)
+        rc = QPKI_ERR_NOMEM;
+    for (size_t i = 0; rc == QPKI_OK && i < n; i++) {
+        rc = decide(iss, qpki_ocsp_request_certid(req, i), now, &dp[i]);
+        if (rc == QPKI_OK && dp[i].unauthorized) {
+            answer_error(r, a, QPKI_OCSP_RESP_UNAUTHORIZED, QPKI_ERR_NOT_FOUND);
+            goto done;
+        }
+    }
+    if (rc != QPKI_OK) {
+        logf_(r, QPKI_LOG_ERROR, "status lookup failed: %s", qpki_strerror(rc));
+        answer_error(r, a, QPKI_OCSP_RESP_INTERNAL_ERROR, rc);
+        goto done;
+    }
+    uint8_t *der = NULL;
+    size_t len = 0;
+    qpki_time tu = 0, nu = 0;
+    uint64_t t0 = mono_us();
+    rc = build_and_sign(iss, k, req, dp, nonce, nonce_len, now, &der, &len, &tu, &nu);
+    a->sign_us = mono_us() - t0;
+    atomic_fetch_add(&r->live_sigs, 1);
+    if (rc != QPKI_OK) {
+        atomic_fetch_add(&r->sign_failures, 1);
+        /* A signer that cannot sign right now yields tryLater, never a wrong or
+         * unsigned successful answer. */
+        bool later = rc == QPKI_ERR_SIGNER_UNAVAILABLE || rc == QPKI_ERR_BUSY;
+        logf_(r, later ? QPKI_LOG_WARNING : QPKI_LOG_ERROR, "issuer %d: signing failed: %s",
+              iss->index, qpki_strerror(rc));
+        answer_error(r, a, later ? QPKI_OCSP_RESP_TRY_LATER : QPKI_OCSP_RESP_INTERNAL_ERROR, rc);
+        goto done;
+    }
+    struct blob *b = blob_new(der, len);
+    qpki_free(der);
+    if (!b) {
+        answer_error(r, a, QPKI_OCSP_RESP_INTERNAL_ERROR, QPKI_ERR_NOMEM);
+        goto done;
+    }
+    b->this_update = tu;
+    b->next_update = nu;
+    b->produced_at = now;
+    /* DESIGN §8: re-signed before half of the validity has passed. */
+    b->refresh_after = now + (iss->validity / 2 > 0 ? iss->validity / 2 : 1);
+    b->generation = generation;
+    b->key_epoch = keys->epoch;
+    b->cert_status = dp[0].status;
+    answer_from_blob(a, b);
+    a->nonce_echoed = echo;
+    atomic_fetch_add(&r->by_status[QPKI_OCSP_RESP_SUCCESSFUL], 1);
+    if (cacheable && r->cache)
+        cache_put(r->cache, key, key_len, b);
+    rc = QPKI_OK;
+done:
+    if (dp != d)
+        qpki_free(dp);
+    atomic_fetch_sub(&r->live, 1);
+    keyset_unref(&keys);
+    return rc == QPKI_ERR_NOMEM ? rc : QPKI_OK;
+}
+
+static pthread_mutex_t cache_init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+qpki_status qpki_responder_respond(qpki_responder *r, const uint8_t *request, size_t request_len,
+                                   qpki_answer **out)
+{
+    QPKI_ENSURE(r && out && (request || request_len == 0), QPKI_ERR_INVALID_ARG);
+    *out = NULL;
+    if (r->cache_enabled && !r->cache) {
+        pthread_mutex_lock(&cache_init_lock);
+        if (!r->cache)
+            r->cache = cache_new(r->cache_max);
+        pthread_mutex_unlock(&cache_init_lock);
+    }
+    qpki_answer *a;
+    QPKI_GUARD(answer_new(&a));
+    atomic_fetch_add(&r->requests, 1);
+    qpki_ocsp_request *req = NULL;
+    qpki_status rc = qpki_ocsp_request_parse(request, request_len, &r->limits, &req);
+    if (rc == QPKI_ERR_NOMEM) {
+        answer_error(r, a, QPKI_OCSP_RESP_INTERNAL_ERROR, rc);
+    } else if (rc != QPKI_OK) {
+        /* RFC 6960 §2.3: "malformedRequest: Illegal confirmation request". */
+        answer_error(r, a, QPKI_OCSP_RESP_MALFORMED, rc);
+    } else {
+        rc = respond_parsed(r, req, a);
+        if (rc != QPKI_OK)
+            answer_error(r, a, QPKI_OCSP_RESP_INTERNAL_ERROR, rc);
+    }
+    qpki_ocsp_request_free(&req);
+    *out = a;
+    return QPKI_OK;
+}
+
+void qpki_answer_free(qpki_answer **a)
+{
+    if (!a || !*a)
+        return;
+    blob_unref(&(*a)->blob);
+    qpki_free(*a);
+    *a = NULL;
+}
+
+void qpki_answer_bytes(const qpki_answer *a, const uint8_t **der, size_t *len)
+{
+    *der = a->der;
+    *len = a->len;
+}
+
+qpki_ocsp_resp_status qpki_answer_resp_status(const qpki_answer *a) { return a->resp_status; }
+qpki_time qpki_answer_this_update(const qpki_answer *a) { return a->this_update; }
+qpki_time qpki_answer_next_update(const qpki_answer *a) { return a->next_update; }
+qpki_time qpki_answer_produced_at(const qpki_answer *a) { return a->produced_at; }
+bool qpki_answer_nonce_echoed(const qpki_answer *a) { return a->nonce_echoed; }
+bool qpki_answer_cache_hit(const qpki_answer *a) { return a->cache_hit; }
+qpki_cert_status qpki_answer_cert_status(const qpki_answer *a) { return a->cert_status; }
+const char *qpki_answer_serial_hex(const qpki_answer *a) { return a->serial_hex; }
+qpki_hash_alg qpki_answer_hash_alg(const qpki_answer *a) { return a->hash_alg; }
+int qpki_answer_issuer_index(const qpki_answer *a) { return a->issuer_index; }
+qpki_status qpki_answer_error(const qpki_answer *a) { return a->error; }
+uint64_t qpki_answer_sign_us(const qpki_answer *a) { return a->sign_us; }
+
+qpki_status qpki_responder_get_stats(qpki_responder *r, qpki_responder_stats *stats)
+{
+    QPKI_ENSURE(r && stats && stats->struct_size >= sizeof(*stats), QPKI_ERR_INVALID_ARG);
+    memset(stats, 0, sizeof(*stats));
+    stats->struct_size = sizeof(*stats);
+    stats->requests = atomic_load(&r->requests);
+    for (size_t i = 0; i < 7; i++)
+        stats->by_resp_status[i] = atomic_load(&r->by_status[i]);
+    stats->cache_hits = atomic_load(&r->hits);
+    stats->cache_misses = atomic_load(&r->misses);
+    stats->live_signatures = atomic_load(&r->live_sigs);
+    stats->sign_failures = atomic_load(&r->sign_failures);
+    stats->live_in_flight = atomic_load(&r->live);
+    stats->cache_entries = cache_count(r->cache);
+    return QPKI_OK;
+}
