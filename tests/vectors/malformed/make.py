@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Generates the malformed-request corpus and expected.tsv (file -> exact library
+error).  Run from this directory; the inputs are derived from tests/data/ocsp
+requests made by openssl.  Each file is an OCSPRequest that must be refused with
+the named qpki_status (and answered malformedRequest by the responder)."""
+import os
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data", "ocsp")
+
+def tlv(tag, body):
+    n = len(body)
+    if n < 0x80:
+        return bytes([tag, n]) + body
+    ln = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(ln)]) + ln + body
+
+def seq(*parts): return tlv(0x30, b"".join(parts))
+
+base = open(os.path.join(DATA, "req-sha1-nononce.der"), "rb").read()
+# the CertID inside the openssl request: 30 L 30 L 30 L <certid>
+certid = base[6:]  # outer(2) tbs(2) list(2) -> Request SEQ starts here
+assert certid[0] == 0x30
+request_seq = certid[: 2 + certid[1]]
+cid = request_seq[2:]
+SHA1_ALG = seq(bytes.fromhex("06052b0e03021a"), bytes.fromhex("0500"))
+NONCE_OID = bytes.fromhex("06092b0601050507300102")
+
+def request(requests=(request_seq,), exts=None, version=None, trailing=b""):
+    tbs = b""
+    if version is not None:
+        tbs += tlv(0xA0, tlv(0x02, bytes([version])))
+    tbs += seq(*requests)
+    if exts is not None:
+        tbs += tlv(0xA2, seq(*exts))
+    return seq(seq(tbs)) + trailing
+
+def nonce_ext(n, critical=None):
+    body = NONCE_OID
+    if critical is not None:
+        body += tlv(0x01, bytes([critical]))
+    return seq(body + tlv(0x04, tlv(0x04, b"\x5a" * n)))
+
+cases = {}
+cases["empty.der"] = (b"", "QPKI_ERR_TRUNCATED")
+cases["one-byte.der"] = (b"\x30", "QPKI_ERR_TRUNCATED")
+cases["truncated-half.der"] = (base[: len(base) // 2], "QPKI_ERR_TRUNCATED")
+cases["truncated-last-byte.der"] = (base[:-1], "QPKI_ERR_TRUNCATED")
+cases["trailing-byte.der"] = (base + b"\x00", "QPKI_ERR_TRAILING_DATA")
+cases["trailing-element.der"] = (base + b"\x05\x00", "QPKI_ERR_TRAILING_DATA")
+cases["oversized.der"] = (seq(tlv(0x04, b"\x00" * 65540)), "QPKI_ERR_TOO_LARGE")
+cases["wrong-outer-tag.der"] = (b"\x31" + base[1:], "QPKI_ERR_UNEXPECTED_TAG")
+cases["high-tag-number.der"] = (b"\x3f\x81\x01\x00", "QPKI_ERR_UNEXPECTED_TAG")
+cases["huge-length-4-octets.der"] = (b"\x30\x84\xff\xff\xff\xff" + base[2:], "QPKI_ERR_TRUNCATED")
+cases["huge-length-8-octets.der"] = (b"\x30\x88\xff\xff\xff\xff\xff\xff\xff\xff", "QPKI_ERR_TOO_LARGE")
+cases["indefinite-length.der"] = (b"\x30\x80" + base[2:] + b"\x00\x00", "QPKI_ERR_INDEFINITE")
+cases["non-minimal-length.der"] = (b"\x30\x81" + base[1:2] + base[2:], "QPKI_ERR_NON_MINIMAL")
+deep = b""
+for _ in range(200):
+    deep = seq(deep)
+cases["deep-nesting-200.der"] = (deep, "QPKI_ERR_UNEXPECTED_TAG")
+cases["nonce-0-octets.der"] = (request(exts=[nonce_ext(0)]), "QPKI_ERR_NONCE_LENGTH")
+cases["nonce-129-octets.der"] = (request(exts=[nonce_ext(129)]), "QPKI_ERR_NONCE_LENGTH")
+cases["nonce-1000-octets.der"] = (request(exts=[nonce_ext(1000)]), "QPKI_ERR_NONCE_LENGTH")
+cases["17-certids.der"] = (request(requests=[request_seq] * 17), "QPKI_ERR_TOO_MANY_CERTIDS")
+cases["1000-certids.der"] = (request(requests=[request_seq] * 1000), "QPKI_ERR_TOO_MANY_CERTIDS")
+cases["empty-request-list.der"] = (request(requests=()), "QPKI_ERR_DECODE")
+cases["version-2.der"] = (request(version=1), "QPKI_ERR_BAD_VERSION")
+cases["boolean-not-der.der"] = (request(exts=[nonce_ext(16, critical=0x01)]), "QPKI_ERR_NON_MINIMAL")
+cases["critical-false-encoded.der"] = (request(exts=[nonce_ext(16, critical=0x00)]), "QPKI_ERR_NON_MINIMAL")
+cases["duplicate-nonce.der"] = (request(exts=[nonce_ext(16), nonce_ext(16)]), "QPKI_ERR_DECODE")
+cases["empty-extensions.der"] = (request(exts=[]), "QPKI_ERR_DECODE")
+# CertID with a 19-byte SHA-1 name hash
+bad_cid = seq(SHA1_ALG, tlv(0x04, b"\x11" * 19), tlv(0x04, b"\x22" * 19), tlv(0x02, b"\x10\x01"))
+cases["certid-short-hash.der"] = (request(requests=[seq(bad_cid)]), "QPKI_ERR_DECODE")
+nm_cid = seq(SHA1_ALG, tlv(0x04, b"\x11" * 20), tlv(0x04, b"\x22" * 20), tlv(0x02, b"\x00\x10"))
+cases["certid-serial-non-minimal.der"] = (request(requests=[seq(nm_cid)]), "QPKI_ERR_NON_MINIMAL")
+empty_serial = seq(SHA1_ALG, tlv(0x04, b"\x11" * 20), tlv(0x04, b"\x22" * 20), tlv(0x02, b""))
+cases["certid-empty-serial.der"] = (request(requests=[seq(empty_serial)]), "QPKI_ERR_DECODE")
+long_serial = seq(SHA1_ALG, tlv(0x04, b"\x11" * 20), tlv(0x04, b"\x22" * 20), tlv(0x02, b"\x01" * 40))
+cases["certid-serial-40-octets.der"] = (request(requests=[seq(long_serial)]), "QPKI_ERR_TOO_LARGE")
+bad_params = seq(seq(bytes.fromhex("06052b0e03021a"), tlv(0x02, b"\x01")), tlv(0x04, b"\x11" * 20),
+                 tlv(0x04, b"\x22" * 20), tlv(0x02, b"\x01"))
+cases["certid-hash-params-not-null.der"] = (request(requests=[seq(bad_params)]), "QPKI_ERR_UNEXPECTED_TAG")
+
+with open("expected.tsv", "w") as f:
+    f.write("# file\texpected qpki_status (generated by make.py)\n")
+    for name, (data, err) in sorted(cases.items()):
+        with open(name, "wb") as g:
+            g.write(data)
+        f.write(f"{name}\t{err}\n")
+print(f"{len(cases)} malformed requests written")
