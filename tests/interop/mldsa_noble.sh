@@ -1,0 +1,26 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# tests/interop/mldsa_noble.sh - differential test of our ML-DSA (FIPS 204) against
+# @noble/post-quantum: random seeds, messages, contexts and rnd for ML-DSA-44/65/87;
+# keys byte-identical, signatures cross-verify and are byte-identical for the same rnd.
+#
+#   tests/interop/mldsa_noble.sh [BUILD_DIR] [CASES_PER_LEVEL]
+#
+# Needs node >= 20.19 and npm (the pinned noble version is installed into
+# tests/interop/node_modules on first use).  Exit 0 when everything agrees.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${1:-$root/build}
+cases=${2:-20}
+NOBLE_VERSION=0.5.4
+tool="$build/tests/tools/mldsa_tool"
+if [ ! -x "$tool" ]; then
+    echo "mldsa_noble: $tool not found (build the tree first: ninja -C $build tests/tools/mldsa_tool)" >&2
+    exit 2
+fi
+if [ ! -f "$here/node_modules/@noble/post-quantum/package.json" ] ||
+   ! grep -q "\"version\": \"$NOBLE_VERSION\"" "$here/node_modules/@noble/post-quantum/package.json"; then
+    npm install --prefix "$here" --no-save --no-audit --no-fund "@noble/post-quantum@$NOBLE_VERSION" >&2
+fi
+exec node "$here/mldsa_noble.mjs" "$tool" "$cases"
