@@ -54,6 +54,20 @@ int32_t mldsa_reduce32(int32_t a)
     return a - t * Q;
 }
 
+/* Hides a value from the optimiser so that mask selections stay arithmetic: gcc -O2
+ * otherwise turns "OR over w of (x[w] & (w == j ? ~0 : 0))" into the load x[j],
+ * a secret memory index (found by tests/ct/run.sh). */
+static inline uint64_t value_barrier_u64(uint64_t v)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    __asm__("" : "+r"(v));
+    return v;
+#else
+    volatile uint64_t t = v;
+    return t;
+#endif
+}
+
 static inline int32_t caddq(int32_t a)
 {
     return a + ((a >> 31) & Q);
@@ -364,7 +378,8 @@ void mldsa_sample_in_ball(mldsa_poly *c, const uint8_t *ctilde, size_t ctilde_le
         const uint32_t jw = j >> 6;
         uint64_t old_nz = 0, old_neg = 0;
         for (uint32_t w = 0; w < 4; w++) {
-            uint64_t m = 0 - (uint64_t)(((w ^ jw) - 1) >> 31); /* all ones iff w == j/64 */
+            /* all ones iff w == j/64 */
+            uint64_t m = value_barrier_u64(0 - (uint64_t)(((w ^ jw) - 1) >> 31));
             old_nz |= (nz[w] >> jb) & 1 & m;
             old_neg |= (neg[w] >> jb) & 1 & m;
         }
@@ -373,7 +388,7 @@ void mldsa_sample_in_ball(mldsa_poly *c, const uint8_t *ctilde, size_t ctilde_le
         neg[i >> 6] = (neg[i >> 6] & ~(1ULL << (i & 63))) | old_neg << (i & 63);
         /* c_j <- (-1)^h */
         for (uint32_t w = 0; w < 4; w++) {
-            uint64_t m = 0 - (uint64_t)(((w ^ jw) - 1) >> 31);
+            uint64_t m = value_barrier_u64(0 - (uint64_t)(((w ^ jw) - 1) >> 31));
             uint64_t bit = (1ULL << jb) & m;
             nz[w] |= bit;
             neg[w] = (neg[w] & ~bit) | ((s << jb) & m);
