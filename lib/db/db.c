@@ -118,6 +118,9 @@ qpki_status qpki_db_lookup(qpki_db *db, const uint8_t *serial, size_t serial_len
         serial++;
         serial_len--;
     }
+    static const uint8_t zero_length[1] = {0};
+    if (serial_len == 0)
+        serial = zero_length; /* backends may memcmp/memcpy 0 bytes from it */
     /* The backend fills a full-size struct of ours; the caller gets as much of
      * it as its own struct holds. */
     qpki_db_entry tmp;

@@ -949,7 +949,7 @@ static qpki_status refresh_locked(index_db *db)
         /* Unchanged timestamps, but recent enough that a change could hide
          * behind them: compare contents. */
         db->stats.hash_checks++;
-        read_result r;
+        read_result r = {0};
         rc = read_file(db->path, true, NULL, &r, msg, sizeof(msg));
         if (rc != QPKI_OK) {
             db->seen.id.valid = false;
@@ -962,7 +962,7 @@ static qpki_status refresh_locked(index_db *db)
     }
     db->stats.full_loads++;
     index_table *t = NULL;
-    read_result r;
+    read_result r = {0};
     rc = read_file(db->path, false, &t, &r, msg, sizeof(msg));
     if (rc != QPKI_OK) {
         /* Remember content errors so an unchanged bad file is not parsed on

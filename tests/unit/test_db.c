@@ -1,0 +1,1054 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tests/unit/test_db.c - the status database: index.txt as `openssl ca` and QPKI
+ * write it, reloads, concurrency, the vtable and allocation failures. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include <qpki/db.h>
+#include <qpki/limits.h>
+
+#include "db/db_internal.h"
+#include "internal.h"
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static char tmpdir[256];
+
+static int make_tmpdir(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/qpki-test-db-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_tmpdir(void **state)
+{
+    (void)state;
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *tmp_path(const char *name)
+{
+    static char buf[512];
+    snprintf(buf, sizeof(buf), "%s/%s", tmpdir, name);
+    return buf;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Replace path atomically, as `openssl ca` does. */
+static void replace_text(const char *path, const char *text)
+{
+    char tmp[600];
+    snprintf(tmp, sizeof(tmp), "%s.new", path);
+    write_text(tmp, text);
+    assert_int_equal(rename(tmp, path), 0);
+}
+
+static qpki_db *open_memory(const char *text)
+{
+    qpki_db *db = NULL;
+    char err[512];
+    qpki_status rc = qpki_index_open_memory("index.txt", (const uint8_t *)text, strlen(text), err,
+                                            sizeof(err), &db);
+    if (rc != QPKI_OK)
+        fail_msg("load failed: %s", err);
+    return db;
+}
+
+/* Look a serial up by its hex text. */
+static qpki_status lookup_hex(qpki_db *db, const char *hex, qpki_db_entry *e)
+{
+    uint8_t serial[64];
+    size_t len;
+    assert_int_equal(qpki_serial_from_hex(hex, serial, sizeof(serial), &len), QPKI_OK);
+    qpki_db_entry_init(e);
+    return qpki_db_lookup(db, serial, len, e);
+}
+
+static void expect_row(qpki_db *db, const char *hex, char status, qpki_time expiry,
+                       qpki_time revoked, qpki_crl_reason reason,
+                       qpki_hold_instruction hold, qpki_time invalidity)
+{
+    qpki_db_entry e;
+    qpki_status rc = lookup_hex(db, hex, &e);
+    if (rc != QPKI_OK)
+        fail_msg("serial %s: %s", hex, qpki_strerror(rc));
+    if (e.row_status != status || e.expiry != expiry || e.revocation_time != revoked ||
+        e.reason != reason || e.hold_instruction != hold || e.invalidity_date != invalidity)
+        fail_msg("serial %s: got %c %lld %lld %d %d %lld, want %c %lld %lld %d %d %lld", hex,
+                 e.row_status, (long long)e.expiry, (long long)e.revocation_time, e.reason,
+                 e.hold_instruction, (long long)e.invalidity_date, status, (long long)expiry,
+                 (long long)revoked, reason, hold, (long long)invalidity);
+}
+
+static void expect_load_error(const char *text, qpki_status want_rc, const char *want_msg)
+{
+    qpki_db *db = NULL;
+    char err[512] = "unset";
+    qpki_status rc = qpki_index_open_memory("index.txt", (const uint8_t *)text, strlen(text), err,
+                                            sizeof(err), &db);
+    if (rc != want_rc || strcmp(err, want_msg) != 0)
+        fail_msg("input %s\n got %d \"%s\"\nwant %d \"%s\"", text, rc, err, want_rc, want_msg);
+    assert_null(db);
+}
+
+/* Compare every certificate the oracle (tests/data/index/crl_oracle.py: Python
+ * `cryptography` reading the certificates and the CRL openssl made from the
+ * index) lists with what the database says.  Serial 10 is the one
+ * `openssl ca -updatedb` marked expired. */
+static void check_against_oracle(qpki_db *db, const char *oracle)
+{
+    size_t lines = 0;
+    const char *p = oracle;
+    while (*p) {
+        char hex[80];
+        long long not_after, revoked_at, invalidity;
+        int revoked, reason, hold, used = 0;
+        assert_int_equal(sscanf(p, "%79s %lld %d %lld %d %d %lld%n", hex, &not_after, &revoked,
+                                &revoked_at, &reason, &hold, &invalidity, &used),
+                         7);
+        char status = revoked ? 'R' : strcmp(hex, "10") == 0 ? 'E' : 'V';
+        expect_row(db, hex, status, not_after, revoked_at, (qpki_crl_reason)reason,
+                   (qpki_hold_instruction)hold, invalidity);
+        lines++;
+        p += used;
+        while (*p == '\n')
+            p++;
+    }
+    assert_int_equal(lines, 19);
+    assert_int_equal(qpki_db_count(db), 19);
+}
+
+/* ---- index.txt written by openssl ca ---------------------------------- */
+
+static void test_openssl_ca_index_agrees_with_the_certificates_and_crl(void **state)
+{
+    (void)state;
+    qpki_db *db = NULL;
+    char err[512];
+    const char *path = tu_data_path("index/openssl/index.txt");
+    assert_int_equal(qpki_db_open_index_err(path, err, sizeof(err), &db), QPKI_OK);
+    assert_string_equal(err, "");
+    assert_int_equal(qpki_db_generation(db), 1);
+    char *oracle = (char *)tu_read_file(tu_data_path("index/openssl/expected.txt"), NULL);
+    assert_non_null(oracle);
+    check_against_oracle(db, oracle);
+    free(oracle);
+
+    /* A few rows spelled out (times: date -u -d ... +%s). */
+    const qpki_time exp27 = 1827234893;   /* 271126131453Z */
+    const qpki_time rev26 = 1795698893;   /* 261126131453Z */
+    expect_row(db, "01", 'V', exp27, 0, QPKI_REASON_NONE, QPKI_HOLD_INSTRUCTION_ABSENT, 0);
+    expect_row(db, "09", 'R', exp27, rev26, QPKI_REASON_REMOVE_FROM_CRL,
+               QPKI_HOLD_INSTRUCTION_ABSENT, 0);
+    expect_row(db, "0A", 'R', exp27, rev26, QPKI_REASON_CERTIFICATE_HOLD,
+               QPKI_HOLD_INSTRUCTION_REJECT, 0);
+    expect_row(db, "0D", 'R', exp27, rev26, QPKI_REASON_KEY_COMPROMISE,
+               QPKI_HOLD_INSTRUCTION_ABSENT, 1705312800 /* 20240115100000Z */);
+    expect_row(db, "0E", 'R', exp27, rev26, QPKI_REASON_CA_COMPROMISE,
+               QPKI_HOLD_INSTRUCTION_ABSENT, 1672531200 /* 20230101000000Z */);
+    expect_row(db, "0F", 'R', exp27, rev26, QPKI_REASON_NONE, QPKI_HOLD_INSTRUCTION_ABSENT, 0);
+    expect_row(db, "10", 'E', 1609459200, 0, QPKI_REASON_NONE, QPKI_HOLD_INSTRUCTION_ABSENT, 0);
+    /* Expired but never marked: reported as the file says, policy is the
+     * responder's. */
+    expect_row(db, "11", 'V', 1609459200, 0, QPKI_REASON_NONE, QPKI_HOLD_INSTRUCTION_ABSENT, 0);
+    expect_row(db, "12", 'R', 2682374400 /* 20550101000000Z */, rev26, QPKI_REASON_SUPERSEDED,
+               QPKI_HOLD_INSTRUCTION_ABSENT, 0);
+    /* The DER INTEGER contents of that serial start with 00 (high bit set). */
+    expect_row(db, "008000000000000000000000000000000000000001", 'V', exp27, 0,
+               QPKI_REASON_NONE, QPKI_HOLD_INSTRUCTION_ABSENT, 0);
+    qpki_db_entry e;
+    assert_int_equal(lookup_hex(db, "13", &e), QPKI_ERR_NOT_FOUND);
+    qpki_db_free(&db);
+    assert_null(db);
+}
+
+static bool have_openssl_and_cryptography(void)
+{
+    int st = -1;
+    char *out = tu_run("command -v openssl >/dev/null 2>&1 && "
+                       "/usr/bin/python3 -c 'import cryptography' 2>/dev/null && echo yes",
+                       &st);
+    bool ok = out && st == 0 && strncmp(out, "yes", 3) == 0;
+    free(out);
+    return ok;
+}
+
+static void test_index_made_now_by_openssl_ca_agrees_with_the_crl(void **state)
+{
+    (void)state;
+    if (!have_openssl_and_cryptography())
+        skip();
+    char dir[600];
+    snprintf(dir, sizeof(dir), "%s", tmp_path("fresh-ca"));
+    char cmd[4096], script[600], oracle_py[600];
+    snprintf(script, sizeof(script), "%s", tu_data_path("index/make-openssl-index.sh"));
+    snprintf(oracle_py, sizeof(oracle_py), "%s", tu_data_path("index/crl_oracle.py"));
+    snprintf(cmd, sizeof(cmd), "sh '%s' '%s' && /usr/bin/python3 '%s' '%s'", script, dir,
+             oracle_py, dir);
+    int st = -1;
+    char *oracle = tu_run(cmd, &st);
+    assert_non_null(oracle);
+    assert_int_equal(st, 0);
+    qpki_db *db = NULL;
+    char err[512];
+    /* The CA directory itself: its index.txt is used. */
+    assert_int_equal(qpki_db_open_index_err(dir, err, sizeof(err), &db), QPKI_OK);
+    check_against_oracle(db, oracle);
+    free(oracle);
+    qpki_db_free(&db);
+}
+
+/* ---- QPKI's format ---------------------------------------------------- */
+
+static void test_qpki_index_with_camel_case_reasons_is_read(void **state)
+{
+    (void)state;
+    qpki_db *db = NULL;
+    assert_int_equal(qpki_db_open_index(tu_data_path("index/qpki"), &db), QPKI_OK);
+    assert_int_equal(qpki_db_count(db), 12);
+    const qpki_time exp = 1798761600;    /* 270101000000Z */
+    const qpki_time rev = 1705312800;    /* 240115100000Z */
+    const qpki_hold_instruction none = QPKI_HOLD_INSTRUCTION_ABSENT;
+    expect_row(db, "0A1B2C3D", 'V', exp, 0, QPKI_REASON_NONE, none, 0);
+    expect_row(db, "0a1b2c3e", 'R', exp, rev, QPKI_REASON_KEY_COMPROMISE, none, 0);
+    expect_row(db, "0a1b2c3f", 'R', exp, rev, QPKI_REASON_CA_COMPROMISE, none, 0);
+    expect_row(db, "0a1b2c40", 'R', exp, rev, QPKI_REASON_CA_COMPROMISE, none, 0);
+    expect_row(db, "0a1b2c41", 'R', exp, rev, QPKI_REASON_PRIVILEGE_WITHDRAWN, none, 0);
+    expect_row(db, "0a1b2c42", 'R', exp, rev, QPKI_REASON_AA_COMPROMISE, none, 0);
+    expect_row(db, "0a1b2c43", 'R', exp, rev, QPKI_REASON_AA_COMPROMISE, none, 0);
+    expect_row(db, "0a1b2c44", 'R', exp, rev, QPKI_REASON_REMOVE_FROM_CRL, none, 0);
+    expect_row(db, "0a1b2c45", 'R', exp, rev, QPKI_REASON_CERTIFICATE_HOLD, none, 0);
+    expect_row(db, "0a1b2c46", 'R', exp, rev, QPKI_REASON_NONE, none, 0);
+    expect_row(db, "0a1b2c47", 'E', 1672531200, 0, QPKI_REASON_NONE, none, 0);
+    expect_row(db, "9F3C5A0E7D21B4C6A8E0F1D2C3B4A59687706152", 'V',
+               253402300799 /* 99991231235959Z: RFC 5280 "no well-defined expiration" */, 0,
+               QPKI_REASON_NONE, none, 0);
+    qpki_db_free(&db);
+}
+
+static void test_every_reason_spelling_maps_to_its_code(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        qpki_crl_reason reason;
+        qpki_hold_instruction hold;
+        qpki_time invalidity;
+    } cases[] = {
+        {"unspecified", QPKI_REASON_UNSPECIFIED, 0, 0},
+        {"keyCompromise", QPKI_REASON_KEY_COMPROMISE, 0, 0},
+        {"KEYCOMPROMISE", QPKI_REASON_KEY_COMPROMISE, 0, 0},
+        {"CACompromise", QPKI_REASON_CA_COMPROMISE, 0, 0},
+        {"cACompromise", QPKI_REASON_CA_COMPROMISE, 0, 0},
+        {"caCompromise", QPKI_REASON_CA_COMPROMISE, 0, 0},
+        {"affiliationChanged", QPKI_REASON_AFFILIATION_CHANGED, 0, 0},
+        {"superseded", QPKI_REASON_SUPERSEDED, 0, 0},
+        {"cessationOfOperation", QPKI_REASON_CESSATION_OF_OPERATION, 0, 0},
+        {"certificateHold", QPKI_REASON_CERTIFICATE_HOLD, 0, 0},
+        {"removeFromCRL", QPKI_REASON_REMOVE_FROM_CRL, 0, 0},
+        {"privilegeWithdrawn", QPKI_REASON_PRIVILEGE_WITHDRAWN, 0, 0},
+        {"aACompromise", QPKI_REASON_AA_COMPROMISE, 0, 0},
+        {"AACompromise", QPKI_REASON_AA_COMPROMISE, 0, 0},
+        {"aaCompromise", QPKI_REASON_AA_COMPROMISE, 0, 0},
+        {"holdInstruction,holdInstructionNone", QPKI_REASON_CERTIFICATE_HOLD,
+         QPKI_HOLD_INSTRUCTION_NONE, 0},
+        {"holdInstruction,holdInstructionCallIssuer", QPKI_REASON_CERTIFICATE_HOLD,
+         QPKI_HOLD_INSTRUCTION_CALL_ISSUER, 0},
+        {"holdInstruction,holdInstructionReject", QPKI_REASON_CERTIFICATE_HOLD,
+         QPKI_HOLD_INSTRUCTION_REJECT, 0},
+        {"HOLDINSTRUCTION,HOLDINSTRUCTIONREJECT", QPKI_REASON_CERTIFICATE_HOLD,
+         QPKI_HOLD_INSTRUCTION_REJECT, 0},
+        {"holdInstruction,Hold Instruction Call Issuer", QPKI_REASON_CERTIFICATE_HOLD,
+         QPKI_HOLD_INSTRUCTION_CALL_ISSUER, 0},
+        {"holdInstruction,1.2.840.10040.2.3", QPKI_REASON_CERTIFICATE_HOLD,
+         QPKI_HOLD_INSTRUCTION_REJECT, 0},
+        {"keyTime,20240115100000Z", QPKI_REASON_KEY_COMPROMISE, 0, 1705312800},
+        {"keyTime,240115100000Z", QPKI_REASON_KEY_COMPROMISE, 0, 1705312800},
+        {"CAkeyTime,20230101000000Z", QPKI_REASON_CA_COMPROMISE, 0, 1672531200},
+        {"cakeytime,20230101000000Z", QPKI_REASON_CA_COMPROMISE, 0, 1672531200},
+    };
+    char text[8192] = "";
+    for (size_t i = 0; i < QPKI_ARRAY_LEN(cases); i++) {
+        char line[256];
+        snprintf(line, sizeof(line), "R\t270101000000Z\t240115100000Z,%s\t%02zX\tunknown\t/CN=x\n",
+                 cases[i].text, i + 1);
+        strcat(text, line);
+    }
+    qpki_db *db = open_memory(text);
+    assert_int_equal(qpki_db_count(db), QPKI_ARRAY_LEN(cases));
+    for (size_t i = 0; i < QPKI_ARRAY_LEN(cases); i++) {
+        char hex[8];
+        snprintf(hex, sizeof(hex), "%02zX", i + 1);
+        expect_row(db, hex, 'R', 1798761600, 1705312800, cases[i].reason, cases[i].hold,
+                   cases[i].invalidity);
+    }
+    qpki_db_free(&db);
+}
+
+static void test_hold_instruction_names_are_openssl_short_names(void **state)
+{
+    (void)state;
+    assert_string_equal(qpki_hold_instruction_name(QPKI_HOLD_INSTRUCTION_ABSENT), "absent");
+    assert_string_equal(qpki_hold_instruction_name(QPKI_HOLD_INSTRUCTION_NONE),
+                        "holdInstructionNone");
+    assert_string_equal(qpki_hold_instruction_name(QPKI_HOLD_INSTRUCTION_CALL_ISSUER),
+                        "holdInstructionCallIssuer");
+    assert_string_equal(qpki_hold_instruction_name(QPKI_HOLD_INSTRUCTION_REJECT),
+                        "holdInstructionReject");
+    assert_null(qpki_hold_instruction_name((qpki_hold_instruction)4));
+}
+
+/* ---- serials ------------------------------------------------------------ */
+
+static void test_serial_spellings_and_leading_zeros_find_the_same_row(void **state)
+{
+    (void)state;
+    qpki_db *db = open_memory(
+        "V\t270101000000Z\t\t00000A1b\tunknown\t/CN=a\n"
+        "V\t270101000000Z\t\tabc\tunknown\t/CN=odd digit count\n"
+        "V\t270101000000Z\t\t00\tunknown\t/CN=serial zero\n"
+        "V\t270101000000Z\t\t"
+        "0102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F20\tunknown\t/CN=32\n"
+        "V\t270101000000Z\t\t"
+        "0000000000000000000000000000000000000000000000000000000000000000"
+        "0000000000ff\tunknown\t/CN=many zeros\n");
+    assert_int_equal(qpki_db_count(db), 5);
+    qpki_db_entry e;
+    static const char *const a[] = {"0a1b", "0A1B", "a1b", "000a1b", "0x0A1B", "0a:1b"};
+    for (size_t i = 0; i < QPKI_ARRAY_LEN(a); i++)
+        assert_int_equal(lookup_hex(db, a[i], &e), QPKI_OK);
+    assert_int_equal(lookup_hex(db, "0ABC", &e), QPKI_OK);
+    assert_int_equal(lookup_hex(db, "FF", &e), QPKI_OK);
+    assert_int_equal(lookup_hex(db, "A1C", &e), QPKI_ERR_NOT_FOUND);
+
+    /* Raw magnitudes: leading zero octets removed before the lookup. */
+    qpki_db_entry_init(&e);
+    static const uint8_t padded[40] = {[38] = 0x0a, [39] = 0x1b};
+    assert_int_equal(qpki_db_lookup(db, padded, sizeof(padded), &e), QPKI_OK);
+    assert_int_equal(e.row_status, 'V');
+    static const uint8_t zero[3] = {0, 0, 0};
+    assert_int_equal(qpki_db_lookup(db, zero, 3, &e), QPKI_OK);
+    assert_int_equal(qpki_db_lookup(db, NULL, 0, &e), QPKI_OK);
+    uint8_t s32[32], s33[33];
+    for (int i = 0; i < 32; i++)
+        s32[i] = (uint8_t)(i + 1);
+    assert_int_equal(qpki_db_lookup(db, s32, 32, &e), QPKI_OK);
+    memset(s33, 0x11, sizeof(s33));
+    assert_int_equal(qpki_db_lookup(db, s33, 33, &e), QPKI_ERR_NOT_FOUND);
+    assert_int_equal(e.row_status, 0);
+    assert_int_equal(e.reason, QPKI_REASON_NONE);
+    qpki_db_free(&db);
+}
+
+static void test_serial_from_hex_accepts_cli_spellings(void **state)
+{
+    (void)state;
+    uint8_t out[32];
+    size_t len = 99;
+    assert_int_equal(qpki_serial_from_hex("0x00FF", out, sizeof(out), &len), QPKI_OK);
+    assert_int_equal(len, 1);
+    assert_int_equal(out[0], 0xff);
+    assert_int_equal(qpki_serial_from_hex("00000a1B", out, sizeof(out), &len), QPKI_OK);
+    assert_int_equal(len, 2);
+    assert_memory_equal(out, "\x0a\x1b", 2);
+    assert_int_equal(qpki_serial_from_hex("31:97:21:ed", out, sizeof(out), &len), QPKI_OK);
+    assert_int_equal(len, 4);
+    assert_memory_equal(out, "\x31\x97\x21\xed", 4);
+    assert_int_equal(qpki_serial_from_hex("abc", out, sizeof(out), &len), QPKI_OK);
+    assert_int_equal(len, 2);
+    assert_memory_equal(out, "\x0a\xbc", 2);
+    assert_int_equal(qpki_serial_from_hex("0", out, sizeof(out), &len), QPKI_OK);
+    assert_int_equal(len, 0);
+    assert_int_equal(qpki_serial_from_hex("0X0", out, sizeof(out), &len), QPKI_OK);
+    assert_int_equal(len, 0);
+    assert_int_equal(qpki_serial_from_hex("", out, sizeof(out), &len), QPKI_ERR_PARSE);
+    assert_int_equal(qpki_serial_from_hex("0x", out, sizeof(out), &len), QPKI_ERR_PARSE);
+    assert_int_equal(qpki_serial_from_hex("12g4", out, sizeof(out), &len), QPKI_ERR_PARSE);
+    assert_int_equal(qpki_serial_from_hex("-01", out, sizeof(out), &len), QPKI_ERR_PARSE);
+    assert_int_equal(qpki_serial_from_hex(":01", out, sizeof(out), &len), QPKI_ERR_PARSE);
+    assert_int_equal(qpki_serial_from_hex("01:", out, sizeof(out), &len), QPKI_ERR_PARSE);
+    assert_int_equal(qpki_serial_from_hex("01::02", out, sizeof(out), &len), QPKI_ERR_PARSE);
+    assert_int_equal(qpki_serial_from_hex(" 01", out, sizeof(out), &len), QPKI_ERR_PARSE);
+    /* 33 significant octets do not fit 32; 64 leading zeros cost nothing. */
+    char big[80];
+    memset(big, 'f', 66);
+    big[66] = '\0';
+    assert_int_equal(qpki_serial_from_hex(big, out, sizeof(out), &len),
+                     QPKI_ERR_BUFFER_TOO_SMALL);
+    memset(big, '0', 64);
+    strcpy(big + 64, "7f");
+    assert_int_equal(qpki_serial_from_hex(big, out, sizeof(out), &len), QPKI_OK);
+    assert_int_equal(len, 1);
+    assert_int_equal(out[0], 0x7f);
+    assert_int_equal(qpki_serial_from_hex(NULL, out, sizeof(out), &len), QPKI_ERR_INVALID_ARG);
+}
+
+/* ---- syntax ------------------------------------------------------------- */
+
+static void test_comments_blank_lines_crlf_escaped_tabs_and_last_line_are_handled(void **state)
+{
+    (void)state;
+    qpki_db *db = open_memory("# comment line, as TXT_DB allows\n"
+                              "\n"
+                              "V\t270101000000Z\t\t01\tunknown\t/CN=crlf\r\n"
+                              "\r\n"
+                              "V\t270101000000Z\t\t02\tunknown\t/CN=tab\\\there/O=x\n"
+                              "V\t270101000000Z\t\t03\tunknown\\\tname\t/CN=tab in filename\n"
+                              "R\t270101000000Z\t240115100000Z\t04\tunknown\t/CN=no newline");
+    assert_int_equal(qpki_db_count(db), 4);
+    expect_row(db, "01", 'V', 1798761600, 0, QPKI_REASON_NONE, 0, 0);
+    expect_row(db, "02", 'V', 1798761600, 0, QPKI_REASON_NONE, 0, 0);
+    expect_row(db, "03", 'V', 1798761600, 0, QPKI_REASON_NONE, 0, 0);
+    expect_row(db, "04", 'R', 1798761600, 1705312800, QPKI_REASON_NONE, 0, 0);
+    qpki_db_free(&db);
+
+    /* An empty file is a database without rows. */
+    db = open_memory("");
+    assert_int_equal(qpki_db_count(db), 0);
+    qpki_db_entry e;
+    assert_int_equal(lookup_hex(db, "01", &e), QPKI_ERR_NOT_FOUND);
+    qpki_db_free(&db);
+}
+
+static void test_time_fields_follow_rfc_5280_year_rules(void **state)
+{
+    (void)state;
+    qpki_db *db = open_memory("V\t491231235959Z\t\t01\tunknown\t/CN=2049\n"
+                              "V\t500101000000Z\t\t02\tunknown\t/CN=1950\n"
+                              "V\t99991231235959Z\t\t03\tunknown\t/CN=9999\n"
+                              "V\t240229120000Z\t\t04\tunknown\t/CN=leap day\n"
+                              "V\t19700101000000Z\t\t05\tunknown\t/CN=epoch\n");
+    expect_row(db, "01", 'V', 2524607999, 0, QPKI_REASON_NONE, 0, 0);
+    expect_row(db, "02", 'V', -631152000, 0, QPKI_REASON_NONE, 0, 0);
+    expect_row(db, "03", 'V', 253402300799, 0, QPKI_REASON_NONE, 0, 0);
+    expect_row(db, "04", 'V', 1709208000, 0, QPKI_REASON_NONE, 0, 0);
+    expect_row(db, "05", 'V', 0, 0, QPKI_REASON_NONE, 0, 0);
+    qpki_db_free(&db);
+}
+
+static void test_malformed_lines_fail_the_whole_load_with_the_line_number(void **state)
+{
+    (void)state;
+#define OK1 "V\t270101000000Z\t\t01\tunknown\t/CN=a\n"
+    static const struct {
+        const char *text, *msg;
+    } cases[] = {
+        {"V\t270101000000Z\t\t01\tunknown\n",
+         "index.txt:1: expected 6 tab-separated fields, found 5"},
+        {"V\t270101000000Z\t\t01\tunknown\t/CN=a\textra\n",
+         "index.txt:1: expected 6 tab-separated fields, found 7"},
+        {" \n", "index.txt:1: expected 6 tab-separated fields, found 1"},
+        {OK1 "# comment\n\nX\t270101000000Z\t\t02\tunknown\t/CN=b\n",
+         "index.txt:4: bad status 'X' (expected V, R or E)"},
+        {"VV\t270101000000Z\t\t02\tunknown\t/CN=b\n",
+         "index.txt:1: bad status 'VV' (expected V, R or E)"},
+        {"\x01\t270101000000Z\t\t02\tunknown\t/CN=b\n",
+         "index.txt:1: bad status '?' (expected V, R or E)"},
+        {"v\t270101000000Z\t\t02\tunknown\t/CN=b\n",
+         "index.txt:1: bad status 'v' (expected V, R or E)"},
+        {"V\t2701010000Z\t\t02\tunknown\t/CN=b\n", "index.txt:1: bad expiry date '2701010000Z'"},
+        {"V\t271301000000Z\t\t02\tunknown\t/CN=b\n",
+         "index.txt:1: bad expiry date '271301000000Z'"},
+        {"V\t230229000000Z\t\t02\tunknown\t/CN=b\n",
+         "index.txt:1: bad expiry date '230229000000Z'"},
+        {"V\t270101000060Z\t\t02\tunknown\t/CN=b\n",
+         "index.txt:1: bad expiry date '270101000060Z'"},
+        {"V\t270101000000X\t\t02\tunknown\t/CN=b\n",
+         "index.txt:1: bad expiry date '270101000000X'"},
+        {"V\t\t\t02\tunknown\t/CN=b\n", "index.txt:1: bad expiry date ''"},
+        {"R\t270101000000Z\t\t02\tunknown\t/CN=b\n",
+         "index.txt:1: revoked row without a revocation date"},
+        {"V\t270101000000Z\t240115100000Z\t02\tunknown\t/CN=b\n",
+         "index.txt:1: row with status V has a revocation date"},
+        {"E\t270101000000Z\t240115100000Z,superseded\t02\tunknown\t/CN=b\n",
+         "index.txt:1: row with status E has a revocation date"},
+        {"R\t270101000000Z\t2401151000Z,keyCompromise\t02\tunknown\t/CN=b\n",
+         "index.txt:1: bad revocation date '2401151000Z'"},
+        {"R\t270101000000Z\t240115100000Z,fooBar\t02\tunknown\t/CN=b\n",
+         "index.txt:1: unknown revocation reason 'fooBar'"},
+        {"R\t270101000000Z\t240115100000Z,\t02\tunknown\t/CN=b\n",
+         "index.txt:1: unknown revocation reason ''"},
+        {"R\t270101000000Z\t240115100000Z,none\t02\tunknown\t/CN=b\n",
+         "index.txt:1: unknown revocation reason 'none'"},
+        {"R\t270101000000Z\t240115100000Z,holdInstruction\t02\tunknown\t/CN=b\n",
+         "index.txt:1: holdInstruction without a hold instruction"},
+        {"R\t270101000000Z\t240115100000Z,holdInstruction,holdInstructionCode\t02\tunknown\t/\n",
+         "index.txt:1: unknown hold instruction 'holdInstructionCode'"},
+        {"R\t270101000000Z\t240115100000Z,holdInstruction,1.2.840.10040.2.4\t02\tunknown\t/\n",
+         "index.txt:1: unknown hold instruction '1.2.840.10040.2.4'"},
+        {"R\t270101000000Z\t240115100000Z,keyTime\t02\tunknown\t/CN=b\n",
+         "index.txt:1: keyTime without a compromise time"},
+        {"R\t270101000000Z\t240115100000Z,CAkeyTime\t02\tunknown\t/CN=b\n",
+         "index.txt:1: CAkeyTime without a compromise time"},
+        {"R\t270101000000Z\t240115100000Z,CAkeyTime,2024\t02\tunknown\t/CN=b\n",
+         "index.txt:1: bad compromise time '2024'"},
+        {"R\t270101000000Z\t240115100000Z,keyCompromise,x\t02\tunknown\t/CN=b\n",
+         "index.txt:1: unexpected text after revocation reason 'keyCompromise'"},
+        {"V\t270101000000Z\t\t\tunknown\t/CN=b\n", "index.txt:1: missing serial number"},
+        {"V\t270101000000Z\t\t-01\tunknown\t/CN=b\n",
+         "index.txt:1: negative serial number '-01' is not supported"},
+        {"V\t270101000000Z\t\t0x1A\tunknown\t/CN=b\n", "index.txt:1: bad serial number '0x1A'"},
+        {"V\t270101000000Z\t\t01 \tunknown\t/CN=b\n", "index.txt:1: bad serial number '01 '"},
+        {"V\t270101000000Z\t\t"
+         "0102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F2021\tunknown\t/\n",
+         "index.txt:1: serial number longer than 32 octets"},
+        {"V\t270101000000Z\t\t"
+         "0102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F2021xx\tunknown\t/\n",
+         "index.txt:1: bad serial number '0102030405060708090A0B0C0D0E0F1011121314...'"},
+        {"\n" OK1 "# x\n"
+         "V\t270101000000Z\t\t0a\tunknown\t/CN=b\n"
+         "V\t270101000000Z\t\t000A\tunknown\t/CN=c\n",
+         "index.txt:5: duplicate serial number 0A (first on line 4)"},
+        {OK1 "V\t270101000000Z\t\t00\tunknown\t/CN=b\nV\t270101000000Z\t\t0\tunknown\t/\n",
+         "index.txt:3: duplicate serial number 00 (first on line 2)"},
+    };
+#undef OK1
+    for (size_t i = 0; i < QPKI_ARRAY_LEN(cases); i++)
+        expect_load_error(cases[i].text, QPKI_ERR_PARSE, cases[i].msg);
+}
+
+/* ---- opening and reloading --------------------------------------------- */
+
+static void test_open_reports_the_missing_file_with_its_path(void **state)
+{
+    (void)state;
+    qpki_db *db = (qpki_db *)1;
+    char err[512], want[600];
+    assert_int_equal(qpki_db_open_index_err("/nonexistent/qpki/index.txt", err, sizeof(err), &db),
+                     QPKI_ERR_NOT_FOUND);
+    assert_null(db);
+    assert_string_equal(err, "/nonexistent/qpki/index.txt: No such file or directory");
+    /* A directory without index.txt. */
+    assert_int_equal(qpki_db_open_index_err(tmpdir, err, sizeof(err), &db), QPKI_ERR_NOT_FOUND);
+    snprintf(want, sizeof(want), "%s/index.txt: No such file or directory", tmpdir);
+    assert_string_equal(err, want);
+    char slash[300];
+    snprintf(slash, sizeof(slash), "%s/", tmpdir);
+    assert_int_equal(qpki_db_open_index_err(slash, err, sizeof(err), &db), QPKI_ERR_NOT_FOUND);
+    assert_string_equal(err, want);
+    assert_int_equal(qpki_db_open_index(NULL, &db), QPKI_ERR_INVALID_ARG);
+    assert_int_equal(qpki_db_open_index("x", NULL), QPKI_ERR_INVALID_ARG);
+}
+
+static const char *const version_a = "V\t270101000000Z\t\t01\tunknown\t/CN=one\n"
+                                     "V\t270101000000Z\t\t02\tunknown\t/CN=two\n";
+
+static void test_bad_reload_keeps_the_old_table_and_generation(void **state)
+{
+    (void)state;
+    const char *path = tmp_path("bad-reload.txt");
+    char p[512];
+    snprintf(p, sizeof(p), "%s", path);
+    write_text(p, version_a);
+    qpki_db *db = NULL;
+    assert_int_equal(qpki_db_open_index(p, &db), QPKI_OK);
+    assert_int_equal(qpki_db_generation(db), 1);
+
+    replace_text(p, "R\t270101000000Z\t240115100000Z,superseded\t01\tunknown\t/CN=one\n"
+                    "V\t2701010000Z\t\t02\tunknown\t/CN=two\n");
+    assert_int_equal(qpki_db_refresh(db), QPKI_ERR_PARSE);
+    char msg[512], want[700];
+    qpki_db_last_error(db, msg, sizeof(msg));
+    snprintf(want, sizeof(want), "%s:2: bad expiry date '2701010000Z'", p);
+    assert_string_equal(msg, want);
+    assert_int_equal(qpki_db_generation(db), 1);
+    assert_int_equal(qpki_db_count(db), 2);
+    /* Still the old answers, not row 1's new revocation. */
+    expect_row(db, "01", 'V', 1798761600, 0, QPKI_REASON_NONE, 0, 0);
+
+    /* Polling the unchanged bad file answers the same without parsing it again. */
+    qpki_index_stats st0, st1;
+    assert_int_equal(qpki_index_get_stats(db, &st0), QPKI_OK);
+    assert_int_equal(qpki_db_refresh(db), QPKI_ERR_PARSE);
+    assert_int_equal(qpki_index_get_stats(db, &st1), QPKI_OK);
+    assert_int_equal(st1.full_loads, st0.full_loads);
+
+    /* Fixed: reloaded, message cleared. */
+    replace_text(p, "R\t270101000000Z\t240115100000Z,superseded\t01\tunknown\t/CN=one\n"
+                    "V\t270101000000Z\t\t02\tunknown\t/CN=two\n");
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    assert_int_equal(qpki_db_generation(db), 2);
+    qpki_db_last_error(db, msg, sizeof(msg));
+    assert_string_equal(msg, "");
+    expect_row(db, "01", 'R', 1798761600, 1705312800, QPKI_REASON_SUPERSEDED, 0, 0);
+
+    /* The file vanishes (a CA tool between two renames): error, table kept. */
+    assert_int_equal(unlink(p), 0);
+    assert_int_equal(qpki_db_refresh(db), QPKI_ERR_NOT_FOUND);
+    qpki_db_last_error(db, msg, sizeof(msg));
+    snprintf(want, sizeof(want), "%s: No such file or directory", p);
+    assert_string_equal(msg, want);
+    expect_row(db, "01", 'R', 1798761600, 1705312800, QPKI_REASON_SUPERSEDED, 0, 0);
+    assert_int_equal(qpki_db_generation(db), 2);
+    qpki_db_free(&db);
+}
+
+static void test_generation_moves_only_when_the_rows_change(void **state)
+{
+    (void)state;
+    char p[512];
+    snprintf(p, sizeof(p), "%s", tmp_path("gen.txt"));
+    write_text(p, version_a);
+    qpki_db *db = NULL;
+    assert_int_equal(qpki_db_open_index(p, &db), QPKI_OK);
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    assert_int_equal(qpki_db_generation(db), 1);
+
+    replace_text(p, "V\t270101000000Z\t\t01\tunknown\t/CN=one\n");
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    assert_int_equal(qpki_db_generation(db), 2);
+    assert_int_equal(qpki_db_count(db), 1);
+    qpki_db_entry e;
+    assert_int_equal(lookup_hex(db, "02", &e), QPKI_ERR_NOT_FOUND);
+
+    /* Same rows, other subject and a comment: reread, same generation. */
+    replace_text(p, "# renamed\nV\t270101000000Z\t\t01\tunknown\t/CN=renamed\n");
+    qpki_index_stats st0, st1;
+    assert_int_equal(qpki_index_get_stats(db, &st0), QPKI_OK);
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    assert_int_equal(qpki_index_get_stats(db, &st1), QPKI_OK);
+    assert_int_equal(st1.full_loads, st0.full_loads + 1);
+    assert_int_equal(qpki_db_generation(db), 2);
+
+    /* touch: new timestamps, same bytes. */
+    struct timespec times[2] = {{.tv_sec = 1700000000}, {.tv_sec = 1700000000}};
+    assert_int_equal(utimensat(AT_FDCWD, p, times, 0), 0);
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    assert_int_equal(qpki_db_generation(db), 2);
+    qpki_db_free(&db);
+}
+
+static void test_recent_file_is_compared_by_contents_when_timestamps_match(void **state)
+{
+    (void)state;
+    char p[512];
+    snprintf(p, sizeof(p), "%s", tmp_path("racy.txt"));
+    write_text(p, version_a);
+    qpki_db *db = NULL;
+    assert_int_equal(qpki_db_open_index(p, &db), QPKI_OK);
+    qpki_index_stats st;
+    assert_int_equal(qpki_index_get_stats(db, &st), QPKI_OK);
+    assert_int_equal(st.full_loads, 1);
+    assert_int_equal(st.hash_checks, 0);
+    /* Written a moment ago: an unchanged stat is not trusted, the contents are
+     * hashed; equal, so nothing is parsed. */
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    assert_int_equal(qpki_index_get_stats(db, &st), QPKI_OK);
+    assert_int_equal(st.full_loads, 1);
+    assert_int_equal(st.hash_checks, 1);
+    assert_int_equal(qpki_db_generation(db), 1);
+
+    /* Rewrite in place with the same size (row 02 revoked -> expired date
+     * changed) and put the old mtime back: the change is found. */
+    struct stat before;
+    assert_int_equal(stat(p, &before), 0);
+    write_text(p, "V\t270101000000Z\t\t01\tunknown\t/CN=one\n"
+                  "E\t260101000000Z\t\t02\tunknown\t/CN=two\n");
+    struct timespec times[2] = {before.st_atim, before.st_mtim};
+    assert_int_equal(utimensat(AT_FDCWD, p, times, 0), 0);
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    assert_int_equal(qpki_db_generation(db), 2);
+    expect_row(db, "02", 'E', 1767225600, 0, QPKI_REASON_NONE, 0, 0);
+
+    /* An old file is trusted by its identity: no rereads. */
+    struct timespec old[2] = {{.tv_sec = 1600000000}, {.tv_sec = 1600000000}};
+    assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK); /* ctime still recent: reread */
+    assert_int_equal(qpki_index_get_stats(db, &st), QPKI_OK);
+    uint64_t loads = st.full_loads, checks = st.hash_checks;
+    /* ctime cannot be set back, so only its age would stop the checks; the
+     * count goes up by at most one hash per call and never by a parse. */
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    assert_int_equal(qpki_index_get_stats(db, &st), QPKI_OK);
+    assert_int_equal(st.full_loads, loads);
+    assert_true(st.hash_checks <= checks + 1);
+    assert_int_equal(qpki_db_generation(db), 2);
+    qpki_db_free(&db);
+}
+
+/* ---- concurrency -------------------------------------------------------- */
+
+#define CONC_ROWS 1000
+#define CONC_REWRITES 60
+#define CONC_READERS 3
+
+typedef struct conc {
+    qpki_db *db;
+    atomic_bool stop;
+    atomic_ulong lookups, matched_generation, failures;
+} conc;
+
+/* Generation g (1-based) holds version (g - 1) % 2: version 0 has every row
+ * valid; version 1 every row revoked (keyCompromise, 240115100000Z). */
+static bool row_is_version(const qpki_db_entry *e, int version)
+{
+    if (e->expiry != 1798761600 || e->hold_instruction != 0 || e->invalidity_date != 0)
+        return false;
+    if (version == 0)
+        return e->row_status == 'V' && e->revocation_time == 0 && e->reason == QPKI_REASON_NONE;
+    return e->row_status == 'R' && e->revocation_time == 1705312800 &&
+           e->reason == QPKI_REASON_KEY_COMPROMISE;
+}
+
+static void *reader(void *arg)
+{
+    conc *c = arg;
+    unsigned i = 0;
+    while (!atomic_load(&c->stop)) {
+        uint8_t serial[2] = {(uint8_t)((i % CONC_ROWS + 1) >> 8), (uint8_t)(i % CONC_ROWS + 1)};
+        i++;
+        qpki_db_entry e;
+        qpki_db_entry_init(&e);
+        uint64_t g1 = qpki_db_generation(c->db);
+        qpki_status rc = qpki_db_lookup(c->db, serial, 2, &e);
+        uint64_t g2 = qpki_db_generation(c->db);
+        atomic_fetch_add(&c->lookups, 1);
+        if (rc != QPKI_OK || !(row_is_version(&e, 0) || row_is_version(&e, 1))) {
+            atomic_fetch_add(&c->failures, 1);
+            continue;
+        }
+        /* Same generation before and after: the row is from that table. */
+        if (g1 == g2) {
+            atomic_fetch_add(&c->matched_generation, 1);
+            if (!row_is_version(&e, (int)((g1 - 1) % 2)))
+                atomic_fetch_add(&c->failures, 1);
+        }
+    }
+    return NULL;
+}
+
+static char *conc_file(int version)
+{
+    size_t cap = (size_t)CONC_ROWS * 80 + 1, n = 0;
+    char *s = malloc(cap);
+    assert_non_null(s);
+    for (int i = 1; i <= CONC_ROWS; i++) {
+        n += (size_t)snprintf(s + n, cap - n, "%c\t270101000000Z\t%s\t%04X\tunknown\t/CN=%d\n",
+                              version ? 'R' : 'V', version ? "240115100000Z,keyCompromise" : "",
+                              i, i);
+    }
+    return s;
+}
+
+static void test_lookups_during_reloads_see_one_whole_version(void **state)
+{
+    (void)state;
+    char p[512];
+    snprintf(p, sizeof(p), "%s", tmp_path("conc.txt"));
+    char *text[2] = {conc_file(0), conc_file(1)};
+    write_text(p, text[0]);
+    conc c = {0};
+    assert_int_equal(qpki_db_open_index(p, &c.db), QPKI_OK);
+    pthread_t th[CONC_READERS];
+    for (int i = 0; i < CONC_READERS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, reader, &c), 0);
+    for (int k = 1; k <= CONC_REWRITES; k++) {
+        replace_text(p, text[k % 2]);
+        assert_int_equal(qpki_db_refresh(c.db), QPKI_OK);
+        assert_int_equal(qpki_db_generation(c.db), (uint64_t)k + 1);
+        /* Let the readers run a little on this version. */
+        unsigned long target = atomic_load(&c.lookups) + 200;
+        while (atomic_load(&c.lookups) < target)
+            sched_yield();
+    }
+    atomic_store(&c.stop, true);
+    for (int i = 0; i < CONC_READERS; i++)
+        pthread_join(th[i], NULL);
+    assert_int_equal(atomic_load(&c.failures), 0);
+    assert_true(atomic_load(&c.lookups) >= CONC_REWRITES * 200);
+    assert_true(atomic_load(&c.matched_generation) > 0);
+    qpki_db_free(&c.db);
+    free(text[0]);
+    free(text[1]);
+}
+
+/* ---- allocation failures ---------------------------------------------- */
+
+static void test_allocation_failures_while_loading_are_reported_and_leak_nothing(void **state)
+{
+    (void)state;
+    const char *path = tu_data_path("index/openssl/index.txt");
+    char p[512];
+    snprintf(p, sizeof(p), "%s", path);
+    long n;
+    for (n = 0; n < 100; n++) {
+        qpki_db *db = NULL;
+        char err[512];
+        qpki_test_fail_alloc_after(n);
+        qpki_status rc = qpki_db_open_index_err(p, err, sizeof(err), &db);
+        qpki_test_fail_alloc_after(-1);
+        if (rc == QPKI_OK) {
+            assert_int_equal(qpki_db_count(db), 19);
+            qpki_db_free(&db);
+            break;
+        }
+        assert_int_equal(rc, QPKI_ERR_NOMEM);
+        assert_null(db);
+        assert_non_null(strstr(err, "out of memory"));
+    }
+    assert_true(n > 3 && n < 100);
+
+    /* The memory loader too. */
+    size_t len;
+    uint8_t *bytes = tu_read_file(p, &len);
+    assert_non_null(bytes);
+    for (n = 0; n < 100; n++) {
+        qpki_db *db = NULL;
+        qpki_test_fail_alloc_after(n);
+        qpki_status rc = qpki_index_open_memory("index.txt", bytes, len, NULL, 0, &db);
+        qpki_test_fail_alloc_after(-1);
+        if (rc == QPKI_OK) {
+            qpki_db_free(&db);
+            break;
+        }
+        assert_int_equal(rc, QPKI_ERR_NOMEM);
+    }
+    assert_true(n > 3 && n < 100);
+    free(bytes);
+
+    /* A reload that runs out of memory keeps the table and is retried. */
+    char r[512];
+    snprintf(r, sizeof(r), "%s", tmp_path("nomem.txt"));
+    write_text(r, version_a);
+    qpki_db *db = NULL;
+    assert_int_equal(qpki_db_open_index(r, &db), QPKI_OK);
+    replace_text(r, "V\t270101000000Z\t\t01\tunknown\t/CN=one\n");
+    for (n = 0; n < 100; n++) {
+        qpki_test_fail_alloc_after(n);
+        qpki_status rc = qpki_db_refresh(db);
+        qpki_test_fail_alloc_after(-1);
+        if (rc == QPKI_OK)
+            break;
+        assert_int_equal(rc, QPKI_ERR_NOMEM);
+        assert_int_equal(qpki_db_generation(db), 1);
+        assert_int_equal(qpki_db_count(db), 2);
+    }
+    assert_true(n > 0 && n < 100);
+    assert_int_equal(qpki_db_generation(db), 2);
+    assert_int_equal(qpki_db_count(db), 1);
+    qpki_db_free(&db);
+}
+
+/* ---- the vtable --------------------------------------------------------- */
+
+typedef struct fake {
+    uint8_t last_serial[64];
+    size_t last_len;
+    uint64_t generation;
+    qpki_status refresh_rc;
+    char message[128];
+    int closed;
+} fake;
+
+static qpki_status fake_lookup(void *self, const uint8_t *serial, size_t len, qpki_db_entry *out)
+{
+    fake *f = self;
+    memcpy(f->last_serial, serial, len);
+    f->last_len = len;
+    /* The handle hands us an initialised full-size entry. */
+    assert_int_equal(out->struct_size, sizeof(qpki_db_entry));
+    assert_int_equal(out->reason, QPKI_REASON_NONE);
+    if (len == 1 && serial[0] == 0x0a) {
+        out->row_status = 'R';
+        out->reason = QPKI_REASON_SUPERSEDED;
+        out->revocation_time = 42;
+        return QPKI_OK;
+    }
+    out->row_status = 'X'; /* scribbled on a miss: must not reach the caller */
+    return QPKI_ERR_NOT_FOUND;
+}
+static uint64_t fake_generation(void *self) { return ((fake *)self)->generation; }
+static size_t fake_count(void *self) { (void)self; return 3; }
+static void fake_close(void *self) { ((fake *)self)->closed++; }
+static qpki_status fake_refresh(void *self)
+{
+    fake *f = self;
+    if (f->refresh_rc == QPKI_OK)
+        f->generation++;
+    return f->refresh_rc;
+}
+static void fake_last_error(void *self, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", ((fake *)self)->message);
+}
+
+typedef struct logged {
+    int calls;
+    qpki_status rc;
+    char msg[512];
+} logged;
+
+static void log_cb(void *user, qpki_status rc, const char *message)
+{
+    logged *l = user;
+    l->calls++;
+    l->rc = rc;
+    snprintf(l->msg, sizeof(l->msg), "%s", message);
+}
+
+static void test_custom_backend_is_checked_and_gets_normalised_serials(void **state)
+{
+    (void)state;
+    fake f = {.generation = 1};
+    qpki_status_db_ops ops = {
+        .abi_version = QPKI_DB_ABI_V1,
+        .struct_size = sizeof(qpki_status_db_ops),
+        .lookup = fake_lookup,
+        .generation = fake_generation,
+        .count = fake_count,
+        .close = fake_close,
+    };
+    qpki_db *db = (qpki_db *)1;
+    qpki_status_db_ops bad = ops;
+    bad.abi_version = 0;
+    assert_int_equal(qpki_db_new(&bad, &f, &db), QPKI_ERR_PLUGIN_ABI);
+    assert_null(db);
+    bad.abi_version = QPKI_DB_ABI_V1 + 1;
+    assert_int_equal(qpki_db_new(&bad, &f, &db), QPKI_ERR_PLUGIN_ABI);
+    bad = ops;
+    bad.struct_size = offsetof(qpki_status_db_ops, close);
+    assert_int_equal(qpki_db_new(&bad, &f, &db), QPKI_ERR_PLUGIN_ABI);
+    bad = ops;
+    bad.lookup = NULL;
+    assert_int_equal(qpki_db_new(&bad, &f, &db), QPKI_ERR_INVALID_ARG);
+    assert_int_equal(qpki_db_new(NULL, &f, &db), QPKI_ERR_INVALID_ARG);
+    assert_int_equal(f.closed, 0);
+
+    assert_int_equal(qpki_db_new(&ops, &f, &db), QPKI_OK);
+    qpki_db_entry e;
+    qpki_db_entry_init(&e);
+    static const uint8_t padded[] = {0, 0, 0x0a};
+    assert_int_equal(qpki_db_lookup(db, padded, sizeof(padded), &e), QPKI_OK);
+    assert_int_equal(f.last_len, 1);
+    assert_int_equal(f.last_serial[0], 0x0a);
+    assert_int_equal(e.row_status, 'R');
+    assert_int_equal(e.reason, QPKI_REASON_SUPERSEDED);
+    assert_int_equal(e.revocation_time, 42);
+    assert_int_equal(e.struct_size, sizeof(e));
+    static const uint8_t other[] = {0x0b};
+    assert_int_equal(qpki_db_lookup(db, other, 1, &e), QPKI_ERR_NOT_FOUND);
+    assert_int_equal(e.row_status, 0);
+    assert_int_equal(e.reason, QPKI_REASON_NONE);
+    /* A caller that did not set struct_size is refused, not written past. */
+    e.struct_size = 8;
+    assert_int_equal(qpki_db_lookup(db, padded, 3, &e), QPKI_ERR_INVALID_ARG);
+    assert_int_equal(qpki_db_lookup(db, NULL, 3, &e), QPKI_ERR_INVALID_ARG);
+    /* Optional methods absent. */
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    char msg[64] = "junk";
+    qpki_db_last_error(db, msg, sizeof(msg));
+    assert_string_equal(msg, "");
+    assert_int_equal(qpki_db_count(db), 3);
+    assert_int_equal(qpki_db_generation(db), 1);
+
+    /* References. */
+    qpki_db *second = qpki_db_ref(db);
+    assert_ptr_equal(second, db);
+    qpki_db_free(&second);
+    assert_null(second);
+    assert_int_equal(f.closed, 0);
+    qpki_db_free(&db);
+    assert_int_equal(f.closed, 1);
+    qpki_db_free(&db);
+    qpki_db_free(NULL);
+    assert_int_equal(qpki_db_generation(NULL), 0);
+    assert_int_equal(qpki_db_count(NULL), 0);
+}
+
+static void test_refresh_logs_reloads_and_each_new_failure_once(void **state)
+{
+    (void)state;
+    fake f = {.generation = 1};
+    static qpki_status_db_ops ops = {
+        .abi_version = QPKI_DB_ABI_V1,
+        .struct_size = sizeof(qpki_status_db_ops),
+        .lookup = fake_lookup,
+        .generation = fake_generation,
+        .refresh = fake_refresh,
+        .count = fake_count,
+        .last_error = fake_last_error,
+        .close = fake_close,
+    };
+    qpki_db *db = NULL;
+    assert_int_equal(qpki_db_new(&ops, &f, &db), QPKI_OK);
+    logged l = {0};
+    qpki_db_set_log(db, log_cb, &l);
+
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    assert_int_equal(l.calls, 1);
+    assert_int_equal(l.rc, QPKI_OK);
+    assert_string_equal(l.msg, "status database reloaded: 3 rows, generation 2");
+
+    f.refresh_rc = QPKI_ERR_PARSE;
+    snprintf(f.message, sizeof(f.message), "index.txt:7: bad status 'Q' (expected V, R or E)");
+    assert_int_equal(qpki_db_refresh(db), QPKI_ERR_PARSE);
+    assert_int_equal(l.calls, 2);
+    assert_int_equal(l.rc, QPKI_ERR_PARSE);
+    assert_string_equal(l.msg, "index.txt:7: bad status 'Q' (expected V, R or E)");
+    assert_int_equal(qpki_db_refresh(db), QPKI_ERR_PARSE); /* same failure: quiet */
+    assert_int_equal(l.calls, 2);
+    snprintf(f.message, sizeof(f.message), "index.txt:8: missing serial number");
+    assert_int_equal(qpki_db_refresh(db), QPKI_ERR_PARSE);
+    assert_int_equal(l.calls, 3);
+    assert_string_equal(l.msg, "index.txt:8: missing serial number");
+
+    f.refresh_rc = QPKI_OK;
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    assert_int_equal(l.calls, 4);
+    assert_string_equal(l.msg, "status database reloaded: 3 rows, generation 3");
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK); /* changes again in the fake */
+    assert_int_equal(l.calls, 5);
+
+    qpki_db_set_log(db, NULL, NULL);
+    f.refresh_rc = QPKI_ERR_IO;
+    f.message[0] = '\0';
+    assert_int_equal(qpki_db_refresh(db), QPKI_ERR_IO);
+    assert_int_equal(l.calls, 5);
+    qpki_db_free(&db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_openssl_ca_index_agrees_with_the_certificates_and_crl),
+        cmocka_unit_test(test_index_made_now_by_openssl_ca_agrees_with_the_crl),
+        cmocka_unit_test(test_qpki_index_with_camel_case_reasons_is_read),
+        cmocka_unit_test(test_every_reason_spelling_maps_to_its_code),
+        cmocka_unit_test(test_hold_instruction_names_are_openssl_short_names),
+        cmocka_unit_test(test_serial_spellings_and_leading_zeros_find_the_same_row),
+        cmocka_unit_test(test_serial_from_hex_accepts_cli_spellings),
+        cmocka_unit_test(test_comments_blank_lines_crlf_escaped_tabs_and_last_line_are_handled),
+        cmocka_unit_test(test_time_fields_follow_rfc_5280_year_rules),
+        cmocka_unit_test(test_malformed_lines_fail_the_whole_load_with_the_line_number),
+        cmocka_unit_test(test_open_reports_the_missing_file_with_its_path),
+        cmocka_unit_test(test_bad_reload_keeps_the_old_table_and_generation),
+        cmocka_unit_test(test_generation_moves_only_when_the_rows_change),
+        cmocka_unit_test(test_recent_file_is_compared_by_contents_when_timestamps_match),
+        cmocka_unit_test(test_lookups_during_reloads_see_one_whole_version),
+        cmocka_unit_test(test_allocation_failures_while_loading_are_reported_and_leak_nothing),
+        cmocka_unit_test(test_custom_backend_is_checked_and_gets_normalised_serials),
+        cmocka_unit_test(test_refresh_logs_reloads_and_each_new_failure_once),
+    };
+    return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+}
