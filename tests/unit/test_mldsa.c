@@ -12,11 +12,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qpki_config.h"
 #include "testutil.h"
 #include "crypto/keccak.h"
 #include "crypto/mldsa/mldsa.h"
-#include "crypto/mldsa/mldsa_internal.h"
 #include "safety.h"
+
+/* With -Dmldsa=wolfssl the internal interfaces (M', mu, the arithmetic) are not
+ * available: those checks are skipped and counted. */
+#if QPKI_MLDSA_BUILTIN
+#include "crypto/mldsa/mldsa_internal.h"
+#define HAVE_INTERNAL 1
+#else
+#define HAVE_INTERNAL 0
+static int mldsa_sign_mu(mldsa_level l, const uint8_t *sk, const uint8_t *mu, const uint8_t *rnd,
+                         uint8_t *sig)
+{
+    (void)l, (void)sk, (void)mu, (void)rnd, (void)sig;
+    return -1;
+}
+static int mldsa_verify_mu(mldsa_level l, const uint8_t *pk, const uint8_t *mu, const uint8_t *sig,
+                           size_t n)
+{
+    (void)l, (void)pk, (void)mu, (void)sig, (void)n;
+    return -1;
+}
+#endif
 
 static const mldsa_level levels[3] = {MLDSA_44, MLDSA_65, MLDSA_87};
 
@@ -46,6 +67,7 @@ static void test_sizes_match_fips204_table2(void **state)
     assert_int_equal(mldsa_sig_bytes((mldsa_level)42), 0);
 }
 
+#if QPKI_MLDSA_BUILTIN
 /* Decompose against FIPS 204 Algorithm 36 written literally, for every r in [0, q). */
 static void test_decompose_matches_definition_for_every_residue(void **state)
 {
@@ -105,6 +127,8 @@ static void test_ntt_product_equals_schoolbook_negacyclic_product(void **state)
     }
 }
 
+#endif
+
 static void test_keygen_sign_verify_round_trip_all_levels(void **state)
 {
     (void)state;
@@ -120,8 +144,10 @@ static void test_keygen_sign_verify_round_trip_all_levels(void **state)
         mldsa_level lv = levels[li];
         size_t siglen = mldsa_sig_bytes(lv);
         assert_int_equal(mldsa_keygen(lv, seed, pk, sk), 0);
-        assert_int_equal(mldsa_pk_from_sk(lv, sk, pk2), 0);
-        assert_memory_equal(pk, pk2, mldsa_pk_bytes(lv));
+        if (HAVE_INTERNAL) {
+            assert_int_equal(mldsa_pk_from_sk(lv, sk, pk2), 0);
+            assert_memory_equal(pk, pk2, mldsa_pk_bytes(lv));
+        }
         /* deterministic: same signature twice; hedged: a different one */
         assert_int_equal(mldsa_sign(lv, sk, msg, sizeof(msg), ctx, 4, NULL, sig), 0);
         assert_int_equal(mldsa_sign(lv, sk, msg, sizeof(msg), ctx, 4, NULL, sig2), 0);
@@ -183,7 +209,8 @@ static void test_acvp_keygen_all_cases_pass(void **state)
             assert_int_equal(mldsa_keygen(lv, seed, gpk, gsk), 0);
             int good = memcmp(gpk, pk, pl) == 0 && memcmp(gsk, sk, kl) == 0;
             uint8_t pk2[MLDSA_MAX_PK_BYTES];
-            good = good && mldsa_pk_from_sk(lv, sk, pk2) == 0 && memcmp(pk2, pk, pl) == 0;
+            if (HAVE_INTERNAL)
+                good = good && mldsa_pk_from_sk(lv, sk, pk2) == 0 && memcmp(pk2, pk, pl) == 0;
             if (!good)
                 printf("keyGen tcId %lld failed\n", json_int(json_get(tc, "tcId"), -1));
             total++;
@@ -290,7 +317,7 @@ static void test_acvp_siggen_all_cases_pass(void **state)
     assert_non_null(expect);
     const json *pg = json_get(prompt, "testGroups"), *eg = json_get(expect, "testGroups");
     struct sig_counts c = {0};
-    size_t det = 0, hedged = 0, with_ctx = 0;
+    size_t det = 0, hedged = 0, with_ctx = 0, skipped = 0;
     for (size_t g = 0; g < json_len(pg); g++) {
         const json *grp = json_at(pg, g);
         long long tg = json_int(json_get(grp, "tgId"), -1);
@@ -316,6 +343,10 @@ static void test_acvp_siggen_all_cases_pass(void **state)
                 if (json_int(json_get(json_at(etests, e), "tcId"), -2) == id)
                     etc = json_at(etests, e);
             assert_non_null(etc);
+            if (!HAVE_INTERNAL && kind != 0) {
+                skipped++;
+                continue;
+            }
             size_t skl, wl, rl = 0, ml = 0, cl = 0;
             uint8_t *sk = json_hex(tc, "sk", &skl), *want = json_hex(etc, "signature", &wl);
             uint8_t *rnd = deterministic ? NULL : json_hex(tc, "rnd", &rl);
@@ -369,8 +400,11 @@ static void test_acvp_siggen_all_cases_pass(void **state)
                c.by_kind[k][0]);
     printf("ML-DSA sigGen: %zu passed of %zu (%zu deterministic, %zu hedged, %zu with a "
            "non-empty context)\n", c.ok, c.total, det, hedged, with_ctx);
+    if (skipped)
+        printf("ML-DSA sigGen: %zu skipped (wolfSSL backend: no internal/pre-hash/mu entry points)\n",
+               skipped);
     assert_int_equal(c.ok, c.total);
-    assert_int_equal(c.total, 360);
+    assert_int_equal(c.total + skipped, 360);
     json_free(prompt);
     json_free(expect);
 }
@@ -382,7 +416,7 @@ static void test_acvp_sigver_all_cases_pass(void **state)
     assert_non_null(root);
     const json *groups = json_get(root, "testGroups");
     struct sig_counts c = {0};
-    size_t valid = 0, invalid = 0;
+    size_t valid = 0, invalid = 0, skipped = 0;
     for (size_t g = 0; g < json_len(groups); g++) {
         const json *grp = json_at(groups, g);
         mldsa_level lv = level_of(json_str(json_get(grp, "parameterSet")));
@@ -395,6 +429,10 @@ static void test_acvp_sigver_all_cases_pass(void **state)
         for (size_t t = 0; t < json_len(tests); t++) {
             const json *tc = json_at(tests, t);
             int expected = json_bool(json_get(tc, "testPassed"), -1);
+            if (!HAVE_INTERNAL && kind != 0) {
+                skipped++;
+                continue;
+            }
             assert_true(expected == 0 || expected == 1);
             size_t pkl, sl, ml = 0, cl = 0;
             uint8_t *pk = json_hex(tc, "pk", &pkl), *sig = json_hex(tc, "signature", &sl);
@@ -445,8 +483,11 @@ static void test_acvp_sigver_all_cases_pass(void **state)
                c.by_kind[k][0]);
     printf("ML-DSA sigVer: %zu passed of %zu (%zu valid, %zu invalid signatures)\n", c.ok, c.total,
            valid, invalid);
+    if (skipped)
+        printf("ML-DSA sigVer: %zu skipped (wolfSSL backend: no internal/pre-hash/mu entry points)\n",
+               skipped);
     assert_int_equal(c.ok, c.total);
-    assert_int_equal(c.total, 180);
+    assert_int_equal(c.total + skipped, 180);
     json_free(root);
 }
 
@@ -454,8 +495,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sizes_match_fips204_table2),
+#if QPKI_MLDSA_BUILTIN
         cmocka_unit_test(test_decompose_matches_definition_for_every_residue),
         cmocka_unit_test(test_ntt_product_equals_schoolbook_negacyclic_product),
+#endif
         cmocka_unit_test(test_keygen_sign_verify_round_trip_all_levels),
         cmocka_unit_test(test_context_longer_than_255_bytes_is_rejected),
         cmocka_unit_test(test_acvp_keygen_all_cases_pass),
