@@ -1,0 +1,693 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/x509/cert.c - X.509 certificate reader (RFC 5280 §4.1, §4.2). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../crypto/crypto.h"
+#include "../der/oid.h"
+#include "../der/pem.h"
+#include "../internal.h"
+#include "x509.h"
+
+/* ---- pieces shared with the CSR reader --------------------------------------- */
+
+/* RFC 5280 §4.1.1.2:
+ *   AlgorithmIdentifier ::= SEQUENCE { algorithm OBJECT IDENTIFIER,
+ *                                      parameters ANY DEFINED BY algorithm OPTIONAL } */
+qpki_status x509_read_alg_id(der_cursor *c, der_view *whole, der_view *oid)
+{
+    der_cursor save = *c, seq;
+    QPKI_GUARD(der_read_tlv(c, DER_SEQUENCE, &seq));
+    QPKI_GUARD(der_read_oid(&seq, oid));
+    if (!der_at_end(&seq))
+        QPKI_GUARD(der_skip(&seq));
+    QPKI_GUARD(der_expect_end(&seq));
+    *whole = (der_view){save.p, (size_t)(c->p - save.p)};
+    return QPKI_OK;
+}
+
+qpki_key_alg x509_key_alg_from_alg_id(der_view alg_tlv)
+{
+    der_cursor c = der_cursor_init(alg_tlv.p, alg_tlv.n), seq;
+    der_view oid, curve;
+    if (der_read_tlv(&c, DER_SEQUENCE, &seq) != QPKI_OK || der_read_oid(&seq, &oid) != QPKI_OK)
+        return QPKI_KEY_UNKNOWN;
+    /* RFC 5480 §2.1.1: id-ecPublicKey with namedCurve parameters. */
+    if (der_oid_eq(oid, OID_EC_PUBLIC_KEY)) {
+        if (der_read_oid(&seq, &curve) != QPKI_OK || !der_at_end(&seq))
+            return QPKI_KEY_UNKNOWN;
+        if (der_oid_eq(curve, OID_P256))
+            return QPKI_KEY_EC_P256;
+        if (der_oid_eq(curve, OID_P384))
+            return QPKI_KEY_EC_P384;
+        if (der_oid_eq(curve, OID_P521))
+            return QPKI_KEY_EC_P521;
+        return QPKI_KEY_UNKNOWN;
+    }
+    static const struct {
+        der_oid oid;
+        qpki_key_alg alg;
+    } table[] = {
+        {OID_RSA_ENCRYPTION, QPKI_KEY_RSA}, {OID_ED25519, QPKI_KEY_ED25519},
+        {OID_ED448, QPKI_KEY_ED448},        {OID_ML_DSA_44, QPKI_KEY_ML_DSA_44},
+        {OID_ML_DSA_65, QPKI_KEY_ML_DSA_65}, {OID_ML_DSA_87, QPKI_KEY_ML_DSA_87},
+    };
+    for (size_t i = 0; i < QPKI_ARRAY_LEN(table); i++)
+        if (der_oid_eq(oid, table[i].oid))
+            return table[i].alg;
+    return QPKI_KEY_UNKNOWN;
+}
+
+/* RFC 5280 §4.1:
+ *   SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier,
+ *                                       subjectPublicKey BIT STRING } */
+qpki_status x509_read_spki(der_cursor *c, der_view *whole, der_view *key_bits,
+                           qpki_key_alg *alg)
+{
+    der_cursor save = *c, seq;
+    der_view alg_tlv, oid;
+    unsigned unused;
+    QPKI_GUARD(der_read_tlv(c, DER_SEQUENCE, &seq));
+    QPKI_GUARD(x509_read_alg_id(&seq, &alg_tlv, &oid));
+    QPKI_GUARD(der_read_bit_string(&seq, key_bits, &unused));
+    QPKI_GUARD(der_expect_end(&seq));
+    *whole = (der_view){save.p, (size_t)(c->p - save.p)};
+    /* Keys of every algorithm we know are whole octets; a key with unused bits is
+     * kept but its algorithm is reported unknown (nothing can use it). */
+    *alg = unused == 0 ? x509_key_alg_from_alg_id(alg_tlv) : QPKI_KEY_UNKNOWN;
+    return QPKI_OK;
+}
+
+/* RFC 5280 §4.1:
+ *   Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension
+ *   Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER,
+ *                            critical BOOLEAN DEFAULT FALSE,
+ *                            extnValue OCTET STRING } */
+qpki_status x509_read_extensions(der_cursor seq, x509_ext **exts, size_t *count)
+{
+    *exts = NULL;
+    *count = 0;
+    QPKI_ENSURE(!der_at_end(&seq), QPKI_ERR_DECODE);
+    size_t n = 0;
+    for (der_cursor probe = seq; !der_at_end(&probe); n++) {
+        QPKI_ENSURE(n < QPKI_CERT_MAX_EXTENSIONS, QPKI_ERR_LIMIT);
+        QPKI_GUARD(der_skip(&probe));
+    }
+    x509_ext *e = qpki_calloc(n, sizeof(*e));
+    QPKI_ENSURE(e, QPKI_ERR_NOMEM);
+    qpki_status rc = QPKI_OK;
+    for (size_t i = 0; i < n; i++) {
+        der_cursor ext;
+        der_cursor before = seq;
+        QPKI_CHECK(der_read_tlv(&seq, DER_SEQUENCE, &ext));
+        e[i].whole = (der_view){before.p, (size_t)(seq.p - before.p)};
+        QPKI_CHECK(der_read_oid(&ext, &e[i].oid));
+        e[i].critical = false;
+        if (der_next_is(&ext, DER_BOOLEAN)) {
+            QPKI_CHECK(der_read_bool(&ext, &e[i].critical));
+            /* X.690 §11.5: a value equal to its DEFAULT shall be absent in DER. */
+            if (!e[i].critical)
+                QPKI_FAIL(QPKI_ERR_NON_MINIMAL);
+        }
+        QPKI_CHECK(der_read_octet_string(&ext, &e[i].value));
+        QPKI_CHECK(der_expect_end(&ext));
+        /* RFC 5280 §4.2: "A certificate MUST NOT include more than one instance
+         * of a particular extension." */
+        for (size_t j = 0; j < i; j++)
+            if (der_view_eq(e[j].oid, e[i].oid.p, e[i].oid.n))
+                QPKI_FAIL(QPKI_ERR_DECODE);
+    }
+    QPKI_CHECK(der_expect_end(&seq));
+    *exts = e;
+    *count = n;
+    return QPKI_OK;
+out:
+    qpki_free(e);
+    return rc;
+}
+
+qpki_sig_alg x509_sig_alg_of(der_view alg_tlv)
+{
+    qpki_sig_alg alg = QPKI_SIG_UNKNOWN;
+    if (crypto_sig_alg_parse(alg_tlv, &alg) != QPKI_OK)
+        return QPKI_SIG_UNKNOWN;
+    return alg;
+}
+
+qpki_status x509_verify(der_view spki, der_view sig_alg, der_view signed_tlv, der_view sig_bits,
+                        unsigned sig_unused)
+{
+    /* Every signature algorithm we know produces whole octets. */
+    QPKI_ENSURE(sig_unused == 0, QPKI_ERR_BAD_SIGNATURE);
+    return crypto_verify_spki(spki, sig_alg, signed_tlv.p, signed_tlv.n, sig_bits.p, sig_bits.n);
+}
+
+/* ---- well-known extensions ----------------------------------------------------- */
+
+/* RFC 5280 §4.2.1.9:
+ *   BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE,
+ *                                   pathLenConstraint INTEGER (0..MAX) OPTIONAL } */
+static qpki_status parse_basic_constraints(qpki_cert *cert, der_view v)
+{
+    der_cursor c = der_cursor_init(v.p, v.n), seq;
+    QPKI_GUARD(der_read_tlv(&c, DER_SEQUENCE, &seq));
+    QPKI_GUARD(der_expect_end(&c));
+    bool ca = false;
+    if (der_next_is(&seq, DER_BOOLEAN)) {
+        QPKI_GUARD(der_read_bool(&seq, &ca));
+        QPKI_ENSURE(ca, QPKI_ERR_NON_MINIMAL); /* DEFAULT FALSE must be absent */
+    }
+    cert->path_len = -1;
+    if (!der_at_end(&seq)) {
+        uint64_t pl;
+        QPKI_GUARD(der_read_uint64(&seq, &pl));
+        cert->path_len = pl > 255 ? 255 : (int)pl; /* larger limits mean "no limit" */
+    }
+    QPKI_GUARD(der_expect_end(&seq));
+    cert->has_basic_constraints = true;
+    cert->is_ca = ca;
+    return QPKI_OK;
+}
+
+/* RFC 5280 §4.2.1.3: KeyUsage ::= BIT STRING { digitalSignature (0), ... }.
+ * Bit 0 is the most significant bit of the first octet.  Bits past
+ * decipherOnly (8) are ignored; trailing zero bits are tolerated (common in the
+ * wild although DER drops them, X.690 §11.2.2). */
+static qpki_status parse_key_usage(qpki_cert *cert, der_view v)
+{
+    der_cursor c = der_cursor_init(v.p, v.n);
+    der_view bits;
+    unsigned unused;
+    QPKI_GUARD(der_read_bit_string(&c, &bits, &unused));
+    QPKI_GUARD(der_expect_end(&c));
+    unsigned ku = 0;
+    for (unsigned i = 0; i < 9 && i / 8 < bits.n; i++)
+        if (bits.p[i / 8] & (0x80u >> (i % 8)))
+            ku |= 1u << i;
+    cert->has_key_usage = true;
+    cert->key_usage = ku;
+    return QPKI_OK;
+}
+
+/* RFC 5280 §4.2.1.12: ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId */
+static qpki_status parse_ext_key_usage(qpki_cert *cert, der_view v)
+{
+    der_cursor c = der_cursor_init(v.p, v.n), seq;
+    QPKI_GUARD(der_read_tlv(&c, DER_SEQUENCE, &seq));
+    QPKI_GUARD(der_expect_end(&c));
+    QPKI_ENSURE(!der_at_end(&seq), QPKI_ERR_DECODE);
+    cert->eku = der_cursor_view(&seq);
+    size_t n = 0;
+    while (!der_at_end(&seq)) {
+        der_view oid;
+        QPKI_GUARD(der_read_oid(&seq, &oid));
+        /* RFC 6960 §4.2.2.2: the delegate "MUST ... include the value of
+         * id-kp-OCSPSigning in an extended key usage extension" - only that
+         * purpose counts (anyExtendedKeyUsage does not). */
+        if (der_oid_eq(oid, OID_KP_OCSP_SIGNING))
+            cert->ocsp_signing = true;
+        n++;
+    }
+    cert->eku_count = n;
+    return QPKI_OK;
+}
+
+/* RFC 5280 §4.2.1.1:
+ *   AuthorityKeyIdentifier ::= SEQUENCE {
+ *       keyIdentifier             [0] KeyIdentifier           OPTIONAL,
+ *       authorityCertIssuer       [1] GeneralNames            OPTIONAL,
+ *       authorityCertSerialNumber [2] CertificateSerialNumber OPTIONAL } */
+static qpki_status parse_aki(qpki_cert *cert, der_view v)
+{
+    der_cursor c = der_cursor_init(v.p, v.n), seq, f;
+    bool present;
+    QPKI_GUARD(der_read_tlv(&c, DER_SEQUENCE, &seq));
+    QPKI_GUARD(der_expect_end(&c));
+    QPKI_GUARD(der_read_optional(&seq, DER_CTX(0), &f, &present));
+    if (present)
+        cert->aki = der_cursor_view(&f);
+    QPKI_GUARD(der_read_optional(&seq, DER_CTX_CONS(1), &f, &present));
+    QPKI_GUARD(der_read_optional(&seq, DER_CTX(2), &f, &present));
+    return der_expect_end(&seq);
+}
+
+static qpki_status parse_known_extension(qpki_cert *cert, const x509_ext *e)
+{
+    if (der_oid_eq(e->oid, OID_CE_BASIC_CONSTRAINTS))
+        return parse_basic_constraints(cert, e->value);
+    if (der_oid_eq(e->oid, OID_CE_KEY_USAGE))
+        return parse_key_usage(cert, e->value);
+    if (der_oid_eq(e->oid, OID_CE_EXT_KEY_USAGE))
+        return parse_ext_key_usage(cert, e->value);
+    if (der_oid_eq(e->oid, OID_CE_AUTHORITY_KEY_ID))
+        return parse_aki(cert, e->value);
+    der_cursor c = der_cursor_init(e->value.p, e->value.n);
+    if (der_oid_eq(e->oid, OID_CE_SUBJECT_KEY_ID)) {
+        /* RFC 5280 §4.2.1.2: SubjectKeyIdentifier ::= KeyIdentifier (OCTET STRING) */
+        QPKI_GUARD(der_read_octet_string(&c, &cert->ski));
+        return der_expect_end(&c);
+    }
+    if (der_oid_eq(e->oid, OID_OCSP_NOCHECK)) {
+        /* RFC 6960 §4.2.2.2.1: "The value of the extension SHALL be NULL." */
+        QPKI_GUARD(der_read_null(&c));
+        QPKI_GUARD(der_expect_end(&c));
+        cert->ocsp_nocheck = true;
+        return QPKI_OK;
+    }
+    if (der_oid_eq(e->oid, OID_CE_SUBJECT_ALT_NAME)) {
+        der_view contents;
+        QPKI_GUARD(x509_general_names_check(e->value.p, e->value.n, &contents));
+        cert->san = e->value;
+        return QPKI_OK;
+    }
+    return QPKI_OK;
+}
+
+/* ---- the certificate ----------------------------------------------------------- */
+
+static qpki_status parse_tbs(qpki_cert *cert, der_cursor *outer)
+{
+    der_cursor before = *outer, tbs;
+    QPKI_GUARD(der_read_tlv(outer, DER_SEQUENCE, &tbs));
+    cert->tbs = (der_view){before.p, (size_t)(outer->p - before.p)};
+
+    /* version [0] EXPLICIT Version DEFAULT v1; Version ::= INTEGER { v1(0), v2(1), v3(2) } */
+    cert->version = 0;
+    if (der_next_is(&tbs, DER_CTX_CONS(0))) {
+        der_cursor at = tbs, vc;
+        QPKI_GUARD(der_read_tlv(&tbs, DER_CTX_CONS(0), &vc));
+        cert->version_tlv = (der_view){at.p, (size_t)(tbs.p - at.p)};
+        uint64_t v;
+        QPKI_GUARD(der_read_uint64(&vc, &v));
+        QPKI_GUARD(der_expect_end(&vc));
+        /* v1 is the DEFAULT and X.690 §11.5 forbids encoding it. */
+        QPKI_ENSURE(v == 1 || v == 2, QPKI_ERR_BAD_VERSION);
+        cert->version = (int)v;
+    }
+
+    /* serialNumber CertificateSerialNumber (INTEGER).  RFC 5280 §4.1.2.2 wants a
+     * positive value of at most 20 octets; "Certificate users SHOULD be prepared
+     * to gracefully handle such certificates" - negative and zero serials are
+     * kept as encoded, up to QPKI_SERIAL_MAX octets of magnitude. */
+    der_cursor at = tbs;
+    QPKI_GUARD(der_read_integer(&tbs, &cert->serial));
+    cert->serial_tlv = (der_view){at.p, (size_t)(tbs.p - at.p)};
+    QPKI_ENSURE(cert->serial.n <= QPKI_SERIAL_MAX + 1, QPKI_ERR_TOO_LARGE);
+
+    der_view oid;
+    QPKI_GUARD(x509_read_alg_id(&tbs, &cert->tbs_sig_alg, &oid));
+    QPKI_GUARD(x509_read_name(&tbs, &cert->issuer));
+
+    /* Validity ::= SEQUENCE { notBefore Time, notAfter Time } */
+    der_cursor val;
+    at = tbs;
+    QPKI_GUARD(der_read_tlv(&tbs, DER_SEQUENCE, &val));
+    cert->validity = (der_view){at.p, (size_t)(tbs.p - at.p)};
+    QPKI_GUARD(der_read_time(&val, &cert->not_before));
+    QPKI_GUARD(der_read_time(&val, &cert->not_after));
+    QPKI_GUARD(der_expect_end(&val));
+
+    QPKI_GUARD(x509_read_name(&tbs, &cert->subject));
+    QPKI_GUARD(x509_read_spki(&tbs, &cert->spki, &cert->key_bits, &cert->key_alg));
+
+    /* issuerUniqueID [1] IMPLICIT, subjectUniqueID [2] IMPLICIT: "If present,
+     * version MUST be v2 or v3"; extensions [3] EXPLICIT: "If present, version
+     * MUST be v3" (RFC 5280 §4.1). */
+    der_cursor f;
+    bool present;
+    at = tbs;
+    QPKI_GUARD(der_read_optional(&tbs, DER_CTX(1), &f, &present));
+    if (present) {
+        QPKI_ENSURE(cert->version >= 1, QPKI_ERR_BAD_VERSION);
+        cert->issuer_uid = (der_view){at.p, (size_t)(tbs.p - at.p)};
+    }
+    at = tbs;
+    QPKI_GUARD(der_read_optional(&tbs, DER_CTX(2), &f, &present));
+    if (present) {
+        QPKI_ENSURE(cert->version >= 1, QPKI_ERR_BAD_VERSION);
+        cert->subject_uid = (der_view){at.p, (size_t)(tbs.p - at.p)};
+    }
+    at = tbs;
+    QPKI_GUARD(der_read_optional(&tbs, DER_CTX_CONS(3), &f, &present));
+    if (present) {
+        QPKI_ENSURE(cert->version == 2, QPKI_ERR_BAD_VERSION);
+        cert->exts_tlv = (der_view){at.p, (size_t)(tbs.p - at.p)};
+        der_cursor seq;
+        QPKI_GUARD(der_read_tlv(&f, DER_SEQUENCE, &seq));
+        QPKI_GUARD(der_expect_end(&f));
+        QPKI_GUARD(x509_read_extensions(seq, &cert->exts, &cert->ext_count));
+    }
+    return der_expect_end(&tbs);
+}
+
+static qpki_status parse_cert(qpki_cert *cert)
+{
+    der_cursor c = der_cursor_init(cert->der, cert->len), outer;
+    /* Certificate ::= SEQUENCE { tbsCertificate TBSCertificate,
+     *     signatureAlgorithm AlgorithmIdentifier, signatureValue BIT STRING } */
+    QPKI_GUARD(der_read_tlv(&c, DER_SEQUENCE, &outer));
+    QPKI_GUARD(der_expect_end(&c));
+    cert->path_len = -1;
+    QPKI_GUARD(parse_tbs(cert, &outer));
+    der_view oid;
+    QPKI_GUARD(x509_read_alg_id(&outer, &cert->sig_alg, &oid));
+    QPKI_GUARD(der_read_bit_string(&outer, &cert->signature, &cert->sig_unused));
+    QPKI_GUARD(der_expect_end(&outer));
+    /* RFC 5280 §4.1.1.2: signatureAlgorithm "MUST contain the same algorithm
+     * identifier as the signature field in the sequence tbsCertificate". */
+    QPKI_ENSURE(der_view_eq(cert->sig_alg, cert->tbs_sig_alg.p, cert->tbs_sig_alg.n),
+                QPKI_ERR_DECODE);
+    cert->sig_alg_id = x509_sig_alg_of(cert->sig_alg);
+    for (size_t i = 0; i < cert->ext_count; i++)
+        QPKI_GUARD(parse_known_extension(cert, &cert->exts[i]));
+    return QPKI_OK;
+}
+
+qpki_status qpki_cert_parse(const uint8_t *der, size_t len, qpki_cert **out)
+{
+    QPKI_ENSURE(out, QPKI_ERR_INVALID_ARG);
+    *out = NULL;
+    QPKI_ENSURE(der || len == 0, QPKI_ERR_INVALID_ARG);
+    QPKI_ENSURE(len <= QPKI_CERT_MAX_SIZE, QPKI_ERR_TOO_LARGE);
+    QPKI_ENSURE(len > 0, QPKI_ERR_TRUNCATED);
+    qpki_cert *cert = qpki_calloc(1, sizeof(*cert));
+    QPKI_ENSURE(cert, QPKI_ERR_NOMEM);
+    cert->der = qpki_memdup(der, len);
+    if (!cert->der) {
+        qpki_free(cert);
+        return QPKI_ERR_NOMEM;
+    }
+    cert->len = len;
+    qpki_status rc = parse_cert(cert);
+    if (rc != QPKI_OK) {
+        qpki_cert_free(&cert);
+        return rc;
+    }
+    *out = cert;
+    return QPKI_OK;
+}
+
+qpki_status qpki_cert_parse_any(const uint8_t *data, size_t len, qpki_cert **out)
+{
+    QPKI_ENSURE(out, QPKI_ERR_INVALID_ARG);
+    *out = NULL;
+    QPKI_ENSURE(data || len == 0, QPKI_ERR_INVALID_ARG);
+    if (!pem_detect(data, len))
+        return qpki_cert_parse(data, len, out);
+    /* RFC 7468 §5: the label is "CERTIFICATE"; other blocks (keys, requests) in
+     * the same file are skipped. */
+    size_t off = 0;
+    for (;;) {
+        char label[64];
+        uint8_t *der = NULL;
+        size_t der_len = 0;
+        qpki_status rc = pem_next(data, len, &off, label, sizeof(label), &der, &der_len);
+        if (rc == QPKI_ERR_UNSUPPORTED)
+            continue; /* a block with headers (legacy encrypted key): not ours */
+        QPKI_GUARD(rc);
+        if (strcmp(label, "CERTIFICATE") == 0) {
+            rc = qpki_cert_parse(der, der_len, out);
+            qpki_free(der);
+            return rc;
+        }
+        qpki_free_secret(der, der_len); /* may be a private key */
+    }
+}
+
+qpki_status x509_read_file(const char *path, size_t max, uint8_t **data, size_t *len)
+{
+    QPKI_ENSURE(path && data && len, QPKI_ERR_INVALID_ARG);
+    *data = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno == ENOENT ? QPKI_ERR_NOT_FOUND : QPKI_ERR_IO;
+    qpki_status rc = QPKI_OK;
+    size_t cap = 4096, n = 0;
+    uint8_t *buf = qpki_malloc(cap);
+    if (!buf)
+        QPKI_FAIL(QPKI_ERR_NOMEM);
+    for (;;) {
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (n < cap) {
+            if (ferror(f))
+                QPKI_FAIL(QPKI_ERR_IO);
+            break;
+        }
+        if (cap >= max + 1)
+            QPKI_FAIL(QPKI_ERR_TOO_LARGE);
+        size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+        uint8_t *nb = qpki_realloc(buf, ncap);
+        if (!nb)
+            QPKI_FAIL(QPKI_ERR_NOMEM);
+        buf = nb;
+        cap = ncap;
+    }
+    if (n > max)
+        QPKI_FAIL(QPKI_ERR_TOO_LARGE);
+    *data = buf;
+    *len = n;
+    buf = NULL;
+out:
+    qpki_free(buf);
+    fclose(f);
+    return rc;
+}
+
+qpki_status qpki_cert_load_file(const char *path, qpki_cert **out)
+{
+    QPKI_ENSURE(path && out, QPKI_ERR_INVALID_ARG);
+    *out = NULL;
+    uint8_t *data;
+    size_t len;
+    QPKI_GUARD(x509_read_file(path, X509_FILE_MAX, &data, &len));
+    qpki_status rc = qpki_cert_parse_any(data, len, out);
+    qpki_free(data);
+    return rc;
+}
+
+void qpki_cert_free(qpki_cert **cert)
+{
+    if (!cert || !*cert)
+        return;
+    qpki_free((*cert)->exts);
+    qpki_free((*cert)->der);
+    qpki_free(*cert);
+    *cert = NULL;
+}
+
+/* ---- accessors ------------------------------------------------------------------- */
+
+static void view_out(der_view v, const uint8_t **p, size_t *n)
+{
+    if (p)
+        *p = v.p;
+    if (n)
+        *n = v.n;
+}
+
+#define EMPTY ((der_view){NULL, 0})
+
+void qpki_cert_der(const qpki_cert *cert, const uint8_t **der, size_t *len)
+{
+    view_out(cert ? (der_view){cert->der, cert->len} : EMPTY, der, len);
+}
+
+void qpki_cert_tbs(const qpki_cert *cert, const uint8_t **der, size_t *len)
+{
+    view_out(cert ? cert->tbs : EMPTY, der, len);
+}
+
+void qpki_cert_serial(const qpki_cert *cert, const uint8_t **serial, size_t *len)
+{
+    view_out(cert ? cert->serial : EMPTY, serial, len);
+}
+
+void qpki_cert_issuer_der(const qpki_cert *cert, const uint8_t **der, size_t *len)
+{
+    view_out(cert ? cert->issuer : EMPTY, der, len);
+}
+
+void qpki_cert_subject_der(const qpki_cert *cert, const uint8_t **der, size_t *len)
+{
+    view_out(cert ? cert->subject : EMPTY, der, len);
+}
+
+qpki_status qpki_cert_subject_text(const qpki_cert *cert, char *buf, size_t size)
+{
+    QPKI_ENSURE(cert && buf && size > 0, QPKI_ERR_INVALID_ARG);
+    return x509_name_text(cert->subject, buf, size);
+}
+
+qpki_status qpki_cert_issuer_text(const qpki_cert *cert, char *buf, size_t size)
+{
+    QPKI_ENSURE(cert && buf && size > 0, QPKI_ERR_INVALID_ARG);
+    return x509_name_text(cert->issuer, buf, size);
+}
+
+qpki_time qpki_cert_not_before(const qpki_cert *cert) { return cert ? cert->not_before : 0; }
+qpki_time qpki_cert_not_after(const qpki_cert *cert) { return cert ? cert->not_after : 0; }
+
+void qpki_cert_spki(const qpki_cert *cert, const uint8_t **der, size_t *len)
+{
+    view_out(cert ? cert->spki : EMPTY, der, len);
+}
+
+void qpki_cert_public_key_bits(const qpki_cert *cert, const uint8_t **bits, size_t *len)
+{
+    view_out(cert ? cert->key_bits : EMPTY, bits, len);
+}
+
+qpki_key_alg qpki_cert_key_alg(const qpki_cert *cert)
+{
+    return cert ? cert->key_alg : QPKI_KEY_UNKNOWN;
+}
+
+qpki_sig_alg qpki_cert_sig_alg(const qpki_cert *cert)
+{
+    return cert ? cert->sig_alg_id : QPKI_SIG_UNKNOWN;
+}
+
+bool qpki_cert_is_ca(const qpki_cert *cert) { return cert && cert->is_ca; }
+
+unsigned qpki_cert_key_usage(const qpki_cert *cert, bool *present)
+{
+    if (present)
+        *present = cert && cert->has_key_usage;
+    return cert ? cert->key_usage : 0;
+}
+
+bool qpki_cert_has_ocsp_signing(const qpki_cert *cert) { return cert && cert->ocsp_signing; }
+bool qpki_cert_has_ocsp_nocheck(const qpki_cert *cert) { return cert && cert->ocsp_nocheck; }
+
+void qpki_cert_subject_key_id(const qpki_cert *cert, const uint8_t **id, size_t *len)
+{
+    view_out(cert ? cert->ski : EMPTY, id, len);
+}
+
+void qpki_cert_authority_key_id(const qpki_cert *cert, const uint8_t **id, size_t *len)
+{
+    view_out(cert ? cert->aki : EMPTY, id, len);
+}
+
+size_t qpki_cert_extension_count(const qpki_cert *cert) { return cert ? cert->ext_count : 0; }
+
+qpki_status qpki_cert_extension(const qpki_cert *cert, size_t index, const uint8_t **oid,
+                                size_t *oid_len, bool *critical, const uint8_t **value,
+                                size_t *value_len)
+{
+    QPKI_ENSURE(cert, QPKI_ERR_INVALID_ARG);
+    QPKI_ENSURE(index < cert->ext_count, QPKI_ERR_NOT_FOUND);
+    const x509_ext *e = &cert->exts[index];
+    view_out(e->oid, oid, oid_len);
+    if (critical)
+        *critical = e->critical;
+    view_out(e->value, value, value_len);
+    return QPKI_OK;
+}
+
+qpki_status qpki_cert_find_extension(const qpki_cert *cert, const uint8_t *oid, size_t oid_len,
+                                     bool *critical, const uint8_t **value, size_t *value_len)
+{
+    QPKI_ENSURE(cert && oid, QPKI_ERR_INVALID_ARG);
+    for (size_t i = 0; i < cert->ext_count; i++)
+        if (der_view_eq(cert->exts[i].oid, oid, oid_len))
+            return qpki_cert_extension(cert, i, NULL, NULL, critical, value, value_len);
+    return QPKI_ERR_NOT_FOUND;
+}
+
+int qpki_cert_version(const qpki_cert *cert) { return cert ? cert->version + 1 : 0; }
+
+int qpki_cert_path_len_constraint(const qpki_cert *cert) { return cert ? cert->path_len : -1; }
+
+size_t qpki_cert_ext_key_usage_count(const qpki_cert *cert) { return cert ? cert->eku_count : 0; }
+
+qpki_status qpki_cert_ext_key_usage(const qpki_cert *cert, size_t index, const uint8_t **oid,
+                                    size_t *oid_len)
+{
+    QPKI_ENSURE(cert, QPKI_ERR_INVALID_ARG);
+    QPKI_ENSURE(index < cert->eku_count, QPKI_ERR_NOT_FOUND);
+    der_cursor c = der_cursor_init(cert->eku.p, cert->eku.n);
+    der_view v = EMPTY;
+    for (size_t i = 0; i <= index; i++)
+        QPKI_GUARD(der_read_oid(&c, &v));
+    view_out(v, oid, oid_len);
+    return QPKI_OK;
+}
+
+void qpki_cert_subject_alt_name(const qpki_cert *cert, const uint8_t **der, size_t *len)
+{
+    view_out(cert ? cert->san : EMPTY, der, len);
+}
+
+void qpki_cert_sig_alg_der(const qpki_cert *cert, const uint8_t **der, size_t *len)
+{
+    view_out(cert ? cert->sig_alg : EMPTY, der, len);
+}
+
+void qpki_cert_signature(const qpki_cert *cert, const uint8_t **sig, size_t *len)
+{
+    view_out(cert ? cert->signature : EMPTY, sig, len);
+}
+
+/* ---- verification ------------------------------------------------------------------ */
+
+qpki_status qpki_cert_verify_signature(const qpki_cert *cert, const qpki_cert *issuer)
+{
+    QPKI_ENSURE(cert && issuer, QPKI_ERR_INVALID_ARG);
+    /* RFC 5280 §7.1 compares names after normalising them; we compare the DER
+     * bytes exactly.  A CA that re-encodes its own name differently in the
+     * certificates it issues (string type or case) is not matched - such a
+     * certificate gets QPKI_ERR_UNKNOWN_ISSUER, never a false match. */
+    QPKI_ENSURE(der_view_eq(cert->issuer, issuer->subject.p, issuer->subject.n),
+                QPKI_ERR_UNKNOWN_ISSUER);
+    return x509_verify(issuer->spki, cert->sig_alg, cert->tbs, cert->signature,
+                       cert->sig_unused);
+}
+
+bool qpki_cert_valid_at(const qpki_cert *cert, qpki_time t)
+{
+    /* RFC 5280 §4.1.2.5: "The validity period for a certificate is the period of
+     * time from notBefore through notAfter, inclusive." */
+    return cert && t >= cert->not_before && t <= cert->not_after;
+}
+
+/* ---- re-encoding --------------------------------------------------------------------- */
+
+qpki_status x509_cert_tbs_reencode(const qpki_cert *cert, bool omit_signature, der_oid skip_oid,
+                                   uint8_t **out, size_t *out_len)
+{
+    QPKI_ENSURE(cert && out && out_len, QPKI_ERR_INVALID_ARG);
+    der_buf b;
+    der_buf_init(&b, QPKI_CERT_MAX_SIZE);
+    size_t tbs = der_begin(&b, DER_SEQUENCE);
+    der_put_bytes(&b, cert->version_tlv.p, cert->version_tlv.n);
+    der_put_bytes(&b, cert->serial_tlv.p, cert->serial_tlv.n);
+    if (!omit_signature)
+        der_put_bytes(&b, cert->tbs_sig_alg.p, cert->tbs_sig_alg.n);
+    der_put_bytes(&b, cert->issuer.p, cert->issuer.n);
+    der_put_bytes(&b, cert->validity.p, cert->validity.n);
+    der_put_bytes(&b, cert->subject.p, cert->subject.n);
+    der_put_bytes(&b, cert->spki.p, cert->spki.n);
+    der_put_bytes(&b, cert->issuer_uid.p, cert->issuer_uid.n);
+    der_put_bytes(&b, cert->subject_uid.p, cert->subject_uid.n);
+    size_t kept = 0;
+    for (size_t i = 0; i < cert->ext_count; i++)
+        if (!(skip_oid.n && der_oid_eq(cert->exts[i].oid, skip_oid)))
+            kept++;
+    /* Extensions is SIZE (1..MAX): when every extension is skipped, the [3]
+     * field goes too. */
+    if (kept > 0) {
+        size_t ctx = der_begin(&b, DER_CTX_CONS(3));
+        size_t seq = der_begin(&b, DER_SEQUENCE);
+        for (size_t i = 0; i < cert->ext_count; i++)
+            if (!(skip_oid.n && der_oid_eq(cert->exts[i].oid, skip_oid)))
+                der_put_bytes(&b, cert->exts[i].whole.p, cert->exts[i].whole.n);
+        der_end(&b, seq);
+        der_end(&b, ctx);
+    }
+    der_end(&b, tbs);
+    return der_buf_finish(&b, out, out_len);
+}

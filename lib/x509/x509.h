@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/x509/x509.h - private layout of parsed certificates and CSRs, and the
+ * pieces shared by the parsers and the builders (never installed).
+ *
+ * A parsed object owns one copy of its DER bytes; every der_view below points
+ * into that copy. */
+#ifndef QPKI_X509_H
+#define QPKI_X509_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <qpki/cert.h>
+
+#include "../der/der.h"
+
+/* One Extension (RFC 5280 §4.1): views into the owner's bytes. */
+typedef struct x509_ext {
+    der_view oid;      /* extnID contents */
+    bool critical;
+    der_view value;    /* extnValue OCTET STRING contents */
+    der_view whole;    /* the whole Extension TLV */
+} x509_ext;
+
+struct qpki_cert {
+    uint8_t *der;
+    size_t len;
+
+    der_view tbs;          /* tbsCertificate TLV */
+    int version;           /* 0 = v1, 1 = v2, 2 = v3 */
+    der_view version_tlv;  /* [0] EXPLICIT Version TLV; n == 0 when absent (v1) */
+    der_view serial_tlv;   /* INTEGER TLV */
+    der_view serial;       /* INTEGER contents */
+    der_view tbs_sig_alg;  /* TBSCertificate.signature TLV */
+    der_view issuer;       /* Name TLV */
+    der_view validity;     /* Validity TLV */
+    qpki_time not_before, not_after;
+    der_view subject;      /* Name TLV */
+    der_view spki;         /* SubjectPublicKeyInfo TLV */
+    der_view key_bits;     /* subjectPublicKey BIT STRING value */
+    qpki_key_alg key_alg;
+    der_view issuer_uid;   /* [1] TLV, n == 0 when absent */
+    der_view subject_uid;  /* [2] TLV, n == 0 when absent */
+    der_view exts_tlv;     /* [3] TLV, n == 0 when absent */
+
+    der_view sig_alg;      /* outer signatureAlgorithm TLV */
+    qpki_sig_alg sig_alg_id;
+    der_view signature;    /* signatureValue bits (unused-bits octet removed) */
+    unsigned sig_unused;
+
+    size_t ext_count;
+    x509_ext *exts;
+    /* decoded well-known extensions */
+    bool has_basic_constraints, is_ca;
+    int path_len;          /* -1 when absent */
+    bool has_key_usage;
+    unsigned key_usage;
+    der_view eku;          /* ExtKeyUsageSyntax contents (OIDs); n == 0 when absent */
+    size_t eku_count;
+    bool ocsp_signing, ocsp_nocheck;
+    der_view ski, aki, san; /* keyIdentifier contents; SAN extnValue (GeneralNames TLV) */
+};
+
+struct qpki_csr {
+    uint8_t *der;
+    size_t len;
+    der_view cri;          /* certificationRequestInfo TLV */
+    der_view subject;      /* Name TLV */
+    der_view spki;
+    der_view key_bits;
+    qpki_key_alg key_alg;
+    der_view sig_alg;      /* signatureAlgorithm TLV */
+    qpki_sig_alg sig_alg_id;
+    der_view signature;
+    unsigned sig_unused;
+    size_t ext_count;
+    x509_ext *exts;        /* from the extensionRequest attribute */
+    der_view san;
+};
+
+/* ---- shared parsing helpers ------------------------------------------------ */
+
+/* AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }:
+ * reads the TLV, checks the shape, returns the whole TLV and the OID contents. */
+QPKI_MUST_USE qpki_status x509_read_alg_id(der_cursor *c, der_view *whole, der_view *oid);
+/* SubjectPublicKeyInfo: whole TLV, subjectPublicKey value, key algorithm
+ * (QPKI_KEY_UNKNOWN for algorithms we do not know - not an error). */
+QPKI_MUST_USE qpki_status x509_read_spki(der_cursor *c, der_view *whole, der_view *key_bits,
+                                         qpki_key_alg *alg);
+/* Key algorithm from an SPKI's AlgorithmIdentifier. */
+qpki_key_alg x509_key_alg_from_alg_id(der_view alg_tlv);
+/* Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension, given the SEQUENCE
+ * contents.  Duplicates -> QPKI_ERR_DECODE; more than QPKI_CERT_MAX_EXTENSIONS
+ * -> QPKI_ERR_LIMIT.  *exts is allocated (qpki_free). */
+QPKI_MUST_USE qpki_status x509_read_extensions(der_cursor seq, x509_ext **exts, size_t *count);
+/* Signature algorithm enum of an AlgorithmIdentifier (QPKI_SIG_UNKNOWN when
+ * the crypto layer does not know it). */
+qpki_sig_alg x509_sig_alg_of(der_view alg_tlv);
+/* Signature check shared by certificates and CSRs. */
+QPKI_MUST_USE qpki_status x509_verify(der_view spki, der_view sig_alg, der_view signed_tlv,
+                                      der_view sig_bits, unsigned sig_unused);
+
+/* Read a whole file of at most max bytes (QPKI_ERR_NOT_FOUND, QPKI_ERR_IO,
+ * QPKI_ERR_TOO_LARGE); free with qpki_free. */
+QPKI_MUST_USE qpki_status x509_read_file(const char *path, size_t max, uint8_t **data,
+                                         size_t *len);
+/* Certificate and request files (PEM bundles may hold whole chains). */
+#define X509_FILE_MAX ((size_t)8 * 1024 * 1024)
+
+/* ---- names -------------------------------------------------------------------- */
+
+/* Name ::= SEQUENCE OF SET SIZE (1..MAX) OF SEQUENCE { type OID, value ANY }:
+ * read one Name and check that shape. */
+QPKI_MUST_USE qpki_status x509_read_name(der_cursor *c, der_view *whole);
+/* RFC 4514 text of a Name TLV already checked by x509_read_name. */
+QPKI_MUST_USE qpki_status x509_name_text(der_view name, char *buf, size_t size);
+
+/* ---- builders ---------------------------------------------------------------- */
+
+/* How an extension's value is produced when the TBS is encoded. */
+enum x509_ext_kind {
+    X509_EXT_RAW = 0,     /* value given */
+    X509_EXT_SAN,         /* GeneralNames from the builder's SAN list */
+    X509_EXT_SKI_AUTO,    /* RFC 5280 §4.2.1.2 method 1 from the SPKI */
+    X509_EXT_AKI_SIGNER   /* keyIdentifier = method 1 of the signer's key */
+};
+
+typedef struct x509_ext_item {
+    uint8_t oid[64];
+    size_t oid_len;
+    bool critical;
+    enum x509_ext_kind kind;
+    uint8_t *value;       /* owned; X509_EXT_RAW only */
+    size_t value_len;
+} x509_ext_item;
+
+/* Ordered extension list used by the certificate and CSR builders. */
+typedef struct x509_ext_list {
+    x509_ext_item *items;
+    size_t n, cap;
+    uint8_t *san;         /* concatenated GeneralName TLVs */
+    size_t san_len;
+    size_t san_count;
+} x509_ext_list;
+
+void x509_ext_list_free(x509_ext_list *l);
+/* Set (replace == true: replace an existing entry in place) or add (replace ==
+ * false: an existing entry is QPKI_ERR_EXISTS) an extension. */
+QPKI_MUST_USE qpki_status x509_ext_list_put(x509_ext_list *l, der_oid oid, bool critical,
+                                            enum x509_ext_kind kind, const uint8_t *value,
+                                            size_t value_len, bool replace);
+/* Remove an extension (QPKI_ERR_NOT_FOUND when absent). */
+QPKI_MUST_USE qpki_status x509_ext_list_remove(x509_ext_list *l, der_oid oid);
+/* Number of extensions that x509_ext_list_encode writes. */
+size_t x509_ext_list_count(const x509_ext_list *l, der_oid skip_oid);
+/* Append one GeneralName TLV to the SAN list (creating the SAN entry). */
+QPKI_MUST_USE qpki_status x509_ext_list_add_san(x509_ext_list *l, const uint8_t *gn,
+                                                size_t gn_len);
+/* Encode the list as Extensions (SEQUENCE OF Extension), skipping skip_oid when
+ * skip_oid.n != 0.  spki_key_bits / signer_key_bits feed the computed kinds. */
+void x509_ext_list_encode(const x509_ext_list *l, der_buf *b, der_oid skip_oid,
+                          der_view spki_key_bits, der_view signer_key_bits);
+/* RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING value. */
+QPKI_MUST_USE qpki_status x509_key_id(der_view key_bits, uint8_t out[20]);
+
+/* GeneralName encoders (RFC 5280 §4.2.1.6) into a der_buf. */
+QPKI_MUST_USE qpki_status x509_gn_dns(der_buf *b, const char *name);
+QPKI_MUST_USE qpki_status x509_gn_email(der_buf *b, const char *addr);
+QPKI_MUST_USE qpki_status x509_gn_uri(der_buf *b, const char *uri);
+QPKI_MUST_USE qpki_status x509_gn_ip(der_buf *b, const char *text);
+/* Check a GeneralNames SEQUENCE TLV and hand back its contents. */
+QPKI_MUST_USE qpki_status x509_general_names_check(const uint8_t *der, size_t len,
+                                                   der_view *contents);
+
+/* Append every GeneralName of a GeneralNames TLV to the SAN list. */
+QPKI_MUST_USE qpki_status x509_add_san_der(x509_ext_list *l, const uint8_t *der, size_t len);
+/* Add an extension given by dotted OID; value must be one DER element; an OID
+ * already present is QPKI_ERR_EXISTS. */
+QPKI_MUST_USE qpki_status x509_add_raw_extension(x509_ext_list *l, const char *oid,
+                                                 bool critical, const uint8_t *value,
+                                                 size_t len);
+/* The signer's AlgorithmIdentifier TLV, SPKI TLV and key bits (borrowed from
+ * the signer), checked for shape. */
+QPKI_MUST_USE qpki_status x509_signer_info(qpki_signer *signer, der_view *alg, der_view *spki,
+                                           der_view *key_bits);
+/* Sign tbs and wrap it as SEQUENCE { tbs, alg, BIT STRING signature } (the
+ * shape of both Certificate and CertificationRequest); the signature is checked
+ * against signer_spki first.  *der freed with qpki_free. */
+QPKI_MUST_USE qpki_status x509_sign_and_wrap(qpki_signer *signer, der_view alg,
+                                             der_view signer_spki, const uint8_t *tbs,
+                                             size_t tbs_len, uint8_t **der, size_t *len);
+
+struct qpki_cert_builder {
+    uint8_t serial[QPKI_SERIAL_MAX + 1]; /* INTEGER contents */
+    size_t serial_len;
+    uint8_t *issuer;
+    size_t issuer_len;
+    uint8_t *subject;
+    size_t subject_len;
+    uint8_t *spki;
+    size_t spki_len;
+    der_view key_bits;                  /* into spki */
+    bool has_validity;
+    qpki_time not_before, not_after;
+    uint8_t *issuer_spki;               /* from set_issuer_cert, for the key check */
+    size_t issuer_spki_len;
+    x509_ext_list exts;
+    der_buf eku;                        /* KeyPurposeId TLVs */
+    bool eku_critical;
+    der_buf aia;                        /* AccessDescription TLVs */
+};
+
+/* ---- re-encoding a parsed certificate (Catalyst, ITU-T X.509 §9.8) ------------- */
+
+/* TBSCertificate of cert re-encoded field by field from the parsed views, with
+ * the signature field omitted when omit_signature is true and the extension
+ * skip_oid left out when skip_oid.n != 0.  With neither, the result equals the
+ * original TBS bytes.  *out is freed with qpki_free. */
+QPKI_MUST_USE qpki_status x509_cert_tbs_reencode(const qpki_cert *cert, bool omit_signature,
+                                                 der_oid skip_oid, uint8_t **out,
+                                                 size_t *out_len);
+
+#endif
