@@ -39,6 +39,7 @@ const char *qpki_strerror(qpki_status status)
     case QPKI_ERR_BAD_PASSPHRASE: return "wrong passphrase";
     case QPKI_ERR_KEY_MISMATCH: return "key does not match certificate";
     case QPKI_ERR_RNG: return "random number generator failure";
+    case QPKI_ERR_PASSPHRASE_REQUIRED: return "key is encrypted: a passphrase is required";
     case QPKI_ERR_RESPONSE_STATUS: return "OCSP response status is not successful";
     case QPKI_ERR_UNTRUSTED_RESPONDER: return "responder is not authorised by the CA";
     case QPKI_ERR_NOT_YET_VALID: return "response time is in the future";

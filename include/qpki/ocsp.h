@@ -19,6 +19,7 @@
 #include <qpki/status.h>
 #include <qpki/types.h>
 #include <qpki/limits.h>
+#include <qpki/key.h>
 #include <qpki/db.h>
 
 #endif

@@ -53,6 +53,7 @@ typedef enum qpki_status {
     QPKI_ERR_BAD_PASSPHRASE = 204,
     QPKI_ERR_KEY_MISMATCH = 205,  /* private key does not match certificate */
     QPKI_ERR_RNG = 206,
+    QPKI_ERR_PASSPHRASE_REQUIRED = 207, /* key file is encrypted, no passphrase given */
 
     /* OCSP response verification */
     QPKI_ERR_RESPONSE_STATUS = 300,   /* responseStatus is not successful */

@@ -41,7 +41,11 @@
 #define OID_PBES2 DER_OID_LIT("\x2a\x86\x48\x86\xf7\x0d\x01\x05\x0d")      /* 1.2.840.113549.1.5.13 */
 #define OID_PBKDF2 DER_OID_LIT("\x2a\x86\x48\x86\xf7\x0d\x01\x05\x0c")     /* 1.2.840.113549.1.5.12 */
 #define OID_HMAC_SHA256 DER_OID_LIT("\x2a\x86\x48\x86\xf7\x0d\x02\x09")    /* 1.2.840.113549.2.9 */
+#define OID_HMAC_SHA1 DER_OID_LIT("\x2a\x86\x48\x86\xf7\x0d\x02\x07")      /* 1.2.840.113549.2.7 */
+#define OID_HMAC_SHA384 DER_OID_LIT("\x2a\x86\x48\x86\xf7\x0d\x02\x0a")    /* 1.2.840.113549.2.10 */
+#define OID_HMAC_SHA512 DER_OID_LIT("\x2a\x86\x48\x86\xf7\x0d\x02\x0b")    /* 1.2.840.113549.2.11 */
 #define OID_AES128_CBC DER_OID_LIT("\x60\x86\x48\x01\x65\x03\x04\x01\x02") /* 2.16.840.1.101.3.4.1.2 */
+#define OID_AES192_CBC DER_OID_LIT("\x60\x86\x48\x01\x65\x03\x04\x01\x16") /* 2.16.840.1.101.3.4.1.22 */
 #define OID_AES256_CBC DER_OID_LIT("\x60\x86\x48\x01\x65\x03\x04\x01\x2a") /* 2.16.840.1.101.3.4.1.42 */
 
 /* OCSP (RFC 6960 §4.4, id-pkix-ocsp = 1.3.6.1.5.5.7.48.1) */
