@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/signer/plugin_loader.c - loading signer plugins with dlopen (qpki/plugin.h).
+ *
+ * The loader opens the plugin file, looks up QPKI_SIGNER_PLUGIN_ENTRY, checks
+ * the descriptor's abi_version and struct_size, asks the plugin to open the key,
+ * checks the qpki_signer_ops it returns the same way, and wraps it so that the
+ * plugin stays loaded as long as the signer lives (close runs the plugin's
+ * close, then dlclose). */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <qpki/plugin.h>
+#include <qpki/signer.h>
+#include <qpki_config.h>
+
+#include "../internal.h"
+
+/* The last field of each V1 structure: a struct_size smaller than its end means
+ * the other side was built against a truncated (older, broken) layout. */
+#define V1_PLUGIN_SIZE (offsetof(qpki_signer_plugin, open) + sizeof(void (*)(void)))
+#define V1_OPS_SIZE (offsetof(qpki_signer_ops, close) + sizeof(void (*)(void)))
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- the wrapper signer ------------------------------------------------------ */
+
+typedef struct plugin_signer {
+    void *dl;                     /* keeps the plugin loaded */
+    const qpki_signer_ops *ops;   /* the plugin's vtable */
+    void *self;                   /* the plugin's object */
+} plugin_signer;
+
+static qpki_status ps_algorithm(void *self, const uint8_t **alg_der, size_t *alg_len)
+{
+    plugin_signer *p = self;
+    return p->ops->algorithm(p->self, alg_der, alg_len);
+}
+
+static qpki_status ps_public_key(void *self, const uint8_t **spki, size_t *spki_len)
+{
+    plugin_signer *p = self;
+    return p->ops->public_key(p->self, spki, spki_len);
+}
+
+static size_t ps_max_signature_size(void *self)
+{
+    plugin_signer *p = self;
+    return p->ops->max_signature_size(p->self);
+}
+
+static qpki_status ps_sign(void *self, const uint8_t *tbs, size_t tbs_len, uint8_t *sig,
+                           size_t *sig_len)
+{
+    plugin_signer *p = self;
+    return p->ops->sign(p->self, tbs, tbs_len, sig, sig_len);
+}
+
+static qpki_status ps_health(void *self)
+{
+    plugin_signer *p = self;
+    return p->ops->health ? p->ops->health(p->self) : QPKI_OK;
+}
+
+static void ps_close(void *self)
+{
+    plugin_signer *p = self;
+    p->ops->close(p->self);
+    dlclose(p->dl);
+    qpki_free(p);
+}
+
+static const qpki_signer_ops plugin_signer_ops = {
+    .abi_version = QPKI_SIGNER_ABI_V1,
+    .struct_size = (uint32_t)sizeof(qpki_signer_ops),
+    .algorithm = ps_algorithm,
+    .public_key = ps_public_key,
+    .max_signature_size = ps_max_signature_size,
+    .sign = ps_sign,
+    .health = ps_health,
+    .close = ps_close,
+};
+
+/* ---- loading ------------------------------------------------------------------------ */
+
+static qpki_status plugin_path_resolve(const char *plugin_path, char *buf, size_t size,
+                                       char *err, size_t errlen)
+{
+    if (plugin_path && plugin_path[0]) {
+        if (strlen(plugin_path) >= size) {
+            set_err(err, errlen, "plugin path too long");
+            return QPKI_ERR_INVALID_ARG;
+        }
+        memcpy(buf, plugin_path, strlen(plugin_path) + 1);
+        return QPKI_OK;
+    }
+    /* secure_getenv: a set-uid program never takes the directory from the caller. */
+    const char *dir = secure_getenv(QPKI_PLUGIN_DIR_ENV);
+    if (!dir || !dir[0])
+        dir = QPKI_PLUGIN_DIR;
+    int n = snprintf(buf, size, "%s/%s", dir, QPKI_PLUGIN_PKCS11_NAME);
+    if (n < 0 || (size_t)n >= size) {
+        set_err(err, errlen, "plugin path too long");
+        return QPKI_ERR_INVALID_ARG;
+    }
+    return QPKI_OK;
+}
+
+/* dlopen the plugin and return its checked descriptor. */
+static qpki_status plugin_open_file(const char *plugin_path, void **dl_out,
+                                    const qpki_signer_plugin **desc_out, char *err,
+                                    size_t errlen)
+{
+    char path[4096];
+    *dl_out = NULL;
+    *desc_out = NULL;
+    QPKI_GUARD(plugin_path_resolve(plugin_path, path, sizeof path, err, errlen));
+    if (access(path, F_OK) != 0) {
+        set_err(err, errlen, "signer plugin %s not found: %s%s", path, strerror(errno),
+                plugin_path ? "" : " (set " QPKI_PLUGIN_DIR_ENV " to the plugin directory)");
+        return QPKI_ERR_PLUGIN_LOAD;
+    }
+    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!dl) {
+        const char *why = dlerror();
+        set_err(err, errlen, "cannot load signer plugin %s: %s", path, why ? why : "unknown");
+        return QPKI_ERR_PLUGIN_LOAD;
+    }
+    union {
+        void *obj;
+        qpki_signer_plugin_entry_fn fn;
+    } entry;
+    entry.obj = dlsym(dl, QPKI_SIGNER_PLUGIN_ENTRY);
+    if (!entry.obj) {
+        set_err(err, errlen, "%s is not a qpki signer plugin: symbol %s not found", path,
+                QPKI_SIGNER_PLUGIN_ENTRY);
+        dlclose(dl);
+        return QPKI_ERR_PLUGIN_SYMBOL;
+    }
+    const qpki_signer_plugin *desc = entry.fn();
+    qpki_status rc = QPKI_OK;
+    if (!desc) {
+        set_err(err, errlen, "signer plugin %s returned no descriptor", path);
+        rc = QPKI_ERR_PLUGIN_ABI;
+    } else if (desc->abi_version == 0 || desc->abi_version > QPKI_PLUGIN_ABI_V1) {
+        set_err(err, errlen,
+                "signer plugin %s uses plugin ABI version %u; this library supports up to %u "
+                "(install the plugin that came with this library)",
+                path, desc->abi_version, QPKI_PLUGIN_ABI_V1);
+        rc = QPKI_ERR_PLUGIN_ABI;
+    } else if (desc->struct_size < V1_PLUGIN_SIZE || !desc->open) {
+        set_err(err, errlen, "signer plugin %s has a malformed descriptor (struct_size %u, "
+                             "at least %zu expected)", path, desc->struct_size, V1_PLUGIN_SIZE);
+        rc = QPKI_ERR_PLUGIN_ABI;
+    }
+    if (rc != QPKI_OK) {
+        dlclose(dl);
+        return rc;
+    }
+    *dl_out = dl;
+    *desc_out = desc;
+    return QPKI_OK;
+}
+
+static qpki_status check_ops(const qpki_signer_ops *ops, const qpki_signer_plugin *desc,
+                             char *err, size_t errlen)
+{
+    const char *name = desc->name ? desc->name : "?";
+    if (!ops) {
+        set_err(err, errlen, "signer plugin \"%s\" returned no signer vtable", name);
+        return QPKI_ERR_PLUGIN_ABI;
+    }
+    if (ops->abi_version == 0 || ops->abi_version > QPKI_SIGNER_ABI_V1) {
+        set_err(err, errlen, "signer plugin \"%s\" uses signer ABI version %u; this library "
+                             "supports up to %u", name, ops->abi_version, QPKI_SIGNER_ABI_V1);
+        return QPKI_ERR_PLUGIN_ABI;
+    }
+    if (ops->struct_size < V1_OPS_SIZE || !ops->algorithm || !ops->public_key ||
+        !ops->max_signature_size || !ops->sign || !ops->close) {
+        set_err(err, errlen, "signer plugin \"%s\" returned a malformed signer vtable "
+                             "(struct_size %u, at least %zu expected)",
+                name, ops->struct_size, V1_OPS_SIZE);
+        return QPKI_ERR_PLUGIN_ABI;
+    }
+    return QPKI_OK;
+}
+
+static qpki_status key_id_parse(const char *key_id_hex, uint8_t *id, size_t *id_len, char *err,
+                                size_t errlen)
+{
+    *id_len = 0;
+    if (!key_id_hex || !key_id_hex[0])
+        return QPKI_OK;
+    qpki_status rc = qpki_hex_decode(key_id_hex, id, QPKI_PLUGIN_MAX_KEY_ID, id_len);
+    if (rc != QPKI_OK || *id_len == 0) {
+        set_err(err, errlen, "key id \"%s\" is not hex of 1 to %d bytes", key_id_hex,
+                QPKI_PLUGIN_MAX_KEY_ID);
+        return QPKI_ERR_INVALID_ARG;
+    }
+    return QPKI_OK;
+}
+
+qpki_status qpki_signer_plugin_load_alg(const char *plugin_path, const char *hsm_config_path,
+                                        const char *key_label, const char *key_id_hex,
+                                        const uint8_t *cert_spki, size_t spki_len,
+                                        qpki_sig_alg alg, qpki_signer **out, char *err,
+                                        size_t errlen)
+{
+    set_err(err, errlen, "%s", "");
+    if (!out || !hsm_config_path || (!cert_spki && spki_len)) {
+        set_err(err, errlen, "invalid argument");
+        return QPKI_ERR_INVALID_ARG;
+    }
+    *out = NULL;
+    uint8_t id[QPKI_PLUGIN_MAX_KEY_ID];
+    size_t id_len = 0;
+    QPKI_GUARD(key_id_parse(key_id_hex, id, &id_len, err, errlen));
+    if ((!key_label || !key_label[0]) && id_len == 0) {
+        set_err(err, errlen, "a key label (--key-label) or key id (--key-id) is required");
+        return QPKI_ERR_INVALID_ARG;
+    }
+
+    void *dl = NULL;
+    const qpki_signer_plugin *desc = NULL;
+    QPKI_GUARD(plugin_open_file(plugin_path, &dl, &desc, err, errlen));
+
+    qpki_plugin_key_params params = {
+        .struct_size = (uint32_t)sizeof params,
+        .config_path = hsm_config_path,
+        .key_label = key_label && key_label[0] ? key_label : NULL,
+        .key_id = id_len ? id : NULL,
+        .key_id_len = id_len,
+        .cert_spki = spki_len ? cert_spki : NULL,
+        .cert_spki_len = spki_len,
+        .sig_alg = alg,
+    };
+    const qpki_signer_ops *ops = NULL;
+    void *self = NULL;
+    plugin_signer *wrap = NULL;
+    qpki_status rc = desc->open(&params, &ops, &self, err, errlen);
+    if (rc != QPKI_OK) {
+        dlclose(dl);
+        return rc;
+    }
+    rc = check_ops(ops, desc, err, errlen);
+    if (rc != QPKI_OK) {
+        /* close sits at the same offset in every ABI version (methods are only
+         * appended), so it can be called when the vtable is long enough to hold
+         * it; otherwise leak self and keep the plugin mapped rather than call
+         * into a layout we do not know. */
+        if (ops && ops->struct_size >= V1_OPS_SIZE && ops->close) {
+            ops->close(self);
+            dlclose(dl);
+        }
+        return rc;
+    }
+    wrap = qpki_calloc(1, sizeof *wrap);
+    if (!wrap) {
+        ops->close(self);
+        dlclose(dl);
+        return QPKI_ERR_NOMEM;
+    }
+    *wrap = (plugin_signer){dl, ops, self};
+    rc = qpki_signer_new(&plugin_signer_ops, wrap, out);
+    if (rc != QPKI_OK) {
+        set_err(err, errlen, "cannot wrap the plugin signer: %s", qpki_strerror(rc));
+        ps_close(wrap);
+        return rc;
+    }
+    return QPKI_OK;
+}
+
+qpki_status qpki_signer_plugin_load(const char *plugin_path, const char *hsm_config_path,
+                                    const char *key_label, const char *key_id_hex,
+                                    const uint8_t *cert_spki, size_t spki_len,
+                                    qpki_signer **out, char *err, size_t errlen)
+{
+    return qpki_signer_plugin_load_alg(plugin_path, hsm_config_path, key_label, key_id_hex,
+                                       cert_spki, spki_len, QPKI_SIG_UNKNOWN, out, err, errlen);
+}
+
+qpki_status qpki_signer_plugin_generate_key(const char *plugin_path, const char *hsm_config_path,
+                                            const char *key_label, const char *key_id_hex,
+                                            qpki_key_alg alg, unsigned rsa_bits,
+                                            uint8_t **spki_der, size_t *spki_len, char *err,
+                                            size_t errlen)
+{
+    set_err(err, errlen, "%s", "");
+    if (!hsm_config_path || !spki_der || !spki_len) {
+        set_err(err, errlen, "invalid argument");
+        return QPKI_ERR_INVALID_ARG;
+    }
+    *spki_der = NULL;
+    *spki_len = 0;
+    if (!key_label || !key_label[0]) {
+        set_err(err, errlen, "a key label (--key-label) is required to generate a key");
+        return QPKI_ERR_INVALID_ARG;
+    }
+    uint8_t id[QPKI_PLUGIN_MAX_KEY_ID];
+    size_t id_len = 0;
+    QPKI_GUARD(key_id_parse(key_id_hex, id, &id_len, err, errlen));
+
+    void *dl = NULL;
+    const qpki_signer_plugin *desc = NULL;
+    QPKI_GUARD(plugin_open_file(plugin_path, &dl, &desc, err, errlen));
+    qpki_status rc;
+    uint8_t *buf = NULL;
+    if (desc->struct_size < offsetof(qpki_signer_plugin, generate_key) + sizeof(void (*)(void)) ||
+        !desc->generate_key) {
+        set_err(err, errlen, "signer plugin \"%s\" cannot generate keys",
+                desc->name ? desc->name : "?");
+        QPKI_FAIL(QPKI_ERR_UNSUPPORTED);
+    }
+    qpki_plugin_keygen_params params = {
+        .struct_size = (uint32_t)sizeof params,
+        .config_path = hsm_config_path,
+        .key_label = key_label,
+        .key_id = id_len ? id : NULL,
+        .key_id_len = id_len,
+        .key_alg = alg,
+        .rsa_bits = rsa_bits,
+    };
+    size_t len = QPKI_PLUGIN_MAX_SPKI;
+    buf = qpki_malloc(len);
+    if (!buf)
+        QPKI_FAIL(QPKI_ERR_NOMEM);
+    QPKI_CHECK(desc->generate_key(&params, buf, &len, err, errlen));
+    if (len == 0 || len > QPKI_PLUGIN_MAX_SPKI) {
+        set_err(err, errlen, "signer plugin returned a public key of %zu bytes", len);
+        QPKI_FAIL(QPKI_ERR_PLUGIN_ABI);
+    }
+    *spki_der = buf;
+    *spki_len = len;
+    buf = NULL;
+out:
+    qpki_free(buf);
+    dlclose(dl);
+    return rc;
+}

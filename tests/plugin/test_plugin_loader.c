@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tests/plugin/test_plugin_loader.c - qpki_signer_plugin_load and friends against
+ * small fake plugins (tests/plugin/fake_plugin.c): every way a plugin can be
+ * missing or malformed gives its own status and a message, and a good plugin's
+ * signer dispatches to it.  Needs no HSM. */
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <qpki/plugin.h>
+
+#include "testutil.h"
+
+typedef struct fake_state {
+    char config_path[256];
+    char key_label[64];
+    uint8_t key_id[64];
+    size_t key_id_len;
+    size_t cert_spki_len;
+    int sig_alg;
+    int key_alg;
+    unsigned rsa_bits;
+    int opened, closed, signed_count;
+} fake_state;
+
+static char fake_dir[PATH_MAX];
+
+static const char *fake(int variant)
+{
+    static char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/fake_plugin_%d.so", fake_dir, variant);
+    return path;
+}
+
+/* The good plugin's recorded state (the loader's dlopen handle and ours are the
+ * same mapping). */
+static fake_state *fake_state_of(void **dl)
+{
+    *dl = dlopen(fake(0), RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(*dl);
+    fake_state *(*get)(void);
+    *(void **)&get = dlsym(*dl, "fake_plugin_state");
+    assert_non_null(get);
+    return get();
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *d = getenv("QPKI_FAKE_PLUGIN_DIR");
+    if (!d)
+        return -1;
+    snprintf(fake_dir, sizeof fake_dir, "%s", d);
+    return 0;
+}
+
+static qpki_status load(const char *path, qpki_signer **s, char *err, size_t errlen)
+{
+    return qpki_signer_plugin_load(path, "/etc/hsm.yaml", "ocsp-key", NULL, NULL, 0, s, err,
+                                   errlen);
+}
+
+static void test_missing_plugin_file_is_a_load_error_naming_the_path(void **state)
+{
+    (void)state;
+    char err[512];
+    qpki_signer *s = NULL;
+    assert_int_equal(load("/nonexistent/qpki-pkcs11.so", &s, err, sizeof err),
+                     QPKI_ERR_PLUGIN_LOAD);
+    assert_null(s);
+    assert_non_null(strstr(err, "signer plugin /nonexistent/qpki-pkcs11.so not found"));
+}
+
+static void test_default_path_comes_from_qpki_plugin_dir(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/qpki-plugin-dir-XXXXXX", link[PATH_MAX], err[512];
+    assert_non_null(mkdtemp(dir));
+    setenv(QPKI_PLUGIN_DIR_ENV, dir, 1);
+    qpki_signer *s = NULL;
+    assert_int_equal(load(NULL, &s, err, sizeof err), QPKI_ERR_PLUGIN_LOAD);
+    char want[PATH_MAX + 64];
+    snprintf(want, sizeof want, "%s/qpki-pkcs11.so not found", dir);
+    assert_non_null(strstr(err, want));
+
+    snprintf(link, sizeof link, "%s/%s", dir, QPKI_PLUGIN_PKCS11_NAME);
+    assert_int_equal(symlink(fake(0), link), 0);
+    assert_int_equal(load(NULL, &s, err, sizeof err), QPKI_OK);
+    assert_non_null(s);
+    qpki_signer_free(&s);
+    unlink(link);
+    rmdir(dir);
+    unsetenv(QPKI_PLUGIN_DIR_ENV);
+}
+
+static void test_file_that_is_not_a_shared_object_is_a_load_error(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/qpki-not-a-plugin-XXXXXX", err[512];
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "hello\n", 6), 6);
+    close(fd);
+    qpki_signer *s = NULL;
+    assert_int_equal(load(path, &s, err, sizeof err), QPKI_ERR_PLUGIN_LOAD);
+    assert_non_null(strstr(err, "cannot load signer plugin"));
+    unlink(path);
+}
+
+static void test_plugin_without_entry_symbol_is_a_symbol_error(void **state)
+{
+    (void)state;
+    char err[512];
+    qpki_signer *s = NULL;
+    assert_int_equal(load(fake(1), &s, err, sizeof err), QPKI_ERR_PLUGIN_SYMBOL);
+    assert_non_null(strstr(err, "symbol qpki_signer_plugin_v1 not found"));
+}
+
+static void test_plugin_built_for_newer_abi_is_an_abi_error(void **state)
+{
+    (void)state;
+    char err[512];
+    qpki_signer *s = NULL;
+    assert_int_equal(load(fake(2), &s, err, sizeof err), QPKI_ERR_PLUGIN_ABI);
+    assert_non_null(strstr(err, "uses plugin ABI version 2; this library supports up to 1"));
+}
+
+static void test_truncated_descriptor_is_an_abi_error(void **state)
+{
+    (void)state;
+    char err[512];
+    qpki_signer *s = NULL;
+    assert_int_equal(load(fake(3), &s, err, sizeof err), QPKI_ERR_PLUGIN_ABI);
+    assert_non_null(strstr(err, "malformed descriptor (struct_size 12"));
+}
+
+static void test_entry_returning_null_is_an_abi_error(void **state)
+{
+    (void)state;
+    char err[512];
+    qpki_signer *s = NULL;
+    assert_int_equal(load(fake(4), &s, err, sizeof err), QPKI_ERR_PLUGIN_ABI);
+    assert_non_null(strstr(err, "returned no descriptor"));
+}
+
+static void test_vtable_with_newer_signer_abi_is_an_abi_error(void **state)
+{
+    (void)state;
+    char err[512];
+    qpki_signer *s = NULL;
+    assert_int_equal(load(fake(5), &s, err, sizeof err), QPKI_ERR_PLUGIN_ABI);
+    assert_non_null(strstr(err, "uses signer ABI version 9; this library supports up to 1"));
+    assert_null(s);
+}
+
+static void test_truncated_vtable_is_an_abi_error(void **state)
+{
+    (void)state;
+    char err[512];
+    qpki_signer *s = NULL;
+    assert_int_equal(load(fake(6), &s, err, sizeof err), QPKI_ERR_PLUGIN_ABI);
+    assert_non_null(strstr(err, "malformed signer vtable (struct_size 16"));
+}
+
+static void test_open_failure_passes_status_and_message_through(void **state)
+{
+    (void)state;
+    char err[512];
+    qpki_signer *s = NULL;
+    assert_int_equal(load(fake(7), &s, err, sizeof err), QPKI_ERR_PIN);
+    assert_string_equal(err, "fake: the token needs a PIN");
+}
+
+static void test_key_label_or_id_is_required(void **state)
+{
+    (void)state;
+    char err[512];
+    qpki_signer *s = NULL;
+    assert_int_equal(qpki_signer_plugin_load(fake(0), "/etc/hsm.yaml", NULL, NULL, NULL, 0, &s,
+                                             err, sizeof err),
+                     QPKI_ERR_INVALID_ARG);
+    assert_non_null(strstr(err, "--key-label"));
+    assert_int_equal(qpki_signer_plugin_load(fake(0), "/etc/hsm.yaml", "", "", NULL, 0, &s, err,
+                                             sizeof err),
+                     QPKI_ERR_INVALID_ARG);
+}
+
+static void test_bad_key_id_hex_is_rejected_before_loading(void **state)
+{
+    (void)state;
+    char err[512];
+    qpki_signer *s = NULL;
+    assert_int_equal(qpki_signer_plugin_load("/nonexistent.so", "/etc/hsm.yaml", NULL, "01zz",
+                                             NULL, 0, &s, err, sizeof err),
+                     QPKI_ERR_INVALID_ARG);
+    assert_string_equal(err, "key id \"01zz\" is not hex of 1 to 128 bytes");
+}
+
+static void test_good_plugin_gets_parameters_and_signer_dispatches_to_it(void **state)
+{
+    (void)state;
+    void *dl = NULL;
+    fake_state *fs = fake_state_of(&dl);
+    memset(fs, 0, sizeof *fs);
+    static const uint8_t spki[] = {0x30, 0x03, 0x02, 0x01, 0x07};
+    char err[512];
+    qpki_signer *s = NULL;
+    assert_int_equal(qpki_signer_plugin_load_alg(fake(0), "/etc/qpki/hsm.yaml", "ocsp-key",
+                                                 "0x0a:0B", spki, sizeof spki,
+                                                 QPKI_SIG_RSA_PSS_SHA256, &s, err, sizeof err),
+                     QPKI_OK);
+    assert_string_equal(err, "");
+    assert_string_equal(fs->config_path, "/etc/qpki/hsm.yaml");
+    assert_string_equal(fs->key_label, "ocsp-key");
+    assert_int_equal(fs->key_id_len, 2);
+    assert_int_equal(fs->key_id[0], 0x0a);
+    assert_int_equal(fs->key_id[1], 0x0b);
+    assert_int_equal(fs->cert_spki_len, sizeof spki);
+    assert_int_equal(fs->sig_alg, QPKI_SIG_RSA_PSS_SHA256);
+    assert_int_equal(fs->opened, 1);
+
+    const uint8_t *p = NULL;
+    size_t n = 0;
+    assert_int_equal(qpki_signer_algorithm(s, &p, &n), QPKI_OK);
+    assert_int_equal(n, 7);
+    assert_memory_equal(p, "\x30\x05\x06\x03\x2b\x65\x70", 7);
+    assert_int_equal(qpki_signer_public_key(s, &p, &n), QPKI_OK);
+    assert_int_equal(n, 44);
+    assert_int_equal(p[43], 32);
+    assert_int_equal(qpki_signer_max_signature_size(s), 64);
+    uint8_t sig[64];
+    size_t sig_len = sizeof sig;
+    assert_int_equal(qpki_signer_sign(s, (const uint8_t *)"abc", 3, sig, &sig_len), QPKI_OK);
+    assert_int_equal(sig_len, 64);
+    assert_int_equal(sig[0], 3);
+    assert_int_equal(sig[63], 0x5a);
+    assert_int_equal(fs->signed_count, 1);
+    assert_int_equal(qpki_signer_health(s), QPKI_ERR_SIGNER_UNAVAILABLE);
+    assert_int_equal(fs->closed, 0);
+    qpki_signer_free(&s);
+    assert_null(s);
+    assert_int_equal(fs->closed, 1);
+    dlclose(dl);
+}
+
+static void test_generate_key_returns_the_plugins_public_key(void **state)
+{
+    (void)state;
+    void *dl = NULL;
+    fake_state *fs = fake_state_of(&dl);
+    char err[512];
+    uint8_t *spki = NULL;
+    size_t len = 0;
+    assert_int_equal(qpki_signer_plugin_generate_key(fake(0), "/etc/hsm.yaml", "new-key", "01",
+                                                     QPKI_KEY_RSA, 4096, &spki, &len, err,
+                                                     sizeof err),
+                     QPKI_OK);
+    assert_int_equal(len, 44);
+    assert_int_equal(spki[0], 0x30);
+    assert_int_equal(spki[43], 32);
+    assert_string_equal(fs->key_label, "new-key");
+    assert_int_equal(fs->key_alg, QPKI_KEY_RSA);
+    assert_int_equal(fs->rsa_bits, 4096);
+    qpki_free(spki);
+    dlclose(dl);
+}
+
+static void test_generate_key_needs_a_label_and_a_plugin_that_can(void **state)
+{
+    (void)state;
+    char err[512];
+    uint8_t *spki = NULL;
+    size_t len = 0;
+    assert_int_equal(qpki_signer_plugin_generate_key(fake(0), "/etc/hsm.yaml", NULL, NULL,
+                                                     QPKI_KEY_EC_P256, 0, &spki, &len, err,
+                                                     sizeof err),
+                     QPKI_ERR_INVALID_ARG);
+    assert_int_equal(qpki_signer_plugin_generate_key(fake(8), "/etc/hsm.yaml", "k", NULL,
+                                                     QPKI_KEY_EC_P256, 0, &spki, &len, err,
+                                                     sizeof err),
+                     QPKI_ERR_UNSUPPORTED);
+    assert_string_equal(err, "signer plugin \"fake\" cannot generate keys");
+    assert_null(spki);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_missing_plugin_file_is_a_load_error_naming_the_path),
+        cmocka_unit_test(test_default_path_comes_from_qpki_plugin_dir),
+        cmocka_unit_test(test_file_that_is_not_a_shared_object_is_a_load_error),
+        cmocka_unit_test(test_plugin_without_entry_symbol_is_a_symbol_error),
+        cmocka_unit_test(test_plugin_built_for_newer_abi_is_an_abi_error),
+        cmocka_unit_test(test_truncated_descriptor_is_an_abi_error),
+        cmocka_unit_test(test_entry_returning_null_is_an_abi_error),
+        cmocka_unit_test(test_vtable_with_newer_signer_abi_is_an_abi_error),
+        cmocka_unit_test(test_truncated_vtable_is_an_abi_error),
+        cmocka_unit_test(test_open_failure_passes_status_and_message_through),
+        cmocka_unit_test(test_key_label_or_id_is_required),
+        cmocka_unit_test(test_bad_key_id_hex_is_rejected_before_loading),
+        cmocka_unit_test(test_good_plugin_gets_parameters_and_signer_dispatches_to_it),
+        cmocka_unit_test(test_generate_key_returns_the_plugins_public_key),
+        cmocka_unit_test(test_generate_key_needs_a_label_and_a_plugin_that_can),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
