@@ -15,7 +15,8 @@ command -v valgrind >/dev/null || { echo "ct: valgrind not installed" >&2; exit 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 srcs="$here/ct_mldsa.c $root/lib/crypto/keccak.c $root/lib/crypto/mldsa/mldsa.c
-      $root/lib/crypto/mldsa/mldsa_poly.c $root/lib/alloc.c $root/lib/util.c"
+      $root/lib/crypto/mldsa/mldsa_poly.c $root/lib/crypto/mldsa/mldsa_avx2.c
+      $root/lib/crypto/mldsa/mldsa_keccakx4.c $root/lib/alloc.c $root/lib/util.c"
 status=0
 for opt in -O2 -O3 -O1; do
     # shellcheck disable=SC2086

@@ -41,6 +41,31 @@ static int mldsa_verify_mu(mldsa_level l, const uint8_t *pk, const uint8_t *mu, 
 
 static const mldsa_level levels[3] = {MLDSA_44, MLDSA_65, MLDSA_87};
 
+/* The ACVP and round-trip tests run twice: on the AVX2 path (when the CPU has it)
+ * and on the portable path; state points at 1 or 0. */
+static int path_portable = 0, path_avx2 = 1;
+
+static const char *select_path(void **state)
+{
+#if QPKI_MLDSA_BUILTIN
+    int want = state && *state ? *(int *)*state : 0;
+    mldsa_set_avx2(want);
+    if (want && !mldsa_avx2_active())
+        return NULL; /* no AVX2 on this CPU */
+    return mldsa_avx2_active() ? "avx2" : "portable";
+#else
+    (void)state;
+    return "wolfssl";
+#endif
+}
+
+#define SELECT_PATH_OR_SKIP(state, name)                                   \
+    const char *name = select_path(state);                                 \
+    if (!name) {                                                           \
+        printf("AVX2 not available on this CPU: skipped\n");              \
+        skip();                                                            \
+    }
+
 static mldsa_level level_of(const char *name)
 {
     if (strcmp(name, "ML-DSA-44") == 0)
@@ -110,10 +135,12 @@ static void test_ntt_product_equals_schoolbook_negacyclic_product(void **state)
         }
         ah = a;
         bh = b;
+        mldsa_set_avx2(trial % 2); /* both paths */
         mldsa_poly_ntt(&ah);
         mldsa_poly_ntt(&bh);
         mldsa_poly_pointwise(&r, &ah, &bh);
         mldsa_poly_invntt(&r);
+        mldsa_set_avx2(1);
         for (int k = 0; k < MLDSA_N; k++) {
             int64_t acc = 0;
             for (int i = 0; i < MLDSA_N; i++) {
@@ -131,7 +158,7 @@ static void test_ntt_product_equals_schoolbook_negacyclic_product(void **state)
 
 static void test_keygen_sign_verify_round_trip_all_levels(void **state)
 {
-    (void)state;
+    SELECT_PATH_OR_SKIP(state, path);
     uint8_t pk[MLDSA_MAX_PK_BYTES], pk2[MLDSA_MAX_PK_BYTES], sk[MLDSA_MAX_SK_BYTES];
     uint8_t sig[MLDSA_MAX_SIG_BYTES], sig2[MLDSA_MAX_SIG_BYTES], seed[32], rnd[32];
     const uint8_t msg[] = "OCSP response to be signed";
@@ -188,7 +215,7 @@ static void test_context_longer_than_255_bytes_is_rejected(void **state)
 
 static void test_acvp_keygen_all_cases_pass(void **state)
 {
-    (void)state;
+    SELECT_PATH_OR_SKIP(state, path);
     json *root = json_load_gz(tu_vector_path("acvp/ML-DSA-keyGen-FIPS204/internalProjection.json.gz"));
     assert_non_null(root);
     const json *groups = json_get(root, "testGroups");
@@ -220,7 +247,7 @@ static void test_acvp_keygen_all_cases_pass(void **state)
             free(sk);
         }
     }
-    printf("ML-DSA keyGen: %zu passed of %zu (pk, sk and pk_from_sk)\n", ok, total);
+    printf("ML-DSA keyGen [%s]: %zu passed of %zu (pk, sk and pk_from_sk)\n", path, ok, total);
     assert_int_equal(ok, total);
     assert_int_equal(total, 75);
     json_free(root);
@@ -310,7 +337,7 @@ static const char *kind_names[4] = {"external pure", "external pre-hash (HashML-
 
 static void test_acvp_siggen_all_cases_pass(void **state)
 {
-    (void)state;
+    SELECT_PATH_OR_SKIP(state, path);
     json *prompt = json_load_gz(tu_vector_path("acvp/ML-DSA-sigGen-FIPS204/prompt.json.gz"));
     json *expect = json_load_gz(tu_vector_path("acvp/ML-DSA-sigGen-FIPS204/expectedResults.json.gz"));
     assert_non_null(prompt);
@@ -396,10 +423,10 @@ static void test_acvp_siggen_all_cases_pass(void **state)
         }
     }
     for (int k = 0; k < 4; k++)
-        printf("ML-DSA sigGen %s: %zu passed of %zu\n", kind_names[k], c.by_kind[k][1],
+        printf("ML-DSA sigGen [%s] %s: %zu passed of %zu\n", path, kind_names[k], c.by_kind[k][1],
                c.by_kind[k][0]);
-    printf("ML-DSA sigGen: %zu passed of %zu (%zu deterministic, %zu hedged, %zu with a "
-           "non-empty context)\n", c.ok, c.total, det, hedged, with_ctx);
+    printf("ML-DSA sigGen [%s]: %zu passed of %zu (%zu deterministic, %zu hedged, %zu with a "
+           "non-empty context)\n", path, c.ok, c.total, det, hedged, with_ctx);
     if (skipped)
         printf("ML-DSA sigGen: %zu skipped (wolfSSL backend: no internal/pre-hash/mu entry points)\n",
                skipped);
@@ -411,7 +438,7 @@ static void test_acvp_siggen_all_cases_pass(void **state)
 
 static void test_acvp_sigver_all_cases_pass(void **state)
 {
-    (void)state;
+    SELECT_PATH_OR_SKIP(state, path);
     json *root = json_load_gz(tu_vector_path("acvp/ML-DSA-sigVer-FIPS204/internalProjection.json.gz"));
     assert_non_null(root);
     const json *groups = json_get(root, "testGroups");
@@ -479,10 +506,10 @@ static void test_acvp_sigver_all_cases_pass(void **state)
         }
     }
     for (int k = 0; k < 4; k++)
-        printf("ML-DSA sigVer %s: %zu passed of %zu\n", kind_names[k], c.by_kind[k][1],
+        printf("ML-DSA sigVer [%s] %s: %zu passed of %zu\n", path, kind_names[k], c.by_kind[k][1],
                c.by_kind[k][0]);
-    printf("ML-DSA sigVer: %zu passed of %zu (%zu valid, %zu invalid signatures)\n", c.ok, c.total,
-           valid, invalid);
+    printf("ML-DSA sigVer [%s]: %zu passed of %zu (%zu valid, %zu invalid signatures)\n", path, c.ok,
+           c.total, valid, invalid);
     if (skipped)
         printf("ML-DSA sigVer: %zu skipped (wolfSSL backend: no internal/pre-hash/mu entry points)\n",
                skipped);
@@ -499,11 +526,15 @@ int main(void)
         cmocka_unit_test(test_decompose_matches_definition_for_every_residue),
         cmocka_unit_test(test_ntt_product_equals_schoolbook_negacyclic_product),
 #endif
-        cmocka_unit_test(test_keygen_sign_verify_round_trip_all_levels),
         cmocka_unit_test(test_context_longer_than_255_bytes_is_rejected),
-        cmocka_unit_test(test_acvp_keygen_all_cases_pass),
-        cmocka_unit_test(test_acvp_siggen_all_cases_pass),
-        cmocka_unit_test(test_acvp_sigver_all_cases_pass),
+        cmocka_unit_test_prestate(test_keygen_sign_verify_round_trip_all_levels, &path_avx2),
+        cmocka_unit_test_prestate(test_acvp_keygen_all_cases_pass, &path_avx2),
+        cmocka_unit_test_prestate(test_acvp_siggen_all_cases_pass, &path_avx2),
+        cmocka_unit_test_prestate(test_acvp_sigver_all_cases_pass, &path_avx2),
+        cmocka_unit_test_prestate(test_keygen_sign_verify_round_trip_all_levels, &path_portable),
+        cmocka_unit_test_prestate(test_acvp_keygen_all_cases_pass, &path_portable),
+        cmocka_unit_test_prestate(test_acvp_siggen_all_cases_pass, &path_portable),
+        cmocka_unit_test_prestate(test_acvp_sigver_all_cases_pass, &path_portable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

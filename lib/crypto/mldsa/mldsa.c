@@ -57,9 +57,39 @@ static size_t z_poly_bytes(const mldsa_params *p) { return 32u * p->gamma1_bits;
 /* FIPS 204 Algorithm 32 ExpandA(rho): A_hat[r, s] <- RejNTTPoly(rho || s || r). */
 static void expand_a(mldsa_poly A[KMAX][LMAX], const uint8_t rho[32], const mldsa_params *p)
 {
-    for (unsigned r = 0; r < p->k; r++)
-        for (unsigned s = 0; s < p->l; s++)
-            mldsa_rej_ntt_poly(&A[r][s], rho, (uint8_t)s, (uint8_t)r);
+    unsigned n = p->k * p->l, i = 0;
+    if (mldsa_avx2_active()) { /* four entries at a time with 4-way SHAKE128 */
+        for (; i + 4 <= n; i += 4) {
+            mldsa_poly *a[4];
+            uint8_t s[4], r[4];
+            for (unsigned t = 0; t < 4; t++) {
+                r[t] = (uint8_t)((i + t) / p->l);
+                s[t] = (uint8_t)((i + t) % p->l);
+                a[t] = &A[r[t]][s[t]];
+            }
+            mldsa_rej_ntt_poly_x4(a, rho, s, r);
+        }
+    }
+    for (; i < n; i++)
+        mldsa_rej_ntt_poly(&A[i / p->l][i % p->l], rho, (uint8_t)(i % p->l), (uint8_t)(i / p->l));
+}
+
+/* FIPS 204 Algorithm 34 ExpandMask(rho'', kappa): y[r] for r < l with nonce kappa + r. */
+static void expand_mask(mldsa_poly *y, const uint8_t rhopp[64], unsigned kappa,
+                        const mldsa_params *p)
+{
+    unsigned r = 0;
+    if (mldsa_avx2_active()) {
+        for (; r + 4 <= p->l; r += 4) {
+            mldsa_poly *yy[4] = {&y[r], &y[r + 1], &y[r + 2], &y[r + 3]};
+            uint16_t nonce[4];
+            for (unsigned t = 0; t < 4; t++)
+                nonce[t] = (uint16_t)(kappa + r + t);
+            mldsa_expand_mask_x4(yy, rhopp, nonce, p);
+        }
+    }
+    for (; r < p->l; r++)
+        mldsa_expand_mask_poly(&y[r], rhopp, (uint16_t)(kappa + r), p);
 }
 
 /* w_hat = A_hat o v_hat (Algorithm 48 MatrixVectorNTT), then NTT^-1. */
@@ -330,8 +360,8 @@ int mldsa_sign_mu(mldsa_level level, const uint8_t *sk, const uint8_t mu[MLDSA_M
     unsigned kappa = 0;
     for (unsigned iter = 0; iter < SIGN_MAX_ITERATIONS; iter++, kappa += p->l) {
         /* Step 11: y <- ExpandMask(rho'', kappa). */
+        expand_mask(ws->y, ws->rhopp, kappa, p);
         for (unsigned r = 0; r < p->l; r++) {
-            mldsa_expand_mask_poly(&ws->y[r], ws->rhopp, (uint16_t)(kappa + r), p);
             ws->yhat[r] = ws->y[r];
             mldsa_poly_ntt(&ws->yhat[r]);
         }

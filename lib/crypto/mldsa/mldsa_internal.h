@@ -66,6 +66,25 @@ void mldsa_poly_invntt(mldsa_poly *p);                 /* Algorithm 42, on produ
 void mldsa_poly_pointwise(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b);
 void mldsa_poly_pointwise_acc(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b);
 
+/* AVX2 path (mldsa_avx2.c), chosen at run time with __builtin_cpu_supports. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define MLDSA_HAVE_AVX2 1
+#else
+#define MLDSA_HAVE_AVX2 0
+#endif
+void mldsa_poly_ntt_avx2(int32_t *a, const int32_t *zetas);
+void mldsa_poly_invntt_avx2(int32_t *a, const int32_t *zetas);
+void mldsa_poly_pointwise_avx2(int32_t *r, const int32_t *a, const int32_t *b, int acc);
+/* 4-way SHAKE (mldsa_keccakx4.c): four RejNTTPoly / ExpandMask rows at once. */
+void mldsa_rej_ntt_poly_x4(mldsa_poly *const a[4], const uint8_t rho[32], const uint8_t s[4],
+                           const uint8_t r[4]);
+void mldsa_expand_mask_x4(mldsa_poly *const y[4], const uint8_t rhopp[64], const uint16_t nonce[4],
+                          const struct mldsa_params *p);
+/* Test hook: 0 forces the portable code, 1 (default) uses AVX2 when the CPU has it.
+ * Not thread-safe: call before any concurrent use. */
+void mldsa_set_avx2(int enable);
+int mldsa_avx2_active(void);
+
 /* FIPS 204 Algorithm 36 Decompose(r) for r in [0, q). */
 void mldsa_decompose(int32_t gamma2, int32_t r, int32_t *r1, int32_t *r0);
 /* Algorithm 40 UseHint(h, r). */

@@ -116,6 +116,22 @@ static const int32_t zetas[MLDSA_N] = {
     -554416, 3919660, -48306, -1362209, 3937738, 1400424, -846154, 1976782,
 };
 
+static int avx2_allowed = 1;
+
+void mldsa_set_avx2(int enable)
+{
+    avx2_allowed = enable;
+}
+
+int mldsa_avx2_active(void)
+{
+#if MLDSA_HAVE_AVX2
+    return avx2_allowed && __builtin_cpu_supports("avx2");
+#else
+    return 0;
+#endif
+}
+
 /* FIPS 204 Algorithm 41 NTT(w):
  *   m <- 0; len <- 128
  *   while len >= 1: start <- 0
@@ -128,6 +144,10 @@ static const int32_t zetas[MLDSA_N] = {
 void mldsa_poly_ntt(mldsa_poly *p)
 {
     int32_t *w = p->c;
+    if (mldsa_avx2_active()) {
+        mldsa_poly_ntt_avx2(w, zetas);
+        return;
+    }
     unsigned m = 0;
     for (unsigned len = 128; len >= 1; len >>= 1) {
         for (unsigned start = 0; start < MLDSA_N; start += 2 * len) {
@@ -161,6 +181,10 @@ void mldsa_poly_ntt(mldsa_poly *p)
 void mldsa_poly_invntt(mldsa_poly *p)
 {
     int32_t *w = p->c;
+    if (mldsa_avx2_active()) {
+        mldsa_poly_invntt_avx2(w, zetas);
+        return;
+    }
     unsigned m = MLDSA_N;
     for (unsigned len = 1; len < MLDSA_N / 2; len <<= 1) {
         for (unsigned start = 0; start < MLDSA_N; start += 2 * len) {
@@ -183,6 +207,10 @@ void mldsa_poly_invntt(mldsa_poly *p)
 /* FIPS 204 Algorithm 45 MultiplyNTT: c_hat[i] = a_hat[i] * b_hat[i] (times 2^-32). */
 void mldsa_poly_pointwise(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b)
 {
+    if (mldsa_avx2_active()) {
+        mldsa_poly_pointwise_avx2(r->c, a->c, b->c, 0);
+        return;
+    }
     for (unsigned i = 0; i < MLDSA_N; i++)
         r->c[i] = mont((int64_t)a->c[i] * b->c[i]);
 }
@@ -190,6 +218,10 @@ void mldsa_poly_pointwise(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *
 /* r += a o b (AddNTT of MultiplyNTT, used by the matrix-vector product). */
 void mldsa_poly_pointwise_acc(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b)
 {
+    if (mldsa_avx2_active()) {
+        mldsa_poly_pointwise_avx2(r->c, a->c, b->c, 1);
+        return;
+    }
     for (unsigned i = 0; i < MLDSA_N; i++)
         r->c[i] += mont((int64_t)a->c[i] * b->c[i]);
 }
