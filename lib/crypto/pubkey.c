@@ -407,7 +407,11 @@ static qpki_status verify_rsa(const crypto_pubkey *key, qpki_sig_alg alg, qpki_h
     /* RFC 8017 §8.2.2 step 1 and §8.1.2 step 1: "If the length of the signature S
      * is not k octets, output "invalid signature"". */
     size_t k_len = (key->bits + 7) / 8;
-    QPKI_ENSURE(sig_len == k_len, QPKI_ERR_BAD_SIGNATURE);
+    QPKI_ENSURE(sig_len == k_len && key->rsa_n_len == k_len, QPKI_ERR_BAD_SIGNATURE);
+    /* RFC 8017 §5.2.2 RSAVP1 step 1: "If the signature representative s is not
+     * between 0 and n - 1, output "signature representative out of range"".
+     * wolfSSL 5.5.4 reduces s mod n instead (Wycheproof rsa_signature tcId 244). */
+    QPKI_ENSURE(be_compare(sig, key->rsa_n, k_len) < 0, QPKI_ERR_BAD_SIGNATURE);
     uint8_t digest[CRYPTO_MAX_HASH_LEN];
     QPKI_GUARD(crypto_hash(hash, msg, msg_len, digest));
     size_t hlen = crypto_hash_len(hash);
@@ -459,13 +463,37 @@ out:
     return rc;
 }
 
+/* True when the little-endian integer a[0..n) is below b[0..n) (public data). */
+static bool le_less(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    for (size_t i = n; i-- > 0;)
+        if (a[i] != b[i])
+            return a[i] < b[i];
+    return false;
+}
+
+/* Group orders L, little-endian (RFC 8032 §5.1 and §5.2). */
+static const uint8_t ed25519_l[32] = {
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10};
+static const uint8_t ed448_l[57] = {
+    0xf3, 0x44, 0x58, 0xab, 0x92, 0xc2, 0x78, 0x23, 0x55, 0x8f, 0xc5, 0x8d, 0x72, 0xc2, 0x6c,
+    0x21, 0x90, 0x36, 0xd6, 0xae, 0x49, 0xdb, 0x4e, 0xc4, 0xe9, 0x23, 0xca, 0x7c, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3f, 0x00};
+
 static qpki_status verify_eddsa(const crypto_pubkey *key, const uint8_t *msg, size_t msg_len,
                                 const uint8_t *sig, size_t sig_len)
 {
     int valid = 0, ret;
     if (key->alg == QPKI_KEY_ED25519) {
-        /* RFC 8032 §5.1.7: a signature is 64 octets. */
+        /* RFC 8032 §5.1.7: a signature is 64 octets; step 1: "Decode the first
+         * half as a point R, and the second half as an integer S, in the range
+         * 0 <= s < L ... If any of the decodings fail (including S being out of
+         * range), the signature is invalid."  wolfSSL 5.5.4 does not check the
+         * range of S (Wycheproof ed25519 tcId 85), so it is checked here. */
         QPKI_ENSURE(sig_len == ED25519_SIG_SIZE, QPKI_ERR_BAD_SIGNATURE);
+        QPKI_ENSURE(le_less(sig + 32, ed25519_l, 32), QPKI_ERR_BAD_SIGNATURE);
         ed25519_key k;
         QPKI_ENSURE(wc_ed25519_init(&k) == 0, QPKI_ERR_CRYPTO);
         ret = wc_ed25519_import_public(key->raw, (word32)key->raw_len, &k);
@@ -476,6 +504,8 @@ static qpki_status verify_eddsa(const crypto_pubkey *key, const uint8_t *msg, si
         /* RFC 8032 §5.2.7: a signature is 114 octets; Ed448 with an empty context
          * (RFC 8410 §6: "the context is the empty string"). */
         QPKI_ENSURE(sig_len == ED448_SIG_SIZE, QPKI_ERR_BAD_SIGNATURE);
+        /* RFC 8032 §5.2.7 step 1: S must satisfy 0 <= S < L. */
+        QPKI_ENSURE(le_less(sig + 57, ed448_l, 57), QPKI_ERR_BAD_SIGNATURE);
         ed448_key k;
         QPKI_ENSURE(wc_ed448_init(&k) == 0, QPKI_ERR_CRYPTO);
         ret = wc_ed448_import_public(key->raw, (word32)key->raw_len, &k);

@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <qpki/key.h>
+
 #include "testutil.h"
 #include "crypto/crypto.h"
 #include "crypto/crypto_internal.h"
@@ -774,6 +776,142 @@ static void test_pkcs1_digest_info_without_null_does_not_verify(void **state)
     crypto_privkey_free(&k);
 }
 
+/* RFC 8032 §5.1.7 / §5.2.7: S must be below the group order L.  S + L gives the
+ * same point equation, so only the range check refuses it. */
+static void test_eddsa_signature_with_s_plus_l_is_rejected(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file;
+        qpki_sig_alg alg;
+        size_t half;
+        const char *l_hex;
+    } cases[] = {
+        {"ed25519.pem", QPKI_SIG_ED25519, 32,
+         "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010"},
+        {"ed448.pem", QPKI_SIG_ED448, 57,
+         "f34458ab92c27823558fc58d72c26c219036d6ae49db4ec4e923ca7cffffffffffffffffffffffffffffff"
+         "ffffffffffffffffffffffff3f00"},
+    };
+    for (size_t i = 0; i < QPKI_ARRAY_LEN(cases); i++) {
+        crypto_privkey *k = load_data_key(cases[i].file, NULL);
+        crypto_pubkey *pub = NULL;
+        assert_int_equal(crypto_pubkey_parse(crypto_privkey_spki(k), &pub), QPKI_OK);
+        uint8_t sig[114];
+        size_t n = sizeof(sig);
+        assert_int_equal(crypto_sign(k, cases[i].alg, (const uint8_t *)MSG, strlen(MSG), sig, &n),
+                         QPKI_OK);
+        assert_int_equal(n, 2 * cases[i].half);
+        assert_int_equal(crypto_verify(pub, cases[i].alg, (const uint8_t *)MSG, strlen(MSG), sig, n),
+                         QPKI_OK);
+        size_t l_len = 0;
+        uint8_t *l = tu_hex(cases[i].l_hex, &l_len);
+        assert_int_equal(l_len, cases[i].half);
+        unsigned carry = 0;
+        for (size_t j = 0; j < l_len; j++) {
+            unsigned v = sig[cases[i].half + j] + l[j] + carry;
+            sig[cases[i].half + j] = (uint8_t)v;
+            carry = v >> 8;
+        }
+        assert_int_equal(carry, 0);
+        assert_int_equal(crypto_verify(pub, cases[i].alg, (const uint8_t *)MSG, strlen(MSG), sig, n),
+                         QPKI_ERR_BAD_SIGNATURE);
+        free(l);
+        crypto_pubkey_free(&pub);
+        crypto_privkey_free(&k);
+    }
+}
+
+/* ---- public key API (qpki/key.h) ------------------------------------------------ */
+
+static void test_key_algorithm_names(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        qpki_key_alg alg;
+        unsigned bits;
+    } names[] = {
+        {"ecdsa-p256", QPKI_KEY_EC_P256, 0}, {"ECDSA-P384", QPKI_KEY_EC_P384, 0},
+        {"ecdsa-p521", QPKI_KEY_EC_P521, 0}, {"rsa-2048", QPKI_KEY_RSA, 2048},
+        {"rsa-3072", QPKI_KEY_RSA, 3072},    {"rsa-4096", QPKI_KEY_RSA, 4096},
+        {"rsa", QPKI_KEY_RSA, 2048},         {"ed25519", QPKI_KEY_ED25519, 0},
+        {"Ed448", QPKI_KEY_ED448, 0},        {"ml-dsa-44", QPKI_KEY_ML_DSA_44, 0},
+        {"ml-dsa-65", QPKI_KEY_ML_DSA_65, 0}, {"ML-DSA-87", QPKI_KEY_ML_DSA_87, 0},
+    };
+    for (size_t i = 0; i < QPKI_ARRAY_LEN(names); i++) {
+        qpki_key_alg alg = QPKI_KEY_UNKNOWN;
+        unsigned bits = 99;
+        assert_int_equal(qpki_key_alg_from_name(names[i].name, &alg, &bits), QPKI_OK);
+        assert_int_equal(alg, names[i].alg);
+        assert_int_equal(bits, names[i].bits);
+    }
+    qpki_key_alg alg;
+    assert_int_equal(qpki_key_alg_from_name("rsa-1024", &alg, NULL), QPKI_ERR_PARSE);
+    assert_int_equal(qpki_key_alg_from_name("p256", &alg, NULL), QPKI_ERR_PARSE);
+    assert_int_equal(qpki_key_alg_from_name(NULL, &alg, NULL), QPKI_ERR_INVALID_ARG);
+}
+
+static void test_key_files_are_written_atomically_with_mode_0600(void **state)
+{
+    (void)state;
+    qpki_key *key = NULL;
+    assert_int_equal(qpki_key_generate(QPKI_KEY_EC_P256, 0, &key), QPKI_OK);
+    assert_int_equal(qpki_key_algorithm(key), QPKI_KEY_EC_P256);
+    assert_int_equal(qpki_key_bits(key), 256);
+    const uint8_t *spki = NULL;
+    size_t spki_len = 0;
+    assert_int_equal(qpki_key_public_key(key, &spki, &spki_len), QPKI_OK);
+    assert_int_equal(spki_len, 91);
+
+    const char *path = tmp_path("written.key");
+    unlink(path);
+    mode_t old = umask(0);
+    assert_int_equal(qpki_key_write_file(key, path, QPKI_KEY_FORMAT_PEM, NULL, 0), QPKI_OK);
+    umask(old);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    /* No temporary file is left behind. */
+    assert_int_equal(sh("ls '%s' | grep -c tmp-", tmpdir), 1);
+    assert_int_equal(qpki_key_write_file(key, path, QPKI_KEY_FORMAT_PEM, NULL,
+                                         QPKI_KEY_WRITE_NO_OVERWRITE),
+                     QPKI_ERR_EXISTS);
+    assert_int_equal(sh("ls '%s' | grep -c tmp-", tmpdir), 1);
+    /* Overwriting is the default; the default encryption (PBES2, 600000
+     * iterations) is read by openssl. */
+    assert_int_equal(qpki_key_write_file(key, path, QPKI_KEY_FORMAT_DER, PASS, 0), QPKI_OK);
+    size_t n = 0;
+    uint8_t *want = openssl_spki(path, PASS, &n);
+    assert_int_equal(n, spki_len);
+    assert_memory_equal(want, spki, n);
+    free(want);
+    qpki_key *back = NULL;
+    assert_int_equal(qpki_key_load(path, NULL, &back), QPKI_ERR_PASSPHRASE_REQUIRED);
+    assert_int_equal(qpki_key_load(path, "bad", &back), QPKI_ERR_BAD_PASSPHRASE);
+    assert_int_equal(qpki_key_load(path, PASS, &back), QPKI_OK);
+    const uint8_t *spki2 = NULL;
+    size_t spki2_len = 0;
+    assert_int_equal(qpki_key_public_key(back, &spki2, &spki2_len), QPKI_OK);
+    assert_int_equal(spki2_len, spki_len);
+    assert_memory_equal(spki2, spki, spki_len);
+    qpki_key_free(&back);
+    /* A directory that does not exist. */
+    assert_int_equal(qpki_key_write_file(key, "/nonexistent-dir/k.pem", QPKI_KEY_FORMAT_PEM,
+                                         NULL, 0),
+                     QPKI_ERR_IO);
+    /* PEM export is NUL-terminated text. */
+    uint8_t *pem = NULL;
+    size_t pem_len = 0;
+    assert_int_equal(qpki_key_export(key, QPKI_KEY_FORMAT_PEM, NULL, &pem, &pem_len), QPKI_OK);
+    assert_int_equal(strlen((const char *)pem), pem_len);
+    assert_non_null(strstr((const char *)pem, "-----END PRIVATE KEY-----\n"));
+    qpki_key_buffer_free(pem, pem_len);
+    qpki_key_free(&key);
+    assert_null(key);
+    qpki_key_free(NULL);
+}
+
 /* ---- generation and export -------------------------------------------------------- */
 
 static const qpki_key_alg all_algs[] = {
@@ -1261,6 +1399,9 @@ int main(void)
         cmocka_unit_test(test_our_signatures_verify_with_openssl),
         cmocka_unit_test(test_openssl_signatures_verify_with_us),
         cmocka_unit_test(test_pkcs1_digest_info_without_null_does_not_verify),
+        cmocka_unit_test(test_eddsa_signature_with_s_plus_l_is_rejected),
+        cmocka_unit_test(test_key_algorithm_names),
+        cmocka_unit_test(test_key_files_are_written_atomically_with_mode_0600),
         cmocka_unit_test(test_generated_keys_export_to_openssl_and_back),
         cmocka_unit_test(test_rsa_3072_generation),
         cmocka_unit_test(test_default_export_uses_pbes2_sha256_aes256),
