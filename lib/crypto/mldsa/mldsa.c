@@ -13,6 +13,7 @@
  *    only the fact that a candidate was rejected is revealed, never its values;
  *  - the outputs: pk, and the signature (c~, z, h) once accepted.
  * tests/ct/run.sh checks this with valgrind memcheck on poisoned inputs. */
+#include <stddef.h>
 #include <string.h>
 
 #include "crypto/keccak.h"
@@ -241,7 +242,9 @@ int mldsa_keygen(mldsa_level level, const uint8_t seed[MLDSA_SEED_BYTES], uint8_
     for (unsigned r = 0; r < p->k; r++, o += SK_T0_BYTES)
         mldsa_pack(o, &ws->t0[r], MLDSA_D, 1 << (MLDSA_D - 1));
 
-    qpki_free_secret(ws, sizeof(*ws)); /* rho', K, s1, s2, t0 wiped */
+    /* rho', K, s1, s2, t0 wiped; A (public, from rho) is not. */
+    qpki_wipe(&ws->s1, sizeof(*ws) - offsetof(struct keygen_ws, s1));
+    qpki_free(ws);
     return 0;
 }
 
@@ -276,7 +279,8 @@ int mldsa_pk_from_sk(mldsa_level level, const uint8_t *sk, uint8_t *pk)
     for (unsigned i = 0; i < p->k; i++)
         MLDSA_DECLASSIFY(ws->t1[i].c, sizeof(ws->t1[i].c));
     pk_encode(pk, rho, ws->t1, p);
-    qpki_free_secret(ws, sizeof(*ws));
+    qpki_wipe(&ws->s1, sizeof(*ws) - offsetof(struct keygen_ws, s1));
+    qpki_free(ws);
     /* The sk carries tr = H(pk): a mismatch means the sk is not consistent. */
     shake256(tr, sizeof(tr), pk, p->pk_bytes);
     uint8_t sk_tr[MLDSA_TR_BYTES];
@@ -453,7 +457,9 @@ int mldsa_sign_mu(mldsa_level level, const uint8_t *sk, const uint8_t mu[MLDSA_M
         rc = 0;
         break;
     }
-    qpki_free_secret(ws, sizeof(*ws)); /* K, rho'', s1, s2, t0, y wiped */
+    /* K, rho'', s1, s2, t0, y and the rest wiped; A (public, from rho) is not. */
+    qpki_wipe(&ws->s1, sizeof(*ws) - offsetof(struct sign_ws, s1));
+    qpki_free(ws);
     return rc;
 }
 

@@ -59,12 +59,52 @@ typedef struct mldsa_poly {
 
 /* Arithmetic mod q (Montgomery, R = 2^32). */
 int32_t mldsa_montgomery_reduce(int64_t a);
-int32_t mldsa_reduce32(int32_t a);   /* |a| < 2^31 - 2^22 -> r = a mod q, |r| <= 6283009 */
-int32_t mldsa_freeze(int32_t a);     /* -> [0, q) */
 void mldsa_poly_ntt(mldsa_poly *p);                    /* FIPS 204 Algorithm 41 */
 void mldsa_poly_invntt(mldsa_poly *p);                 /* Algorithm 42, on products */
 void mldsa_poly_pointwise(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b);
 void mldsa_poly_pointwise_acc(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b);
+
+/* Arithmetic mod q used per coefficient (inline). */
+/* a - round(a / 2^23) q.  Since q = 2^23 - 2^13 + 1 the result lies in
+ * [-6283009, 6283008] and equals a mod q.  (>> on a negative int32 is an
+ * arithmetic shift with gcc and clang, which this code relies on.) */
+static inline int32_t mldsa_reduce32(int32_t a)
+{
+    int32_t t = (a + (1 << 22)) >> 23;
+    return a - t * MLDSA_Q;
+}
+
+/* -> [0, q) */
+static inline int32_t mldsa_freeze(int32_t a)
+{
+    a = mldsa_reduce32(a);
+    return a + ((a >> 31) & MLDSA_Q);
+}
+
+/* FIPS 204 Algorithm 36 Decompose(r):
+ *   r+ <- r mod q; r0 <- r+ mod+- (2 gamma2)
+ *   if r+ - r0 = q - 1 then r1 <- 0; r0 <- r0 - 1
+ *   else r1 <- (r+ - r0) / (2 gamma2)
+ * For r in [0, q): r1 = floor((r + gamma2 - 1) / (2 gamma2)) picks r0 in
+ * (-gamma2, gamma2]; the division is a multiply and shift (exact for all
+ * r < q + gamma2; checked exhaustively in test_mldsa).  The special case
+ * r1 = (q-1)/(2 gamma2) is handled with a mask. */
+static inline void mldsa_decompose(int32_t gamma2, int32_t r, int32_t *r1, int32_t *r0)
+{
+    uint64_t x = (uint64_t)(uint32_t)(r + gamma2 - 1);
+    int32_t hi, m;
+    if (gamma2 == (MLDSA_Q - 1) / 88) { /* public parameter, not data */
+        hi = (int32_t)((x * 2886403u) >> 39);
+        m = 44;
+    } else {
+        hi = (int32_t)((x * 8396809u) >> 42);
+        m = 16;
+    }
+    int32_t lo = r - hi * 2 * gamma2;
+    int32_t wrap = (m - 1 - hi) >> 31; /* -1 iff hi == m, i.e. r+ - r0 = q - 1 */
+    *r1 = hi & ~wrap;
+    *r0 = lo + wrap;
+}
 
 /* AVX2 path (mldsa_avx2.c), chosen at run time with __builtin_cpu_supports. */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -85,8 +125,6 @@ void mldsa_expand_mask_x4(mldsa_poly *const y[4], const uint8_t rhopp[64], const
 void mldsa_set_avx2(int enable);
 int mldsa_avx2_active(void);
 
-/* FIPS 204 Algorithm 36 Decompose(r) for r in [0, q). */
-void mldsa_decompose(int32_t gamma2, int32_t r, int32_t *r1, int32_t *r0);
 /* Algorithm 40 UseHint(h, r). */
 int32_t mldsa_use_hint(int32_t gamma2, int32_t h, int32_t r);
 

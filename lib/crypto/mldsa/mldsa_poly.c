@@ -45,15 +45,6 @@ int32_t mldsa_montgomery_reduce(int64_t a)
     return mont(a);
 }
 
-/* a - round(a / 2^23) q.  Since q = 2^23 - 2^13 + 1 the result lies in
- * [-6283009, 6283008] and equals a mod q.  (>> on a negative int32 is an
- * arithmetic shift with gcc and clang, which this code relies on.) */
-int32_t mldsa_reduce32(int32_t a)
-{
-    int32_t t = (a + (1 << 22)) >> 23;
-    return a - t * Q;
-}
-
 /* Hides a value from the optimiser so that mask selections stay arithmetic: gcc -O2
  * otherwise turns "OR over w of (x[w] & (w == j ? ~0 : 0))" into the load x[j],
  * a secret memory index (found by tests/ct/run.sh). */
@@ -66,16 +57,6 @@ static inline uint64_t value_barrier_u64(uint64_t v)
     volatile uint64_t t = v;
     return t;
 #endif
-}
-
-static inline int32_t caddq(int32_t a)
-{
-    return a + ((a >> 31) & Q);
-}
-
-int32_t mldsa_freeze(int32_t a)
-{
-    return caddq(mldsa_reduce32(a));
 }
 
 /* zetas[m] = zeta^BitRev8(m) * 2^32 mod q (centred), zeta = 1753 (FIPS 204 §7.5,
@@ -224,31 +205,6 @@ void mldsa_poly_pointwise_acc(mldsa_poly *r, const mldsa_poly *a, const mldsa_po
     }
     for (unsigned i = 0; i < MLDSA_N; i++)
         r->c[i] += mont((int64_t)a->c[i] * b->c[i]);
-}
-
-/* FIPS 204 Algorithm 36 Decompose(r):
- *   r+ <- r mod q; r0 <- r+ mod+- (2 gamma2)
- *   if r+ - r0 = q - 1 then r1 <- 0; r0 <- r0 - 1
- *   else r1 <- (r+ - r0) / (2 gamma2)
- * For r in [0, q): r1 = floor((r + gamma2 - 1) / (2 gamma2)) picks r0 in
- * (-gamma2, gamma2]; the division is a multiply and shift (exact for all
- * r < q + gamma2; checked exhaustively in test_mldsa).  The special case
- * r1 = (q-1)/(2 gamma2) is handled with a mask. */
-void mldsa_decompose(int32_t gamma2, int32_t r, int32_t *r1, int32_t *r0)
-{
-    uint64_t x = (uint64_t)(uint32_t)(r + gamma2 - 1);
-    int32_t hi, m;
-    if (gamma2 == (Q - 1) / 88) { /* public parameter, not data */
-        hi = (int32_t)((x * 2886403u) >> 39);
-        m = 44;
-    } else {
-        hi = (int32_t)((x * 8396809u) >> 42);
-        m = 16;
-    }
-    int32_t lo = r - hi * 2 * gamma2;
-    int32_t wrap = (m - 1 - hi) >> 31; /* -1 iff hi == m, i.e. r+ - r0 = q - 1 */
-    *r1 = hi & ~wrap;
-    *r0 = lo + wrap;
 }
 
 /* FIPS 204 Algorithm 40 UseHint(h, r) (verification only; all inputs public):
@@ -443,6 +399,11 @@ void mldsa_sample_in_ball(mldsa_poly *c, const uint8_t *ctilde, size_t ctilde_le
  * 0 for SimpleBitPack (off is a public parameter, never data). */
 void mldsa_pack(uint8_t *out, const mldsa_poly *p, unsigned bits, int32_t off)
 {
+    if (off == 0 && bits == 4) { /* w1Encode for gamma2 = (q-1)/32 */
+        for (unsigned i = 0; i < MLDSA_N / 2; i++)
+            out[i] = (uint8_t)((uint32_t)p->c[2 * i] | (uint32_t)p->c[2 * i + 1] << 4);
+        return;
+    }
     uint64_t acc = 0;
     unsigned nacc = 0;
     size_t o = 0;
@@ -463,18 +424,27 @@ void mldsa_pack(uint8_t *out, const mldsa_poly *p, unsigned bits, int32_t off)
  * bits-bit integer), or the integer itself for SimpleBitUnpack (off = 0). */
 void mldsa_unpack(mldsa_poly *p, const uint8_t *in, unsigned bits, int32_t off)
 {
-    uint64_t acc = 0;
-    unsigned nacc = 0;
-    size_t o = 0;
     const uint32_t mask = (uint32_t)((1u << bits) - 1u);
-    for (unsigned i = 0; i < MLDSA_N; i++) {
-        while (nacc < bits) {
-            acc |= (uint64_t)in[o++] << nacc;
-            nacc += 8;
+    unsigned i = 0;
+    if (bits >= 4 && bits <= 24) {
+        /* Coefficient i starts at bit i*bits: one 4-byte little-endian load covers
+         * it (shift <= 7, bits <= 24).  For i < 248 the 4 bytes lie inside the
+         * 32*bits-byte input (bits >= 4); the tail uses the byte loop below. */
+        for (; i < 248; i++) {
+            size_t bit = (size_t)i * bits;
+            const uint8_t *q = in + bit / 8;
+            uint32_t w = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 |
+                         (uint32_t)q[3] << 24;
+            int32_t v = (int32_t)((w >> (bit % 8)) & mask);
+            p->c[i] = off ? off - v : v;
         }
-        int32_t v = (int32_t)((uint32_t)acc & mask);
-        acc >>= bits;
-        nacc -= bits;
+    }
+    size_t bit = (size_t)i * bits;
+    for (; i < MLDSA_N; i++, bit += bits) {
+        uint32_t w = 0;
+        for (unsigned k = 0; k * 8 < (bit % 8) + bits; k++)
+            w |= (uint32_t)in[bit / 8 + k] << (8 * k);
+        int32_t v = (int32_t)((w >> (bit % 8)) & mask);
         p->c[i] = off ? off - v : v;
     }
 }
