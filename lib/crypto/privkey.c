@@ -359,6 +359,7 @@ static qpki_status ec_public_from_secret(qpki_key_alg alg, const uint8_t *d, siz
     if (ret == 0)
         ret = wc_ecc_export_x963(&k, point, &len);
     (void)wc_ecc_free(&k);
+    qpki_wipe(&k, sizeof(k));
     if (ret != 0)
         return ret == MEMORY_E ? QPKI_ERR_NOMEM : QPKI_ERR_BAD_KEY;
     *point_len = len;
@@ -377,6 +378,7 @@ static qpki_status ed_public_from_secret(qpki_key_alg alg, const uint8_t *seed, 
         if (ret == 0)
             ret = wc_ed25519_make_public(&k, pub, ED25519_PUB_KEY_SIZE);
         wc_ed25519_free(&k);
+        qpki_wipe(&k, sizeof(k));
         *pub_len = ED25519_PUB_KEY_SIZE;
     } else {
         QPKI_ENSURE(n == ED448_KEY_SIZE, QPKI_ERR_BAD_KEY);
@@ -386,6 +388,7 @@ static qpki_status ed_public_from_secret(qpki_key_alg alg, const uint8_t *seed, 
         if (ret == 0)
             ret = wc_ed448_make_public(&k, pub, ED448_PUB_KEY_SIZE);
         wc_ed448_free(&k);
+        qpki_wipe(&k, sizeof(k));
         *pub_len = ED448_PUB_KEY_SIZE;
     }
     return ret == 0 ? QPKI_OK : crypto_wolf_status(ret);
@@ -460,6 +463,7 @@ qpki_status crypto_privkey_from_parts(const crypto_key_parts *parts, crypto_priv
         rc = crypto_rsa_import_private(parts->secret, parts->secret_len, &rk, &n, &e);
         unsigned bits = rc == QPKI_OK ? (unsigned)mp_count_bits(&rk.n) : 0;
         (void)wc_FreeRsaKey(&rk);
+        qpki_wipe(&rk, sizeof(rk));
         if (rc != QPKI_OK)
             goto out;
         /* NIST SP 800-131A: RSA signature generation needs at least 2048 bits. */
@@ -659,6 +663,7 @@ qpki_status crypto_privkey_generate(qpki_key_alg alg, unsigned rsa_bits, crypto_
         if (ret == 0)
             ret = wc_ecc_export_private_only(&k, raw, &raw_len);
         (void)wc_ecc_free(&k);
+        qpki_wipe(&k, sizeof(k));
         secret_len = raw_len;
         if (ret == 0 && secret_len != crypto_ec_size(alg))
             ret = BAD_STATE_E;
@@ -690,6 +695,7 @@ qpki_status crypto_privkey_generate(qpki_key_alg alg, unsigned rsa_bits, crypto_
         if (ret == 0)
             ret = wc_ed25519_export_private_only(&k, raw, &raw_len);
         wc_ed25519_free(&k);
+        qpki_wipe(&k, sizeof(k));
         secret_len = raw_len;
         break;
     }
@@ -711,6 +717,7 @@ qpki_status crypto_privkey_generate(qpki_key_alg alg, unsigned rsa_bits, crypto_
         if (ret == 0)
             ret = wc_ed448_export_private_only(&k, raw, &raw_len);
         wc_ed448_free(&k);
+        qpki_wipe(&k, sizeof(k));
         secret_len = raw_len;
         break;
     }
