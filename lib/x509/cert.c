@@ -388,6 +388,31 @@ qpki_status qpki_cert_parse(const uint8_t *der, size_t len, qpki_cert **out)
     return QPKI_OK;
 }
 
+qpki_status x509_pem_find(const uint8_t *data, size_t len, const char *label,
+                          const char *alt_label, uint8_t **der, size_t *der_len)
+{
+    size_t off = 0;
+    for (;;) {
+        char found[64];
+        qpki_status rc = pem_next(data, len, &off, found, sizeof(found), der, der_len);
+        if (rc == QPKI_ERR_UNSUPPORTED) {
+            /* A block with RFC 1421 headers (a legacy encrypted key): not one we
+             * want; continue after its BEGIN line. */
+            const uint8_t *b = memmem(data + off, len - off, "-----BEGIN ", 11);
+            if (!b)
+                return QPKI_ERR_NOT_FOUND;
+            off = (size_t)(b - data) + 11;
+            continue;
+        }
+        QPKI_GUARD(rc);
+        if (strcmp(found, label) == 0 || (alt_label && strcmp(found, alt_label) == 0))
+            return QPKI_OK;
+        qpki_free_secret(*der, *der_len); /* may be a private key */
+        *der = NULL;
+        *der_len = 0;
+    }
+}
+
 qpki_status qpki_cert_parse_any(const uint8_t *data, size_t len, qpki_cert **out)
 {
     QPKI_ENSURE(out, QPKI_ERR_INVALID_ARG);
@@ -397,22 +422,12 @@ qpki_status qpki_cert_parse_any(const uint8_t *data, size_t len, qpki_cert **out
         return qpki_cert_parse(data, len, out);
     /* RFC 7468 §5: the label is "CERTIFICATE"; other blocks (keys, requests) in
      * the same file are skipped. */
-    size_t off = 0;
-    for (;;) {
-        char label[64];
-        uint8_t *der = NULL;
-        size_t der_len = 0;
-        qpki_status rc = pem_next(data, len, &off, label, sizeof(label), &der, &der_len);
-        if (rc == QPKI_ERR_UNSUPPORTED)
-            continue; /* a block with headers (legacy encrypted key): not ours */
-        QPKI_GUARD(rc);
-        if (strcmp(label, "CERTIFICATE") == 0) {
-            rc = qpki_cert_parse(der, der_len, out);
-            qpki_free(der);
-            return rc;
-        }
-        qpki_free_secret(der, der_len); /* may be a private key */
-    }
+    uint8_t *der;
+    size_t der_len;
+    QPKI_GUARD(x509_pem_find(data, len, "CERTIFICATE", NULL, &der, &der_len));
+    qpki_status rc = qpki_cert_parse(der, der_len, out);
+    qpki_free(der);
+    return rc;
 }
 
 qpki_status x509_read_file(const char *path, size_t max, uint8_t **data, size_t *len)

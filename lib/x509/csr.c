@@ -114,25 +114,15 @@ qpki_status qpki_csr_parse_any(const uint8_t *data, size_t len, qpki_csr **out)
     QPKI_ENSURE(data || len == 0, QPKI_ERR_INVALID_ARG);
     if (!pem_detect(data, len))
         return qpki_csr_parse(data, len, out);
-    size_t off = 0;
-    for (;;) {
-        char label[64];
-        uint8_t *der = NULL;
-        size_t der_len = 0;
-        qpki_status rc = pem_next(data, len, &off, label, sizeof(label), &der, &der_len);
-        if (rc == QPKI_ERR_UNSUPPORTED)
-            continue;
-        QPKI_GUARD(rc);
-        /* RFC 7468 §7: "CERTIFICATE REQUEST"; "NEW CERTIFICATE REQUEST" is the
-         * label older tools (Netscape, Microsoft) write. */
-        if (strcmp(label, "CERTIFICATE REQUEST") == 0 ||
-            strcmp(label, "NEW CERTIFICATE REQUEST") == 0) {
-            rc = qpki_csr_parse(der, der_len, out);
-            qpki_free(der);
-            return rc;
-        }
-        qpki_free_secret(der, der_len);
-    }
+    /* RFC 7468 §7: "CERTIFICATE REQUEST"; "NEW CERTIFICATE REQUEST" is the label
+     * older tools (Netscape, Microsoft) write. */
+    uint8_t *der;
+    size_t der_len;
+    QPKI_GUARD(x509_pem_find(data, len, "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST", &der,
+                             &der_len));
+    qpki_status rc = qpki_csr_parse(der, der_len, out);
+    qpki_free(der);
+    return rc;
 }
 
 qpki_status qpki_csr_load_file(const char *path, qpki_csr **out)

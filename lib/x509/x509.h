@@ -104,6 +104,11 @@ QPKI_MUST_USE qpki_status x509_verify(der_view spki, der_view sig_alg, der_view 
  * QPKI_ERR_TOO_LARGE); free with qpki_free. */
 QPKI_MUST_USE qpki_status x509_read_file(const char *path, size_t max, uint8_t **data,
                                          size_t *len);
+/* First PEM block labelled label (or alt_label, may be NULL) in data; blocks
+ * with headers and other labels are skipped (QPKI_ERR_NOT_FOUND when none).
+ * *der freed with qpki_free. */
+QPKI_MUST_USE qpki_status x509_pem_find(const uint8_t *data, size_t len, const char *label,
+                                        const char *alt_label, uint8_t **der, size_t *der_len);
 /* Certificate and request files (PEM bundles may hold whole chains). */
 #define X509_FILE_MAX ((size_t)8 * 1024 * 1024)
 

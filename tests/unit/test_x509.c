@@ -403,13 +403,22 @@ static void test_pem_file_with_key_first_gives_the_certificate(void **state)
     size_t klen, clen;
     uint8_t *key = tu_read_file(tu_data_path("certs/ed25519-ca.key"), &klen);
     uint8_t *crt = tu_read_file(tu_data_path("certs/ed25519-ca.pem"), &clen);
-    uint8_t *both = malloc(klen + clen);
+    uint8_t *both = malloc(klen + clen + 256);
     memcpy(both, key, klen);
     memcpy(both + klen, crt, clen);
     qpki_cert *c = NULL;
     assert_int_equal(qpki_cert_parse_any(both, klen + clen, &c), QPKI_OK);
     assert_int_equal(qpki_cert_key_alg(c), QPKI_KEY_ED25519);
     qpki_cert_free(&c);
+    /* a legacy encrypted key (RFC 1421 headers) before the certificate is skipped */
+    static const char legacy[] = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
+                                 "DEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n";
+    memcpy(both, legacy, sizeof(legacy) - 1);
+    memcpy(both + sizeof(legacy) - 1, crt, clen);
+    assert_int_equal(qpki_cert_parse_any(both, sizeof(legacy) - 1 + clen, &c), QPKI_OK);
+    assert_int_equal(qpki_cert_key_alg(c), QPKI_KEY_ED25519);
+    qpki_cert_free(&c);
+    assert_int_equal(qpki_cert_parse_any(both, sizeof(legacy) - 1, &c), QPKI_ERR_NOT_FOUND);
     /* a PEM file without any certificate */
     assert_int_equal(qpki_cert_parse_any(key, klen, &c), QPKI_ERR_NOT_FOUND);
     assert_null(c);
