@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -198,6 +199,20 @@ static void table_free(index_table *t)
     qpki_free(t);
 }
 
+/* Ask for transparent huge pages on a large, not yet touched allocation: the
+ * hash slots and rows are read at random, and with 4 KiB pages nearly every
+ * lookup also misses the TLB.  Advice only; nothing depends on it. */
+static void advise_huge(void *p, size_t n)
+{
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (n < 2 * huge)
+        return;
+    uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t end = ((uintptr_t)p + n) & ~(huge - 1);
+    if (end > start)
+        (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+}
+
 static const uint8_t *table_find(const index_table *t, const uint8_t *serial, size_t len,
                                  uint64_t h)
 {
@@ -300,15 +315,21 @@ static bool parse_time(const char *s, size_t n, qpki_time *out)
     return qpki_time_from_fields(year, mon, day, hour, min, sec, out) == QPKI_OK;
 }
 
-static int hex_value(char c)
+/* Hex digit value + 1; 0 for anything else (a table: serial digits are random,
+ * so branching on digit-or-letter would mispredict half the time). */
+static const uint8_t hex_plus_one[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,
+    ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14,
+    ['E'] = 15, ['F'] = 16, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+    ['f'] = 16,
+};
+
+static bool all_hex(const char *s, size_t n)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    for (size_t k = 0; k < n; k++)
+        if (!hex_plus_one[(uint8_t)s[k]])
+            return false;
+    return true;
 }
 
 /* Serial field: hex, either case, any leading zeros. */
@@ -327,23 +348,32 @@ static bool parse_serial(parser *ps, const char *s, size_t n, uint8_t *out, size
     size_t i = 0;
     while (i < n && s[i] == '0')
         i++;
-    for (size_t k = i; k < n; k++) {
-        if (hex_value(s[k]) < 0) {
-            fail_at_line(ps, QPKI_ERR_PARSE, "bad serial number '%s'", shown(s, n, b));
-            return false;
-        }
-    }
     size_t digits = n - i;
     if (digits > 2 * (size_t)QPKI_SERIAL_MAX) {
-        fail_at_line(ps, QPKI_ERR_PARSE, "serial number longer than %d octets",
-                     QPKI_SERIAL_MAX);
+        if (!all_hex(s + i, digits))
+            fail_at_line(ps, QPKI_ERR_PARSE, "bad serial number '%s'", shown(s, n, b));
+        else
+            fail_at_line(ps, QPKI_ERR_PARSE, "serial number longer than %d octets",
+                         QPKI_SERIAL_MAX);
         return false;
     }
+    const uint8_t *u = (const uint8_t *)s;
+    unsigned bad = 0;
     size_t o = 0;
-    if (digits % 2)
-        out[o++] = (uint8_t)hex_value(s[i++]);
-    for (; i < n; i += 2)
-        out[o++] = (uint8_t)(hex_value(s[i]) << 4 | hex_value(s[i + 1]));
+    if (digits % 2) {
+        unsigned lo = hex_plus_one[u[i++]];
+        bad |= lo == 0;
+        out[o++] = (uint8_t)(lo - 1);
+    }
+    for (; i < n; i += 2) {
+        unsigned hi = hex_plus_one[u[i]], lo = hex_plus_one[u[i + 1]];
+        bad |= (hi == 0) | (lo == 0);
+        out[o++] = (uint8_t)((hi - 1) << 4 | (lo - 1));
+    }
+    if (bad) {
+        fail_at_line(ps, QPKI_ERR_PARSE, "bad serial number '%s'", shown(s, n, b));
+        return false;
+    }
     *len = o;
     return true;
 }
@@ -491,6 +521,7 @@ static bool parser_reserve(parser *ps, size_t need)
             fail_nomem(ps);
             return false;
         }
+        advise_huge(a + t->used, cap - t->used);
         t->arena = a;
         t->cap = cap;
     }
@@ -639,6 +670,7 @@ static qpki_status parser_finish(parser *ps)
         fail_nomem(ps);
         return ps->rc;
     }
+    advise_huge(t->slots, cap * sizeof(*t->slots));
     t->mask = cap - 1;
     size_t off = 0;
     for (size_t i = 0; i < t->count; i++) {
@@ -885,10 +917,23 @@ static qpki_status read_file(const char *path, bool hash_only, index_table **tab
 }
 
 /* ------------------------------------------------------------------------ */
-/* The backend. */
+/* The backend.
+ *
+ * The table pointer is guarded by LOCK_SHARDS read-write locks, each on its own
+ * cache lines: a lookup read-locks the one its thread hashes to, the swap
+ * write-locks them all.  One shared lock would make every lookup on every core
+ * write the same cache line. */
+#define LOCK_SHARDS 16
+
+typedef struct lock_shard {
+    pthread_rwlock_t lock;
+    char pad[128 - sizeof(pthread_rwlock_t) % 128]; /* two cache lines apart */
+} lock_shard;
+
 typedef struct index_db {
     char *path;                     /* NULL: loaded from memory, never refreshed */
-    pthread_rwlock_t table_lock;    /* readers: lookups; writer: the swap */
+    lock_shard shards[LOCK_SHARDS]; /* readers: lookups; writer: the swap */
+    int shards_ready;               /* how many are initialised */
     index_table *table;
     _Atomic uint64_t generation;
     _Atomic size_t count;
@@ -922,12 +967,14 @@ static void install(index_db *db, index_table *t)
         table_free(t);
         return;
     }
-    pthread_rwlock_wrlock(&db->table_lock);
+    for (int i = 0; i < LOCK_SHARDS; i++)
+        pthread_rwlock_wrlock(&db->shards[i].lock);
     index_table *old = db->table;
     db->table = t;
     atomic_store_explicit(&db->count, t->count, memory_order_relaxed);
     atomic_fetch_add_explicit(&db->generation, 1, memory_order_release);
-    pthread_rwlock_unlock(&db->table_lock);
+    for (int i = LOCK_SHARDS - 1; i >= 0; i--)
+        pthread_rwlock_unlock(&db->shards[i].lock);
     table_free(old);
 }
 
@@ -1000,14 +1047,16 @@ static qpki_status index_lookup(void *self, const uint8_t *serial, size_t serial
     index_db *db = self;
     uint64_t h = serial_hash(serial, serial_len);
     qpki_status rc = QPKI_ERR_NOT_FOUND;
-    pthread_rwlock_rdlock(&db->table_lock);
+    pthread_rwlock_t *lock =
+        &db->shards[mix64((uint64_t)pthread_self()) & (LOCK_SHARDS - 1)].lock;
+    pthread_rwlock_rdlock(lock);
     const index_table *t = db->table;
     const uint8_t *rec = t ? table_find(t, serial, serial_len, h) : NULL;
     if (rec) {
         rec_to_entry(rec, out);
         rc = QPKI_OK;
     }
-    pthread_rwlock_unlock(&db->table_lock);
+    pthread_rwlock_unlock(lock);
     return rc;
 }
 
@@ -1037,7 +1086,8 @@ static void index_close(void *self)
     if (!db)
         return;
     table_free(db->table);
-    pthread_rwlock_destroy(&db->table_lock);
+    for (int i = 0; i < db->shards_ready; i++)
+        pthread_rwlock_destroy(&db->shards[i].lock);
     pthread_mutex_destroy(&db->refresh_lock);
     pthread_mutex_destroy(&db->error_lock);
     qpki_free(db->path);
@@ -1068,13 +1118,18 @@ static index_db *index_db_new(const char *path)
     pthread_rwlockattr_t attr;
     pthread_rwlockattr_init(&attr);
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    int e1 = pthread_rwlock_init(&db->table_lock, &attr);
+    int e1 = 0;
+    while (db->shards_ready < LOCK_SHARDS && !e1) {
+        e1 = pthread_rwlock_init(&db->shards[db->shards_ready].lock, &attr);
+        if (!e1)
+            db->shards_ready++;
+    }
     pthread_rwlockattr_destroy(&attr);
     int e2 = e1 ? e1 : pthread_mutex_init(&db->refresh_lock, NULL);
     int e3 = e2 ? e2 : pthread_mutex_init(&db->error_lock, NULL);
     if (e3) {
-        if (!e1)
-            pthread_rwlock_destroy(&db->table_lock);
+        for (int i = 0; i < db->shards_ready; i++)
+            pthread_rwlock_destroy(&db->shards[i].lock);
         if (!e2)
             pthread_mutex_destroy(&db->refresh_lock);
         qpki_free(db->path);
