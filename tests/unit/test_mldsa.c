@@ -211,6 +211,87 @@ static void test_context_longer_than_255_bytes_is_rejected(void **state)
     assert_int_equal(mldsa_keygen((mldsa_level)1, seed, pk, sk), -1);
 }
 
+/* FIPS 204 Algorithm 21 HintBitUnpack returns bot (and Verify fails) for counts that
+ * decrease or exceed omega, indices that do not increase, and non-zero padding. */
+static void test_malformed_hint_encodings_are_rejected(void **state)
+{
+    (void)state;
+    static const struct { mldsa_level lv; size_t hint_off, omega, k; } sets[3] = {
+        {MLDSA_44, 32 + 4 * 576, 80, 4},
+        {MLDSA_65, 48 + 5 * 640, 55, 6},
+        {MLDSA_87, 64 + 7 * 640, 75, 8},
+    };
+    uint8_t pk[MLDSA_MAX_PK_BYTES], sk[MLDSA_MAX_SK_BYTES], sig[MLDSA_MAX_SIG_BYTES];
+    uint8_t bad[MLDSA_MAX_SIG_BYTES], seed[32] = {7};
+    const uint8_t msg[] = "hint";
+    for (int si = 0; si < 3; si++) {
+        mldsa_level lv = sets[si].lv;
+        size_t n = mldsa_sig_bytes(lv), om = sets[si].omega, k = sets[si].k;
+        assert_int_equal(sets[si].hint_off + om + k, n);
+        assert_int_equal(mldsa_keygen(lv, seed, pk, sk), 0);
+        /* find a message whose signature has a row with >= 2 hints and spare room */
+        int row = -1;
+        uint8_t m2[sizeof(msg) + 1];
+        memcpy(m2, msg, sizeof(msg));
+        for (int t = 0; t < 256 && row < 0; t++) {
+            m2[sizeof(msg)] = (uint8_t)t;
+            assert_int_equal(mldsa_sign(lv, sk, m2, sizeof(m2), NULL, 0, NULL, sig), 0);
+            const uint8_t *y = sig + sets[si].hint_off;
+            if (y[om + k - 1] >= om)
+                continue;
+            for (size_t i = 0, prev = 0; i < k; prev = y[om + i], i++)
+                if (y[om + i] >= prev + 2) {
+                    row = (int)i;
+                    break;
+                }
+        }
+        assert_true(row >= 0);
+        assert_int_equal(mldsa_verify(lv, pk, m2, sizeof(m2), NULL, 0, sig, n), 0);
+        uint8_t *y = bad + sets[si].hint_off;
+        /* a count above omega */
+        memcpy(bad, sig, n);
+        y[om + k - 1] = (uint8_t)(om + 1);
+        assert_int_equal(mldsa_verify(lv, pk, m2, sizeof(m2), NULL, 0, bad, n), -1);
+        /* a decreasing count */
+        memcpy(bad, sig, n);
+        y[om + k - 1] = (uint8_t)(y[om + k - 2] - 1);
+        if (y[om + k - 2] > 0)
+            assert_int_equal(mldsa_verify(lv, pk, m2, sizeof(m2), NULL, 0, bad, n), -1);
+        /* indices of one row not strictly increasing */
+        memcpy(bad, sig, n);
+        size_t first = row ? y[om + (size_t)row - 1] : 0;
+        uint8_t tmp = y[first];
+        y[first] = y[first + 1];
+        y[first + 1] = tmp;
+        assert_int_equal(mldsa_verify(lv, pk, m2, sizeof(m2), NULL, 0, bad, n), -1);
+        /* non-zero padding after the last index */
+        memcpy(bad, sig, n);
+        y[om - 1] = 1;
+        assert_int_equal(mldsa_verify(lv, pk, m2, sizeof(m2), NULL, 0, bad, n), -1);
+    }
+}
+
+static void test_null_arguments_and_unknown_levels_fail(void **state)
+{
+    (void)state;
+    uint8_t pk[MLDSA_MAX_PK_BYTES], sk[MLDSA_MAX_SK_BYTES], sig[MLDSA_MAX_SIG_BYTES];
+    uint8_t seed[32] = {0};
+    assert_int_equal(mldsa_keygen(MLDSA_65, NULL, pk, sk), -1);
+    assert_int_equal(mldsa_keygen(MLDSA_65, seed, NULL, sk), -1);
+    assert_int_equal(mldsa_keygen(MLDSA_65, seed, pk, NULL), -1);
+    assert_int_equal(mldsa_keygen(MLDSA_65, seed, pk, sk), 0);
+    assert_int_equal(mldsa_sign(MLDSA_65, NULL, seed, 1, NULL, 0, NULL, sig), -1);
+    assert_int_equal(mldsa_sign(MLDSA_65, sk, NULL, 1, NULL, 0, NULL, sig), -1);
+    assert_int_equal(mldsa_sign(MLDSA_65, sk, seed, 1, NULL, 1, NULL, sig), -1);
+    assert_int_equal(mldsa_sign((mldsa_level)66, sk, seed, 1, NULL, 0, NULL, sig), -1);
+    assert_int_equal(mldsa_sign(MLDSA_65, sk, seed, 1, NULL, 0, NULL, sig), 0);
+    assert_int_equal(mldsa_verify(MLDSA_65, NULL, seed, 1, NULL, 0, sig, 3309), -1);
+    assert_int_equal(mldsa_verify(MLDSA_65, pk, seed, 1, NULL, 0, NULL, 3309), -1);
+    assert_int_equal(mldsa_verify(MLDSA_44, pk, seed, 1, NULL, 0, sig, 3309), -1);
+    assert_int_equal(mldsa_verify(MLDSA_65, pk, seed, 1, NULL, 0, sig, 3309), 0);
+    assert_int_equal(mldsa_pk_from_sk((mldsa_level)0, sk, pk), -1);
+}
+
 /* ------------------------------------------------------------------- ACVP */
 
 static void test_acvp_keygen_all_cases_pass(void **state)
@@ -527,6 +608,8 @@ int main(void)
         cmocka_unit_test(test_ntt_product_equals_schoolbook_negacyclic_product),
 #endif
         cmocka_unit_test(test_context_longer_than_255_bytes_is_rejected),
+        cmocka_unit_test(test_malformed_hint_encodings_are_rejected),
+        cmocka_unit_test(test_null_arguments_and_unknown_levels_fail),
         cmocka_unit_test_prestate(test_keygen_sign_verify_round_trip_all_levels, &path_avx2),
         cmocka_unit_test_prestate(test_acvp_keygen_all_cases_pass, &path_avx2),
         cmocka_unit_test_prestate(test_acvp_siggen_all_cases_pass, &path_avx2),
