@@ -60,6 +60,10 @@ if [ -z "$slot_hex" ] || [ -z "$serial" ]; then
     exit 1
 fi
 
+# Under AddressSanitizer: ignore SoftHSM2's own leaks.
+LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$(cd "$(dirname "$0")" && pwd)/lsan-softhsm.supp"
+export LSAN_OPTIONS
+
 export P11T_DIR="$work" P11T_MODULE="$module" P11T_FAULTY="$faulty" P11T_TOKEN="$token" \
        P11T_PIN="$pin" P11T_SLOT="$(printf '%d' "$slot_hex")" P11T_SERIAL="$serial" \
        HSM_PIN="$pin" QPKI_PLUGIN_DIR="$(dirname "$plugin")"

@@ -24,6 +24,7 @@
 
 #include <qpki/plugin.h>
 
+#include "crypto/crypto.h"
 #include "testutil.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -203,6 +204,12 @@ static void assert_alg_der(qpki_signer *s, const char *hex)
     assert_int_equal(qpki_signer_algorithm(s, &alg, &alg_len), QPKI_OK);
     assert_int_equal(alg_len, want_len);
     assert_memory_equal(alg, want, want_len);
+    /* The same bytes as the library's own signers write (lib/crypto). */
+    size_t lib_len = 0;
+    const uint8_t *lib = crypto_sig_alg_der(qpki_signer_sig_alg(s), &lib_len);
+    assert_non_null(lib);
+    assert_int_equal(lib_len, want_len);
+    assert_memory_equal(lib, want, want_len);
     free(want);
 }
 
@@ -769,6 +776,7 @@ static void *worker_main(void *arg)
             atomic_fetch_add(&w->other, 1);
         }
     }
+    wc_ecc_fp_free(); /* wolfSSL's per-thread fixed-point cache (FP_ECC) */
     return NULL;
 }
 
@@ -842,6 +850,7 @@ static void expect_recovery(qpki_signer *s, const uint8_t *spki, size_t spki_len
     }
     assert_int_equal(rc, QPKI_OK);
     assert_true(p256_verifies(spki, spki_len, (const uint8_t *)"after", 5, sig, sig_len));
+    wc_ecc_fp_free();
     assert_int_equal(qpki_signer_health(s), QPKI_OK);
 }
 
