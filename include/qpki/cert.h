@@ -107,7 +107,9 @@ QPKI_API qpki_status qpki_cert_find_extension(const qpki_cert *cert, const uint8
 
 /* Check cert's signature with issuer's public key (and that cert's issuer Name
  * equals issuer's subject Name).  QPKI_ERR_BAD_SIGNATURE, or
- * QPKI_ERR_UNSUPPORTED_ALGORITHM when the algorithm is not one we can check. */
+ * QPKI_ERR_UNSUPPORTED_ALGORITHM when the algorithm is not one we can check.
+ * Names are compared as exact DER bytes, not with RFC 5280 §7.1 normalisation
+ * (case folding, string types): a mismatch is QPKI_ERR_UNKNOWN_ISSUER. */
 QPKI_API qpki_status qpki_cert_verify_signature(const qpki_cert *cert, const qpki_cert *issuer);
 /* True when cert is valid at time t (notBefore <= t <= notAfter). */
 QPKI_API bool qpki_cert_valid_at(const qpki_cert *cert, qpki_time t);
@@ -116,7 +118,8 @@ QPKI_API bool qpki_cert_valid_at(const qpki_cert *cert, qpki_time t);
 
 /* X.509 version as written in text: 1, 2 or 3. */
 QPKI_API int qpki_cert_version(const qpki_cert *cert);
-/* basicConstraints pathLenConstraint; -1 when absent (or no basicConstraints). */
+/* basicConstraints pathLenConstraint; -1 when absent (or no basicConstraints);
+ * values above 255 are reported as 255. */
 QPKI_API int qpki_cert_path_len_constraint(const qpki_cert *cert);
 /* extKeyUsage purposes: count (0 when the extension is absent) and the i-th
  * KeyPurposeId OID contents. */
@@ -138,7 +141,8 @@ QPKI_API void qpki_cert_signature(const qpki_cert *cert, const uint8_t **sig, si
  * OID with a #hex value (RFC 4514 §2.4), as are values whose string type we do
  * not decode.  Special characters are escaped with '\\' (RFC 4514 §2.4); control
  * characters as \XX; non-ASCII UTF-8 is written as is (OpenSSL's RFC2253 mode
- * escapes it as \XX bytes instead - the only difference). */
+ * escapes it as \XX bytes instead - the only difference).  Names of more than
+ * 128 attributes are QPKI_ERR_LIMIT. */
 QPKI_API qpki_status qpki_name_to_text(const uint8_t *der, size_t len, char *buf, size_t size);
 
 /* ---- Name builder ------------------------------------------------------------ */

@@ -507,16 +507,12 @@ static void test_flipped_bit_in_tbs_or_signature_is_bad_signature(void **state)
     }
 }
 
-static void test_wrong_issuer_is_unknown_issuer_and_wrong_key_bad_signature(void **state)
+static void test_wrong_issuer_is_unknown_issuer(void **state)
 {
     (void)state;
     qpki_cert *leaf = load_cert("ec-p256-ocsp.pem");
     qpki_cert *other = load_cert("ec-p384-ca.pem");
     assert_int_equal(qpki_cert_verify_signature(leaf, other), QPKI_ERR_UNKNOWN_ISSUER);
-    /* same issuer name, different key: the responder certificate signed by the
-     * P-256 CA checked against the responder itself after faking its subject is
-     * not possible with fixtures, so check a self-signed CA against a leaf whose
-     * subject differs: name mismatch first. */
     qpki_cert *ca = load_cert("ec-p256-ca.pem");
     assert_int_equal(qpki_cert_verify_signature(ca, leaf), QPKI_ERR_UNKNOWN_ISSUER);
     qpki_cert_free(&leaf);
@@ -596,6 +592,28 @@ static der_view exts_of(const der_view *list, size_t n)
 }
 
 #define V(lit) ((der_view){(const uint8_t *)(lit), sizeof(lit) - 1})
+
+static void test_issuer_name_with_another_key_is_bad_signature(void **state)
+{
+    (void)state;
+    /* a fake issuer: the P-256 CA's subject on the leaf's (different) P-256 key */
+    qpki_cert *leaf = load_cert("ec-p256-leaf.pem");
+    qpki_cert *ca = load_cert("ec-p256-ca.pem");
+    qpki_cert *ocsp = load_cert("ec-p256-ocsp.pem");
+    parts p = parts_of(leaf);
+    p.subject = ca->subject;
+    size_t len;
+    uint8_t *der = assemble(&p, &len);
+    qpki_cert *fake = NULL;
+    assert_int_equal(qpki_cert_parse(der, len, &fake), QPKI_OK);
+    assert_int_equal(qpki_cert_verify_signature(ocsp, fake), QPKI_ERR_BAD_SIGNATURE);
+    assert_int_equal(qpki_cert_verify_signature(ocsp, ca), QPKI_OK);
+    qpki_cert_free(&fake);
+    qpki_free(der);
+    qpki_cert_free(&leaf);
+    qpki_cert_free(&ca);
+    qpki_cert_free(&ocsp);
+}
 
 static void test_reassembled_fixture_parses_identically(void **state)
 {
@@ -1742,6 +1760,111 @@ static void test_builder_copies_san_from_csr(void **state)
     qpki_csr_free(&r);
 }
 
+
+/* ---- allocation failures ------------------------------------------------------------ */
+
+/* Make the n-th allocation fail for n = 0, 1, ...: every step fails with
+ * QPKI_ERR_NOMEM (never another error, a crash or a leak under ASan) until the
+ * operation has all it needs, and then gives the normal result. */
+static void test_allocation_failures_are_nomem(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *der = cert_der_copy("ec-p256-leaf.pem", &len);
+    long n;
+    for (n = 0;; n++) {
+        qpki_cert *c = NULL;
+        qpki_test_fail_alloc_after(n);
+        qpki_status rc = qpki_cert_parse(der, len, &c);
+        qpki_test_fail_alloc_after(-1);
+        if (rc == QPKI_OK) {
+            assert_int_equal(qpki_cert_sig_alg(c), QPKI_SIG_ECDSA_SHA256);
+            assert_int_equal(qpki_cert_extension_count(c), 7);
+            qpki_cert_free(&c);
+            break;
+        }
+        assert_int_equal(rc, QPKI_ERR_NOMEM);
+        assert_null(c);
+    }
+    assert_true(n >= 3);
+    free(der);
+
+    size_t plen;
+    uint8_t *pem = tu_read_file(tu_data_path("certs/ec-p256.csr"), &plen);
+    for (n = 0;; n++) {
+        qpki_csr *r = NULL;
+        qpki_test_fail_alloc_after(n);
+        qpki_status rc = qpki_csr_parse_any(pem, plen, &r);
+        qpki_test_fail_alloc_after(-1);
+        if (rc == QPKI_OK) {
+            assert_int_equal(qpki_csr_extension_count(r), 1);
+            qpki_csr_free(&r);
+            break;
+        }
+        assert_int_equal(rc, QPKI_ERR_NOMEM);
+    }
+    free(pem);
+
+    for (n = 0;; n++) {
+        uint8_t *name = NULL;
+        size_t nlen;
+        qpki_test_fail_alloc_after(n);
+        qpki_status rc = qpki_name_from_text("CN=x,O=y\\, z,C=FR", &name, &nlen);
+        qpki_test_fail_alloc_after(-1);
+        if (rc == QPKI_OK) {
+            qpki_free(name);
+            break;
+        }
+        assert_int_equal(rc, QPKI_ERR_NOMEM);
+        assert_null(name);
+    }
+
+    qpki_cert *fixture = load_cert("ed25519-ocsp.pem");
+    for (n = 0;; n++) {
+        qpki_test_fail_alloc_after(n);
+        qpki_cert_builder *b = NULL;
+        uint8_t *tbs = NULL;
+        size_t tbs_len;
+        qpki_status rc = qpki_cert_builder_new(&b);
+        const uint8_t *p;
+        size_t pn;
+        static const uint8_t serial[] = {0x42};
+        if (rc == QPKI_OK) {
+            qpki_cert_subject_der(fixture, &p, &pn);
+            rc = qpki_cert_builder_set_subject(b, p, pn);
+        }
+        if (rc == QPKI_OK)
+            rc = qpki_cert_builder_set_issuer_cert(b, fixture);
+        if (rc == QPKI_OK)
+            rc = qpki_cert_builder_set_serial(b, serial, 1);
+        if (rc == QPKI_OK)
+            rc = qpki_cert_builder_set_validity(b, 1577836800, 4733510400);
+        if (rc == QPKI_OK) {
+            qpki_cert_spki(fixture, &p, &pn);
+            rc = qpki_cert_builder_set_spki(b, p, pn);
+        }
+        if (rc == QPKI_OK)
+            rc = qpki_cert_builder_add_ext_key_usage(b, QPKI_EKU_OCSP_SIGNING);
+        if (rc == QPKI_OK)
+            rc = qpki_cert_builder_add_san_dns(b, "a.example");
+        if (rc == QPKI_OK)
+            rc = qpki_cert_builder_add_aia_ocsp(b, "http://o.example");
+        if (rc == QPKI_OK)
+            rc = qpki_cert_builder_set_subject_key_id(b, NULL, 0);
+        if (rc == QPKI_OK)
+            rc = qpki_cert_builder_encode_tbs(b, NULL, 0, NULL, NULL, 0, &tbs, &tbs_len);
+        qpki_test_fail_alloc_after(-1);
+        qpki_cert_builder_free(&b);
+        if (rc == QPKI_OK) {
+            assert_true(tbs_len > 200);
+            qpki_free(tbs);
+            break;
+        }
+        assert_int_equal(rc, QPKI_ERR_NOMEM);
+    }
+    qpki_cert_free(&fixture);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1757,8 +1880,9 @@ int main(void)
         cmocka_unit_test(test_null_arguments_are_rejected),
         cmocka_unit_test(test_every_fixture_signature_verifies),
         cmocka_unit_test(test_flipped_bit_in_tbs_or_signature_is_bad_signature),
-        cmocka_unit_test(test_wrong_issuer_is_unknown_issuer_and_wrong_key_bad_signature),
+        cmocka_unit_test(test_wrong_issuer_is_unknown_issuer),
         cmocka_unit_test(test_reassembled_fixture_parses_identically),
+        cmocka_unit_test(test_issuer_name_with_another_key_is_bad_signature),
         cmocka_unit_test(test_truncation_at_every_length_is_truncated),
         cmocka_unit_test(test_truncated_contents_inside_a_valid_outer_length_fail),
         cmocka_unit_test(test_trailing_bytes_and_wrong_outer_tag_are_rejected),
@@ -1788,6 +1912,7 @@ int main(void)
         cmocka_unit_test(test_builder_rejects_bad_arguments),
         cmocka_unit_test(test_empty_subject_makes_san_critical),
         cmocka_unit_test(test_builder_copies_san_from_csr),
+        cmocka_unit_test(test_allocation_failures_are_nomem),
         cmocka_unit_test_setup_teardown(test_built_certificates_and_csr_pass_openssl,
                                         make_tmpdir, remove_tmpdir),
     };
