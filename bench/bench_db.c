@@ -255,10 +255,10 @@ int main(int argc, char **argv)
     char msg[512];
     qpki_db_last_error(db, msg, sizeof(msg));
     double hwm3 = proc_mib("VmHWM"), rss3 = proc_mib("VmRSS");
-    printf("reload (+1 row):     %.2f s wall, %.2f s CPU, %s, generation %" PRIu64 ", %zu rows; VmRSS %.1f -> "
-           "%.1f MiB, peak VmHWM %.1f MiB\n",
-           reload, reload_cpu, rc == QPKI_OK ? "ok" : msg, qpki_db_generation(db), qpki_db_count(db),
-           rss2, rss3, hwm3);
+    printf("reload (+1 row):     %.2f s wall, %.2f s CPU, %s, generation %" PRIu64
+           ", %zu rows; VmRSS %.1f -> %.1f MiB, peak VmHWM %.1f MiB\n",
+           reload, reload_cpu, rc == QPKI_OK ? "ok" : msg, qpki_db_generation(db),
+           qpki_db_count(db), rss2, rss3, hwm3);
 
     /* Polls with nothing changed (what the responder does every second).  Within
      * two seconds of a change the contents are hashed (a rewrite within one

@@ -65,7 +65,8 @@ QPKI_API const char *qpki_hold_instruction_name(qpki_hold_instruction instructio
  * ABI rule: fields are only ever appended.  The caller states how large its copy
  * of the struct is in struct_size (qpki_db_entry_init does it); the library
  * writes only that many bytes, so a program built against this header keeps
- * working with later libraries, and qpki_db_lookup refuses a struct_size smaller
+ * working with later libraries (fields a library does not know keep their
+ * qpki_db_entry_init values), and qpki_db_lookup refuses a struct_size smaller
  * than this first version (QPKI_ERR_INVALID_ARG). */
 typedef struct qpki_db_entry {
     uint32_t struct_size;                   /* sizeof(qpki_db_entry) as the caller was built */
@@ -137,15 +138,19 @@ QPKI_API qpki_status qpki_db_new(const qpki_status_db_ops *ops, void *self, qpki
  * with an invalidity date.  The serial is hex, either case, with or without
  * leading zeros, at most QPKI_SERIAL_MAX octets.  filename and subject are not
  * kept.  A tab preceded by a backslash does not separate fields.  Empty lines and
- * lines starting with '#' are skipped.  A serial that appears twice is an error
+ * lines starting with '#' are skipped; the last line needs no newline.  A serial that appears twice is an error
  * (OpenSSL's `ca` refuses such a file too); so is a negative serial.  Any bad
  * line fails the whole load with a message "<path>:<line>: <reason>".
  *
  * qpki_db_refresh re-reads the file when its identity (inode, size, mtime,
  * ctime) changed, or, for two seconds after a change, when its contents hash
  * differs (changes within one timestamp tick); the generation moves only when
- * the contents changed.  Writers should replace the file by rename (as `openssl
- * ca` does); a file that changes while being read is read again. */
+ * the rows changed (not for a touch, a comment or a subject).  Writers should
+ * replace the file by rename (as `openssl ca` does); a file that changes while
+ * being read is read again.
+ *
+ * Memory: about 40 bytes per row with 16-octet serials (10 million rows: ~370
+ * MiB); during a reload the old and the new table exist side by side. */
 QPKI_API qpki_status qpki_db_open_index(const char *path, qpki_db **out);
 /* The same; on failure error (may be NULL) receives the message, e.g.
  * "/srv/ca/index.txt:42: bad revocation date". */
@@ -160,8 +165,9 @@ QPKI_API void qpki_db_free(qpki_db **db);
 /* Look up a serial (magnitude, big-endian; leading zero octets allowed).
  * out->struct_size must be set (qpki_db_entry_init).  QPKI_ERR_NOT_FOUND when the
  * serial is not in the table (also when it is longer than QPKI_SERIAL_MAX
- * octets); *out is then left initialised.  No allocation, O(1).  Read qpki_db_generation before the lookup when caching the
- * answer: the lookup then sees a table at least that new. */
+ * octets); *out is then left initialised.  No allocation, O(1).  When caching an
+ * answer, read qpki_db_generation before the lookup: the lookup then sees a table
+ * at least that new, so the answer is never newer-labelled than its data. */
 QPKI_API qpki_status qpki_db_lookup(qpki_db *db, const uint8_t *serial, size_t serial_len,
                                     qpki_db_entry *out);
 /* 0 for NULL. */
