@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cli/serve.h - the pieces of `qpki ocsp serve` (cli/ocsp_serve.c):
+ *   serve_config.c  options from the command line and the YAML file
+ *   serve_log.c     one line per event, logfmt or JSON
+ *   serve_state.c   the responder "generation": CAs, databases, signers; reload
+ *                   and credential watching
+ *   serve_http.c    libmicrohttpd: the OCSP listener and the admin listener
+ *   serve_metrics.c counters and the Prometheus text
+ *   serve_pidfile.c the PID file (shared with `ocsp stop`) */
+#ifndef QPKI_CLI_SERVE_H
+#define QPKI_CLI_SERVE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <qpki/db.h>
+#include <qpki/http.h>
+#include <qpki/responder.h>
+
+#include "cli.h"
+
+/* ---- configuration ------------------------------------------------------------ */
+
+/* Unset values: NULL strings, -1 numbers.  serve_config_finish() fills the
+ * defaults. */
+struct serve_ca_config {
+    char *dir;                   /* CA directory: ca.crt (or cacert.pem), index.txt */
+    char *name;                  /* label in logs and metrics (default: basename of dir) */
+    char *cert, *key, *credential, *cred_dir, *hsm_config, *key_label, *key_id;
+    char *passphrase_env, *passphrase_file;
+    int64_t validity;            /* seconds */
+    int64_t backdate;            /* seconds */
+    int nonce_policy;            /* qpki_nonce_policy */
+    int unknown_policy;          /* qpki_unknown_policy */
+    int include_certs;           /* 0/1 */
+    int responder_id;            /* qpki_responder_id_type */
+};
+
+enum serve_log_format { SERVE_LOG_LOGFMT = 0, SERVE_LOG_JSON = 1 };
+
+struct serve_config {
+    char *addr;                  /* "host:port", ":port", "[v6]:port" */
+    long port;
+    char *pid_file;
+    char *admin_addr;
+    long threads;
+    long max_body;
+    long max_url;
+    long timeout;                /* seconds, per connection (idle) */
+    long max_connections;
+    long max_live_signing;
+    long cache_size;
+    long max_certids;
+    int log_format;
+    int quiet;
+    long drain_timeout;          /* seconds to finish in-flight requests on SIGTERM */
+    /* defaults for every CA (the CA's own value wins) */
+    struct serve_ca_config defaults;
+    struct serve_ca_config *cas;
+    size_t n_cas;
+};
+
+void serve_config_init(struct serve_config *c);
+void serve_config_free(struct serve_config *c);
+/* Parse `qpki ocsp serve` arguments into c (unset fields stay unset).  *config_path
+ * receives --config (borrowed from argv).  Returns CLI_OK, CLI_USAGE (message
+ * printed) or -1 for --help (text printed). */
+int serve_config_from_args(int argc, char **argv, struct serve_config *c,
+                           const char **config_path);
+/* Read the YAML configuration file into c.  Prints the error (file:line). */
+bool serve_config_load_yaml(const char *path, struct serve_config *c);
+/* out = base with every set field of over on top; a CA list in over replaces
+ * the one in base. */
+bool serve_config_merge(const struct serve_config *base, const struct serve_config *over,
+                        struct serve_config *out);
+/* Defaults, per-CA inheritance and checks (prints the error). */
+bool serve_config_finish(struct serve_config *c);
+/* The port of the listen address (for the default PID file). */
+long serve_config_port(const struct serve_config *c);
+
+/* ---- logging ------------------------------------------------------------------- */
+
+void serve_log_setup(int format, bool quiet);
+bool serve_log_quiet(void);
+/* One event: level ("info", "warn", "error"), message, then key/value string
+ * pairs ending with NULL. */
+void serve_log(const char *level, const char *msg, ...) __attribute__((sentinel));
+
+struct serve_request_log {
+    const char *method;
+    unsigned code;
+    const char *remote;
+    const char *ca;              /* NULL when unknown */
+    const qpki_answer *answer;   /* NULL for HTTP-level refusals */
+    uint64_t us;
+};
+void serve_log_request(const struct serve_request_log *r);
+/* Library log callback (qpki_responder_set_log). */
+void serve_log_library(void *user, int level, const char *message);
+
+/* ---- metrics ------------------------------------------------------------------- */
+
+void serve_metrics_request(unsigned http_code, const qpki_answer *answer, uint64_t us);
+void serve_metrics_reload(bool ok);
+void serve_metrics_db_refresh_failure(void);
+void serve_metrics_key_reload(bool ok);
+void serve_metrics_connection(int delta);
+void serve_metrics_start(void);
+/* The Prometheus text for the current state (malloc'd). */
+char *serve_metrics_render(void);
+
+/* ---- responder generations ------------------------------------------------------ */
+
+struct file_id {
+    bool exists;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    int64_t mtime_ns, ctime_ns;
+};
+
+struct serve_issuer {
+    char *name;
+    qpki_cert *ca;
+    qpki_db *db;
+    qpki_responder_issuer *iss;
+    qpki_cert *responder_cert;   /* current delegated certificate (NULL: CA-signed) */
+    /* watched signer files (credential or --cert/--key) */
+    bool watch;
+    char watch_path[3][4096];    /* certificate, key, credential.meta.json */
+    struct file_id loaded[3];    /* identities at the last load attempt */
+    struct file_id pending[3];   /* a change seen once, applied when stable */
+    bool has_pending;
+};
+
+struct serve_gen {
+    struct serve_config conf;
+    qpki_responder *r;
+    qpki_http *http;
+    size_t n;
+    struct serve_issuer *issuers;
+};
+
+/* Build a generation from a finished configuration (the configuration is moved
+ * into the generation).  Prints/logs the error. */
+bool serve_gen_build(struct serve_config *conf, struct serve_gen **out);
+void serve_gen_free(struct serve_gen **g);
+/* Periodic work on the current generation: refresh the status databases, apply
+ * changed credential files. */
+void serve_gen_maintain(struct serve_gen *g);
+
+/* The running server. */
+struct serve_server {
+    pthread_rwlock_t lock;       /* readers: requests; writer: swapping gen */
+    struct serve_gen *gen;
+    atomic_bool draining;
+    atomic_long in_flight;
+};
+extern struct serve_server serve_srv;
+
+/* ---- HTTP listeners ----------------------------------------------------------------- */
+
+struct serve_listener;
+/* Bind and start the OCSP listener (or, admin = true, the admin listener). */
+bool serve_http_start(const struct serve_config *c, bool admin, struct serve_listener **out);
+/* The body limit the listener enforces while reading (updated on SIGHUP). */
+void serve_http_set_max_body(size_t bytes);
+/* The address actually bound ("127.0.0.1:8080"). */
+const char *serve_http_address(const struct serve_listener *l);
+/* Stop accepting; wait up to drain_seconds for requests in flight; stop. */
+void serve_http_stop(struct serve_listener **l, long drain_seconds);
+
+/* ---- PID file ------------------------------------------------------------------------- */
+
+/* "/tmp/qpki-ocsp-<port>.pid" */
+void serve_default_pid_file(long port, char *buf, size_t size);
+/* Create path exclusively with our PID.  A file naming a dead process is
+ * replaced; one naming a live process is an error (printed). */
+bool serve_pidfile_create(const char *path);
+/* Remove path if it still names this process. */
+void serve_pidfile_remove(const char *path);
+/* Read the PID in path: 1 ok, 0 missing file, -1 unreadable/garbage (printed). */
+int serve_pidfile_read(const char *path, pid_t *pid);
+
+#endif

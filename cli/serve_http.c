@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cli/serve_http.c - the libmicrohttpd side of `qpki ocsp serve`.
+ *
+ * The OCSP listener: epoll with an internal thread pool (one thread per CPU by
+ * default), HTTP/1.1 keep-alive, a per-connection idle timeout and a connection
+ * cap.  Each request is handed to lib/http (qpki_http_handle) with the raw
+ * request-target (MHD's own unescaping is switched off: lib/http decodes the
+ * base64 itself) and the reply's bytes are sent without a copy; the reply is
+ * freed when libmicrohttpd is done with the response.
+ *
+ * The admin listener (--admin-addr, off by default): GET /healthz and
+ * GET /metrics. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "serve.h"
+
+struct serve_listener {
+    struct MHD_Daemon *daemon;
+    int fd;
+    bool admin;
+    char address[160];
+};
+
+/* State of a POST while its body arrives. */
+struct post_state {
+    uint64_t t0;
+    uint8_t *buf;
+    size_t len, cap;
+    bool too_large;
+};
+
+static _Atomic size_t max_body_limit; /* current --max-body (changes on SIGHUP) */
+
+void serve_http_set_max_body(size_t bytes) { atomic_store(&max_body_limit, bytes); }
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- listening socket ----------------------------------------------------------- */
+
+/* "host:port", ":port", "[v6]:port", "*:port".  host "" means every address. */
+static bool split_address(const char *addr, char *host, size_t hsize, char *port, size_t psize)
+{
+    const char *colon;
+    if (addr[0] == '[') {
+        const char *close = strchr(addr, ']');
+        if (!close || close[1] != ':')
+            return false;
+        size_t n = (size_t)(close - addr - 1);
+        if (n >= hsize)
+            return false;
+        memcpy(host, addr + 1, n);
+        host[n] = '\0';
+        colon = close + 1;
+    } else {
+        colon = strrchr(addr, ':');
+        if (!colon)
+            return false;
+        size_t n = (size_t)(colon - addr);
+        if (n >= hsize)
+            return false;
+        memcpy(host, addr, n);
+        host[n] = '\0';
+        if (!strcmp(host, "*"))
+            host[0] = '\0';
+    }
+    if (!colon[1] || strlen(colon + 1) >= psize)
+        return false;
+    for (const char *p = colon + 1; *p; p++)
+        if (*p < '0' || *p > '9')
+            return false;
+    snprintf(port, psize, "%s", colon + 1);
+    return true;
+}
+
+static int try_bind(int family, const struct sockaddr *sa, socklen_t len, int *err)
+{
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        *err = errno;
+        return -1;
+    }
+    int one = 1, zero = 0;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (family == AF_INET6)
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+    if (bind(fd, sa, len) != 0 || listen(fd, SOMAXCONN) != 0) {
+        *err = errno;
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void describe(int fd, char *buf, size_t size)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    buf[0] = '\0';
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    char host[INET6_ADDRSTRLEN] = "";
+    unsigned port = 0;
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        port = ntohs(in->sin_port);
+        snprintf(buf, size, "%s:%u", host, port);
+    } else if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        port = ntohs(in6->sin6_port);
+        snprintf(buf, size, "[%s]:%u", host, port);
+    }
+}
+
+static int open_listener(const char *addr)
+{
+    char host[256], port[16];
+    if (!split_address(addr, host, sizeof(host), port, sizeof(port))) {
+        cli_usage_error("bad listen address '%s' (HOST:PORT, :PORT or [IPv6]:PORT)", addr);
+        return -1;
+    }
+    int err = 0;
+    if (!host[0]) {
+        /* every address: IPv6 with IPv4-mapped addresses, or IPv4 alone */
+        unsigned short p = (unsigned short)atoi(port);
+        struct sockaddr_in6 in6;
+        memset(&in6, 0, sizeof(in6));
+        in6.sin6_family = AF_INET6;
+        in6.sin6_addr = in6addr_any;
+        in6.sin6_port = htons(p);
+        int fd = try_bind(AF_INET6, (const struct sockaddr *)&in6, sizeof(in6), &err);
+        if (fd >= 0)
+            return fd;
+        struct sockaddr_in in;
+        memset(&in, 0, sizeof(in));
+        in.sin_family = AF_INET;
+        in.sin_addr.s_addr = htonl(INADDR_ANY);
+        in.sin_port = htons(p);
+        fd = try_bind(AF_INET, (const struct sockaddr *)&in, sizeof(in), &err);
+        if (fd >= 0)
+            return fd;
+        cli_error("cannot listen on %s: %s", addr, strerror(err));
+        return -1;
+    }
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    int gai = getaddrinfo(host, port, &hints, &res);
+    if (gai != 0) {
+        cli_error("cannot resolve listen address %s: %s", addr, gai_strerror(gai));
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next)
+        fd = try_bind(ai->ai_family, ai->ai_addr, ai->ai_addrlen, &err);
+    freeaddrinfo(res);
+    if (fd < 0)
+        cli_error("cannot listen on %s: %s", addr, strerror(err));
+    return fd;
+}
+
+/* ---- replies ------------------------------------------------------------------------ */
+
+static void free_reply(void *cls)
+{
+    qpki_http_reply *reply = cls;
+    qpki_http_reply_free(&reply);
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *c, qpki_http_reply *reply)
+{
+    const uint8_t *body;
+    size_t len;
+    qpki_http_reply_body(reply, &body, &len);
+    unsigned status = qpki_http_reply_status(reply);
+    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback_cls(
+        len, (void *)(uintptr_t)body, free_reply, reply);
+    if (!resp) {
+        qpki_http_reply_free(&reply);
+        return MHD_NO;
+    }
+    for (size_t i = 0; i < qpki_http_reply_header_count(reply); i++) {
+        const char *name, *value;
+        (void)qpki_http_reply_header(reply, i, &name, &value);
+        if (!strcmp(name, "Content-Length"))
+            continue; /* libmicrohttpd writes it from the body */
+        (void)MHD_add_response_header(resp, name, value);
+    }
+    if (atomic_load_explicit(&serve_srv.draining, memory_order_relaxed))
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result r = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+/* text is a string literal (owned false) or malloc'd and handed over (true). */
+static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *type,
+                                 const char *text, bool owned)
+{
+    void *buf = (void *)(uintptr_t)text;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        strlen(text), buf, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        if (owned)
+            free(buf);
+        return MHD_NO;
+    }
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result r = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+static void remote_of(struct MHD_Connection *c, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr)
+        return;
+    const struct sockaddr *sa = info->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+                  (socklen_t)size);
+    else if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a6))
+            inet_ntop(AF_INET, a6->s6_addr + 12, buf, (socklen_t)size);
+        else
+            inet_ntop(AF_INET6, a6, buf, (socklen_t)size);
+    }
+}
+
+/* Answer one complete request. */
+static enum MHD_Result answer(struct MHD_Connection *c, const char *method, const char *url,
+                              const uint8_t *body, size_t body_len, bool too_large, uint64_t t0)
+{
+    qpki_http_request req;
+    qpki_http_request_init(&req);
+    req.method = method;
+    req.target = url;
+    req.target_len = strlen(url);
+    req.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    req.if_none_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+    req.body = body;
+    req.body_len = body_len;
+
+    qpki_http_reply *reply = NULL;
+    qpki_status st;
+    char ca[256] = "";
+    if (too_large) {
+        st = qpki_http_reply_error(413, &reply);
+    } else {
+        pthread_rwlock_rdlock(&serve_srv.lock);
+        struct serve_gen *g = serve_srv.gen;
+        st = qpki_http_handle(g->http, g->r, &req, &reply);
+        if (st == QPKI_OK && qpki_http_reply_answer(reply)) {
+            int idx = qpki_answer_issuer_index(qpki_http_reply_answer(reply));
+            if (idx >= 0 && (size_t)idx < g->n)
+                snprintf(ca, sizeof(ca), "%s", g->issuers[idx].name);
+        }
+        pthread_rwlock_unlock(&serve_srv.lock);
+    }
+    if (st != QPKI_OK) {
+        serve_log("error", "cannot answer a request", "error", qpki_strerror(st),
+                  (const char *)NULL);
+        serve_metrics_request(500, NULL, now_us() - t0);
+        return send_text(c, 500, "text/plain; charset=utf-8", "internal error\n", false);
+    }
+    unsigned code = qpki_http_reply_status(reply);
+    uint64_t us = now_us() - t0;
+    serve_metrics_request(code, qpki_http_reply_answer(reply), us);
+    if (!serve_log_quiet()) {
+        char remote[INET6_ADDRSTRLEN];
+        remote_of(c, remote, sizeof(remote));
+        struct serve_request_log rl = {method, code, remote, ca[0] ? ca : NULL,
+                                       qpki_http_reply_answer(reply), us};
+        serve_log_request(&rl);
+    }
+    return send_reply(c, reply);
+}
+
+/* *req_cls of a GET between its two calls (no allocation on the hot path). */
+static char get_marker;
+
+/* libmicrohttpd calls this at least twice per request: first with the headers
+ * only, then with each piece of the body, then once more with none.  Answering
+ * on the first call is an "early response" after which libmicrohttpd closes the
+ * connection, so requests are answered on the last call; only a POST whose
+ * Content-Length is over the limit is refused early (and the connection closed,
+ * which is right for an unread body). */
+static enum MHD_Result on_ocsp(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version,
+                               const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+    (void)cls;
+    (void)version;
+    if (!*req_cls) {
+        atomic_fetch_add(&serve_srv.in_flight, 1);
+        if (!strcmp(method, MHD_HTTP_METHOD_GET)) {
+            *req_cls = &get_marker;
+            return MHD_YES;
+        }
+        uint64_t t0 = now_us();
+        /* RFC 9110 §15.5.14: refuse an announced body over the limit before
+         * reading it. */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && !strcmp(method, MHD_HTTP_METHOD_POST)) {
+            char *end;
+            errno = 0;
+            unsigned long long n = strtoull(cl, &end, 10);
+            if (!errno && !*end && n > atomic_load(&max_body_limit))
+                return answer(c, method, url, NULL, 0, true, t0);
+        }
+        struct post_state *ps = calloc(1, sizeof(*ps));
+        if (!ps)
+            return MHD_NO;
+        ps->t0 = t0;
+        *req_cls = ps;
+        return MHD_YES;
+    }
+    if (*req_cls == &get_marker) {
+        if (*upload_data_size > 0) {
+            *upload_data_size = 0; /* a GET body means nothing */
+            return MHD_YES;
+        }
+        return answer(c, method, url, NULL, 0, false, now_us());
+    }
+    struct post_state *ps = *req_cls;
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        size_t limit = atomic_load(&max_body_limit);
+        *upload_data_size = 0;
+        if (ps->too_large || ps->len + n > limit || strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
+            ps->too_large = true;
+            ps->len += n;
+            /* a body far over the limit: stop reading it */
+            return ps->len > 4 * limit ? MHD_NO : MHD_YES;
+        }
+        if (ps->len + n > ps->cap) {
+            size_t cap = ps->cap ? ps->cap : 1024;
+            while (cap < ps->len + n)
+                cap *= 2;
+            uint8_t *nb = realloc(ps->buf, cap);
+            if (!nb)
+                return MHD_NO;
+            ps->buf = nb;
+            ps->cap = cap;
+        }
+        memcpy(ps->buf + ps->len, upload_data, n);
+        ps->len += n;
+        return MHD_YES;
+    }
+    /* other methods get their 405 from lib/http */
+    bool post = !strcmp(method, MHD_HTTP_METHOD_POST);
+    return answer(c, method, url, post ? ps->buf : NULL, post ? ps->len : 0,
+                  post && ps->too_large, ps->t0);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    if (*req_cls && *req_cls != &get_marker) {
+        struct post_state *ps = *req_cls;
+        free(ps->buf);
+        free(ps);
+    }
+    *req_cls = NULL;
+    atomic_fetch_sub(&serve_srv.in_flight, 1);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)socket_context;
+    serve_metrics_connection(toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+}
+
+/* Keep the request-target as received: lib/http percent-decodes it itself. */
+static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
+static void on_mhd_error(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    serve_log("warn", msg, "component", "http", (const char *)NULL);
+}
+
+/* ---- admin -------------------------------------------------------------------------- */
+
+static enum MHD_Result on_admin(void *cls, struct MHD_Connection *c, const char *url,
+                                const char *method, const char *version,
+                                const char *upload_data, size_t *upload_data_size,
+                                void **req_cls)
+{
+    (void)cls;
+    (void)version;
+    (void)upload_data;
+    (void)req_cls;
+    if (*upload_data_size)
+        return MHD_NO;
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return send_text(c, 405, "text/plain; charset=utf-8", "use GET\n", false);
+    if (!strcmp(url, "/healthz")) {
+        pthread_rwlock_rdlock(&serve_srv.lock);
+        qpki_status st = qpki_responder_health(serve_srv.gen->r);
+        pthread_rwlock_unlock(&serve_srv.lock);
+        if (st == QPKI_OK)
+            return send_text(c, 200, "text/plain; charset=utf-8", "ok\n", false);
+        char msg[256];
+        snprintf(msg, sizeof(msg), "unhealthy: %s\n", qpki_strerror(st));
+        char *copy = strdup(msg);
+        if (!copy)
+            return MHD_NO;
+        return send_text(c, 503, "text/plain; charset=utf-8", copy, true);
+    }
+    if (!strcmp(url, "/metrics")) {
+        char *text = serve_metrics_render();
+        if (!text)
+            return MHD_NO;
+        return send_text(c, 200, "text/plain; version=0.0.4; charset=utf-8", text, true);
+    }
+    return send_text(c, 404, "text/plain; charset=utf-8",
+                     "not found: /healthz and /metrics are served here\n", false);
+}
+
+/* ---- start and stop ----------------------------------------------------------------- */
+
+bool serve_http_start(const struct serve_config *conf, bool admin, struct serve_listener **out)
+{
+    *out = NULL;
+    struct serve_listener *l = calloc(1, sizeof(*l));
+    if (!l) {
+        cli_error("out of memory");
+        return false;
+    }
+    l->admin = admin;
+    l->fd = open_listener(admin ? conf->admin_addr : conf->addr);
+    if (l->fd < 0) {
+        free(l);
+        return false;
+    }
+    describe(l->fd, l->address, sizeof(l->address));
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (admin) {
+        l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_admin, NULL,
+                                     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
+                                     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
+                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+                                     MHD_OPTION_END);
+    } else {
+        serve_http_set_max_body((size_t)conf->max_body);
+        size_t memory = (size_t)conf->max_url + 16384;
+        if (memory < 32768)
+            memory = 32768;
+        l->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_ocsp, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
+            MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
+            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->max_connections,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf->timeout,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+            MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
+            MHD_OPTION_END);
+    }
+    if (!l->daemon) {
+        cli_error("cannot start the HTTP server on %s", l->address);
+        close(l->fd);
+        free(l);
+        return false;
+    }
+    *out = l;
+    return true;
+}
+
+const char *serve_http_address(const struct serve_listener *l) { return l->address; }
+
+void serve_http_stop(struct serve_listener **lp, long drain_seconds)
+{
+    struct serve_listener *l = lp ? *lp : NULL;
+    if (!l)
+        return;
+    /* stop accepting; requests on open connections are still answered, with
+     * "Connection: close" */
+    MHD_socket fd = MHD_quiesce_daemon(l->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    if (!l->admin) {
+        uint64_t deadline = now_us() + (uint64_t)drain_seconds * 1000000u;
+        while (atomic_load(&serve_srv.in_flight) > 0 && now_us() < deadline) {
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        long left = atomic_load(&serve_srv.in_flight);
+        if (left > 0) {
+            char n[24];
+            snprintf(n, sizeof(n), "%ld", left);
+            serve_log("warn", "drain timeout: closing connections with requests in flight",
+                      "requests", n, (const char *)NULL);
+        }
+    }
+    MHD_stop_daemon(l->daemon);
+    free(l);
+    *lp = NULL;
+}

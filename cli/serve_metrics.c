@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cli/serve_metrics.c - counters of the running server and their Prometheus text
+ * exposition (format 0.0.4).  Counters are process-wide and survive SIGHUP
+ * reloads; gauges are read from the current generation when scraped. */
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "serve.h"
+
+static const unsigned http_codes[] = {200, 304, 400, 404, 405, 413, 414, 500, 503};
+#define N_CODES (sizeof(http_codes) / sizeof(http_codes[0]))
+/* Histogram upper bounds in microseconds. */
+static const uint64_t bounds_us[] = {50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000,
+                                     50000, 100000, 250000, 1000000};
+#define N_BOUNDS (sizeof(bounds_us) / sizeof(bounds_us[0]))
+
+struct histogram {
+    atomic_ullong bucket[N_BOUNDS + 1]; /* last: +Inf */
+    atomic_ullong sum_us;
+    atomic_ullong count;
+};
+
+static struct {
+    atomic_ullong http[N_CODES + 1];     /* last: other codes */
+    atomic_ullong resp_status[7];
+    atomic_ullong cert_status[3];
+    atomic_ullong cache_hits, cache_misses, live_signatures, nonces;
+    atomic_ullong reloads, reload_failures;
+    atomic_ullong db_reload_failures;
+    atomic_ullong key_reloads, key_reload_failures;
+    atomic_llong connections;
+    struct histogram signing, duration;
+    time_t started;
+} m;
+
+static void observe(struct histogram *h, uint64_t us)
+{
+    size_t i = 0;
+    while (i < N_BOUNDS && us > bounds_us[i])
+        i++;
+    atomic_fetch_add_explicit(&h->bucket[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->sum_us, us, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
+}
+
+void serve_metrics_request(unsigned http_code, const qpki_answer *a, uint64_t us)
+{
+    size_t i = 0;
+    while (i < N_CODES && http_codes[i] != http_code)
+        i++;
+    atomic_fetch_add_explicit(&m.http[i], 1, memory_order_relaxed);
+    observe(&m.duration, us);
+    if (!a)
+        return;
+    qpki_ocsp_resp_status rs = qpki_answer_resp_status(a);
+    if ((unsigned)rs < 7)
+        atomic_fetch_add_explicit(&m.resp_status[rs], 1, memory_order_relaxed);
+    if (rs != QPKI_OCSP_RESP_SUCCESSFUL)
+        return;
+    qpki_cert_status cs = qpki_answer_cert_status(a);
+    if ((unsigned)cs < 3)
+        atomic_fetch_add_explicit(&m.cert_status[cs], 1, memory_order_relaxed);
+    if (qpki_answer_nonce_echoed(a))
+        atomic_fetch_add_explicit(&m.nonces, 1, memory_order_relaxed);
+    else if (qpki_answer_cache_hit(a))
+        atomic_fetch_add_explicit(&m.cache_hits, 1, memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(&m.cache_misses, 1, memory_order_relaxed);
+    uint64_t sign_us = qpki_answer_sign_us(a);
+    if (sign_us > 0 || !qpki_answer_cache_hit(a)) {
+        atomic_fetch_add_explicit(&m.live_signatures, 1, memory_order_relaxed);
+        observe(&m.signing, sign_us);
+    }
+}
+
+void serve_metrics_reload(bool ok)
+{
+    atomic_fetch_add(ok ? &m.reloads : &m.reload_failures, 1);
+}
+
+void serve_metrics_db_refresh_failure(void) { atomic_fetch_add(&m.db_reload_failures, 1); }
+
+void serve_metrics_key_reload(bool ok)
+{
+    atomic_fetch_add(ok ? &m.key_reloads : &m.key_reload_failures, 1);
+}
+
+void serve_metrics_connection(int delta) { atomic_fetch_add(&m.connections, delta); }
+
+/* ---- text exposition ---------------------------------------------------------------- */
+
+struct text {
+    char *buf;
+    size_t len, cap;
+    bool oom;
+};
+
+static void add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct text *t, const char *fmt, ...)
+{
+    if (t->oom)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            t->oom = true;
+            return;
+        }
+        if ((size_t)n < t->cap - t->len) {
+            t->len += (size_t)n;
+            return;
+        }
+        size_t cap = t->cap * 2 + (size_t)n;
+        char *nb = realloc(t->buf, cap);
+        if (!nb) {
+            t->oom = true;
+            return;
+        }
+        t->buf = nb;
+        t->cap = cap;
+    }
+}
+
+static void header(struct text *t, const char *name, const char *type, const char *help)
+{
+    add(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static unsigned long long get(atomic_ullong *v)
+{
+    return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+static void counter(struct text *t, const char *name, const char *help, atomic_ullong *v)
+{
+    header(t, name, "counter", help);
+    add(t, "%s %llu\n", name, get(v));
+}
+
+static void histogram(struct text *t, const char *name, const char *help, struct histogram *h)
+{
+    header(t, name, "histogram", help);
+    unsigned long long cum = 0;
+    for (size_t i = 0; i < N_BOUNDS; i++) {
+        cum += get(&h->bucket[i]);
+        add(t, "%s_bucket{le=\"%g\"} %llu\n", name, (double)bounds_us[i] / 1e6, cum);
+    }
+    cum += get(&h->bucket[N_BOUNDS]);
+    add(t, "%s_bucket{le=\"+Inf\"} %llu\n", name, cum);
+    add(t, "%s_sum %.6f\n", name, (double)get(&h->sum_us) / 1e6);
+    add(t, "%s_count %llu\n", name, get(&h->count));
+}
+
+/* Label values: escape '\', '"' and newlines (text format 0.0.4). */
+static void label_value(char *out, size_t size, const char *v)
+{
+    size_t o = 0;
+    for (; *v && o + 3 < size; v++) {
+        if (*v == '\\' || *v == '"') {
+            out[o++] = '\\';
+            out[o++] = *v;
+        } else if (*v == '\n') {
+            out[o++] = '\\';
+            out[o++] = 'n';
+        } else {
+            out[o++] = *v;
+        }
+    }
+    out[o] = '\0';
+}
+
+static const char *resp_status_names[7] = {"successful", "malformedRequest", "internalError",
+                                           "tryLater", NULL, "sigRequired", "unauthorized"};
+
+char *serve_metrics_render(void)
+{
+    struct text t = {NULL, 0, 0, false};
+    t.cap = 8192;
+    t.buf = malloc(t.cap);
+    if (!t.buf)
+        return NULL;
+    t.buf[0] = '\0';
+    if (!m.started)
+        m.started = time(NULL);
+
+    header(&t, "qpki_ocsp_http_requests_total", "counter", "HTTP requests by response code.");
+    for (size_t i = 0; i <= N_CODES; i++) {
+        if (i < N_CODES)
+            add(&t, "qpki_ocsp_http_requests_total{code=\"%u\"} %llu\n", http_codes[i],
+                get(&m.http[i]));
+        else
+            add(&t, "qpki_ocsp_http_requests_total{code=\"other\"} %llu\n", get(&m.http[i]));
+    }
+    header(&t, "qpki_ocsp_responses_total", "counter",
+           "OCSP responses by OCSPResponseStatus.");
+    for (size_t i = 0; i < 7; i++)
+        if (resp_status_names[i])
+            add(&t, "qpki_ocsp_responses_total{status=\"%s\"} %llu\n", resp_status_names[i],
+                get(&m.resp_status[i]));
+    header(&t, "qpki_ocsp_cert_status_total", "counter",
+           "Signed answers by the certStatus of their first CertID.");
+    const char *cs[3] = {"good", "revoked", "unknown"};
+    for (size_t i = 0; i < 3; i++)
+        add(&t, "qpki_ocsp_cert_status_total{status=\"%s\"} %llu\n", cs[i], get(&m.cert_status[i]));
+    counter(&t, "qpki_ocsp_cache_hits_total", "Answers served from the signed-response cache.",
+            &m.cache_hits);
+    counter(&t, "qpki_ocsp_cache_misses_total",
+            "Cacheable answers that had to be signed (first request, expiry, DB change).",
+            &m.cache_misses);
+    counter(&t, "qpki_ocsp_nonce_responses_total", "Answers signed live to echo a nonce.",
+            &m.nonces);
+    counter(&t, "qpki_ocsp_signatures_total", "Responses signed (cache misses and nonces).",
+            &m.live_signatures);
+    histogram(&t, "qpki_ocsp_signing_duration_seconds", "Time spent signing one response.",
+              &m.signing);
+    histogram(&t, "qpki_ocsp_request_duration_seconds",
+              "Time from a complete request to its reply (sending excluded).", &m.duration);
+    counter(&t, "qpki_ocsp_reloads_total", "Successful SIGHUP reloads.", &m.reloads);
+    counter(&t, "qpki_ocsp_reload_failures_total",
+            "SIGHUP reloads that failed (the previous state kept serving).", &m.reload_failures);
+    counter(&t, "qpki_ocsp_db_reload_failures_total",
+            "index.txt changes that could not be loaded (the previous table kept serving).",
+            &m.db_reload_failures);
+    counter(&t, "qpki_ocsp_key_reloads_total",
+            "Responder keys and certificates switched after their files changed.",
+            &m.key_reloads);
+    counter(&t, "qpki_ocsp_key_reload_failures_total",
+            "Changed responder key or certificate files that could not be used.",
+            &m.key_reload_failures);
+    header(&t, "qpki_ocsp_open_connections", "gauge", "Open HTTP connections.");
+    add(&t, "qpki_ocsp_open_connections %lld\n", (long long)atomic_load(&m.connections));
+    header(&t, "qpki_ocsp_start_time_seconds", "gauge", "Start time of the process.");
+    add(&t, "qpki_ocsp_start_time_seconds %lld\n", (long long)m.started);
+
+    pthread_rwlock_rdlock(&serve_srv.lock);
+    struct serve_gen *g = serve_srv.gen;
+    if (g) {
+        qpki_responder_stats st;
+        memset(&st, 0, sizeof(st));
+        st.struct_size = (uint32_t)sizeof(st);
+        if (qpki_responder_get_stats(g->r, &st) == QPKI_OK) {
+            header(&t, "qpki_ocsp_signing_in_flight", "gauge",
+                   "Live signatures in progress (the signing queue depth).");
+            add(&t, "qpki_ocsp_signing_in_flight %llu\n", (unsigned long long)st.live_in_flight);
+            header(&t, "qpki_ocsp_signing_queue_limit", "gauge",
+                   "Live signatures allowed at once before tryLater.");
+            add(&t, "qpki_ocsp_signing_queue_limit %ld\n", g->conf.max_live_signing);
+            header(&t, "qpki_ocsp_cache_entries", "gauge", "Signed responses in the cache.");
+            add(&t, "qpki_ocsp_cache_entries %llu\n", (unsigned long long)st.cache_entries);
+        }
+        header(&t, "qpki_ocsp_db_rows", "gauge", "Rows in the status database of each CA.");
+        for (size_t i = 0; i < g->n; i++) {
+            char lv[512];
+            label_value(lv, sizeof(lv), g->issuers[i].name);
+            add(&t, "qpki_ocsp_db_rows{ca=\"%s\"} %zu\n", lv, qpki_db_count(g->issuers[i].db));
+        }
+        header(&t, "qpki_ocsp_db_generation", "gauge",
+               "Generation of each status database (moves when index.txt changes).");
+        for (size_t i = 0; i < g->n; i++) {
+            char lv[512];
+            label_value(lv, sizeof(lv), g->issuers[i].name);
+            add(&t, "qpki_ocsp_db_generation{ca=\"%s\"} %llu\n", lv,
+                (unsigned long long)qpki_db_generation(g->issuers[i].db));
+        }
+    }
+    pthread_rwlock_unlock(&serve_srv.lock);
+    if (t.oom) {
+        free(t.buf);
+        return NULL;
+    }
+    return t.buf;
+}
+
+void serve_metrics_start(void) { m.started = time(NULL); }

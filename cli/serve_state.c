@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cli/serve_state.c - a "generation" of the server: one qpki_responder with its
+ * CAs, status databases, signers and HTTP limits, built from a configuration.
+ *
+ * SIGHUP builds a new generation and swaps it in (cli/ocsp_serve.c); the
+ * maintenance tick of the current one refreshes the status databases (index.txt
+ * changes) and switches an issuer's key and certificate when their files change
+ * (`qpki credential activate`), through qpki_responder_issuer_replace_key, which
+ * is atomic for requests in flight. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <qpki/cert.h>
+
+#include "serve.h"
+
+struct serve_server serve_srv = {
+    .lock = PTHREAD_RWLOCK_INITIALIZER,
+};
+
+static bool first_existing(char *buf, size_t size, const char *dir, const char *const *names,
+                           size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        snprintf(buf, size, "%s/%s", dir, names[i]);
+        if (access(buf, F_OK) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void db_log(void *user, qpki_status status, const char *message)
+{
+    const char *ca = user;
+    if (status != QPKI_OK) {
+        serve_metrics_db_refresh_failure();
+        serve_log("error", message, "ca", ca, "action", "previous table kept",
+                  (const char *)NULL);
+    } else {
+        serve_log("info", message, "ca", ca, (const char *)NULL);
+    }
+}
+
+static void file_id_of(const char *path, struct file_id *id)
+{
+    memset(id, 0, sizeof(*id));
+    struct stat st;
+    if (!path[0] || stat(path, &st) != 0)
+        return;
+    id->exists = true;
+    id->dev = st.st_dev;
+    id->ino = st.st_ino;
+    id->size = st.st_size;
+    id->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    id->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+}
+
+static bool file_ids_equal(const struct file_id *a, const struct file_id *b)
+{
+    for (int i = 0; i < 3; i++) {
+        if (a[i].exists != b[i].exists || a[i].dev != b[i].dev || a[i].ino != b[i].ino ||
+            a[i].size != b[i].size || a[i].mtime_ns != b[i].mtime_ns ||
+            a[i].ctime_ns != b[i].ctime_ns)
+            return false;
+    }
+    return true;
+}
+
+static struct cli_signer_opts signer_opts(const struct serve_ca_config *ca)
+{
+    struct cli_signer_opts o = {ca->cert, ca->key, ca->credential, ca->cred_dir,
+                                ca->hsm_config, ca->key_label, ca->key_id,
+                                ca->passphrase_env, ca->passphrase_file};
+    return o;
+}
+
+static bool has_signer(const struct serve_ca_config *ca)
+{
+    return ca->cert || ca->key || ca->credential || ca->hsm_config;
+}
+
+/* The files whose change means "load the key and certificate again". */
+static void watch_setup(const struct serve_ca_config *ca, struct serve_issuer *is)
+{
+    memset(is->watch_path, 0, sizeof(is->watch_path));
+    is->watch = false;
+    if (ca->credential) {
+        if (!cli_credential_paths(ca->cred_dir, ca->credential, is->watch_path[0],
+                                  sizeof(is->watch_path[0]), is->watch_path[1],
+                                  sizeof(is->watch_path[1])))
+            return;
+        snprintf(is->watch_path[2], sizeof(is->watch_path[2]), "%s/%s/credential.meta.json",
+                 ca->cred_dir, ca->credential);
+        is->watch = true;
+    } else if (ca->cert) {
+        snprintf(is->watch_path[0], sizeof(is->watch_path[0]), "%s", ca->cert);
+        if (ca->key)
+            snprintf(is->watch_path[1], sizeof(is->watch_path[1]), "%s", ca->key);
+        is->watch = true;
+    }
+    for (int i = 0; i < 3; i++)
+        file_id_of(is->watch_path[i], &is->loaded[i]);
+    is->has_pending = false;
+}
+
+static void cert_label(const qpki_cert *cert, char *subject, size_t ssize, char *serial,
+                       size_t nsize)
+{
+    subject[0] = serial[0] = '\0';
+    if (!cert)
+        return;
+    (void)qpki_cert_subject_text(cert, subject, ssize);
+    const uint8_t *s;
+    size_t len;
+    qpki_cert_serial(cert, &s, &len);
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 3 <= nsize; i++)
+        o += (size_t)snprintf(serial + o, nsize - o, "%02X", s[i]);
+}
+
+static bool load_issuer(struct serve_gen *g, size_t index)
+{
+    const struct serve_ca_config *ca = &g->conf.cas[index];
+    struct serve_issuer *is = &g->issuers[index];
+    char path[PATH_MAX];
+    qpki_signer *signer = NULL;
+    qpki_cert *rcert = NULL;
+    bool ok = false;
+
+    is->name = strdup(ca->name);
+    if (!is->name) {
+        cli_error("out of memory");
+        return false;
+    }
+    static const char *const cert_names[] = {"ca.crt", "cacert.pem"};
+    if (!first_existing(path, sizeof(path), ca->dir, cert_names, 2)) {
+        cli_error("CA directory %s has no ca.crt (or cacert.pem)", ca->dir);
+        goto out;
+    }
+    if (!cli_load_cert(path, "CA certificate", &is->ca))
+        goto out;
+    snprintf(path, sizeof(path), "%s/index.txt", ca->dir);
+    char err[512] = "";
+    qpki_status st = qpki_db_open_index_err(path, err, sizeof(err), &is->db);
+    if (st != QPKI_OK) {
+        cli_error("cannot load the status database %s: %s", path, err[0] ? err : qpki_strerror(st));
+        goto out;
+    }
+    qpki_db_set_log(is->db, db_log, is->name);
+
+    if (has_signer(ca)) {
+        struct cli_signer_opts o = signer_opts(ca);
+        if (cli_load_responder(&o, is->ca, &rcert, &signer) != CLI_OK)
+            goto out;
+    } else {
+        static const char *const key_names[] = {"ca.key", "private/cakey.pem"};
+        if (!first_existing(path, sizeof(path), ca->dir, key_names, 2)) {
+            cli_error("CA %s: no responder given (--credential, --cert/--key) and no CA key "
+                      "(ca.key or private/cakey.pem) to sign with",
+                      ca->dir);
+            goto out;
+        }
+        if (!cli_load_key_signer(path, ca->passphrase_env, ca->passphrase_file, &signer))
+            goto out;
+    }
+    st = qpki_responder_add_issuer(g->r, is->ca, is->db, signer, rcert, &is->iss);
+    if (st == QPKI_ERR_KEY_MISMATCH) {
+        cli_error("CA %s: the signing key does not belong to %s", ca->dir,
+                  rcert ? "the responder certificate" : "the CA certificate");
+        goto out;
+    }
+    if (st != QPKI_OK) {
+        cli_error_st(st, "CA %s: cannot add the issuer", ca->dir);
+        goto out;
+    }
+    if ((st = qpki_responder_issuer_set_validity(is->iss, ca->validity)) != QPKI_OK ||
+        (st = qpki_responder_issuer_set_backdate(is->iss, ca->backdate)) != QPKI_OK ||
+        (st = qpki_responder_issuer_set_nonce_policy(is->iss, (qpki_nonce_policy)ca->nonce_policy)) !=
+            QPKI_OK ||
+        (st = qpki_responder_issuer_set_unknown_policy(
+             is->iss, (qpki_unknown_policy)ca->unknown_policy)) != QPKI_OK ||
+        (st = qpki_responder_issuer_set_include_certs(is->iss, ca->include_certs != 0)) !=
+            QPKI_OK ||
+        (st = qpki_responder_issuer_set_responder_id(
+             is->iss, (qpki_responder_id_type)ca->responder_id)) != QPKI_OK) {
+        cli_error_st(st, "CA %s: bad responder setting", ca->dir);
+        goto out;
+    }
+    is->responder_cert = rcert;
+    rcert = NULL;
+    watch_setup(ca, is);
+    ok = true;
+out:
+    qpki_signer_free(&signer);
+    qpki_cert_free(&rcert);
+    return ok;
+}
+
+bool serve_gen_build(struct serve_config *conf, struct serve_gen **out)
+{
+    *out = NULL;
+    struct serve_gen *g = calloc(1, sizeof(*g));
+    if (!g) {
+        cli_error("out of memory");
+        return false;
+    }
+    g->conf = *conf;
+    serve_config_init(conf); /* moved */
+    qpki_status st;
+    if ((st = qpki_responder_new(&g->r)) != QPKI_OK || (st = qpki_http_new(&g->http)) != QPKI_OK) {
+        cli_error_st(st, "cannot create the responder");
+        goto fail;
+    }
+    qpki_limits limits;
+    qpki_limits_init(&limits);
+    limits.max_certids = (uint32_t)g->conf.max_certids;
+    limits.max_request_size = (size_t)g->conf.max_body;
+    if ((st = qpki_responder_set_limits(g->r, &limits)) != QPKI_OK ||
+        (st = qpki_responder_set_log(g->r, serve_log_library, NULL)) != QPKI_OK ||
+        (st = qpki_responder_set_max_live_signing(g->r, (unsigned)g->conf.max_live_signing)) !=
+            QPKI_OK ||
+        (st = qpki_responder_set_cache(g->r, g->conf.cache_size > 0,
+                                       (size_t)(g->conf.cache_size > 0 ? g->conf.cache_size
+                                                                       : 1))) != QPKI_OK ||
+        (st = qpki_http_set_max_body(g->http, (size_t)g->conf.max_body)) != QPKI_OK ||
+        (st = qpki_http_set_max_target(g->http, (size_t)g->conf.max_url)) != QPKI_OK) {
+        cli_error_st(st, "bad responder limits");
+        goto fail;
+    }
+    g->issuers = calloc(g->conf.n_cas, sizeof(*g->issuers));
+    if (!g->issuers) {
+        cli_error("out of memory");
+        goto fail;
+    }
+    g->n = g->conf.n_cas;
+    for (size_t i = 0; i < g->n; i++)
+        if (!load_issuer(g, i))
+            goto fail;
+    *out = g;
+    return true;
+fail:
+    serve_gen_free(&g);
+    return false;
+}
+
+void serve_gen_free(struct serve_gen **gp)
+{
+    struct serve_gen *g = gp ? *gp : NULL;
+    if (!g)
+        return;
+    /* the responder first: it borrows the databases */
+    qpki_responder_free(&g->r);
+    qpki_http_free(&g->http);
+    for (size_t i = 0; g->issuers && i < g->n; i++) {
+        struct serve_issuer *is = &g->issuers[i];
+        qpki_db_free(&is->db);
+        qpki_cert_free(&is->ca);
+        qpki_cert_free(&is->responder_cert);
+        free(is->name);
+    }
+    free(g->issuers);
+    serve_config_free(&g->conf);
+    free(g);
+    *gp = NULL;
+}
+
+/* The watched files changed and have stayed the same for one tick: load them. */
+static void reload_key(struct serve_gen *g, size_t index, const struct file_id *now)
+{
+    const struct serve_ca_config *ca = &g->conf.cas[index];
+    struct serve_issuer *is = &g->issuers[index];
+    memcpy(is->loaded, now, sizeof(is->loaded));
+    struct cli_signer_opts o = signer_opts(ca);
+    qpki_cert *cert = NULL;
+    qpki_signer *signer = NULL;
+    if (cli_load_responder(&o, is->ca, &cert, &signer) != CLI_OK) {
+        serve_metrics_key_reload(false);
+        serve_log("error", "responder key or certificate changed but cannot be used; "
+                  "still signing with the previous ones",
+                  "ca", is->name, "cert", is->watch_path[0], "key", is->watch_path[1],
+                  (const char *)NULL);
+        return;
+    }
+    if (is->responder_cert && cli_cert_equal(cert, is->responder_cert)) {
+        /* same certificate (and key: cli_load_responder checked the pair) */
+        qpki_cert_free(&cert);
+        qpki_signer_free(&signer);
+        watch_setup(ca, is);
+        return;
+    }
+    qpki_status st = qpki_responder_issuer_replace_key(is->iss, signer, cert);
+    qpki_signer_free(&signer);
+    if (st != QPKI_OK) {
+        qpki_cert_free(&cert);
+        serve_metrics_key_reload(false);
+        serve_log("error", "cannot switch the responder key; still signing with the previous one",
+                  "ca", is->name, "error", qpki_strerror(st), (const char *)NULL);
+        return;
+    }
+    char old_subject[256], old_serial[80], subject[256], serial[80];
+    cert_label(is->responder_cert, old_subject, sizeof(old_subject), old_serial,
+               sizeof(old_serial));
+    cert_label(cert, subject, sizeof(subject), serial, sizeof(serial));
+    qpki_cert_free(&is->responder_cert);
+    is->responder_cert = cert;
+    serve_metrics_key_reload(true);
+    serve_log("info", "responder key and certificate switched", "ca", is->name, "subject",
+              subject, "serial", serial, "previous_serial", old_serial, (const char *)NULL);
+    /* paths may have moved (QPKI credentials name the active version's files) */
+    watch_setup(ca, is);
+}
+
+void serve_gen_maintain(struct serve_gen *g)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        struct serve_issuer *is = &g->issuers[i];
+        /* errors are logged once per distinct failure by db_log */
+        (void)qpki_db_refresh(is->db);
+        if (!is->watch)
+            continue;
+        struct file_id now[3];
+        for (int k = 0; k < 3; k++)
+            file_id_of(is->watch_path[k], &now[k]);
+        if (file_ids_equal(now, is->loaded)) {
+            is->has_pending = false;
+            continue;
+        }
+        /* `credential activate` replaces the certificate and the key with two
+         * renames: wait until the files have stopped changing for one tick. */
+        if (!is->has_pending || !file_ids_equal(now, is->pending)) {
+            memcpy(is->pending, now, sizeof(is->pending));
+            is->has_pending = true;
+            continue;
+        }
+        is->has_pending = false;
+        reload_key(g, i, now);
+    }
+}
