@@ -11,6 +11,7 @@
 #include "testutil.h"
 #include <qpki/cert.h>
 #include <qpki/signer.h>
+#include "crypto/crypto.h"
 #include "der/der.h"
 #include "der/oid.h"
 #include "der/pem.h"
@@ -1761,6 +1762,110 @@ static void test_builder_copies_san_from_csr(void **state)
 }
 
 
+/* ITU-T X.509 §9.8 (Catalyst): the alternative signature covers the TBS without
+ * the signature field and without altSignatureValue.  What the builder signs
+ * before adding 2.5.29.74 must equal what the reader re-encodes from the issued
+ * certificate, so an ML-DSA signature made at issuance verifies afterwards. */
+static void test_catalyst_tbs_from_builder_equals_reader_reencoding(void **state)
+{
+    (void)state;
+    crypto_privkey *pq = NULL;
+    assert_int_equal(crypto_privkey_generate(QPKI_KEY_ML_DSA_65, 0, &pq), QPKI_OK);
+    qpki_signer *classic = load_signer("ec-p256-ca.key", QPKI_SIG_UNKNOWN);
+    const uint8_t *spki;
+    size_t spki_len;
+    assert_int_equal(qpki_signer_public_key(classic, &spki, &spki_len), QPKI_OK);
+
+    qpki_cert_builder *b = NULL;
+    assert_int_equal(qpki_cert_builder_new(&b), QPKI_OK);
+    size_t nlen;
+    uint8_t *name = name_der("CN=Hybrid Root,O=QPKI Builder", &nlen);
+    assert_int_equal(qpki_cert_builder_set_subject(b, name, nlen), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_issuer(b, name, nlen), QPKI_OK);
+    qpki_free(name);
+    assert_int_equal(qpki_cert_builder_set_random_serial(b), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_validity(b, T2020, T2120), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_spki(b, spki, spki_len), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_basic_constraints(b, true, -1, true), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_subject_key_id(b, NULL, 0), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_authority_key_id(b, NULL, 0), QPKI_OK);
+    der_view alt_spki = crypto_privkey_spki(pq);
+    assert_int_equal(qpki_cert_builder_add_extension(b, QPKI_OID_ALT_SUBJECT_PUBLIC_KEY_INFO,
+                                                     false, alt_spki.p, alt_spki.n),
+                     QPKI_OK);
+    size_t alg_len;
+    const uint8_t *alg = crypto_sig_alg_der(QPKI_SIG_ML_DSA_65, &alg_len);
+    assert_non_null(alg);
+    assert_int_equal(qpki_cert_builder_add_extension(b, QPKI_OID_ALT_SIGNATURE_ALGORITHM, false,
+                                                     alg, alg_len),
+                     QPKI_OK);
+    uint8_t *alt_tbs;
+    size_t alt_tbs_len;
+    assert_int_equal(qpki_cert_builder_encode_tbs(b, NULL, 0, QPKI_OID_ALT_SIGNATURE_VALUE, spki,
+                                                  spki_len, &alt_tbs, &alt_tbs_len),
+                     QPKI_OK);
+    size_t sig_cap = crypto_privkey_max_sig_len(pq), sig_len = sig_cap;
+    uint8_t *sig = malloc(sig_cap);
+    assert_int_equal(crypto_sign(pq, QPKI_SIG_ML_DSA_65, alt_tbs, alt_tbs_len, sig, &sig_len),
+                     QPKI_OK);
+    /* altSignatureValue ::= BIT STRING */
+    der_buf v;
+    der_buf_init(&v, 0);
+    der_put_bit_string(&v, sig, sig_len, 0);
+    uint8_t *value;
+    size_t value_len;
+    assert_int_equal(der_buf_finish(&v, &value, &value_len), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_add_extension(b, QPKI_OID_ALT_SIGNATURE_VALUE, false, value,
+                                                     value_len),
+                     QPKI_OK);
+    uint8_t *der;
+    size_t len;
+    assert_int_equal(qpki_cert_builder_sign(b, classic, &der, &len), QPKI_OK);
+
+    qpki_cert *c = NULL;
+    assert_int_equal(qpki_cert_parse(der, len, &c), QPKI_OK);
+    assert_int_equal(qpki_cert_verify_signature(c, c), QPKI_OK);
+    assert_int_equal(qpki_cert_extension_count(c), 6);
+    uint8_t *again;
+    size_t again_len;
+    assert_int_equal(x509_cert_tbs_reencode(c, true, OID_CE_ALT_SIG_VALUE, &again, &again_len),
+                     QPKI_OK);
+    assert_int_equal(again_len, alt_tbs_len);
+    assert_memory_equal(again, alt_tbs, alt_tbs_len);
+    /* and the PQ signature checks from what the certificate carries */
+    const uint8_t *x72, *x73, *x74;
+    size_t n72, n73, n74;
+    assert_int_equal(qpki_cert_find_extension(c, OID_CE_ALT_SPKI.p, OID_CE_ALT_SPKI.n, NULL, &x72,
+                                              &n72),
+                     QPKI_OK);
+    assert_int_equal(qpki_cert_find_extension(c, OID_CE_ALT_SIG_ALG.p, OID_CE_ALT_SIG_ALG.n, NULL,
+                                              &x73, &n73),
+                     QPKI_OK);
+    assert_int_equal(qpki_cert_find_extension(c, OID_CE_ALT_SIG_VALUE.p, OID_CE_ALT_SIG_VALUE.n,
+                                              NULL, &x74, &n74),
+                     QPKI_OK);
+    der_cursor bc = der_cursor_init(x74, n74);
+    der_view bits;
+    unsigned unused;
+    assert_int_equal(der_read_bit_string(&bc, &bits, &unused), QPKI_OK);
+    assert_int_equal(crypto_verify_spki((der_view){x72, n72}, (der_view){x73, n73}, again,
+                                        again_len, bits.p, bits.n),
+                     QPKI_OK);
+    again[again_len - 1] ^= 1;
+    assert_int_equal(crypto_verify_spki((der_view){x72, n72}, (der_view){x73, n73}, again,
+                                        again_len, bits.p, bits.n),
+                     QPKI_ERR_BAD_SIGNATURE);
+    qpki_free(again);
+    qpki_cert_free(&c);
+    qpki_free(der);
+    qpki_free(value);
+    free(sig);
+    qpki_free(alt_tbs);
+    qpki_cert_builder_free(&b);
+    qpki_signer_free(&classic);
+    crypto_privkey_free(&pq);
+}
+
 /* ---- allocation failures ------------------------------------------------------------ */
 
 /* Make the n-th allocation fail for n = 0, 1, ...: every step fails with
@@ -1912,6 +2017,7 @@ int main(void)
         cmocka_unit_test(test_builder_rejects_bad_arguments),
         cmocka_unit_test(test_empty_subject_makes_san_critical),
         cmocka_unit_test(test_builder_copies_san_from_csr),
+        cmocka_unit_test(test_catalyst_tbs_from_builder_equals_reader_reencoding),
         cmocka_unit_test(test_allocation_failures_are_nomem),
         cmocka_unit_test_setup_teardown(test_built_certificates_and_csr_pass_openssl,
                                         make_tmpdir, remove_tmpdir),
