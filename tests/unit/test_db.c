@@ -549,6 +549,38 @@ static void test_open_reports_the_missing_file_with_its_path(void **state)
     assert_string_equal(err, want);
     assert_int_equal(qpki_db_open_index(NULL, &db), QPKI_ERR_INVALID_ARG);
     assert_int_equal(qpki_db_open_index("x", NULL), QPKI_ERR_INVALID_ARG);
+
+    /* index.txt that is not a regular file. */
+    char dir[400], sub[450];
+    snprintf(dir, sizeof(dir), "%s/odd-ca", tmpdir);
+    snprintf(sub, sizeof(sub), "%s/index.txt", dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    assert_int_equal(qpki_db_open_index_err(dir, err, sizeof(err), &db), QPKI_ERR_IO);
+    snprintf(want, sizeof(want), "%s: not a regular file", sub);
+    assert_string_equal(err, want);
+}
+
+static void test_line_longer_than_the_read_buffer_is_an_error(void **state)
+{
+    (void)state;
+    char p[512];
+    snprintf(p, sizeof(p), "%s", tmp_path("long-line.txt"));
+    size_t big = (size_t)5 << 20;
+    char *text = malloc(big + 200);
+    assert_non_null(text);
+    int n = snprintf(text, 200, "V\t270101000000Z\t\t01\tunknown\t/CN=a\n"
+                                "V\t270101000000Z\t\t02\tunknown\t/CN=");
+    memset(text + n, 'x', big);
+    strcpy(text + n + big, "\n");
+    write_text(p, text);
+    free(text);
+    qpki_db *db = NULL;
+    char err[512], want[700];
+    assert_int_equal(qpki_db_open_index_err(p, err, sizeof(err), &db), QPKI_ERR_PARSE);
+    snprintf(want, sizeof(want), "%s:2: line longer than 4194304 bytes", p);
+    assert_string_equal(err, want);
+    assert_null(db);
 }
 
 static const char *const version_a = "V\t270101000000Z\t\t01\tunknown\t/CN=one\n"
@@ -1042,6 +1074,7 @@ int main(void)
         cmocka_unit_test(test_time_fields_follow_rfc_5280_year_rules),
         cmocka_unit_test(test_malformed_lines_fail_the_whole_load_with_the_line_number),
         cmocka_unit_test(test_open_reports_the_missing_file_with_its_path),
+        cmocka_unit_test(test_line_longer_than_the_read_buffer_is_an_error),
         cmocka_unit_test(test_bad_reload_keeps_the_old_table_and_generation),
         cmocka_unit_test(test_generation_moves_only_when_the_rows_change),
         cmocka_unit_test(test_recent_file_is_compared_by_contents_when_timestamps_match),
