@@ -65,7 +65,16 @@ extern "C" {
  * The signature algorithm is the key's default (ECDSA with the curve's hash, RSA
  * PKCS#1 v1.5 SHA-256, Ed25519, Ed448, ML-DSA-nn).  The PIN is read by the plugin
  * from the environment variable its configuration names (pkcs11.pin_env,
- * default HSM_PIN). */
+ * default HSM_PIN); keep that variable set while the signer lives, since the
+ * plugin reads it again to log in after a lost token comes back.  PKCS#11 login
+ * state belongs to the process: a key opened on a token this process is already
+ * logged in to (through another signer) is not checked against the PIN again.
+ *
+ * The signer signs concurrently on a pool of sessions.  When the token, a session
+ * or the login is lost, sign() returns QPKI_ERR_SIGNER_UNAVAILABLE and health()
+ * reports it until the plugin has reconnected (retried with backoff, 50 ms
+ * doubling to 5 s, on the calling threads) and signed again; a reconnected token
+ * whose key differs from the one first opened stays unavailable. */
 QPKI_API qpki_status qpki_signer_plugin_load(const char *plugin_path, const char *hsm_config_path,
                                              const char *key_label, const char *key_id_hex,
                                              const uint8_t *cert_spki, size_t spki_len,
