@@ -19,6 +19,7 @@ struct blob {
     qpki_time refresh_after;   /* re-sign when now >= this */
     uint64_t generation;       /* status DB generation at signing time */
     uint64_t key_epoch;        /* issuer key set at signing time */
+    uint64_t config_epoch;     /* issuer policy settings at signing time */
     qpki_cert_status cert_status;
     size_t len;
     uint8_t data[];

@@ -56,6 +56,7 @@ struct qpki_responder_issuer {
     qpki_expired_policy expired_policy;
     bool include_certs;
     qpki_responder_id_type responder_id;
+    atomic_uint_fast64_t config_epoch; /* bumped by every policy setter */
 };
 
 struct qpki_responder {
@@ -371,6 +372,7 @@ qpki_status qpki_responder_issuer_replace_key(qpki_responder_issuer *iss, qpki_s
     {                                                                             \
         QPKI_ENSURE(iss && (check), QPKI_ERR_INVALID_ARG);                        \
         iss->field = v;                                                           \
+        atomic_fetch_add(&iss->config_epoch, 1); /* cached answers are stale */   \
         return QPKI_OK;                                                           \
     }
 
@@ -718,6 +720,7 @@ static qpki_status respond_parsed(struct qpki_responder *r, const qpki_ocsp_requ
     size_t ki = pick_key(keys, req);
     const struct key *k = keys->keys[ki];
     uint64_t generation = qpki_db_generation(iss->db);
+    uint64_t config_epoch = atomic_load(&iss->config_epoch);
 
     uint8_t key[512];
     size_t key_len = 0;
@@ -729,7 +732,7 @@ static qpki_status respond_parsed(struct qpki_responder *r, const qpki_ocsp_requ
     if (cacheable && r->cache) {
         struct blob *b = cache_get(r->cache, key, key_len);
         if (b && b->generation == generation && b->key_epoch == keys->epoch &&
-            now < b->refresh_after) {
+            b->config_epoch == config_epoch && now < b->refresh_after) {
             answer_from_blob(a, b);
             a->cache_hit = true;
             atomic_fetch_add(&r->hits, 1);
@@ -796,6 +799,7 @@ static qpki_status respond_parsed(struct qpki_responder *r, const qpki_ocsp_requ
     b->refresh_after = now + (iss->validity / 2 > 0 ? iss->validity / 2 : 1);
     b->generation = generation;
     b->key_epoch = keys->epoch;
+    b->config_epoch = config_epoch;
     b->cert_status = dp[0].status;
     answer_from_blob(a, b);
     a->nonce_echoed = echo;

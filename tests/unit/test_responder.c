@@ -419,7 +419,7 @@ static void test_index_change_invalidates_the_cache(void **state)
     (void)state;
     char dir[] = "/tmp/qpki-resp-db-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    char path[256], tmp[256], cmd[700];
+    char path[256], tmp[256], cmd[1400];
     snprintf(path, sizeof(path), "%s/index.txt", dir);
     snprintf(tmp, sizeof(tmp), "%s/index.txt.new", dir);
     snprintf(cmd, sizeof(cmd), "cp %s %s", tu_data_path("ocsp/index.txt"), path);

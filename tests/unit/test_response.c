@@ -52,7 +52,7 @@ static char *openssl_check(const uint8_t *der, size_t len, const char *extra, in
     close(fd);
     char cmd[1024];
     snprintf(cmd, sizeof(cmd),
-             "openssl ocsp -respin %s -CAfile %s -issuer %s %s -resp_text 2>&1", path,
+             "openssl ocsp -respin %s -CAfile %s -issuer %s -no_nonce %s -resp_text 2>&1", path,
              tu_data_path("ocsp/ca.crt"), tu_data_path("ocsp/ca.crt"), extra);
     char *out = tu_run(cmd, status);
     unlink(path);
@@ -172,18 +172,21 @@ static void test_every_revocation_reason_is_accepted_by_openssl(void **state)
         {QPKI_REASON_CESSATION_OF_OPERATION, "Reason: cessationOfOperation"},
         {QPKI_REASON_CERTIFICATE_HOLD, "Reason: certificateHold"},
         {QPKI_REASON_REMOVE_FROM_CRL, "Reason: removeFromCRL"},
-        {QPKI_REASON_PRIVILEGE_WITHDRAWN, "Reason: privilegeWithdrawn"},
-        {QPKI_REASON_AA_COMPROMISE, "Reason: aACompromise"},
+        /* OpenSSL 3.0 has no names for 9 and 10 and prints "(UNKNOWN) (0x9)" */
+        {QPKI_REASON_PRIVILEGE_WITHDRAWN, "Reason: (UNKNOWN) (0x9)"},
+        {QPKI_REASON_AA_COMPROMISE, "Reason: (UNKNOWN) (0xa)"},
     };
     for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
         size_t len;
         uint8_t *der = build(QPKI_CERT_STATUS_REVOKED, reasons[i].r, true, false, true, &len);
         int st;
         char *out = openssl_check(der, len, "-serial 0x1001", &st);
-        assert_int_equal(st, 0);
+        if (st != 0)
+            fail_msg("openssl: %s", out);
         assert_non_null(strstr(out, "Response verify OK"));
         assert_non_null(strstr(out, "0x1001: revoked"));
-        assert_non_null(strstr(out, reasons[i].text));
+        if (!strstr(out, reasons[i].text))
+            fail_msg("want '%s' in: %s", reasons[i].text, out);
         assert_non_null(strstr(out, "Revocation Time: Jan 15 10:00:00 2024 GMT"));
         free(out);
         /* and we read back exactly what we wrote */
