@@ -21,5 +21,15 @@
 #include <qpki/limits.h>
 #include <qpki/key.h>
 #include <qpki/db.h>
+#include <qpki/signer.h>
+#include <qpki/cert.h>
+#include <qpki/certid.h>
+#include <qpki/request.h>
+#include <qpki/response.h>
+#include <qpki/verify.h>
+#include <qpki/responder.h>
+#include <qpki/http.h>
+#include <qpki/plugin.h>
+#include <qpki/ca.h>
 
 #endif
