@@ -25,8 +25,12 @@ static inline uint64_t load64_le(const uint8_t *p)
 
 static inline void store64_le(uint8_t *p, uint64_t v)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 8);
+#else
     for (unsigned i = 0; i < 8; i++)
         p[i] = (uint8_t)(v >> (8 * i));
+#endif
 }
 
 /* FIPS 202 §3.2.5 Algorithm 5 rc(t) / Algorithm 6 iota: RC[i_r] has bit 2^j - 1 set

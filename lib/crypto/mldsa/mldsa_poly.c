@@ -40,6 +40,22 @@ static inline int32_t mont(int64_t a)
     return (int32_t)((a - (int64_t)t * Q) >> 32);
 }
 
+/* The same with q in a register: gcc otherwise expands t * q into a shift/subtract
+ * chain (q = 2^23 - 2^13 + 1) that costs more than one imul in the NTT loops. */
+#if defined(__GNUC__) || defined(__clang__)
+#define Q_IN_REGISTER(name)             \
+    int64_t name = Q;                   \
+    __asm__("" : "+r"(name))
+#else
+#define Q_IN_REGISTER(name) const int64_t name = Q
+#endif
+
+static inline int32_t mont_q(int64_t a, int64_t q)
+{
+    int32_t t = (int32_t)(uint32_t)((uint64_t)a * (uint64_t)QINV);
+    return (int32_t)((a - (int64_t)t * q) >> 32);
+}
+
 int32_t mldsa_montgomery_reduce(int64_t a)
 {
     return mont(a);
@@ -129,14 +145,29 @@ void mldsa_poly_ntt(mldsa_poly *p)
         mldsa_poly_ntt_avx2(w, zetas);
         return;
     }
-    unsigned m = 0;
-    for (unsigned len = 128; len >= 1; len >>= 1) {
-        for (unsigned start = 0; start < MLDSA_N; start += 2 * len) {
-            const int64_t z = zetas[++m];
-            for (unsigned j = start; j < start + len; j++) {
-                int32_t t = mont(z * w[j + len]);
-                w[j + len] = w[j] - t;
-                w[j] = w[j] + t;
+    /* Two levels (len and len/2) per pass over the data: the same butterflies in
+     * the same order for each coefficient, with four values kept in registers.
+     * Level len, group g uses m = 128/len + g. */
+    Q_IN_REGISTER(q);
+    for (unsigned len = 128; len >= 2; len >>= 2) {
+        const unsigned h = len / 2;
+        for (unsigned g = 0, start = 0; start < MLDSA_N; g++, start += 2 * len) {
+            const int64_t z1 = zetas[128 / len + g];
+            const int64_t z2a = zetas[256 / len + 2 * g], z2b = zetas[256 / len + 2 * g + 1];
+            for (unsigned j = start; j < start + h; j++) {
+                int32_t a = w[j], b = w[j + h], c = w[j + len], d = w[j + len + h];
+                int32_t t = mont_q(z1 * c, q);
+                c = a - t;
+                a = a + t;
+                t = mont_q(z1 * d, q);
+                d = b - t;
+                b = b + t;
+                t = mont_q(z2a * b, q);
+                w[j + h] = a - t;
+                w[j] = a + t;
+                t = mont_q(z2b * d, q);
+                w[j + len + h] = c - t;
+                w[j + len] = c + t;
             }
         }
     }
@@ -166,22 +197,36 @@ void mldsa_poly_invntt(mldsa_poly *p)
         mldsa_poly_invntt_avx2(w, zetas);
         return;
     }
-    unsigned m = MLDSA_N;
-    for (unsigned len = 1; len < MLDSA_N / 2; len <<= 1) {
-        for (unsigned start = 0; start < MLDSA_N; start += 2 * len) {
-            const int64_t z = -(int64_t)zetas[--m];
+    /* Levels (1, 2), (4, 8), (16, 32) two per pass, then 64 together with the
+     * folded last level; the same butterflies per coefficient as level by level.
+     * Level len, group g uses m = 256/len - 1 - g. */
+    Q_IN_REGISTER(q);
+    for (unsigned len = 1; len <= 16; len <<= 2) {
+        for (unsigned g = 0, start = 0; start < MLDSA_N; g++, start += 4 * len) {
+            const int64_t z0 = -(int64_t)zetas[256 / len - 1 - 2 * g];
+            const int64_t z1 = -(int64_t)zetas[256 / len - 2 - 2 * g];
+            const int64_t z2 = -(int64_t)zetas[128 / len - 1 - g];
             for (unsigned j = start; j < start + len; j++) {
-                int32_t t = w[j];
-                w[j] = t + w[j + len];
-                w[j + len] = mont(z * (t - w[j + len]));
+                int32_t a = w[j], b = w[j + len], c = w[j + 2 * len], d = w[j + 3 * len];
+                int32_t a1 = a + b, b1 = mont_q(z0 * (a - b), q);
+                int32_t c1 = c + d, d1 = mont_q(z1 * (c - d), q);
+                w[j] = a1 + c1;
+                w[j + 2 * len] = mont_q(z2 * (a1 - c1), q);
+                w[j + len] = b1 + d1;
+                w[j + 3 * len] = mont_q(z2 * (b1 - d1), q);
             }
         }
     }
+    const int64_t z0 = -(int64_t)zetas[3], z1 = -(int64_t)zetas[2];
     const int64_t f = 41978, fz = 3975713;
-    for (unsigned j = 0; j < MLDSA_N / 2; j++) {
-        int32_t t = w[j], u = w[j + MLDSA_N / 2];
-        w[j] = mont(f * (t + u));
-        w[j + MLDSA_N / 2] = mont(fz * (t - u));
+    for (unsigned j = 0; j < 64; j++) {
+        int32_t a = w[j], b = w[j + 64], c = w[j + 128], d = w[j + 192];
+        int32_t a1 = a + b, b1 = mont_q(z0 * (a - b), q);
+        int32_t c1 = c + d, d1 = mont_q(z1 * (c - d), q);
+        w[j] = mont_q(f * (a1 + c1), q);
+        w[j + 128] = mont_q(fz * (a1 - c1), q);
+        w[j + 64] = mont_q(f * (b1 + d1), q);
+        w[j + 192] = mont_q(fz * (b1 - d1), q);
     }
 }
 
@@ -192,8 +237,9 @@ void mldsa_poly_pointwise(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *
         mldsa_poly_pointwise_avx2(r->c, a->c, b->c, 0);
         return;
     }
+    Q_IN_REGISTER(q);
     for (unsigned i = 0; i < MLDSA_N; i++)
-        r->c[i] = mont((int64_t)a->c[i] * b->c[i]);
+        r->c[i] = mont_q((int64_t)a->c[i] * b->c[i], q);
 }
 
 /* r += a o b (AddNTT of MultiplyNTT, used by the matrix-vector product). */
@@ -203,8 +249,9 @@ void mldsa_poly_pointwise_acc(mldsa_poly *r, const mldsa_poly *a, const mldsa_po
         mldsa_poly_pointwise_avx2(r->c, a->c, b->c, 1);
         return;
     }
+    Q_IN_REGISTER(q);
     for (unsigned i = 0; i < MLDSA_N; i++)
-        r->c[i] += mont((int64_t)a->c[i] * b->c[i]);
+        r->c[i] += mont_q((int64_t)a->c[i] * b->c[i], q);
 }
 
 /* FIPS 204 Algorithm 40 UseHint(h, r) (verification only; all inputs public):
