@@ -523,12 +523,17 @@ static qpki_status decide(const struct qpki_responder_issuer *iss, const qpki_ce
 {
     memset(d, 0, sizeof(*d));
     d->reason = QPKI_REASON_NONE;
-    const uint8_t *serial;
-    size_t serial_len;
+    const uint8_t *serial, *content;
+    size_t serial_len, content_len;
+    qpki_certid_serial(id, &content, &content_len);
     qpki_certid_serial_magnitude(id, &serial, &serial_len);
     qpki_db_entry e;
     qpki_db_entry_init(&e);
-    qpki_status rc = qpki_db_lookup(iss->db, serial, serial_len, &e);
+    /* A negative serialNumber (first contents octet >= 0x80) names no certificate
+     * in the table; looking up its octets would match a positive serial. */
+    qpki_status rc = (content_len && (content[0] & 0x80))
+                         ? QPKI_ERR_NOT_FOUND
+                         : qpki_db_lookup(iss->db, serial, serial_len, &e);
     if (rc == QPKI_ERR_NOT_FOUND) {
         switch (iss->unknown_policy) {
         case QPKI_UNKNOWN_AS_UNAUTHORIZED:

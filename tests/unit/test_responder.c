@@ -694,6 +694,67 @@ static void test_concurrent_callers_all_get_valid_answers(void **state)
     qpki_responder_free(&r);
 }
 
+/* A negative serialNumber must not be answered with a positive serial's row. */
+static void test_negative_serial_is_unknown(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/qpki-neg-index-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char row[] = "R\t351231235959Z\t240115100000Z,keyCompromise\t9002\tunknown\t/CN=x\n";
+    assert_int_equal(write(fd, row, sizeof(row) - 1), (ssize_t)(sizeof(row) - 1));
+    close(fd);
+    qpki_db *negdb = NULL;
+    assert_int_equal(qpki_db_open_index(path, &negdb), QPKI_OK);
+    unlink(path);
+    qpki_responder *r = NULL;
+    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
+    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
+    assert_int_equal(qpki_responder_add_issuer(r, ca, negdb, rsigner, responder_cert, NULL), QPKI_OK);
+    qpki_certid *pos = NULL;
+    assert_int_equal(qpki_certid_new(QPKI_HASH_SHA1, ca, (const uint8_t *)"\x90\x02", 2, &pos), QPKI_OK);
+    const uint8_t *nh, *kh;
+    size_t nl, kl;
+    qpki_certid_name_hash(pos, &nh, &nl);
+    qpki_certid_key_hash(pos, &kh, &kl);
+    for (int negative = 0; negative <= 1; negative++) {
+        der_buf b;
+        der_buf_init(&b, 0);
+        size_t req = der_begin(&b, DER_SEQUENCE);
+        size_t tbs = der_begin(&b, DER_SEQUENCE);
+        size_t list = der_begin(&b, DER_SEQUENCE);
+        size_t one = der_begin(&b, DER_SEQUENCE);
+        size_t cid = der_begin(&b, DER_SEQUENCE);
+        size_t alg = der_begin(&b, DER_SEQUENCE);
+        der_put_oid(&b, OID_SHA1);
+        der_put_null(&b);
+        der_end(&b, alg);
+        der_put_octet_string(&b, nh, nl);
+        der_put_octet_string(&b, kh, kl);
+        if (negative)
+            der_put_integer_content(&b, (const uint8_t *)"\x90\x02", 2); /* -28670 */
+        else
+            der_put_integer_content(&b, (const uint8_t *)"\x00\x90\x02", 3); /* 36866 */
+        der_end(&b, cid);
+        der_end(&b, one);
+        der_end(&b, list);
+        der_end(&b, tbs);
+        der_end(&b, req);
+        uint8_t *der;
+        size_t len;
+        assert_int_equal(der_buf_finish(&b, &der, &len), QPKI_OK);
+        qpki_answer *a = ask(r, der, len);
+        assert_int_equal(qpki_answer_resp_status(a), QPKI_OCSP_RESP_SUCCESSFUL);
+        assert_int_equal(qpki_answer_cert_status(a),
+                         negative ? QPKI_CERT_STATUS_UNKNOWN : QPKI_CERT_STATUS_REVOKED);
+        qpki_answer_free(&a);
+        qpki_free(der);
+    }
+    qpki_certid_free(&pos);
+    qpki_responder_free(&r);
+    qpki_db_free(&negdb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -709,6 +770,7 @@ int main(void)
         cmocka_unit_test(test_preferred_signature_algorithm_selects_the_key),
         cmocka_unit_test(test_full_signing_queue_answers_try_later),
         cmocka_unit_test(test_concurrent_callers_all_get_valid_answers),
+        cmocka_unit_test(test_negative_serial_is_unknown),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
