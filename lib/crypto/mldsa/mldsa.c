@@ -13,6 +13,7 @@
  *    only the fact that a candidate was rejected is revealed, never its values;
  *  - the outputs: pk, and the signature (c~, z, h) once accepted.
  * tests/ct/run.sh checks this with valgrind memcheck on poisoned inputs. */
+#include <limits.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -60,36 +61,55 @@ static void expand_a(mldsa_poly A[KMAX][LMAX], const uint8_t rho[32], const mlds
 {
     unsigned n = p->k * p->l, i = 0;
     if (mldsa_avx2_active()) { /* four entries at a time with 4-way SHAKE128 */
-        for (; i + 4 <= n; i += 4) {
+        mldsa_poly spare; /* receives the unused lanes of the last batch */
+        for (; i < n; i += 4) {
             mldsa_poly *a[4];
             uint8_t s[4], r[4];
             for (unsigned t = 0; t < 4; t++) {
-                r[t] = (uint8_t)((i + t) / p->l);
-                s[t] = (uint8_t)((i + t) % p->l);
-                a[t] = &A[r[t]][s[t]];
+                unsigned e = i + t < n ? i + t : n - 1;
+                r[t] = (uint8_t)(e / p->l);
+                s[t] = (uint8_t)(e % p->l);
+                a[t] = i + t < n ? &A[r[t]][s[t]] : &spare;
             }
             mldsa_rej_ntt_poly_x4(a, rho, s, r);
         }
+        return;
     }
     for (; i < n; i++)
         mldsa_rej_ntt_poly(&A[i / p->l][i % p->l], rho, (uint8_t)(i % p->l), (uint8_t)(i / p->l));
 }
 
+/* ExpandMask output for the AVX2 path: rows are generated four consecutive nonces
+ * at a time (nonces 4g .. 4g+3); the group that straddles two signing iterations
+ * is kept for the next one.  Holds y values: lives in the (wiped) workspace. */
+struct mask_cache {
+    mldsa_poly y[4];
+    unsigned group; /* nonce group held, UINT_MAX for none */
+};
+
 /* FIPS 204 Algorithm 34 ExpandMask(rho'', kappa): y[r] for r < l with nonce kappa + r. */
 static void expand_mask(mldsa_poly *y, const uint8_t rhopp[64], unsigned kappa,
-                        const mldsa_params *p)
+                        const mldsa_params *p, struct mask_cache *mc)
 {
-    unsigned r = 0;
     if (mldsa_avx2_active()) {
-        for (; r + 4 <= p->l; r += 4) {
-            mldsa_poly *yy[4] = {&y[r], &y[r + 1], &y[r + 2], &y[r + 3]};
-            uint16_t nonce[4];
-            for (unsigned t = 0; t < 4; t++)
-                nonce[t] = (uint16_t)(kappa + r + t);
-            mldsa_expand_mask_x4(yy, rhopp, nonce, p);
+        for (unsigned g = kappa / 4; g <= (kappa + p->l - 1) / 4; g++) {
+            if (mc->group != g) {
+                mldsa_poly *yy[4] = {&mc->y[0], &mc->y[1], &mc->y[2], &mc->y[3]};
+                uint16_t nonce[4];
+                for (unsigned t = 0; t < 4; t++)
+                    nonce[t] = (uint16_t)(4 * g + t);
+                mldsa_expand_mask_x4(yy, rhopp, nonce, p);
+                mc->group = g;
+            }
+            for (unsigned t = 0; t < 4; t++) {
+                unsigned nonce = 4 * g + t;
+                if (nonce >= kappa && nonce < kappa + p->l)
+                    y[nonce - kappa] = mc->y[t];
+            }
         }
+        return;
     }
-    for (; r < p->l; r++)
+    for (unsigned r = 0; r < p->l; r++)
         mldsa_expand_mask_poly(&y[r], rhopp, (uint16_t)(kappa + r), p);
 }
 
@@ -297,6 +317,7 @@ struct sign_ws {
     mldsa_poly y[LMAX], yhat[LMAX], z[LMAX];
     mldsa_poly w[KMAX], wcs2[KMAX], w1[KMAX], h[KMAX];
     mldsa_poly c, tmp;
+    struct mask_cache mc;
     uint8_t rhopp[64], kbuf[32 + 32 + 64];
     uint8_t w1enc[KMAX * 32 * 6];
     uint8_t ctilde[MLDSA_CTILDE_MAX];
@@ -362,9 +383,10 @@ int mldsa_sign_mu(mldsa_level level, const uint8_t *sk, const uint8_t mu[MLDSA_M
 
     /* Steps 8-31: kappa <- 0; repeat until (z, h) != bot, kappa <- kappa + l. */
     unsigned kappa = 0;
+    ws->mc.group = UINT_MAX;
     for (unsigned iter = 0; iter < SIGN_MAX_ITERATIONS; iter++, kappa += p->l) {
         /* Step 11: y <- ExpandMask(rho'', kappa). */
-        expand_mask(ws->y, ws->rhopp, kappa, p);
+        expand_mask(ws->y, ws->rhopp, kappa, p, &ws->mc);
         for (unsigned r = 0; r < p->l; r++) {
             ws->yhat[r] = ws->y[r];
             mldsa_poly_ntt(&ws->yhat[r]);
