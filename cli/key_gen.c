@@ -130,8 +130,11 @@ int cmd_key_gen(int argc, char **argv)
         if (!ok)
             goto done;
     }
-    fprintf(stderr, "Generated %s key (%u bits)%s: %s\n",
-            qpki_key_alg_name(qpki_key_algorithm(key)), qpki_key_bits(key),
+    qpki_key_alg alg = qpki_key_algorithm(key);
+    char bits[32] = "";
+    if (alg == QPKI_KEY_RSA)
+        snprintf(bits, sizeof(bits), " (%u bits)", qpki_key_bits(key));
+    fprintf(stderr, "Generated %s%s key%s: %s\n", qpki_key_alg_name(alg), bits,
             pass ? ", encrypted" : "", out);
     rc = CLI_OK;
 done:
