@@ -77,6 +77,13 @@ QPKI_API qpki_status qpki_ocsp_response_builder_add_extension(qpki_ocsp_response
  * the builder is freed. */
 QPKI_API qpki_status qpki_ocsp_response_builder_add_cert(qpki_ocsp_response_builder *b,
                                                          const qpki_cert *cert);
+/* Catalyst hybrid (docs/CATALYST.md): also sign with alt (an ML-DSA signer).  The
+ * response then carries non-critical responseExtensions altSignatureAlgorithm
+ * (2.5.29.73) and altSignatureValue (2.5.29.74); the alternative signature covers
+ * tbsResponseData encoded without the 2.5.29.74 extension, and the classical
+ * signature covers all of it.  alt is referenced; NULL removes it. */
+QPKI_API qpki_status qpki_ocsp_response_builder_set_alt_signer(qpki_ocsp_response_builder *b,
+                                                               qpki_signer *alt);
 /* Encode tbsResponseData, sign it with signer and return the complete DER
  * OCSPResponse (free with qpki_free).  QPKI_ERR_SIGNER_UNAVAILABLE passes through
  * from the signer. */
@@ -129,6 +136,11 @@ QPKI_API void qpki_ocsp_response_signature(const qpki_ocsp_response *resp,
                                            const uint8_t **sig, size_t *len);
 QPKI_API void qpki_ocsp_response_tbs(const qpki_ocsp_response *resp, const uint8_t **der,
                                      size_t *len);
+/* Catalyst: the altSignatureAlgorithm (AlgorithmIdentifier TLV) and the
+ * altSignatureValue bits; QPKI_ERR_NOT_FOUND when the response has none. */
+QPKI_API qpki_status qpki_ocsp_response_alt_signature(const qpki_ocsp_response *resp,
+                                                      const uint8_t **alg_der, size_t *alg_len,
+                                                      const uint8_t **sig, size_t *sig_len);
 /* Certificates in BasicOCSPResponse.certs. */
 QPKI_API size_t qpki_ocsp_response_cert_count(const qpki_ocsp_response *resp);
 QPKI_API const qpki_cert *qpki_ocsp_response_cert(const qpki_ocsp_response *resp, size_t i);

@@ -67,10 +67,29 @@ QPKI_API qpki_status qpki_ocsp_verifier_expect_certid(qpki_ocsp_verifier *v,
 QPKI_API qpki_status qpki_ocsp_verifier_expect_serial(qpki_ocsp_verifier *v,
                                                       const uint8_t *serial, size_t len);
 
+/* Catalyst hybrid responses (docs/CATALYST.md). */
+typedef enum qpki_pq_result {
+    QPKI_PQ_ABSENT = 0,   /* the response has no alternative signature */
+    QPKI_PQ_OK = 1,       /* the alternative (post-quantum) signature verified */
+    QPKI_PQ_NO_KEY = 2    /* present, but the signer certificate has no
+                             altSubjectPublicKeyInfo and none was given */
+} qpki_pq_result;
+/* Fail with QPKI_ERR_PQ_SIGNATURE unless the alternative signature is present and
+ * valid (default false: classical-only responses verify). */
+QPKI_API qpki_status qpki_ocsp_verifier_set_require_pq(qpki_ocsp_verifier *v, bool require);
+/* The alternative public key (SubjectPublicKeyInfo DER, copied) to check the
+ * alternative signature with, instead of the signer certificate's
+ * altSubjectPublicKeyInfo extension (2.5.29.72). */
+QPKI_API qpki_status qpki_ocsp_verifier_set_alt_public_key(qpki_ocsp_verifier *v,
+                                                           const uint8_t *spki, size_t len);
+/* After verify: what happened to the alternative signature. */
+QPKI_API qpki_pq_result qpki_ocsp_verifier_pq_result(const qpki_ocsp_verifier *v);
+
 /* Run every check.  QPKI_OK, or the first failure: QPKI_ERR_RESPONSE_STATUS,
  * QPKI_ERR_BAD_SIGNATURE, QPKI_ERR_UNTRUSTED_RESPONDER, QPKI_ERR_NOT_YET_VALID,
  * QPKI_ERR_STALE, QPKI_ERR_NONCE_MISSING, QPKI_ERR_NONCE_MISMATCH,
- * QPKI_ERR_CERTID_MISMATCH, QPKI_ERR_UNSUPPORTED_ALGORITHM.  A one-line English
+ * QPKI_ERR_CERTID_MISMATCH, QPKI_ERR_UNSUPPORTED_ALGORITHM, QPKI_ERR_PQ_SIGNATURE (an
+ * alternative signature that does not verify, or a missing one when required).  A one-line English
  * explanation is kept (qpki_ocsp_verifier_detail). */
 QPKI_API qpki_status qpki_ocsp_verifier_verify(qpki_ocsp_verifier *v,
                                                const qpki_ocsp_response *resp);

@@ -51,4 +51,9 @@ void ocsp_write_nonce_extension(der_buf *b, const uint8_t *nonce, size_t len);
  * the nonce octets; QPKI_ERR_NONCE_LENGTH for 0 or > 128 octets. */
 QPKI_MUST_USE qpki_status ocsp_nonce_decode(der_view extn_value, der_view *nonce);
 
+/* Catalyst: tbsResponseData re-encoded without the altSignatureValue extension
+ * (the bytes the alternative signature covers). Free with qpki_free. */
+QPKI_MUST_USE qpki_status ocsp_response_alt_tbs(const qpki_ocsp_response *resp, uint8_t **out,
+                                                size_t *out_len);
+
 #endif

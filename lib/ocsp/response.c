@@ -38,6 +38,7 @@ struct qpki_ocsp_response_builder {
     der_buf exts;        /* responseExtensions as encoded Extension TLVs */
     const qpki_cert **certs;
     size_t cert_count;
+    qpki_signer *alt;    /* Catalyst: ML-DSA signer for altSignatureValue */
 };
 
 qpki_status qpki_ocsp_response_builder_new(qpki_ocsp_response_builder **out)
@@ -63,6 +64,7 @@ void qpki_ocsp_response_builder_free(qpki_ocsp_response_builder **pb)
     qpki_free(b->name_der);
     der_buf_free(&b->exts);
     qpki_free(b->certs);
+    qpki_signer_free(&b->alt);
     qpki_free(b);
     *pb = NULL;
 }
@@ -266,7 +268,8 @@ static void write_single(der_buf *out, const struct builder_single *s)
  *    responses                SEQUENCE OF SingleResponse,
  *    responseExtensions   [1] EXPLICIT Extensions OPTIONAL }
  * ResponderID ::= CHOICE { byName [1] Name, byKey [2] KeyHash }  (EXPLICIT module) */
-static void write_tbs(der_buf *out, const struct qpki_ocsp_response_builder *b, qpki_time produced)
+static void write_tbs(der_buf *out, const struct qpki_ocsp_response_builder *b, qpki_time produced,
+                      const der_buf *extra)
 {
     size_t tbs = der_begin(out, DER_SEQUENCE);
     if (b->by_name) {
@@ -283,14 +286,69 @@ static void write_tbs(der_buf *out, const struct qpki_ocsp_response_builder *b, 
     for (size_t i = 0; i < b->count; i++)
         write_single(out, &b->singles[i]);
     der_end(out, list);
-    if (b->exts.len) {
+    if (b->exts.len || (extra && extra->len)) {
         size_t e = der_begin(out, DER_CTX_CONS(1));
         size_t seq = der_begin(out, DER_SEQUENCE);
         der_put_bytes(out, b->exts.p, b->exts.len);
+        if (extra)
+            der_put_bytes(out, extra->p, extra->len);
         der_end(out, seq);
         der_end(out, e);
     }
     der_end(out, tbs);
+}
+
+qpki_status qpki_ocsp_response_builder_set_alt_signer(qpki_ocsp_response_builder *b,
+                                                      qpki_signer *alt)
+{
+    QPKI_ENSURE(b, QPKI_ERR_INVALID_ARG);
+    qpki_signer_free(&b->alt);
+    b->alt = alt ? qpki_signer_ref(alt) : NULL;
+    return QPKI_OK;
+}
+
+/* Catalyst (DESIGN §5, docs/CATALYST.md; extensions of ITU-T X.509 (10/2019) §9.8
+ * carried as non-critical responseExtensions):
+ *   1. append altSignatureAlgorithm (2.5.29.73): extnValue = the alt signer's
+ *      AlgorithmIdentifier;
+ *   2. encode tbsResponseData with it (and without .74) and sign those bytes with
+ *      the alternative (ML-DSA) key;
+ *   3. append altSignatureValue (2.5.29.74): extnValue = BIT STRING of that
+ *      signature, as the last extension.
+ * The classical signature then covers tbsResponseData including both. */
+static qpki_status catalyst_extensions(const struct qpki_ocsp_response_builder *b,
+                                       qpki_time produced, der_buf *alt_exts)
+{
+    const uint8_t *alg;
+    size_t alg_len;
+    QPKI_GUARD(qpki_signer_algorithm(b->alt, &alg, &alg_len));
+    ocsp_write_extension(alt_exts, OID_CE_ALT_SIG_ALG, false, alg, alg_len);
+    QPKI_GUARD(alt_exts->err);
+    der_buf tb;
+    der_buf_init(&tb, 0);
+    write_tbs(&tb, b, produced, alt_exts);
+    uint8_t *tbs = NULL, *sig = NULL, *value = NULL;
+    size_t tbs_len, value_len;
+    qpki_status rc;
+    QPKI_CHECK(der_buf_finish(&tb, &tbs, &tbs_len));
+    size_t cap = qpki_signer_max_signature_size(b->alt);
+    sig = qpki_malloc(cap ? cap : 1);
+    if (!sig)
+        QPKI_FAIL(QPKI_ERR_NOMEM);
+    size_t sig_len = cap;
+    QPKI_CHECK(qpki_signer_sign(b->alt, tbs, tbs_len, sig, &sig_len));
+    der_buf v;
+    der_buf_init(&v, 0);
+    der_put_bit_string(&v, sig, sig_len, 0);
+    QPKI_CHECK(der_buf_finish(&v, &value, &value_len));
+    ocsp_write_extension(alt_exts, OID_CE_ALT_SIG_VALUE, false, value, value_len);
+    rc = alt_exts->err;
+out:
+    der_buf_free(&tb);
+    qpki_free(tbs);
+    qpki_free(sig);
+    qpki_free(value);
+    return rc;
 }
 
 qpki_status qpki_ocsp_response_builder_sign(qpki_ocsp_response_builder *b, qpki_signer *signer,
@@ -317,10 +375,13 @@ qpki_status qpki_ocsp_response_builder_sign(qpki_ocsp_response_builder *b, qpki_
     qpki_status rc;
     uint8_t *tbs = NULL, *sig = NULL;
     size_t tbs_len = 0;
-    der_buf tb, ob;
+    der_buf tb, ob, alt_exts;
     der_buf_init(&tb, 0);
     der_buf_init(&ob, 0);
-    write_tbs(&tb, b, produced);
+    der_buf_init(&alt_exts, 0);
+    if (b->alt)
+        QPKI_CHECK(catalyst_extensions(b, produced, &alt_exts));
+    write_tbs(&tb, b, produced, &alt_exts);
     QPKI_CHECK(der_buf_finish(&tb, &tbs, &tbs_len));
 
     size_t sig_cap = qpki_signer_max_signature_size(signer);
@@ -366,6 +427,8 @@ qpki_status qpki_ocsp_response_builder_sign(qpki_ocsp_response_builder *b, qpki_
     rc = der_buf_finish(&ob, out, out_len);
 out:
     der_buf_free(&ob);
+    der_buf_free(&tb);
+    der_buf_free(&alt_exts);
     qpki_free(tbs);
     qpki_free(sig);
     return rc;
@@ -749,4 +812,86 @@ qpki_status qpki_ocsp_single_extension(const qpki_ocsp_single *s, size_t i, cons
 {
     QPKI_ENSURE(s, QPKI_ERR_INVALID_ARG);
     return get_ext(s->exts, s->ext_count, i, oid, oid_len, critical, value, value_len);
+}
+
+/* ---- Catalyst: the alternative signature ---------------------------------------- */
+
+qpki_status qpki_ocsp_response_alt_signature(const qpki_ocsp_response *resp,
+                                             const uint8_t **alg_der, size_t *alg_len,
+                                             const uint8_t **sig, size_t *sig_len)
+{
+    QPKI_ENSURE(resp && alg_der && alg_len && sig && sig_len, QPKI_ERR_INVALID_ARG);
+    const struct ocsp_ext *alg = NULL, *val = NULL;
+    for (size_t i = 0; i < resp->ext_count; i++) {
+        if (der_oid_eq(resp->exts[i].oid, OID_CE_ALT_SIG_ALG))
+            alg = &resp->exts[i];
+        else if (der_oid_eq(resp->exts[i].oid, OID_CE_ALT_SIG_VALUE))
+            val = &resp->exts[i];
+    }
+    QPKI_ENSURE(alg && val, QPKI_ERR_NOT_FOUND);
+    /* altSignatureAlgorithm ::= AlgorithmIdentifier; altSignatureValue ::= BIT STRING */
+    der_cursor a = der_cursor_init(alg->value.p, alg->value.n);
+    der_view alg_tlv, bits;
+    unsigned unused;
+    QPKI_GUARD(der_read_raw(&a, DER_SEQUENCE, &alg_tlv));
+    QPKI_GUARD(der_expect_end(&a));
+    der_cursor v = der_cursor_init(val->value.p, val->value.n);
+    QPKI_GUARD(der_read_bit_string(&v, &bits, &unused));
+    QPKI_GUARD(der_expect_end(&v));
+    QPKI_ENSURE(unused == 0, QPKI_ERR_DECODE);
+    *alg_der = alg_tlv.p;
+    *alg_len = alg_tlv.n;
+    *sig = bits.p;
+    *sig_len = bits.n;
+    return QPKI_OK;
+}
+
+qpki_status ocsp_response_alt_tbs(const qpki_ocsp_response *resp, uint8_t **out, size_t *out_len)
+{
+    /* tbsResponseData re-encoded without the altSignatureValue extension: every
+     * element copied byte for byte, the responseExtensions list rebuilt without
+     * 2.5.29.74 (docs/CATALYST.md). */
+    der_cursor c = der_cursor_init(resp->tbs.p, resp->tbs.n), tbs;
+    QPKI_GUARD(der_read_tlv(&c, DER_SEQUENCE, &tbs));
+    der_buf b;
+    der_buf_init(&b, 0);
+    size_t seq = der_begin(&b, DER_SEQUENCE);
+    qpki_status rc = QPKI_OK;
+    while (rc == QPKI_OK && !der_at_end(&tbs)) {
+        uint8_t tag;
+        der_cursor value;
+        der_view whole;
+        rc = der_read_any(&tbs, &tag, &value, &whole);
+        if (rc != QPKI_OK)
+            break;
+        if (tag != DER_CTX_CONS(1)) {
+            der_put_bytes(&b, whole.p, whole.n);
+            continue;
+        }
+        der_cursor list;
+        rc = der_read_tlv(&value, DER_SEQUENCE, &list);
+        if (rc != QPKI_OK)
+            break;
+        size_t x = der_begin(&b, DER_CTX_CONS(1));
+        size_t l = der_begin(&b, DER_SEQUENCE);
+        while (rc == QPKI_OK && !der_at_end(&list)) {
+            der_cursor ext;
+            der_view ext_whole, oid;
+            der_cursor before = list;
+            rc = der_read_tlv(&list, DER_SEQUENCE, &ext);
+            if (rc == QPKI_OK)
+                rc = der_read_oid(&ext, &oid);
+            ext_whole = (der_view){before.p, (size_t)(list.p - before.p)};
+            if (rc == QPKI_OK && !der_oid_eq(oid, OID_CE_ALT_SIG_VALUE))
+                der_put_bytes(&b, ext_whole.p, ext_whole.n);
+        }
+        der_end(&b, l);
+        der_end(&b, x);
+    }
+    der_end(&b, seq);
+    if (rc != QPKI_OK) {
+        der_buf_free(&b);
+        return rc;
+    }
+    return der_buf_finish(&b, out, out_len);
 }

@@ -7,6 +7,7 @@
 
 #include <qpki/verify.h>
 
+#include "../der/oid.h"
 #include "ocsp_internal.h"
 
 #define VERIFY_MAX_EXPECT 16
@@ -26,6 +27,10 @@ struct qpki_ocsp_verifier {
     size_t expect_serial_len[VERIFY_MAX_EXPECT];
     size_t expect_serial_count;
     const qpki_cert *signer;
+    bool require_pq;
+    uint8_t *alt_spki;
+    size_t alt_spki_len;
+    qpki_pq_result pq;
     char detail[512];
 };
 
@@ -46,6 +51,7 @@ void qpki_ocsp_verifier_free(qpki_ocsp_verifier **pv)
         return;
     for (size_t i = 0; i < (*pv)->expect_id_count; i++)
         qpki_certid_free(&(*pv)->expect_ids[i]);
+    qpki_free((*pv)->alt_spki);
     qpki_free(*pv);
     *pv = NULL;
 }
@@ -113,6 +119,30 @@ qpki_status qpki_ocsp_verifier_expect_serial(qpki_ocsp_verifier *v, const uint8_
         memcpy(v->expect_serials[v->expect_serial_count], serial, len);
     v->expect_serial_len[v->expect_serial_count++] = len;
     return QPKI_OK;
+}
+
+qpki_status qpki_ocsp_verifier_set_require_pq(qpki_ocsp_verifier *v, bool require)
+{
+    QPKI_ENSURE(v, QPKI_ERR_INVALID_ARG);
+    v->require_pq = require;
+    return QPKI_OK;
+}
+
+qpki_status qpki_ocsp_verifier_set_alt_public_key(qpki_ocsp_verifier *v, const uint8_t *spki,
+                                                  size_t len)
+{
+    QPKI_ENSURE(v && spki && len, QPKI_ERR_INVALID_ARG);
+    uint8_t *copy = qpki_memdup(spki, len);
+    QPKI_ENSURE(copy, QPKI_ERR_NOMEM);
+    qpki_free(v->alt_spki);
+    v->alt_spki = copy;
+    v->alt_spki_len = len;
+    return QPKI_OK;
+}
+
+qpki_pq_result qpki_ocsp_verifier_pq_result(const qpki_ocsp_verifier *v)
+{
+    return v ? v->pq : QPKI_PQ_ABSENT;
 }
 
 const char *qpki_ocsp_verifier_detail(const qpki_ocsp_verifier *v)
@@ -244,6 +274,46 @@ static qpki_status find_signer(qpki_ocsp_verifier *v, const qpki_ocsp_response *
     return last;
 }
 
+/* Catalyst (docs/CATALYST.md): the alternative signature covers tbsResponseData
+ * re-encoded without altSignatureValue; its key is the signer certificate's
+ * altSubjectPublicKeyInfo (2.5.29.72, value = SubjectPublicKeyInfo). */
+static qpki_status check_alt_signature(qpki_ocsp_verifier *v, const qpki_ocsp_response *resp)
+{
+    const uint8_t *alg, *sig;
+    size_t alg_len, sig_len;
+    v->pq = QPKI_PQ_ABSENT;
+    qpki_status rc = qpki_ocsp_response_alt_signature(resp, &alg, &alg_len, &sig, &sig_len);
+    if (rc == QPKI_ERR_NOT_FOUND) {
+        if (v->require_pq)
+            return fail(v, QPKI_ERR_PQ_SIGNATURE, "the response has no post-quantum signature");
+        return QPKI_OK;
+    }
+    if (rc != QPKI_OK)
+        return fail(v, QPKI_ERR_PQ_SIGNATURE, "malformed alternative signature extensions");
+    der_view key = {v->alt_spki, v->alt_spki_len};
+    if (!v->alt_spki) {
+        bool critical;
+        if (qpki_cert_find_extension(v->signer, OID_CE_ALT_SPKI.p, OID_CE_ALT_SPKI.n, &critical,
+                                     &key.p, &key.n) != QPKI_OK) {
+            v->pq = QPKI_PQ_NO_KEY;
+            if (v->require_pq)
+                return fail(v, QPKI_ERR_PQ_SIGNATURE,
+                            "the signer certificate has no altSubjectPublicKeyInfo");
+            return QPKI_OK;
+        }
+    }
+    uint8_t *tbs = NULL;
+    size_t tbs_len = 0;
+    QPKI_GUARD(ocsp_response_alt_tbs(resp, &tbs, &tbs_len));
+    rc = crypto_verify_spki(key, (der_view){alg, alg_len}, tbs, tbs_len, sig, sig_len);
+    qpki_free(tbs);
+    if (rc != QPKI_OK)
+        return fail(v, QPKI_ERR_PQ_SIGNATURE, "post-quantum signature does not verify (%s)",
+                    qpki_strerror(rc));
+    v->pq = QPKI_PQ_OK;
+    return QPKI_OK;
+}
+
 static bool expected_is_answered(const qpki_ocsp_response *resp, const qpki_certid *want,
                                  const uint8_t *serial, size_t serial_len)
 {
@@ -288,6 +358,7 @@ qpki_status qpki_ocsp_verifier_verify(qpki_ocsp_verifier *v, const qpki_ocsp_res
 
     /* §3.2 items 2-4: signature valid, signer authorised. */
     QPKI_GUARD(find_signer(v, resp, now));
+    QPKI_GUARD(check_alt_signature(v, resp));
     char signer_detail[sizeof(v->detail)];
     memcpy(signer_detail, v->detail, sizeof(signer_detail));
 

@@ -10,6 +10,7 @@
 
 #include <qpki/cert.h>
 #include <qpki/certid.h>
+#include <qpki/key.h>
 #include <qpki/response.h>
 #include <qpki/signer.h>
 #include <qpki/verify.h>
@@ -337,6 +338,114 @@ static void test_malformed_responses_fail_cleanly(void **state)
     assert_int_equal(qpki_ocsp_response_parse(four, sizeof(four), &r), QPKI_ERR_DECODE);
 }
 
+/* Catalyst hybrid response: ECDSA responder certificate carrying an ML-DSA-65
+ * altSubjectPublicKeyInfo; openssl checks the classical part, our verifier both. */
+static void test_catalyst_response_carries_a_valid_pq_signature(void **state)
+{
+    (void)state;
+    qpki_key *pq = NULL, *other = NULL;
+    assert_int_equal(qpki_key_generate(QPKI_KEY_ML_DSA_65, 0, &pq), QPKI_OK);
+    assert_int_equal(qpki_key_generate(QPKI_KEY_ML_DSA_65, 0, &other), QPKI_OK);
+    qpki_signer *pq_signer = NULL;
+    assert_int_equal(qpki_signer_software_from_key(pq, QPKI_SIG_ML_DSA_65, &pq_signer), QPKI_OK);
+    const uint8_t *pq_spki, *other_spki, *r_spki;
+    size_t pq_spki_len, other_spki_len, r_spki_len;
+    assert_int_equal(qpki_key_public_key(pq, &pq_spki, &pq_spki_len), QPKI_OK);
+    assert_int_equal(qpki_key_public_key(other, &other_spki, &other_spki_len), QPKI_OK);
+    assert_int_equal(qpki_signer_public_key(rsigner, &r_spki, &r_spki_len), QPKI_OK);
+
+    /* a delegated responder certificate with altSubjectPublicKeyInfo */
+    qpki_cert_builder *cb = NULL;
+    assert_int_equal(qpki_cert_builder_new(&cb), QPKI_OK);
+    uint8_t *name;
+    size_t name_len;
+    assert_int_equal(qpki_name_from_text("CN=Hybrid OCSP Responder", &name, &name_len), QPKI_OK);
+    qpki_time now = (qpki_time)time(NULL);
+    assert_int_equal(qpki_cert_builder_set_random_serial(cb), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_issuer_cert(cb, ca), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_subject(cb, name, name_len), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_validity(cb, now - 3600, now + 86400), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_spki(cb, r_spki, r_spki_len), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_add_ext_key_usage(cb, "1.3.6.1.5.5.7.3.9"), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_ocsp_nocheck(cb), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_add_extension(cb, QPKI_OID_ALT_SUBJECT_PUBLIC_KEY_INFO, false,
+                                                     pq_spki, pq_spki_len), QPKI_OK);
+    uint8_t *cert_der;
+    size_t cert_len;
+    assert_int_equal(qpki_cert_builder_sign(cb, casigner, &cert_der, &cert_len), QPKI_OK);
+    qpki_cert *hybrid = NULL;
+    assert_int_equal(qpki_cert_parse(cert_der, cert_len, &hybrid), QPKI_OK);
+
+    qpki_ocsp_response_builder *b = NULL;
+    assert_int_equal(qpki_ocsp_response_builder_new(&b), QPKI_OK);
+    qpki_certid *id = NULL;
+    assert_int_equal(qpki_certid_for_cert(QPKI_HASH_SHA256, ca, leaf1, &id), QPKI_OK);
+    assert_int_equal(qpki_ocsp_response_builder_add_single(b, id, QPKI_CERT_STATUS_GOOD, 0,
+                                                           QPKI_REASON_NONE, now - 60, now + 3600),
+                     QPKI_OK);
+    assert_int_equal(qpki_ocsp_response_builder_set_nonce(b, (const uint8_t *)"catalyst-nonce!!", 16),
+                     QPKI_OK);
+    assert_int_equal(qpki_ocsp_response_builder_add_cert(b, hybrid), QPKI_OK);
+    assert_int_equal(qpki_ocsp_response_builder_set_alt_signer(b, pq_signer), QPKI_OK);
+    uint8_t *der;
+    size_t len;
+    assert_int_equal(qpki_ocsp_response_builder_sign(b, rsigner, &der, &len), QPKI_OK);
+    assert_true(len > 3309); /* carries an ML-DSA-65 signature */
+
+    /* every existing client verifies the classical part */
+    int st;
+    char *out = openssl_check(der, len, "-sha256 -serial 0x1001", &st);
+    if (st != 0 || !strstr(out, "Response verify OK") || !strstr(out, "0x1001: good"))
+        fail_msg("openssl: %s", out);
+    free(out);
+
+    qpki_ocsp_response *r = NULL;
+    assert_int_equal(qpki_ocsp_response_parse(der, len, &r), QPKI_OK);
+    const uint8_t *alg, *sig;
+    size_t alg_len, sig_len;
+    assert_int_equal(qpki_ocsp_response_alt_signature(r, &alg, &alg_len, &sig, &sig_len), QPKI_OK);
+    assert_int_equal(sig_len, 3309);
+    /* id-ml-dsa-65 without parameters */
+    assert_int_equal(alg_len, 13);
+    assert_memory_equal(alg, "\x30\x0b\x06\x09\x60\x86\x48\x01\x65\x03\x04\x03\x12", 13);
+    qpki_ocsp_verifier *v = NULL;
+    assert_int_equal(qpki_ocsp_verifier_new(&v), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_set_ca(v, ca), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_set_require_pq(v, true), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_verify(v, r), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_pq_result(v), QPKI_PQ_OK);
+    /* the wrong ML-DSA key: the PQ signature does not verify */
+    assert_int_equal(qpki_ocsp_verifier_set_alt_public_key(v, other_spki, other_spki_len), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_verify(v, r), QPKI_ERR_PQ_SIGNATURE);
+    qpki_ocsp_verifier_free(&v);
+    qpki_ocsp_response_free(&r);
+
+    /* a classical-only response fails when PQ is required */
+    size_t plain_len;
+    uint8_t *plain = build(QPKI_CERT_STATUS_GOOD, QPKI_REASON_NONE, false, false, false, &plain_len);
+    assert_int_equal(qpki_ocsp_response_parse(plain, plain_len, &r), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_new(&v), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_set_ca(v, ca), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_verify(v, r), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_pq_result(v), QPKI_PQ_ABSENT);
+    assert_int_equal(qpki_ocsp_verifier_set_require_pq(v, true), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_verify(v, r), QPKI_ERR_PQ_SIGNATURE);
+    qpki_ocsp_verifier_free(&v);
+    qpki_ocsp_response_free(&r);
+    qpki_free(plain);
+
+    qpki_free(der);
+    qpki_certid_free(&id);
+    qpki_ocsp_response_builder_free(&b);
+    qpki_cert_free(&hybrid);
+    qpki_free(cert_der);
+    qpki_free(name);
+    qpki_cert_builder_free(&cb);
+    qpki_signer_free(&pq_signer);
+    qpki_key_free(&pq);
+    qpki_key_free(&other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_error_responses_are_five_bytes),
         cmocka_unit_test(test_builder_rejects_nonsense),
         cmocka_unit_test(test_malformed_responses_fail_cleanly),
+        cmocka_unit_test(test_catalyst_response_carries_a_valid_pq_signature),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
