@@ -117,6 +117,24 @@ static void test_decompose_matches_definition_for_every_residue(void **state)
                 fail_msg("decompose(%d) gamma2 %d: got (%d,%d) want (%d,%d)", r, g2, a1, a0, r1,
                          r0);
         }
+#if MLDSA_HAVE_AVX2
+        /* the AVX2 HighBits (w reduced to [0, q), then Decompose) on every residue */
+        if (__builtin_cpu_supports("avx2")) {
+            int32_t w[MLDSA_N], w1[MLDSA_N];
+            for (int32_t base = 0; base < MLDSA_Q; base += MLDSA_N) {
+                for (int i = 0; i < MLDSA_N; i++)
+                    w[i] = (base + i) % MLDSA_Q;
+                mldsa_avx2_highbits(w, w1, g2);
+                for (int i = 0; i < MLDSA_N; i++) {
+                    int32_t a1, a0;
+                    mldsa_decompose(g2, (base + i) % MLDSA_Q, &a1, &a0);
+                    if (w1[i] != a1 || w[i] != (base + i) % MLDSA_Q)
+                        fail_msg("avx2 highbits(%d) gamma2 %d: got %d want %d", base + i, g2,
+                                 w1[i], a1);
+                }
+            }
+        }
+#endif
     }
 }
 

@@ -121,8 +121,11 @@ static void matrix_vector(mldsa_poly *w, mldsa_poly A[KMAX][LMAX], const mldsa_p
         mldsa_poly_pointwise(&w[i], &A[i][0], &vhat[0]);
         for (unsigned j = 1; j < p->l; j++)
             mldsa_poly_pointwise_acc(&w[i], &A[i][j], &vhat[j]);
-        for (unsigned n = 0; n < N; n++) /* |sum of l products| < 7q: reduce first */
-            w[i].c[n] = mldsa_reduce32(w[i].c[n]);
+        if (mldsa_avx2_active()) /* |sum of l products| < 7q: reduce first */
+            mldsa_avx2_reduce32(w[i].c);
+        else
+            for (unsigned n = 0; n < N; n++)
+                w[i].c[n] = mldsa_reduce32(w[i].c[n]);
         mldsa_poly_invntt(&w[i]);
     }
 }
@@ -392,12 +395,18 @@ int mldsa_sign_mu(mldsa_level level, const uint8_t *sk, const uint8_t mu[MLDSA_M
             mldsa_poly_ntt(&ws->yhat[r]);
         }
         /* Step 12: w <- NTT^-1(A_hat o NTT(y)).  Step 13: w1 <- HighBits(w). */
+        const int avx2 = mldsa_avx2_active();
         matrix_vector(ws->w, ws->A, ws->yhat, p);
-        for (unsigned i = 0; i < p->k; i++)
+        for (unsigned i = 0; i < p->k; i++) {
+            if (avx2) {
+                mldsa_avx2_highbits(ws->w[i].c, ws->w1[i].c, p->gamma2);
+                continue;
+            }
             for (unsigned n = 0; n < N; n++) {
                 ws->w[i].c[n] = mldsa_freeze(ws->w[i].c[n]);
                 ws->w1[i].c[n] = high_bits(p->gamma2, ws->w[i].c[n]);
             }
+        }
         /* Step 15: c~ <- H(mu || w1Encode(w1), lambda/4). */
         size_t w1len = w1_encode(ws->w1enc, ws->w1, p);
         keccak_state hs;
@@ -417,6 +426,11 @@ int mldsa_sign_mu(mldsa_level level, const uint8_t *sk, const uint8_t mu[MLDSA_M
         for (unsigned r = 0; r < p->l; r++) {
             mldsa_poly_pointwise(&ws->tmp, &ws->c, &ws->s1[r]);
             mldsa_poly_invntt(&ws->tmp);
+            if (avx2) {
+                bad |= mldsa_avx2_make_z(ws->z[r].c, ws->y[r].c, ws->tmp.c,
+                                         p->gamma1 - (int32_t)p->beta);
+                continue;
+            }
             for (unsigned n = 0; n < N; n++)
                 ws->z[r].c[n] = ws->y[r].c[n] + mldsa_reduce32(ws->tmp.c[n]);
             bad |= norm_at_least(&ws->z[r], p->gamma1 - (int32_t)p->beta);
@@ -430,6 +444,11 @@ int mldsa_sign_mu(mldsa_level level, const uint8_t *sk, const uint8_t mu[MLDSA_M
         for (unsigned i = 0; i < p->k; i++) {
             mldsa_poly_pointwise(&ws->tmp, &ws->c, &ws->s2[i]);
             mldsa_poly_invntt(&ws->tmp);
+            if (avx2) {
+                bad |= mldsa_avx2_low_check(ws->wcs2[i].c, ws->w[i].c, ws->tmp.c, p->gamma2,
+                                            p->gamma2 - (int32_t)p->beta);
+                continue;
+            }
             for (unsigned n = 0; n < N; n++) {
                 int32_t v = mldsa_freeze(ws->w[i].c[n] - mldsa_reduce32(ws->tmp.c[n]));
                 int32_t r1, r0;
@@ -451,6 +470,11 @@ int mldsa_sign_mu(mldsa_level level, const uint8_t *sk, const uint8_t mu[MLDSA_M
         for (unsigned i = 0; i < p->k; i++) {
             mldsa_poly_pointwise(&ws->tmp, &ws->c, &ws->t0[i]);
             mldsa_poly_invntt(&ws->tmp);
+            if (avx2) {
+                bad |= mldsa_avx2_hint(ws->h[i].c, ws->wcs2[i].c, ws->tmp.c, p->gamma2, p->gamma2,
+                                       &ones);
+                continue;
+            }
             for (unsigned n = 0; n < N; n++)
                 ws->tmp.c[n] = mldsa_reduce32(ws->tmp.c[n]);
             bad |= norm_at_least(&ws->tmp, p->gamma2);

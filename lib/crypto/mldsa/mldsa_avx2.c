@@ -180,6 +180,122 @@ AVX2 void mldsa_poly_pointwise_avx2(int32_t *r, const int32_t *a, const int32_t 
         _mm256_storeu_si256((__m256i *)(void *)(r + 8 * i), p);
     }
 }
+
+/* ---- element-wise steps of the signing loop (FIPS 204 Algorithm 7), 8 lanes at a
+ * time; the same arithmetic as the scalar code in mldsa.c / mldsa_internal.h. */
+
+static inline AVX2 __m256i reduce32_v(__m256i a)
+{
+    __m256i t = _mm256_srai_epi32(_mm256_add_epi32(a, _mm256_set1_epi32(1 << 22)), 23);
+    return _mm256_sub_epi32(a, _mm256_mullo_epi32(t, _mm256_set1_epi32(Q)));
+}
+
+static inline AVX2 __m256i freeze_v(__m256i a)
+{
+    a = reduce32_v(a);
+    return _mm256_add_epi32(a, _mm256_and_si256(_mm256_srai_epi32(a, 31), _mm256_set1_epi32(Q)));
+}
+
+/* Decompose (Algorithm 36) of r in [0, q): the scalar multiply-and-shift division
+ * on the even and the odd lanes with vpmuludq. */
+static inline AVX2 void decompose_v(int32_t gamma2, __m256i r, __m256i *r1, __m256i *r0)
+{
+    const int m = gamma2 == (Q - 1) / 88 ? 44 : 16;
+    const __m256i mul = _mm256_set1_epi64x(gamma2 == (Q - 1) / 88 ? 2886403 : 8396809);
+    const int sh = gamma2 == (Q - 1) / 88 ? 39 : 42;
+    __m256i x = _mm256_add_epi32(r, _mm256_set1_epi32(gamma2 - 1));
+    __m256i he = _mm256_srli_epi64(_mm256_mul_epu32(x, mul), sh);
+    __m256i ho = _mm256_srli_epi64(_mm256_mul_epu32(_mm256_srli_epi64(x, 32), mul), sh);
+    __m256i hi = _mm256_blend_epi32(he, _mm256_slli_epi64(ho, 32), 0xAA);
+    __m256i lo = _mm256_sub_epi32(r, _mm256_mullo_epi32(hi, _mm256_set1_epi32(2 * gamma2)));
+    __m256i wrap = _mm256_srai_epi32(_mm256_sub_epi32(_mm256_set1_epi32(m - 1), hi), 31);
+    *r1 = _mm256_andnot_si256(wrap, hi);
+    *r0 = _mm256_add_epi32(lo, wrap);
+}
+
+/* all-ones lanes where |v| >= bound */
+static inline AVX2 __m256i too_big(__m256i v, int32_t bound)
+{
+    return _mm256_cmpgt_epi32(_mm256_abs_epi32(v), _mm256_set1_epi32(bound - 1));
+}
+
+static inline AVX2 uint32_t any_lane(__m256i m)
+{
+    return (uint32_t)_mm256_movemask_epi8(m) != 0;
+}
+
+#define LD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#define ST(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), (v))
+
+/* a <- reduce32(a) */
+AVX2 void mldsa_avx2_reduce32(int32_t *a)
+{
+    for (unsigned i = 0; i < MLDSA_N; i += 8)
+        ST(a + i, reduce32_v(LD(a + i)));
+}
+
+/* Steps 12-13: w <- w mod q in [0, q); w1 <- HighBits(w). */
+AVX2 void mldsa_avx2_highbits(int32_t *w, int32_t *w1, int32_t gamma2)
+{
+    for (unsigned i = 0; i < MLDSA_N; i += 8) {
+        __m256i v = freeze_v(LD(w + i)), r1, r0;
+        decompose_v(gamma2, v, &r1, &r0);
+        ST(w + i, v);
+        ST(w1 + i, r1);
+    }
+}
+
+/* Step 20: z <- y + <<cs1>>; returns 1 iff some |z_i| >= bound (no branch). */
+AVX2 uint32_t mldsa_avx2_make_z(int32_t *z, const int32_t *y, const int32_t *cs1, int32_t bound)
+{
+    __m256i bad = _mm256_setzero_si256();
+    for (unsigned i = 0; i < MLDSA_N; i += 8) {
+        __m256i v = _mm256_add_epi32(LD(y + i), reduce32_v(LD(cs1 + i)));
+        ST(z + i, v);
+        bad = _mm256_or_si256(bad, too_big(v, bound));
+    }
+    return any_lane(bad);
+}
+
+/* Step 21: wcs2 <- (w - <<cs2>>) mod q; r0 <- LowBits(wcs2); returns 1 iff some
+ * |r0_i| >= bound. */
+AVX2 uint32_t mldsa_avx2_low_check(int32_t *wcs2, const int32_t *w, const int32_t *cs2,
+                                   int32_t gamma2, int32_t bound)
+{
+    __m256i bad = _mm256_setzero_si256();
+    for (unsigned i = 0; i < MLDSA_N; i += 8) {
+        __m256i v = freeze_v(_mm256_sub_epi32(LD(w + i), reduce32_v(LD(cs2 + i)))), r1, r0;
+        decompose_v(gamma2, v, &r1, &r0);
+        ST(wcs2 + i, v);
+        bad = _mm256_or_si256(bad, too_big(r0, bound));
+    }
+    return any_lane(bad);
+}
+
+/* Steps 25-27: ct0 <- reduce32(ct0); h_i <- [[HighBits(wcs2 + ct0) != HighBits(wcs2)]];
+ * *ones += number of 1's; returns 1 iff some |ct0_i| >= bound. */
+AVX2 uint32_t mldsa_avx2_hint(int32_t *h, const int32_t *wcs2, const int32_t *ct0,
+                              int32_t gamma2, int32_t bound, uint32_t *ones)
+{
+    __m256i bad = _mm256_setzero_si256(), cnt = _mm256_setzero_si256();
+    const __m256i one = _mm256_set1_epi32(1);
+    for (unsigned i = 0; i < MLDSA_N; i += 8) {
+        __m256i t = reduce32_v(LD(ct0 + i)), a = LD(wcs2 + i), r1, v1, r0;
+        bad = _mm256_or_si256(bad, too_big(t, bound));
+        decompose_v(gamma2, freeze_v(_mm256_add_epi32(a, t)), &r1, &r0);
+        decompose_v(gamma2, a, &v1, &r0);
+        __m256i hint = _mm256_andnot_si256(_mm256_cmpeq_epi32(r1, v1), one);
+        ST(h + i, hint);
+        cnt = _mm256_add_epi32(cnt, hint);
+    }
+    int32_t lanes[8];
+    ST(lanes, cnt);
+    uint32_t sum = 0;
+    for (unsigned i = 0; i < 8; i++)
+        sum += (uint32_t)lanes[i];
+    *ones += sum;
+    return any_lane(bad);
+}
 #else
 typedef int mldsa_avx2_unused; /* ISO C forbids an empty translation unit */
 #endif

@@ -115,6 +115,14 @@ static inline void mldsa_decompose(int32_t gamma2, int32_t r, int32_t *r1, int32
 void mldsa_poly_ntt_avx2(int32_t *a, const int32_t *zetas);
 void mldsa_poly_invntt_avx2(int32_t *a, const int32_t *zetas);
 void mldsa_poly_pointwise_avx2(int32_t *r, const int32_t *a, const int32_t *b, int acc);
+/* AVX2 element-wise steps of the signing loop (see mldsa_avx2.c). */
+void mldsa_avx2_reduce32(int32_t *a);
+void mldsa_avx2_highbits(int32_t *w, int32_t *w1, int32_t gamma2);
+uint32_t mldsa_avx2_make_z(int32_t *z, const int32_t *y, const int32_t *cs1, int32_t bound);
+uint32_t mldsa_avx2_low_check(int32_t *wcs2, const int32_t *w, const int32_t *cs2,
+                              int32_t gamma2, int32_t bound);
+uint32_t mldsa_avx2_hint(int32_t *h, const int32_t *wcs2, const int32_t *ct0, int32_t gamma2,
+                         int32_t bound, uint32_t *ones);
 /* 4-way SHAKE (mldsa_keccakx4.c): four RejNTTPoly / ExpandMask rows at once. */
 void mldsa_rej_ntt_poly_x4(mldsa_poly *const a[4], const uint8_t rho[32], const uint8_t s[4],
                            const uint8_t r[4]);
