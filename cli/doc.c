@@ -30,10 +30,11 @@ void doc_free(struct doc *d)
     }
     free(d->items);
     free(d->keys);
+    free(d->key_lines);
     free(d);
 }
 
-static bool append(struct doc *parent, char *key, struct doc *child)
+static bool append(struct doc *parent, char *key, unsigned key_line, struct doc *child)
 {
     if (parent->n >= DOC_MAX_ITEMS)
         return false;
@@ -46,6 +47,11 @@ static bool append(struct doc *parent, char *key, struct doc *child)
         if (!keys)
             return false;
         parent->keys = keys;
+        unsigned *lines = realloc(parent->key_lines, (parent->n + 1) * sizeof(*lines));
+        if (!lines)
+            return false;
+        parent->key_lines = lines;
+        parent->key_lines[parent->n] = key_line;
         parent->keys[parent->n] = key;
     }
     parent->items[parent->n++] = child;
@@ -85,6 +91,7 @@ static bool parse_children(struct parser *p, struct doc *d, int depth)
             return true;
         }
         char *key = NULL;
+        unsigned key_line = 0;
         if (d->type == DOC_MAP) {
             if (ev.type != YAML_SCALAR_EVENT) {
                 set_err(p->err, p->err_size, (unsigned)ev.start_mark.line + 1,
@@ -94,6 +101,7 @@ static bool parse_children(struct parser *p, struct doc *d, int depth)
             }
             key = strdup((const char *)ev.data.scalar.value);
             unsigned line = (unsigned)ev.start_mark.line + 1;
+            key_line = line;
             yaml_event_delete(&ev);
             if (!key)
                 return false;
@@ -114,7 +122,7 @@ static bool parse_children(struct parser *p, struct doc *d, int depth)
             }
         }
         struct doc *child = parse_node(p, &ev, depth + 1);
-        if (!child || !append(d, key, child)) {
+        if (!child || !append(d, key, key_line, child)) {
             doc_free(child);
             free(key);
             return false;

@@ -18,6 +18,7 @@ struct doc {
     size_t n;             /* DOC_SEQ / DOC_MAP: number of items */
     struct doc **items;   /* the values */
     char **keys;          /* DOC_MAP: the keys, in document order */
+    unsigned *key_lines;  /* DOC_MAP: the line of each key */
     unsigned line;        /* 1-based line where the node starts */
 };
 

@@ -174,8 +174,11 @@ static bool only_keys(struct loader *l, const struct doc *map, const char *const
         for (size_t k = 0; allowed[k]; k++)
             if (strcmp(map->keys[i], allowed[k]) == 0)
                 ok = true;
-        if (!ok)
-            return perr(l, map->items[i], "unknown key '%s' in %s", map->keys[i], where);
+        if (!ok) {
+            cli_error("profile %s, line %u: unknown key '%s' in %s", l->src, map->key_lines[i],
+                      map->keys[i], where);
+            return false;
+        }
     }
     return true;
 }
