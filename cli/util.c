@@ -19,6 +19,7 @@ const char *cli_prog = "qpki";
 
 /* ---- messages ---------------------------------------------------------------- */
 
+static void vmessage(const char *kind, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void vmessage(const char *kind, const char *fmt, va_list ap)
 {
     fprintf(stderr, "%s: %s", cli_prog, kind);
