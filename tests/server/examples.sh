@@ -4,9 +4,10 @@
 # examples: examples/http_responder answers openssl ocsp and curl GET;
 # examples/staple_server staples in-process responses that openssl s_client
 # -status reads (TLS 1.2 and 1.3), and a revocation shows in the next handshake.
+abs() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+HTTP_RESPONDER=$(abs "${2:?usage: $0 QPKI HTTP_RESPONDER STAPLE_SERVER}")
+STAPLE_SERVER=$(abs "${3:?}")
 . "$(dirname "$0")/lib.sh"
-HTTP_RESPONDER=${2:?}
-STAPLE_SERVER=${3:?}
 
 make_pki ca
 
