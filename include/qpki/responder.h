@@ -113,6 +113,15 @@ QPKI_API qpki_status qpki_responder_issuer_replace_key(qpki_responder_issuer *is
                                                        qpki_signer *signer,
                                                        const qpki_cert *responder_cert);
 
+/* The same with a Catalyst alternative signer (ML-DSA): responses then carry the
+ * altSignatureAlgorithm/altSignatureValue extensions (docs/CATALYST.md).  alt's
+ * public key must be the altSubjectPublicKeyInfo of responder_cert (or of the CA
+ * when responder_cert is NULL), else QPKI_ERR_KEY_MISMATCH.  alt may be NULL. */
+QPKI_API qpki_status qpki_responder_issuer_replace_key_hybrid(qpki_responder_issuer *iss,
+                                                              qpki_signer *signer,
+                                                              qpki_signer *alt,
+                                                              const qpki_cert *responder_cert);
+
 /* Per-issuer policies (defaults in brackets). */
 QPKI_API qpki_status qpki_responder_issuer_set_validity(qpki_responder_issuer *iss,
                                                         int64_t seconds);   /* [3600] */

@@ -25,6 +25,7 @@
 struct key {
     atomic_uint refs;
     qpki_signer *signer;
+    qpki_signer *alt;         /* Catalyst alternative (ML-DSA) signer, or NULL */
     qpki_cert *cert;          /* delegated responder certificate, NULL = CA-signed */
     qpki_sig_alg alg;
     uint8_t *spki;
@@ -134,6 +135,7 @@ static void key_unref(struct key **pk)
         return;
     if (atomic_fetch_sub(&k->refs, 1) == 1) {
         qpki_signer_free(&k->signer);
+        qpki_signer_free(&k->alt);
         qpki_cert_free(&k->cert);
         qpki_free(k->spki);
         qpki_free(k);
@@ -166,15 +168,28 @@ static struct keyset *keyset_get(struct qpki_responder_issuer *iss)
 
 /* A key for signer + certificate, checking that they belong together. */
 static qpki_status key_new(struct qpki_responder_issuer *iss, qpki_signer *signer,
-                           const qpki_cert *cert, struct key **out)
+                           qpki_signer *alt, const qpki_cert *cert, struct key **out)
 {
     const uint8_t *spki, *want;
     size_t spki_len, want_len;
     QPKI_GUARD(qpki_signer_public_key(signer, &spki, &spki_len));
-    qpki_cert_spki(cert ? cert : iss->ca, &want, &want_len);
+    const qpki_cert *named = cert ? cert : iss->ca;
+    qpki_cert_spki(named, &want, &want_len);
     /* The signer must hold the private key of the certificate named in the
      * response (the responder's, or the CA's for CA-signed responses). */
     QPKI_ENSURE(spki_len == want_len && !memcmp(spki, want, spki_len), QPKI_ERR_KEY_MISMATCH);
+    if (alt) {
+        /* Catalyst: the alternative key is the certificate's
+         * altSubjectPublicKeyInfo (2.5.29.72), so verifiers can find it. */
+        const uint8_t *alt_spki, *alt_want;
+        size_t alt_len, alt_want_len;
+        bool critical;
+        QPKI_GUARD(qpki_signer_public_key(alt, &alt_spki, &alt_len));
+        QPKI_ENSURE(qpki_cert_find_extension(named, OID_CE_ALT_SPKI.p, OID_CE_ALT_SPKI.n, &critical,
+                                             &alt_want, &alt_want_len) == QPKI_OK &&
+                        alt_len == alt_want_len && !memcmp(alt_spki, alt_want, alt_len),
+                    QPKI_ERR_KEY_MISMATCH);
+    }
     struct key *k = qpki_calloc(1, sizeof(*k));
     QPKI_ENSURE(k, QPKI_ERR_NOMEM);
     atomic_init(&k->refs, 1);
@@ -189,6 +204,7 @@ static qpki_status key_new(struct qpki_responder_issuer *iss, qpki_signer *signe
         return rc;
     }
     k->signer = qpki_signer_ref(signer);
+    k->alt = alt ? qpki_signer_ref(alt) : NULL;
     *out = k;
     return QPKI_OK;
 }
@@ -302,7 +318,7 @@ qpki_status qpki_responder_add_issuer(qpki_responder *r, const qpki_cert *ca, qp
     }
     struct key *k = NULL;
     if (rc == QPKI_OK)
-        rc = key_new(iss, signer, responder_cert, &k);
+        rc = key_new(iss, signer, NULL, responder_cert, &k);
     if (rc == QPKI_OK) {
         iss->keys = qpki_calloc(1, sizeof(*iss->keys));
         if (!iss->keys)
@@ -330,7 +346,7 @@ qpki_status qpki_responder_issuer_add_key(qpki_responder_issuer *iss, qpki_signe
 {
     QPKI_ENSURE(iss && signer, QPKI_ERR_INVALID_ARG);
     struct key *k;
-    QPKI_GUARD(key_new(iss, signer, responder_cert, &k));
+    QPKI_GUARD(key_new(iss, signer, NULL, responder_cert, &k));
     pthread_mutex_lock(&iss->key_lock);
     qpki_status rc = QPKI_OK;
     if (iss->keys->n >= MAX_KEYS)
@@ -346,9 +362,16 @@ qpki_status qpki_responder_issuer_add_key(qpki_responder_issuer *iss, qpki_signe
 qpki_status qpki_responder_issuer_replace_key(qpki_responder_issuer *iss, qpki_signer *signer,
                                               const qpki_cert *responder_cert)
 {
+    return qpki_responder_issuer_replace_key_hybrid(iss, signer, NULL, responder_cert);
+}
+
+qpki_status qpki_responder_issuer_replace_key_hybrid(qpki_responder_issuer *iss,
+                                                     qpki_signer *signer, qpki_signer *alt,
+                                                     const qpki_cert *responder_cert)
+{
     QPKI_ENSURE(iss && signer, QPKI_ERR_INVALID_ARG);
     struct key *k;
-    QPKI_GUARD(key_new(iss, signer, responder_cert, &k));
+    QPKI_GUARD(key_new(iss, signer, alt, responder_cert, &k));
     struct keyset *s = qpki_calloc(1, sizeof(*s));
     if (!s) {
         key_unref(&k);
@@ -650,6 +673,8 @@ static qpki_status build_and_sign(struct qpki_responder_issuer *iss, const struc
     }
     if (k->cert && iss->include_certs)
         QPKI_CHECK(qpki_ocsp_response_builder_add_cert(b, k->cert));
+    if (k->alt)
+        QPKI_CHECK(qpki_ocsp_response_builder_set_alt_signer(b, k->alt));
     rc = qpki_ocsp_response_builder_sign(b, k->signer, der, len);
 out:
     qpki_ocsp_response_builder_free(&b);

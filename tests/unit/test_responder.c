@@ -11,6 +11,7 @@
 #include <qpki/cert.h>
 #include <qpki/certid.h>
 #include <qpki/db.h>
+#include <qpki/key.h>
 #include <qpki/request.h>
 #include <qpki/responder.h>
 #include <qpki/response.h>
@@ -755,6 +756,50 @@ static void test_negative_serial_is_unknown(void **state)
     qpki_db_free(&negdb);
 }
 
+/* Catalyst: a hybrid key makes every response carry a valid ML-DSA signature. */
+static void test_hybrid_key_adds_the_pq_signature(void **state)
+{
+    (void)state;
+    qpki_key *pq = NULL;
+    assert_int_equal(qpki_key_generate(QPKI_KEY_ML_DSA_44, 0, &pq), QPKI_OK);
+    qpki_signer *pq_signer = NULL;
+    assert_int_equal(qpki_signer_software_from_key(pq, QPKI_SIG_ML_DSA_44, &pq_signer), QPKI_OK);
+    const uint8_t *pq_spki;
+    size_t pq_spki_len;
+    assert_int_equal(qpki_key_public_key(pq, &pq_spki, &pq_spki_len), QPKI_OK);
+    qpki_cert *hybrid = tu_responder_cert(ca, casigner, rsigner, pq_spki, pq_spki_len);
+    qpki_cert *plain = tu_responder_cert(ca, casigner, rsigner, NULL, 0);
+    assert_non_null(hybrid);
+    assert_non_null(plain);
+    qpki_responder_issuer *iss;
+    qpki_responder *r = new_responder(&iss);
+    /* the alternative key must be the certificate's altSubjectPublicKeyInfo */
+    assert_int_equal(qpki_responder_issuer_replace_key_hybrid(iss, rsigner, pq_signer, plain),
+                     QPKI_ERR_KEY_MISMATCH);
+    assert_int_equal(qpki_responder_issuer_replace_key_hybrid(iss, rsigner, pq_signer, hybrid),
+                     QPKI_OK);
+    qpki_answer *a = ask_file(r, "ocsp/req-sha1-nononce.der");
+    const uint8_t *der;
+    size_t len;
+    qpki_answer_bytes(a, &der, &len);
+    qpki_ocsp_response *resp = NULL;
+    assert_int_equal(qpki_ocsp_response_parse(der, len, &resp), QPKI_OK);
+    qpki_ocsp_verifier *v = NULL;
+    assert_int_equal(qpki_ocsp_verifier_new(&v), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_set_ca(v, ca), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_set_require_pq(v, true), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_verify(v, resp), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_pq_result(v), QPKI_PQ_OK);
+    qpki_ocsp_verifier_free(&v);
+    qpki_ocsp_response_free(&resp);
+    qpki_answer_free(&a);
+    qpki_responder_free(&r);
+    qpki_cert_free(&hybrid);
+    qpki_cert_free(&plain);
+    qpki_signer_free(&pq_signer);
+    qpki_key_free(&pq);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -771,6 +816,7 @@ int main(void)
         cmocka_unit_test(test_full_signing_queue_answers_try_later),
         cmocka_unit_test(test_concurrent_callers_all_get_valid_answers),
         cmocka_unit_test(test_negative_serial_is_unknown),
+        cmocka_unit_test(test_hybrid_key_adds_the_pq_signature),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

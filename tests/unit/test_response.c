@@ -348,33 +348,15 @@ static void test_catalyst_response_carries_a_valid_pq_signature(void **state)
     assert_int_equal(qpki_key_generate(QPKI_KEY_ML_DSA_65, 0, &other), QPKI_OK);
     qpki_signer *pq_signer = NULL;
     assert_int_equal(qpki_signer_software_from_key(pq, QPKI_SIG_ML_DSA_65, &pq_signer), QPKI_OK);
-    const uint8_t *pq_spki, *other_spki, *r_spki;
-    size_t pq_spki_len, other_spki_len, r_spki_len;
+    const uint8_t *pq_spki, *other_spki;
+    size_t pq_spki_len, other_spki_len;
     assert_int_equal(qpki_key_public_key(pq, &pq_spki, &pq_spki_len), QPKI_OK);
     assert_int_equal(qpki_key_public_key(other, &other_spki, &other_spki_len), QPKI_OK);
-    assert_int_equal(qpki_signer_public_key(rsigner, &r_spki, &r_spki_len), QPKI_OK);
 
     /* a delegated responder certificate with altSubjectPublicKeyInfo */
-    qpki_cert_builder *cb = NULL;
-    assert_int_equal(qpki_cert_builder_new(&cb), QPKI_OK);
-    uint8_t *name;
-    size_t name_len;
-    assert_int_equal(qpki_name_from_text("CN=Hybrid OCSP Responder", &name, &name_len), QPKI_OK);
     qpki_time now = (qpki_time)time(NULL);
-    assert_int_equal(qpki_cert_builder_set_random_serial(cb), QPKI_OK);
-    assert_int_equal(qpki_cert_builder_set_issuer_cert(cb, ca), QPKI_OK);
-    assert_int_equal(qpki_cert_builder_set_subject(cb, name, name_len), QPKI_OK);
-    assert_int_equal(qpki_cert_builder_set_validity(cb, now - 3600, now + 86400), QPKI_OK);
-    assert_int_equal(qpki_cert_builder_set_spki(cb, r_spki, r_spki_len), QPKI_OK);
-    assert_int_equal(qpki_cert_builder_add_ext_key_usage(cb, "1.3.6.1.5.5.7.3.9"), QPKI_OK);
-    assert_int_equal(qpki_cert_builder_set_ocsp_nocheck(cb), QPKI_OK);
-    assert_int_equal(qpki_cert_builder_add_extension(cb, QPKI_OID_ALT_SUBJECT_PUBLIC_KEY_INFO, false,
-                                                     pq_spki, pq_spki_len), QPKI_OK);
-    uint8_t *cert_der;
-    size_t cert_len;
-    assert_int_equal(qpki_cert_builder_sign(cb, casigner, &cert_der, &cert_len), QPKI_OK);
-    qpki_cert *hybrid = NULL;
-    assert_int_equal(qpki_cert_parse(cert_der, cert_len, &hybrid), QPKI_OK);
+    qpki_cert *hybrid = tu_responder_cert(ca, casigner, rsigner, pq_spki, pq_spki_len);
+    assert_non_null(hybrid);
 
     qpki_ocsp_response_builder *b = NULL;
     assert_int_equal(qpki_ocsp_response_builder_new(&b), QPKI_OK);
@@ -438,9 +420,6 @@ static void test_catalyst_response_carries_a_valid_pq_signature(void **state)
     qpki_certid_free(&id);
     qpki_ocsp_response_builder_free(&b);
     qpki_cert_free(&hybrid);
-    qpki_free(cert_der);
-    qpki_free(name);
-    qpki_cert_builder_free(&cb);
     qpki_signer_free(&pq_signer);
     qpki_key_free(&pq);
     qpki_key_free(&other);

@@ -7,6 +7,11 @@
 #include <sys/wait.h>
 #include <zlib.h>
 
+#include <time.h>
+
+#include <qpki/cert.h>
+#include <qpki/signer.h>
+
 #include "testutil.h"
 
 static const char *join(const char *env, const char *fallback, const char *rel)
@@ -407,4 +412,36 @@ uint8_t *json_hex(const json *obj, const char *key, size_t *len)
 {
     const char *s = json_str(json_get(obj, key));
     return s ? tu_hex(s, len) : NULL;
+}
+
+/* ---- certificates ------------------------------------------------------------- */
+
+qpki_cert *tu_responder_cert(const qpki_cert *ca, qpki_signer *ca_signer, qpki_signer *signer,
+                             const uint8_t *alt_spki, size_t alt_spki_len)
+{
+    qpki_cert_builder *cb = NULL;
+    uint8_t *name = NULL, *der = NULL;
+    size_t name_len, len;
+    const uint8_t *spki;
+    size_t spki_len;
+    qpki_cert *cert = NULL;
+    qpki_time now = (qpki_time)time(NULL);
+    if (qpki_signer_public_key(signer, &spki, &spki_len) ||
+        qpki_name_from_text(alt_spki ? "CN=Hybrid OCSP Responder" : "CN=OCSP Responder", &name,
+                            &name_len) ||
+        qpki_cert_builder_new(&cb) || qpki_cert_builder_set_random_serial(cb) ||
+        qpki_cert_builder_set_issuer_cert(cb, ca) ||
+        qpki_cert_builder_set_subject(cb, name, name_len) ||
+        qpki_cert_builder_set_validity(cb, now - 3600, now + 86400) ||
+        qpki_cert_builder_set_spki(cb, spki, spki_len) ||
+        qpki_cert_builder_add_ext_key_usage(cb, "1.3.6.1.5.5.7.3.9") ||
+        qpki_cert_builder_set_ocsp_nocheck(cb) ||
+        (alt_spki && qpki_cert_builder_add_extension(cb, QPKI_OID_ALT_SUBJECT_PUBLIC_KEY_INFO,
+                                                     false, alt_spki, alt_spki_len)) ||
+        qpki_cert_builder_sign(cb, ca_signer, &der, &len) || qpki_cert_parse(der, len, &cert))
+        cert = NULL;
+    qpki_free(der);
+    qpki_free(name);
+    qpki_cert_builder_free(&cb);
+    return cert;
 }

@@ -26,6 +26,15 @@ uint8_t *tu_hex(const char *hex, size_t *len);
  * the exit status.  For tests that call an independent implementation. */
 char *tu_run(const char *cmd, int *status);
 
+/* A delegated OCSP responder certificate for the key of `signer`, issued by ca
+ * (signed with ca_signer), carrying an altSubjectPublicKeyInfo (2.5.29.72) with
+ * alt_spki when it is non-NULL (Catalyst).  Returns NULL on failure. */
+struct qpki_cert;
+struct qpki_signer;
+struct qpki_cert *tu_responder_cert(const struct qpki_cert *ca, struct qpki_signer *ca_signer,
+                                    struct qpki_signer *signer, const uint8_t *alt_spki,
+                                    size_t alt_spki_len);
+
 /* Minimal JSON DOM for reading test vectors. */
 typedef struct json json;
 json *json_parse(const char *text, size_t len);      /* NULL on syntax error */
