@@ -163,21 +163,116 @@ expect_grep "§2 info: revoked" "Cert Status: revoked" "$last_out"
 expect_grep "§2 info: reason" "Revocation Reason: keyCompromise" "$last_out"
 expect_grep "§2 info: size" "Response size: [0-9]+ bytes" "$last_out"
 
-# ---- §2 ocsp serve / stop, §3 serve lines, §4 -url (when this build has them) ---------------------
-PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-if has_cmd ocsp serve && has_cmd ocsp stop; then
-    qpki ocsp serve --port "$PORT" --ca-dir ./ca --credential ocsp-responder >"$TMP/serve.log" 2>&1 &
-    for _ in $(seq 50); do
-        "$OPENSSL" ocsp -issuer ca.crt -cert server.crt -url "http://127.0.0.1:$PORT" \
-            -resp_text >"$TMP/url.txt" 2>&1 && break
-        sleep 0.2
+# ---- ocsp serve / stop lines of §2 and §3, §4 -url (when this build has them) ------------
+# Each serve line runs as written with its port (and PID file) moved to free
+# ones; openssl ocsp -url queries it and `qpki ocsp stop` stops it.
+free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_answer() { # wait_answer PORT: until the responder answers
+    for _ in $(seq 100); do
+        "$OPENSSL" ocsp -issuer ca.crt -cert server.crt -CAfile ca.crt -url "http://127.0.0.1:$1" \
+            >/dev/null 2>&1 && return 0
+        sleep 0.1
     done
+    return 1
+}
+# serve_line DESC STOP-ARGS -- serve arguments...
+serve_line() {
+    local desc=$1 stop=$2
+    shift 3
+    qpki ocsp serve "$@" >"$TMP/serve.log" 2>&1 &
+    local pid=$! port
+    port=$(printf '%s\n' "$@" | awk 'prev == "--port" {print} {prev = $0}')
+    if wait_answer "$port"; then
+        "$OPENSSL" ocsp -issuer ca.crt -cert server.crt -CAfile ca.crt -url "http://127.0.0.1:$port" \
+            -resp_text >"$TMP/url.txt" 2>&1 || true
+        expect_grep "$desc: openssl verifies the answer" "^Response verify OK" "$TMP/url.txt"
+        expect_grep "$desc: server.crt good" "server.crt: good" "$TMP/url.txt"
+    else
+        fail "$desc: no answer"; sed 's/^/    | /' "$TMP/serve.log"
+    fi
+    # shellcheck disable=SC2086
+    check "$desc: qpki ocsp stop $stop" qpki ocsp stop $stop
+    wait "$pid" 2>/dev/null || true
+}
+if has_cmd ocsp serve && has_cmd ocsp stop; then
+    P=$(free_port)
+    serve_line "§2 serve --credential" "--port $P" -- \
+    --port "$P" --ca-dir ./ca --credential ocsp-responder
+    P=$(free_port)
+    serve_line "§2 serve --cert/--key" "--port $P" -- \
+    --port "$P" --ca-dir ./ca \
+      --cert responder.crt --key responder.key
+    P=$(free_port)
+    serve_line "§2 serve --validity 24h" "--port $P" -- \
+    --port "$P" --ca-dir ./ca \
+      --cert responder.crt --key responder.key --validity 24h
+    tu=$(sed -n 's/^ *This Update: //p' "$TMP/url.txt" | head -1)
+    nu=$(sed -n 's/^ *Next Update: //p' "$TMP/url.txt" | head -1)
+    span=$(( $(date -u -d "$nu" +%s) - $(date -u -d "$tu" +%s) ))
+    [ "$span" -ge 86400 ] && [ "$span" -le 86520 ] && ok "§2 --validity 24h: nextUpdate - thisUpdate = ${span}s" \
+        || fail "§2 --validity 24h: span ${span}s"
+    P=$(free_port)
+    serve_line "§2 serve --pid-file" "--pid-file $TMP/ocsp.pid" -- \
+    --port "$P" --ca-dir ./ca \
+      --cert responder.crt --key responder.key --pid-file "$TMP/ocsp.pid"
+    P=$(free_port)
+    serve_line "§3A serve with the credential's files" "--port $P" -- \
+    --port "$P" --ca-dir ./ca \
+        --cert ./credentials/ocsp-responder/ocsp-responder.crt \
+        --key ./credentials/ocsp-responder/ocsp-responder.key
+    P=$(free_port)
+    serve_line "§3B serve with the CSR-issued files" "--port $P" -- \
+    --port "$P" --ca-dir ./ca \
+        --cert ocsp-responder.crt --key ocsp-responder.key
+
+    # §3 server mode: serve a credential, rotate, activate -> new key without restart
+    P=$(free_port)
+    qpki ocsp serve --port "$P" --ca-dir ./ca --credential ocsp-responder >"$TMP/serve.log" 2>&1 &
+    SPID=$!
+    if wait_answer "$P"; then
+        "$OPENSSL" ocsp -issuer ca.crt -cert server.crt -CAfile ca.crt -url "http://127.0.0.1:$P" \
+            -resp_text >"$TMP/before.txt" 2>&1 || true
+        check "§3 rotate while serving" qpki credential rotate ocsp-responder
+        check "§3 versions while serving" qpki credential versions ocsp-responder
+        vnew=$(awk '$2 == "pending" {v = $1} END {print v}' "$last_out")
+        check "§3 activate $vnew while serving" qpki credential activate ocsp-responder --version "$vnew"
+        want=$("$OPENSSL" x509 -in credentials/ocsp-responder/ocsp-responder.crt -noout -serial | cut -d= -f2)
+        switched=0
+        for _ in $(seq 100); do
+            "$OPENSSL" ocsp -issuer ca.crt -cert server.crt -CAfile ca.crt -url "http://127.0.0.1:$P" \
+                -resp_text >"$TMP/after.txt" 2>&1 || true
+            if grep -q "Serial Number: .*(0x$(echo "$want" | tr A-F a-f | sed 's/^0*//'))" "$TMP/after.txt"; then
+                switched=1; break
+            fi
+            sleep 0.1
+        done
+        [ $switched = 1 ] && ok "§3 the running server signs with the activated version" \
+            || { fail "§3 the server did not switch to $vnew"; sed 's/^/    | /' "$TMP/serve.log"; }
+        expect_grep "§3 answers after the switch verify" "^Response verify OK" "$TMP/after.txt"
+    else
+        fail "§3 server mode: no answer"; sed 's/^/    | /' "$TMP/serve.log"
+    fi
+
+    # §4: the guide's -url line (no -CAfile: the CA is in the default trust
+    # store, which SSL_CERT_FILE points at here)
+    SSL_CERT_FILE=ca.crt \
     "$OPENSSL" ocsp -issuer ca.crt -cert server.crt \
-      -url "http://localhost:$PORT" -resp_text >"$TMP/url.txt" 2>&1 || true
-    expect_grep "§4 openssl ocsp -url against qpki ocsp serve: verify OK" "^Response verify OK" "$TMP/url.txt"
+      -url "http://localhost:$P" -resp_text >"$TMP/url.txt" 2>&1 || true
+    expect_grep "§4 openssl ocsp -url: Response verify OK" "^Response verify OK" "$TMP/url.txt"
     expect_grep "§4 openssl ocsp -url: server.crt good" "server.crt: good" "$TMP/url.txt"
     check "§2 ocsp stop --port" \
-    qpki ocsp stop --port "$PORT"
+    qpki ocsp stop --port "$P"
+    wait "$SPID" 2>/dev/null || true
+    # qpki's own client against qpki's server
+    P=$(free_port)
+    qpki ocsp serve --port "$P" --ca-dir ./ca --credential ocsp-responder >"$TMP/serve.log" 2>&1 &
+    SPID=$!
+    wait_answer "$P" || true
+    check "ocsp request --url --nonce against ocsp serve" qpki ocsp request --ca ca.crt --cert server.crt \
+        --nonce --url "http://127.0.0.1:$P"
+    expect_grep "  ... good, nonce echoed and verified" "^$server_serial: good" "$last_out"
+    check "ocsp stop" qpki ocsp stop --port "$P"
+    wait "$SPID" 2>/dev/null || true
 else
     echo "# ocsp serve/stop not in this build: serve lines skipped"
 fi
