@@ -5,7 +5,9 @@
  *   ocsp_tool sign --ca CA --key KEY [--cert RESPONDER] --serial HEX
  *                  --status good|revoked|unknown [--reason NAME] [--rev-time EPOCH]
  *                  [--nonce HEX] [--hash sha1|sha256|sha384|sha512] [--pss]
- *                  [--by-name] [--validity SECONDS] --out FILE
+ *                  [--by-name] [--validity SECONDS] [--alt-key MLDSA_KEY] --out FILE
+ *   ocsp_tool pubkey --key KEY --out SPKI.der
+ *   ocsp_tool keygen --algo NAME --out KEY.pem
  *   ocsp_tool respond --ca CA --key KEY [--cert RESPONDER] --index INDEX
  *                  --req REQUEST.der --out FILE
  *   ocsp_tool verify --ca CA --resp FILE [--serial HEX] [--nonce HEX] [--time EPOCH]
@@ -19,6 +21,7 @@
 #include <qpki/cert.h>
 #include <qpki/certid.h>
 #include <qpki/db.h>
+#include <qpki/key.h>
 #include <qpki/responder.h>
 #include <qpki/response.h>
 #include <qpki/signer.h>
@@ -137,6 +140,15 @@ static int cmd_sign(int argc, char **argv)
     }
     if (rc == QPKI_OK && cert)
         rc = qpki_ocsp_response_builder_add_cert(b, cert);
+    qpki_key *alt_key = NULL;
+    qpki_signer *alt = NULL;
+    if (rc == QPKI_OK && opt(argc, argv, "--alt-key")) {
+        rc = qpki_key_load(opt(argc, argv, "--alt-key"), NULL, &alt_key);
+        if (rc == QPKI_OK)
+            rc = qpki_signer_software_from_key(alt_key, QPKI_SIG_UNKNOWN, &alt);
+        if (rc == QPKI_OK)
+            rc = qpki_ocsp_response_builder_set_alt_signer(b, alt);
+    }
     uint8_t *der = NULL;
     size_t len = 0;
     if (rc == QPKI_OK)
@@ -145,6 +157,8 @@ static int cmd_sign(int argc, char **argv)
         return die("sign", rc);
     int ret = write_file(out, der, len);
     qpki_free(der);
+    qpki_signer_free(&alt);
+    qpki_key_free(&alt_key);
     qpki_ocsp_response_builder_free(&b);
     qpki_certid_free(&id);
     qpki_signer_free(&signer);
@@ -255,6 +269,39 @@ static int cmd_verify(int argc, char **argv)
     return rc == QPKI_OK ? 0 : 1;
 }
 
+static int cmd_pubkey(int argc, char **argv)
+{
+    const char *key_path = opt(argc, argv, "--key"), *out = opt(argc, argv, "--out");
+    if (!key_path || !out)
+        return die("pubkey needs --key --out", QPKI_ERR_INVALID_ARG);
+    qpki_key *key = NULL;
+    qpki_status rc = qpki_key_load(key_path, NULL, &key);
+    if (rc != QPKI_OK)
+        return die(key_path, rc);
+    const uint8_t *spki;
+    size_t len;
+    if ((rc = qpki_key_public_key(key, &spki, &len)) != QPKI_OK)
+        return die("public key", rc);
+    int ret = write_file(out, spki, len);
+    qpki_key_free(&key);
+    return ret;
+}
+
+static int cmd_keygen(int argc, char **argv)
+{
+    const char *name = opt(argc, argv, "--algo"), *out = opt(argc, argv, "--out");
+    qpki_key_alg alg;
+    unsigned bits;
+    if (!name || !out || qpki_key_alg_from_name(name, &alg, &bits) != QPKI_OK)
+        return die("keygen needs --algo NAME --out FILE", QPKI_ERR_INVALID_ARG);
+    qpki_key *key = NULL;
+    qpki_status rc = qpki_key_generate(alg, bits, &key);
+    if (rc == QPKI_OK)
+        rc = qpki_key_write_file(key, out, QPKI_KEY_FORMAT_PEM, NULL, 0);
+    qpki_key_free(&key);
+    return rc == QPKI_OK ? 0 : die("keygen", rc);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -267,6 +314,10 @@ int main(int argc, char **argv)
         return cmd_respond(argc, argv);
     if (!strcmp(argv[1], "verify"))
         return cmd_verify(argc, argv);
+    if (!strcmp(argv[1], "keygen"))
+        return cmd_keygen(argc, argv);
+    if (!strcmp(argv[1], "pubkey"))
+        return cmd_pubkey(argc, argv);
     fprintf(stderr, "ocsp_tool: unknown command %s\n", argv[1]);
     return 2;
 }
