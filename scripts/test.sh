@@ -19,6 +19,22 @@ ninja -C build-ci
 log "tests: unit, cli, interop, pkcs11, abi"
 meson test -C build-ci --print-errorlogs --num-processes "$jobs"
 
+log "install + pkg-config consumer (examples/parse_request.c built with pkg-config alone)"
+stage=$(mktemp -d)
+DESTDIR=$stage meson install -C build-ci --quiet >/dev/null
+pcdir=$(dirname "$(find "$stage" -name libqpki-ocsp.pc | head -1)")
+libdir=$(dirname "$pcdir")
+prefix=$stage$(meson introspect build-ci --buildoptions | /usr/bin/python3 -c \
+  'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"][0])')
+cc -std=c11 -Wall -Wextra -Werror -o "$stage/parse_request" examples/parse_request.c \
+  $(PKG_CONFIG_PATH=$pcdir pkg-config --define-variable=prefix="$prefix" --cflags --libs libqpki-ocsp)
+LD_LIBRARY_PATH=$libdir "$stage/parse_request" tests/data/ocsp/req-two.der \
+  tests/data/ocsp/responder.crt tests/data/ocsp/responder.key > "$stage/resp.der"
+openssl ocsp -respin "$stage/resp.der" -CAfile tests/data/ocsp/ca.crt -issuer tests/data/ocsp/ca.crt \
+  -serial 0x1001 -serial 0x1002 -no_nonce | tee "$stage/out.txt"
+grep -q "0x1001: good" "$stage/out.txt" && grep -q "0x1002: good" "$stage/out.txt"
+rm -rf "$stage"
+
 log "AddressSanitizer + UndefinedBehaviorSanitizer: unit suite"
 rm -rf build-asan
 CC=clang meson setup build-asan -Dwerror=true -Dbuildtype=debug \
