@@ -10,10 +10,10 @@
 
 #include <qpki/http.h>
 
-#include "../crypto/crypto.h"
 #include "../der/der.h"
 #include "../der/pem.h"
 #include "../internal.h"
+#include "../responder/cache.h"
 #include "http_internal.h"
 
 #define HTTP_MIN_TARGET 16
@@ -397,8 +397,9 @@ static qpki_status reply_for_answer(const struct qpki_http *h, const qpki_http_r
         return QPKI_OK;
     }
 
-    uint8_t digest[CRYPTO_MAX_HASH_LEN];
-    rc = crypto_hash(QPKI_HASH_SHA256, rep->body, rep->body_len, digest);
+    /* computed once per signed response and shared by its cache hits */
+    uint8_t digest[32];
+    rc = answer_body_sha256(answer, digest);
     if (rc != QPKI_OK) {
         qpki_http_reply_free(&rep);
         return rc;

@@ -41,6 +41,7 @@ struct blob *blob_new(const uint8_t *data, size_t len)
         return NULL;
     memset(b, 0, sizeof(*b));
     atomic_init(&b->refs, 1);
+    atomic_init(&b->digest_state, 0);
     b->len = len;
     memcpy(b->data, data, len);
     return b;

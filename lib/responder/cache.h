@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <qpki/types.h>
+#include "../safety.h"
 
 struct blob {
     atomic_uint refs;
@@ -21,11 +22,17 @@ struct blob {
     uint64_t key_epoch;        /* issuer key set at signing time */
     uint64_t config_epoch;     /* issuer policy settings at signing time */
     qpki_cert_status cert_status;
+    atomic_int digest_state;   /* SHA-256 of data: 0 not yet, 1 being stored, 2 ready */
+    uint8_t sha256[32];        /* lib/http's ETag, computed once per blob */
     size_t len;
     uint8_t data[];
 };
 
 struct blob *blob_new(const uint8_t *data, size_t len);
+/* SHA-256 of the encoded response an answer carries (lib/http's ETag); for a
+ * signed blob it is computed once and shared by every cache hit. */
+struct qpki_answer;
+QPKI_MUST_USE qpki_status answer_body_sha256(const struct qpki_answer *a, uint8_t out[32]);
 struct blob *blob_ref(struct blob *b);
 void blob_unref(struct blob **b);
 

@@ -522,6 +522,30 @@ static void answer_error(struct qpki_responder *r, qpki_answer *a, qpki_ocsp_res
         atomic_fetch_add(&r->by_status[st], 1);
 }
 
+qpki_status answer_body_sha256(const qpki_answer *a, uint8_t out[32])
+{
+    QPKI_ENSURE(a && out, QPKI_ERR_INVALID_ARG);
+    uint8_t d[CRYPTO_MAX_HASH_LEN];
+    struct blob *b = a->blob;
+    if (!b || a->der != b->data) {
+        QPKI_GUARD(crypto_hash(QPKI_HASH_SHA256, a->der, a->len, d));
+        memcpy(out, d, 32);
+        return QPKI_OK;
+    }
+    if (atomic_load_explicit(&b->digest_state, memory_order_acquire) == 2) {
+        memcpy(out, b->sha256, 32);
+        return QPKI_OK;
+    }
+    QPKI_GUARD(crypto_hash(QPKI_HASH_SHA256, b->data, b->len, d));
+    int expected = 0; /* the first thread to get here publishes it */
+    if (atomic_compare_exchange_strong(&b->digest_state, &expected, 1)) {
+        memcpy(b->sha256, d, 32);
+        atomic_store_explicit(&b->digest_state, 2, memory_order_release);
+    }
+    memcpy(out, d, 32);
+    return QPKI_OK;
+}
+
 qpki_status qpki_answer_new_error(qpki_ocsp_resp_status status, qpki_answer **out)
 {
     QPKI_ENSURE(out, QPKI_ERR_INVALID_ARG);
