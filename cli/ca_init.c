@@ -65,6 +65,8 @@ static bool write_meta(const char *dir, const struct profile *p, const struct va
     jw_string(&w, "type", parent ? "issuing" : "root");
     jw_string(&w, "profile", p->name);
     jw_string(&w, "algorithm", p->algorithm);
+    if (p->alt_algorithm)
+        jw_string(&w, "alt_algorithm", p->alt_algorithm);
     pki_subject(cert, text, sizeof(text));
     jw_string(&w, "subject", text);
     pki_cert_serial_hex(cert, serial, sizeof(serial));
@@ -82,7 +84,8 @@ static bool write_meta(const char *dir, const struct profile *p, const struct va
     jw_bool(&w, "key_encrypted", encrypted);
     jw_object_begin(&w, "variables");
     for (size_t i = 0; i < vars->n; i++)
-        jw_string(&w, vars->keys[i], vars->values[i]);
+        if (vars->values[i][0])
+            jw_string(&w, vars->keys[i], vars->values[i]);
     jw_object_end(&w);
     jw_string(&w, "created_by", "qpki " QPKI_VERSION_STRING);
     jw_object_end(&w);
@@ -146,8 +149,8 @@ int cmd_ca_init(int argc, char **argv)
     struct profile *p = NULL;
     struct ca_ctx parent_ca = { 0 };
     struct created made = { .n = 0 };
-    qpki_key *key = NULL;
-    qpki_signer *signer = NULL;
+    qpki_key *key = NULL, *alt_key = NULL;
+    qpki_signer *signer = NULL, *alt_signer = NULL;
     qpki_cert *cert = NULL;
     char *pass = NULL;
     bool have_parent = false;
@@ -209,6 +212,9 @@ int cmd_ca_init(int argc, char **argv)
     }
     if (!pki_generate_key(p, &key) || !pki_key_signer(key, &signer))
         goto done;
+    if (p->alt_algorithm &&
+        (!pki_generate_alt_key(p, &alt_key) || !pki_key_signer(alt_key, &alt_signer)))
+        goto done;
 
     uint8_t first[8];
     if (!cli_random(first, sizeof(first)))
@@ -238,6 +244,13 @@ int cmd_ca_init(int argc, char **argv)
     if (!pki_write_key(key, key_path, pass, true))
         goto done;
     remember(&made, dir, QPKI_CA_KEY_FILE);
+    if (alt_key) {
+        char alt_path[PATH_MAX];
+        if (!cli_path(alt_path, sizeof(alt_path), "%s/%s", dir, CA_ALT_KEY_FILE) ||
+            !pki_write_key(alt_key, alt_path, pass, true))
+            goto done;
+        remember(&made, dir, CA_ALT_KEY_FILE);
+    }
 
     const uint8_t *spki;
     size_t spki_len;
@@ -246,6 +259,10 @@ int cmd_ca_init(int argc, char **argv)
         goto done;
     }
     struct issue_params ip = { .profile = p, .vars = &vars, .spki = spki, .spki_len = spki_len };
+    if (alt_key && (st = qpki_key_public_key(alt_key, &ip.alt_spki, &ip.alt_spki_len)) != QPKI_OK) {
+        cli_error_st(st, "alternative public key");
+        goto done;
+    }
     if (have_parent) {
         if (!ca_issue(&parent_ca, &ip, &cert))
             goto done;
@@ -254,7 +271,7 @@ int cmd_ca_init(int argc, char **argv)
         if (!cli_random(serial, sizeof(serial)))
             goto done;
         serial[0] = (uint8_t)((serial[0] & 0x3f) | 0x40);
-        if (!pki_build_cert(&ip, NULL, signer, serial, sizeof(serial), &cert))
+        if (!pki_build_cert(&ip, NULL, signer, alt_signer, serial, sizeof(serial), &cert))
             goto done;
     }
     if (!pki_write_cert(cert, cert_path, true))
@@ -283,6 +300,8 @@ int cmd_ca_init(int argc, char **argv)
     printf("  Profile:    %s\n", p->name);
     printf("  Algorithm:  %s, signature %s\n", p->algorithm,
            qpki_sig_alg_name(qpki_cert_sig_alg(cert)));
+    if (p->alt_algorithm)
+        printf("  Catalyst:   %s alternative key (%s)\n", p->alt_algorithm, CA_ALT_KEY_FILE);
     printf("  Serial:     %s\n", serial_hex);
     printf("  Validity:   %s to %s\n", when_b, when_a);
     printf("  Files:      ca.crt ca.key%s index.txt serial certs/ ca.meta.json%s\n",
@@ -294,7 +313,9 @@ done:
     cli_secret_free(pass);
     qpki_cert_free(&cert);
     qpki_signer_free(&signer);
+    qpki_signer_free(&alt_signer);
     qpki_key_free(&key);
+    qpki_key_free(&alt_key);
     if (have_parent)
         ca_close(&parent_ca);
     profile_free(p);

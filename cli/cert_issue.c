@@ -32,6 +32,37 @@ static const char help[] =
 
 enum { O_CA_DIR = 256, O_PROFILE, O_CSR, O_VAR, O_PASS_ENV, O_PASS_FILE };
 
+/* The requested altSubjectPublicKeyInfo (id-ce 72) of a CSR, or NULL. */
+static const uint8_t *find_alt_spki(const qpki_csr *csr, size_t *len)
+{
+    static const uint8_t oid[] = { 0x55, 0x1d, 0x48 };
+    for (size_t i = 0; i < qpki_csr_extension_count(csr); i++) {
+        const uint8_t *o, *v;
+        size_t ol, vl;
+        bool critical;
+        if (qpki_csr_extension(csr, i, &o, &ol, &critical, &v, &vl) == QPKI_OK &&
+            ol == sizeof(oid) && memcmp(o, oid, ol) == 0) {
+            *len = vl;
+            return v;
+        }
+    }
+    return NULL;
+}
+
+/* SubjectPublicKeyInfo whose algorithm is id-ml-dsa-44/65/87
+ * (2.16.840.1.101.3.4.3.17..19, FIPS 204 / RFC 9881): 30 .. 30 0b 06 09 <oid>. */
+static bool is_ml_dsa_spki(const uint8_t *spki, size_t len)
+{
+    static const uint8_t prefix[] = { 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                      0x65, 0x03, 0x04, 0x03 };
+    size_t hdr = len > 1 && spki[1] < 0x80 ? 2 : len > 1 ? 2u + (spki[1] & 0x7fu) : len;
+    if (len < hdr + sizeof(prefix) + 1 || spki[0] != 0x30)
+        return false;
+    const uint8_t *p = spki + hdr;
+    return memcmp(p, prefix, sizeof(prefix)) == 0 && p[sizeof(prefix)] >= 0x11 &&
+           p[sizeof(prefix)] <= 0x13;
+}
+
 int cmd_cert_issue(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -54,6 +85,7 @@ int cmd_cert_issue(int argc, char **argv)
     qpki_csr *csr = NULL;
     qpki_cert *cert = NULL;
     uint8_t *csr_data = NULL;
+    size_t alt_spki_len = 0;
     int rc = CLI_USAGE;
     int c;
 
@@ -96,20 +128,36 @@ int cmd_cert_issue(int argc, char **argv)
     }
     if (!profile_load(profile_name, &p))
         goto done;
-    if (!p->alt_algorithm && !profile_accepts_key(p, qpki_csr_key_alg(csr))) {
+    {
         qpki_key_alg want;
         unsigned bits;
         if (!profile_key_alg(p, &want, &bits))
             goto done;
-        cli_error("the request's key is %s but profile %s issues %s keys",
-                  qpki_key_alg_name(qpki_csr_key_alg(csr)), p->name, p->algorithm);
+        if (!profile_accepts_key(p, qpki_csr_key_alg(csr))) {
+            cli_error("the request's key is %s but profile %s issues %s keys",
+                      qpki_key_alg_name(qpki_csr_key_alg(csr)), p->name, p->algorithm);
+            goto done;
+        }
+    }
+    /* Catalyst: the request carries the alternative public key as a requested
+     * altSubjectPublicKeyInfo extension (qpki csr create --alt-key). */
+    const uint8_t *alt_spki = find_alt_spki(csr, &alt_spki_len);
+    if (p->alt_algorithm && !alt_spki) {
+        cli_error("profile %s makes Catalyst certificates: the request must ask for an "
+                  "altSubjectPublicKeyInfo (create it with qpki csr create --alt-key "
+                  "ML-DSA-KEY)",
+                  p->name);
         goto done;
     }
-    if (p->alt_algorithm) {
-        qpki_key_alg want;
-        unsigned bits;
-        (void)profile_key_alg(p, &want, &bits); /* prints "not yet supported" */
+    if (p->alt_algorithm && !is_ml_dsa_spki(alt_spki, alt_spki_len)) {
+        cli_error("the request's altSubjectPublicKeyInfo is not an ML-DSA key");
         goto done;
+    }
+    if (!p->alt_algorithm && alt_spki) {
+        cli_warn("the request asks for an altSubjectPublicKeyInfo, but profile %s is not a "
+                 "Catalyst profile: ignored",
+                 p->name);
+        alt_spki = NULL;
     }
 
     char subject_text[1024] = "", cn[256];
@@ -146,6 +194,8 @@ int cmd_cert_issue(int argc, char **argv)
         .subject_len = use_template ? 0 : subject_len,
         .csr_san = san_len ? san : NULL,
         .csr_san_len = san_len,
+        .alt_spki = alt_spki,
+        .alt_spki_len = alt_spki ? alt_spki_len : 0,
     };
     if (!use_template && subject_len <= 2) {
         cli_error("the request has an empty subject: give --var cn=NAME");

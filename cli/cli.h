@@ -145,12 +145,26 @@ bool cli_signer_opts_check(const struct cli_signer_opts *o);
 bool cli_credential_paths(const char *cred_dir, const char *id, char *cert_path,
                           size_t cert_size, char *key_path, size_t key_size);
 
+/* The Catalyst (ML-DSA) key of a credential's active version:
+ * <cred-dir>/<id>/<id>.alt.key when the active version has one.  False (no
+ * message) when it has none. */
+bool cli_credential_alt_key_path(const char *cred_dir, const char *id, char *path,
+                                 size_t size);
+
 /* Load the responder: certificate and signer, checking that the signer's key is
  * the certificate's key and that the certificate is the CA itself or was issued
  * by ca (its signature checks out with the CA key).  ca may be NULL (no issuer
  * check).  Prints every error; returns CLI_OK or CLI_USAGE. */
 int cli_load_responder(const struct cli_signer_opts *o, const qpki_cert *ca, qpki_cert **cert,
                        qpki_signer **signer);
+
+/* The same, plus the Catalyst alternative signer: from alt_key (a key file),
+ * or, for a credential, its active version's <id>.alt.key when it has one.
+ * The alternative key must be the certificate's altSubjectPublicKeyInfo.
+ * *alt is NULL when there is none. */
+int cli_load_responder_alt(const struct cli_signer_opts *o, const char *alt_key,
+                           const qpki_cert *ca, qpki_cert **cert, qpki_signer **signer,
+                           qpki_signer **alt);
 
 /* Software signer from a key file, asking for the passphrase as configured.
  * Prints the error. */

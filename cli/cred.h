@@ -8,6 +8,8 @@
  *   <cred-dir>/<id>/active -> versions/vN           the active version
  *   <cred-dir>/<id>/<id>.crt -> active/<id>.crt     stable paths for servers
  *   <cred-dir>/<id>/<id>.key -> active/<id>.key
+ *   <cred-dir>/<id>/<id>.alt.key -> active/<id>.alt.key  Catalyst versions only: the
+ *                                                ML-DSA key of altSubjectPublicKeyInfo
  *
  * Activating a version replaces the `active` symbolic link with one rename(2),
  * so <id>.crt and <id>.key switch to the new version at the same instant.  A
@@ -32,6 +34,7 @@ struct cred_version {
     char serial[80];             /* certificate serial, hex */
     char cert_file[256];         /* relative to the version directory */
     char key_file[256];
+    char alt_key_file[256];      /* Catalyst: the ML-DSA key, or "" */
 };
 
 struct credential {

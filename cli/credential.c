@@ -41,8 +41,9 @@ static bool make_version(const char *cred_dir, struct credential *c, const char 
                          const struct profile *p, const struct vars *vars, struct ca_ctx *ca,
                          const char *passphrase)
 {
-    char vdir[PATH_MAX], path[PATH_MAX], algo[64], rel[256];
-    qpki_key *key = NULL;
+    char vdir[PATH_MAX], path[PATH_MAX], algo[64], rel[256], alt_rel[256] = "";
+    char alt_algo[64] = "";
+    qpki_key *key = NULL, *alt_key = NULL;
     qpki_cert *cert = NULL;
     bool ok = false;
 
@@ -64,6 +65,18 @@ static bool make_version(const char *cred_dir, struct credential *c, const char 
         !pki_write_key(key, path, passphrase, true))
         goto done;
 
+    if (p->alt_algorithm) {
+        /* Catalyst: a second (ML-DSA) key, named by its algorithm like the first. */
+        snprintf(alt_algo, sizeof(alt_algo), "%s", p->alt_algorithm);
+        for (char *q = alt_algo; *q; q++)
+            *q = (char)tolower((unsigned char)*q);
+        snprintf(alt_rel, sizeof(alt_rel), "keys/credential.%s.key", alt_algo);
+        if (!pki_generate_alt_key(p, &alt_key) ||
+            !cli_path(path, sizeof(path), "%s/%s", vdir, alt_rel) ||
+            !pki_write_key(alt_key, path, passphrase, true))
+            goto done;
+    }
+
     const uint8_t *spki;
     size_t spki_len;
     qpki_status st = qpki_key_public_key(key, &spki, &spki_len);
@@ -72,6 +85,10 @@ static bool make_version(const char *cred_dir, struct credential *c, const char 
         goto done;
     }
     struct issue_params ip = { .profile = p, .vars = vars, .spki = spki, .spki_len = spki_len };
+    if (alt_key && (st = qpki_key_public_key(alt_key, &ip.alt_spki, &ip.alt_spki_len)) != QPKI_OK) {
+        cli_error_st(st, "alternative public key");
+        goto done;
+    }
     if (!ca_issue(ca, &ip, &cert))
         goto done;
     char crel[256];
@@ -80,7 +97,9 @@ static bool make_version(const char *cred_dir, struct credential *c, const char 
         goto done;
 
     struct cred_version *v = cred_add_version(c, vid);
-    if (!v || !vars_set(&v->lists, "profiles", p->name) || !vars_set(&v->lists, "algos", algo)) {
+    char algos[140];
+    snprintf(algos, sizeof(algos), "%s%s%s", algo, alt_algo[0] ? "," : "", alt_algo);
+    if (!v || !vars_set(&v->lists, "profiles", p->name) || !vars_set(&v->lists, "algos", algos)) {
         cli_error("out of memory");
         goto done;
     }
@@ -90,6 +109,7 @@ static bool make_version(const char *cred_dir, struct credential *c, const char 
     pki_cert_serial_hex(cert, v->serial, sizeof(v->serial));
     snprintf(v->cert_file, sizeof(v->cert_file), "%s", crel);
     snprintf(v->key_file, sizeof(v->key_file), "%s", rel);
+    snprintf(v->alt_key_file, sizeof(v->alt_key_file), "%s", alt_rel);
     if (c->common_name[0] == '\0') {
         char subject[1024];
         pki_subject(cert, subject, sizeof(subject));
@@ -100,6 +120,7 @@ static bool make_version(const char *cred_dir, struct credential *c, const char 
 done:
     qpki_cert_free(&cert);
     qpki_key_free(&key);
+    qpki_key_free(&alt_key);
     return ok;
 }
 
@@ -304,6 +325,8 @@ int cmd_credential_enroll(int argc, char **argv)
            cred.versions[0].not_after);
     printf("  Certificate: %s/%s.crt\n", dir, id);
     printf("  Private key: %s/%s.key%s\n", dir, id, pass ? " (encrypted)" : "");
+    if (cred.versions[0].alt_key_file[0])
+        printf("  Catalyst:    %s/%s.alt.key (%s)\n", dir, id, p->alt_algorithm);
     rc = CLI_OK;
 done:
     cred_unlock(lock);

@@ -183,6 +183,7 @@ bool cred_load(const char *cred_dir, const char *id, struct credential *c)
             copy_str(v->serial, sizeof(v->serial), doc_str(vd, "serial"));
             copy_str(v->cert_file, sizeof(v->cert_file), doc_str(vd, "certificate"));
             copy_str(v->key_file, sizeof(v->key_file), doc_str(vd, "key"));
+            copy_str(v->alt_key_file, sizeof(v->alt_key_file), doc_str(vd, "alt_key"));
         }
         if (c->n_versions > 1)
             qsort(c->versions, c->n_versions, sizeof(c->versions[0]), cmp_versions);
@@ -243,6 +244,8 @@ bool cred_save(const char *cred_dir, const struct credential *c)
             jw_string(&w, "certificate", v->cert_file);
         if (v->key_file[0])
             jw_string(&w, "key", v->key_file);
+        if (v->alt_key_file[0])
+            jw_string(&w, "alt_key", v->alt_key_file);
         jw_object_end(&w);
     }
     jw_object_end(&w);
@@ -340,6 +343,10 @@ bool cred_point_active(const char *cred_dir, const struct credential *c,
         !cli_path(link, sizeof(link), "%s/%s.key", vdir, c->id) ||
         !ensure_symlink(v->key_file, link))
         return false;
+    if (v->alt_key_file[0] &&
+        (!cli_path(link, sizeof(link), "%s/%s.alt.key", vdir, c->id) ||
+         !ensure_symlink(v->alt_key_file, link)))
+        return false;
     /* active -> versions/vN: the one atomic switch. */
     if (!cli_path(link, sizeof(link), "%s/active", dir) ||
         !cli_path(target, sizeof(target), "versions/%s", v->id) || !swap_symlink(target, link))
@@ -352,6 +359,16 @@ bool cred_point_active(const char *cred_dir, const struct credential *c,
         !cli_path(target, sizeof(target), "active/%s.key", c->id) ||
         !ensure_symlink(target, link))
         return false;
+    /* <id>.alt.key -> active/<id>.alt.key while the active version is Catalyst. */
+    if (!cli_path(link, sizeof(link), "%s/%s.alt.key", dir, c->id) ||
+        !cli_path(target, sizeof(target), "active/%s.alt.key", c->id))
+        return false;
+    if (v->alt_key_file[0]) {
+        if (!ensure_symlink(target, link))
+            return false;
+    } else {
+        (void)unlink(link);
+    }
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         (void)fsync(dfd);
@@ -426,6 +443,28 @@ bool cli_credential_paths(const char *cred_dir, const char *id, char *cert_path,
     cli_error("credential '%s': no certificate and key for active version %s in %s", id,
               v->id, vdir);
 done:
+    cred_free(&c);
+    return ok;
+}
+
+bool cli_credential_alt_key_path(const char *cred_dir, const char *id, char *path, size_t size)
+{
+    struct stat st;
+    if (!cred_valid_id(id) || !cli_path(path, size, "%s/%s/%s.alt.key", cred_dir, id, id))
+        return false;
+    if (stat(path, &st) == 0)
+        return true;
+    /* A credential whose links are missing: ask its metadata. */
+    struct credential c;
+    char meta[PATH_MAX];
+    if (!cli_path(meta, sizeof(meta), "%s/%s/%s", cred_dir, id, CRED_META_FILE) ||
+        !cli_path_exists(meta) || !cred_load(cred_dir, id, &c))
+        return false;
+    bool ok = false;
+    struct cred_version *v = c.active[0] ? cred_find(&c, c.active) : NULL;
+    if (v && v->alt_key_file[0])
+        ok = cli_path(path, size, "%s/%s/versions/%s/%s", cred_dir, id, v->id, v->alt_key_file) &&
+             stat(path, &st) == 0;
     cred_free(&c);
     return ok;
 }

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <qpki/key.h>
+
 #include "cli.h"
 
 static const char help[] =
@@ -23,11 +25,13 @@ static const char help[] =
     "                         is an e-mail, an IP address an IP, anything else a DNS name)\n"
     "  -o, --out FILE         output file (PEM; default standard output)\n"
     "  --der                  write DER instead of PEM\n"
+    "  --alt-key FILE         Catalyst: also request an altSubjectPublicKeyInfo for this\n"
+    "                         ML-DSA key (for hybrid/catalyst/* profiles)\n"
     "  --passphrase-env VAR   passphrase of an encrypted key, from environment VAR\n"
     "  --passphrase-file F    ... or from the first line of file F\n"
     "  -h, --help             this help\n";
 
-enum { O_KEY = 256, O_CN, O_SUBJECT, O_SAN, O_DER, O_PASS_ENV, O_PASS_FILE };
+enum { O_KEY = 256, O_CN, O_SUBJECT, O_SAN, O_DER, O_PASS_ENV, O_PASS_FILE, O_ALT_KEY };
 
 #define MAX_SANS 64
 
@@ -79,13 +83,14 @@ int cmd_csr_create(int argc, char **argv)
         { "san", required_argument, NULL, O_SAN },
         { "out", required_argument, NULL, 'o' },
         { "der", no_argument, NULL, O_DER },
+        { "alt-key", required_argument, NULL, O_ALT_KEY },
         { "passphrase-env", required_argument, NULL, O_PASS_ENV },
         { "passphrase-file", required_argument, NULL, O_PASS_FILE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *key = NULL, *cn = NULL, *subject = NULL, *out = NULL;
-    const char *pass_env = NULL, *pass_file = NULL;
+    const char *pass_env = NULL, *pass_file = NULL, *alt_key_path = NULL;
     const char *sans[MAX_SANS];
     size_t n_sans = 0;
     bool der_out = false;
@@ -102,6 +107,7 @@ int cmd_csr_create(int argc, char **argv)
             break;
         case 'o': out = optarg; break;
         case O_DER: der_out = true; break;
+        case O_ALT_KEY: alt_key_path = optarg; break;
         case O_PASS_ENV: pass_env = optarg; break;
         case O_PASS_FILE: pass_file = optarg; break;
         case 'h': return cli_help(help);
@@ -148,6 +154,28 @@ int cmd_csr_create(int argc, char **argv)
     for (size_t i = 0; i < n_sans; i++)
         if (!add_san(b, sans[i]))
             goto done;
+    if (alt_key_path) {
+        /* Catalyst: request altSubjectPublicKeyInfo (ITU-T X.509 §9.8) for the
+         * ML-DSA key; a hybrid profile puts it in the certificate. */
+        char *pass = NULL;
+        qpki_key *alt = NULL;
+        const uint8_t *alt_spki;
+        size_t alt_spki_len;
+        if (!cli_get_passphrase(pass_env, pass_file, &pass))
+            goto done;
+        st = qpki_key_load(alt_key_path, pass, &alt);
+        cli_secret_free(pass);
+        if (st == QPKI_OK)
+            st = qpki_key_public_key(alt, &alt_spki, &alt_spki_len);
+        if (st == QPKI_OK)
+            st = qpki_csr_builder_add_extension(b, QPKI_OID_ALT_SUBJECT_PUBLIC_KEY_INFO, false,
+                                                alt_spki, alt_spki_len);
+        qpki_key_free(&alt);
+        if (st != QPKI_OK) {
+            cli_error_st(st, "--alt-key %s", alt_key_path);
+            goto done;
+        }
+    }
     if ((st = qpki_csr_builder_sign(b, signer, &der, &der_len)) != QPKI_OK) {
         cli_error_st(st, "cannot sign the request");
         goto done;

@@ -594,15 +594,22 @@ int ocsp_verify_and_print(qpki_ocsp_verifier *v, const qpki_ocsp_response *resp,
         fprintf(stderr, "Response verify FAILED: %s\n", detail[0] ? detail : qpki_strerror(st));
         return CLI_VERIFY_FAILED;
     }
+    size_t alt_len;
+    char alt_alg[64] = "";
+    (void)has_catalyst(resp, &alt_len, alt_alg, sizeof(alt_alg));
+    qpki_pq_result pq = qpki_ocsp_verifier_pq_result(v);
     if (!quiet) {
         printf("Response verify OK (%s)\n", detail);
+        /* DESIGN §5: a Catalyst response carries a classical and an ML-DSA
+         * signature; say which were checked. */
+        if (pq == QPKI_PQ_OK)
+            printf("Alternative signature (Catalyst): verified, %s\n",
+                   alt_alg[0] ? alt_alg : "ML-DSA");
         ocsp_print_statuses(stdout, resp);
     }
-    size_t alt_len;
-    char alt_alg[64];
-    if (has_catalyst(resp, &alt_len, alt_alg, sizeof(alt_alg)))
-        cli_warn("the response carries a Catalyst alternative signature (%s) that this "
-                 "version of qpki does not check",
+    if (pq == QPKI_PQ_NO_KEY)
+        cli_warn("the response carries a Catalyst alternative signature (%s) but the signer "
+                 "certificate has no altSubjectPublicKeyInfo: it was not checked",
                  alt_alg[0] ? alt_alg : "unknown algorithm");
     return CLI_OK;
 }

@@ -34,12 +34,15 @@ static const char help[] =
     "  --post                 always use POST\n"
     "  --reqout FILE          with --url: also keep the request\n"
     "  --timeout DURATION     HTTP timeout (default 10s)\n"
+    "  --require-pq           with --url: fail unless the answer carries a valid\n"
+    "                         Catalyst alternative (ML-DSA) signature\n"
     "  -h, --help             this help\n"
     "\n"
     "Exit status with --url: 0 verified, 1 verification failed, 2 usage, input or\n"
     "transport error.\n";
 
-enum { O_CA = 256, O_CERT, O_SERIAL, O_NONCE, O_HASH, O_URL, O_POST, O_REQOUT, O_TIMEOUT };
+enum { O_CA = 256, O_CERT, O_SERIAL, O_NONCE, O_HASH, O_URL, O_POST, O_REQOUT, O_TIMEOUT,
+       O_REQUIRE_PQ };
 
 #define MAX_IDS 16
 #define MAX_RESPONSE (1024 * 1024)
@@ -173,6 +176,7 @@ int cmd_ocsp_request(int argc, char **argv)
         { "post", no_argument, NULL, O_POST },
         { "reqout", required_argument, NULL, O_REQOUT },
         { "timeout", required_argument, NULL, O_TIMEOUT },
+        { "require-pq", no_argument, NULL, O_REQUIRE_PQ },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -180,7 +184,7 @@ int cmd_ocsp_request(int argc, char **argv)
     const char *hash_text = "sha256", *timeout_text = "10s";
     const char *certs[MAX_IDS], *serials[MAX_IDS];
     size_t n_certs = 0, n_serials = 0;
-    bool want_nonce = false, force_post = false;
+    bool want_nonce = false, force_post = false, require_pq = false;
     int c;
     while ((c = cli_getopt(argc, argv, "o:h", opts)) != -1) {
         switch (c) {
@@ -202,6 +206,7 @@ int cmd_ocsp_request(int argc, char **argv)
         case O_POST: force_post = true; break;
         case O_REQOUT: reqout = optarg; break;
         case O_TIMEOUT: timeout_text = optarg; break;
+        case O_REQUIRE_PQ: require_pq = true; break;
         case 'h': return cli_help(help);
         default: return CLI_USAGE;
         }
@@ -212,8 +217,8 @@ int cmd_ocsp_request(int argc, char **argv)
         return cli_usage_error("--ca CA.crt is required");
     if (n_certs + n_serials == 0)
         return cli_usage_error("--cert FILE or --serial HEX is required");
-    if ((force_post || reqout) && !url)
-        return cli_usage_error("--post and --reqout need --url");
+    if ((force_post || reqout || require_pq) && !url)
+        return cli_usage_error("--post, --reqout and --require-pq need --url");
     qpki_hash_alg hash;
     if (qpki_hash_alg_from_name(hash_text, &hash) != QPKI_OK)
         return cli_usage_error("--hash '%s': use sha1, sha256, sha384 or sha512", hash_text);
@@ -310,6 +315,8 @@ int cmd_ocsp_request(int argc, char **argv)
     }
     if (want_nonce)
         (void)qpki_ocsp_verifier_set_nonce(v, nonce, sizeof(nonce));
+    if (require_pq)
+        (void)qpki_ocsp_verifier_set_require_pq(v, true);
     rc = ocsp_verify_and_print(v, resp, false);
     ocsp_warn_size(body.len);
 done:

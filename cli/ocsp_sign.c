@@ -39,6 +39,9 @@ static const char help[] =
     "  --hash sha1|sha256         CertID hash algorithm (default sha1, what clients such\n"
     "                             as openssl ocsp send)\n"
     "  --no-certs                 do not include the responder certificate\n"
+    "  --alt-key FILE             Catalyst: also sign with this ML-DSA key (the\n"
+    "                             certificate's altSubjectPublicKeyInfo); automatic\n"
+    "                             for a credential whose active version has one\n"
     "  --passphrase-env VAR       passphrase of an encrypted key, from environment VAR\n"
     "  --passphrase-file F        ... or from the first line of file F\n"
     "  -o, --out FILE             output file (DER; default standard output)\n"
@@ -46,7 +49,7 @@ static const char help[] =
 
 enum { O_SERIAL = 256, O_STATUS, O_CA, O_CERT, O_KEY, O_CRED, O_CRED_DIR, O_HSM, O_LABEL,
        O_KEY_ID, O_VALIDITY, O_REV_TIME, O_REV_REASON, O_NONCE, O_HASH, O_NO_CERTS,
-       O_PASS_ENV, O_PASS_FILE };
+       O_PASS_ENV, O_PASS_FILE, O_ALT_KEY };
 
 int cmd_ocsp_sign(int argc, char **argv)
 {
@@ -67,6 +70,7 @@ int cmd_ocsp_sign(int argc, char **argv)
         { "nonce", required_argument, NULL, O_NONCE },
         { "hash", required_argument, NULL, O_HASH },
         { "no-certs", no_argument, NULL, O_NO_CERTS },
+        { "alt-key", required_argument, NULL, O_ALT_KEY },
         { "passphrase-env", required_argument, NULL, O_PASS_ENV },
         { "passphrase-file", required_argument, NULL, O_PASS_FILE },
         { "out", required_argument, NULL, 'o' },
@@ -76,7 +80,7 @@ int cmd_ocsp_sign(int argc, char **argv)
     struct cli_signer_opts so = { 0 };
     const char *serial_text = NULL, *status_text = NULL, *ca_path = NULL, *out = NULL;
     const char *validity_text = "1h", *rev_time_text = NULL, *rev_reason_text = NULL;
-    const char *nonce_text = NULL, *hash_text = "sha1";
+    const char *nonce_text = NULL, *hash_text = "sha1", *alt_key = NULL;
     bool no_certs = false;
     int c;
     while ((c = cli_getopt(argc, argv, "o:h", opts)) != -1) {
@@ -97,6 +101,7 @@ int cmd_ocsp_sign(int argc, char **argv)
         case O_NONCE: nonce_text = optarg; break;
         case O_HASH: hash_text = optarg; break;
         case O_NO_CERTS: no_certs = true; break;
+        case O_ALT_KEY: alt_key = optarg; break;
         case O_PASS_ENV: so.passphrase_env = optarg; break;
         case O_PASS_FILE: so.passphrase_file = optarg; break;
         case 'o': out = optarg; break;
@@ -159,7 +164,7 @@ int cmd_ocsp_sign(int argc, char **argv)
 
     int rc = CLI_USAGE;
     qpki_cert *ca = NULL, *responder = NULL;
-    qpki_signer *signer = NULL;
+    qpki_signer *signer = NULL, *alt = NULL;
     qpki_certid *id = NULL;
     qpki_ocsp_response_builder *b = NULL;
     uint8_t *der = NULL;
@@ -168,7 +173,7 @@ int cmd_ocsp_sign(int argc, char **argv)
 
     if (!cli_load_cert(ca_path, "CA certificate", &ca))
         goto done;
-    if (cli_load_responder(&so, ca, &responder, &signer) != CLI_OK)
+    if (cli_load_responder_alt(&so, alt_key, ca, &responder, &signer, &alt) != CLI_OK)
         goto done;
     bool ca_signed = cli_cert_equal(responder, ca);
     if ((st = qpki_certid_new(hash, ca, serial, serial_len, &id)) != QPKI_OK) {
@@ -192,6 +197,12 @@ int cmd_ocsp_sign(int argc, char **argv)
         cli_error_st(st, "responder certificate");
         goto done;
     }
+    /* DESIGN §5: a Catalyst responder adds an ML-DSA signature in
+     * responseExtensions; the classical signature stays what clients check. */
+    if (alt && (st = qpki_ocsp_response_builder_set_alt_signer(b, alt)) != QPKI_OK) {
+        cli_error_st(st, "alternative signer");
+        goto done;
+    }
     if ((st = qpki_ocsp_response_builder_sign(b, signer, &der, &der_len)) != QPKI_OK) {
         cli_error_st(st, "cannot sign the response");
         goto done;
@@ -201,9 +212,10 @@ int cmd_ocsp_sign(int argc, char **argv)
     if (out && strcmp(out, "-") != 0) {
         char hex[2 * sizeof(serial) + 1];
         cli_hex_upper(serial, serial_len, hex);
-        fprintf(stderr, "Wrote %s: serial %s %s, %s-signed, %s, %zu bytes\n", out, hex,
+        fprintf(stderr, "Wrote %s: serial %s %s, %s-signed, %s%s%s, %zu bytes\n", out, hex,
                 qpki_cert_status_name(status), ca_signed ? "CA" : "responder",
-                qpki_sig_alg_name(qpki_signer_sig_alg(signer)), der_len);
+                qpki_sig_alg_name(qpki_signer_sig_alg(signer)), alt ? " + " : "",
+                alt ? qpki_sig_alg_name(qpki_signer_sig_alg(alt)) : "", der_len);
     }
     ocsp_warn_size(der_len);
     rc = CLI_OK;
@@ -212,6 +224,7 @@ done:
     qpki_ocsp_response_builder_free(&b);
     qpki_certid_free(&id);
     qpki_signer_free(&signer);
+    qpki_signer_free(&alt);
     qpki_cert_free(&responder);
     qpki_cert_free(&ca);
     return rc;

@@ -31,11 +31,13 @@ static const char help[] =
     "  --skew DURATION        clock skew tolerated (default 5m)\n"
     "  --max-age DURATION     reject thisUpdate older than this\n"
     "  -q, --quiet            print nothing on success\n"
+    "  --require-pq           fail unless the response carries a valid Catalyst\n"
+    "                         alternative (ML-DSA) signature\n"
     "  -h, --help             this help\n"
     "\n"
     "Exit status: 0 verified, 1 verification failed, 2 usage or input error.\n";
 
-enum { O_RESPONSE = 256, O_CA, O_CERT, O_SERIAL, O_NONCE, O_AT, O_SKEW, O_MAX_AGE };
+enum { O_RESPONSE = 256, O_CA, O_CERT, O_SERIAL, O_NONCE, O_AT, O_SKEW, O_MAX_AGE, O_REQUIRE_PQ };
 
 #define MAX_EXPECT 16
 
@@ -50,6 +52,7 @@ int cmd_ocsp_verify(int argc, char **argv)
         { "at", required_argument, NULL, O_AT },
         { "skew", required_argument, NULL, O_SKEW },
         { "max-age", required_argument, NULL, O_MAX_AGE },
+        { "require-pq", no_argument, NULL, O_REQUIRE_PQ },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -58,7 +61,7 @@ int cmd_ocsp_verify(int argc, char **argv)
     const char *skew_text = NULL, *max_age_text = NULL;
     const char *certs[MAX_EXPECT], *serials[MAX_EXPECT];
     size_t n_certs = 0, n_serials = 0;
-    bool quiet = false;
+    bool quiet = false, require_pq = false;
     int c;
     while ((c = cli_getopt(argc, argv, "qh", opts)) != -1) {
         switch (c) {
@@ -78,6 +81,7 @@ int cmd_ocsp_verify(int argc, char **argv)
         case O_AT: at_text = optarg; break;
         case O_SKEW: skew_text = optarg; break;
         case O_MAX_AGE: max_age_text = optarg; break;
+        case O_REQUIRE_PQ: require_pq = true; break;
         case 'q': quiet = true; break;
         case 'h': return cli_help(help);
         default: return CLI_USAGE;
@@ -140,6 +144,8 @@ int cmd_ocsp_verify(int argc, char **argv)
         (void)qpki_ocsp_verifier_set_max_age(v, max_age);
     if (nonce_text)
         (void)qpki_ocsp_verifier_set_nonce(v, nonce, nonce_len);
+    if (require_pq)
+        (void)qpki_ocsp_verifier_set_require_pq(v, true);
     for (size_t i = 0; i < n_certs; i++) {
         qpki_cert *cert = NULL;
         qpki_certid *id = NULL;

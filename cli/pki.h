@@ -21,6 +21,8 @@
 /* Generate the key a profile asks for.  Prints errors ("not yet supported" for
  * algorithms this build lacks). */
 bool pki_generate_key(const struct profile *p, qpki_key **out);
+/* Generate the Catalyst alternative (ML-DSA) key of a hybrid profile. */
+bool pki_generate_alt_key(const struct profile *p, qpki_key **out);
 /* Generate by algorithm name ("ecdsa-p256").  Prints errors. */
 bool pki_generate_key_named(const char *algo, qpki_key **out);
 /* A software signer for a key held in memory. */
@@ -43,13 +45,29 @@ struct issue_params {
     size_t subject_len;
     const uint8_t *csr_san;         /* SAN requested in a CSR, or NULL */
     size_t csr_san_len;
+    const uint8_t *alt_spki;        /* Catalyst: the subject's ML-DSA public key,
+                                       put in altSubjectPublicKeyInfo; or NULL */
+    size_t alt_spki_len;
 };
 
 /* Build and sign a certificate.  issuer NULL: self-signed (signer holds the
  * subject's own key).  The validity starts one minute ago (clock skew) and lasts
- * the profile's validity, cut at the issuer's notAfter.  Prints errors. */
+ * the profile's validity, cut at the issuer's notAfter.
+ *
+ * Catalyst (ITU-T X.509 §9.8, DESIGN §5): ip->alt_spki becomes the non-critical
+ * altSubjectPublicKeyInfo extension (2.5.29.72); with alt_signer (the issuer's
+ * ML-DSA key) the certificate also gets altSignatureAlgorithm (2.5.29.73) and
+ * altSignatureValue (2.5.29.74), the alternative signature computed over the
+ * TBSCertificate encoded without its signature field and without 2.5.29.74; the
+ * classical signature then covers everything.  Prints errors. */
 bool pki_build_cert(const struct issue_params *ip, const qpki_cert *issuer, qpki_signer *signer,
-                    const uint8_t *serial, size_t serial_len, qpki_cert **out);
+                    qpki_signer *alt_signer, const uint8_t *serial, size_t serial_len,
+                    qpki_cert **out);
+/* The altSubjectPublicKeyInfo (2.5.29.72) value of a certificate: a
+ * SubjectPublicKeyInfo; false when absent. */
+bool pki_cert_alt_spki(const qpki_cert *cert, const uint8_t **spki, size_t *len);
+/* The Catalyst key of a CA directory, next to ca.key. */
+#define CA_ALT_KEY_FILE "ca.alt.key"
 
 /* ---- CA directories --------------------------------------------------------------- */
 
@@ -57,11 +75,13 @@ struct ca_ctx {
     char dir[PATH_MAX];
     qpki_cert *cert;
     qpki_signer *signer;
+    qpki_signer *alt_signer;        /* Catalyst CA: ca.alt.key, else NULL */
     qpki_ca_store *store;
 };
 
 /* Open a CA directory: ca.crt, ca.key (passphrase from env/file when the key is
- * encrypted) and the store (index.txt, serial).  Prints errors. */
+ * encrypted), ca.alt.key for a Catalyst CA, and the store (index.txt, serial).
+ * Prints errors. */
 bool ca_open(const char *dir, const char *passphrase_env, const char *passphrase_file,
              struct ca_ctx *ca);
 void ca_close(struct ca_ctx *ca);

@@ -826,12 +826,6 @@ static enum family family_of(qpki_key_alg k)
 
 bool profile_key_alg(const struct profile *p, qpki_key_alg *alg, unsigned *rsa_bits)
 {
-    if (p->alt_algorithm) {
-        cli_error("profile %s: Catalyst hybrid certificates (%s + %s) are not yet supported "
-                  "by this version of qpki",
-                  p->name, p->algorithm, p->alt_algorithm);
-        return false;
-    }
     qpki_status st = qpki_key_alg_from_name(p->algorithm, alg, rsa_bits);
     if (st != QPKI_OK) {
         if (strncasecmp(p->algorithm, "ml-dsa", 6) == 0)
@@ -839,6 +833,37 @@ bool profile_key_alg(const struct profile *p, qpki_key_alg *alg, unsigned *rsa_b
                       p->name, p->algorithm);
         else
             cli_error("profile %s: unknown algorithm '%s'", p->name, p->algorithm);
+        return false;
+    }
+    if (p->alt_algorithm) {
+        qpki_key_alg alt;
+        if (!profile_alt_key_alg(p, &alt))
+            return false;
+        if (family_of(*alg) == FAM_MLDSA) {
+            cli_error("profile %s: a Catalyst profile pairs a classical algorithm with ML-DSA, "
+                      "not %s with %s",
+                      p->name, p->algorithm, p->alt_algorithm);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool profile_alt_key_alg(const struct profile *p, qpki_key_alg *alg)
+{
+    unsigned bits;
+    if (!p->alt_algorithm)
+        return false;
+    if (qpki_key_alg_from_name(p->alt_algorithm, alg, &bits) != QPKI_OK) {
+        cli_error("profile %s: Catalyst alternative algorithm %s is not yet supported by this "
+                  "build of libqpki-ocsp",
+                  p->name, p->alt_algorithm);
+        return false;
+    }
+    /* DESIGN §5: the alternative signature of a Catalyst certificate is ML-DSA. */
+    if (family_of(*alg) != FAM_MLDSA) {
+        cli_error("profile %s: alt_algorithm must be ml-dsa-44, ml-dsa-65 or ml-dsa-87, not %s",
+                  p->name, p->alt_algorithm);
         return false;
     }
     return true;

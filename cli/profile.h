@@ -110,9 +110,12 @@ void profile_list_builtin(FILE *f);
 bool profile_resolve(const struct profile *p, const struct vars *given, struct vars *resolved);
 
 /* Key algorithm the profile asks for, and the RSA size.  Prints "not yet
- * supported" for algorithms this build cannot handle (Catalyst, ML-DSA when
- * absent) and returns false. */
+ * supported" for algorithms this build cannot handle (ML-DSA when absent) and
+ * returns false.  For a Catalyst profile this is the classical algorithm. */
 bool profile_key_alg(const struct profile *p, qpki_key_alg *alg, unsigned *rsa_bits);
+/* The Catalyst alternative (ML-DSA) key algorithm; false when the profile has
+ * none (silently) or it is not usable (with a message). */
+bool profile_alt_key_alg(const struct profile *p, qpki_key_alg *alg);
 /* True when a key of algorithm k fits the profile's family (EC of any curve for
  * an ECDSA profile, RSA of any size for RSA, ...). */
 bool profile_accepts_key(const struct profile *p, qpki_key_alg k);

@@ -160,3 +160,47 @@ fail:
     qpki_cert_free(cert);
     return CLI_USAGE;
 }
+
+/* id-ce 72: altSubjectPublicKeyInfo (ITU-T X.509 §9.8). */
+static const uint8_t oid_alt_spki[] = { 0x55, 0x1d, 0x48 };
+
+int cli_load_responder_alt(const struct cli_signer_opts *o, const char *alt_key,
+                           const qpki_cert *ca, qpki_cert **cert, qpki_signer **signer,
+                           qpki_signer **alt)
+{
+    char path[PATH_MAX];
+    *alt = NULL;
+    int rc = cli_load_responder(o, ca, cert, signer);
+    if (rc != CLI_OK)
+        return rc;
+    if (!alt_key && o->credential &&
+        cli_credential_alt_key_path(o->cred_dir ? o->cred_dir : "./credentials", o->credential,
+                                    path, sizeof(path)))
+        alt_key = path;
+    if (!alt_key)
+        return CLI_OK;
+    const uint8_t *want, *have;
+    size_t want_len, have_len;
+    bool critical;
+    if (qpki_cert_find_extension(*cert, oid_alt_spki, sizeof(oid_alt_spki), &critical, &want,
+                                 &want_len) != QPKI_OK) {
+        cli_error("the responder certificate has no altSubjectPublicKeyInfo: it is not a "
+                  "Catalyst certificate for the alternative key %s",
+                  alt_key);
+        goto fail;
+    }
+    if (!cli_load_key_signer(alt_key, o->passphrase_env, o->passphrase_file, alt))
+        goto fail;
+    if (qpki_signer_public_key(*alt, &have, &have_len) != QPKI_OK || have_len != want_len ||
+        memcmp(have, want, want_len) != 0) {
+        cli_error("the alternative key %s is not the certificate's altSubjectPublicKeyInfo",
+                  alt_key);
+        goto fail;
+    }
+    return CLI_OK;
+fail:
+    qpki_signer_free(alt);
+    qpki_signer_free(signer);
+    qpki_cert_free(cert);
+    return CLI_USAGE;
+}

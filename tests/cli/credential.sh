@@ -56,7 +56,6 @@ expect_rc 2 "enroll with a CA profile" qpki credential enroll --profile ec/root-
 expect_rc 2 "enroll with a bad ID" qpki credential enroll --profile ec/ocsp-responder --var cn=x --id ../evil
 expect_rc 2 "enroll without a CA" qpki credential enroll --ca-dir nowhere --profile ec/ocsp-responder --var cn=x --id c4
 [ ! -e credentials/c4 ] && ok "no credential directory without a CA" || fail "credentials/c4 created"
-expect_rc 2 "enroll hybrid (not yet supported)" qpki credential enroll --profile hybrid/catalyst/ocsp-responder --var cn=x --id c5
 
 # ---- sign with the credential ------------------------------------------------------------------
 check "sign with --credential" qpki ocsp sign --serial 0A --status good --ca ca.crt --credential ocsp-responder --out r1.der
@@ -154,6 +153,33 @@ check "list" qpki credential list
 expect_grep "list: ocsp-responder, v1 active, 6 versions" "^ocsp-responder +v1 +6 " "$last_out"
 expect_grep "list: generated ID" "^$gen +v1 +1 +ec/tls-client" "$last_out"
 expect_rc 2 "list of a missing directory" qpki credential list --cred-dir nowhere
+
+# ---- a Catalyst credential: <id>.alt.key follows the active version ---------------------------------
+check "enroll hybrid/catalyst/ocsp-responder" qpki credential enroll --profile hybrid/catalyst/ocsp-responder \
+    --var cn=hybrid.example.com --id hyb
+H=credentials/hyb
+[ -e "$H/hyb.alt.key" ] && ok "<id>.alt.key exists" || fail "<id>.alt.key missing"
+expect_mode "<id>.alt.key" 600 "$H/hyb.alt.key"
+check "metadata: algos and alt_key" $PY -c "
+import json
+v = json.load(open('$H/credential.meta.json'))['versions']['v1']
+assert v['algos'] == ['ecdsa-p256', 'ml-dsa-65'], v
+assert v['alt_key'] == 'keys/credential.ml-dsa-65.key', v
+"
+check "Catalyst response from the credential" qpki ocsp sign --serial 0B --status good --ca ca.crt --credential hyb --out hyb.der
+check "qpki verify --require-pq" qpki ocsp verify --response hyb.der --ca ca.crt --require-pq
+expect_grep "  ... alternative signature verified" "Alternative signature \(Catalyst\): verified, ML-DSA-65" "$last_out"
+ossl_ocsp hyb.der ca.crt 0B || true
+expect_grep "openssl verifies the classical signature" "^Response verify OK" "$TMP/.ossl"
+check "rotate the Catalyst credential to a classical profile" qpki credential rotate hyb --profile ec/ocsp-responder
+check "activate the classical v2" qpki credential activate hyb --version v2
+[ ! -e "$H/hyb.alt.key" ] && [ ! -L "$H/hyb.alt.key" ] && ok "<id>.alt.key gone with a classical active version" || fail "<id>.alt.key still there"
+check "classical response from v2" qpki ocsp sign --serial 0B --status good --ca ca.crt --credential hyb --out hyb2.der
+expect_rc 1 "--require-pq fails on it" qpki ocsp verify --response hyb2.der --ca ca.crt --require-pq
+check "roll back to the Catalyst v1" qpki credential activate hyb --version v1
+[ -e "$H/hyb.alt.key" ] && ok "<id>.alt.key back" || fail "<id>.alt.key not restored"
+check "Catalyst again after rollback" qpki ocsp sign --serial 0B --status good --ca ca.crt --credential hyb --out hyb3.der
+check "  ... verifies with --require-pq" qpki ocsp verify --response hyb3.der --ca ca.crt --require-pq
 
 # ---- encrypted credential keys ---------------------------------------------------------------------------
 check "enroll with an encrypted key" env PW=credpass qpki credential enroll --profile ec/ocsp-responder \

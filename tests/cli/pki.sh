@@ -59,8 +59,9 @@ expect_rc 2 "ca init bad country" qpki ca init --ca-dir x2 --var cn=X --var coun
 expect_rc 2 "ca init unknown profile" qpki ca init --ca-dir x3 --profile ec/nope --var cn=X
 expect_rc 2 "ca init end-entity profile" qpki ca init --ca-dir x4 --profile ec/tls-server --var cn=x.test
 expect_rc 2 "ca init --var without =" qpki ca init --ca-dir x5 --var cn
-expect_rc 2 "ca init hybrid (not yet supported)" qpki ca init --ca-dir x6 --profile hybrid/catalyst/root-ca --var cn=X
-expect_grep "  ... not yet supported" "not yet supported" "$last_out"
+printf 'name: x\nalgorithm: ecdsa-p256\nalt_algorithm: ed25519\nvalidity: 1d\nsubject:\n  cn: x\nextensions:\n  basicConstraints: {ca: true}\n' >badalt.yaml
+expect_rc 2 "ca init with a non-ML-DSA Catalyst algorithm" qpki ca init --ca-dir x6 --profile ./badalt.yaml
+expect_grep "  ... says what it must be" "alt_algorithm must be ml-dsa" "$last_out"
 
 # ---- issuing CA under a root ---------------------------------------------------------
 check "ca init --parent (issuing CA)" qpki ca init --ca-dir issuing --parent root-ec \

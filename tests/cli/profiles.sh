@@ -83,16 +83,68 @@ else
     fail "ml/root-ca: exit $rc"; out
 fi
 
-# ---- Catalyst: refused with a clear message, never a crash ------------------------------------
-for kind in root-ca issuing-ca; do
-    expect_rc 2 "hybrid/catalyst/$kind" qpki ca init --ca-dir "cat-$kind" --profile "hybrid/catalyst/$kind" --var cn=x
-    expect_grep "  ... not yet supported" "not yet supported" "$last_out"
-done
-for kind in tls-server tls-client ocsp-responder; do
-    expect_rc 2 "hybrid/catalyst/$kind" qpki credential enroll --ca-dir ec-iss --cred-dir creds \
-        --profile "hybrid/catalyst/$kind" --var cn=x.example --id "cat-$kind"
-    expect_grep "  ... not yet supported" "not yet supported" "$last_out"
-done
+# ---- Catalyst hybrid profiles (ITU-T X.509 §9.8, DESIGN §5) ------------------------------------
+check "hybrid/catalyst/root-ca" qpki ca init --ca-dir cat-root --profile hybrid/catalyst/root-ca --var cn="Hybrid root"
+expect_mode "ca.alt.key" 600 cat-root/ca.alt.key
+check "hybrid/catalyst/issuing-ca" qpki ca init --ca-dir cat-iss --parent cat-root \
+    --profile hybrid/catalyst/issuing-ca --var cn="Hybrid issuing"
+check "openssl verifies the classical chain" "$OPENSSL" verify -CAfile cat-root/ca.crt cat-iss/ca.crt
+pyc cert cat-iss/ca.crt cat-root/ca.crt
+pyexpect "issuing CA: altSubjectPublicKeyInfo non-critical" "^extension=2.5.29.72 noncritical$"
+pyexpect "issuing CA: altSignatureAlgorithm non-critical" "^extension=2.5.29.73 noncritical$"
+pyexpect "issuing CA: altSignatureValue non-critical" "^extension=2.5.29.74 noncritical$"
+pyexpect "issuing CA: classical signature" "^signature=ok$"
+check "hybrid/catalyst/ocsp-responder credential" qpki credential enroll --ca-dir cat-iss --cred-dir creds \
+    --profile hybrid/catalyst/ocsp-responder --var cn=hybrid-ocsp.example.com --id cat-ocsp
+check "hybrid/catalyst/tls-client credential" qpki credential enroll --ca-dir cat-iss --cred-dir creds \
+    --profile hybrid/catalyst/tls-client --var cn=client --id cat-client
+check "openssl: responder certificate (classical chain, purpose)" "$OPENSSL" verify -CAfile cat-root/ca.crt \
+    -untrusted cat-iss/ca.crt -purpose ocsphelper creds/cat-ocsp/cat-ocsp.crt
+# tls-server from a CSR that requests the alternative key
+check "a CSR without alternative key" bash -c "qpki key gen --out plain.key && qpki csr create --key plain.key --cn plain.example --out plain.csr"
+check "server keys" bash -c "qpki key gen --algo ecdsa-p256 --out hs.key && qpki key gen --algo ml-dsa-65 --out hs.alt.key"
+check "csr create --alt-key" qpki csr create --key hs.key --alt-key hs.alt.key --cn hyb.example.com --out hs.csr
+check "openssl req -verify" "$OPENSSL" req -in hs.csr -verify -noout
+check "hybrid/catalyst/tls-server from the CSR" qpki cert issue --ca-dir cat-iss --profile hybrid/catalyst/tls-server \
+    --csr hs.csr --out hs.crt
+check "openssl verify -purpose sslserver" "$OPENSSL" verify -CAfile cat-root/ca.crt -untrusted cat-iss/ca.crt \
+    -purpose sslserver hs.crt
+expect_rc 2 "hybrid profile with a CSR lacking the alternative key" qpki cert issue --ca-dir cat-iss \
+    --profile hybrid/catalyst/tls-server --csr plain.csr
+check "Catalyst response" qpki ocsp sign --serial 0C --status revoked --revocation-reason superseded \
+    --ca cat-iss/ca.crt --credential cat-ocsp --cred-dir creds --out cat.der
+check "qpki verifies both signatures" qpki ocsp verify --response cat.der --ca cat-iss/ca.crt --require-pq
+expect_grep "  ... and says so" "Alternative signature \(Catalyst\): verified, ML-DSA-65" "$last_out"
+"$OPENSSL" ocsp -respin cat.der -CAfile cat-iss/chain.pem -issuer cat-iss/ca.crt -serial 0x0C >"$TMP/.ossl" 2>&1 || true
+expect_grep "openssl verifies the classical signature" "^Response verify OK" "$TMP/.ossl"
+expect_grep "openssl: revoked" "^0x0C: revoked" "$TMP/.ossl"
+check "CA-signed Catalyst response (--alt-key)" qpki ocsp sign --serial 0C --status good --ca cat-iss/ca.crt \
+    --cert cat-iss/ca.crt --key cat-iss/ca.key --alt-key cat-iss/ca.alt.key --out catca.der
+check "qpki verifies it (ML-DSA-87)" qpki ocsp verify --response catca.der --ca cat-iss/ca.crt --require-pq
+expect_grep "  ... ML-DSA-87" "verified, ML-DSA-87" "$last_out"
+expect_rc 2 "--alt-key that is not the certificate's" qpki ocsp sign --serial 0C --status good --ca cat-iss/ca.crt \
+    --cert cat-iss/ca.crt --key cat-iss/ca.key --alt-key hs.alt.key
+expect_rc 2 "--alt-key with a classical certificate" qpki ocsp sign --serial 0C --status good --ca ec-iss/ca.crt \
+    --cert ec-iss/ca.crt --key ec-iss/ca.key --alt-key hs.alt.key
+check "info shows the alternative signature" qpki ocsp info cat.der
+expect_grep "  ... algorithm and size" "Alternative Signature Algorithm \(Catalyst\): ML-DSA-65" "$last_out"
+if [ -n "${NOBLE:-}" ]; then
+    check "noble: Catalyst root self-signature (alt TBS re-encoded independently)" \
+        node "$HERE/mldsa_verify.mjs" catalyst cat-root/ca.crt cat-root/ca.crt
+    check "noble: issuing CA alternative signature" node "$HERE/mldsa_verify.mjs" catalyst cat-iss/ca.crt cat-root/ca.crt
+    check "noble: responder certificate alternative signature" \
+        node "$HERE/mldsa_verify.mjs" catalyst creds/cat-ocsp/cat-ocsp.crt cat-iss/ca.crt
+    check "noble: CSR-issued server certificate alternative signature" node "$HERE/mldsa_verify.mjs" catalyst hs.crt cat-iss/ca.crt
+    check "noble: response alternative signature" node "$HERE/mldsa_verify.mjs" catalyst-response cat.der
+    expect_rc 1 "noble: a classical certificate has none" node "$HERE/mldsa_verify.mjs" catalyst \
+        creds/ec-ocsp-responder/ec-ocsp-responder.crt ec-iss/ca.crt
+fi
+# a classical CA can issue a Catalyst end-entity certificate (alt key bound by the classical signature)
+check "Catalyst responder under a classical CA" qpki credential enroll --ca-dir ec-iss --cred-dir creds \
+    --profile hybrid/catalyst/ocsp-responder --var cn=mixed --id cat-mixed
+pyc cert creds/cat-mixed/cat-mixed.crt ec-iss/ca.crt
+pyexpect "  ... altSubjectPublicKeyInfo" "^extension=2.5.29.72 noncritical$"
+if grep -q "2.5.29.74" "$TMP/.py"; then fail "  ... no altSignatureValue from a classical CA"; else ok "  ... no altSignatureValue from a classical CA"; fi
 
 # ---- a profile file --------------------------------------------------------------------------
 cat >device.yaml <<'EOF'
