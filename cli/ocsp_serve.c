@@ -83,6 +83,7 @@ static void reload(const struct serve_config *cli, const char *config_path)
     pthread_rwlock_wrlock(&serve_srv.lock);
     struct serve_gen *old = serve_srv.gen;
     serve_srv.gen = g;
+    atomic_fetch_add(&serve_epoch, 1);
     pthread_rwlock_unlock(&serve_srv.lock);
     serve_gen_free(&old);
     serve_metrics_reload(true);

@@ -97,6 +97,7 @@ struct serve_request_log {
     const char *ca;              /* NULL when unknown */
     const qpki_answer *answer;   /* NULL for HTTP-level refusals */
     uint64_t us;
+    bool reused;                 /* served from the HTTP answer cache */
 };
 void serve_log_request(const struct serve_request_log *r);
 /* Library log callback (qpki_responder_set_log). */
@@ -104,7 +105,10 @@ void serve_log_library(void *user, int level, const char *message);
 
 /* ---- metrics ------------------------------------------------------------------- */
 
-void serve_metrics_request(unsigned http_code, const qpki_answer *answer, uint64_t us);
+/* reused: the encoded HTTP answer of an identical request in the same second
+ * was sent again (a cache hit, no signature). */
+void serve_metrics_request(unsigned http_code, const qpki_answer *answer, uint64_t us,
+                           bool reused);
 void serve_metrics_reload(bool ok);
 void serve_metrics_db_refresh_failure(void);
 void serve_metrics_key_reload(bool ok);
@@ -152,6 +156,11 @@ void serve_gen_free(struct serve_gen **g);
 /* Periodic work on the current generation: refresh the status databases, apply
  * changed credential files. */
 void serve_gen_maintain(struct serve_gen *g);
+
+/* Moves whenever an answer may change: a status database reloaded, a key
+ * switched, a SIGHUP swap.  The HTTP answer cache keeps entries of the current
+ * epoch only. */
+extern atomic_uint_fast64_t serve_epoch;
 
 /* The running server. */
 struct serve_server {

@@ -187,17 +187,17 @@ static void free_reply(void *cls)
     qpki_http_reply_free(&reply);
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *c, qpki_http_reply *reply)
+/* The libmicrohttpd response for a reply; the reply is freed with it. */
+static struct MHD_Response *make_response(qpki_http_reply *reply)
 {
     const uint8_t *body;
     size_t len;
     qpki_http_reply_body(reply, &body, &len);
-    unsigned status = qpki_http_reply_status(reply);
     struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback_cls(
         len, (void *)(uintptr_t)body, free_reply, reply);
     if (!resp) {
         qpki_http_reply_free(&reply);
-        return MHD_NO;
+        return NULL;
     }
     for (size_t i = 0; i < qpki_http_reply_header_count(reply); i++) {
         const char *name, *value;
@@ -208,9 +208,85 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, qpki_http_reply *rep
     }
     if (atomic_load_explicit(&serve_srv.draining, memory_order_relaxed))
         (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-    enum MHD_Result r = MHD_queue_response(c, status, resp);
-    MHD_destroy_response(resp);
-    return r;
+    return resp;
+}
+
+/* ---- HTTP answer cache -------------------------------------------------------------
+ * Identical requests (same request-target for GET, same body for POST) within
+ * the same second get the same encoded answer: same body and same headers
+ * (max-age counts whole seconds), so the libmicrohttpd response is sent again
+ * and the request costs no decoding, no responder call and no allocation.
+ * Each worker thread has its own table, so lookups take no lock.  Only
+ * cacheable answers are kept (signed, no nonce, max-age); requests with
+ * If-None-Match bypass it.  An entry serves only within the second it was made
+ * and while serve_epoch has not moved (status database reloaded, key switched,
+ * SIGHUP), so it never answers differently from the responder for longer than
+ * the rest of that second. */
+#define ACACHE_SLOTS 2048 /* about 0.6 MB per worker thread */
+#define ACACHE_KEY_MAX 192 /* base64 of a one-CertID request is 100-130 bytes */
+
+struct acache_entry {
+    uint64_t hash;
+    uint64_t epoch;
+    time_t second;
+    struct MHD_Response *resp;    /* our reference, dropped on replacement */
+    qpki_http_reply *reply;       /* freed with resp */
+    bool post;
+    uint16_t key_len;
+    char ca[64];         /* CA name for the log (truncated past 63 bytes) */
+    uint8_t key[ACACHE_KEY_MAX];
+};
+
+struct acache {
+    struct acache_entry e[ACACHE_SLOTS];
+};
+
+static pthread_key_t acache_key;
+static pthread_once_t acache_once = PTHREAD_ONCE_INIT;
+
+static void acache_destroy(void *p)
+{
+    struct acache *c = p;
+    for (size_t i = 0; i < ACACHE_SLOTS; i++)
+        if (c->e[i].resp)
+            MHD_destroy_response(c->e[i].resp);
+    free(c);
+}
+
+static void acache_init(void) { (void)pthread_key_create(&acache_key, acache_destroy); }
+
+static struct acache *acache_get(void)
+{
+    (void)pthread_once(&acache_once, acache_init);
+    struct acache *c = pthread_getspecific(acache_key);
+    if (!c) {
+        c = calloc(1, sizeof(*c));
+        if (c && pthread_setspecific(acache_key, c) != 0) {
+            free(c);
+            c = NULL;
+        }
+    }
+    return c;
+}
+
+static uint64_t acache_hash(bool post, const uint8_t *key, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325u ^ (post ? 0x9e3779b97f4a7c15u : 0); /* FNV-1a */
+    for (size_t i = 0; i < len; i++) {
+        h ^= key[i];
+        h *= 0x100000001b3u;
+    }
+    return h;
+}
+
+/* A reply worth keeping: successful, signed for everyone (max-age). */
+static bool acache_worthy(const qpki_http_reply *reply)
+{
+    const qpki_answer *a = qpki_http_reply_answer(reply);
+    const char *cc = qpki_http_reply_header_value(reply, "Cache-Control");
+    return qpki_http_reply_status(reply) == 200 && a &&
+           qpki_answer_resp_status(a) == QPKI_OCSP_RESP_SUCCESSFUL &&
+           !qpki_answer_nonce_echoed(a) && cc && !strncmp(cc, "max-age=", 8);
 }
 
 /* text is a string literal (owned false) or malloc'd and handed over (true). */
@@ -252,6 +328,19 @@ static void remote_of(struct MHD_Connection *c, char *buf, size_t size)
     }
 }
 
+static void account(struct MHD_Connection *c, const char *method, unsigned code,
+                    const char *ca, const qpki_answer *a, uint64_t us, bool reused)
+{
+    serve_metrics_request(code, a, us, reused);
+    if (!serve_log_quiet()) {
+        char remote[INET6_ADDRSTRLEN];
+        remote_of(c, remote, sizeof(remote));
+        struct serve_request_log rl = {method, code, remote, ca && ca[0] ? ca : NULL, a, us,
+                                       reused};
+        serve_log_request(&rl);
+    }
+}
+
 /* Answer one complete request. */
 static enum MHD_Result answer(struct MHD_Connection *c, const char *method, const char *url,
                               const uint8_t *body, size_t body_len, bool too_large, uint64_t t0)
@@ -266,9 +355,33 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *method, cons
     req.body = body;
     req.body_len = body_len;
 
+    /* the HTTP answer cache */
+    bool post = !strcmp(method, MHD_HTTP_METHOD_POST);
+    const uint8_t *key = post ? body : (const uint8_t *)url;
+    size_t key_len = post ? body_len : req.target_len;
+    struct acache_entry *slot = NULL;
+    uint64_t hash = 0, epoch = atomic_load_explicit(&serve_epoch, memory_order_acquire);
+    time_t second = time(NULL);
+    if (!too_large && !req.if_none_match && key_len > 0 && key_len <= ACACHE_KEY_MAX &&
+        (post || !strcmp(method, MHD_HTTP_METHOD_GET)) &&
+        !atomic_load_explicit(&serve_srv.draining, memory_order_relaxed)) {
+        struct acache *ac = acache_get();
+        if (ac) {
+            hash = acache_hash(post, key, key_len);
+            slot = &ac->e[hash % ACACHE_SLOTS];
+            if (slot->resp && slot->hash == hash && slot->post == post &&
+                slot->key_len == key_len && slot->second == second && slot->epoch == epoch &&
+                !memcmp(slot->key, key, key_len)) {
+                account(c, method, 200, slot->ca, qpki_http_reply_answer(slot->reply),
+                        now_us() - t0, true);
+                return MHD_queue_response(c, 200, slot->resp);
+            }
+        }
+    }
+
     qpki_http_reply *reply = NULL;
     qpki_status st;
-    char ca[256] = "";
+    char ca[128] = "";
     if (too_large) {
         st = qpki_http_reply_error(413, &reply);
     } else {
@@ -285,20 +398,32 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *method, cons
     if (st != QPKI_OK) {
         serve_log("error", "cannot answer a request", "error", qpki_strerror(st),
                   (const char *)NULL);
-        serve_metrics_request(500, NULL, now_us() - t0);
+        serve_metrics_request(500, NULL, now_us() - t0, false);
         return send_text(c, 500, "text/plain; charset=utf-8", "internal error\n", false);
     }
     unsigned code = qpki_http_reply_status(reply);
-    uint64_t us = now_us() - t0;
-    serve_metrics_request(code, qpki_http_reply_answer(reply), us);
-    if (!serve_log_quiet()) {
-        char remote[INET6_ADDRSTRLEN];
-        remote_of(c, remote, sizeof(remote));
-        struct serve_request_log rl = {method, code, remote, ca[0] ? ca : NULL,
-                                       qpki_http_reply_answer(reply), us};
-        serve_log_request(&rl);
+    account(c, method, code, ca, qpki_http_reply_answer(reply), now_us() - t0, false);
+    bool keep = slot && acache_worthy(reply);
+    struct MHD_Response *resp = make_response(reply);
+    if (!resp)
+        return MHD_NO;
+    enum MHD_Result r = MHD_queue_response(c, code, resp);
+    if (keep && r == MHD_YES) {
+        if (slot->resp)
+            MHD_destroy_response(slot->resp);
+        slot->resp = resp;
+        slot->reply = reply;
+        slot->hash = hash;
+        slot->epoch = epoch;
+        slot->second = second;
+        slot->post = post;
+        slot->key_len = (uint16_t)key_len;
+        memcpy(slot->key, key, key_len);
+        snprintf(slot->ca, sizeof(slot->ca), "%s", ca);
+    } else {
+        MHD_destroy_response(resp);
     }
-    return send_reply(c, reply);
+    return r;
 }
 
 /* *req_cls of a GET between its two calls (no allocation on the hot path). */
@@ -477,7 +602,7 @@ bool serve_http_start(const struct serve_config *conf, bool admin, struct serve_
         return false;
     }
     describe(l->fd, l->address, sizeof(l->address));
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     if (admin) {
         l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_admin, NULL,
                                      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
@@ -487,9 +612,11 @@ bool serve_http_start(const struct serve_config *conf, bool admin, struct serve_
                                      MHD_OPTION_END);
     } else {
         serve_http_set_max_body((size_t)conf->max_body);
-        size_t memory = (size_t)conf->max_url + 16384;
-        if (memory < 32768)
-            memory = 32768;
+        /* per-connection memory: the request line and headers must fit; libmicrohttpd
+         * clears all of it between requests, so no more than needed */
+        size_t memory = (size_t)conf->max_url + 8192;
+        if (memory < 16384)
+            memory = 16384;
         l->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_ocsp, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
             MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,

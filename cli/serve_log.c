@@ -187,12 +187,12 @@ void serve_log_request(const struct serve_request_log *r)
         qpki_hash_alg h = qpki_answer_hash_alg(a);
         field(&l, "hash", h == QPKI_HASH_NONE ? "-" : qpki_hash_alg_name(h));
         field(&l, "nonce", qpki_answer_nonce_echoed(a) ? "y" : "n");
-        field(&l, "cache", rs != QPKI_OCSP_RESP_SUCCESSFUL ? "-"
-                           : qpki_answer_cache_hit(a)     ? "hit"
-                                                          : "miss");
+        field(&l, "cache", rs != QPKI_OCSP_RESP_SUCCESSFUL          ? "-"
+                           : r->reused || qpki_answer_cache_hit(a) ? "hit"
+                                                                   : "miss");
         if (qpki_answer_error(a) != QPKI_OK)
             field(&l, "error", qpki_strerror(qpki_answer_error(a)));
-        field_num(&l, "sign_us", qpki_answer_sign_us(a));
+        field_num(&l, "sign_us", r->reused ? 0 : qpki_answer_sign_us(a));
     }
     field_num(&l, "us", r->us);
     if (r->remote)

@@ -47,7 +47,7 @@ static void observe(struct histogram *h, uint64_t us)
     atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
 }
 
-void serve_metrics_request(unsigned http_code, const qpki_answer *a, uint64_t us)
+void serve_metrics_request(unsigned http_code, const qpki_answer *a, uint64_t us, bool reused)
 {
     size_t i = 0;
     while (i < N_CODES && http_codes[i] != http_code)
@@ -66,12 +66,12 @@ void serve_metrics_request(unsigned http_code, const qpki_answer *a, uint64_t us
         atomic_fetch_add_explicit(&m.cert_status[cs], 1, memory_order_relaxed);
     if (qpki_answer_nonce_echoed(a))
         atomic_fetch_add_explicit(&m.nonces, 1, memory_order_relaxed);
-    else if (qpki_answer_cache_hit(a))
+    else if (reused || qpki_answer_cache_hit(a))
         atomic_fetch_add_explicit(&m.cache_hits, 1, memory_order_relaxed);
     else
         atomic_fetch_add_explicit(&m.cache_misses, 1, memory_order_relaxed);
     uint64_t sign_us = qpki_answer_sign_us(a);
-    if (sign_us > 0 || !qpki_answer_cache_hit(a)) {
+    if (!reused && (sign_us > 0 || !qpki_answer_cache_hit(a))) {
         atomic_fetch_add_explicit(&m.live_signatures, 1, memory_order_relaxed);
         observe(&m.signing, sign_us);
     }

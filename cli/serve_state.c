@@ -22,6 +22,7 @@
 struct serve_server serve_srv = {
     .lock = PTHREAD_RWLOCK_INITIALIZER,
 };
+atomic_uint_fast64_t serve_epoch;
 
 static bool first_existing(char *buf, size_t size, const char *dir, const char *const *names,
                            size_t n)
@@ -308,6 +309,7 @@ static void reload_key(struct serve_gen *g, size_t index, const struct file_id *
     cert_label(cert, subject, sizeof(subject), serial, sizeof(serial));
     qpki_cert_free(&is->responder_cert);
     is->responder_cert = cert;
+    atomic_fetch_add(&serve_epoch, 1);
     serve_metrics_key_reload(true);
     serve_log("info", "responder key and certificate switched", "ca", is->name, "subject",
               subject, "serial", serial, "previous_serial", old_serial, (const char *)NULL);
@@ -320,7 +322,10 @@ void serve_gen_maintain(struct serve_gen *g)
     for (size_t i = 0; i < g->n; i++) {
         struct serve_issuer *is = &g->issuers[i];
         /* errors are logged once per distinct failure by db_log */
+        uint64_t generation = qpki_db_generation(is->db);
         (void)qpki_db_refresh(is->db);
+        if (qpki_db_generation(is->db) != generation)
+            atomic_fetch_add(&serve_epoch, 1); /* after the new table is in place */
         if (!is->watch)
             continue;
         struct file_id now[3];

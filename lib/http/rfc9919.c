@@ -87,7 +87,31 @@ static int hex_digit(char c)
     return -1;
 }
 
-/* ---- dates -------------------------------------------------------------------- */
+/* ---- numbers and dates ------------------------------------------------------------ */
+
+/* Exactly n decimal digits of v (zero-padded). */
+static void put_digits(char *out, uint64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        out[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+/* Decimal text of v, NUL-terminated; returns the length (out: 21 bytes). */
+static size_t put_uint(char *out, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
 
 /* RFC 9110 §5.6.7: "IMF-fixdate = day-name "," SP date1 SP time-of-day SP GMT",
  * e.g. "Sun, 06 Nov 1994 08:49:37 GMT"; a sender MUST generate this format. */
@@ -108,8 +132,22 @@ void http_format_date(qpki_time t, char out[HTTP_DATE_LEN + 1])
     int64_t wday = (since_epoch + 4) % 7;  /* 1970-01-01 was a Thursday */
     if (wday < 0)
         wday += 7;
-    qpki_fmt(out, HTTP_DATE_LEN + 1, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[wday], day,
-             months[mon - 1], year, hour, min, sec);
+    /* written by hand: this runs twice per answer on the hot path */
+    memcpy(out, days[wday], 3);
+    out[3] = ',';
+    out[4] = ' ';
+    put_digits(out + 5, (uint64_t)day, 2);
+    out[7] = ' ';
+    memcpy(out + 8, months[mon - 1], 3);
+    out[11] = ' ';
+    put_digits(out + 12, (uint64_t)year, 4);
+    out[16] = ' ';
+    put_digits(out + 17, (uint64_t)hour, 2);
+    out[19] = ':';
+    put_digits(out + 20, (uint64_t)min, 2);
+    out[22] = ':';
+    put_digits(out + 23, (uint64_t)sec, 2);
+    memcpy(out + 25, " GMT", 5);
 }
 
 /* ---- GET request-target ------------------------------------------------------- */
@@ -329,7 +367,7 @@ qpki_status qpki_http_reply_error(unsigned http_status, qpki_http_reply **out)
     QPKI_GUARD(reply_new(http_status, &rep));
     rep->body = (const uint8_t *)text;
     rep->body_len = strlen(text);
-    qpki_fmt(rep->content_length, sizeof(rep->content_length), "%zu", rep->body_len);
+    (void)put_uint(rep->content_length, rep->body_len);
     add_header(rep, "Content-Type", text_type);
     add_header(rep, "Content-Length", rep->content_length);
     /* RFC 9110 §15.5.6: "The origin server MUST generate an Allow header field
@@ -365,7 +403,7 @@ static qpki_status reply_for_answer(const struct qpki_http *h, const qpki_http_r
 
     /* RFC 6960 A.1: "Content-Type: application/ocsp-response". */
     add_header(rep, "Content-Type", ocsp_response_type);
-    qpki_fmt(rep->content_length, sizeof(rep->content_length), "%zu", rep->body_len);
+    (void)put_uint(rep->content_length, rep->body_len);
     add_header(rep, "Content-Length", rep->content_length);
     if (!signed_answer) {
         /* Unsigned error answers say nothing about any certificate and may
@@ -412,8 +450,10 @@ static qpki_status reply_for_answer(const struct qpki_http *h, const qpki_http_r
 
     qpki_time now = clock_now(h);
     int64_t max_age = next_update > now ? next_update - now : 0;
-    qpki_fmt(rep->cache_control, sizeof(rep->cache_control),
-             "max-age=%lld, public, no-transform, must-revalidate", (long long)max_age);
+    static const char directives[] = ", public, no-transform, must-revalidate";
+    memcpy(rep->cache_control, "max-age=", 8);
+    size_t n = 8 + put_uint(rep->cache_control + 8, (uint64_t)max_age);
+    memcpy(rep->cache_control + n, directives, sizeof(directives));
     add_header(rep, "Cache-Control", rep->cache_control);
 
     /* RFC 9110 §13.1.2: when the condition is false for GET, "the origin server
