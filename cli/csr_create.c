@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include <qpki/key.h>
+#include <qpki/plugin.h>
 
 #include "cli.h"
 
@@ -27,11 +28,16 @@ static const char help[] =
     "  --der                  write DER instead of PEM\n"
     "  --alt-key FILE         Catalyst: also request an altSubjectPublicKeyInfo for this\n"
     "                         ML-DSA key (for hybrid/catalyst/* profiles)\n"
+    "  --hsm-config FILE      sign with a key in an HSM (hsm.yaml) instead of --key,\n"
+    "  --key-label LABEL      chosen by CKA_LABEL\n"
+    "  --key-id HEX           and/or CKA_ID; the PIN comes from the variable hsm.yaml\n"
+    "                         names (usually HSM_PIN)\n"
     "  --passphrase-env VAR   passphrase of an encrypted key, from environment VAR\n"
     "  --passphrase-file F    ... or from the first line of file F\n"
     "  -h, --help             this help\n";
 
-enum { O_KEY = 256, O_CN, O_SUBJECT, O_SAN, O_DER, O_PASS_ENV, O_PASS_FILE, O_ALT_KEY };
+enum { O_KEY = 256, O_CN, O_SUBJECT, O_SAN, O_DER, O_PASS_ENV, O_PASS_FILE, O_ALT_KEY,
+       O_HSM, O_LABEL, O_KEY_ID };
 
 #define MAX_SANS 64
 
@@ -84,6 +90,9 @@ int cmd_csr_create(int argc, char **argv)
         { "out", required_argument, NULL, 'o' },
         { "der", no_argument, NULL, O_DER },
         { "alt-key", required_argument, NULL, O_ALT_KEY },
+        { "hsm-config", required_argument, NULL, O_HSM },
+        { "key-label", required_argument, NULL, O_LABEL },
+        { "key-id", required_argument, NULL, O_KEY_ID },
         { "passphrase-env", required_argument, NULL, O_PASS_ENV },
         { "passphrase-file", required_argument, NULL, O_PASS_FILE },
         { "help", no_argument, NULL, 'h' },
@@ -91,6 +100,7 @@ int cmd_csr_create(int argc, char **argv)
     };
     const char *key = NULL, *cn = NULL, *subject = NULL, *out = NULL;
     const char *pass_env = NULL, *pass_file = NULL, *alt_key_path = NULL;
+    const char *hsm = NULL, *label = NULL, *key_id = NULL;
     const char *sans[MAX_SANS];
     size_t n_sans = 0;
     bool der_out = false;
@@ -108,6 +118,9 @@ int cmd_csr_create(int argc, char **argv)
         case 'o': out = optarg; break;
         case O_DER: der_out = true; break;
         case O_ALT_KEY: alt_key_path = optarg; break;
+        case O_HSM: hsm = optarg; break;
+        case O_LABEL: label = optarg; break;
+        case O_KEY_ID: key_id = optarg; break;
         case O_PASS_ENV: pass_env = optarg; break;
         case O_PASS_FILE: pass_file = optarg; break;
         case 'h': return cli_help(help);
@@ -116,8 +129,15 @@ int cmd_csr_create(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("unexpected argument '%s'", argv[optind]);
-    if (!key)
-        return cli_usage_error("--key FILE is required");
+    if (!key && !hsm)
+        return cli_usage_error("--key FILE (or --hsm-config with --key-label/--key-id) is "
+                               "required");
+    if (key && hsm)
+        return cli_usage_error("--key and --hsm-config are mutually exclusive");
+    if (hsm && !label && !key_id)
+        return cli_usage_error("--hsm-config needs --key-label or --key-id");
+    if (!hsm && (label || key_id))
+        return cli_usage_error("--key-label and --key-id need --hsm-config");
     if (!cn && !subject)
         return cli_usage_error("--cn NAME or --subject DN is required");
     if (cn && subject)
@@ -144,8 +164,20 @@ int cmd_csr_create(int argc, char **argv)
         cli_usage_error("--subject '%s': %s", subject, qpki_strerror(st));
         goto done;
     }
-    if (!cli_load_key_signer(key, pass_env, pass_file, &signer))
+    if (hsm) {
+        char err[512] = "";
+        st = qpki_signer_plugin_load(NULL, hsm, label, key_id, NULL, 0, &signer, err,
+                                     sizeof(err));
+        if (st != QPKI_OK) {
+            if (err[0])
+                cli_error("cannot open the HSM key: %s (%s)", err, qpki_strerror(st));
+            else
+                cli_error_st(st, "cannot open the HSM key (%s)", hsm);
+            goto done;
+        }
+    } else if (!cli_load_key_signer(key, pass_env, pass_file, &signer)) {
         goto done;
+    }
     if ((st = qpki_csr_builder_new(&b)) != QPKI_OK ||
         (st = qpki_csr_builder_set_subject(b, subject_der, subject_len)) != QPKI_OK) {
         cli_error_st(st, "certificate request");
