@@ -339,6 +339,34 @@ expect_rc 2 "request --post without --url" qpki ocsp request --ca ca.crt --seria
 expect_rc 2 "request bad URL scheme" qpki ocsp request --ca ca.crt --serial 01 --url ftp://x
 expect_rc 2 "request to a closed port" qpki ocsp request --ca ca.crt --serial 01 \
     --url "http://127.0.0.1:$PORT" --timeout 2s
+# qpki ocsp serve reads the index.txt that cert issue/revoke write (the status
+# database parses our rows and reloads them)
+if qpki ocsp serve --help >/dev/null 2>&1; then
+    check "a fresh certificate to revoke while serving" qpki cert issue --ca-dir ca --profile ec/tls-server \
+        --csr server.csr --out live.crt
+    LIVE=$("$OPENSSL" x509 -in live.crt -noout -serial | cut -d= -f2)
+    P=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    qpki ocsp serve --port "$P" --ca-dir ca --credential resp --cred-dir creds >serve.log 2>&1 &
+    SPID=$!
+    for _ in $(seq 100); do
+        qpki ocsp request --ca ca.crt --cert live.crt --url "http://127.0.0.1:$P" >live.out 2>&1 && break
+        sleep 0.1
+    done
+    expect_grep "serve: the new certificate is good" "^$LIVE: good" live.out
+    check "revoke it while serving" qpki cert revoke --ca-dir ca --serial "$LIVE" --reason cessationOfOperation \
+        --time 2026-01-02T03:04:05Z
+    seen=0
+    for _ in $(seq 100); do
+        qpki ocsp request --ca ca.crt --cert live.crt --url "http://127.0.0.1:$P" >live.out 2>&1 || true
+        grep -q "^$LIVE: revoked" live.out && { seen=1; break; }
+        sleep 0.1
+    done
+    [ $seen = 1 ] && ok "serve: revoked after the index.txt change" || { fail "serve never answered revoked"; cat live.out; }
+    expect_grep "serve: reason from our row" "Reason: cessationOfOperation" live.out
+    expect_grep "serve: time from our row" "Revocation Time: 2026-01-02T03:04:05Z" live.out
+    check "stop" qpki ocsp stop --port "$P"
+    wait "$SPID" 2>/dev/null || true
+fi
 check "request to stdout" bash -c "qpki ocsp request --ca ca.crt --serial 01 >stdout.req"
 check "openssl reads the request from stdout" "$OPENSSL" ocsp -reqin stdout.req -req_text
 
