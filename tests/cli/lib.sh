@@ -15,6 +15,10 @@ OPENSSL=${OPENSSL:-openssl}
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/qpki-cli-test.XXXXXX")
 cleanup() {
+    # Servers this script started in the background and did not stop (a failed
+    # check): end them by their process id.
+    local p
+    for p in $(jobs -pr); do kill "$p" 2>/dev/null || true; done
     if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
