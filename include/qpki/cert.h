@@ -114,6 +114,36 @@ QPKI_API qpki_status qpki_cert_verify_signature(const qpki_cert *cert, const qpk
 /* True when cert is valid at time t (notBefore <= t <= notAfter). */
 QPKI_API bool qpki_cert_valid_at(const qpki_cert *cert, qpki_time t);
 
+/* ---- Catalyst hybrid certificates (ITU-T X.509 §9.8, docs/CATALYST.md) -------------
+ *
+ * A Catalyst certificate carries a second ("alternative", here ML-DSA) key in the
+ * extension subjectAltPublicKeyInfo (2.5.29.72) and a second signature by the
+ * issuer's alternative key in altSignatureAlgorithm (2.5.29.73) and
+ * altSignatureValue (2.5.29.74).  The alternative signature covers the
+ * TBSCertificate re-encoded without its `signature` field (the AlgorithmIdentifier
+ * after serialNumber) and without the altSignatureValue extension; the classical
+ * signature covers the whole TBSCertificate, altSignatureValue included. */
+
+/* altSubjectPublicKeyInfo value (a SubjectPublicKeyInfo TLV); QPKI_ERR_NOT_FOUND
+ * when the certificate has none. */
+QPKI_API qpki_status qpki_cert_alt_spki(const qpki_cert *cert, const uint8_t **spki,
+                                        size_t *len);
+/* altSignatureAlgorithm (AlgorithmIdentifier TLV) and the altSignatureValue bits;
+ * QPKI_ERR_NOT_FOUND when the certificate has neither, QPKI_ERR_DECODE when only
+ * one of the two is present or either is malformed. */
+QPKI_API qpki_status qpki_cert_alt_signature(const qpki_cert *cert, const uint8_t **alg,
+                                             size_t *alg_len, const uint8_t **sig,
+                                             size_t *sig_len);
+/* Check cert's alternative signature with issuer's alternative key (issuer's
+ * altSubjectPublicKeyInfo).  QPKI_OK; QPKI_ERR_NOT_FOUND when cert has no
+ * alternative signature; QPKI_ERR_DECODE (malformed extensions);
+ * QPKI_ERR_UNKNOWN_ISSUER (names differ, as for qpki_cert_verify_signature);
+ * QPKI_ERR_KEY_MISMATCH when issuer has no altSubjectPublicKeyInfo;
+ * QPKI_ERR_BAD_SIGNATURE; QPKI_ERR_UNSUPPORTED_ALGORITHM.  It does not check the
+ * classical signature: call qpki_cert_verify_signature as well. */
+QPKI_API qpki_status qpki_cert_verify_alt_signature(const qpki_cert *cert,
+                                                    const qpki_cert *issuer);
+
 /* ---- more of the reader ------------------------------------------------------ */
 
 /* X.509 version as written in text: 1, 2 or 3. */
@@ -295,6 +325,24 @@ QPKI_API qpki_status qpki_cert_builder_encode_tbs(const qpki_cert_builder *b,
 QPKI_API qpki_status qpki_cert_builder_sign(const qpki_cert_builder *b,
                                             qpki_signer *signer, uint8_t **der,
                                             size_t *len);
+/* Catalyst: the subject's alternative public key (SubjectPublicKeyInfo DER, e.g.
+ * an ML-DSA key), written as a non-critical altSubjectPublicKeyInfo (2.5.29.72);
+ * setting it again replaces it. */
+QPKI_API qpki_status qpki_cert_builder_set_alt_spki(qpki_cert_builder *b, const uint8_t *der,
+                                                    size_t len);
+/* Catalyst: sign with two keys.  Appends the non-critical extensions
+ * altSignatureAlgorithm (alt_signer's AlgorithmIdentifier) and altSignatureValue
+ * (alt_signer's signature over the TBSCertificate without the signature field and
+ * without altSignatureValue), then signs everything with signer as
+ * qpki_cert_builder_sign does.  The builder is not changed.  With an issuer from
+ * qpki_cert_builder_set_issuer_cert, signer's key must be the issuer's key and
+ * alt_signer's key the issuer's altSubjectPublicKeyInfo (QPKI_ERR_KEY_MISMATCH);
+ * a builder that already holds 2.5.29.73 or 2.5.29.74 is QPKI_ERR_EXISTS.  Both
+ * signatures are checked before the certificate is returned. */
+QPKI_API qpki_status qpki_cert_builder_sign_hybrid(const qpki_cert_builder *b,
+                                                   qpki_signer *signer,
+                                                   qpki_signer *alt_signer, uint8_t **der,
+                                                   size_t *len);
 
 /* ---- PKCS#10 certification requests (RFC 2986) ------------------------------------ */
 
@@ -322,6 +370,20 @@ QPKI_API qpki_status qpki_csr_extension(const qpki_csr *csr, size_t index, const
 QPKI_API void qpki_csr_subject_alt_name(const qpki_csr *csr, const uint8_t **der, size_t *len);
 /* Check the request's self-signature with its own public key. */
 QPKI_API qpki_status qpki_csr_verify_signature(const qpki_csr *csr);
+/* Catalyst requests (the layout Bouncy Castle uses; docs/CATALYST.md): the
+ * alternative key and proof of possession travel as CertificationRequestInfo
+ * attributes whose types are the extension OIDs: subjectAltPublicKeyInfo
+ * (2.5.29.72, a SubjectPublicKeyInfo), altSignatureAlgorithm (2.5.29.73) and
+ * altSignatureValue (2.5.29.74, a BIT STRING).  The alternative signature covers
+ * the CertificationRequestInfo re-encoded without the altSignatureValue attribute.
+ * The alternative key attribute; QPKI_ERR_NOT_FOUND when absent. */
+QPKI_API qpki_status qpki_csr_alt_spki(const qpki_csr *csr, const uint8_t **spki,
+                                       size_t *len);
+/* Check the alternative signature with the request's own alternative key.
+ * QPKI_ERR_NOT_FOUND when the request has none of the three attributes,
+ * QPKI_ERR_DECODE when only some are present, QPKI_ERR_BAD_SIGNATURE,
+ * QPKI_ERR_UNSUPPORTED_ALGORITHM. */
+QPKI_API qpki_status qpki_csr_verify_alt_signature(const qpki_csr *csr);
 
 typedef struct qpki_csr_builder qpki_csr_builder;
 
@@ -343,6 +405,14 @@ QPKI_API qpki_status qpki_csr_builder_add_extension(qpki_csr_builder *b, const c
 QPKI_API qpki_status qpki_csr_builder_sign(const qpki_csr_builder *b,
                                            qpki_signer *signer, uint8_t **der,
                                            size_t *len);
+/* Catalyst request: the SPKI is signer's key and the attributes carry
+ * alt_signer's key, its algorithm and its signature (see qpki_csr_alt_spki); the
+ * attributes are in DER SET OF order (X.690 §11.6).  Both signatures are checked
+ * before the request is returned. */
+QPKI_API qpki_status qpki_csr_builder_sign_hybrid(const qpki_csr_builder *b,
+                                                  qpki_signer *signer,
+                                                  qpki_signer *alt_signer, uint8_t **der,
+                                                  size_t *len);
 
 #ifdef __cplusplus
 }

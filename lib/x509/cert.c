@@ -662,6 +662,76 @@ qpki_status qpki_cert_verify_signature(const qpki_cert *cert, const qpki_cert *i
                        cert->sig_unused);
 }
 
+/* ---- Catalyst (ITU-T X.509 §9.8) ---------------------------------------------------- */
+
+qpki_status qpki_cert_alt_spki(const qpki_cert *cert, const uint8_t **spki, size_t *len)
+{
+    QPKI_ENSURE(cert, QPKI_ERR_INVALID_ARG);
+    der_view v = x509_cert_ext_value(cert, OID_CE_ALT_SPKI);
+    QPKI_ENSURE(v.n > 0, QPKI_ERR_NOT_FOUND);
+    view_out(v, spki, len);
+    return QPKI_OK;
+}
+
+/* §9.8.3: AltSignatureAlgorithm ::= AlgorithmIdentifier; "When the
+ * altSignatureAlgorithm extension is included ... the altSignatureValue extension
+ * shall also be included."  §9.8.4: AltSignatureValue ::= BIT STRING. */
+static qpki_status read_alt_signature(const qpki_cert *cert, der_view *alg, der_view *sig,
+                                      unsigned *unused)
+{
+    der_view a = x509_cert_ext_value(cert, OID_CE_ALT_SIG_ALG);
+    der_view v = x509_cert_ext_value(cert, OID_CE_ALT_SIG_VALUE);
+    QPKI_ENSURE(a.n > 0 || v.n > 0, QPKI_ERR_NOT_FOUND);
+    QPKI_ENSURE(a.n > 0 && v.n > 0, QPKI_ERR_DECODE);
+    der_cursor c = der_cursor_init(a.p, a.n);
+    der_view oid;
+    QPKI_GUARD(x509_read_alg_id(&c, alg, &oid));
+    QPKI_GUARD(der_expect_end(&c));
+    c = der_cursor_init(v.p, v.n);
+    QPKI_GUARD(der_read_bit_string(&c, sig, unused));
+    return der_expect_end(&c);
+}
+
+qpki_status qpki_cert_alt_signature(const qpki_cert *cert, const uint8_t **alg, size_t *alg_len,
+                                    const uint8_t **sig, size_t *sig_len)
+{
+    QPKI_ENSURE(cert, QPKI_ERR_INVALID_ARG);
+    der_view a, s;
+    unsigned unused;
+    QPKI_GUARD(read_alt_signature(cert, &a, &s, &unused));
+    view_out(a, alg, alg_len);
+    view_out(s, sig, sig_len);
+    return QPKI_OK;
+}
+
+qpki_status qpki_cert_verify_alt_signature(const qpki_cert *cert, const qpki_cert *issuer)
+{
+    QPKI_ENSURE(cert && issuer, QPKI_ERR_INVALID_ARG);
+    der_view alg, sig;
+    unsigned unused;
+    QPKI_GUARD(read_alt_signature(cert, &alg, &sig, &unused));
+    /* Same exact-DER name rule as qpki_cert_verify_signature. */
+    QPKI_ENSURE(der_view_eq(cert->issuer, issuer->subject.p, issuer->subject.n),
+                QPKI_ERR_UNKNOWN_ISSUER);
+    /* §9.8.4: "it shall be verified using the alternative public key of the
+     * issuer" - the issuer's subjectAltPublicKeyInfo (2.5.29.72). */
+    der_view alt = x509_cert_ext_value(issuer, OID_CE_ALT_SPKI);
+    QPKI_ENSURE(alt.n > 0, QPKI_ERR_KEY_MISMATCH);
+    der_cursor c = der_cursor_init(alt.p, alt.n);
+    der_view spki, bits;
+    qpki_key_alg key_alg;
+    QPKI_GUARD(x509_read_spki(&c, &spki, &bits, &key_alg));
+    QPKI_GUARD(der_expect_end(&c));
+    /* §7.2.2: the TBSCertificate "with the signature component and the
+     * altSignatureValue extension removed". */
+    uint8_t *tbs;
+    size_t tbs_len;
+    QPKI_GUARD(x509_cert_tbs_reencode(cert, true, OID_CE_ALT_SIG_VALUE, &tbs, &tbs_len));
+    qpki_status rc = x509_verify(spki, alg, (der_view){tbs, tbs_len}, sig, unused);
+    qpki_free(tbs);
+    return rc;
+}
+
 bool qpki_cert_valid_at(const qpki_cert *cert, qpki_time t)
 {
     /* RFC 5280 §4.1.2.5: "The validity period for a certificate is the period of
@@ -670,6 +740,14 @@ bool qpki_cert_valid_at(const qpki_cert *cert, qpki_time t)
 }
 
 /* ---- re-encoding --------------------------------------------------------------------- */
+
+der_view x509_cert_ext_value(const qpki_cert *cert, der_oid oid)
+{
+    for (size_t i = 0; i < cert->ext_count; i++)
+        if (der_oid_eq(cert->exts[i].oid, oid))
+            return cert->exts[i].value;
+    return (der_view){NULL, 0};
+}
 
 qpki_status x509_cert_tbs_reencode(const qpki_cert *cert, bool omit_signature, der_oid skip_oid,
                                    uint8_t **out, size_t *out_len)

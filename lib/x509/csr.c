@@ -29,6 +29,29 @@ static qpki_status parse_extension_request(qpki_csr *csr, der_cursor values)
     return QPKI_OK;
 }
 
+/* Catalyst attributes (Bouncy Castle's layout, docs/CATALYST.md): attribute types
+ * are the ITU-T X.509 §9.8 extension OIDs, each with a single value -
+ * subjectAltPublicKeyInfo: SubjectPublicKeyInfo, altSignatureAlgorithm:
+ * AlgorithmIdentifier, altSignatureValue: BIT STRING. */
+static qpki_status parse_alt_attribute(qpki_csr *csr, der_view type, der_cursor values,
+                                       der_view whole)
+{
+    der_view oid, bits;
+    qpki_key_alg alg;
+    if (der_oid_eq(type, OID_CE_ALT_SPKI)) {
+        QPKI_ENSURE(csr->alt_spki.n == 0, QPKI_ERR_DECODE);
+        QPKI_GUARD(x509_read_spki(&values, &csr->alt_spki, &bits, &alg));
+    } else if (der_oid_eq(type, OID_CE_ALT_SIG_ALG)) {
+        QPKI_ENSURE(csr->alt_sig_alg.n == 0, QPKI_ERR_DECODE);
+        QPKI_GUARD(x509_read_alg_id(&values, &csr->alt_sig_alg, &oid));
+    } else {
+        QPKI_ENSURE(csr->alt_sig_attr.n == 0, QPKI_ERR_DECODE);
+        QPKI_GUARD(der_read_bit_string(&values, &csr->alt_sig, &csr->alt_sig_unused));
+        csr->alt_sig_attr = whole;
+    }
+    return der_expect_end(&values); /* single value */
+}
+
 /* RFC 2986 §4.1:
  *   CertificationRequestInfo ::= SEQUENCE {
  *       version       INTEGER { v1(0) } (v1,...),
@@ -43,22 +66,29 @@ static qpki_status parse_cri(qpki_csr *csr, der_cursor *outer)
     QPKI_GUARD(der_read_tlv(outer, DER_SEQUENCE, &cri));
     csr->cri = (der_view){before.p, (size_t)(outer->p - before.p)};
     uint64_t version;
+    der_cursor at_version = cri;
     QPKI_GUARD(der_read_uint64(&cri, &version));
     QPKI_ENSURE(version == 0, QPKI_ERR_BAD_VERSION);
+    csr->version_tlv = (der_view){at_version.p, (size_t)(cri.p - at_version.p)};
     QPKI_GUARD(x509_read_name(&cri, &csr->subject));
     QPKI_GUARD(x509_read_spki(&cri, &csr->spki, &csr->key_bits, &csr->key_alg));
     QPKI_GUARD(der_read_tlv(&cri, DER_CTX_CONS(0), &attrs));
     QPKI_GUARD(der_expect_end(&cri));
+    csr->attrs = der_cursor_view(&attrs);
     while (!der_at_end(&attrs)) {
-        der_cursor attr, values;
+        der_cursor attr, values, at_attr = attrs;
         der_view type;
         QPKI_GUARD(der_read_tlv(&attrs, DER_SEQUENCE, &attr));
+        der_view whole = {at_attr.p, (size_t)(attrs.p - at_attr.p)};
         QPKI_GUARD(der_read_oid(&attr, &type));
         QPKI_GUARD(der_read_tlv(&attr, DER_SET, &values));
         QPKI_GUARD(der_expect_end(&attr));
         QPKI_ENSURE(!der_at_end(&values), QPKI_ERR_DECODE); /* SIZE(1..MAX) */
         if (der_oid_eq(type, OID_PKCS9_EXTENSION_REQUEST))
             QPKI_GUARD(parse_extension_request(csr, values));
+        else if (der_oid_eq(type, OID_CE_ALT_SPKI) || der_oid_eq(type, OID_CE_ALT_SIG_ALG) ||
+                 der_oid_eq(type, OID_CE_ALT_SIG_VALUE))
+            QPKI_GUARD(parse_alt_attribute(csr, type, values, whole));
         /* other attributes (challengePassword, ...) are not used */
     }
     return QPKI_OK;
@@ -214,6 +244,60 @@ qpki_status qpki_csr_verify_signature(const qpki_csr *csr)
     return x509_verify(csr->spki, csr->sig_alg, csr->cri, csr->signature, csr->sig_unused);
 }
 
+qpki_status qpki_csr_alt_spki(const qpki_csr *csr, const uint8_t **spki, size_t *len)
+{
+    QPKI_ENSURE(csr, QPKI_ERR_INVALID_ARG);
+    QPKI_ENSURE(csr->alt_spki.n > 0, QPKI_ERR_NOT_FOUND);
+    view_out(csr->alt_spki, spki, len);
+    return QPKI_OK;
+}
+
+/* The CertificationRequestInfo without the altSignatureValue attribute: what the
+ * alternative signature covers.  Removing one element of a SET OF in DER order
+ * leaves the others in order, so this is also the DER re-encoding. */
+qpki_status x509_csr_alt_cri(const qpki_csr *csr, uint8_t **out, size_t *out_len)
+{
+    der_buf b;
+    der_buf_init(&b, QPKI_CERT_MAX_SIZE);
+    size_t cri = der_begin(&b, DER_SEQUENCE);
+    der_put_bytes(&b, csr->version_tlv.p, csr->version_tlv.n);
+    der_put_bytes(&b, csr->subject.p, csr->subject.n);
+    der_put_bytes(&b, csr->spki.p, csr->spki.n);
+    size_t attrs = der_begin(&b, DER_CTX_CONS(0));
+    der_cursor c = der_cursor_init(csr->attrs.p, csr->attrs.n);
+    while (!der_at_end(&c) && b.err == QPKI_OK) {
+        der_view whole;
+        qpki_status rc = der_read_raw(&c, DER_SEQUENCE, &whole);
+        if (rc != QPKI_OK) {
+            der_buf_free(&b);
+            return rc;
+        }
+        if (whole.p != csr->alt_sig_attr.p)
+            der_put_bytes(&b, whole.p, whole.n);
+    }
+    der_end(&b, attrs);
+    der_end(&b, cri);
+    return der_buf_finish(&b, out, out_len);
+}
+
+qpki_status qpki_csr_verify_alt_signature(const qpki_csr *csr)
+{
+    QPKI_ENSURE(csr, QPKI_ERR_INVALID_ARG);
+    size_t present = (size_t)(csr->alt_spki.n > 0) + (size_t)(csr->alt_sig_alg.n > 0) +
+                     (size_t)(csr->alt_sig_attr.n > 0);
+    QPKI_ENSURE(present > 0, QPKI_ERR_NOT_FOUND);
+    QPKI_ENSURE(present == 3, QPKI_ERR_DECODE);
+    uint8_t *tbs;
+    size_t tbs_len;
+    QPKI_GUARD(x509_csr_alt_cri(csr, &tbs, &tbs_len));
+    /* Proof of possession of the alternative key: signed with it, checked with the
+     * key the request carries. */
+    qpki_status rc = x509_verify(csr->alt_spki, csr->alt_sig_alg, (der_view){tbs, tbs_len},
+                                 csr->alt_sig, csr->alt_sig_unused);
+    qpki_free(tbs);
+    return rc;
+}
+
 /* ---- builder ----------------------------------------------------------------------- */
 
 struct qpki_csr_builder {
@@ -296,6 +380,88 @@ qpki_status qpki_csr_builder_add_extension(qpki_csr_builder *b, const char *oid,
     return x509_add_raw_extension(&b->exts, oid, critical, value, len);
 }
 
+/* X.690 §11.6: "the encodings of the component values of a set-of value shall
+ * appear in ascending order, the encodings being compared as octet strings with
+ * the shorter components being padded at their trailing end with 0-octets". */
+static int set_of_cmp(der_view a, der_view b)
+{
+    size_t n = a.n < b.n ? a.n : b.n;
+    int c = n ? memcmp(a.p, b.p, n) : 0;
+    if (c != 0)
+        return c;
+    der_view longer = a.n > b.n ? a : b;
+    for (size_t i = n; i < longer.n; i++)
+        if (longer.p[i] != 0)
+            return a.n > b.n ? 1 : -1;
+    return 0;
+}
+
+/* One Attribute TLV { type, SET { value } } appended to out. */
+static void put_attribute(der_buf *out, der_oid type, const uint8_t *value, size_t len)
+{
+    size_t attr = der_begin(out, DER_SEQUENCE);
+    der_put_oid(out, type);
+    size_t values = der_begin(out, DER_SET);
+    der_put_bytes(out, value, len);
+    der_end(out, values);
+    der_end(out, attr);
+}
+
+#define CSR_MAX_ATTRS 4
+
+/* CertificationRequestInfo for spki with the builder's extensionRequest (when it
+ * has extensions) and the extra Attribute TLVs in extra, all in SET OF order. */
+static qpki_status encode_cri(const qpki_csr_builder *b, der_view spki, der_view key_bits,
+                              der_view extra, uint8_t **out, size_t *out_len)
+{
+    der_buf ext_attr, t;
+    der_buf_init(&ext_attr, QPKI_CERT_MAX_SIZE);
+    if (x509_ext_list_count(&b->exts, (der_oid){NULL, 0}) > 0) {
+        size_t attr = der_begin(&ext_attr, DER_SEQUENCE);
+        der_put_oid(&ext_attr, OID_PKCS9_EXTENSION_REQUEST);
+        size_t values = der_begin(&ext_attr, DER_SET);
+        /* Computed kinds are not offered on the CSR builder, so no key bits. */
+        x509_ext_list_encode(&b->exts, &ext_attr, (der_oid){NULL, 0}, key_bits, key_bits,
+                             (der_view){NULL, 0});
+        der_end(&ext_attr, values);
+        der_end(&ext_attr, attr);
+    }
+    qpki_status rc = ext_attr.err;
+    der_view list[CSR_MAX_ATTRS];
+    size_t n = 0;
+    if (rc == QPKI_OK && ext_attr.len)
+        list[n++] = (der_view){ext_attr.p, ext_attr.len};
+    der_cursor c = der_cursor_init(extra.p, extra.n);
+    while (rc == QPKI_OK && !der_at_end(&c)) {
+        if (n == CSR_MAX_ATTRS)
+            rc = QPKI_ERR_INTERNAL;
+        else
+            rc = der_read_raw(&c, DER_SEQUENCE, &list[n++]);
+    }
+    if (rc != QPKI_OK) {
+        der_buf_free(&ext_attr);
+        return rc;
+    }
+    for (size_t i = 1; i < n; i++) /* insertion sort of at most four */
+        for (size_t j = i; j > 0 && set_of_cmp(list[j - 1], list[j]) > 0; j--) {
+            der_view tmp = list[j];
+            list[j] = list[j - 1];
+            list[j - 1] = tmp;
+        }
+    der_buf_init(&t, QPKI_CERT_MAX_SIZE);
+    size_t cri = der_begin(&t, DER_SEQUENCE);
+    der_put_uint64(&t, 0); /* version v1(0) */
+    der_put_bytes(&t, b->subject, b->subject_len);
+    der_put_bytes(&t, spki.p, spki.n);
+    size_t attrs = der_begin(&t, DER_CTX_CONS(0));
+    for (size_t i = 0; i < n; i++)
+        der_put_bytes(&t, list[i].p, list[i].n);
+    der_end(&t, attrs);
+    der_end(&t, cri);
+    der_buf_free(&ext_attr);
+    return der_buf_finish(&t, out, out_len);
+}
+
 qpki_status qpki_csr_builder_sign(const qpki_csr_builder *b, qpki_signer *signer, uint8_t **der,
                                   size_t *len)
 {
@@ -305,30 +471,11 @@ qpki_status qpki_csr_builder_sign(const qpki_csr_builder *b, qpki_signer *signer
     QPKI_ENSURE(b->subject, QPKI_ERR_INVALID_ARG);
     der_view alg, spki, key_bits;
     QPKI_GUARD(x509_signer_info(signer, &alg, &spki, &key_bits));
-
-    der_buf t;
-    der_buf_init(&t, QPKI_CERT_MAX_SIZE);
-    size_t cri = der_begin(&t, DER_SEQUENCE);
-    der_put_uint64(&t, 0); /* version v1(0) */
-    der_put_bytes(&t, b->subject, b->subject_len);
-    der_put_bytes(&t, spki.p, spki.n);
-    size_t attrs = der_begin(&t, DER_CTX_CONS(0));
-    if (x509_ext_list_count(&b->exts, (der_oid){NULL, 0}) > 0) {
-        size_t attr = der_begin(&t, DER_SEQUENCE);
-        der_put_oid(&t, OID_PKCS9_EXTENSION_REQUEST);
-        size_t values = der_begin(&t, DER_SET);
-        /* Computed kinds are not offered on the CSR builder, so no key bits. */
-        x509_ext_list_encode(&b->exts, &t, (der_oid){NULL, 0}, key_bits, key_bits);
-        der_end(&t, values);
-        der_end(&t, attr);
-    }
-    der_end(&t, attrs);
-    der_end(&t, cri);
     uint8_t *tbs = NULL, *out = NULL;
     size_t tbs_len = 0, out_len = 0;
     qpki_csr *check = NULL;
     qpki_status rc;
-    QPKI_CHECK(der_buf_finish(&t, &tbs, &tbs_len));
+    QPKI_CHECK(encode_cri(b, spki, key_bits, (der_view){NULL, 0}, &tbs, &tbs_len));
     QPKI_CHECK(x509_sign_and_wrap(signer, alg, spki, tbs, tbs_len, &out, &out_len));
     QPKI_CHECK(qpki_csr_parse(out, out_len, &check));
     *der = out;
@@ -338,5 +485,67 @@ out:
     qpki_csr_free(&check);
     qpki_free(out);
     qpki_free(tbs);
+    return rc;
+}
+
+/* Bouncy Castle's Catalyst request: attributes subjectAltPublicKeyInfo and
+ * altSignatureAlgorithm; the alternative key signs that CertificationRequestInfo;
+ * the signature becomes the altSignatureValue attribute; the classical key signs
+ * the result. */
+qpki_status qpki_csr_builder_sign_hybrid(const qpki_csr_builder *b, qpki_signer *signer,
+                                         qpki_signer *alt_signer, uint8_t **der, size_t *len)
+{
+    QPKI_ENSURE(b && signer && alt_signer && der && len, QPKI_ERR_INVALID_ARG);
+    *der = NULL;
+    *len = 0;
+    QPKI_ENSURE(b->subject, QPKI_ERR_INVALID_ARG);
+    der_view alg, spki, key_bits, alt_alg, alt_spki, alt_bits;
+    QPKI_GUARD(x509_signer_info(signer, &alg, &spki, &key_bits));
+    QPKI_GUARD(x509_signer_info(alt_signer, &alt_alg, &alt_spki, &alt_bits));
+    uint8_t *alt_tbs = NULL, *tbs = NULL, *out = NULL, *sig = NULL;
+    size_t alt_tbs_len = 0, tbs_len = 0, out_len = 0, sig_len = 0;
+    qpki_csr *check = NULL;
+    qpki_status rc;
+    der_buf extra, bits;
+    der_buf_init(&extra, QPKI_CERT_MAX_SIZE);
+    der_buf_init(&bits, QPKI_CERT_MAX_SIZE);
+    put_attribute(&extra, OID_CE_ALT_SPKI, alt_spki.p, alt_spki.n);
+    put_attribute(&extra, OID_CE_ALT_SIG_ALG, alt_alg.p, alt_alg.n);
+    QPKI_CHECK(extra.err);
+    QPKI_CHECK(encode_cri(b, spki, key_bits, (der_view){extra.p, extra.len}, &alt_tbs,
+                          &alt_tbs_len));
+    size_t cap = qpki_signer_max_signature_size(alt_signer);
+    if (cap == 0 || cap > QPKI_CERT_MAX_SIZE)
+        QPKI_FAIL(QPKI_ERR_CRYPTO);
+    sig = qpki_malloc(cap);
+    if (!sig)
+        QPKI_FAIL(QPKI_ERR_NOMEM);
+    sig_len = cap;
+    QPKI_CHECK(qpki_signer_sign(alt_signer, alt_tbs, alt_tbs_len, sig, &sig_len));
+    if (sig_len > cap)
+        QPKI_FAIL(QPKI_ERR_INTERNAL);
+    der_put_bit_string(&bits, sig, sig_len, 0);
+    QPKI_CHECK(bits.err);
+    put_attribute(&extra, OID_CE_ALT_SIG_VALUE, bits.p, bits.len);
+    QPKI_CHECK(extra.err);
+    QPKI_CHECK(encode_cri(b, spki, key_bits, (der_view){extra.p, extra.len}, &tbs, &tbs_len));
+    QPKI_CHECK(x509_sign_and_wrap(signer, alg, spki, tbs, tbs_len, &out, &out_len));
+    QPKI_CHECK(qpki_csr_parse(out, out_len, &check));
+    /* A faulty alternative signer must not produce a request the CA rejects. */
+    rc = qpki_csr_verify_alt_signature(check);
+    if (rc == QPKI_ERR_UNSUPPORTED_ALGORITHM)
+        rc = QPKI_OK;
+    QPKI_CHECK(rc);
+    *der = out;
+    *len = out_len;
+    out = NULL;
+out:
+    qpki_csr_free(&check);
+    qpki_free(out);
+    qpki_free(tbs);
+    qpki_free(sig);
+    qpki_free(alt_tbs);
+    der_buf_free(&bits);
+    der_buf_free(&extra);
     return rc;
 }

@@ -293,7 +293,7 @@ static void put_key_id(der_buf *b, der_view key_bits)
 }
 
 void x509_ext_list_encode(const x509_ext_list *l, der_buf *b, der_oid skip_oid,
-                          der_view spki_key_bits, der_view signer_key_bits)
+                          der_view spki_key_bits, der_view signer_key_bits, der_view extra)
 {
     size_t seq = der_begin(b, DER_SEQUENCE);
     for (size_t i = 0; i < l->n; i++) {
@@ -333,5 +333,6 @@ void x509_ext_list_encode(const x509_ext_list *l, der_buf *b, der_oid skip_oid,
         der_end(b, os);
         der_end(b, ext);
     }
+    der_put_bytes(b, extra.p, extra.n);
     der_end(b, seq);
 }

@@ -76,6 +76,14 @@ struct qpki_csr {
     size_t ext_count;
     x509_ext *exts;        /* from the extensionRequest attribute */
     der_view san;
+    /* Catalyst attributes (2.5.29.72/73/74 as attribute types), n == 0 when absent */
+    der_view version_tlv;  /* INTEGER TLV */
+    der_view attrs;        /* [0] contents: the Attribute TLVs */
+    der_view alt_spki;     /* SubjectPublicKeyInfo TLV */
+    der_view alt_sig_alg;  /* AlgorithmIdentifier TLV */
+    der_view alt_sig;      /* BIT STRING value */
+    unsigned alt_sig_unused;
+    der_view alt_sig_attr; /* the whole altSignatureValue Attribute TLV */
 };
 
 /* ---- shared parsing helpers ------------------------------------------------ */
@@ -162,9 +170,12 @@ size_t x509_ext_list_count(const x509_ext_list *l, der_oid skip_oid);
 QPKI_MUST_USE qpki_status x509_ext_list_add_san(x509_ext_list *l, const uint8_t *gn,
                                                 size_t gn_len);
 /* Encode the list as Extensions (SEQUENCE OF Extension), skipping skip_oid when
- * skip_oid.n != 0.  spki_key_bits / signer_key_bits feed the computed kinds. */
+ * skip_oid.n != 0.  spki_key_bits / signer_key_bits feed the computed kinds.
+ * extra (already encoded Extension TLVs, may be empty) is appended last: the
+ * Catalyst signing path adds altSignatureAlgorithm/altSignatureValue this way
+ * without changing the builder. */
 void x509_ext_list_encode(const x509_ext_list *l, der_buf *b, der_oid skip_oid,
-                          der_view spki_key_bits, der_view signer_key_bits);
+                          der_view spki_key_bits, der_view signer_key_bits, der_view extra);
 /* RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING value. */
 QPKI_MUST_USE qpki_status x509_key_id(der_view key_bits, uint8_t out[20]);
 
@@ -209,6 +220,8 @@ struct qpki_cert_builder {
     qpki_time not_before, not_after;
     uint8_t *issuer_spki;               /* from set_issuer_cert, for the key check */
     size_t issuer_spki_len;
+    uint8_t *issuer_alt_spki;           /* the issuer's altSubjectPublicKeyInfo (Catalyst) */
+    size_t issuer_alt_spki_len;
     x509_ext_list exts;
     der_buf eku;                        /* KeyPurposeId TLVs */
     bool eku_critical;
@@ -217,6 +230,9 @@ struct qpki_cert_builder {
 
 /* ---- re-encoding a parsed certificate (Catalyst, ITU-T X.509 §9.8) ------------- */
 
+/* extnValue contents of the extension oid, or an empty view when absent. */
+der_view x509_cert_ext_value(const qpki_cert *cert, der_oid oid);
+
 /* TBSCertificate of cert re-encoded field by field from the parsed views, with
  * the signature field omitted when omit_signature is true and the extension
  * skip_oid left out when skip_oid.n != 0.  With neither, the result equals the
@@ -224,5 +240,9 @@ struct qpki_cert_builder {
 QPKI_MUST_USE qpki_status x509_cert_tbs_reencode(const qpki_cert *cert, bool omit_signature,
                                                  der_oid skip_oid, uint8_t **out,
                                                  size_t *out_len);
+
+/* Catalyst request: the CertificationRequestInfo without the altSignatureValue
+ * attribute (what the alternative signature covers).  *out freed with qpki_free. */
+QPKI_MUST_USE qpki_status x509_csr_alt_cri(const qpki_csr *csr, uint8_t **out, size_t *out_len);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "testutil.h"
 #include <qpki/cert.h>
+#include <qpki/key.h>
 #include <qpki/signer.h>
 #include "crypto/crypto.h"
 #include "der/der.h"
@@ -1866,6 +1867,655 @@ static void test_catalyst_tbs_from_builder_equals_reader_reencoding(void **state
     crypto_privkey_free(&pq);
 }
 
+/* ---- Catalyst hybrid certificates and requests (ITU-T X.509 §9.8) ------------------------- */
+
+static char *hex_alloc(const uint8_t *p, size_t n)
+{
+    char *out = malloc(2 * n + 1);
+    assert_non_null(out);
+    for (size_t i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", p[i]);
+    out[2 * n] = '\0';
+    return out;
+}
+
+static void assert_bytes_hex(const uint8_t *p, size_t n, const char *want)
+{
+    char *got = hex_alloc(p, n);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static char *strcat_alloc(const char *const *pieces, size_t n)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(pieces[i]);
+    char *out = malloc(len);
+    assert_non_null(out);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        strcat(out, pieces[i]);
+    return out;
+}
+
+static void write_bytes(const char *name, const uint8_t *p, size_t n)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(p, 1, n, f), n);
+    fclose(f);
+}
+
+/* A signer for a freshly generated key. */
+static qpki_signer *generated_signer(qpki_key_alg alg)
+{
+    qpki_key *k = NULL;
+    qpki_signer *s = NULL;
+    assert_int_equal(qpki_key_generate(alg, 0, &k), QPKI_OK);
+    assert_int_equal(qpki_signer_software_from_key(k, QPKI_SIG_UNKNOWN, &s), QPKI_OK);
+    qpki_key_free(&k);
+    return s;
+}
+
+static der_view signer_spki(qpki_signer *s)
+{
+    der_view v;
+    assert_int_equal(qpki_signer_public_key(s, &v.p, &v.n), QPKI_OK);
+    return v;
+}
+
+/* A builder for subject = issuer = name, serial 01, 2020..2120, key = spki. */
+static qpki_cert_builder *hybrid_builder(const char *name_text, der_view spki, der_view alt_spki)
+{
+    qpki_cert_builder *b = NULL;
+    assert_int_equal(qpki_cert_builder_new(&b), QPKI_OK);
+    size_t nlen;
+    uint8_t *name = name_der(name_text, &nlen);
+    assert_int_equal(qpki_cert_builder_set_subject(b, name, nlen), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_issuer(b, name, nlen), QPKI_OK);
+    qpki_free(name);
+    static const uint8_t serial[] = {0x01};
+    assert_int_equal(qpki_cert_builder_set_serial(b, serial, 1), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_validity(b, T2020, T2120), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_spki(b, spki.p, spki.n), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_basic_constraints(b, true, -1, true), QPKI_OK);
+    if (alt_spki.n)
+        assert_int_equal(qpki_cert_builder_set_alt_spki(b, alt_spki.p, alt_spki.n), QPKI_OK);
+    return b;
+}
+
+/* With a deterministic alternative algorithm (Ed25519) every byte of the
+ * certificate except the classical ECDSA signature is fixed, so the rule can be
+ * checked byte for byte: the alternative signature covers
+ *   TBSCertificate - signature field - altSignatureValue extension,
+ * with altSubjectPublicKeyInfo and altSignatureAlgorithm in it; the TBS the
+ * classical key signs is that plus the signature field and altSignatureValue.
+ * openssl checks the Ed25519 signature over the bytes assembled here. */
+static void test_hybrid_certificate_signs_exact_bytes(void **state)
+{
+    (void)state;
+    qpki_signer *classic = load_signer("ec-p256-ca.key", QPKI_SIG_UNKNOWN);
+    qpki_signer *alt = load_signer("ed25519-ocsp.key", QPKI_SIG_UNKNOWN);
+    der_view spki = signer_spki(classic), alt_spki = signer_spki(alt);
+    assert_int_equal(spki.n, 91);
+    assert_int_equal(alt_spki.n, 44);
+    qpki_cert_builder *b = hybrid_builder("CN=H", spki, alt_spki);
+    uint8_t *der;
+    size_t len;
+    assert_int_equal(qpki_cert_builder_sign_hybrid(b, classic, alt, &der, &len), QPKI_OK);
+    qpki_cert *c = NULL;
+    assert_int_equal(qpki_cert_parse(der, len, &c), QPKI_OK);
+
+    char *spki_hex = hex_alloc(spki.p, spki.n), *alt_hex = hex_alloc(alt_spki.p, alt_spki.n);
+    const char *name = "300c310a300806035504030c0148";
+    const char *validity = "3020170d3230303130313030303030305a"
+                           "180f32313230303130313030303030305a";
+    const char *bc = "300f0603551d130101ff040530030101ff";
+    const char *alt_alg_ext = "300e0603551d490407300506032b6570";
+    /* TBSCertificate without `signature` and without altSignatureValue: 251
+     * octets of contents; [3] { SEQUENCE (86) { bc, altSPKI, altSigAlg } } */
+    const char *alt_parts[] = {"3081fb", "a003020102", "020101", name, validity, name,
+                               spki_hex, "a358", "3056", bc, "30330603551d48042c", alt_hex,
+                               alt_alg_ext};
+    char *want_alt = strcat_alloc(alt_parts, QPKI_ARRAY_LEN(alt_parts));
+    uint8_t *alt_tbs;
+    size_t alt_tbs_len;
+    assert_int_equal(x509_cert_tbs_reencode(c, true, OID_CE_ALT_SIG_VALUE, &alt_tbs, &alt_tbs_len),
+                     QPKI_OK);
+    assert_bytes_hex(alt_tbs, alt_tbs_len, want_alt);
+
+    /* altSignatureValue: BIT STRING of the 64-octet Ed25519 signature */
+    const uint8_t *sig_alg, *sig;
+    size_t sig_alg_len, sig_len;
+    assert_int_equal(qpki_cert_alt_signature(c, &sig_alg, &sig_alg_len, &sig, &sig_len), QPKI_OK);
+    assert_bytes_hex(sig_alg, sig_alg_len, "300506032b6570");
+    assert_int_equal(sig_len, 64);
+    char *sig_hex = hex_alloc(sig, sig_len);
+    /* the whole TBSCertificate: 341 octets of contents, ecdsa-with-SHA256 after the
+     * serial, altSignatureValue last */
+    const char *full_parts[] = {"30820155", "a003020102", "020101", "300a06082a8648ce3d040302",
+                                name, validity, name, spki_hex, "a381a5", "3081a2", bc,
+                                "30330603551d48042c", alt_hex, alt_alg_ext,
+                                "304a0603551d4a0443034100", sig_hex};
+    char *want_tbs = strcat_alloc(full_parts, QPKI_ARRAY_LEN(full_parts));
+    const uint8_t *tbs;
+    size_t tbs_len;
+    qpki_cert_tbs(c, &tbs, &tbs_len);
+    assert_bytes_hex(tbs, tbs_len, want_tbs);
+    const uint8_t *x72;
+    size_t n72;
+    assert_int_equal(qpki_cert_alt_spki(c, &x72, &n72), QPKI_OK);
+    assert_bytes_hex(x72, n72, alt_hex);
+
+    /* both signatures, ours and openssl's view of them */
+    assert_int_equal(qpki_cert_verify_signature(c, c), QPKI_OK);
+    /* self-issued: the issuer's alternative key is the certificate's own */
+    assert_int_equal(qpki_cert_verify_alt_signature(c, c), QPKI_OK);
+    write_bytes("alt_tbs.der", alt_tbs, alt_tbs_len);
+    write_bytes("alt_sig.bin", sig, sig_len);
+    write_pem("alt_pub.pem", "PUBLIC KEY", alt_spki.p, alt_spki.n);
+    write_pem("hybrid.pem", "CERTIFICATE", der, len);
+    int status;
+    char *out = run_in_tmp(&status, "openssl pkeyutl -verify -pubin -inkey alt_pub.pem -rawin "
+                                    "-in alt_tbs.der -sigfile alt_sig.bin");
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(out, "Signature Verified Successfully"));
+    free(out);
+    /* OpenSSL 3.0 does not know 2.5.29.72-74 and, as they are non-critical,
+     * still verifies the classical signature */
+    out = run_in_tmp(&status, "openssl verify -check_ss_sig -CAfile hybrid.pem hybrid.pem");
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(out, "hybrid.pem: OK"));
+    free(out);
+
+    free(want_tbs);
+    free(sig_hex);
+    free(want_alt);
+    free(spki_hex);
+    free(alt_hex);
+    qpki_free(alt_tbs);
+    qpki_cert_free(&c);
+    qpki_free(der);
+    qpki_cert_builder_free(&b);
+    qpki_signer_free(&alt);
+    qpki_signer_free(&classic);
+}
+
+/* A Catalyst root (P-384 + ML-DSA-N) issues a Catalyst leaf (P-256 + ML-DSA-N) for
+ * each parameter set; both signatures of both certificates verify. */
+static void test_hybrid_chain_verifies_for_every_ml_dsa_set(void **state)
+{
+    (void)state;
+    static const struct {
+        qpki_key_alg alg;
+        const char *oid_hex; /* altSignatureAlgorithm */
+        size_t sig_len;
+    } sets[] = {
+        {QPKI_KEY_ML_DSA_44, "300b0609608648016503040311", 2420},
+        {QPKI_KEY_ML_DSA_65, "300b0609608648016503040312", 3309},
+        {QPKI_KEY_ML_DSA_87, "300b0609608648016503040313", 4627},
+    };
+    qpki_signer *root_classic = load_signer("ec-p384-ca.key", QPKI_SIG_UNKNOWN);
+    qpki_signer *leaf_classic = load_signer("ec-p256-ocsp.key", QPKI_SIG_UNKNOWN);
+    for (size_t i = 0; i < QPKI_ARRAY_LEN(sets); i++) {
+        qpki_signer *root_pq = generated_signer(sets[i].alg);
+        qpki_signer *leaf_pq = generated_signer(sets[i].alg);
+        qpki_cert_builder *rb = hybrid_builder("CN=Hybrid Root", signer_spki(root_classic),
+                                               signer_spki(root_pq));
+        uint8_t *root_der, *leaf_der;
+        size_t root_len, leaf_len;
+        assert_int_equal(qpki_cert_builder_sign_hybrid(rb, root_classic, root_pq, &root_der,
+                                                       &root_len),
+                         QPKI_OK);
+        qpki_cert *root = NULL, *leaf = NULL;
+        assert_int_equal(qpki_cert_parse(root_der, root_len, &root), QPKI_OK);
+
+        qpki_cert_builder *lb = NULL;
+        assert_int_equal(qpki_cert_builder_new(&lb), QPKI_OK);
+        size_t nlen;
+        uint8_t *name = name_der("CN=ocsp.example", &nlen);
+        assert_int_equal(qpki_cert_builder_set_subject(lb, name, nlen), QPKI_OK);
+        qpki_free(name);
+        assert_int_equal(qpki_cert_builder_set_issuer_cert(lb, root), QPKI_OK);
+        assert_int_equal(qpki_cert_builder_set_random_serial(lb), QPKI_OK);
+        assert_int_equal(qpki_cert_builder_set_validity(lb, T2020, T2120), QPKI_OK);
+        der_view ls = signer_spki(leaf_classic), la = signer_spki(leaf_pq);
+        assert_int_equal(qpki_cert_builder_set_spki(lb, ls.p, ls.n), QPKI_OK);
+        assert_int_equal(qpki_cert_builder_set_alt_spki(lb, la.p, la.n), QPKI_OK);
+        assert_int_equal(qpki_cert_builder_add_ext_key_usage(lb, QPKI_EKU_OCSP_SIGNING), QPKI_OK);
+        /* the leaf's own keys cannot sign it: the root's key is required */
+        uint8_t *bad;
+        size_t bad_len;
+        assert_int_equal(qpki_cert_builder_sign_hybrid(lb, leaf_classic, root_pq, &bad, &bad_len),
+                         QPKI_ERR_KEY_MISMATCH);
+        assert_int_equal(qpki_cert_builder_sign_hybrid(lb, root_classic, leaf_pq, &bad, &bad_len),
+                         QPKI_ERR_KEY_MISMATCH);
+        assert_null(bad);
+        assert_int_equal(qpki_cert_builder_sign_hybrid(lb, root_classic, root_pq, &leaf_der,
+                                                       &leaf_len),
+                         QPKI_OK);
+        assert_int_equal(qpki_cert_parse(leaf_der, leaf_len, &leaf), QPKI_OK);
+
+        assert_int_equal(qpki_cert_verify_signature(root, root), QPKI_OK);
+        assert_int_equal(qpki_cert_verify_alt_signature(root, root), QPKI_OK);
+        assert_int_equal(qpki_cert_verify_signature(leaf, root), QPKI_OK);
+        assert_int_equal(qpki_cert_verify_alt_signature(leaf, root), QPKI_OK);
+        /* extensions in order, the Catalyst ones non-critical, .73/.74 last */
+        size_t n = qpki_cert_extension_count(leaf);
+        assert_int_equal(n, 5); /* AKI, altSPKI, EKU ... see below */
+        static const char *const want_oids[] = {"551d23", "551d48", "551d25", "551d49", "551d4a"};
+        for (size_t k = 0; k < n; k++) {
+            const uint8_t *oid, *val;
+            size_t oid_len, val_len;
+            bool critical;
+            assert_int_equal(qpki_cert_extension(leaf, k, &oid, &oid_len, &critical, &val,
+                                                 &val_len),
+                             QPKI_OK);
+            assert_bytes_hex(oid, oid_len, want_oids[k]);
+            assert_false(critical);
+        }
+        const uint8_t *alg, *sig;
+        size_t alg_len, sig_len;
+        assert_int_equal(qpki_cert_alt_signature(leaf, &alg, &alg_len, &sig, &sig_len), QPKI_OK);
+        assert_bytes_hex(alg, alg_len, sets[i].oid_hex);
+        assert_int_equal(sig_len, sets[i].sig_len);
+        /* the leaf's alternative key is not the root's: the root does not verify
+         * with the leaf as issuer (names differ), and a root copy with the leaf's
+         * alternative key does not verify the leaf */
+        assert_int_equal(qpki_cert_verify_alt_signature(leaf, leaf), QPKI_ERR_UNKNOWN_ISSUER);
+
+        qpki_cert_free(&leaf);
+        qpki_cert_free(&root);
+        qpki_free(leaf_der);
+        qpki_free(root_der);
+        qpki_cert_builder_free(&lb);
+        qpki_cert_builder_free(&rb);
+        qpki_signer_free(&leaf_pq);
+        qpki_signer_free(&root_pq);
+    }
+    qpki_signer_free(&leaf_classic);
+    qpki_signer_free(&root_classic);
+}
+
+/* Re-assemble cert with its extension list replaced; the classical signature is
+ * kept (and so no longer valid), which the alternative check ignores. */
+static qpki_cert *with_extensions(const qpki_cert *c, const der_view *exts, size_t n,
+                                  der_view tbs_alg)
+{
+    parts p = parts_of(c);
+    p.exts = exts_of(exts, n);
+    if (tbs_alg.n)
+        p.tbs_alg = p.outer_alg = tbs_alg; /* RFC 5280 §4.1.1.2: the two must match */
+    size_t len;
+    uint8_t *der = assemble(&p, &len);
+    qpki_cert *out = NULL;
+    assert_int_equal(qpki_cert_parse(der, len, &out), QPKI_OK);
+    qpki_free(der);
+    return out;
+}
+
+/* Extension TLV with a new value. */
+static der_view extension_tlv(der_oid oid, const uint8_t *value, size_t len)
+{
+    static uint8_t *keep[4];
+    static int k;
+    der_buf b;
+    der_buf_init(&b, 0);
+    size_t e = der_begin(&b, DER_SEQUENCE);
+    der_put_oid(&b, oid);
+    der_put_octet_string(&b, value, len);
+    der_end(&b, e);
+    uint8_t **slot = &keep[k++ & 3];
+    qpki_free(*slot);
+    size_t n;
+    assert_int_equal(der_buf_finish(&b, slot, &n), QPKI_OK);
+    return (der_view){*slot, n};
+}
+
+static void test_tampered_hybrid_certificate_fails_the_alt_check(void **state)
+{
+    (void)state;
+    qpki_signer *classic = load_signer("ec-p256-ca.key", QPKI_SIG_UNKNOWN);
+    qpki_signer *pq = generated_signer(QPKI_KEY_ML_DSA_65);
+    qpki_cert_builder *b = hybrid_builder("CN=Hybrid", signer_spki(classic), signer_spki(pq));
+    uint8_t *der;
+    size_t len;
+    assert_int_equal(qpki_cert_builder_sign_hybrid(b, classic, pq, &der, &len), QPKI_OK);
+    qpki_cert *c = NULL;
+    assert_int_equal(qpki_cert_parse(der, len, &c), QPKI_OK);
+    assert_int_equal(c->ext_count, 4); /* bc, .72, .73, .74 */
+    der_view bc = c->exts[0].whole, x72 = c->exts[1].whole, x73 = c->exts[2].whole,
+             x74 = c->exts[3].whole;
+    der_view none = {NULL, 0};
+
+    /* untouched re-assembly verifies */
+    der_view all[] = {bc, x72, x73, x74};
+    qpki_cert *t = with_extensions(c, all, 4, none);
+    assert_int_equal(qpki_cert_verify_alt_signature(t, c), QPKI_OK);
+    qpki_cert_free(&t);
+
+    /* the `signature` field is not covered: another classical algorithm there
+     * leaves the alternative signature valid (and breaks the classical one) */
+    t = with_extensions(c, all, 4, V("\x30\x0a\x06\x08\x2a\x86\x48\xce\x3d\x04\x03\x03"));
+    assert_int_equal(qpki_cert_verify_alt_signature(t, c), QPKI_OK);
+    assert_int_equal(qpki_cert_verify_signature(t, c), QPKI_ERR_BAD_SIGNATURE);
+    qpki_cert_free(&t);
+
+    /* an extension that is covered: basicConstraints without the CA flag */
+    der_view ee[] = {V("\x30\x0c\x06\x03\x55\x1d\x13\x01\x01\xff\x04\x02\x30\x00"), x72, x73, x74};
+    t = with_extensions(c, ee, 4, none);
+    assert_int_equal(qpki_cert_verify_alt_signature(t, c), QPKI_ERR_BAD_SIGNATURE);
+    qpki_cert_free(&t);
+
+    /* altSignatureAlgorithm is covered too: ML-DSA-44 named for an ML-DSA-65 key */
+    static const uint8_t alg44[] = {0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                    0x65, 0x03, 0x04, 0x03, 0x11};
+    der_view other_alg[] = {bc, x72, extension_tlv(OID_CE_ALT_SIG_ALG, alg44, sizeof(alg44)),
+                            x74};
+    t = with_extensions(c, other_alg, 4, none);
+    assert_int_not_equal(qpki_cert_verify_alt_signature(t, c), QPKI_OK);
+    qpki_cert_free(&t);
+
+    /* one flipped bit in the signature */
+    const uint8_t *sig;
+    size_t sig_len;
+    assert_int_equal(qpki_cert_alt_signature(c, NULL, NULL, &sig, &sig_len), QPKI_OK);
+    uint8_t *flipped = malloc(sig_len + 1);
+    flipped[0] = 0x00;
+    memcpy(flipped + 1, sig, sig_len);
+    flipped[100] ^= 0x01;
+    der_buf bs;
+    der_buf_init(&bs, 0);
+    der_put_tlv(&bs, DER_BIT_STRING, flipped, sig_len + 1);
+    uint8_t *bs_der;
+    size_t bs_len;
+    assert_int_equal(der_buf_finish(&bs, &bs_der, &bs_len), QPKI_OK);
+    der_view bad_sig[] = {bc, x72, x73, extension_tlv(OID_CE_ALT_SIG_VALUE, bs_der, bs_len)};
+    t = with_extensions(c, bad_sig, 4, none);
+    assert_int_equal(qpki_cert_verify_alt_signature(t, c), QPKI_ERR_BAD_SIGNATURE);
+    qpki_cert_free(&t);
+    qpki_free(bs_der);
+    /* the right signature, but a BIT STRING that claims one unused bit (the last
+     * bit made zero so that the encoding itself is valid DER) */
+    flipped[100] ^= 0x01;
+    flipped[0] = 0x01;
+    flipped[sig_len] &= 0xfe;
+    der_buf_init(&bs, 0);
+    der_put_tlv(&bs, DER_BIT_STRING, flipped, sig_len + 1);
+    assert_int_equal(der_buf_finish(&bs, &bs_der, &bs_len), QPKI_OK);
+    der_view unused[] = {bc, x72, x73, extension_tlv(OID_CE_ALT_SIG_VALUE, bs_der, bs_len)};
+    t = with_extensions(c, unused, 4, none);
+    assert_int_equal(qpki_cert_verify_alt_signature(t, c), QPKI_ERR_BAD_SIGNATURE);
+    qpki_cert_free(&t);
+    qpki_free(bs_der);
+    free(flipped);
+
+    /* altSignatureValue moved before altSignatureAlgorithm: the re-encoding keeps
+     * the order, so the signed bytes are the same */
+    der_view moved[] = {bc, x72, x74, x73};
+    t = with_extensions(c, moved, 4, none);
+    assert_int_equal(qpki_cert_verify_alt_signature(t, c), QPKI_OK);
+    qpki_cert_free(&t);
+
+    /* .73 without .74, .74 without .73: X.509 §9.8.3 wants both */
+    der_view only73[] = {bc, x72, x73};
+    t = with_extensions(c, only73, 3, none);
+    assert_int_equal(qpki_cert_verify_alt_signature(t, c), QPKI_ERR_DECODE);
+    assert_int_equal(qpki_cert_alt_signature(t, NULL, NULL, NULL, NULL), QPKI_ERR_DECODE);
+    qpki_cert_free(&t);
+    der_view only74[] = {bc, x72, x74};
+    t = with_extensions(c, only74, 3, none);
+    assert_int_equal(qpki_cert_verify_alt_signature(t, c), QPKI_ERR_DECODE);
+    qpki_cert_free(&t);
+    /* no alternative signature at all */
+    der_view classic_only[] = {bc, x72};
+    t = with_extensions(c, classic_only, 2, none);
+    assert_int_equal(qpki_cert_verify_alt_signature(t, c), QPKI_ERR_NOT_FOUND);
+    assert_int_equal(qpki_cert_alt_signature(t, NULL, NULL, NULL, NULL), QPKI_ERR_NOT_FOUND);
+    /* an issuer without altSubjectPublicKeyInfo cannot check one */
+    der_view no_alt_key[] = {bc, x73, x74};
+    qpki_cert *keyless = with_extensions(c, no_alt_key, 3, none);
+    assert_int_equal(qpki_cert_alt_spki(keyless, NULL, NULL), QPKI_ERR_NOT_FOUND);
+    assert_int_equal(qpki_cert_verify_alt_signature(c, keyless), QPKI_ERR_KEY_MISMATCH);
+    /* ... and a classical fixture is another issuer */
+    qpki_cert *fixture = load_cert("ec-p256-ca.pem");
+    assert_int_equal(qpki_cert_verify_alt_signature(c, fixture), QPKI_ERR_UNKNOWN_ISSUER);
+    assert_int_equal(qpki_cert_verify_alt_signature(fixture, fixture), QPKI_ERR_NOT_FOUND);
+    /* same name, another alternative key */
+    qpki_signer *pq2 = generated_signer(QPKI_KEY_ML_DSA_65);
+    der_view x72b = signer_spki(pq2);
+    der_view other_key[] = {bc, extension_tlv(OID_CE_ALT_SPKI, x72b.p, x72b.n), x73, x74};
+    qpki_cert *impostor = with_extensions(c, other_key, 4, none);
+    assert_int_equal(qpki_cert_verify_alt_signature(c, impostor), QPKI_ERR_BAD_SIGNATURE);
+    qpki_cert_free(&impostor);
+    qpki_signer_free(&pq2);
+    qpki_cert_free(&fixture);
+    qpki_cert_free(&keyless);
+    qpki_cert_free(&t);
+    assert_int_equal(qpki_cert_verify_alt_signature(NULL, c), QPKI_ERR_INVALID_ARG);
+
+    qpki_cert_free(&c);
+    qpki_free(der);
+    qpki_cert_builder_free(&b);
+    qpki_signer_free(&pq);
+    qpki_signer_free(&classic);
+}
+
+static void test_hybrid_builder_rejects_bad_arguments(void **state)
+{
+    (void)state;
+    qpki_signer *classic = load_signer("ec-p256-ca.key", QPKI_SIG_UNKNOWN);
+    qpki_signer *alt = load_signer("ed25519-ocsp.key", QPKI_SIG_UNKNOWN);
+    qpki_cert_builder *b = hybrid_builder("CN=H", signer_spki(classic), (der_view){NULL, 0});
+    uint8_t *der = NULL;
+    size_t len = 0;
+    assert_int_equal(qpki_cert_builder_sign_hybrid(b, classic, NULL, &der, &len),
+                     QPKI_ERR_INVALID_ARG);
+    assert_int_equal(qpki_cert_builder_sign_hybrid(NULL, classic, alt, &der, &len),
+                     QPKI_ERR_INVALID_ARG);
+    /* the alternative key must be a SubjectPublicKeyInfo */
+    assert_int_equal(qpki_cert_builder_set_alt_spki(b, (const uint8_t *)"\x30\x00", 2),
+                     QPKI_ERR_TRUNCATED);
+    /* an altSignatureAlgorithm/Value added by hand would be signed twice */
+    static const uint8_t alg[] = {0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70};
+    assert_int_equal(qpki_cert_builder_add_extension(b, QPKI_OID_ALT_SIGNATURE_ALGORITHM, false,
+                                                     alg, sizeof(alg)),
+                     QPKI_OK);
+    assert_int_equal(qpki_cert_builder_sign_hybrid(b, classic, alt, &der, &len), QPKI_ERR_EXISTS);
+    assert_null(der);
+    assert_int_equal(qpki_cert_builder_remove_extension(b, QPKI_OID_ALT_SIGNATURE_ALGORITHM),
+                     QPKI_OK);
+    /* without an alternative key of its own the result is still a valid
+     * certificate: only its alternative signature, by the issuer */
+    assert_int_equal(qpki_cert_builder_sign_hybrid(b, classic, alt, &der, &len), QPKI_OK);
+    qpki_cert *c = NULL;
+    assert_int_equal(qpki_cert_parse(der, len, &c), QPKI_OK);
+    assert_int_equal(qpki_cert_extension_count(c), 3);
+    assert_int_equal(qpki_cert_alt_spki(c, NULL, NULL), QPKI_ERR_NOT_FOUND);
+    qpki_cert_free(&c);
+    qpki_free(der);
+    /* a classical issuer certificate has no alternative key to sign with */
+    qpki_cert *fixture = load_cert("ec-p256-ca.pem");
+    assert_int_equal(qpki_cert_builder_set_issuer_cert(b, fixture), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_sign_hybrid(b, classic, alt, &der, &len),
+                     QPKI_ERR_KEY_MISMATCH);
+    qpki_cert_free(&fixture);
+    qpki_cert_builder_free(&b);
+    qpki_signer_free(&alt);
+    qpki_signer_free(&classic);
+}
+
+/* Catalyst requests: Bouncy Castle's attribute layout; the alternative
+ * signature covers the CertificationRequestInfo without the altSignatureValue
+ * attribute; attributes sorted as DER SET OF. */
+static void test_hybrid_csr_proves_both_keys(void **state)
+{
+    (void)state;
+    qpki_signer *classic = load_signer("ec-p256-leaf.key", QPKI_SIG_UNKNOWN);
+    qpki_signer *alt = load_signer("ed25519-ocsp.key", QPKI_SIG_UNKNOWN);
+    der_view spki = signer_spki(classic), alt_spki = signer_spki(alt);
+    qpki_csr_builder *b = NULL;
+    assert_int_equal(qpki_csr_builder_new(&b), QPKI_OK);
+    size_t nlen;
+    uint8_t *name = name_der("CN=H", &nlen);
+    assert_int_equal(qpki_csr_builder_set_subject(b, name, nlen), QPKI_OK);
+    qpki_free(name);
+    assert_int_equal(qpki_csr_builder_add_san_dns(b, "h.example"), QPKI_OK);
+    uint8_t *der;
+    size_t len;
+    assert_int_equal(qpki_csr_builder_sign_hybrid(b, classic, alt, &der, &len), QPKI_OK);
+    qpki_csr *r = NULL;
+    assert_int_equal(qpki_csr_parse(der, len, &r), QPKI_OK);
+    assert_int_equal(qpki_csr_verify_signature(r), QPKI_OK);
+    assert_int_equal(qpki_csr_verify_alt_signature(r), QPKI_OK);
+    const uint8_t *p;
+    size_t n;
+    assert_int_equal(qpki_csr_alt_spki(r, &p, &n), QPKI_OK);
+    assert_int_equal(n, alt_spki.n);
+    assert_memory_equal(p, alt_spki.p, n);
+    qpki_csr_subject_alt_name(r, &p, &n);
+    assert_bytes_hex(p, n, "300b8209682e6578616d706c65");
+
+    /* The attributes, exactly, in X.690 §11.6 order (by encoding: 30 0e < 30 25 <
+     * 30 33 < 30 4a):
+     *   altSignatureAlgorithm { 2.5.29.73, SET { Ed25519 AlgorithmIdentifier } }
+     *   extensionRequest      { SAN h.example }
+     *   subjectAltPublicKeyInfo { 2.5.29.72, SET { SPKI } }
+     *   altSignatureValue     { 2.5.29.74, SET { BIT STRING (64-octet signature) } } */
+    char *spki_hex = hex_alloc(spki.p, spki.n), *alt_hex = hex_alloc(alt_spki.p, alt_spki.n);
+    const char *a73 = "300e0603551d493107300506032b6570";
+    const char *ext_req = "302506092a864886f70d01090e3118301630140603551d11040d300b8209682e6578"
+                          "616d706c65";
+    const char *a72 = "30330603551d48312c";
+    const char *alt_parts[] = {"3081da", "020100", "300c310a300806035504030c0148", spki_hex,
+                               "a06c", a73, ext_req, a72, alt_hex};
+    char *want_alt = strcat_alloc(alt_parts, QPKI_ARRAY_LEN(alt_parts));
+    uint8_t *alt_cri_der;
+    size_t alt_cri_len;
+    assert_int_equal(x509_csr_alt_cri(r, &alt_cri_der, &alt_cri_len), QPKI_OK);
+    assert_bytes_hex(alt_cri_der, alt_cri_len, want_alt);
+    char *sig_hex = hex_alloc(r->alt_sig.p, r->alt_sig.n);
+    assert_int_equal(r->alt_sig.n, 64);
+    const char *full_parts[] = {"30820127", "020100", "300c310a300806035504030c0148", spki_hex,
+                                "a081b8", a73, ext_req, a72, alt_hex,
+                                "304a0603551d4a3143034100", sig_hex};
+    char *want_cri = strcat_alloc(full_parts, QPKI_ARRAY_LEN(full_parts));
+    assert_bytes_hex(r->cri.p, r->cri.n, want_cri);
+
+    /* openssl: the classical signature and the Ed25519 one over alt_cri */
+    write_pem("hybrid.csr", "CERTIFICATE REQUEST", der, len);
+    write_bytes("alt_cri.der", alt_cri_der, alt_cri_len);
+    write_bytes("alt_cri.sig", r->alt_sig.p, r->alt_sig.n);
+    write_pem("alt_pub.pem", "PUBLIC KEY", alt_spki.p, alt_spki.n);
+    int status;
+    char *out = run_in_tmp(&status, "openssl req -verify -noout -in hybrid.csr");
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(out, "verify OK"));
+    free(out);
+    out = run_in_tmp(&status, "openssl pkeyutl -verify -pubin -inkey alt_pub.pem -rawin "
+                              "-in alt_cri.der -sigfile alt_cri.sig");
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(out, "Signature Verified Successfully"));
+    free(out);
+
+    /* tampering: a flipped bit of the alternative signature; an attribute dropped */
+    uint8_t *copy = malloc(len);
+    memcpy(copy, der, len);
+    copy[(size_t)(r->alt_sig.p - r->der) + 10] ^= 0x04;
+    qpki_csr *t = NULL;
+    assert_int_equal(qpki_csr_parse(copy, len, &t), QPKI_OK);
+    assert_int_equal(qpki_csr_verify_alt_signature(t), QPKI_ERR_BAD_SIGNATURE);
+    assert_int_equal(qpki_csr_verify_signature(t), QPKI_ERR_BAD_SIGNATURE);
+    qpki_csr_free(&t);
+    free(copy);
+    /* a plain request has none */
+    qpki_csr *plain = NULL;
+    assert_int_equal(qpki_csr_load_file(tu_data_path("certs/ec-p256.csr"), &plain), QPKI_OK);
+    assert_int_equal(qpki_csr_verify_alt_signature(plain), QPKI_ERR_NOT_FOUND);
+    assert_int_equal(qpki_csr_alt_spki(plain, NULL, NULL), QPKI_ERR_NOT_FOUND);
+    qpki_csr_free(&plain);
+    /* the key attribute alone (the signature attributes missing) is malformed */
+    {
+        der_buf w;
+        der_buf_init(&w, 0);
+        size_t seq = der_begin(&w, DER_SEQUENCE);
+        size_t cri = der_begin(&w, DER_SEQUENCE);
+        der_put_bytes(&w, r->version_tlv.p, r->version_tlv.n);
+        der_put_bytes(&w, r->subject.p, r->subject.n);
+        der_put_bytes(&w, r->spki.p, r->spki.n);
+        size_t at = der_begin(&w, DER_CTX_CONS(0));
+        size_t a = der_begin(&w, DER_SEQUENCE);
+        der_put_oid(&w, OID_CE_ALT_SPKI);
+        size_t set = der_begin(&w, DER_SET);
+        der_put_bytes(&w, alt_spki.p, alt_spki.n);
+        der_end(&w, set);
+        der_end(&w, a);
+        der_end(&w, at);
+        der_end(&w, cri);
+        der_put_bytes(&w, r->sig_alg.p, r->sig_alg.n);
+        der_put_bit_string(&w, r->signature.p, r->signature.n, 0);
+        der_end(&w, seq);
+        uint8_t *partial;
+        size_t partial_len;
+        assert_int_equal(der_buf_finish(&w, &partial, &partial_len), QPKI_OK);
+        assert_int_equal(qpki_csr_parse(partial, partial_len, &t), QPKI_OK);
+        assert_int_equal(qpki_csr_alt_spki(t, NULL, NULL), QPKI_OK);
+        assert_int_equal(qpki_csr_verify_alt_signature(t), QPKI_ERR_DECODE);
+        qpki_csr_free(&t);
+        qpki_free(partial);
+    }
+
+    free(want_cri);
+    free(sig_hex);
+    free(want_alt);
+    free(spki_hex);
+    free(alt_hex);
+    qpki_free(alt_cri_der);
+    qpki_csr_free(&r);
+    qpki_free(der);
+    qpki_csr_builder_free(&b);
+    qpki_signer_free(&alt);
+    qpki_signer_free(&classic);
+}
+
+static void test_hybrid_csr_with_ml_dsa_verifies(void **state)
+{
+    (void)state;
+    qpki_signer *classic = load_signer("ec-p384-ocsp.key", QPKI_SIG_UNKNOWN);
+    static const qpki_key_alg sets[] = {QPKI_KEY_ML_DSA_44, QPKI_KEY_ML_DSA_65,
+                                        QPKI_KEY_ML_DSA_87};
+    for (size_t i = 0; i < QPKI_ARRAY_LEN(sets); i++) {
+        qpki_signer *pq = generated_signer(sets[i]);
+        qpki_csr_builder *b = NULL;
+        assert_int_equal(qpki_csr_builder_new(&b), QPKI_OK);
+        size_t nlen;
+        uint8_t *name = name_der("CN=hybrid.example", &nlen);
+        assert_int_equal(qpki_csr_builder_set_subject(b, name, nlen), QPKI_OK);
+        qpki_free(name);
+        uint8_t *der;
+        size_t len;
+        assert_int_equal(qpki_csr_builder_sign_hybrid(b, classic, pq, &der, &len), QPKI_OK);
+        qpki_csr *r = NULL;
+        assert_int_equal(qpki_csr_parse(der, len, &r), QPKI_OK);
+        assert_int_equal(qpki_csr_verify_signature(r), QPKI_OK);
+        assert_int_equal(qpki_csr_verify_alt_signature(r), QPKI_OK);
+        const uint8_t *p;
+        size_t n;
+        assert_int_equal(qpki_csr_alt_spki(r, &p, &n), QPKI_OK);
+        der_view want = signer_spki(pq);
+        assert_int_equal(n, want.n);
+        assert_memory_equal(p, want.p, n);
+        qpki_csr_free(&r);
+        qpki_free(der);
+        qpki_csr_builder_free(&b);
+        qpki_signer_free(&pq);
+    }
+    qpki_signer_free(&classic);
+}
+
 /* ---- allocation failures ------------------------------------------------------------ */
 
 /* Make the n-th allocation fail for n = 0, 1, ...: every step fails with
@@ -2021,6 +2671,14 @@ int main(void)
         cmocka_unit_test(test_allocation_failures_are_nomem),
         cmocka_unit_test_setup_teardown(test_built_certificates_and_csr_pass_openssl,
                                         make_tmpdir, remove_tmpdir),
+        cmocka_unit_test_setup_teardown(test_hybrid_certificate_signs_exact_bytes, make_tmpdir,
+                                        remove_tmpdir),
+        cmocka_unit_test(test_hybrid_chain_verifies_for_every_ml_dsa_set),
+        cmocka_unit_test(test_tampered_hybrid_certificate_fails_the_alt_check),
+        cmocka_unit_test(test_hybrid_builder_rejects_bad_arguments),
+        cmocka_unit_test_setup_teardown(test_hybrid_csr_proves_both_keys, make_tmpdir,
+                                        remove_tmpdir),
+        cmocka_unit_test(test_hybrid_csr_with_ml_dsa_verifies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
