@@ -32,8 +32,9 @@ static const char help[] =
 
 enum { O_CA_DIR = 256, O_PROFILE, O_CSR, O_VAR, O_PASS_ENV, O_PASS_FILE };
 
-/* The requested altSubjectPublicKeyInfo (id-ce 72) of a CSR, or NULL. */
-static const uint8_t *find_alt_spki(const qpki_csr *csr, size_t *len)
+/* A subjectAltPublicKeyInfo asked for as a requested extension (an extensionRequest
+ * entry) instead of the Catalyst attributes: no proof of possession. */
+static bool requests_alt_spki_extension(const qpki_csr *csr)
 {
     static const uint8_t oid[] = { 0x55, 0x1d, 0x48 };
     for (size_t i = 0; i < qpki_csr_extension_count(csr); i++) {
@@ -41,12 +42,10 @@ static const uint8_t *find_alt_spki(const qpki_csr *csr, size_t *len)
         size_t ol, vl;
         bool critical;
         if (qpki_csr_extension(csr, i, &o, &ol, &critical, &v, &vl) == QPKI_OK &&
-            ol == sizeof(oid) && memcmp(o, oid, ol) == 0) {
-            *len = vl;
-            return v;
-        }
+            ol == sizeof(oid) && memcmp(o, oid, ol) == 0)
+            return true;
     }
-    return NULL;
+    return false;
 }
 
 /* SubjectPublicKeyInfo whose algorithm is id-ml-dsa-44/65/87
@@ -139,14 +138,26 @@ int cmd_cert_issue(int argc, char **argv)
             goto done;
         }
     }
-    /* Catalyst: the request carries the alternative public key as a requested
-     * altSubjectPublicKeyInfo extension (qpki csr create --alt-key). */
-    const uint8_t *alt_spki = find_alt_spki(csr, &alt_spki_len);
+    /* Catalyst: the request carries the alternative public key in a
+     * subjectAltPublicKeyInfo attribute, signed with that key (qpki csr create
+     * --alt-key; docs/CATALYST.md) - the proof of possession of the second key. */
+    const uint8_t *alt_spki = NULL;
+    st = qpki_csr_verify_alt_signature(csr);
+    if (st == QPKI_OK) {
+        (void)qpki_csr_alt_spki(csr, &alt_spki, &alt_spki_len);
+    } else if (st != QPKI_ERR_NOT_FOUND) {
+        cli_error_st(st, "the alternative (Catalyst) signature of the request %s does not "
+                     "verify", csr_path);
+        goto done;
+    }
     if (p->alt_algorithm && !alt_spki) {
-        cli_error("profile %s makes Catalyst certificates: the request must ask for an "
-                  "altSubjectPublicKeyInfo (create it with qpki csr create --alt-key "
-                  "ML-DSA-KEY)",
-                  p->name);
+        cli_error("profile %s makes Catalyst certificates: the request must carry the "
+                  "alternative key and its signature (create it with qpki csr create "
+                  "--alt-key ML-DSA-KEY)%s",
+                  p->name,
+                  requests_alt_spki_extension(csr)
+                      ? "; a requested altSubjectPublicKeyInfo extension proves nothing"
+                      : "");
         goto done;
     }
     if (p->alt_algorithm && !is_ml_dsa_spki(alt_spki, alt_spki_len)) {

@@ -26,8 +26,8 @@ static const char help[] =
     "                         is an e-mail, an IP address an IP, anything else a DNS name)\n"
     "  -o, --out FILE         output file (PEM; default standard output)\n"
     "  --der                  write DER instead of PEM\n"
-    "  --alt-key FILE         Catalyst: also request an altSubjectPublicKeyInfo for this\n"
-    "                         ML-DSA key (for hybrid/catalyst/* profiles)\n"
+    "  --alt-key FILE         Catalyst: also carry this ML-DSA key and sign with it\n"
+    "                         (altSubjectPublicKeyInfo attributes, for hybrid/catalyst/*)\n"
     "  --hsm-config FILE      sign with a key in an HSM (hsm.yaml) instead of --key,\n"
     "  --key-label LABEL      chosen by CKA_LABEL\n"
     "  --key-id HEX           and/or CKA_ID; the PIN comes from the variable hsm.yaml\n"
@@ -144,7 +144,7 @@ int cmd_csr_create(int argc, char **argv)
         return cli_usage_error("--cn and --subject are mutually exclusive");
 
     int rc = CLI_USAGE;
-    qpki_signer *signer = NULL;
+    qpki_signer *signer = NULL, *alt_signer = NULL;
     qpki_csr_builder *b = NULL;
     qpki_name *name = NULL;
     qpki_csr *csr = NULL;
@@ -187,35 +187,29 @@ int cmd_csr_create(int argc, char **argv)
         if (!add_san(b, sans[i]))
             goto done;
     if (alt_key_path) {
-        /* Catalyst: request altSubjectPublicKeyInfo (ITU-T X.509 §9.8) for the
-         * ML-DSA key; a hybrid profile puts it in the certificate. */
-        char *pass = NULL;
-        qpki_key *alt = NULL;
-        const uint8_t *alt_spki;
-        size_t alt_spki_len;
-        if (!cli_get_passphrase(pass_env, pass_file, &pass))
+        /* Catalyst (docs/CATALYST.md): the ML-DSA key travels in a
+         * subjectAltPublicKeyInfo attribute and signs the request too (attributes
+         * altSignatureAlgorithm/altSignatureValue), proving possession of both
+         * keys; a hybrid profile puts it in the certificate. */
+        if (!cli_load_key_signer(alt_key_path, pass_env, pass_file, &alt_signer))
             goto done;
-        st = qpki_key_load(alt_key_path, pass, &alt);
-        cli_secret_free(pass);
-        if (st == QPKI_OK)
-            st = qpki_key_public_key(alt, &alt_spki, &alt_spki_len);
-        if (st == QPKI_OK)
-            st = qpki_csr_builder_add_extension(b, QPKI_OID_ALT_SUBJECT_PUBLIC_KEY_INFO, false,
-                                                alt_spki, alt_spki_len);
-        qpki_key_free(&alt);
-        if (st != QPKI_OK) {
-            cli_error_st(st, "--alt-key %s", alt_key_path);
+        qpki_sig_alg a = qpki_signer_sig_alg(alt_signer);
+        if (a != QPKI_SIG_ML_DSA_44 && a != QPKI_SIG_ML_DSA_65 && a != QPKI_SIG_ML_DSA_87) {
+            cli_usage_error("--alt-key %s is not an ML-DSA key", alt_key_path);
             goto done;
         }
     }
-    if ((st = qpki_csr_builder_sign(b, signer, &der, &der_len)) != QPKI_OK) {
+    st = alt_signer ? qpki_csr_builder_sign_hybrid(b, signer, alt_signer, &der, &der_len)
+                    : qpki_csr_builder_sign(b, signer, &der, &der_len);
+    if (st != QPKI_OK) {
         cli_error_st(st, "cannot sign the request");
         goto done;
     }
     /* RFC 2986 §3: the requester signs to prove possession; check that the
      * request we hand out verifies. */
     if ((st = qpki_csr_parse(der, der_len, &csr)) != QPKI_OK ||
-        (st = qpki_csr_verify_signature(csr)) != QPKI_OK) {
+        (st = qpki_csr_verify_signature(csr)) != QPKI_OK ||
+        (alt_signer && (st = qpki_csr_verify_alt_signature(csr)) != QPKI_OK)) {
         cli_error_st(st, "the new request does not verify");
         goto done;
     }
@@ -242,5 +236,6 @@ done:
     qpki_name_free(&name);
     qpki_csr_builder_free(&b);
     qpki_signer_free(&signer);
+    qpki_signer_free(&alt_signer);
     return rc;
 }

@@ -165,97 +165,9 @@ void pki_subject(const qpki_cert *cert, char *buf, size_t size)
 
 /* ---- building -------------------------------------------------------------------------- */
 
-/* id-ce 72, 73, 74 (ITU-T X.509 §9.8): altSubjectPublicKeyInfo,
- * altSignatureAlgorithm, altSignatureValue. */
-static const uint8_t oid_alt_spki[] = { 0x55, 0x1d, 0x48 };
-
 bool pki_cert_alt_spki(const qpki_cert *cert, const uint8_t **spki, size_t *len)
 {
-    bool critical;
-    return qpki_cert_find_extension(cert, oid_alt_spki, sizeof(oid_alt_spki), &critical, spki,
-                                    len) == QPKI_OK;
-}
-
-/* BIT STRING with no unused bits around data: 03 len 00 data. */
-static uint8_t *bit_string(const uint8_t *data, size_t len, size_t *out_len)
-{
-    size_t body = len + 1, hdr = body < 0x80 ? 2 : body < 0x100 ? 3 : body < 0x10000 ? 4 : 5;
-    uint8_t *out = malloc(hdr + body);
-    if (!out)
-        return NULL;
-    size_t k = 0;
-    out[k++] = 0x03;
-    if (body < 0x80) {
-        out[k++] = (uint8_t)body;
-    } else if (body < 0x100) {
-        out[k++] = 0x81;
-        out[k++] = (uint8_t)body;
-    } else if (body < 0x10000) {
-        out[k++] = 0x82;
-        out[k++] = (uint8_t)(body >> 8);
-        out[k++] = (uint8_t)body;
-    } else {
-        out[k++] = 0x83;
-        out[k++] = (uint8_t)(body >> 16);
-        out[k++] = (uint8_t)(body >> 8);
-        out[k++] = (uint8_t)body;
-    }
-    out[k++] = 0x00;
-    memcpy(out + k, data, len);
-    *out_len = k + len;
-    return out;
-}
-
-/* ITU-T X.509 (10/2019) §9.8: "The altSignatureValue ... is computed over the
- * TBSCertificate ... with the signature component and the altSignatureValue
- * extension removed".  Adds altSignatureAlgorithm first (it is covered), then
- * altSignatureValue. */
-static bool add_catalyst_signature(qpki_cert_builder *b, qpki_signer *signer,
-                                   qpki_signer *alt_signer)
-{
-    const uint8_t *alg, *spki;
-    size_t alg_len, spki_len, tbs_len = 0, sig_len = 0, ext_len = 0;
-    uint8_t *tbs = NULL, *sig = NULL, *ext = NULL;
-    bool ok = false;
-    qpki_status st = qpki_signer_algorithm(alt_signer, &alg, &alg_len);
-    if (st == QPKI_OK)
-        st = qpki_cert_builder_add_extension(b, QPKI_OID_ALT_SIGNATURE_ALGORITHM, false, alg,
-                                             alg_len);
-    if (st == QPKI_OK)
-        st = qpki_signer_public_key(signer, &spki, &spki_len);
-    if (st == QPKI_OK)
-        st = qpki_cert_builder_encode_tbs(b, NULL, 0, QPKI_OID_ALT_SIGNATURE_VALUE, spki,
-                                          spki_len, &tbs, &tbs_len);
-    if (st != QPKI_OK) {
-        cli_error_st(st, "Catalyst: alternative TBSCertificate");
-        goto done;
-    }
-    sig_len = qpki_signer_max_signature_size(alt_signer);
-    sig = malloc(sig_len ? sig_len : 1);
-    if (!sig) {
-        cli_error("out of memory");
-        goto done;
-    }
-    if ((st = qpki_signer_sign(alt_signer, tbs, tbs_len, sig, &sig_len)) != QPKI_OK) {
-        cli_error_st(st, "Catalyst: alternative signature");
-        goto done;
-    }
-    ext = bit_string(sig, sig_len, &ext_len);
-    if (!ext) {
-        cli_error("out of memory");
-        goto done;
-    }
-    st = qpki_cert_builder_add_extension(b, QPKI_OID_ALT_SIGNATURE_VALUE, false, ext, ext_len);
-    if (st != QPKI_OK) {
-        cli_error_st(st, "Catalyst: altSignatureValue");
-        goto done;
-    }
-    ok = true;
-done:
-    free(ext);
-    free(sig);
-    qpki_free(tbs);
-    return ok;
+    return qpki_cert_alt_spki(cert, spki, len) == QPKI_OK;
 }
 
 bool pki_build_cert(const struct issue_params *ip, const qpki_cert *issuer, qpki_signer *signer,
@@ -326,14 +238,14 @@ bool pki_build_cert(const struct issue_params *ip, const qpki_cert *issuer, qpki
                        b))
         goto done;
     if (ip->alt_spki &&
-        (st = qpki_cert_builder_add_extension(b, QPKI_OID_ALT_SUBJECT_PUBLIC_KEY_INFO, false,
-                                              ip->alt_spki, ip->alt_spki_len)) != QPKI_OK) {
+        (st = qpki_cert_builder_set_alt_spki(b, ip->alt_spki, ip->alt_spki_len)) != QPKI_OK) {
         cli_error_st(st, "Catalyst: altSubjectPublicKeyInfo");
         goto done;
     }
-    if (alt_signer && !add_catalyst_signature(b, signer, alt_signer))
-        goto done;
-    st = qpki_cert_builder_sign(b, signer, &der, &der_len);
+    /* Catalyst CA: the library adds altSignatureAlgorithm/altSignatureValue over
+     * the TBSCertificate without its signature field and without .74. */
+    st = alt_signer ? qpki_cert_builder_sign_hybrid(b, signer, alt_signer, &der, &der_len)
+                    : qpki_cert_builder_sign(b, signer, &der, &der_len);
     if (st != QPKI_OK) {
         cli_error_st(st, "cannot sign the certificate");
         goto done;

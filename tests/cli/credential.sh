@@ -163,7 +163,7 @@ expect_mode "<id>.alt.key" 600 "$H/hyb.alt.key"
 check "metadata: algos and alt_key" $PY -c "
 import json
 v = json.load(open('$H/credential.meta.json'))['versions']['v1']
-assert v['algos'] == ['ecdsa-p256', 'ml-dsa-65'], v
+assert v['algos'] == ['ecdsa-p384', 'ml-dsa-65'], v
 assert v['alt_key'] == 'keys/credential.ml-dsa-65.key', v
 "
 check "Catalyst response from the credential" qpki ocsp sign --serial 0B --status good --ca ca.crt --credential hyb --out hyb.der

@@ -120,8 +120,8 @@ expect_grep "openssl verifies the classical signature" "^Response verify OK" "$T
 expect_grep "openssl: revoked" "^0x0C: revoked" "$TMP/.ossl"
 check "CA-signed Catalyst response (--alt-key)" qpki ocsp sign --serial 0C --status good --ca cat-iss/ca.crt \
     --cert cat-iss/ca.crt --key cat-iss/ca.key --alt-key cat-iss/ca.alt.key --out catca.der
-check "qpki verifies it (ML-DSA-87)" qpki ocsp verify --response catca.der --ca cat-iss/ca.crt --require-pq
-expect_grep "  ... ML-DSA-87" "verified, ML-DSA-87" "$last_out"
+check "qpki verifies it (ML-DSA-65)" qpki ocsp verify --response catca.der --ca cat-iss/ca.crt --require-pq
+expect_grep "  ... ML-DSA-65" "verified, ML-DSA-65" "$last_out"
 expect_rc 2 "--alt-key that is not the certificate's" qpki ocsp sign --serial 0C --status good --ca cat-iss/ca.crt \
     --cert cat-iss/ca.crt --key cat-iss/ca.key --alt-key hs.alt.key
 expect_rc 2 "--alt-key with a classical certificate" qpki ocsp sign --serial 0C --status good --ca ec-iss/ca.crt \
