@@ -1,0 +1,80 @@
+-- bench/ocsp.lua - wrk script for OCSP over HTTP (RFC 6960 Appendix A).
+--
+--   wrk -t2 -c64 -d10s -s bench/ocsp.lua http://127.0.0.1:PORT -- get  MANIFEST
+--   wrk -t2 -c64 -d10s -s bench/ocsp.lua http://127.0.0.1:PORT -- post MANIFEST
+--
+-- get:  MANIFEST lists url-encoded base64 requests, one per line; each request
+--       is GET /<line>.
+-- post: MANIFEST lists DER request files, one per line; each request is a POST
+--       of the file with Content-Type: application/ocsp-request.
+-- Requests are pre-formatted once and picked at random.  With OCSP_CHECK=1 in
+-- the environment every answer is checked (HTTP 200 and OCSP responseStatus
+-- successful, else it counts as bad); leave it off for throughput runs (a Lua
+-- callback per response costs wrk CPU on the same cores as the server).
+-- done() prints one line:
+--   RESULT requests=N rps=R p50_us=.. p90_us=.. p99_us=.. max_us=.. bad=N errors=N
+
+-- wrk normally opens and closes a probe connection before the run; `openssl
+-- ocsp -port` spins on such a connection, so look the address up without it.
+wrk.resolve = function(host, service)
+   wrk.addrs = wrk.lookup(host, service)
+end
+
+local threads = {}
+function setup(thread)
+   table.insert(threads, thread)
+   thread:set("id", #threads)
+end
+
+local pool, n = {}, 0
+
+function init(args)
+   local mode, manifest = args[1], args[2]
+   assert(mode == "get" or mode == "post", "usage: -- get|post MANIFEST")
+   for line in io.lines(manifest) do
+      if line ~= "" then
+         n = n + 1
+         if mode == "get" then
+            pool[n] = wrk.format("GET", "/" .. line)
+         else
+            local f = assert(io.open(line, "rb"))
+            local body = f:read("*a")
+            f:close()
+            pool[n] = wrk.format("POST", "/", { ["Content-Type"] = "application/ocsp-request" },
+                                 body)
+         end
+      end
+   end
+   assert(n > 0, "empty manifest")
+   math.randomseed(os.time() * 1000 + (id or 0))
+   bad = 0
+end
+
+function request()
+   return pool[math.random(n)]
+end
+
+-- OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED (0 = successful), ... }
+local function check(status, headers, body)
+   local ok = false
+   if status == 200 and #body > 6 then
+      local b2 = body:byte(2)
+      local off = 3
+      if b2 >= 0x80 then off = 3 + (b2 - 0x80) end
+      local t, l, v = body:byte(off, off + 2)
+      ok = body:byte(1) == 0x30 and t == 0x0a and l == 1 and v == 0
+   end
+   if not ok then bad = bad + 1 end
+end
+if os.getenv("OCSP_CHECK") == "1" then response = check end
+
+function done(summary, latency, requests)
+   local b = 0
+   for _, t in ipairs(threads) do b = b + (t:get("bad") or 0) end
+   local e = summary.errors
+   io.write(string.format(
+      "RESULT requests=%d rps=%.1f p50_us=%d p90_us=%d p99_us=%d max_us=%d bad=%d errors=%d\n",
+      summary.requests, summary.requests / (summary.duration / 1e6), latency:percentile(50),
+      latency:percentile(90), latency:percentile(99), latency.max, b,
+      e.connect + e.read + e.write + e.status + e.timeout))
+end
