@@ -48,7 +48,7 @@ for b in wrk nginx openssl python3 curl; do command -v "$b" >/dev/null || die "m
 
 cleanup() {
     local p
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do stop_pid "$p"; done
 }
 trap cleanup EXIT
 
@@ -67,11 +67,17 @@ wait_port() { # port pid
     die "port $1 not listening"
 }
 
-stop_pid() { # pid: TERM, wait, KILL
-    local i
-    kill -TERM "$1" 2>/dev/null || return 0
-    for i in $(seq 1 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-    kill -KILL "$1" 2>/dev/null || true
+stop_pid() { # pid: TERM, wait, KILL - the process and its children (openssl
+    # ocsp -multi children outlive their parent and may spin: kill them by PID)
+    local i kids
+    kids=$(ps -o pid= --ppid "$1" 2>/dev/null || true)
+    kill -TERM "$1" $kids 2>/dev/null || true
+    for i in $(seq 1 50); do
+        kill -0 "$1" $kids 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$1" $kids 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
 }
 
 tree() { echo "$1" $(ps -o pid= --ppid "$1" 2>/dev/null); }
