@@ -601,12 +601,41 @@ int ocsp_verify_and_print(qpki_ocsp_verifier *v, const qpki_ocsp_response *resp,
     if (!quiet) {
         printf("Response verify OK (%s)\n", detail);
         /* DESIGN §5: a Catalyst response carries a classical and an ML-DSA
-         * signature; say which were checked. */
-        if (pq == QPKI_PQ_OK)
-            printf("Alternative signature (Catalyst): verified, %s\n",
-                   alt_alg[0] ? alt_alg : "ML-DSA");
+         * signature; say which were checked (post-quantum covers the responder
+         * certificate's binding to the CA too: qpki_pq_result). */
+        char alg[128];
+        const char *alt = alt_alg[0] ? alt_alg : "ML-DSA";
+        sig_alg_text(resp, alg, sizeof(alg));
+        switch (pq) {
+        case QPKI_PQ_OK:
+        case QPKI_PQ_UNCHAINED:
+            if (alt_len) {
+                printf("Signatures: classical: OK, post-quantum: OK (%s + %s)\n", alg, alt);
+                break;
+            }
+            /* an ML-DSA response signature */
+            __attribute__((fallthrough));
+        case QPKI_PQ_PURE:
+            printf("Signatures: post-quantum: OK (%s)\n", alg);
+            break;
+        case QPKI_PQ_NO_KEY:
+            printf("Signatures: classical: OK (%s), post-quantum: not checked (%s)\n", alg, alt);
+            break;
+        default:
+            printf("Signatures: classical: OK (%s), post-quantum: none\n", alg);
+            break;
+        }
+        /* the verifier's detail says "signed by the CA" or "signed by delegated
+         * responder ..." */
+        bool delegated = strstr(detail, "delegated") != NULL;
+        if (delegated && (pq == QPKI_PQ_OK || pq == QPKI_PQ_PURE))
+            printf("Responder certificate: post-quantum signature by the CA: OK\n");
         ocsp_print_statuses(stdout, resp);
     }
+    if (pq == QPKI_PQ_UNCHAINED)
+        cli_warn("the responder certificate carries only a classical signature by the CA: the "
+                 "post-quantum signature protects the response, not the responder's "
+                 "certificate");
     if (pq == QPKI_PQ_NO_KEY)
         cli_warn("the response carries a Catalyst alternative signature (%s) but the signer "
                  "certificate has no altSubjectPublicKeyInfo: it was not checked",

@@ -67,15 +67,29 @@ QPKI_API qpki_status qpki_ocsp_verifier_expect_certid(qpki_ocsp_verifier *v,
 QPKI_API qpki_status qpki_ocsp_verifier_expect_serial(qpki_ocsp_verifier *v,
                                                       const uint8_t *serial, size_t len);
 
-/* Catalyst hybrid responses (docs/CATALYST.md). */
+/* Post-quantum protection: Catalyst hybrid responses (docs/CATALYST.md) and pure
+ * ML-DSA ones.  For a delegated responder the verifier also looks at how the CA
+ * bound the responder certificate: signed with ML-DSA, or with a Catalyst
+ * alternative signature that verifies with the CA's altSubjectPublicKeyInfo
+ * (qpki_cert_verify_alt_signature) - post-quantum end to end - or with a
+ * classical signature only (QPKI_PQ_UNCHAINED).  A responder certificate whose
+ * alternative signature is present but wrong fails with QPKI_ERR_PQ_SIGNATURE. */
 typedef enum qpki_pq_result {
-    QPKI_PQ_ABSENT = 0,   /* the response has no alternative signature */
-    QPKI_PQ_OK = 1,       /* the alternative (post-quantum) signature verified */
-    QPKI_PQ_NO_KEY = 2    /* present, but the signer certificate has no
+    QPKI_PQ_ABSENT = 0,   /* classical only: no ML-DSA signature, no alternative one */
+    QPKI_PQ_OK = 1,       /* the alternative (Catalyst) signature verified; the signer
+                             is the CA or a responder it bound post-quantum */
+    QPKI_PQ_NO_KEY = 2,   /* present, but the signer certificate has no
                              altSubjectPublicKeyInfo and none was given */
+    QPKI_PQ_PURE = 3,     /* the response signature itself is ML-DSA; signer bound
+                             post-quantum as for QPKI_PQ_OK */
+    QPKI_PQ_UNCHAINED = 4 /* the response's post-quantum signature (alternative or
+                             ML-DSA) verified, but the delegated responder
+                             certificate carries only a classical signature by the
+                             CA */
 } qpki_pq_result;
-/* Fail with QPKI_ERR_PQ_SIGNATURE unless the alternative signature is present and
- * valid (default false: classical-only responses verify). */
+/* Fail with QPKI_ERR_PQ_SIGNATURE unless the response's post-quantum signature is
+ * present and valid: QPKI_PQ_OK, QPKI_PQ_PURE or QPKI_PQ_UNCHAINED (default
+ * false: classical-only responses verify). */
 QPKI_API qpki_status qpki_ocsp_verifier_set_require_pq(qpki_ocsp_verifier *v, bool require);
 /* The alternative public key (SubjectPublicKeyInfo DER, copied) to check the
  * alternative signature with, instead of the signer certificate's

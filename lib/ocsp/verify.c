@@ -274,20 +274,24 @@ static qpki_status find_signer(qpki_ocsp_verifier *v, const qpki_ocsp_response *
     return last;
 }
 
+static bool is_pq_sig_alg(qpki_sig_alg a)
+{
+    return a == QPKI_SIG_ML_DSA_44 || a == QPKI_SIG_ML_DSA_65 || a == QPKI_SIG_ML_DSA_87;
+}
+
 /* Catalyst (docs/CATALYST.md): the alternative signature covers tbsResponseData
  * re-encoded without altSignatureValue; its key is the signer certificate's
- * altSubjectPublicKeyInfo (2.5.29.72, value = SubjectPublicKeyInfo). */
-static qpki_status check_alt_signature(qpki_ocsp_verifier *v, const qpki_ocsp_response *resp)
+ * altSubjectPublicKeyInfo (2.5.29.72, value = SubjectPublicKeyInfo).
+ * *checked is set when it was present and verified. */
+static qpki_status check_alt_signature(qpki_ocsp_verifier *v, const qpki_ocsp_response *resp,
+                                       bool *checked)
 {
     const uint8_t *alg, *sig;
     size_t alg_len, sig_len;
-    v->pq = QPKI_PQ_ABSENT;
+    *checked = false;
     qpki_status rc = qpki_ocsp_response_alt_signature(resp, &alg, &alg_len, &sig, &sig_len);
-    if (rc == QPKI_ERR_NOT_FOUND) {
-        if (v->require_pq)
-            return fail(v, QPKI_ERR_PQ_SIGNATURE, "the response has no post-quantum signature");
+    if (rc == QPKI_ERR_NOT_FOUND)
         return QPKI_OK;
-    }
     if (rc != QPKI_OK)
         return fail(v, QPKI_ERR_PQ_SIGNATURE, "malformed alternative signature extensions");
     der_view key = {v->alt_spki, v->alt_spki_len};
@@ -296,9 +300,6 @@ static qpki_status check_alt_signature(qpki_ocsp_verifier *v, const qpki_ocsp_re
         if (qpki_cert_find_extension(v->signer, OID_CE_ALT_SPKI.p, OID_CE_ALT_SPKI.n, &critical,
                                      &key.p, &key.n) != QPKI_OK) {
             v->pq = QPKI_PQ_NO_KEY;
-            if (v->require_pq)
-                return fail(v, QPKI_ERR_PQ_SIGNATURE,
-                            "the signer certificate has no altSubjectPublicKeyInfo");
             return QPKI_OK;
         }
     }
@@ -310,8 +311,56 @@ static qpki_status check_alt_signature(qpki_ocsp_verifier *v, const qpki_ocsp_re
     if (rc != QPKI_OK)
         return fail(v, QPKI_ERR_PQ_SIGNATURE, "post-quantum signature does not verify (%s)",
                     qpki_strerror(rc));
-    v->pq = QPKI_PQ_OK;
+    *checked = true;
     return QPKI_OK;
+}
+
+/* Is the delegated responder certificate's binding to the CA post-quantum too?
+ * Either the CA signed it with ML-DSA, or its Catalyst alternative signature
+ * (ITU-T X.509 §9.8) verifies with the CA's alternative key.  Otherwise an
+ * attacker who can forge the CA's classical signature could mint a responder
+ * certificate for a post-quantum key of their own.  *pq is false when the
+ * binding is classical only; a present alternative signature that does not
+ * verify is an error. */
+static qpki_status check_responder_pq(qpki_ocsp_verifier *v, bool *pq)
+{
+    *pq = true;
+    if (v->signer == v->ca || is_pq_sig_alg(qpki_cert_sig_alg(v->signer)))
+        return QPKI_OK;
+    qpki_status rc = qpki_cert_verify_alt_signature(v->signer, v->ca);
+    if (rc == QPKI_OK)
+        return QPKI_OK;
+    *pq = false;
+    if (rc == QPKI_ERR_NOT_FOUND || rc == QPKI_ERR_KEY_MISMATCH)
+        return QPKI_OK; /* no alternative signature, or a CA without an alternative key */
+    return fail(v, QPKI_ERR_PQ_SIGNATURE,
+                "the responder certificate's alternative (post-quantum) signature does not "
+                "verify (%s)",
+                qpki_strerror(rc));
+}
+
+/* DESIGN §5: which post-quantum protection the response has, and
+ * require_pq. */
+static qpki_status check_pq(qpki_ocsp_verifier *v, const qpki_ocsp_response *resp)
+{
+    v->pq = QPKI_PQ_ABSENT;
+    bool alt_ok, chain_pq;
+    QPKI_GUARD(check_alt_signature(v, resp, &alt_ok));
+    bool primary_pq = is_pq_sig_alg(qpki_ocsp_response_sig_alg(resp));
+    if (primary_pq || alt_ok) {
+        QPKI_GUARD(check_responder_pq(v, &chain_pq));
+        if (!chain_pq)
+            v->pq = QPKI_PQ_UNCHAINED;
+        else
+            v->pq = alt_ok ? QPKI_PQ_OK : QPKI_PQ_PURE;
+    }
+    if (!v->require_pq || v->pq == QPKI_PQ_OK || v->pq == QPKI_PQ_PURE ||
+        v->pq == QPKI_PQ_UNCHAINED)
+        return QPKI_OK;
+    if (v->pq == QPKI_PQ_NO_KEY)
+        return fail(v, QPKI_ERR_PQ_SIGNATURE,
+                    "the signer certificate has no altSubjectPublicKeyInfo");
+    return fail(v, QPKI_ERR_PQ_SIGNATURE, "the response has no post-quantum signature");
 }
 
 static bool expected_is_answered(const qpki_ocsp_response *resp, const qpki_certid *want,
@@ -358,7 +407,7 @@ qpki_status qpki_ocsp_verifier_verify(qpki_ocsp_verifier *v, const qpki_ocsp_res
 
     /* §3.2 items 2-4: signature valid, signer authorised. */
     QPKI_GUARD(find_signer(v, resp, now));
-    QPKI_GUARD(check_alt_signature(v, resp));
+    QPKI_GUARD(check_pq(v, resp));
     char signer_detail[sizeof(v->detail)];
     memcpy(signer_detail, v->detail, sizeof(signer_detail));
 

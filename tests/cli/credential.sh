@@ -168,7 +168,7 @@ assert v['alt_key'] == 'keys/credential.ml-dsa-65.key', v
 "
 check "Catalyst response from the credential" qpki ocsp sign --serial 0B --status good --ca ca.crt --credential hyb --out hyb.der
 check "qpki verify --require-pq" qpki ocsp verify --response hyb.der --ca ca.crt --require-pq
-expect_grep "  ... alternative signature verified" "Alternative signature \(Catalyst\): verified, ML-DSA-65" "$last_out"
+expect_grep "  ... alternative signature verified" "classical: OK, post-quantum: OK \(.* \+ ML-DSA-65\)" "$last_out"
 ossl_ocsp hyb.der ca.crt 0B || true
 expect_grep "openssl verifies the classical signature" "^Response verify OK" "$TMP/.ossl"
 check "rotate the Catalyst credential to a classical profile" qpki credential rotate hyb --profile ec/ocsp-responder

@@ -114,14 +114,15 @@ expect_rc 2 "hybrid profile with a CSR lacking the alternative key" qpki cert is
 check "Catalyst response" qpki ocsp sign --serial 0C --status revoked --revocation-reason superseded \
     --ca cat-iss/ca.crt --credential cat-ocsp --cred-dir creds --out cat.der
 check "qpki verifies both signatures" qpki ocsp verify --response cat.der --ca cat-iss/ca.crt --require-pq
-expect_grep "  ... and says so" "Alternative signature \(Catalyst\): verified, ML-DSA-65" "$last_out"
+expect_grep "  ... and says so" "classical: OK, post-quantum: OK \(ecdsa-with-SHA384 \+ ML-DSA-65\)" "$last_out"
+expect_grep "  ... the responder certificate too" "Responder certificate: post-quantum signature by the CA: OK" "$last_out"
 "$OPENSSL" ocsp -respin cat.der -CAfile cat-iss/chain.pem -issuer cat-iss/ca.crt -serial 0x0C >"$TMP/.ossl" 2>&1 || true
 expect_grep "openssl verifies the classical signature" "^Response verify OK" "$TMP/.ossl"
 expect_grep "openssl: revoked" "^0x0C: revoked" "$TMP/.ossl"
 check "CA-signed Catalyst response (--alt-key)" qpki ocsp sign --serial 0C --status good --ca cat-iss/ca.crt \
     --cert cat-iss/ca.crt --key cat-iss/ca.key --alt-key cat-iss/ca.alt.key --out catca.der
 check "qpki verifies it (ML-DSA-65)" qpki ocsp verify --response catca.der --ca cat-iss/ca.crt --require-pq
-expect_grep "  ... ML-DSA-65" "verified, ML-DSA-65" "$last_out"
+expect_grep "  ... ML-DSA-65" "classical: OK, post-quantum: OK \(.* \+ ML-DSA-65\)" "$last_out"
 expect_rc 2 "--alt-key that is not the certificate's" qpki ocsp sign --serial 0C --status good --ca cat-iss/ca.crt \
     --cert cat-iss/ca.crt --key cat-iss/ca.key --alt-key hs.alt.key
 expect_rc 2 "--alt-key with a classical certificate" qpki ocsp sign --serial 0C --status good --ca ec-iss/ca.crt \

@@ -3,10 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <qpki/cert.h>
 #include <qpki/certid.h>
+#include <qpki/key.h>
 #include <qpki/response.h>
+#include <qpki/signer.h>
 #include <qpki/verify.h>
 
 #include "testutil.h"
@@ -251,6 +254,184 @@ static void test_verifier_without_ca_refuses(void **state)
     qpki_ocsp_response_free(&r);
 }
 
+/* ---- post-quantum protection (Catalyst and pure ML-DSA) --------------------------- */
+
+static qpki_signer *new_signer(qpki_key_alg alg)
+{
+    qpki_key *k = NULL;
+    qpki_signer *s = NULL;
+    assert_int_equal(qpki_key_generate(alg, 0, &k), QPKI_OK);
+    assert_int_equal(qpki_signer_software_from_key(k, QPKI_SIG_UNKNOWN, &s), QPKI_OK);
+    qpki_key_free(&k);
+    return s;
+}
+
+/* A certificate for key (and alt_key when not NULL), issued by issuer (NULL:
+ * self-signed CA) with issuer_signer, plus issuer_alt when not NULL (Catalyst). */
+static qpki_cert *make_cert(const char *cn, bool is_ca, qpki_signer *key, qpki_signer *alt_key,
+                            const qpki_cert *issuer, qpki_signer *issuer_signer,
+                            qpki_signer *issuer_alt)
+{
+    qpki_cert_builder *b = NULL;
+    assert_int_equal(qpki_cert_builder_new(&b), QPKI_OK);
+    uint8_t *name;
+    size_t name_len;
+    assert_int_equal(qpki_name_from_text(cn, &name, &name_len), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_subject(b, name, name_len), QPKI_OK);
+    if (issuer)
+        assert_int_equal(qpki_cert_builder_set_issuer_cert(b, issuer), QPKI_OK);
+    else
+        assert_int_equal(qpki_cert_builder_set_issuer(b, name, name_len), QPKI_OK);
+    qpki_free(name);
+    assert_int_equal(qpki_cert_builder_set_random_serial(b), QPKI_OK);
+    qpki_time now = (qpki_time)time(NULL);
+    assert_int_equal(qpki_cert_builder_set_validity(b, now - 3600, now + 86400), QPKI_OK);
+    const uint8_t *spki;
+    size_t spki_len;
+    assert_int_equal(qpki_signer_public_key(key, &spki, &spki_len), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_spki(b, spki, spki_len), QPKI_OK);
+    if (alt_key) {
+        assert_int_equal(qpki_signer_public_key(alt_key, &spki, &spki_len), QPKI_OK);
+        assert_int_equal(qpki_cert_builder_set_alt_spki(b, spki, spki_len), QPKI_OK);
+    }
+    if (is_ca)
+        assert_int_equal(qpki_cert_builder_set_basic_constraints(b, true, -1, true), QPKI_OK);
+    else
+        assert_int_equal(qpki_cert_builder_add_ext_key_usage(b, QPKI_EKU_OCSP_SIGNING), QPKI_OK);
+    uint8_t *der;
+    size_t len;
+    qpki_signer *by = issuer ? issuer_signer : key;
+    qpki_signer *by_alt = issuer ? issuer_alt : alt_key;
+    if (by_alt)
+        assert_int_equal(qpki_cert_builder_sign_hybrid(b, by, by_alt, &der, &len), QPKI_OK);
+    else
+        assert_int_equal(qpki_cert_builder_sign(b, by, &der, &len), QPKI_OK);
+    qpki_cert *c = NULL;
+    assert_int_equal(qpki_cert_parse(der, len, &c), QPKI_OK);
+    qpki_free(der);
+    qpki_cert_builder_free(&b);
+    return c;
+}
+
+/* A good response for serial 01 of ca, signed by signer (+ alt), carrying cert. */
+static qpki_ocsp_response *make_response(const qpki_cert *ca_cert, qpki_signer *signer,
+                                         qpki_signer *alt, const qpki_cert *cert)
+{
+    qpki_ocsp_response_builder *b = NULL;
+    assert_int_equal(qpki_ocsp_response_builder_new(&b), QPKI_OK);
+    static const uint8_t serial[] = {0x01};
+    qpki_certid *id = NULL;
+    assert_int_equal(qpki_certid_new(QPKI_HASH_SHA256, ca_cert, serial, 1, &id), QPKI_OK);
+    qpki_time now = (qpki_time)time(NULL);
+    assert_int_equal(qpki_ocsp_response_builder_add_single(b, id, QPKI_CERT_STATUS_GOOD, 0,
+                                                           QPKI_REASON_NONE, now - 60, now + 3600),
+                     QPKI_OK);
+    if (cert)
+        assert_int_equal(qpki_ocsp_response_builder_add_cert(b, cert), QPKI_OK);
+    if (alt)
+        assert_int_equal(qpki_ocsp_response_builder_set_alt_signer(b, alt), QPKI_OK);
+    uint8_t *der;
+    size_t len;
+    assert_int_equal(qpki_ocsp_response_builder_sign(b, signer, &der, &len), QPKI_OK);
+    qpki_ocsp_response *r = NULL;
+    assert_int_equal(qpki_ocsp_response_parse(der, len, &r), QPKI_OK);
+    qpki_free(der);
+    qpki_certid_free(&id);
+    qpki_ocsp_response_builder_free(&b);
+    return r;
+}
+
+/* pq_result and require_pq for one response against trust. */
+static void expect_pq(const qpki_ocsp_response *r, const qpki_cert *trust, qpki_pq_result want,
+                      qpki_status with_require)
+{
+    qpki_ocsp_verifier *v = NULL;
+    assert_int_equal(qpki_ocsp_verifier_new(&v), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_set_ca(v, trust), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_verify(v, r), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_pq_result(v), want);
+    assert_int_equal(qpki_ocsp_verifier_set_require_pq(v, true), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_verify(v, r), with_require);
+    qpki_ocsp_verifier_free(&v);
+}
+
+/* "Post-quantum" means the whole path: the response's ML-DSA signature (Catalyst
+ * or pure) and, for a delegated responder, the CA's post-quantum signature on the
+ * responder certificate. */
+static void test_pq_result_covers_the_responder_certificate(void **state)
+{
+    (void)state;
+    qpki_signer *ca_ec = new_signer(QPKI_KEY_EC_P256), *ca_pq = new_signer(QPKI_KEY_ML_DSA_44);
+    qpki_signer *r_ec = new_signer(QPKI_KEY_EC_P256), *r_pq = new_signer(QPKI_KEY_ML_DSA_44);
+    qpki_cert *cat_ca = make_cert("CN=Catalyst CA", true, ca_ec, ca_pq, NULL, NULL, NULL);
+    qpki_cert *ec_ca = make_cert("CN=Classical CA", true, ca_ec, NULL, NULL, NULL, NULL);
+    qpki_cert *ml_ca = make_cert("CN=ML-DSA CA", true, ca_pq, NULL, NULL, NULL, NULL);
+
+    /* Catalyst CA -> Catalyst responder -> Catalyst response: OK */
+    qpki_cert *cat_r = make_cert("CN=R", false, r_ec, r_pq, cat_ca, ca_ec, ca_pq);
+    qpki_ocsp_response *resp = make_response(cat_ca, r_ec, r_pq, cat_r);
+    expect_pq(resp, cat_ca, QPKI_PQ_OK, QPKI_OK);
+    qpki_ocsp_response_free(&resp);
+    /* ... a classical response from the same responder: absent */
+    resp = make_response(cat_ca, r_ec, NULL, cat_r);
+    expect_pq(resp, cat_ca, QPKI_PQ_ABSENT, QPKI_ERR_PQ_SIGNATURE);
+    qpki_ocsp_response_free(&resp);
+    /* CA-signed Catalyst response: the CA is the trust anchor */
+    resp = make_response(cat_ca, ca_ec, ca_pq, NULL);
+    expect_pq(resp, cat_ca, QPKI_PQ_OK, QPKI_OK);
+    qpki_ocsp_response_free(&resp);
+
+    /* classical CA -> Catalyst responder (ECDSA binding only): the response's PQ
+     * signature is there and valid (require_pq passes), the chain is reported */
+    qpki_cert *mixed = make_cert("CN=R", false, r_ec, r_pq, ec_ca, ca_ec, NULL);
+    resp = make_response(ec_ca, r_ec, r_pq, mixed);
+    expect_pq(resp, ec_ca, QPKI_PQ_UNCHAINED, QPKI_OK);
+    qpki_ocsp_response_free(&resp);
+
+    /* pure ML-DSA: ML-DSA CA -> ML-DSA responder -> ML-DSA response */
+    qpki_cert *ml_r = make_cert("CN=R", false, r_pq, NULL, ml_ca, ca_pq, NULL);
+    resp = make_response(ml_ca, r_pq, NULL, ml_r);
+    expect_pq(resp, ml_ca, QPKI_PQ_PURE, QPKI_OK);
+    qpki_ocsp_response_free(&resp);
+    /* ML-DSA response from a responder the Catalyst CA bound with both keys */
+    qpki_cert *pq_under_cat = make_cert("CN=R", false, r_pq, NULL, cat_ca, ca_ec, ca_pq);
+    resp = make_response(cat_ca, r_pq, NULL, pq_under_cat);
+    expect_pq(resp, cat_ca, QPKI_PQ_PURE, QPKI_OK);
+    qpki_ocsp_response_free(&resp);
+
+    /* a responder certificate whose alternative signature is wrong: always an
+     * error.  Same name and classical key as the Catalyst CA, another ML-DSA
+     * key: its altSignatureValue does not verify with the real CA's key. */
+    qpki_signer *fake_pq = new_signer(QPKI_KEY_ML_DSA_44);
+    qpki_cert *fake_ca = make_cert("CN=Catalyst CA", true, ca_ec, fake_pq, NULL, NULL, NULL);
+    qpki_cert *forged = make_cert("CN=R", false, r_ec, r_pq, fake_ca, ca_ec, fake_pq);
+    assert_int_equal(qpki_cert_verify_signature(forged, cat_ca), QPKI_OK);
+    assert_int_equal(qpki_cert_verify_alt_signature(forged, cat_ca), QPKI_ERR_BAD_SIGNATURE);
+    resp = make_response(cat_ca, r_ec, r_pq, forged);
+    qpki_ocsp_verifier *v = NULL;
+    assert_int_equal(qpki_ocsp_verifier_new(&v), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_set_ca(v, cat_ca), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_verify(v, resp), QPKI_ERR_PQ_SIGNATURE);
+    assert_non_null(strstr(qpki_ocsp_verifier_detail(v), "responder certificate"));
+    qpki_ocsp_verifier_free(&v);
+    qpki_ocsp_response_free(&resp);
+
+    qpki_cert_free(&forged);
+    qpki_cert_free(&fake_ca);
+    qpki_signer_free(&fake_pq);
+    qpki_cert_free(&pq_under_cat);
+    qpki_cert_free(&ml_r);
+    qpki_cert_free(&mixed);
+    qpki_cert_free(&cat_r);
+    qpki_cert_free(&ml_ca);
+    qpki_cert_free(&ec_ca);
+    qpki_cert_free(&cat_ca);
+    qpki_signer_free(&r_pq);
+    qpki_signer_free(&r_ec);
+    qpki_signer_free(&ca_pq);
+    qpki_signer_free(&ca_ec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_response_must_answer_the_requested_certificate),
         cmocka_unit_test(test_non_successful_status_is_reported),
         cmocka_unit_test(test_verifier_without_ca_refuses),
+        cmocka_unit_test(test_pq_result_covers_the_responder_certificate),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
