@@ -31,6 +31,8 @@ struct serve_ca_config {
     char *dir;                   /* CA directory: ca.crt (or cacert.pem), index.txt */
     char *name;                  /* label in logs and metrics (default: basename of dir) */
     char *cert, *key, *credential, *cred_dir, *hsm_config, *key_label, *key_id;
+    char *extra_credentials;     /* more keys for RFC 6960 §4.4.7 preferences: credential
+                                    IDs, comma-separated (a repeated --credential) */
     char *passphrase_env, *passphrase_file;
     int64_t validity;            /* seconds */
     int64_t backdate;            /* seconds */

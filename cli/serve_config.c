@@ -23,7 +23,11 @@ static const char serve_help[] =
     "  --cert FILE             responder certificate (delegated responder)\n"
     "  --key FILE              responder private key\n"
     "  --credential ID         credential (alternative to --cert/--key); its active\n"
-    "                          version is watched and switched without restart\n"
+    "                          version is watched and switched without restart; a\n"
+    "                          Catalyst credential also signs with its ML-DSA key.\n"
+    "                          Repeated: more keys for the same CA, chosen by clients\n"
+    "                          that list a preferred signature algorithm (RFC 6960\n"
+    "                          §4.4.7); the first is the default\n"
     "  --cred-dir DIR          credentials directory (default ./credentials)\n"
     "  --hsm-config FILE       HSM configuration (hsm.yaml), with --cert\n"
     "  --key-label LABEL       HSM key label (CKA_LABEL)\n"
@@ -91,6 +95,7 @@ static void ca_config_init(struct serve_ca_config *ca)
 static void ca_config_free(struct serve_ca_config *ca)
 {
     char **fields[] = {&ca->dir, &ca->name, &ca->cert, &ca->key, &ca->credential,
+                       &ca->extra_credentials,
                        &ca->cred_dir, &ca->hsm_config, &ca->key_label, &ca->key_id,
                        &ca->passphrase_env, &ca->passphrase_file};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -264,6 +269,20 @@ static bool set_signer_field(struct serve_ca_config *ca, int opt, const char *va
     case OPT_KEY_ID: field = &ca->key_id; flag = "--key-id"; break;
     default: return false;
     }
+    if (*field && opt == OPT_CREDENTIAL) {
+        /* RFC 6960 §4.4.7: another key for the same CA, chosen by preference */
+        size_t n = ca->extra_credentials ? strlen(ca->extra_credentials) : 0;
+        char *joined = malloc(n + strlen(value) + 2);
+        if (!joined) {
+            cli_error("out of memory");
+            return false;
+        }
+        snprintf(joined, n + strlen(value) + 2, "%s%s%s", n ? ca->extra_credentials : "",
+                 n ? "," : "", value);
+        free(ca->extra_credentials);
+        ca->extra_credentials = joined;
+        return true;
+    }
     if (*field) {
         cli_usage_error("%s given twice for the same --ca-dir", flag);
         return false;
@@ -305,10 +324,12 @@ int serve_config_from_args(int argc, char **argv, struct serve_config *c,
                 ca->cert = before.cert;
                 ca->key = before.key;
                 ca->credential = before.credential;
+                ca->extra_credentials = before.extra_credentials;
                 ca->hsm_config = before.hsm_config;
                 ca->key_label = before.key_label;
                 ca->key_id = before.key_id;
                 before.cert = before.key = before.credential = NULL;
+                before.extra_credentials = NULL;
                 before.hsm_config = before.key_label = before.key_id = NULL;
             }
             break;
@@ -466,6 +487,7 @@ int serve_config_from_args(int argc, char **argv, struct serve_config *c,
         c->defaults.cert = before.cert;
         c->defaults.key = before.key;
         c->defaults.credential = before.credential;
+        c->defaults.extra_credentials = before.extra_credentials;
         c->defaults.hsm_config = before.hsm_config;
         c->defaults.key_label = before.key_label;
         c->defaults.key_id = before.key_id;
@@ -533,6 +555,7 @@ static int yaml_ca_key(const struct yaml_ctx *y, const char *key, const struct d
     } strs[] = {
         {"dir", &ca->dir}, {"ca_dir", &ca->dir}, {"name", &ca->name}, {"cert", &ca->cert},
         {"key", &ca->key}, {"credential", &ca->credential}, {"cred_dir", &ca->cred_dir},
+        {"extra_credentials", &ca->extra_credentials},
         {"hsm_config", &ca->hsm_config}, {"key_label", &ca->key_label},
         {"key_id", &ca->key_id}, {"passphrase_env", &ca->passphrase_env},
         {"passphrase_file", &ca->passphrase_file},
@@ -764,13 +787,16 @@ static bool ca_merge(struct serve_ca_config *dst, const struct serve_ca_config *
             free(dst->cert);
             free(dst->key);
             free(dst->credential);
+            free(dst->extra_credentials);
             free(dst->hsm_config);
             free(dst->key_label);
             free(dst->key_id);
             dst->cert = dst->key = dst->credential = dst->hsm_config = NULL;
+            dst->extra_credentials = NULL;
             dst->key_label = dst->key_id = NULL;
             if (!dup_field(&dst->cert, s->cert) || !dup_field(&dst->key, s->key) ||
                 !dup_field(&dst->credential, s->credential) ||
+                !dup_field(&dst->extra_credentials, s->extra_credentials) ||
                 !dup_field(&dst->hsm_config, s->hsm_config) ||
                 !dup_field(&dst->key_label, s->key_label) || !dup_field(&dst->key_id, s->key_id))
                 return false;
@@ -900,6 +926,7 @@ bool serve_config_finish(struct serve_config *c)
         struct serve_ca_config defaults = c->defaults;
         if (own_signer || c->n_cas > 1) {
             defaults.cert = defaults.key = defaults.credential = NULL;
+            defaults.extra_credentials = NULL;
             defaults.hsm_config = defaults.key_label = defaults.key_id = NULL;
         }
         if (!ca_merge(&merged, &defaults, ca)) {

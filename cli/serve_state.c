@@ -124,12 +124,46 @@ static void cert_label(const qpki_cert *cert, char *subject, size_t ssize, char 
         o += (size_t)snprintf(serial + o, nsize - o, "%02X", s[i]);
 }
 
+/* RFC 6960 §4.4.7 Preferred Signature Algorithms: the CA's further keys (a
+ * repeated --credential), added after the default one; a request that lists one
+ * of their algorithms gets a response signed with it.  Read again whenever the
+ * default key switches and on SIGHUP. */
+static bool add_extra_keys(const struct serve_ca_config *ca, struct serve_issuer *is)
+{
+    if (!ca->extra_credentials)
+        return true;
+    char *list = strdup(ca->extra_credentials), *save = NULL;
+    if (!list) {
+        cli_error("out of memory");
+        return false;
+    }
+    bool ok = true;
+    for (char *id = strtok_r(list, ",", &save); id && ok; id = strtok_r(NULL, ",", &save)) {
+        struct cli_signer_opts o = {NULL, NULL, id, ca->cred_dir, NULL, NULL, NULL,
+                                    ca->passphrase_env, ca->passphrase_file};
+        qpki_cert *cert = NULL;
+        qpki_signer *signer = NULL;
+        ok = cli_load_responder(&o, is->ca, &cert, &signer) == CLI_OK;
+        if (ok) {
+            qpki_status st = qpki_responder_issuer_add_key(is->iss, signer, cert);
+            if (st != QPKI_OK) {
+                cli_error_st(st, "CA %s: cannot add the key of credential %s", ca->dir, id);
+                ok = false;
+            }
+        }
+        qpki_signer_free(&signer);
+        qpki_cert_free(&cert);
+    }
+    free(list);
+    return ok;
+}
+
 static bool load_issuer(struct serve_gen *g, size_t index)
 {
     const struct serve_ca_config *ca = &g->conf.cas[index];
     struct serve_issuer *is = &g->issuers[index];
     char path[PATH_MAX];
-    qpki_signer *signer = NULL;
+    qpki_signer *signer = NULL, *alt = NULL;
     qpki_cert *rcert = NULL;
     bool ok = false;
 
@@ -156,7 +190,8 @@ static bool load_issuer(struct serve_gen *g, size_t index)
 
     if (has_signer(ca)) {
         struct cli_signer_opts o = signer_opts(ca);
-        if (cli_load_responder(&o, is->ca, &rcert, &signer) != CLI_OK)
+        /* a Catalyst credential brings its ML-DSA key (<id>.alt.key) */
+        if (cli_load_responder_alt(&o, NULL, is->ca, &rcert, &signer, &alt) != CLI_OK)
             goto out;
     } else {
         static const char *const key_names[] = {"ca.key", "private/cakey.pem"};
@@ -179,6 +214,14 @@ static bool load_issuer(struct serve_gen *g, size_t index)
         cli_error_st(st, "CA %s: cannot add the issuer", ca->dir);
         goto out;
     }
+    /* Catalyst (docs/CATALYST.md): responses also carry the ML-DSA signature */
+    if (alt && (st = qpki_responder_issuer_replace_key_hybrid(is->iss, signer, alt, rcert)) !=
+                   QPKI_OK) {
+        cli_error_st(st, "CA %s: cannot add the Catalyst alternative key", ca->dir);
+        goto out;
+    }
+    if (!add_extra_keys(ca, is))
+        goto out;
     if ((st = qpki_responder_issuer_set_validity(is->iss, ca->validity)) != QPKI_OK ||
         (st = qpki_responder_issuer_set_backdate(is->iss, ca->backdate)) != QPKI_OK ||
         (st = qpki_responder_issuer_set_nonce_policy(is->iss, (qpki_nonce_policy)ca->nonce_policy)) !=
@@ -198,6 +241,7 @@ static bool load_issuer(struct serve_gen *g, size_t index)
     ok = true;
 out:
     qpki_signer_free(&signer);
+    qpki_signer_free(&alt);
     qpki_cert_free(&rcert);
     return ok;
 }
@@ -278,8 +322,8 @@ static void reload_key(struct serve_gen *g, size_t index, const struct file_id *
     memcpy(is->loaded, now, sizeof(is->loaded));
     struct cli_signer_opts o = signer_opts(ca);
     qpki_cert *cert = NULL;
-    qpki_signer *signer = NULL;
-    if (cli_load_responder(&o, is->ca, &cert, &signer) != CLI_OK) {
+    qpki_signer *signer = NULL, *alt = NULL;
+    if (cli_load_responder_alt(&o, NULL, is->ca, &cert, &signer, &alt) != CLI_OK) {
         serve_metrics_key_reload(false);
         serve_log("error", "responder key or certificate changed but cannot be used; "
                   "still signing with the previous ones",
@@ -291,11 +335,18 @@ static void reload_key(struct serve_gen *g, size_t index, const struct file_id *
         /* same certificate (and key: cli_load_responder checked the pair) */
         qpki_cert_free(&cert);
         qpki_signer_free(&signer);
+        qpki_signer_free(&alt);
         watch_setup(ca, is);
         return;
     }
-    qpki_status st = qpki_responder_issuer_replace_key(is->iss, signer, cert);
+    qpki_status st = qpki_responder_issuer_replace_key_hybrid(is->iss, signer, alt, cert);
     qpki_signer_free(&signer);
+    qpki_signer_free(&alt);
+    /* the switch left the default key alone: add the preference keys again */
+    if (st == QPKI_OK && !add_extra_keys(ca, is))
+        serve_log("error", "cannot load the additional keys again; serving with the default "
+                  "key only until the next switch or SIGHUP",
+                  "ca", is->name, (const char *)NULL);
     if (st != QPKI_OK) {
         qpki_cert_free(&cert);
         serve_metrics_key_reload(false);
