@@ -279,7 +279,11 @@ static bool has_catalyst(const qpki_ocsp_response *resp, size_t *alt_sig_len, ch
         ocsp_oid_text(oid, oid_len, dotted, sizeof(dotted));
         if (strcmp(dotted, "2.5.29.74") == 0) {
             found = true;
-            *alt_sig_len = value_len > 3 ? value_len - 3 : 0;
+            /* the signature octets, without the BIT STRING header */
+            const uint8_t *a, *sig;
+            size_t a_len, sig_len;
+            if (qpki_ocsp_response_alt_signature(resp, &a, &a_len, &sig, &sig_len) == QPKI_OK)
+                *alt_sig_len = sig_len;
         } else if (strcmp(dotted, "2.5.29.73") == 0) {
             alg_oid_text(value, value_len, alt_alg, alt_alg_size);
             if (!strcmp(alt_alg, "2.16.840.1.101.3.4.3.17"))
