@@ -200,3 +200,32 @@ ok "admin: /healthz 200, /metrics counters and gauges"
 "$QPKI" ocsp stop --pid-file "$PIDFILE" >/dev/null
 [ ! -e "$PIDFILE" ] || fail "PID file left behind"
 ok "stopped"
+
+# ---- nonce policies and JSON logs ----------------------------------------------------------
+start_server ignore --ca-dir ca --credential ocsp-ca --nonce-policy ignore --log-format json
+out=$(ocsp_status ca-good.crt ca/ca.crt)
+expect_match "policy ignore" "$out" "WARNING: no nonce in response"
+expect_match "policy ignore" "$out" "ca-good.crt: good"
+curl -s -D ign.h -o /dev/null --data-binary @nonce.req "$URL/"
+expect_match "policy ignore: cacheable" "$(header ign.h Cache-Control)" "^max-age="
+/usr/bin/python3 - ignore.log <<'EOF2' || fail "JSON log lines"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+reqs = [l for l in lines if l["msg"] == "request"]
+assert reqs, "no request lines"
+r = reqs[0]
+for k in ("ts", "level", "method", "code", "status", "cert_status", "ca", "serial", "hash",
+          "nonce", "cache", "sign_us", "us", "remote"):
+    assert k in r, k
+assert isinstance(r["code"], int) and r["code"] == 200 and isinstance(r["us"], int), r
+assert r["nonce"] == "n" and r["ca"] == "ca" and r["hash"] == "sha1", r
+assert any(l["msg"] == "listening" for l in lines)
+EOF2
+"$QPKI" ocsp stop --pid-file "$PIDFILE" >/dev/null
+start_server require --ca-dir ca --credential ocsp-ca --nonce-policy require
+out=$(ocsp_status ca-good.crt ca/ca.crt -no_nonce || true)
+expect_match "policy require without nonce" "$out" "Responder Error: malformedrequest \\(1\\)"
+out=$(ocsp_status ca-good.crt ca/ca.crt)
+expect_match "policy require with nonce" "$out" "ca-good.crt: good"
+"$QPKI" ocsp stop --pid-file "$PIDFILE" >/dev/null
+ok "--nonce-policy ignore (no echo, cacheable) and require (malformedRequest without); JSON log lines"

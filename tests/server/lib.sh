@@ -90,7 +90,7 @@ start_server() {
     pid=$!
     SERVER_PIDS="$SERVER_PIDS $pid"
     for _ in $(seq 1 200); do
-        grep -q 'msg=listening' "$WORK/$name.log" 2>/dev/null && return 0
+        grep -Eq 'msg=listening|"msg":"listening"' "$WORK/$name.log" 2>/dev/null && return 0
         kill -0 "$pid" 2>/dev/null || fail "server $name exited: $(cat "$WORK/$name.log")"
         sleep 0.05
     done
