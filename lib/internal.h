@@ -43,4 +43,21 @@ qpki_status qpki_time_from_fields(int year, int mon, int day, int hour, int min,
 void qpki_time_to_fields(qpki_time t, int *year, int *mon, int *day, int *hour, int *min,
                          int *sec);
 
+/* ASN.1 time text (UTCTime and GeneralizedTime in the DER form of X.690
+ * §11.7-11.8: 'Z', with seconds, no fraction), which is also index.txt's time
+ * format.  Read the year (year_digits 2: UTCTime YY, RFC 5280 §4.1.2.5.1 window
+ * 1950-2049; 4: YYYY) and then MMDDHHMMSS at s; the caller checks the length
+ * and the 'Z'.  QPKI_ERR_BAD_TIME for a non-digit or an impossible date. */
+qpki_status qpki_time_from_digits(const char *s, size_t year_digits, qpki_time *out);
+/* Longest time text with its NUL: "YYYYMMDDHHMMSSZ". */
+#define QPKI_TIME_TEXT_MAX 16
+typedef enum qpki_time_form {
+    QPKI_TIME_UTC,         /* YYMMDDHHMMSSZ, years 1950-2049 */
+    QPKI_TIME_GENERALIZED, /* YYYYMMDDHHMMSSZ, years 0000-9999 */
+    QPKI_TIME_X509         /* RFC 5280 §4.1.2.5: UTC for 1950-2049, else generalized */
+} qpki_time_form;
+/* Write t in that form into out (NUL-terminated); returns its length (13 or
+ * 15), 0 when the year does not fit the form. */
+size_t qpki_time_text(qpki_time t, qpki_time_form form, char out[QPKI_TIME_TEXT_MAX]);
+
 #endif

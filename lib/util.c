@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* lib/util.c - small shared helpers: hex, calendar, bounded formatting, limits. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -148,4 +149,68 @@ void qpki_time_to_fields(qpki_time t, int *year, int *mon, int *day, int *hour, 
     *year = (int)(y + (m <= 2));
     *mon = (int)m;
     *day = (int)d;
+}
+
+/* n decimal digits at s; -1 when one is not a digit. */
+static int decimal(const char *s, size_t n)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+qpki_status qpki_time_from_digits(const char *s, size_t year_digits, qpki_time *out)
+{
+    QPKI_ENSURE(s && out && (year_digits == 2 || year_digits == 4), QPKI_ERR_INVALID_ARG);
+    int v[6]; /* year, month, day, hour, minute, second */
+    for (size_t i = 0; i < 6; i++) {
+        size_t width = i == 0 ? year_digits : 2;
+        v[i] = decimal(s, width);
+        QPKI_ENSURE(v[i] >= 0, QPKI_ERR_BAD_TIME); /* stops at the first non-digit */
+        s += width;
+    }
+    /* RFC 5280 §4.1.2.5.1: "Where YY is greater than or equal to 50, the year
+     * SHALL be interpreted as 19YY; and Where YY is less than 50, the year SHALL
+     * be interpreted as 20YY." */
+    if (year_digits == 2)
+        v[0] += v[0] >= 50 ? 1900 : 2000;
+    return qpki_time_from_fields(v[0], v[1], v[2], v[3], v[4], v[5], out);
+}
+
+static char *put_decimal(char *p, int v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + width;
+}
+
+size_t qpki_time_text(qpki_time t, qpki_time_form form, char out[QPKI_TIME_TEXT_MAX])
+{
+    int y, mo, d, h, mi, s;
+    qpki_time_to_fields(t, &y, &mo, &d, &h, &mi, &s);
+    /* RFC 5280 §4.1.2.5: "CAs conforming to this profile MUST always encode
+     * certificate validity dates through the year 2049 as UTCTime; certificate
+     * validity dates in 2050 or later MUST be encoded as GeneralizedTime."
+     * UTCTime cannot hold years before 1950 either. */
+    bool utc_fits = y >= 1950 && y <= 2049;
+    bool generalized = form == QPKI_TIME_GENERALIZED || (form == QPKI_TIME_X509 && !utc_fits);
+    if (y < 0 || y > 9999 || (!generalized && !utc_fits)) {
+        out[0] = '\0';
+        return 0;
+    }
+    char *p = generalized ? put_decimal(out, y, 4) : put_decimal(out, y % 100, 2);
+    p = put_decimal(p, mo, 2);
+    p = put_decimal(p, d, 2);
+    p = put_decimal(p, h, 2);
+    p = put_decimal(p, mi, 2);
+    p = put_decimal(p, s, 2);
+    *p++ = 'Z';
+    *p = '\0';
+    return (size_t)(p - out);
 }

@@ -251,35 +251,15 @@ qpki_status der_read_bit_string(der_cursor *c, der_view *bits, unsigned *unused)
     return QPKI_OK;
 }
 
-static int digits(const uint8_t *p, size_t n, int *out)
-{
-    int x = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return -1;
-        x = x * 10 + (p[i] - '0');
-    }
-    *out = x;
-    return 0;
-}
-
 /* X.690 §11.7 / RFC 5280 §4.1.2.5: times end in "Z" and include seconds. */
 static qpki_status parse_time(uint8_t tag, const der_cursor *v, qpki_time *out)
 {
     const uint8_t *p = v->p;
     size_t n = v->left;
-    int year, mon, day, hour, min, sec;
-    size_t off;
     if (tag == DER_UTC_TIME) {
         QPKI_ENSURE(n == 13 && p[12] == 'Z', QPKI_ERR_BAD_TIME);
-        QPKI_ENSURE(digits(p, 2, &year) == 0, QPKI_ERR_BAD_TIME);
-        /* RFC 5280 §4.1.2.5.1: YY >= 50 is 19YY, otherwise 20YY. */
-        year += year >= 50 ? 1900 : 2000;
-        off = 2;
     } else {
         QPKI_ENSURE(n >= 15 && p[n - 1] == 'Z', QPKI_ERR_BAD_TIME);
-        QPKI_ENSURE(digits(p, 4, &year) == 0, QPKI_ERR_BAD_TIME);
-        off = 4;
         if (n > 15) {
             /* X.690 §11.7.3/4: a fraction uses '.', has no trailing zeros, and is
              * followed only by 'Z'. */
@@ -288,11 +268,7 @@ static qpki_status parse_time(uint8_t tag, const der_cursor *v, qpki_time *out)
                 QPKI_ENSURE(p[i] >= '0' && p[i] <= '9', QPKI_ERR_BAD_TIME);
         }
     }
-    QPKI_ENSURE(digits(p + off, 2, &mon) == 0 && digits(p + off + 2, 2, &day) == 0 &&
-                    digits(p + off + 4, 2, &hour) == 0 && digits(p + off + 6, 2, &min) == 0 &&
-                    digits(p + off + 8, 2, &sec) == 0,
-                QPKI_ERR_BAD_TIME);
-    return qpki_time_from_fields(year, mon, day, hour, min, sec, out);
+    return qpki_time_from_digits((const char *)p, tag == DER_UTC_TIME ? 2 : 4, out);
 }
 
 qpki_status der_read_time(der_cursor *c, qpki_time *out)
@@ -601,32 +577,21 @@ void der_put_bit_string(der_buf *b, const void *p, size_t n, unsigned unused)
     der_end(b, mark);
 }
 
-static void put_time(der_buf *b, qpki_time t, bool generalized)
+static void put_time(der_buf *b, qpki_time t, qpki_time_form form)
 {
-    int y, mo, d, h, mi, s;
-    qpki_time_to_fields(t, &y, &mo, &d, &h, &mi, &s);
-    if (y < 0 || y > 9999 || (!generalized && (y < 1950 || y > 2049))) {
+    char text[QPKI_TIME_TEXT_MAX];
+    size_t n = qpki_time_text(t, form, text);
+    if (n == 0) {
         if (b->err == QPKI_OK)
             b->err = QPKI_ERR_BAD_TIME;
         return;
     }
-    char text[20];
-    int n;
-    if (generalized)
-        n = snprintf(text, sizeof(text), "%04d%02d%02d%02d%02d%02dZ", y, mo, d, h, mi, s);
-    else
-        n = snprintf(text, sizeof(text), "%02d%02d%02d%02d%02d%02dZ", y % 100, mo, d, h, mi, s);
-    der_put_tlv(b, generalized ? DER_GENERALIZED_TIME : DER_UTC_TIME, text, (size_t)n);
+    der_put_tlv(b, n == 15 ? DER_GENERALIZED_TIME : DER_UTC_TIME, text, n);
 }
 
-void der_put_generalized_time(der_buf *b, qpki_time t) { put_time(b, t, true); }
+void der_put_generalized_time(der_buf *b, qpki_time t) { put_time(b, t, QPKI_TIME_GENERALIZED); }
 
-void der_put_x509_time(der_buf *b, qpki_time t)
-{
-    int y, mo, d, h, mi, s;
-    qpki_time_to_fields(t, &y, &mo, &d, &h, &mi, &s);
-    /* RFC 5280 §4.1.2.5: "CAs conforming to this profile MUST always encode
-     * certificate validity dates through the year 2049 as UTCTime; certificate
-     * validity dates in 2050 or later MUST be encoded as GeneralizedTime." */
-    put_time(b, t, y >= 2050 || y < 1950);
-}
+/* RFC 5280 §4.1.2.5: "CAs conforming to this profile MUST always encode
+ * certificate validity dates through the year 2049 as UTCTime; certificate
+ * validity dates in 2050 or later MUST be encoded as GeneralizedTime." */
+void der_put_x509_time(der_buf *b, qpki_time t) { put_time(b, t, QPKI_TIME_X509); }
