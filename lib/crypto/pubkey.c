@@ -546,13 +546,13 @@ qpki_status crypto_verify(const crypto_pubkey *key, qpki_sig_alg alg, const uint
         return verify_eddsa(key, msg, msg_len, sig, sig_len);
     case QPKI_KEY_ML_DSA_44:
     case QPKI_KEY_ML_DSA_65:
-    case QPKI_KEY_ML_DSA_87:
+    case QPKI_KEY_ML_DSA_87: {
         /* FIPS 204 Algorithm 3 ML-DSA.Verify, pure, with the empty context string
          * (RFC 9881 §3). */
-        return mldsa_verify((mldsa_level)crypto_mldsa_level(key->alg), key->raw, msg, msg_len,
-                            NULL, 0, sig, sig_len) == 0
-                   ? QPKI_OK
-                   : QPKI_ERR_BAD_SIGNATURE;
+        int v = mldsa_verify((mldsa_level)crypto_mldsa_level(key->alg), key->raw, msg, msg_len,
+                             NULL, 0, sig, sig_len);
+        return v == 0 ? QPKI_OK : v == MLDSA_ERR_NOMEM ? QPKI_ERR_NOMEM : QPKI_ERR_BAD_SIGNATURE;
+    }
     default:
         return QPKI_ERR_UNSUPPORTED_ALGORITHM;
     }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tests/fuzz/fuzz_cert.c - certificates, CSRs and Names from arbitrary bytes:
  * parse (DER and PEM), then touch every accessor, the RFC 4514 renderer, the
- * TBS re-encoder and the signature check; also the Name text parser. */
+ * TBS re-encoder and the signature checks (Catalyst alternative ones too); also
+ * the Name text parser. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,12 @@ static void use_cert(const qpki_cert *c)
     /* a self-issued certificate checks with its own key; others fail the name
      * match or the signature, and must do so cleanly */
     (void)qpki_cert_verify_signature(c, c);
+    /* Catalyst: the alternative signature with its own altSubjectPublicKeyInfo */
+    (void)qpki_cert_alt_spki(c, &p, &n);
+    const uint8_t *alg;
+    size_t alg_len;
+    (void)qpki_cert_alt_signature(c, &alg, &alg_len, &p, &n);
+    (void)qpki_cert_verify_alt_signature(c, c);
     qpki_cert_subject_alt_name(c, &p, &n);
     if (n) {
         qpki_cert_builder *b2 = NULL;
@@ -61,6 +68,8 @@ static void use_csr(const qpki_csr *r)
     for (size_t i = 0; i < qpki_csr_extension_count(r); i++)
         (void)qpki_csr_extension(r, i, NULL, NULL, NULL, NULL, NULL);
     (void)qpki_csr_verify_signature(r);
+    (void)qpki_csr_alt_spki(r, &p, &n);
+    (void)qpki_csr_verify_alt_signature(r);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -2620,6 +2620,59 @@ static void test_allocation_failures_are_nomem(void **state)
     qpki_cert_free(&fixture);
 }
 
+/* Catalyst checks under allocation failure: every step is QPKI_ERR_NOMEM until
+ * the check has what it needs, then the normal result. */
+static void test_catalyst_checks_under_allocation_failure_are_nomem(void **state)
+{
+    (void)state;
+    qpki_signer *classic = load_signer("ec-p256-ca.key", QPKI_SIG_UNKNOWN);
+    qpki_signer *pq = generated_signer(QPKI_KEY_ML_DSA_44);
+    qpki_cert_builder *b = hybrid_builder("CN=H", signer_spki(classic), signer_spki(pq));
+    uint8_t *der, *csr_der;
+    size_t len, csr_len;
+    assert_int_equal(qpki_cert_builder_sign_hybrid(b, classic, pq, &der, &len), QPKI_OK);
+    qpki_csr_builder *cb = NULL;
+    assert_int_equal(qpki_csr_builder_new(&cb), QPKI_OK);
+    size_t nlen;
+    uint8_t *name = name_der("CN=H", &nlen);
+    assert_int_equal(qpki_csr_builder_set_subject(cb, name, nlen), QPKI_OK);
+    qpki_free(name);
+    assert_int_equal(qpki_csr_builder_sign_hybrid(cb, classic, pq, &csr_der, &csr_len), QPKI_OK);
+    long n;
+    for (n = 0;; n++) {
+        qpki_cert *c = NULL;
+        qpki_test_fail_alloc_after(n);
+        qpki_status rc = qpki_cert_parse(der, len, &c);
+        if (rc == QPKI_OK)
+            rc = qpki_cert_verify_alt_signature(c, c);
+        qpki_test_fail_alloc_after(-1);
+        qpki_cert_free(&c);
+        if (rc == QPKI_OK)
+            break;
+        assert_int_equal(rc, QPKI_ERR_NOMEM);
+    }
+    assert_true(n >= 3);
+    for (n = 0;; n++) {
+        qpki_csr *r = NULL;
+        qpki_test_fail_alloc_after(n);
+        qpki_status rc = qpki_csr_parse(csr_der, csr_len, &r);
+        if (rc == QPKI_OK)
+            rc = qpki_csr_verify_alt_signature(r);
+        qpki_test_fail_alloc_after(-1);
+        qpki_csr_free(&r);
+        if (rc == QPKI_OK)
+            break;
+        assert_int_equal(rc, QPKI_ERR_NOMEM);
+    }
+    assert_true(n >= 2);
+    qpki_free(csr_der);
+    qpki_csr_builder_free(&cb);
+    qpki_free(der);
+    qpki_cert_builder_free(&b);
+    qpki_signer_free(&pq);
+    qpki_signer_free(&classic);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2679,6 +2732,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hybrid_csr_proves_both_keys, make_tmpdir,
                                         remove_tmpdir),
         cmocka_unit_test(test_hybrid_csr_with_ml_dsa_verifies),
+        cmocka_unit_test(test_catalyst_checks_under_allocation_failure_are_nomem),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -592,7 +592,7 @@ int mldsa_verify_mu(mldsa_level level, const uint8_t *pk, const uint8_t mu[MLDSA
         return -1;
     struct verify_ws *ws = qpki_malloc(sizeof(*ws));
     if (!ws)
-        return -1;
+        return MLDSA_ERR_NOMEM;
     int rc = -1;
     /* Step 1: (rho, t1) <- pkDecode(pk) (Algorithm 23). */
     for (unsigned i = 0; i < p->k; i++)

@@ -42,7 +42,12 @@ int mldsa_sign(mldsa_level level, const uint8_t *sk, const uint8_t *msg, size_t 
 int mldsa_sign_internal(mldsa_level level, const uint8_t *sk, const uint8_t *mprime,
                         size_t mprime_len, const uint8_t *rnd, uint8_t *sig);
 
-/* FIPS 204 Algorithm 3 ML-DSA.Verify (pure, external interface). 0 = valid. */
+/* mldsa_verify* result when the work space cannot be allocated (a resource
+ * failure, not an invalid signature). */
+#define MLDSA_ERR_NOMEM (-2)
+
+/* FIPS 204 Algorithm 3 ML-DSA.Verify (pure, external interface). 0 = valid,
+ * MLDSA_ERR_NOMEM, -1 otherwise. */
 int mldsa_verify(mldsa_level level, const uint8_t *pk, const uint8_t *msg, size_t msg_len,
                  const uint8_t *ctx, size_t ctx_len, const uint8_t *sig, size_t sig_len);
 
