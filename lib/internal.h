@@ -36,6 +36,10 @@ void qpki_hex_encode(const uint8_t *in, size_t n, char *out);
  * Returns QPKI_ERR_PARSE on a bad digit, QPKI_ERR_BUFFER_TOO_SMALL if out is short.
  * An odd number of digits is accepted (leading nibble). */
 qpki_status qpki_hex_decode(const char *hex, uint8_t *out, size_t out_cap, size_t *out_len);
+/* A serial number's magnitude as OpenSSL writes it (index.txt, serial file,
+ * certs/<SERIAL>.pem): upper-case hex, two digits per octet, "00" for zero (n ==
+ * 0).  out needs 2 * n + 1 bytes, at least 3. */
+void qpki_serial_hex(const uint8_t *magnitude, size_t n, char *out);
 
 /* Calendar conversion (proleptic Gregorian, UTC). */
 qpki_status qpki_time_from_fields(int year, int mon, int day, int hour, int min, int sec,

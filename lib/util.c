@@ -38,14 +38,30 @@ void qpki_fmt(char *buf, size_t size, const char *fmt, ...)
         buf[0] = '\0';
 }
 
-void qpki_hex_encode(const uint8_t *in, size_t n, char *out)
+static void hex_encode(const uint8_t *in, size_t n, char *out, const char digits[16])
 {
-    static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
         out[2 * i] = digits[in[i] >> 4];
         out[2 * i + 1] = digits[in[i] & 15];
     }
     out[2 * n] = '\0';
+}
+
+void qpki_hex_encode(const uint8_t *in, size_t n, char *out)
+{
+    hex_encode(in, n, out, "0123456789abcdef");
+}
+
+void qpki_serial_hex(const uint8_t *magnitude, size_t n, char *out)
+{
+    /* apps/ca.c writes BN_bn2hex(serial) (upper case, whole octets) and "00"
+     * for serial zero, which BN_bn2hex would print as "0". */
+    static const uint8_t zero = 0;
+    if (n == 0) {
+        magnitude = &zero;
+        n = 1;
+    }
+    hex_encode(magnitude, n, out, "0123456789ABCDEF");
 }
 
 static int hex_value(char c)

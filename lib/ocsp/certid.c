@@ -237,17 +237,8 @@ qpki_status qpki_certid_serial_hex(const qpki_certid *id, char *buf, size_t size
     const uint8_t *m;
     size_t n;
     qpki_certid_serial_magnitude(id, &m, &n);
-    if (n == 0) {
-        m = (const uint8_t *)"\x00";
-        n = 1;
-    }
-    QPKI_ENSURE(size >= 2 * n + 1, QPKI_ERR_BUFFER_TOO_SMALL);
-    static const char digits[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < n; i++) {
-        buf[2 * i] = digits[m[i] >> 4];
-        buf[2 * i + 1] = digits[m[i] & 15];
-    }
-    buf[2 * n] = '\0';
+    QPKI_ENSURE(size >= 2 * (n ? n : 1) + 1, QPKI_ERR_BUFFER_TOO_SMALL);
+    qpki_serial_hex(m, n, buf);
     return QPKI_OK;
 }
 

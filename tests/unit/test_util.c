@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* tests/unit/test_util.c - the small shared helpers of lib/util.c: ASN.1 time
- * text. */
+/* tests/unit/test_util.c - the small shared helpers of lib/util.c: serial text,
+ * ASN.1 time text. */
 #include <string.h>
 
 #include "testutil.h"
@@ -11,6 +11,21 @@ static qpki_time at(int y, int mo, int d, int h, int mi, int s)
     qpki_time t;
     assert_int_equal(qpki_time_from_fields(y, mo, d, h, mi, s, &t), QPKI_OK);
     return t;
+}
+
+static void test_serial_hex_is_upper_case_whole_octets_and_00_for_zero(void **state)
+{
+    (void)state;
+    char out[2 * 32 + 1];
+    qpki_serial_hex((const uint8_t *)"\x0a\x1b\xff", 3, out);
+    assert_string_equal(out, "0A1BFF");
+    qpki_serial_hex(NULL, 0, out);
+    assert_string_equal(out, "00");
+    qpki_serial_hex((const uint8_t *)"\x80", 1, out);
+    assert_string_equal(out, "80");
+    char lower[8];
+    qpki_hex_encode((const uint8_t *)"\x0a\x1b\xff", 3, lower);
+    assert_string_equal(lower, "0a1bff");
 }
 
 static void test_time_text_follows_rfc_5280_and_the_forms_limits(void **state)
@@ -84,6 +99,7 @@ static void test_time_digits_read_both_year_forms_and_refuse_bad_fields(void **s
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_serial_hex_is_upper_case_whole_octets_and_00_for_zero),
         cmocka_unit_test(test_time_text_follows_rfc_5280_and_the_forms_limits),
         cmocka_unit_test(test_time_digits_read_both_year_forms_and_refuse_bad_fields),
     };
