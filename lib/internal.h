@@ -36,6 +36,8 @@ void qpki_hex_encode(const uint8_t *in, size_t n, char *out);
  * Returns QPKI_ERR_PARSE on a bad digit, QPKI_ERR_BUFFER_TOO_SMALL if out is short.
  * An odd number of digits is accepted (leading nibble). */
 qpki_status qpki_hex_decode(const char *hex, uint8_t *out, size_t out_cap, size_t *out_len);
+/* Value of one hex digit (either case); -1 for any other character. */
+int qpki_hex_digit(char c);
 /* A serial number's magnitude as OpenSSL writes it (index.txt, serial file,
  * certs/<SERIAL>.pem): upper-case hex, two digits per octet, "00" for zero (n ==
  * 0).  out needs 2 * n + 1 bytes, at least 3. */

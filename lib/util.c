@@ -64,7 +64,7 @@ void qpki_serial_hex(const uint8_t *magnitude, size_t n, char *out)
     hex_encode(magnitude, n, out, "0123456789ABCDEF");
 }
 
-static int hex_value(char c)
+int qpki_hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -84,7 +84,7 @@ qpki_status qpki_hex_decode(const char *hex, uint8_t *out, size_t out_cap, size_
     for (const char *p = hex; *p; p++) {
         if (*p == ':')
             continue;
-        QPKI_ENSURE(hex_value(*p) >= 0, QPKI_ERR_PARSE);
+        QPKI_ENSURE(qpki_hex_digit(*p) >= 0, QPKI_ERR_PARSE);
         digits++;
     }
     QPKI_ENSURE(digits > 0, QPKI_ERR_PARSE);
@@ -96,7 +96,7 @@ qpki_status qpki_hex_decode(const char *hex, uint8_t *out, size_t out_cap, size_
     for (const char *p = hex; *p; p++) {
         if (*p == ':')
             continue;
-        acc = (acc << 4) | (unsigned)hex_value(*p);
+        acc = (acc << 4) | (unsigned)qpki_hex_digit(*p);
         if (half) {
             out[i++] = (uint8_t)acc;
             acc = 0;

@@ -208,17 +208,6 @@ qpki_status qpki_db_refresh(qpki_db *db)
     return rc;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 qpki_status qpki_serial_from_hex(const char *hex, uint8_t *out, size_t cap, size_t *len)
 {
     QPKI_ENSURE(hex && len && (out || cap == 0), QPKI_ERR_INVALID_ARG);
@@ -232,7 +221,7 @@ qpki_status qpki_serial_from_hex(const char *hex, uint8_t *out, size_t cap, size
         if (*p == ':') {
             QPKI_ENSURE(prev != ':' && p[1] != '\0', QPKI_ERR_PARSE);
         } else {
-            QPKI_ENSURE(hex_digit(*p) >= 0, QPKI_ERR_PARSE);
+            QPKI_ENSURE(qpki_hex_digit(*p) >= 0, QPKI_ERR_PARSE);
             digits++;
             if (leading && *p != '0')
                 leading = false;
@@ -254,7 +243,7 @@ qpki_status qpki_serial_from_hex(const char *hex, uint8_t *out, size_t cap, size
             continue;
         if (seen++ < digits - significant)
             continue; /* a leading zero */
-        acc = (acc << 4) | (unsigned)hex_digit(*p);
+        acc = (acc << 4) | (unsigned)qpki_hex_digit(*p);
         if (!high) {
             out[i++] = (uint8_t)acc;
             acc = 0;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* tests/unit/test_util.c - the small shared helpers of lib/util.c: serial text,
- * ASN.1 time text. */
+/* tests/unit/test_util.c - the small shared helpers of lib/util.c: hex digits,
+ * serial text, ASN.1 time text. */
 #include <string.h>
 
 #include "testutil.h"
@@ -11,6 +11,20 @@ static qpki_time at(int y, int mo, int d, int h, int mi, int s)
     qpki_time t;
     assert_int_equal(qpki_time_from_fields(y, mo, d, h, mi, s, &t), QPKI_OK);
     return t;
+}
+
+static void test_hex_digit_values_both_cases_and_nothing_else(void **state)
+{
+    (void)state;
+    assert_int_equal(qpki_hex_digit('0'), 0);
+    assert_int_equal(qpki_hex_digit('9'), 9);
+    assert_int_equal(qpki_hex_digit('a'), 10);
+    assert_int_equal(qpki_hex_digit('F'), 15);
+    assert_int_equal(qpki_hex_digit('g'), -1);
+    assert_int_equal(qpki_hex_digit('G'), -1);
+    assert_int_equal(qpki_hex_digit(':'), -1);
+    assert_int_equal(qpki_hex_digit('\0'), -1);
+    assert_int_equal(qpki_hex_digit('/'), -1);
 }
 
 static void test_serial_hex_is_upper_case_whole_octets_and_00_for_zero(void **state)
@@ -99,6 +113,7 @@ static void test_time_digits_read_both_year_forms_and_refuse_bad_fields(void **s
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hex_digit_values_both_cases_and_nothing_else),
         cmocka_unit_test(test_serial_hex_is_upper_case_whole_octets_and_00_for_zero),
         cmocka_unit_test(test_time_text_follows_rfc_5280_and_the_forms_limits),
         cmocka_unit_test(test_time_digits_read_both_year_forms_and_refuse_bad_fields),
