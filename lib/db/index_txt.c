@@ -20,7 +20,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -31,6 +30,7 @@
 
 #include "internal.h"
 #include "db/db_internal.h"
+#include "db/index_row.h"
 
 #define READ_CHUNK ((size_t)4 << 20)        /* bytes per read(2): the longest line */
 #define READ_ATTEMPTS 3                     /* re-reads when the file changes under us */
@@ -265,246 +265,6 @@ static void fail_nomem(parser *ps)
     ps->rc = QPKI_ERR_NOMEM;
 }
 
-/* A field for a message: at most 40 characters, non-printable ones as '?'. */
-static const char *shown(const char *s, size_t n, char buf[48])
-{
-    size_t k = 0;
-    for (; k < n && k < 40; k++)
-        buf[k] = (s[k] >= 0x20 && s[k] < 0x7f) ? s[k] : '?';
-    if (n > 40) {
-        memcpy(buf + k, "...", 3);
-        k += 3;
-    }
-    buf[k] = '\0';
-    return buf;
-}
-
-static bool digits_value(const char *s, size_t n, int *out)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-/* YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ, as `openssl ca` writes them (the string
- * form of the certificate's UTCTime or GeneralizedTime). */
-static bool parse_time(const char *s, size_t n, qpki_time *out)
-{
-    size_t y;
-    if (n == 13)
-        y = 2;
-    else if (n == 15)
-        y = 4;
-    else
-        return false;
-    int year, mon, day, hour, min, sec;
-    if (s[n - 1] != 'Z' || !digits_value(s, y, &year) || !digits_value(s + y, 2, &mon) ||
-        !digits_value(s + y + 2, 2, &day) || !digits_value(s + y + 4, 2, &hour) ||
-        !digits_value(s + y + 6, 2, &min) || !digits_value(s + y + 8, 2, &sec))
-        return false;
-    /* RFC 5280 §4.1.2.5.1: "Where YY is greater than or equal to 50, the year
-     * SHALL be interpreted as 19YY; and Where YY is less than 50, the year SHALL
-     * be interpreted as 20YY." */
-    if (y == 2)
-        year += year >= 50 ? 1900 : 2000;
-    return qpki_time_from_fields(year, mon, day, hour, min, sec, out) == QPKI_OK;
-}
-
-/* Hex digit value + 1; 0 for anything else (a table: serial digits are random,
- * so branching on digit-or-letter would mispredict half the time). */
-static const uint8_t hex_plus_one[256] = {
-    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,
-    ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14,
-    ['E'] = 15, ['F'] = 16, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
-    ['f'] = 16,
-};
-
-static bool all_hex(const char *s, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        if (!hex_plus_one[(uint8_t)s[k]])
-            return false;
-    return true;
-}
-
-/* Serial field: hex, either case, any leading zeros. */
-static bool parse_serial(parser *ps, const char *s, size_t n, uint8_t *out, size_t *len)
-{
-    char b[48];
-    if (n == 0) {
-        fail_at_line(ps, QPKI_ERR_PARSE, "missing serial number");
-        return false;
-    }
-    if (s[0] == '-') {
-        fail_at_line(ps, QPKI_ERR_PARSE, "negative serial number '%s' is not supported",
-                     shown(s, n, b));
-        return false;
-    }
-    size_t i = 0;
-    while (i < n && s[i] == '0')
-        i++;
-    size_t digits = n - i;
-    if (digits > 2 * (size_t)QPKI_SERIAL_MAX) {
-        if (!all_hex(s + i, digits))
-            fail_at_line(ps, QPKI_ERR_PARSE, "bad serial number '%s'", shown(s, n, b));
-        else
-            fail_at_line(ps, QPKI_ERR_PARSE, "serial number longer than %d octets",
-                         QPKI_SERIAL_MAX);
-        return false;
-    }
-    const uint8_t *u = (const uint8_t *)s;
-    unsigned bad = 0;
-    size_t o = 0;
-    if (digits % 2) {
-        unsigned lo = hex_plus_one[u[i++]];
-        bad |= lo == 0;
-        out[o++] = (uint8_t)(lo - 1);
-    }
-    for (; i < n; i += 2) {
-        unsigned hi = hex_plus_one[u[i]], lo = hex_plus_one[u[i + 1]];
-        bad |= (hi == 0) | (lo == 0);
-        out[o++] = (uint8_t)((hi - 1) << 4 | (lo - 1));
-    }
-    if (bad) {
-        fail_at_line(ps, QPKI_ERR_PARSE, "bad serial number '%s'", shown(s, n, b));
-        return false;
-    }
-    *len = o;
-    return true;
-}
-
-/* Copy a short field into a C string (no NULs inside). */
-static bool field_text(const char *s, size_t n, char *buf, size_t size)
-{
-    if (n >= size || memchr(s, '\0', n))
-        return false;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    return true;
-}
-
-/* RFC 5280 §5.3.2: id-holdinstruction-none/callissuer/reject are
- * 1.2.840.10040.2.1/.2/.3.  `openssl ca -crl_hold` stores its argument as given:
- * OpenSSL's short name, long name or the dotted OID. */
-static qpki_hold_instruction parse_hold(const char *s, size_t n)
-{
-    static const struct {
-        const char *short_name, *long_name, *dotted;
-        qpki_hold_instruction value;
-    } holds[] = {
-        {"holdInstructionNone", "Hold Instruction None", "1.2.840.10040.2.1",
-         QPKI_HOLD_INSTRUCTION_NONE},
-        {"holdInstructionCallIssuer", "Hold Instruction Call Issuer", "1.2.840.10040.2.2",
-         QPKI_HOLD_INSTRUCTION_CALL_ISSUER},
-        {"holdInstructionReject", "Hold Instruction Reject", "1.2.840.10040.2.3",
-         QPKI_HOLD_INSTRUCTION_REJECT},
-    };
-    char name[48];
-    if (!field_text(s, n, name, sizeof(name)))
-        return QPKI_HOLD_INSTRUCTION_ABSENT;
-    for (size_t i = 0; i < QPKI_ARRAY_LEN(holds); i++) {
-        if (!strcasecmp(name, holds[i].short_name) || !strcasecmp(name, holds[i].long_name) ||
-            !strcmp(name, holds[i].dotted))
-            return holds[i].value;
-    }
-    return QPKI_HOLD_INSTRUCTION_ABSENT;
-}
-
-typedef struct row {
-    char status;
-    qpki_time expiry, revoked, invalidity;
-    int reason;
-    unsigned hold;
-    bool has_invalidity;
-    uint8_t serial[QPKI_SERIAL_MAX];
-    size_t serial_len;
-} row;
-
-/* Revocation field of an R row: "time[,reason[,extra]]" as apps/ca.c
- * make_revocation_str() writes it; reasons compared case-insensitively as its
- * unpack_revinfo() does. */
-static bool parse_revocation(parser *ps, const char *s, size_t n, row *r)
-{
-    char b[48];
-    if (n == 0) {
-        fail_at_line(ps, QPKI_ERR_PARSE, "revoked row without a revocation date");
-        return false;
-    }
-    const char *end = s + n;
-    const char *c1 = memchr(s, ',', n);
-    const char *time_end = c1 ? c1 : end;
-    if (!parse_time(s, (size_t)(time_end - s), &r->revoked)) {
-        fail_at_line(ps, QPKI_ERR_PARSE, "bad revocation date '%s'",
-                     shown(s, (size_t)(time_end - s), b));
-        return false;
-    }
-    r->reason = QPKI_REASON_NONE;
-    if (!c1)
-        return true;
-    const char *reason = c1 + 1;
-    const char *c2 = memchr(reason, ',', (size_t)(end - reason));
-    size_t reason_len = (size_t)((c2 ? c2 : end) - reason);
-    const char *extra = c2 ? c2 + 1 : NULL;
-    size_t extra_len = c2 ? (size_t)(end - extra) : 0;
-    char name[40];
-    if (!field_text(reason, reason_len, name, sizeof(name))) {
-        fail_at_line(ps, QPKI_ERR_PARSE, "unknown revocation reason '%s'",
-                     shown(reason, reason_len, b));
-        return false;
-    }
-    if (!strcasecmp(name, "holdInstruction")) {
-        /* certificateHold with the hold instruction OID in the third part. */
-        if (!extra) {
-            fail_at_line(ps, QPKI_ERR_PARSE, "holdInstruction without a hold instruction");
-            return false;
-        }
-        r->hold = parse_hold(extra, extra_len);
-        if (r->hold == QPKI_HOLD_INSTRUCTION_ABSENT) {
-            fail_at_line(ps, QPKI_ERR_PARSE, "unknown hold instruction '%s'",
-                         shown(extra, extra_len, b));
-            return false;
-        }
-        r->reason = QPKI_REASON_CERTIFICATE_HOLD;
-        return true;
-    }
-    if (!strcasecmp(name, "keyTime") || !strcasecmp(name, "CAkeyTime")) {
-        /* keyCompromise / cACompromise with the compromise time, which becomes
-         * the RFC 5280 §5.3.2 invalidityDate. */
-        bool ca = (name[0] == 'C' || name[0] == 'c');
-        if (!extra) {
-            fail_at_line(ps, QPKI_ERR_PARSE, "%s without a compromise time",
-                         ca ? "CAkeyTime" : "keyTime");
-            return false;
-        }
-        if (!parse_time(extra, extra_len, &r->invalidity)) {
-            fail_at_line(ps, QPKI_ERR_PARSE, "bad compromise time '%s'",
-                         shown(extra, extra_len, b));
-            return false;
-        }
-        r->has_invalidity = true;
-        r->reason = ca ? QPKI_REASON_CA_COMPROMISE : QPKI_REASON_KEY_COMPROMISE;
-        return true;
-    }
-    qpki_crl_reason code;
-    if (qpki_crl_reason_from_name(name, &code) != QPKI_OK) {
-        fail_at_line(ps, QPKI_ERR_PARSE, "unknown revocation reason '%s'",
-                     shown(reason, reason_len, b));
-        return false;
-    }
-    if (extra) {
-        fail_at_line(ps, QPKI_ERR_PARSE, "unexpected text after revocation reason '%s'",
-                     name);
-        return false;
-    }
-    r->reason = code;
-    return true;
-}
-
 static bool parser_reserve(parser *ps, size_t need)
 {
     index_table *t = ps->t;
@@ -541,63 +301,17 @@ static bool parser_reserve(parser *ps, size_t need)
 static void parse_line(parser *ps, const char *line, size_t len)
 {
     ps->lineno++;
-    if (ps->rc != QPKI_OK)
+    if (ps->rc != QPKI_OK || !index_line_has_row(line, &len))
         return;
-    /* TXT_DB skips lines starting with '#'; we also skip empty lines. */
-    if (len == 0 || (len == 1 && line[0] == '\r') || line[0] == '#')
-        return;
-
-    /* Six tab-separated fields; "\<TAB>" is a tab inside a field (TXT_DB). */
-    const char *f[6];
-    size_t fl[6], nf = 0;
-    const char *end = line + len, *start = line, *p = line;
-    for (;;) {
-        const char *tab = memchr(p, '\t', (size_t)(end - p));
-        if (!tab)
-            break;
-        p = tab + 1;
-        if (tab > line && tab[-1] == '\\')
-            continue;
-        if (nf < 6) {
-            f[nf] = start;
-            fl[nf] = (size_t)(tab - start);
-        }
-        nf++;
-        start = p;
-    }
-    if (nf < 6) {
-        f[nf] = start;
-        fl[nf] = (size_t)(end - start);
-    }
-    nf++;
-    if (nf != 6) {
-        fail_at_line(ps, QPKI_ERR_PARSE, "expected 6 tab-separated fields, found %zu", nf);
+    index_span f[INDEX_ROW_FIELDS];
+    index_row r;
+    index_row_fault fault;
+    if (!index_row_parse(line, len, f, &r, &fault)) {
+        char why[QPKI_DB_MESSAGE_MAX];
+        index_row_fault_text(&fault, why, sizeof(why));
+        fail_at_line(ps, QPKI_ERR_PARSE, "%s", why);
         return;
     }
-
-    char b[48];
-    row r = {0};
-    r.reason = QPKI_REASON_NONE;
-    r.status = f[0][0];
-    if (fl[0] != 1 || (r.status != 'V' && r.status != 'R' && r.status != 'E')) {
-        fail_at_line(ps, QPKI_ERR_PARSE, "bad status '%s' (expected V, R or E)",
-                     shown(f[0], fl[0], b));
-        return;
-    }
-    if (!parse_time(f[1], fl[1], &r.expiry)) {
-        fail_at_line(ps, QPKI_ERR_PARSE, "bad expiry date '%s'", shown(f[1], fl[1], b));
-        return;
-    }
-    if (r.status == 'R') {
-        if (!parse_revocation(ps, f[2], fl[2], &r))
-            return;
-    } else if (fl[2] != 0) {
-        /* apps/ca.c: "not revoked yet, but has a revocation date". */
-        fail_at_line(ps, QPKI_ERR_PARSE, "row with status %c has a revocation date", r.status);
-        return;
-    }
-    if (!parse_serial(ps, f[3], fl[3], r.serial, &r.serial_len))
-        return;
 
     size_t need = REC_HEAD + r.serial_len + TIME_OCTETS;
     if (r.status == 'R')
@@ -611,34 +325,20 @@ static void parse_line(parser *ps, const char *line, size_t len)
     rec[0] = (uint8_t)r.serial_len;
     rec[1] = (uint8_t)r.status;
     rec[2] = (uint8_t)(int8_t)r.reason;
-    rec[3] = (uint8_t)(r.hold | (r.has_invalidity ? FLAG_INVALIDITY : 0u));
+    rec[3] = (uint8_t)((unsigned)r.hold | (r.has_invalidity ? FLAG_INVALIDITY : 0u));
     memcpy(rec + REC_HEAD, r.serial, r.serial_len);
     uint8_t *q = rec + REC_HEAD + r.serial_len;
     put_time40(q, r.expiry);
     q += TIME_OCTETS;
     if (r.status == 'R') {
-        put_time40(q, r.revoked);
+        put_time40(q, r.revocation_time);
         q += TIME_OCTETS;
     }
     if (r.has_invalidity)
-        put_time40(q, r.invalidity);
+        put_time40(q, r.invalidity_date);
     t->used += need;
     ps->lines[t->count] = ps->lineno > UINT32_MAX ? UINT32_MAX : (uint32_t)ps->lineno;
     t->count++;
-}
-
-static void serial_text(const uint8_t *s, size_t n, char *out)
-{
-    static const char digits[] = "0123456789ABCDEF";
-    if (n == 0) {
-        strcpy(out, "00");
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[s[i] >> 4];
-        out[2 * i + 1] = digits[s[i] & 15];
-    }
-    out[2 * n] = '\0';
 }
 
 static void fail_duplicate(parser *ps, size_t row_index, size_t first_offset)
@@ -649,7 +349,7 @@ static void fail_duplicate(parser *ps, size_t row_index, size_t first_offset)
         first++;
     const uint8_t *rec = t->arena + first_offset;
     char hex[2 * QPKI_SERIAL_MAX + 1];
-    serial_text(rec + REC_HEAD, rec[0], hex);
+    qpki_serial_hex(rec + REC_HEAD, rec[0], hex);
     ps->lineno = ps->lines[row_index];
     fail_at_line(ps, QPKI_ERR_PARSE, "duplicate serial number %s (first on line %" PRIu32 ")",
                  hex, ps->lines[first]);
