@@ -13,12 +13,14 @@
  *
  * index.txt is OpenSSL's format: one row per certificate, six tab-separated
  * fields "status expiry revocation serial filename subject".  This module writes
- * status V or R; dates as UTCTime YYMMDDHHMMSSZ through 2049 and
- * GeneralizedTime YYYYMMDDHHMMSSZ from 2050 (RFC 5280 §4.1.2.5); the serial in
- * upper-case hex with an even number of digits; revocation "time" or
- * "time,reason" with OpenSSL's reason spelling (keyCompromise, CACompromise,
- * ..., and RFC 5280 camelCase for privilegeWithdrawn and aACompromise, which
- * OpenSSL has no name for).  The status database (qpki/db.h) reads the file.
+ * status V or R; dates as UTCTime YYMMDDHHMMSSZ for 1950-2049 and
+ * GeneralizedTime YYYYMMDDHHMMSSZ otherwise (RFC 5280 §4.1.2.5, the text of the
+ * certificate's own time); the serial in upper-case hex with an even number of
+ * digits; revocation "time" or "time,reason" with OpenSSL's reason spelling
+ * (keyCompromise, CACompromise, ..., and RFC 5280 camelCase for
+ * privilegeWithdrawn and aACompromise, which OpenSSL has no name for).  Rows are
+ * read by the rules of qpki_db_open_index (qpki/db.h), with the same code as the
+ * status database, so both accept and refuse the same lines.
  *
  * Every change (a new row, a revocation, the next serial) happens under an
  * exclusive flock(2) on index.txt.lock and replaces the file atomically: the new

@@ -13,14 +13,15 @@
 #include <unistd.h>
 
 #include <qpki/ca.h>
+#include <qpki/db.h>
 #include <qpki/limits.h>
 
 #include "internal.h"
+#include "db/index_row.h"
 #include "der/pem.h"
 
 #define CA_PATH_MAX 4096
 #define CA_ERR_MAX 512
-#define INDEX_FIELDS 6
 
 struct qpki_ca_store {
     char *dir;
@@ -231,232 +232,59 @@ static void strip_zeros(const uint8_t **p, size_t *len)
     }
 }
 
-/* Upper-case hex with an even number of digits ("00" for zero), as OpenSSL
- * writes serials.  out needs 2 * len + 3 bytes. */
-static void serial_to_hex(const uint8_t *serial, size_t len, char *out)
-{
-    static const char digits[] = "0123456789ABCDEF";
-    if (len == 0) {
-        strcpy(out, "00");
-        return;
-    }
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[serial[i] >> 4];
-        out[2 * i + 1] = digits[serial[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
-
-/* Parse a serial field: hex digits of either case, leading zeros allowed. */
-static qpki_status serial_from_text(const char *text, size_t text_len, uint8_t *out,
-                                    size_t *out_len)
-{
-    char buf[2 * QPKI_SERIAL_MAX + 64];
-    QPKI_ENSURE(text_len > 0 && text_len < sizeof(buf), QPKI_ERR_PARSE);
-    memcpy(buf, text, text_len);
-    buf[text_len] = '\0';
-    /* Leading zero digits beyond QPKI_SERIAL_MAX octets are still fine. */
-    const char *p = buf;
-    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-        p += 2;
-    while (p[0] == '0' && p[1] != '\0')
-        p++;
-    uint8_t tmp[QPKI_SERIAL_MAX + 1];
-    size_t n = 0;
-    qpki_status rc = qpki_hex_decode(p, tmp, sizeof(tmp), &n);
-    QPKI_ENSURE(rc == QPKI_OK, rc == QPKI_ERR_BUFFER_TOO_SMALL ? QPKI_ERR_LIMIT : QPKI_ERR_PARSE);
-    const uint8_t *m = tmp;
-    strip_zeros(&m, &n);
-    QPKI_ENSURE(n <= QPKI_SERIAL_MAX, QPKI_ERR_LIMIT);
-    memcpy(out, m, n);
-    *out_len = n;
-    return QPKI_OK;
-}
-
-/* ---- dates ------------------------------------------------------------------------ */
-
-/* RFC 5280 §4.1.2.5: "CAs conforming to this profile MUST always encode
- * certificate validity dates through the year 2049 as UTCTime; certificate
- * validity dates in 2050 or later MUST be encoded as GeneralizedTime."  index.txt
- * follows the same rule (OpenSSL copies the ASN.1 time text). */
-static qpki_status format_time(qpki_time t, char *out, size_t size)
-{
-    int y, mo, d, h, mi, se;
-    qpki_time_to_fields(t, &y, &mo, &d, &h, &mi, &se);
-    QPKI_ENSURE(y >= 1950 && y <= 9999, QPKI_ERR_INVALID_ARG);
-    if (y < 2050)
-        snprintf(out, size, "%02d%02d%02d%02d%02d%02dZ", y % 100, mo, d, h, mi, se);
-    else
-        snprintf(out, size, "%04d%02d%02d%02d%02d%02dZ", y, mo, d, h, mi, se);
-    return QPKI_OK;
-}
-
-static int digits_value(const char *p, size_t n)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return -1;
-        v = v * 10 + (p[i] - '0');
-    }
-    return v;
-}
-
-static qpki_status parse_time(const char *p, size_t n, qpki_time *out)
-{
-    int year;
-    QPKI_ENSURE((n == 13 || n == 15) && p[n - 1] == 'Z', QPKI_ERR_PARSE);
-    if (n == 13) {
-        int yy = digits_value(p, 2);
-        QPKI_ENSURE(yy >= 0, QPKI_ERR_PARSE);
-        year = yy >= 50 ? 1900 + yy : 2000 + yy;
-        p += 2;
-    } else {
-        year = digits_value(p, 4);
-        QPKI_ENSURE(year >= 0, QPKI_ERR_PARSE);
-        p += 4;
-    }
-    int mo = digits_value(p, 2), d = digits_value(p + 2, 2), h = digits_value(p + 4, 2);
-    int mi = digits_value(p + 6, 2), se = digits_value(p + 8, 2);
-    QPKI_ENSURE(mo >= 0 && d >= 0 && h >= 0 && mi >= 0 && se >= 0, QPKI_ERR_PARSE);
-    if (qpki_time_from_fields(year, mo, d, h, mi, se, out) != QPKI_OK)
-        return QPKI_ERR_PARSE;
-    return QPKI_OK;
-}
-
-/* ---- revocation reasons ---------------------------------------------------------- */
-
-/* OpenSSL's spelling (crypto/x509/v3_crld.c and apps/ca.c) where it has one;
- * RFC 5280 §5.3.1 camelCase for the two reasons OpenSSL cannot name. */
-static const char *reason_text(qpki_crl_reason r)
-{
-    switch (r) {
-    case QPKI_REASON_UNSPECIFIED: return "unspecified";
-    case QPKI_REASON_KEY_COMPROMISE: return "keyCompromise";
-    case QPKI_REASON_CA_COMPROMISE: return "CACompromise";
-    case QPKI_REASON_AFFILIATION_CHANGED: return "affiliationChanged";
-    case QPKI_REASON_SUPERSEDED: return "superseded";
-    case QPKI_REASON_CESSATION_OF_OPERATION: return "cessationOfOperation";
-    case QPKI_REASON_CERTIFICATE_HOLD: return "certificateHold";
-    case QPKI_REASON_REMOVE_FROM_CRL: return "removeFromCRL";
-    case QPKI_REASON_PRIVILEGE_WITHDRAWN: return "privilegeWithdrawn";
-    case QPKI_REASON_AA_COMPROMISE: return "aACompromise";
-    case QPKI_REASON_NONE: break;
-    }
-    return NULL;
-}
-
-static qpki_status parse_reason(const char *p, size_t n, qpki_crl_reason *out)
-{
-    char name[40];
-    QPKI_ENSURE(n > 0 && n < sizeof(name), QPKI_ERR_PARSE);
-    memcpy(name, p, n);
-    name[n] = '\0';
-    /* OpenSSL's extra revocation forms: holdInstruction,<oid> records
-     * certificateHold; keyTime,<t> and CAkeyTime,<t> record the compromise with
-     * an invalidity date. */
-    if (strcasecmp(name, "holdInstruction") == 0)
-        *out = QPKI_REASON_CERTIFICATE_HOLD;
-    else if (strcasecmp(name, "keyTime") == 0)
-        *out = QPKI_REASON_KEY_COMPROMISE;
-    else if (strcasecmp(name, "CAkeyTime") == 0)
-        *out = QPKI_REASON_CA_COMPROMISE;
-    else if (qpki_crl_reason_from_name(name, out) != QPKI_OK)
-        return QPKI_ERR_PARSE;
-    return QPKI_OK;
-}
-
 /* ---- rows ---------------------------------------------------------------------------- */
 
-struct span {
-    const char *p;
-    size_t n;
-};
-
 struct parsed_row {
-    struct span field[INDEX_FIELDS];
-    struct span line; /* without the line break */
+    index_span field[INDEX_ROW_FIELDS];
+    index_span line; /* without the line break */
+    index_row values;
     qpki_ca_row row;
-    uint8_t serial[QPKI_SERIAL_MAX];
 };
 
-/* Split one line into its six fields.  A tab preceded by a backslash is part of
- * a field (OpenSSL escapes tabs in subjects that way). */
-static qpki_status split_fields(const char *line, size_t n, struct span *f)
+/* qpki_ca_store_last_error's words for a row the codec refuses. */
+static const char *row_problem(index_row_error e)
 {
-    size_t k = 0, start = 0;
-    for (size_t i = 0; i <= n; i++) {
-        if (i == n || (line[i] == '\t' && !(i > 0 && line[i - 1] == '\\'))) {
-            QPKI_ENSURE(k < INDEX_FIELDS, QPKI_ERR_PARSE);
-            f[k].p = line + start;
-            f[k].n = i - start;
-            k++;
-            start = i + 1;
-        }
+    switch (e) {
+    case INDEX_ROW_FIELD_COUNT: return "expected six tab-separated fields";
+    case INDEX_ROW_STATUS: return "bad status (want V, R or E)";
+    case INDEX_ROW_EXPIRY: return "bad expiry date";
+    case INDEX_ROW_REVOCATION_MISSING:
+    case INDEX_ROW_REVOCATION_TIME: return "bad revocation date";
+    case INDEX_ROW_NOT_REVOKED: return "revocation field set on a row that is not revoked";
+    case INDEX_ROW_REASON:
+    case INDEX_ROW_HOLD_MISSING:
+    case INDEX_ROW_HOLD_UNKNOWN:
+    case INDEX_ROW_KEY_TIME_MISSING:
+    case INDEX_ROW_CA_KEY_TIME_MISSING:
+    case INDEX_ROW_COMPROMISE_TIME:
+    case INDEX_ROW_REASON_EXTRA: return "bad revocation reason";
+    case INDEX_ROW_SERIAL_MISSING:
+    case INDEX_ROW_SERIAL_NEGATIVE:
+    case INDEX_ROW_SERIAL_BAD:
+    case INDEX_ROW_SERIAL_TOO_LONG: return "bad serial";
     }
-    QPKI_ENSURE(k == INDEX_FIELDS, QPKI_ERR_PARSE);
-    return QPKI_OK;
+    return "malformed row";
 }
 
 static qpki_status parse_row(qpki_ca_store *s, size_t lineno, struct parsed_row *r)
 {
-    const char *what = "expected six tab-separated fields";
-    qpki_status rc = split_fields(r->line.p, r->line.n, r->field);
-    if (rc != QPKI_OK)
-        goto bad;
+    index_row_fault fault;
+    if (!index_row_parse(r->line.p, r->line.n, r->field, &r->values, &fault)) {
+        if (s)
+            qpki_fmt(s->err, sizeof(s->err), "%s:%zu: %s", QPKI_CA_INDEX_FILE, lineno,
+                     row_problem(fault.error));
+        return QPKI_ERR_PARSE;
+    }
     memset(&r->row, 0, sizeof(r->row));
     r->row.struct_size = (uint32_t)sizeof(r->row);
     r->row.line = lineno;
-    r->row.reason = QPKI_REASON_NONE;
-
-    what = "bad status (want V, R or E)";
-    if (r->field[0].n != 1 || !strchr("VRE", r->field[0].p[0])) {
-        rc = QPKI_ERR_PARSE;
-        goto bad;
-    }
-    r->row.status = r->field[0].p[0];
-
-    what = "bad expiry date";
-    rc = parse_time(r->field[1].p, r->field[1].n, &r->row.expiry);
-    if (rc != QPKI_OK)
-        goto bad;
-
-    if (r->row.status == 'R') {
-        const char *p = r->field[2].p;
-        size_t n = r->field[2].n;
-        const char *comma = memchr(p, ',', n);
-        size_t tlen = comma ? (size_t)(comma - p) : n;
-        what = "bad revocation date";
-        rc = parse_time(p, tlen, &r->row.revocation_time);
-        if (rc != QPKI_OK)
-            goto bad;
-        if (comma) {
-            const char *rp = comma + 1;
-            size_t rn = n - tlen - 1;
-            const char *comma2 = memchr(rp, ',', rn);
-            if (comma2)
-                rn = (size_t)(comma2 - rp);
-            what = "bad revocation reason";
-            rc = parse_reason(rp, rn, &r->row.reason);
-            if (rc != QPKI_OK)
-                goto bad;
-        }
-    } else if (r->field[2].n != 0) {
-        what = "revocation field set on a row that is not revoked";
-        rc = QPKI_ERR_PARSE;
-        goto bad;
-    }
-
-    what = "bad serial";
-    rc = serial_from_text(r->field[3].p, r->field[3].n, r->serial, &r->row.serial_len);
-    if (rc != QPKI_OK)
-        goto bad;
-    r->row.serial = r->serial;
+    r->row.status = r->values.status;
+    r->row.expiry = r->values.expiry;
+    r->row.revocation_time = r->values.revocation_time;
+    r->row.reason = r->values.reason;
+    r->row.serial = r->values.serial;
+    r->row.serial_len = r->values.serial_len;
     return QPKI_OK;
-bad:
-    if (s)
-        qpki_fmt(s->err, sizeof(s->err), "%s:%zu: %s", QPKI_CA_INDEX_FILE, lineno, what);
-    return QPKI_ERR_PARSE;
 }
 
 /* Walk the rows of an index held in memory.  cb returns true to stop. */
@@ -473,9 +301,7 @@ static qpki_status walk_rows(qpki_ca_store *s, const char *text, size_t len, row
         size_t n = nl ? (size_t)(nl - line) : len - pos;
         pos += n + (nl ? 1 : 0);
         lineno++;
-        if (n > 0 && line[n - 1] == '\r')
-            n--;
-        if (n == 0 || line[0] == '#')
+        if (!index_line_has_row(line, &n))
             continue;
         r.line.p = line;
         r.line.n = n;
@@ -491,8 +317,8 @@ struct find_ctx {
     size_t len;
     bool found;
     char status;
-    struct span line;
-    struct span field[INDEX_FIELDS];
+    index_span line;
+    index_span field[INDEX_ROW_FIELDS];
 };
 
 static bool find_cb(void *user, struct parsed_row *r)
@@ -556,7 +382,7 @@ qpki_status qpki_ca_store_create(const char *dir, const uint8_t *first_serial, s
     QPKI_GUARD(write_atomic(NULL, dir, QPKI_CA_INDEX_FILE, (const uint8_t *)"", 0, 0644, true));
 
     char hex[2 * QPKI_SERIAL_MAX + 4];
-    serial_to_hex(first_serial, len, hex);
+    qpki_serial_hex(first_serial, len, hex);
     strcat(hex, "\n");
     QPKI_GUARD(write_atomic(NULL, dir, QPKI_CA_SERIAL_FILE, (const uint8_t *)hex, strlen(hex),
                             0644, true));
@@ -657,7 +483,10 @@ qpki_status qpki_ca_store_next_serial(qpki_ca_store *s, uint8_t *serial, size_t 
         size_t n = text_len;
         while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
             n--;
-        rc = serial_from_text(text, n, cur, &cur_len);
+        text[n] = '\0';
+        /* The serial file holds hex, as `openssl ca` writes it; CLI spellings
+         * ("0x", ':' between digits) are accepted too. */
+        rc = qpki_serial_from_hex(text, cur, sizeof(cur), &cur_len);
         if (rc != QPKI_OK) {
             qpki_fmt(s->err, sizeof(s->err), "%s: not a hexadecimal serial number", path);
             QPKI_FAIL(QPKI_ERR_PARSE);
@@ -685,7 +514,7 @@ qpki_status qpki_ca_store_next_serial(qpki_ca_store *s, uint8_t *serial, size_t 
         memcpy(next, cur, cur_len);
         QPKI_CHECK(serial_increment(next, sizeof(next), &next_len));
         char hex[2 * QPKI_SERIAL_MAX + 4];
-        serial_to_hex(next, next_len, hex);
+        qpki_serial_hex(next, next_len, hex);
         strcat(hex, "\n");
         QPKI_CHECK(write_atomic(s, s->dir, QPKI_CA_SERIAL_FILE, (const uint8_t *)hex,
                                 strlen(hex), 0644, false));
@@ -714,10 +543,11 @@ static qpki_status append_row_locked(qpki_ca_store *s, const uint8_t *serial, si
     size_t index_len = 0;
     mode_t mode = 0644;
     qpki_status rc = QPKI_OK;
-    char hex[2 * QPKI_SERIAL_MAX + 4], when[20];
+    char hex[2 * QPKI_SERIAL_MAX + 4], when[QPKI_TIME_TEXT_MAX];
 
-    QPKI_CHECK(format_time(expiry, when, sizeof(when)));
-    serial_to_hex(serial, len, hex);
+    if (!index_time_format(expiry, when))
+        QPKI_FAIL(QPKI_ERR_INVALID_ARG);
+    qpki_serial_hex(serial, len, hex);
     QPKI_CHECK(read_index(s, &index, &index_len, &mode));
     {
         struct find_ctx f;
@@ -835,7 +665,7 @@ qpki_status qpki_ca_store_add_cert(qpki_ca_store *s, const qpki_cert *cert)
     QPKI_ENSURE(text_ok(oneline), QPKI_ERR_INVALID_ARG);
 
     char hex[2 * QPKI_SERIAL_MAX + 4], filename[2 * QPKI_SERIAL_MAX + 32];
-    serial_to_hex(serial, len, hex);
+    qpki_serial_hex(serial, len, hex);
     snprintf(filename, sizeof(filename), "%s/%s.pem", QPKI_CA_CERTS_DIR, hex);
 
     char *pem = NULL;
@@ -886,11 +716,12 @@ qpki_status qpki_ca_store_revoke(qpki_ca_store *s, const uint8_t *serial, size_t
 {
     QPKI_ENSURE(s && serial, QPKI_ERR_INVALID_ARG);
     s->err[0] = '\0';
-    QPKI_ENSURE(reason == QPKI_REASON_NONE || reason_text(reason), QPKI_ERR_INVALID_ARG);
     strip_zeros(&serial, &len);
     QPKI_ENSURE(len <= QPKI_SERIAL_MAX, QPKI_ERR_INVALID_ARG);
-    char when[20];
-    QPKI_GUARD(format_time(revocation_time, when, sizeof(when)));
+    /* An unassigned reason or a time outside 0000-9999 is QPKI_ERR_INVALID_ARG. */
+    index_row revoked = { .status = 'R', .revocation_time = revocation_time, .reason = reason };
+    char revocation[INDEX_REVOCATION_MAX];
+    QPKI_GUARD(index_revocation_format(&revoked, revocation, sizeof(revocation)));
 
     int lock = -1;
     QPKI_GUARD(lock_store(s, &lock));
@@ -899,7 +730,7 @@ qpki_status qpki_ca_store_revoke(qpki_ca_store *s, const uint8_t *serial, size_t
     size_t index_len = 0;
     mode_t mode = 0644;
     char hex[2 * QPKI_SERIAL_MAX + 4];
-    serial_to_hex(serial, len, hex);
+    qpki_serial_hex(serial, len, hex);
 
     QPKI_CHECK(read_index(s, &index, &index_len, &mode));
     struct find_ctx f;
@@ -914,18 +745,19 @@ qpki_status qpki_ca_store_revoke(qpki_ca_store *s, const uint8_t *serial, size_t
     }
     {
         /* The new row keeps every field but status and revocation as written. */
-        const char *rtext = reason == QPKI_REASON_NONE ? NULL : reason_text(reason);
         size_t prefix = (size_t)(f.line.p - index);
         size_t suffix_at = prefix + f.line.n;
-        size_t rest_at = (size_t)(f.field[3].p - index); /* serial, filename, subject */
-        size_t total = index_len + 64;
+        /* serial, filename, subject */
+        size_t rest_at = (size_t)(f.field[INDEX_FIELD_SERIAL].p - index);
+        size_t total = index_len + INDEX_REVOCATION_MAX;
         out_text = qpki_malloc(total);
         if (!out_text)
             QPKI_FAIL(QPKI_ERR_NOMEM);
         memcpy(out_text, index, prefix);
         size_t pos = prefix;
-        int n = snprintf(out_text + pos, total - pos, "R\t%.*s\t%s%s%s\t", (int)f.field[1].n,
-                         f.field[1].p, when, rtext ? "," : "", rtext ? rtext : "");
+        const index_span *expiry = &f.field[INDEX_FIELD_EXPIRY];
+        int n = snprintf(out_text + pos, total - pos, "R\t%.*s\t%s\t", (int)expiry->n,
+                         expiry->p, revocation);
         if (n < 0 || (size_t)n >= total - pos)
             QPKI_FAIL(QPKI_ERR_INTERNAL);
         pos += (size_t)n;
@@ -955,7 +787,7 @@ static bool foreach_cb(void *user, struct parsed_row *r)
 {
     struct foreach_ctx *c = user;
     /* NUL-terminated copies of the text fields. */
-    size_t need = r->line.n + INDEX_FIELDS + 1;
+    size_t need = r->line.n + INDEX_ROW_FIELDS + 1;
     if (need > c->scratch_cap) {
         char *bigger = qpki_realloc(c->scratch, need);
         if (!bigger) {
@@ -966,17 +798,17 @@ static bool foreach_cb(void *user, struct parsed_row *r)
         c->scratch_cap = need;
     }
     char *p = c->scratch;
-    const char *fields[INDEX_FIELDS];
-    for (size_t i = 0; i < INDEX_FIELDS; i++) {
+    const char *fields[INDEX_ROW_FIELDS];
+    for (size_t i = 0; i < INDEX_ROW_FIELDS; i++) {
         memcpy(p, r->field[i].p, r->field[i].n);
         p[r->field[i].n] = '\0';
         fields[i] = p;
         p += r->field[i].n + 1;
     }
-    r->row.revocation = fields[2];
-    r->row.serial_hex = fields[3];
-    r->row.filename = fields[4];
-    r->row.subject = fields[5];
+    r->row.revocation = fields[INDEX_FIELD_REVOCATION];
+    r->row.serial_hex = fields[INDEX_FIELD_SERIAL];
+    r->row.filename = fields[INDEX_FIELD_FILENAME];
+    r->row.subject = fields[INDEX_FIELD_SUBJECT];
     return c->fn(c->user, &r->row) != 0;
 }
 
