@@ -52,6 +52,20 @@ out:
     return rc;
 }
 
+qpki_status ocsp_extension_get(const struct ocsp_ext *exts, size_t count, size_t i,
+                               const uint8_t **oid, size_t *oid_len, bool *critical,
+                               const uint8_t **value, size_t *value_len)
+{
+    QPKI_ENSURE(oid && oid_len && critical && value && value_len, QPKI_ERR_INVALID_ARG);
+    QPKI_ENSURE(i < count, QPKI_ERR_NOT_FOUND);
+    *oid = exts[i].oid.p;
+    *oid_len = exts[i].oid.n;
+    *critical = exts[i].critical;
+    *value = exts[i].value.p;
+    *value_len = exts[i].value.n;
+    return QPKI_OK;
+}
+
 void ocsp_write_extension(der_buf *b, der_oid oid, bool critical, const uint8_t *value,
                           size_t value_len)
 {

@@ -43,6 +43,13 @@ struct ocsp_ext {
  * the cursor c (the [n] EXPLICIT wrapper already removed).  Allocates *exts. */
 QPKI_MUST_USE qpki_status ocsp_read_extensions(der_cursor *c, struct ocsp_ext **exts,
                                                size_t *count);
+/* The i-th of count parsed extensions, as the public *_extension() accessors
+ * hand it out: QPKI_ERR_INVALID_ARG for a NULL out pointer, QPKI_ERR_NOT_FOUND
+ * when i >= count. */
+QPKI_MUST_USE qpki_status ocsp_extension_get(const struct ocsp_ext *exts, size_t count,
+                                             size_t i, const uint8_t **oid, size_t *oid_len,
+                                             bool *critical, const uint8_t **value,
+                                             size_t *value_len);
 void ocsp_write_extension(der_buf *b, der_oid oid, bool critical, const uint8_t *value,
                           size_t value_len);
 /* The nonce Extension (OID, extnValue = DER of the Nonce OCTET STRING). */

@@ -236,15 +236,9 @@ qpki_status qpki_ocsp_request_extension(const qpki_ocsp_request *req, size_t i,
                                         const uint8_t **oid, size_t *oid_len, bool *critical,
                                         const uint8_t **value, size_t *value_len)
 {
-    QPKI_ENSURE(req && oid && oid_len && critical && value && value_len, QPKI_ERR_INVALID_ARG);
-    QPKI_ENSURE(i < req->ext_count, QPKI_ERR_NOT_FOUND);
-    const struct ocsp_ext *e = &req->exts[i];
-    *oid = e->oid.p;
-    *oid_len = e->oid.n;
-    *critical = e->critical;
-    *value = e->value.p;
-    *value_len = e->value.n;
-    return QPKI_OK;
+    QPKI_ENSURE(req, QPKI_ERR_INVALID_ARG);
+    return ocsp_extension_get(req->exts, req->ext_count, i, oid, oid_len, critical, value,
+                              value_len);
 }
 
 size_t qpki_ocsp_request_pref_sig_alg_count(const qpki_ocsp_request *req)

@@ -730,20 +730,6 @@ qpki_status qpki_ocsp_response_nonce(const qpki_ocsp_response *resp, const uint8
     return QPKI_OK;
 }
 
-static qpki_status get_ext(const struct ocsp_ext *exts, size_t count, size_t i,
-                           const uint8_t **oid, size_t *oid_len, bool *critical,
-                           const uint8_t **value, size_t *value_len)
-{
-    QPKI_ENSURE(oid && oid_len && critical && value && value_len, QPKI_ERR_INVALID_ARG);
-    QPKI_ENSURE(i < count, QPKI_ERR_NOT_FOUND);
-    *oid = exts[i].oid.p;
-    *oid_len = exts[i].oid.n;
-    *critical = exts[i].critical;
-    *value = exts[i].value.p;
-    *value_len = exts[i].value.n;
-    return QPKI_OK;
-}
-
 size_t qpki_ocsp_response_extension_count(const qpki_ocsp_response *resp)
 {
     return resp ? resp->ext_count : 0;
@@ -754,7 +740,8 @@ qpki_status qpki_ocsp_response_extension(const qpki_ocsp_response *resp, size_t 
                                          const uint8_t **value, size_t *value_len)
 {
     QPKI_ENSURE(resp, QPKI_ERR_INVALID_ARG);
-    return get_ext(resp->exts, resp->ext_count, i, oid, oid_len, critical, value, value_len);
+    return ocsp_extension_get(resp->exts, resp->ext_count, i, oid, oid_len, critical, value,
+                              value_len);
 }
 
 qpki_sig_alg qpki_ocsp_response_sig_alg(const qpki_ocsp_response *resp)
@@ -811,7 +798,8 @@ qpki_status qpki_ocsp_single_extension(const qpki_ocsp_single *s, size_t i, cons
                                        size_t *value_len)
 {
     QPKI_ENSURE(s, QPKI_ERR_INVALID_ARG);
-    return get_ext(s->exts, s->ext_count, i, oid, oid_len, critical, value, value_len);
+    return ocsp_extension_get(s->exts, s->ext_count, i, oid, oid_len, critical, value,
+                              value_len);
 }
 
 /* ---- Catalyst: the alternative signature ---------------------------------------- */
