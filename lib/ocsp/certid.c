@@ -91,21 +91,28 @@ static qpki_status hash_issuer(struct qpki_certid *id, const qpki_cert *issuer)
     return QPKI_OK;
 }
 
-static qpki_status finish_new(struct qpki_certid *id, qpki_certid **out)
+/* A standalone CertID for issuer with hash alg and the serial's INTEGER
+ * contents; it owns its encoding. */
+static qpki_status build(qpki_hash_alg alg, const qpki_cert *issuer, const uint8_t *serial,
+                         size_t serial_len, qpki_certid **out)
 {
-    der_buf b;
-    der_buf_init(&b, 0);
-    certid_write(&b, id);
-    uint8_t *der;
-    size_t len;
-    qpki_status rc = der_buf_finish(&b, &der, &len);
+    struct qpki_certid *id = qpki_calloc(1, sizeof(*id));
+    QPKI_ENSURE(id, QPKI_ERR_NOMEM);
+    id->alg = alg;
+    qpki_status rc = hash_issuer(id, issuer);
+    if (rc == QPKI_OK)
+        rc = set_serial(id, serial, serial_len);
+    if (rc == QPKI_OK) {
+        der_buf b;
+        der_buf_init(&b, 0);
+        certid_write(&b, id);
+        rc = der_buf_finish(&b, &id->owned, &id->der_len);
+    }
     if (rc != QPKI_OK) {
         qpki_free(id);
         return rc;
     }
-    id->owned = der;
-    id->der = der;
-    id->der_len = len;
+    id->der = id->owned;
     *out = id;
     return QPKI_OK;
 }
@@ -129,18 +136,7 @@ qpki_status qpki_certid_new(qpki_hash_alg alg, const qpki_cert *issuer, const ui
     if (serial_len)
         memcpy(content + n, serial, serial_len);
     n += serial_len;
-
-    struct qpki_certid *id = qpki_calloc(1, sizeof(*id));
-    QPKI_ENSURE(id, QPKI_ERR_NOMEM);
-    id->alg = alg;
-    qpki_status rc = hash_issuer(id, issuer);
-    if (rc == QPKI_OK)
-        rc = set_serial(id, content, n);
-    if (rc != QPKI_OK) {
-        qpki_free(id);
-        return rc;
-    }
-    return finish_new(id, out);
+    return build(alg, issuer, content, n, out);
 }
 
 qpki_status qpki_certid_for_cert(qpki_hash_alg alg, const qpki_cert *issuer,
@@ -152,17 +148,7 @@ qpki_status qpki_certid_for_cert(qpki_hash_alg alg, const qpki_cert *issuer,
     const uint8_t *serial;
     size_t serial_len;
     qpki_cert_serial(cert, &serial, &serial_len);
-    struct qpki_certid *id = qpki_calloc(1, sizeof(*id));
-    QPKI_ENSURE(id, QPKI_ERR_NOMEM);
-    id->alg = alg;
-    qpki_status rc = hash_issuer(id, issuer);
-    if (rc == QPKI_OK)
-        rc = set_serial(id, serial, serial_len);
-    if (rc != QPKI_OK) {
-        qpki_free(id);
-        return rc;
-    }
-    return finish_new(id, out);
+    return build(alg, issuer, serial, serial_len, out);
 }
 
 qpki_status qpki_certid_parse(const uint8_t *der, size_t len, qpki_certid **out)
