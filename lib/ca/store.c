@@ -343,6 +343,23 @@ static qpki_status find_serial(qpki_ca_store *s, const char *text, size_t len,
     return walk_rows(s, text, len, find_cb, f);
 }
 
+/* QPKI_ERR_EXISTS, with the message, when the index already has a row for the
+ * serial (in any spelling). */
+static qpki_status refuse_known_serial(qpki_ca_store *s, const char *index, size_t index_len,
+                                       const uint8_t *serial, size_t len)
+{
+    struct find_ctx f;
+    QPKI_GUARD(find_serial(s, index, index_len, serial, len, &f));
+    if (f.found) {
+        char hex[2 * QPKI_SERIAL_MAX + 1];
+        qpki_serial_hex(serial, len, hex);
+        qpki_fmt(s->err, sizeof(s->err), "serial %s is already in %s", hex,
+                 QPKI_CA_INDEX_FILE);
+        return QPKI_ERR_EXISTS;
+    }
+    return QPKI_OK;
+}
+
 static qpki_status read_index(qpki_ca_store *s, char **text, size_t *len, mode_t *mode)
 {
     char path[CA_PATH_MAX];
@@ -549,15 +566,7 @@ static qpki_status append_row_locked(qpki_ca_store *s, const uint8_t *serial, si
         QPKI_FAIL(QPKI_ERR_INVALID_ARG);
     qpki_serial_hex(serial, len, hex);
     QPKI_CHECK(read_index(s, &index, &index_len, &mode));
-    {
-        struct find_ctx f;
-        QPKI_CHECK(find_serial(s, index, index_len, serial, len, &f));
-        if (f.found) {
-            qpki_fmt(s->err, sizeof(s->err), "serial %s is already in %s", hex,
-                     QPKI_CA_INDEX_FILE);
-            QPKI_FAIL(QPKI_ERR_EXISTS);
-        }
-    }
+    QPKI_CHECK(refuse_known_serial(s, index, index_len, serial, len));
     {
         size_t row_len = strlen(when) + strlen(hex) + strlen(filename) + strlen(subject) + 8;
         bool need_nl = index_len > 0 && index[index_len - 1] != '\n';
@@ -681,16 +690,8 @@ qpki_status qpki_ca_store_add_cert(qpki_ca_store *s, const qpki_cert *cert)
     }
     char *index = NULL;
     size_t index_len = 0;
-    {
-        struct find_ctx f;
-        QPKI_CHECK(read_index(s, &index, &index_len, NULL));
-        QPKI_CHECK(find_serial(s, index, index_len, serial, len, &f));
-        if (f.found) {
-            qpki_fmt(s->err, sizeof(s->err), "serial %s is already in %s", hex,
-                     QPKI_CA_INDEX_FILE);
-            QPKI_FAIL(QPKI_ERR_EXISTS);
-        }
-    }
+    QPKI_CHECK(read_index(s, &index, &index_len, NULL));
+    QPKI_CHECK(refuse_known_serial(s, index, index_len, serial, len));
     {
         char certs[CA_PATH_MAX];
         QPKI_CHECK(join_path(certs, sizeof(certs), s->dir, QPKI_CA_CERTS_DIR));
