@@ -196,6 +196,21 @@ EOF
     expect_grep "openssl verifies the default (Catalyst) answer" "^Response verify OK" "$TMP/.ossl"
     check "stop" qpki ocsp stop --port "$P"
     wait "$SPID" 2>/dev/null || true
+
+    # the same from a YAML configuration (extra_credentials)
+    P=$(free_port)
+    printf 'port: %s\ncas:\n  - dir: ./ca\n    credential: hybrid-ocsp-responder\n    extra_credentials: pqc-ocsp-responder\n' \
+        "$P" >serve.yaml
+    qpki ocsp serve --config serve.yaml >serve3.log 2>&1 &
+    SPID=$!
+    for _ in $(seq 100); do grep -q "msg=listening" serve3.log && break; sleep 0.1; done
+    curl -s --data-binary @pref-ml.req -H 'Content-Type: application/ocsp-request' \
+        "http://127.0.0.1:$P/" -o yaml-ml.ocsp
+    check "YAML extra_credentials: ML-DSA-65 when preferred" qpki ocsp verify --response yaml-ml.ocsp \
+        --ca ca/ca.crt --require-pq
+    expect_grep "  ... ML-DSA-65" "^Signatures: post-quantum: OK \\(ML-DSA-65\\)" "$last_out"
+    check "stop" qpki ocsp stop --port "$P"
+    wait "$SPID" 2>/dev/null || true
 fi
 
 finish
