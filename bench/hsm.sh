@@ -10,15 +10,16 @@
 # CA: a software one (`qpki credential enroll --profile ec/ocsp-responder`) and
 # one generated in a fresh SoftHSM2 token (`qpki key gen --hsm-config`, `qpki csr
 # create --hsm-config`, `qpki cert issue`).  Two servers run side by side on the
-# same CA directory, one per key.  Every request carries a fresh-looking nonce
-# (NNONCE requests made by `openssl ocsp -reqout -nonce`, picked at random by
-# bench/ocsp.lua), so every answer is signed live: the figure is the signing
-# path, not the cache.  The two servers alternate run by run; the summary keeps
-# the median of REPS runs.  Each run checks every answer (HTTP 200 + successful)
-# and records wrk's RESULT line, the server's CPU time per request (the token
-# is a library inside the server process, so its signing is included) and the
-# server's signature count (/metrics), which must cover every answer; one
-# answer of each server is verified by openssl first.
+# same CA directory, one per key.  Every request carries a nonce (NNONCE
+# requests made by `openssl ocsp -reqout -nonce`, picked at random by
+# bench/ocsp.lua) and an answer that echoes a nonce is never cached, so every
+# answer is signed live: the figure is the signing path, not the cache.  The two servers alternate run by run; the summary keeps
+# the median of REPS runs.  Each run checks every answer (HTTP 200 + successful;
+# wrk --timeout 10s: on a shared machine a stall of a few seconds is latency,
+# not a lost answer) and records wrk's RESULT line, the server's CPU time per
+# request (the token is a library inside the server process, so its signing is
+# included) and the server's signature count (/metrics), which must cover every
+# answer; one answer of each server is verified by openssl first.
 #
 # Usage: bench/hsm.sh            (about 2 minutes on 2 cores)
 # Knobs: BUILD=build-hsm-bench WORK=/tmp/qpki-bench-hsm DUR=10s REPS=3 CONNS=64
@@ -178,7 +179,7 @@ run() { # name: one timed run, every answer checked
     eval "port=\$PORT_${name} aport=\$APORT_${name} pid=\$PID_${name}"
     s0=$(signatures "$aport")
     t0=$(ticks "$pid")
-    out=$(OCSP_CHECK=1 timeout 120 wrk -t"$THREADS" -c"$CONNS" -d"$DUR" -s "$LUA" \
+    out=$(OCSP_CHECK=1 timeout 120 wrk -t"$THREADS" -c"$CONNS" -d"$DUR" --timeout 10s -s "$LUA" \
         "http://127.0.0.1:$port" -- post "$WORK/reqs/nonce.lst" | grep '^RESULT')
     t1=$(ticks "$pid")
     s1=$(signatures "$aport")
