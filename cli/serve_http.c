@@ -36,9 +36,10 @@ struct serve_listener {
 /* State of a POST while its body arrives. */
 struct post_state {
     uint64_t t0;
-    uint8_t *buf;
+    uint8_t *buf;                /* small: the inline buffer; larger: malloc'd */
     size_t len, cap;
     bool too_large;
+    uint8_t small[512];          /* one-CertID requests are about 100 bytes */
 };
 
 static _Atomic size_t max_body_limit; /* current --max-body (changes on SIGHUP) */
@@ -223,6 +224,7 @@ static struct MHD_Response *make_response(qpki_http_reply *reply)
  * SIGHUP), so it never answers differently from the responder for longer than
  * the rest of that second. */
 #define ACACHE_SLOTS 2048 /* about 0.6 MB per worker thread */
+#define ACACHE_WAYS 4
 #define ACACHE_KEY_MAX 192 /* base64 of a one-CertID request is 100-130 bytes */
 
 struct acache_entry {
@@ -376,13 +378,26 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *method, cons
         struct acache *ac = acache_get();
         if (ac) {
             hash = acache_hash(post, key, key_len);
-            slot = &ac->e[hash % ACACHE_SLOTS];
-            if (slot->resp && slot->hash == hash && slot->post == post &&
-                slot->key_len == key_len && slot->second == second && slot->epoch == epoch &&
-                !memcmp(slot->key, key, key_len)) {
-                account(c, method, 200, slot->ca, qpki_http_reply_answer(slot->reply),
-                        now_us() - t0, true);
-                return MHD_queue_response(c, 200, slot->resp);
+            /* 4-way sets: a few keys sharing a set do not evict each other */
+            size_t first = (size_t)(hash % (ACACHE_SLOTS / ACACHE_WAYS)) * ACACHE_WAYS;
+            struct acache_entry *set = &ac->e[first];
+            for (size_t w = 0; w < ACACHE_WAYS; w++) {
+                struct acache_entry *e = &set[w];
+                if (e->resp && e->hash == hash && e->post == post && e->key_len == key_len &&
+                    e->second == second && e->epoch == epoch && !memcmp(e->key, key, key_len)) {
+                    account(c, method, 200, e->ca, qpki_http_reply_answer(e->reply),
+                            now_us() - t0, true);
+                    return MHD_queue_response(c, 200, e->resp);
+                }
+            }
+            /* where a new answer would go: a free or outdated way, else the
+             * way the hash picks */
+            slot = &set[(hash >> 60) % ACACHE_WAYS];
+            for (size_t w = 0; w < ACACHE_WAYS; w++) {
+                if (!set[w].resp || set[w].second != second || set[w].epoch != epoch) {
+                    slot = &set[w];
+                    break;
+                }
             }
         }
     }
@@ -466,9 +481,13 @@ static enum MHD_Result on_ocsp(void *cls, struct MHD_Connection *c, const char *
             if (!errno && !*end && n > atomic_load(&max_body_limit))
                 return answer(c, method, url, NULL, 0, true, t0);
         }
-        struct post_state *ps = calloc(1, sizeof(*ps));
+        struct post_state *ps = malloc(sizeof(*ps)); /* the only allocation of a POST */
         if (!ps)
             return MHD_NO;
+        ps->buf = ps->small;
+        ps->len = 0;
+        ps->cap = sizeof(ps->small);
+        ps->too_large = false;
         ps->t0 = t0;
         *req_cls = ps;
         return MHD_YES;
@@ -492,12 +511,14 @@ static enum MHD_Result on_ocsp(void *cls, struct MHD_Connection *c, const char *
             return ps->len > 4 * limit ? MHD_NO : MHD_YES;
         }
         if (ps->len + n > ps->cap) {
-            size_t cap = ps->cap ? ps->cap : 1024;
+            size_t cap = ps->cap * 2;
             while (cap < ps->len + n)
                 cap *= 2;
-            uint8_t *nb = realloc(ps->buf, cap);
+            uint8_t *nb = ps->buf == ps->small ? malloc(cap) : realloc(ps->buf, cap);
             if (!nb)
                 return MHD_NO;
+            if (ps->buf == ps->small)
+                memcpy(nb, ps->small, ps->len);
             ps->buf = nb;
             ps->cap = cap;
         }
@@ -519,7 +540,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     (void)toe;
     if (*req_cls && *req_cls != &get_marker) {
         struct post_state *ps = *req_cls;
-        free(ps->buf);
+        if (ps->buf != ps->small)
+            free(ps->buf);
         free(ps);
     }
     *req_cls = NULL;

@@ -35,7 +35,7 @@ struct counters {
     atomic_ullong http[N_CODES + 1];     /* last: other codes */
     atomic_ullong resp_status[7];
     atomic_ullong cert_status[3];
-    atomic_ullong cache_hits, cache_misses, live_signatures, nonces;
+    atomic_ullong cache_hits, cache_misses, live_signatures, nonces, reused;
     struct histogram signing, duration;
     struct counters *next;
 };
@@ -107,6 +107,8 @@ void serve_metrics_request(unsigned http_code, const qpki_answer *a, uint64_t us
         bump(&c->nonces, 1);
     else if (reused || qpki_answer_cache_hit(a))
         bump(&c->cache_hits, 1);
+    if (reused)
+        bump(&c->reused, 1);
     else
         bump(&c->cache_misses, 1);
     uint64_t sign_us = qpki_answer_sign_us(a);
@@ -266,6 +268,10 @@ char *serve_metrics_render(void)
         add(&t, "qpki_ocsp_cert_status_total{status=\"%s\"} %llu\n", cs[i], get(&sum.cert_status[i]));
     counter(&t, "qpki_ocsp_cache_hits_total", "Answers served from the signed-response cache.",
             &sum.cache_hits);
+    counter(&t, "qpki_ocsp_http_answer_reuses_total",
+            "Cache hits answered with the encoded HTTP answer of an identical request "
+            "in the same second (no responder call).",
+            &sum.reused);
     counter(&t, "qpki_ocsp_cache_misses_total",
             "Cacheable answers that had to be signed (first request, expiry, DB change).",
             &sum.cache_misses);
