@@ -44,14 +44,14 @@ ed25519 EC:edwards25519 ed25519 ed ED25519"
 
 # Keys: ids 1N from pkcs11-tool, 2N from qpki key gen.
 n=0
-while read -r name p11type algo fam sigalg; do
+while read -r name p11type algo fam sigalg <&3; do
     n=$((n + 1))
     check "pkcs11-tool --keypairgen $p11type (label tool-$name, id 1$n)" \
         p11tool --keypairgen --key-type "$p11type" --label "tool-$name" --id "1$n"
     check "qpki key gen --algo $algo --hsm-config (label qpki-$name, id 2$n)" \
         qpki key gen --algo "$algo" --hsm-config ./hsm.yaml --key-label "qpki-$name" \
         --key-id "2$n" --out "qpki-$name.pub"
-done <<<"$KEYS"
+done 3<<<"$KEYS"
 
 # openssl ocsp -respin FILE -CAfile ca.crt, standard output (the text) in
 # FILE.txt and standard error ("Response verify OK") in FILE.err, kept apart:
@@ -70,7 +70,7 @@ expect_sigalg() {
 
 # Responder certificates and ocsp sign.
 n=0
-while read -r name p11type algo fam sigalg; do
+while read -r name p11type algo fam sigalg <&3; do
     n=$((n + 1))
     for origin in tool qpki; do
         k=$origin-$name
@@ -107,7 +107,7 @@ while read -r name p11type algo fam sigalg; do
             --ca ca.crt --serial "$REVOKED"
         expect_grep "$k: qpki ocsp verify says revoked" "^$REVOKED: revoked" "$last_out"
     done
-done <<<"$KEYS"
+done 3<<<"$KEYS"
 
 # ocsp serve with each key, queried by openssl ocsp -url.
 # oquery NAME CERT [openssl options]: writes NAME.txt (standard output), NAME.err
@@ -119,7 +119,7 @@ oquery() {
         -reqout "$name.req" -respout "$name.resp" -resp_text "$@" >"$name.txt" 2>"$name.err"
 }
 n=0
-while read -r name p11type algo fam sigalg; do
+while read -r name p11type algo fam sigalg <&3; do
     n=$((n + 1))
     for origin in tool qpki; do
         k=$origin-$name
@@ -169,6 +169,6 @@ while read -r name p11type algo fam sigalg; do
         if [ "$rc" -eq 0 ]; then ok "$k: ocsp stop, the server exits 0"; else
             fail "$k: the server exited $rc"; sed 's/^/    | /' "$k-serve.log"; fi
     done
-done <<<"$KEYS"
+done 3<<<"$KEYS"
 
 finish
