@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """ABI check: the exported symbols of libqpki-ocsp.so, the linker version script,
-the QPKI_API declarations in include/qpki/*.h and the checked-in list
-tests/abi/symbols.txt must be the same set; every public header must compile on its
-own (C11, -Wall -Wextra -pedantic -Werror) and from C++ callers' point of view too.
+the QPKI_API declarations in include/qpki/*.h, the checked-in list
+tests/abi/symbols.txt and the table in docs/ABI.md must be the same set; every public
+header must compile on its own as C11 (-Wall -Wextra -pedantic -Werror) and as C++
+(the extern "C" guards).
 
 usage: check_abi.py LIBRARY.so MAPFILE INCLUDE_DIR SYMBOLS_TXT CC
 """
-import glob, os, re, subprocess, sys, tempfile
+import glob, os, re, shutil, subprocess, sys, tempfile
 
 lib, mapfile, incdir, symfile, cc = sys.argv[1:6]
 
@@ -38,8 +39,14 @@ def declared():
 def listed():
     return set(l.strip() for l in open(symfile) if l.strip() and not l.startswith("#"))
 
+def documented():
+    """Symbols in the table of docs/ABI.md (| `name` | node |)."""
+    doc = os.path.join(os.path.dirname(os.path.abspath(symfile)), "..", "..", "docs", "ABI.md")
+    return set(re.findall(r"^\| `(qpki_[A-Za-z0-9_]+)` \|", open(doc).read(), flags=re.M))
+
 sets = {"exported from the .so": exported(), "in the version script": in_map(),
-        "declared QPKI_API in headers": declared(), "in tests/abi/symbols.txt": listed()}
+        "declared QPKI_API in headers": declared(), "in tests/abi/symbols.txt": listed(),
+        "documented in docs/ABI.md": documented()}
 ok = True
 ref_name, ref = "in tests/abi/symbols.txt", sets["in tests/abi/symbols.txt"]
 for name, s in sets.items():
@@ -66,5 +73,12 @@ with tempfile.TemporaryDirectory() as d:
         if r.returncode != 0:
             ok = False
             print(f"header {os.path.basename(h)} does not compile alone:\n{r.stderr}")
+        cxx = shutil.which("c++") or shutil.which("g++")
+        if cxx:
+            r = subprocess.run([cxx, "-std=c++17", "-Wall", "-Wextra", "-Werror", "-fsyntax-only",
+                                "-x", "c++", "-I", incdir, src], capture_output=True, text=True)
+            if r.returncode != 0:
+                ok = False
+                print(f"header {os.path.basename(h)} does not compile as C++:\n{r.stderr}")
 print(f"{len(ref)} symbols; {len(headers)} public headers compile alone" if ok else "ABI check FAILED")
 sys.exit(0 if ok else 1)
