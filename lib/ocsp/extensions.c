@@ -5,54 +5,17 @@
 #include "../der/oid.h"
 #include "ocsp_internal.h"
 
-/* RFC 5280 §4.1:
- *   Extensions  ::=  SEQUENCE SIZE (1..MAX) OF Extension
- *   Extension  ::=  SEQUENCE  {
- *        extnID      OBJECT IDENTIFIER,
- *        critical    BOOLEAN DEFAULT FALSE,
- *        extnValue   OCTET STRING }                                          */
-qpki_status ocsp_read_extensions(der_cursor *c, struct ocsp_ext **exts, size_t *count)
+qpki_status ocsp_read_extensions(der_cursor *c, ocsp_ext **exts, size_t *count)
 {
     der_cursor list;
     *exts = NULL;
     *count = 0;
     QPKI_GUARD(der_read_tlv(c, DER_SEQUENCE, &list));
     QPKI_GUARD(der_expect_end(c));
-    /* Count first so that one allocation holds them all. */
-    size_t n = 0;
-    for (der_cursor scan = list; !der_at_end(&scan); n++)
-        QPKI_GUARD(der_skip(&scan));
-    QPKI_ENSURE(n >= 1, QPKI_ERR_DECODE);
-    QPKI_ENSURE(n <= 64, QPKI_ERR_LIMIT);
-    struct ocsp_ext *e = qpki_calloc(n, sizeof(*e));
-    QPKI_ENSURE(e, QPKI_ERR_NOMEM);
-    qpki_status rc = QPKI_OK;
-    for (size_t i = 0; i < n; i++) {
-        der_cursor ext;
-        QPKI_CHECK(der_read_tlv(&list, DER_SEQUENCE, &ext));
-        QPKI_CHECK(der_read_oid(&ext, &e[i].oid));
-        if (der_next_is(&ext, DER_BOOLEAN)) {
-            QPKI_CHECK(der_read_bool(&ext, &e[i].critical));
-            /* X.690 §11.5: a DEFAULT value is not encoded in DER. */
-            if (!e[i].critical)
-                QPKI_FAIL(QPKI_ERR_NON_MINIMAL);
-        }
-        QPKI_CHECK(der_read_octet_string(&ext, &e[i].value));
-        QPKI_CHECK(der_expect_end(&ext));
-        /* RFC 5280 §4.2: a given extension MUST NOT appear more than once. */
-        for (size_t j = 0; j < i; j++)
-            if (der_view_eq(e[j].oid, e[i].oid.p, e[i].oid.n))
-                QPKI_FAIL(QPKI_ERR_DECODE);
-    }
-    *exts = e;
-    *count = n;
-    return QPKI_OK;
-out:
-    qpki_free(e);
-    return rc;
+    return x509_read_extensions(list, exts, count);
 }
 
-qpki_status ocsp_extension_get(const struct ocsp_ext *exts, size_t count, size_t i,
+qpki_status ocsp_extension_get(const ocsp_ext *exts, size_t count, size_t i,
                                const uint8_t **oid, size_t *oid_len, bool *critical,
                                const uint8_t **value, size_t *value_len)
 {

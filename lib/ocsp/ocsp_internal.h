@@ -9,6 +9,7 @@
 
 #include "../crypto/crypto.h"
 #include "../der/der.h"
+#include "../x509/x509.h"
 #include "../internal.h"
 
 /* A CertID.  `der` is the exact encoding: for a CertID parsed inside a request or
@@ -32,21 +33,18 @@ QPKI_MUST_USE qpki_status certid_read(der_cursor *c, struct qpki_certid *id);
 /* Encode a CertID from its parts (hash AlgorithmIdentifier with NULL parameters). */
 void certid_write(der_buf *b, const struct qpki_certid *id);
 
-/* One X.509 Extension viewed in place. */
-struct ocsp_ext {
-    der_view oid;
-    bool critical;
-    der_view value; /* extnValue contents */
-};
+/* Extensions are read by lib/x509 (x509_read_extensions): one reader for
+ * certificates, CSRs, requests and responses. */
+typedef x509_ext ocsp_ext;
 
-/* Parse `Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension` from the contents of
- * the cursor c (the [n] EXPLICIT wrapper already removed).  Allocates *exts. */
-QPKI_MUST_USE qpki_status ocsp_read_extensions(der_cursor *c, struct ocsp_ext **exts,
+/* Parse `[n] EXPLICIT Extensions` contents at c: the SEQUENCE, then the list
+ * (x509_read_extensions).  Allocates *exts. */
+QPKI_MUST_USE qpki_status ocsp_read_extensions(der_cursor *c, ocsp_ext **exts,
                                                size_t *count);
 /* The i-th of count parsed extensions, as the public *_extension() accessors
  * hand it out: QPKI_ERR_INVALID_ARG for a NULL out pointer, QPKI_ERR_NOT_FOUND
  * when i >= count. */
-QPKI_MUST_USE qpki_status ocsp_extension_get(const struct ocsp_ext *exts, size_t count,
+QPKI_MUST_USE qpki_status ocsp_extension_get(const ocsp_ext *exts, size_t count,
                                              size_t i, const uint8_t **oid, size_t *oid_len,
                                              bool *critical, const uint8_t **value,
                                              size_t *value_len);

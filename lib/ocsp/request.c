@@ -13,7 +13,7 @@ struct qpki_ocsp_request {
     struct qpki_certid *ids;
     size_t count;
     der_view requestor;          /* GeneralName TLV, n == 0 when absent */
-    struct ocsp_ext *exts;
+    ocsp_ext *exts;
     size_t ext_count;
     der_view nonce;              /* n == 0 when absent */
     bool has_nonce;
@@ -55,7 +55,7 @@ static qpki_status read_request_extensions(struct qpki_ocsp_request *r, der_curs
 {
     QPKI_GUARD(ocsp_read_extensions(c, &r->exts, &r->ext_count));
     for (size_t i = 0; i < r->ext_count; i++) {
-        const struct ocsp_ext *e = &r->exts[i];
+        const ocsp_ext *e = &r->exts[i];
         if (der_oid_eq(e->oid, OID_OCSP_NONCE)) {
             QPKI_GUARD(ocsp_nonce_decode(e->value, &r->nonce));
             r->has_nonce = true;
@@ -79,7 +79,7 @@ static qpki_status read_single_request(der_cursor *list, struct qpki_certid *id)
     QPKI_GUARD(certid_read(&req, id));
     QPKI_GUARD(der_read_optional(&req, DER_CTX_CONS(0), &ext, &present));
     if (present) {
-        struct ocsp_ext *exts;
+        ocsp_ext *exts;
         size_t n;
         QPKI_GUARD(ocsp_read_extensions(&ext, &exts, &n));
         qpki_free(exts); /* validated, not used (e.g. service locator) */

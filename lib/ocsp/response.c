@@ -463,7 +463,7 @@ struct qpki_ocsp_single {
     qpki_crl_reason reason;
     qpki_time this_update;
     qpki_time next_update;
-    struct ocsp_ext *exts;
+    ocsp_ext *exts;
     size_t ext_count;
 };
 
@@ -479,7 +479,7 @@ struct qpki_ocsp_response {
     qpki_time produced_at;
     struct qpki_ocsp_single *singles;
     size_t count;
-    struct ocsp_ext *exts;
+    ocsp_ext *exts;
     size_t ext_count;
     der_view nonce;
     bool has_nonce;
@@ -809,7 +809,7 @@ qpki_status qpki_ocsp_response_alt_signature(const qpki_ocsp_response *resp,
                                              const uint8_t **sig, size_t *sig_len)
 {
     QPKI_ENSURE(resp && alg_der && alg_len && sig && sig_len, QPKI_ERR_INVALID_ARG);
-    const struct ocsp_ext *alg = NULL, *val = NULL;
+    const ocsp_ext *alg = NULL, *val = NULL;
     for (size_t i = 0; i < resp->ext_count; i++) {
         if (der_oid_eq(resp->exts[i].oid, OID_CE_ALT_SIG_ALG))
             alg = &resp->exts[i];
