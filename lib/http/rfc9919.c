@@ -76,17 +76,6 @@ static bool ascii_case_equal(const char *a, const char *b)
     return *a == *b;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* ---- numbers and dates ------------------------------------------------------------ */
 
 /* Exactly n decimal digits of v (zero-padded). */
@@ -212,7 +201,7 @@ qpki_status http_decode_get_target(const char *target, size_t n, uint8_t *work,
         char c = target[i];
         if (c == '%') {
             QPKI_ENSURE(i + 2 < end, QPKI_ERR_DECODE);
-            int hi = hex_digit(target[i + 1]), lo = hex_digit(target[i + 2]);
+            int hi = qpki_hex_digit(target[i + 1]), lo = qpki_hex_digit(target[i + 2]);
             QPKI_ENSURE(hi >= 0 && lo >= 0, QPKI_ERR_DECODE);
             c = (char)(hi << 4 | lo);
             i += 2;

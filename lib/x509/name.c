@@ -489,17 +489,6 @@ static const struct {
     {"emailAddress", QPKI_NAME_EMAIL},
 };
 
-static int hex_digit(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 static bool is_blank(char ch) { return ch == ' ' || ch == '\t'; }
 
 /* Parse "key=value" from s[0..n) into a. */
@@ -537,8 +526,8 @@ static qpki_status parse_component(const char *s, size_t n, text_attr *a)
     if (i < vn && v[i] == '#') {
         /* RFC 4514 §2.4 hexstring form: the value's BER (here: one DER TLV). */
         i++;
-        while (i + 1 < vn && hex_digit(v[i]) >= 0 && hex_digit(v[i + 1]) >= 0) {
-            a->value[o++] = (uint8_t)(hex_digit(v[i]) << 4 | hex_digit(v[i + 1]));
+        while (i + 1 < vn && qpki_hex_digit(v[i]) >= 0 && qpki_hex_digit(v[i + 1]) >= 0) {
+            a->value[o++] = (uint8_t)(qpki_hex_digit(v[i]) << 4 | qpki_hex_digit(v[i + 1]));
             i += 2;
         }
         while (i < vn && is_blank(v[i]))
@@ -553,7 +542,7 @@ static qpki_status parse_component(const char *s, size_t n, text_attr *a)
     for (; i < vn; i++) {
         if (v[i] == '\\') {
             QPKI_ENSURE(i + 1 < vn, QPKI_ERR_PARSE);
-            int h1 = hex_digit(v[i + 1]), h2 = i + 2 < vn ? hex_digit(v[i + 2]) : -1;
+            int h1 = qpki_hex_digit(v[i + 1]), h2 = i + 2 < vn ? qpki_hex_digit(v[i + 2]) : -1;
             if (h1 >= 0 && h2 >= 0) {
                 uint8_t byte = (uint8_t)(h1 << 4 | h2);
                 QPKI_ENSURE(byte != 0, QPKI_ERR_PARSE);
