@@ -81,15 +81,25 @@ build() {
         log "meson setup $BUILD (release)"
         meson setup "$BUILD" "$ROOT" -Dbuildtype=release >/dev/null
     fi
-    ninja -C "$BUILD" cli/qpki lib/plugins/pkcs11/qpki-pkcs11.so bench/bench_sign >/dev/null
+    ninja -C "$BUILD" cli/qpki lib/plugins/pkcs11/qpki-pkcs11.so bench/bench_sign \
+        lib/libqpki-ocsp.so.1.0.0 >/dev/null
     QPKI=$BUILD/cli/qpki
     BENCH_SIGN=$BUILD/bench/bench_sign
+    # bench_sign_hsm is built like any consumer of the library: pkg-config (the
+    # build tree's uninstalled .pc) and the public headers only
+    mkdir -p "$WORK"
+    BENCH_SIGN_HSM=$WORK/bench_sign_hsm
+    # shellcheck disable=SC2046
+    cc -std=c11 -O2 -Wall -Wextra -Werror -o "$BENCH_SIGN_HSM" "$HERE/bench_sign_hsm.c" \
+        $(PKG_CONFIG_PATH=$BUILD/meson-uninstalled pkg-config --cflags --libs libqpki-ocsp) \
+        -pthread
+    export LD_LIBRARY_PATH=$BUILD/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
     export QPKI_PLUGIN_DIR=$BUILD/lib/plugins/pkcs11
 }
 
 # ---- PKI, token, requests ------------------------------------------------------------------
 pki() {
-    rm -rf "$WORK"
+    find "$WORK" -mindepth 1 -maxdepth 1 ! -name bench_sign_hsm -exec rm -rf {} +
     mkdir -p "$WORK"/{tokens,reqs,logs}
     cat >"$WORK/softhsm2.conf" <<EOF
 directories.tokendir = $WORK/tokens
@@ -215,12 +225,18 @@ measure() {
             log "warning: $s logged: $(grep -m3 'level=\(error\|warn\)' "$WORK/logs/$s.log")"
     done
     PIDS=()
-    # The signing primitives alone, for reading the figures: wolfSSL (the
-    # software signer, CPU per signature from bench_sign) and OpenSSL libcrypto
-    # (SoftHSM2's backend on Debian; openssl speed divides by CPU user time).
-    log "raw signing: bench_sign (wolfSSL) and openssl speed ecdsap256 (OpenSSL)"
-    "$BENCH_SIGN" "$WORK/credentials/ocsp-sw/ocsp-sw.key" 1 "${DUR%s}" |
-        sed 's/^RESULT/bench_sign\tRESULT/' >>"$TSV"
+    # Signing alone, for reading the figures, with 1 thread and one per CPU:
+    # the software key (wolfSSL, bench_sign), the token key through the plugin
+    # (bench_sign_hsm), and OpenSSL libcrypto (SoftHSM2's backend on Debian;
+    # openssl speed divides by CPU user time).
+    log "signing alone: bench_sign, bench_sign_hsm (1 and $NCPU threads), openssl speed ecdsap256"
+    local t
+    for t in 1 "$NCPU"; do
+        "$BENCH_SIGN" "$WORK/credentials/ocsp-sw/ocsp-sw.key" "$t" "${DUR%s}" |
+            sed "s/^RESULT/bench_sign-$t\tRESULT/" >>"$TSV"
+        "$BENCH_SIGN_HSM" "$WORK/hsm.yaml" ocsp-bench "$t" "${DUR%s}" |
+            sed "s/^RESULT/bench_sign_hsm-$t\tRESULT/" >>"$TSV"
+    done
     openssl speed -seconds "${DUR%s}" ecdsap256 2>/dev/null |
         awk '/ecdsa \(nistp256\)/ { printf "openssl_speed\tsign_per_s=%s\n", $(NF-1) }' >>"$TSV"
 }
@@ -254,13 +270,18 @@ print("| server CPU per request, SoftHSM2 / software | %.2f |" % (
 print("| server CPU per request, SoftHSM2 - software (us) | %.1f |" % (
     med("softhsm2", "cpu_us_per_req") - med("software", "cpu_us_per_req")))
 print()
-print("| P-256 signature alone, one thread | CPU us per signature |")
-print("|---|---:|")
-if "bench_sign" in runs:
-    print("| wolfSSL, the software signer (bench/bench_sign) | %.1f |" % med("bench_sign", "cpu_us_per_sign"))
+print("| P-256 signing alone | threads | sign/s | CPU us per signature | CPU used (cores) |")
+print("|---|---:|---:|---:|---:|")
+for prog, label in (("bench_sign", "software key, wolfSSL (bench/bench_sign)"),
+                    ("bench_sign_hsm", "SoftHSM2 key through qpki-pkcs11.so (bench/bench_sign_hsm.c)")):
+    for n in sorted({k.split("-")[1] for k in runs if k.startswith(prog + "-")}, key=int):
+        k = "%s-%s" % (prog, n)
+        util = med(k, "sign_per_s") * med(k, "cpu_us_per_sign") / 1e6
+        print("| %s | %s | %.0f | %.1f | %.2f |" % (label, n, med(k, "sign_per_s"),
+              med(k, "cpu_us_per_sign"), util))
 if "openssl_speed" in runs:
-    print("| OpenSSL libcrypto, SoftHSM2's backend (openssl speed ecdsap256) | %.1f |" % (
-        1e6 / med("openssl_speed", "sign_per_s")))
+    print("| OpenSSL libcrypto alone, SoftHSM2's backend (openssl speed ecdsap256) | 1 | %.0f | %.1f | |" % (
+        med("openssl_speed", "sign_per_s"), 1e6 / med("openssl_speed", "sign_per_s")))
 EOF
 }
 
