@@ -124,7 +124,7 @@ static qpki_status f_open(const qpki_plugin_key_params *p, const qpki_signer_ops
     snprintf(state.config_path, sizeof state.config_path, "%s", p->config_path);
     snprintf(state.key_label, sizeof state.key_label, "%s", p->key_label ? p->key_label : "");
     state.key_id_len = p->key_id_len;
-    if (p->key_id_len <= sizeof state.key_id)
+    if (p->key_id_len && p->key_id_len <= sizeof state.key_id)
         memcpy(state.key_id, p->key_id, p->key_id_len);
     state.cert_spki_len = p->cert_spki_len;
     state.sig_alg = (int)p->sig_alg;
