@@ -915,14 +915,19 @@ static void test_other_sign_failure_is_a_crypto_error_and_keeps_the_signer_up(vo
     unsetenv("FAULTY_P11_CONTROL");
 }
 
+static int counter_sum(worker *w, size_t n, int field)
+{
+    int sum = 0;
+    for (size_t k = 0; k < n; k++)
+        sum += field == 0 ? atomic_load(&w[k].ok) : atomic_load(&w[k].unavailable);
+    return sum;
+}
+
 /* Wait (bounded) until counter reaches target. */
 static bool wait_for(worker *w, size_t n, int field, int target)
 {
     for (int i = 0; i < 6000; i++) {
-        int sum = 0;
-        for (size_t k = 0; k < n; k++)
-            sum += field == 0 ? atomic_load(&w[k].ok) : atomic_load(&w[k].unavailable);
-        if (sum >= target)
+        if (counter_sum(w, n, field) >= target)
             return true;
         usleep(10000);
     }
@@ -946,18 +951,17 @@ static void test_faults_under_concurrent_load_never_yield_a_bad_signature(void *
         assert_int_equal(pthread_create(&t[i], NULL, worker_main, &w[i]), 0);
     }
     static const char *const modes[] = {"sign", "token", "sign 0xb3", "token"};
-    int ok_target = 0, unavailable_target = 0;
+    /* Each target counts from the moment the fault is switched, so the last
+     * wait sees 30 signatures made after the last fault was removed (workers
+     * keep signing between waits: absolute targets could already be met). */
     bool progressed = true;
     for (size_t round = 0; round < N_ELEMS(modes) && progressed; round++) {
-        ok_target += 30;
-        progressed = wait_for(w, 3, 0, ok_target);
+        progressed = wait_for(w, 3, 0, counter_sum(w, 3, 0) + 30);
         fault(modes[round]);
-        unavailable_target += 30;
-        progressed = progressed && wait_for(w, 3, 1, unavailable_target);
+        progressed = progressed && wait_for(w, 3, 1, counter_sum(w, 3, 1) + 30);
         fault(NULL);
     }
-    ok_target += 30;
-    progressed = progressed && wait_for(w, 3, 0, ok_target);
+    progressed = progressed && wait_for(w, 3, 0, counter_sum(w, 3, 0) + 30);
     atomic_store(&stop, true);
     int ok = 0, unavailable = 0, other = 0, bad = 0;
     for (unsigned i = 0; i < 3; i++) {
