@@ -166,6 +166,12 @@ int cli_load_responder_alt(const struct cli_signer_opts *o, const char *alt_key,
                            const qpki_cert *ca, qpki_cert **cert, qpki_signer **signer,
                            qpki_signer **alt);
 
+/* Open a key in an HSM (hsm.yaml, label and/or hex id) through the PKCS#11 plugin;
+ * cert_spki (may be NULL) is checked against the token's key.  Prints the plugin's
+ * message on failure. */
+bool cli_open_hsm_signer(const char *hsm_config, const char *label, const char *key_id,
+                         const uint8_t *cert_spki, size_t spki_len, qpki_signer **signer);
+
 /* Software signer from a key file, asking for the passphrase as configured.
  * Prints the error. */
 bool cli_load_key_signer(const char *path, const char *passphrase_env,

@@ -165,16 +165,8 @@ int cmd_csr_create(int argc, char **argv)
         goto done;
     }
     if (hsm) {
-        char err[512] = "";
-        st = qpki_signer_plugin_load(NULL, hsm, label, key_id, NULL, 0, &signer, err,
-                                     sizeof(err));
-        if (st != QPKI_OK) {
-            if (err[0])
-                cli_error("cannot open the HSM key: %s (%s)", err, qpki_strerror(st));
-            else
-                cli_error_st(st, "cannot open the HSM key (%s)", hsm);
+        if (!cli_open_hsm_signer(hsm, label, key_id, NULL, 0, &signer))
             goto done;
-        }
     } else if (!cli_load_key_signer(key, pass_env, pass_file, &signer)) {
         goto done;
     }

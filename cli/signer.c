@@ -9,6 +9,23 @@
 
 #include "cli.h"
 
+/* Open a key in an HSM through the PKCS#11 plugin; on failure print the plugin's
+ * own message (it names the module, token, key or PIN variable at fault). */
+bool cli_open_hsm_signer(const char *hsm_config, const char *label, const char *key_id,
+                         const uint8_t *cert_spki, size_t spki_len, qpki_signer **signer)
+{
+    char err[512] = "";
+    qpki_status st = qpki_signer_plugin_load(NULL, hsm_config, label, key_id, cert_spki,
+                                             spki_len, signer, err, sizeof(err));
+    if (st == QPKI_OK)
+        return true;
+    if (err[0])
+        cli_error("cannot open the HSM key: %s", err);
+    else
+        cli_error_st(st, "cannot open the HSM key (%s)", hsm_config);
+    return false;
+}
+
 bool cli_signer_opts_check(const struct cli_signer_opts *o)
 {
     if (o->passphrase_env && o->passphrase_file) {
@@ -118,17 +135,9 @@ int cli_load_responder(const struct cli_signer_opts *o, const qpki_cert *ca, qpk
     if (o->hsm_config) {
         const uint8_t *spki;
         size_t spki_len;
-        char err[512] = "";
         qpki_cert_spki(*cert, &spki, &spki_len);
-        qpki_status st = qpki_signer_plugin_load(NULL, o->hsm_config, o->key_label, o->key_id,
-                                                 spki, spki_len, signer, err, sizeof(err));
-        if (st != QPKI_OK) {
-            if (err[0])
-                cli_error("cannot open the HSM key: %s (%s)", err, qpki_strerror(st));
-            else
-                cli_error_st(st, "cannot open the HSM key (%s)", o->hsm_config);
+        if (!cli_open_hsm_signer(o->hsm_config, o->key_label, o->key_id, spki, spki_len, signer))
             goto fail;
-        }
     } else if (!cli_load_key_signer(kpath, o->passphrase_env, o->passphrase_file, signer)) {
         goto fail;
     }

@@ -216,6 +216,8 @@ static qpki_status check_signature(qpki_ocsp_verifier *v, const qpki_ocsp_respon
     qpki_ocsp_response_signature(resp, &sig, &sig_len);
     qpki_status rc = crypto_verify_spki((der_view){spki, spki_len}, (der_view){alg, alg_len},
                                         tbs, tbs_len, sig, sig_len);
+    if (rc == QPKI_ERR_NOMEM)
+        return fail(v, rc, "out of memory while checking the signature");
     if (rc == QPKI_ERR_UNSUPPORTED_ALGORITHM)
         return fail(v, rc, "signature algorithm %s is not supported for this key",
                     qpki_sig_alg_name(qpki_ocsp_response_sig_alg(resp)));
@@ -252,7 +254,10 @@ static qpki_status find_signer(qpki_ocsp_verifier *v, const qpki_ocsp_response *
             v->signer = v->ca;
             return fail(v, QPKI_OK, "signed by the CA");
         }
-        if (qpki_cert_verify_signature(c, v->ca) != QPKI_OK) {
+        qpki_status issued = qpki_cert_verify_signature(c, v->ca);
+        if (issued == QPKI_ERR_NOMEM)
+            return fail(v, issued, "out of memory while checking the responder certificate");
+        if (issued != QPKI_OK) {
             last = fail(v, QPKI_ERR_UNTRUSTED_RESPONDER,
                         "responder certificate %s is not issued by the CA", subject);
             continue;

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tests/unit/test_alloc.c - every allocation of the OCSP paths fails in turn:
+ * each call then reports QPKI_ERR_NOMEM (or the responder answers internalError),
+ * never crashes, never returns a half-built object, and leaks nothing (this test
+ * also runs under ASan/LeakSanitizer in scripts/test.sh). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <qpki/cert.h>
+#include <qpki/certid.h>
+#include <qpki/db.h>
+#include <qpki/request.h>
+#include <qpki/responder.h>
+#include <qpki/response.h>
+#include <qpki/signer.h>
+#include <qpki/verify.h>
+
+#include "testutil.h"
+#include "internal.h"
+
+static qpki_cert *ca, *responder, *leaf;
+static qpki_signer *signer;
+static qpki_db *db;
+
+static int setup(void **state)
+{
+    (void)state;
+    if (qpki_cert_load_file(tu_data_path("ocsp/ca.crt"), &ca) ||
+        qpki_cert_load_file(tu_data_path("ocsp/responder.crt"), &responder) ||
+        qpki_cert_load_file(tu_data_path("ocsp/leaf1.crt"), &leaf) ||
+        qpki_signer_software_load(tu_data_path("ocsp/responder.key"), NULL, &signer) ||
+        qpki_db_open_index(tu_data_path("ocsp/index.txt"), &db))
+        return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    qpki_test_fail_alloc_after(-1);
+    qpki_cert_free(&ca);
+    qpki_cert_free(&responder);
+    qpki_cert_free(&leaf);
+    qpki_signer_free(&signer);
+    qpki_db_free(&db);
+    return 0;
+}
+
+/* Run op with the n-th allocation failing, n = 0, 1, ... until it succeeds.
+ * The loop is bounded; an operation that allocates nothing succeeds at n = 0. */
+#define SWEEP(op_expr, on_success)                                                   \
+    do {                                                                             \
+        long n_;                                                                     \
+        for (n_ = 0; n_ < 10000; n_++) {                                             \
+            qpki_test_fail_alloc_after(n_);                                          \
+            qpki_status rc_ = (op_expr);                                             \
+            qpki_test_fail_alloc_after(-1);                                          \
+            if (rc_ == QPKI_OK) {                                                    \
+                on_success;                                                          \
+                break;                                                               \
+            }                                                                        \
+            assert_int_equal(rc_, QPKI_ERR_NOMEM);                                   \
+        }                                                                            \
+        assert_true(n_ < 10000);                                                     \
+    } while (0)
+
+static void test_request_parse_fails_cleanly_at_every_allocation(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *der = tu_read_file(tu_data_path("ocsp/req-two.der"), &len);
+    assert_non_null(der);
+    qpki_ocsp_request *req = NULL;
+    SWEEP(qpki_ocsp_request_parse(der, len, NULL, &req), {
+        assert_int_equal(qpki_ocsp_request_count(req), 2);
+        qpki_ocsp_request_free(&req);
+    });
+    assert_null(req);
+    free(der);
+}
+
+static void test_response_parse_and_verify_fail_cleanly(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *der = tu_read_file(tu_data_path("ocsp/resp-two.der"), &len);
+    assert_non_null(der);
+    qpki_ocsp_response *resp = NULL;
+    SWEEP(qpki_ocsp_response_parse(der, len, &resp), {});
+    assert_int_equal(qpki_ocsp_response_single_count(resp), 2);
+    qpki_ocsp_verifier *v = NULL;
+    SWEEP(qpki_ocsp_verifier_new(&v), {});
+    assert_int_equal(qpki_ocsp_verifier_set_ca(v, ca), QPKI_OK);
+    qpki_certid *id = NULL;
+    SWEEP(qpki_certid_for_cert(QPKI_HASH_SHA256, ca, leaf, &id), {});
+    SWEEP(qpki_ocsp_verifier_expect_certid(v, id), {});
+    SWEEP(qpki_ocsp_verifier_verify(v, resp), {});
+    qpki_certid_free(&id);
+    qpki_ocsp_verifier_free(&v);
+    qpki_ocsp_response_free(&resp);
+    free(der);
+}
+
+static qpki_status build_and_sign(uint8_t **out, size_t *len)
+{
+    qpki_ocsp_response_builder *b = NULL;
+    qpki_certid *id = NULL;
+    qpki_time now = (qpki_time)time(NULL);
+    qpki_status rc = qpki_ocsp_response_builder_new(&b);
+    if (rc == QPKI_OK)
+        rc = qpki_certid_for_cert(QPKI_HASH_SHA1, ca, leaf, &id);
+    if (rc == QPKI_OK)
+        rc = qpki_ocsp_response_builder_add_single(b, id, QPKI_CERT_STATUS_REVOKED, now - 100,
+                                                   QPKI_REASON_SUPERSEDED, now - 60, now + 3600);
+    if (rc == QPKI_OK)
+        rc = qpki_ocsp_response_builder_set_nonce(b, (const uint8_t *)"0123456789abcdef", 16);
+    if (rc == QPKI_OK)
+        rc = qpki_ocsp_response_builder_add_cert(b, responder);
+    if (rc == QPKI_OK)
+        rc = qpki_ocsp_response_builder_sign(b, signer, out, len);
+    qpki_certid_free(&id);
+    qpki_ocsp_response_builder_free(&b);
+    return rc;
+}
+
+static void test_response_builder_fails_cleanly(void **state)
+{
+    (void)state;
+    uint8_t *der = NULL;
+    size_t len = 0;
+    SWEEP(build_and_sign(&der, &len), {});
+    qpki_ocsp_response *resp = NULL;
+    assert_int_equal(qpki_ocsp_response_parse(der, len, &resp), QPKI_OK);
+    assert_int_equal(qpki_ocsp_single_reason(qpki_ocsp_response_single(resp, 0)),
+                     QPKI_REASON_SUPERSEDED);
+    qpki_ocsp_response_free(&resp);
+    qpki_free(der);
+}
+
+/* The responder never answers with anything but a verified success or an
+ * unsigned internalError while allocations fail. */
+static void test_responder_under_allocation_failure_answers_internal_error(void **state)
+{
+    (void)state;
+    qpki_responder *r = NULL;
+    SWEEP(qpki_responder_new(&r), {});
+    SWEEP(qpki_responder_add_issuer(r, ca, db, signer, responder, NULL), {});
+    size_t len;
+    uint8_t *req = tu_read_file(tu_data_path("ocsp/req-sha1-nonce.der"), &len);
+    assert_non_null(req);
+    /* one normal answer first, so the cache exists and the sweep reaches the
+     * request, status and signing paths */
+    qpki_answer *warm = NULL;
+    assert_int_equal(qpki_responder_respond(r, req, len, &warm), QPKI_OK);
+    assert_int_equal(qpki_answer_resp_status(warm), QPKI_OCSP_RESP_SUCCESSFUL);
+    qpki_answer_free(&warm);
+    int successes = 0, internal_errors = 0;
+    for (long n = 0; n < 200; n++) {
+        qpki_answer *a = NULL;
+        qpki_test_fail_alloc_after(n);
+        qpki_status rc = qpki_responder_respond(r, req, len, &a);
+        qpki_test_fail_alloc_after(-1);
+        if (rc == QPKI_ERR_NOMEM) {
+            assert_null(a);
+            continue;
+        }
+        assert_int_equal(rc, QPKI_OK);
+        qpki_ocsp_resp_status st = qpki_answer_resp_status(a);
+        if (st == QPKI_OCSP_RESP_INTERNAL_ERROR) {
+            internal_errors++;
+        } else {
+            assert_int_equal(st, QPKI_OCSP_RESP_SUCCESSFUL);
+            const uint8_t *der;
+            size_t dl;
+            qpki_answer_bytes(a, &der, &dl);
+            qpki_ocsp_response *resp = NULL;
+            qpki_ocsp_verifier *v = NULL;
+            assert_int_equal(qpki_ocsp_response_parse(der, dl, &resp), QPKI_OK);
+            assert_int_equal(qpki_ocsp_verifier_new(&v), QPKI_OK);
+            assert_int_equal(qpki_ocsp_verifier_set_ca(v, ca), QPKI_OK);
+            assert_int_equal(qpki_ocsp_verifier_verify(v, resp), QPKI_OK);
+            qpki_ocsp_verifier_free(&v);
+            qpki_ocsp_response_free(&resp);
+            successes++;
+        }
+        qpki_answer_free(&a);
+    }
+    assert_true(internal_errors > 0);
+    assert_true(successes > 0);
+    free(req);
+    qpki_responder_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_request_parse_fails_cleanly_at_every_allocation),
+        cmocka_unit_test(test_response_parse_and_verify_fail_cleanly),
+        cmocka_unit_test(test_response_builder_fails_cleanly),
+        cmocka_unit_test(test_responder_under_allocation_failure_answers_internal_error),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
