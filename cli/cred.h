@@ -79,4 +79,25 @@ bool cred_dir_path(char *buf, size_t size, const char *cred_dir, const char *id)
 bool cred_version_path(char *buf, size_t size, const char *cred_dir, const char *id,
                        const char *version);
 
+/* ---- helpers shared by the credential subcommands (credential_*.c) ---- */
+/* getopt_long codes of the credential subcommands' long options. */
+enum { O_CA_DIR = 256, O_CRED_DIR, O_PROFILE, O_VAR, O_ID, O_PASS_ENV, O_PASS_FILE,
+       O_CAPASS_ENV, O_CAPASS_FILE, O_VERSION };
+struct profile;
+struct vars;
+struct ca_ctx;
+/* Current time as RFC 3339 text. */
+void cred_now_text(char *buf, size_t size);
+/* "ecdsa-p256" (or "ecdsa-p384+ml-dsa-65" for Catalyst) of a profile. */
+void cred_algo_name(const struct profile *p, char *buf, size_t size);
+/* Generate keys, have the CA issue the certificate and store both as version
+ * vid of c.  Prints errors. */
+bool cred_make_version(const char *cred_dir, struct credential *c, const char *vid,
+                       const struct profile *p, const struct vars *vars, struct ca_ctx *ca,
+                       const char *passphrase);
+/* Remove a credential directory this run created (after a failed enroll). */
+void cred_remove_tree(const char *dir);
+/* One line of the `credential versions` table. */
+void cred_print_version_line(const struct credential *c, const struct cred_version *v);
+
 #endif

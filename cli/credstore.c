@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -14,6 +16,7 @@
 #include "cli.h"
 #include "cred.h"
 #include "doc.h"
+#include "pki.h"
 
 bool cred_valid_id(const char *id)
 {
@@ -468,3 +471,135 @@ bool cli_credential_alt_key_path(const char *cred_dir, const char *id, char *pat
     cred_free(&c);
     return ok;
 }
+
+void cred_now_text(char *buf, size_t size)
+{
+    cli_format_time((qpki_time)time(NULL), buf, size);
+}
+
+/* The file-name form of a profile's algorithm ("ecdsa-p256", "rsa-2048"). */
+void cred_algo_name(const struct profile *p, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", p->algorithm);
+    for (char *q = buf; *q; q++) {
+        *q = (char)tolower((unsigned char)*q);
+        if (!(isalnum((unsigned char)*q) || *q == '-' || *q == '_'))
+            *q = '-';
+    }
+}
+
+/* Generate a key, have the CA issue its certificate and store both as
+ * version `vid`. */
+bool cred_make_version(const char *cred_dir, struct credential *c, const char *vid,
+                       const struct profile *p, const struct vars *vars, struct ca_ctx *ca,
+                       const char *passphrase)
+{
+    char vdir[PATH_MAX], path[PATH_MAX], algo[64], rel[256], alt_rel[256] = "";
+    char alt_algo[64] = "";
+    qpki_key *key = NULL, *alt_key = NULL;
+    qpki_cert *cert = NULL;
+    bool ok = false;
+
+    cred_algo_name(p, algo, sizeof(algo));
+    if (!cred_version_path(vdir, sizeof(vdir), cred_dir, c->id, vid))
+        return false;
+    if (cli_path_exists(vdir)) {
+        cli_error("%s already exists", vdir);
+        return false;
+    }
+    if (!cli_mkdirs(vdir, 0755) || !cli_path(path, sizeof(path), "%s/keys", vdir) ||
+        !cli_mkdirs(path, 0700) ||
+        !cli_path(path, sizeof(path), "%s/certs", vdir) || !cli_mkdirs(path, 0755))
+        return false;
+    if (!pki_generate_key(p, &key))
+        goto done;
+    snprintf(rel, sizeof(rel), "keys/credential.%s.key", algo);
+    if (!cli_path(path, sizeof(path), "%s/%s", vdir, rel) ||
+        !pki_write_key(key, path, passphrase, true))
+        goto done;
+
+    if (p->alt_algorithm) {
+        /* Catalyst: a second (ML-DSA) key, named by its algorithm like the first. */
+        snprintf(alt_algo, sizeof(alt_algo), "%s", p->alt_algorithm);
+        for (char *q = alt_algo; *q; q++)
+            *q = (char)tolower((unsigned char)*q);
+        snprintf(alt_rel, sizeof(alt_rel), "keys/credential.%s.key", alt_algo);
+        if (!pki_generate_alt_key(p, &alt_key) ||
+            !cli_path(path, sizeof(path), "%s/%s", vdir, alt_rel) ||
+            !pki_write_key(alt_key, path, passphrase, true))
+            goto done;
+    }
+
+    const uint8_t *spki;
+    size_t spki_len;
+    qpki_status st = qpki_key_public_key(key, &spki, &spki_len);
+    if (st != QPKI_OK) {
+        cli_error_st(st, "public key");
+        goto done;
+    }
+    struct issue_params ip = { .profile = p, .vars = vars, .spki = spki, .spki_len = spki_len };
+    if (alt_key && (st = qpki_key_public_key(alt_key, &ip.alt_spki, &ip.alt_spki_len)) != QPKI_OK) {
+        cli_error_st(st, "alternative public key");
+        goto done;
+    }
+    if (!ca_issue(ca, &ip, &cert))
+        goto done;
+    char crel[256];
+    snprintf(crel, sizeof(crel), "certs/credential.%s.pem", algo);
+    if (!cli_path(path, sizeof(path), "%s/%s", vdir, crel) || !pki_write_cert(cert, path, true))
+        goto done;
+
+    struct cred_version *v = cred_add_version(c, vid);
+    char algos[140];
+    snprintf(algos, sizeof(algos), "%s%s%s", algo, alt_algo[0] ? "," : "", alt_algo);
+    if (!v || !vars_set(&v->lists, "profiles", p->name) || !vars_set(&v->lists, "algos", algos)) {
+        cli_error("out of memory");
+        goto done;
+    }
+    cred_now_text(v->created, sizeof(v->created));
+    cli_format_time(qpki_cert_not_before(cert), v->not_before, sizeof(v->not_before));
+    cli_format_time(qpki_cert_not_after(cert), v->not_after, sizeof(v->not_after));
+    pki_cert_serial_hex(cert, v->serial, sizeof(v->serial));
+    snprintf(v->cert_file, sizeof(v->cert_file), "%s", crel);
+    snprintf(v->key_file, sizeof(v->key_file), "%s", rel);
+    snprintf(v->alt_key_file, sizeof(v->alt_key_file), "%s", alt_rel);
+    if (c->common_name[0] == '\0') {
+        char subject[1024];
+        pki_subject(cert, subject, sizeof(subject));
+        if (!pki_rdn_value(subject, "CN", c->common_name, sizeof(c->common_name)))
+            snprintf(c->common_name, sizeof(c->common_name), "%.255s", subject);
+    }
+    ok = true;
+done:
+    qpki_cert_free(&cert);
+    qpki_key_free(&key);
+    qpki_key_free(&alt_key);
+    return ok;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* Remove a credential directory this run created (after a failed enroll). */
+void cred_remove_tree(const char *dir)
+{
+    (void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void cred_print_version_line(const struct credential *c, const struct cred_version *v)
+{
+    char nb[16] = "", na[40] = "";
+    snprintf(nb, sizeof(nb), "%.10s", v->created);
+    snprintf(na, sizeof(na), "%s", v->not_after);
+    const char *status = cred_version_status(c, v);
+    printf("%-9s %-10s %-28s %-12s %-18s %-21s %s\n", v->id, status,
+           cred_version_list(v, "profiles"), cred_version_list(v, "algos"),
+           v->serial[0] ? v->serial : "-", na[0] ? na : "-", nb[0] ? nb : "-");
+}
+
+/* ---- enroll ------------------------------------------------------------------------------ */
