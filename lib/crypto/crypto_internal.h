@@ -118,6 +118,9 @@ struct crypto_privkey {
     /* ML-DSA: the 32-byte seed xi when known (has_seed). */
     uint8_t seed[32];
     bool has_seed;
+    /* ML-DSA: the key prepared for signing (mldsa_sign_ctx_new), built once with the
+     * key; signing only reads it, so all threads share it. */
+    struct mldsa_sign_ctx *mldsa_ctx;
     /* Raw public key: EC uncompressed point; Ed/ML-DSA raw; RSA: RSAPublicKey DER. */
     uint8_t *pub;
     size_t pub_len;

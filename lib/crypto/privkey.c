@@ -188,6 +188,7 @@ static void privkey_destroy(crypto_privkey *key)
         }
         qpki_free_secret(key->slots, key->nslots * sizeof(*key->slots));
     }
+    mldsa_sign_ctx_free(&key->mldsa_ctx);
     qpki_free_secret(key->secret, key->secret_len);
     qpki_free(key->pub);
     qpki_free(key->spki);
@@ -293,6 +294,11 @@ static qpki_status mldsa_from_parts(const crypto_key_parts *parts, crypto_privke
     }
     if (parts->pub && (parts->pub_len != pk_len || memcmp(parts->pub, key->pub, pk_len) != 0))
         QPKI_FAIL(QPKI_ERR_BAD_KEY);
+    /* FIPS 204 Algorithm 7 steps 1-5 (skDecode, NTTs, ExpandA) once per key rather
+     * than once per signature. */
+    int ret = mldsa_sign_ctx_new(level, key->secret, &key->mldsa_ctx);
+    if (ret != 0)
+        QPKI_FAIL(ret == MLDSA_ERR_NOMEM ? QPKI_ERR_NOMEM : QPKI_ERR_BAD_KEY);
     QPKI_CHECK(crypto_spki_encode(key->alg, key->pub, key->pub_len, &key->spki, &key->spki_len));
     *out = key;
     key = NULL;
@@ -312,8 +318,9 @@ static qpki_status mldsa_sign_msg(const crypto_privkey *key, const uint8_t *msg,
     QPKI_ENSURE(*sig_len >= n, QPKI_ERR_BUFFER_TOO_SMALL);
     uint8_t rnd[MLDSA_RND_BYTES];
     QPKI_GUARD(crypto_random(rnd, sizeof(rnd)));
-    int ret = mldsa_sign(level, key->secret, msg, msg_len, NULL, 0, rnd, sig);
+    int ret = mldsa_sign_with_ctx(key->mldsa_ctx, msg, msg_len, NULL, 0, rnd, sig);
     qpki_wipe(rnd, sizeof(rnd));
+    QPKI_ENSURE(ret != MLDSA_ERR_NOMEM, QPKI_ERR_NOMEM);
     QPKI_ENSURE(ret == 0, QPKI_ERR_CRYPTO);
     *sig_len = n;
     return QPKI_OK;
@@ -585,7 +592,8 @@ qpki_status crypto_sign(const crypto_privkey *key, qpki_sig_alg alg, const uint8
     static const uint8_t empty[1];
     if (!msg)
         msg = empty;
-    /* Our ML-DSA has no per-key mutable state: no slot needed. */
+    /* ML-DSA: signing only reads the key's mldsa_sign_ctx (mldsa.h), so all threads
+     * share it; no slot needed. */
     if (crypto_mldsa_level(key->alg) != 0)
         return mldsa_sign_msg(key, msg, msg_len, sig, sig_len);
     QPKI_ENSURE(key->nslots > 0, QPKI_ERR_UNSUPPORTED_ALGORITHM);

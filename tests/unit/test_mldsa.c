@@ -8,6 +8,7 @@
 #include <wolfssl/wolfcrypt/hash.h>
 #include <wolfssl/wolfcrypt/sha3.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "testutil.h"
 #include "crypto/keccak.h"
 #include "crypto/mldsa/mldsa.h"
+#include "internal.h"
 #include "safety.h"
 
 /* With -Dmldsa=wolfssl the internal interfaces (M', mu, the arithmetic) are not
@@ -227,6 +229,150 @@ static void test_context_longer_than_255_bytes_is_rejected(void **state)
     assert_int_equal(mldsa_verify(MLDSA_44, pk, seed, 32, ctx, 255, sig, 2420), 0);
     assert_int_equal(mldsa_verify(MLDSA_44, pk, seed, 32, ctx, 256, sig, 2420), -1);
     assert_int_equal(mldsa_keygen((mldsa_level)1, seed, pk, sk), -1);
+}
+
+/* A prepared signing context gives exactly mldsa_sign's signatures: every level,
+ * deterministic and hedged, empty and non-empty message and context string, and
+ * (builtin) a context prepared on one code path used on the other. */
+static void test_signing_context_gives_the_signatures_of_mldsa_sign(void **state)
+{
+    SELECT_PATH_OR_SKIP(state, path);
+    (void)path;
+    uint8_t pk[MLDSA_MAX_PK_BYTES], sk[MLDSA_MAX_SK_BYTES], seed[32], rnd[32], msg[300];
+    uint8_t sig[MLDSA_MAX_SIG_BYTES], sig2[MLDSA_MAX_SIG_BYTES];
+    const uint8_t context[] = "signing context test";
+    for (int i = 0; i < 32; i++)
+        seed[i] = (uint8_t)(3 * i + 1);
+    for (size_t i = 0; i < sizeof(msg); i++)
+        msg[i] = (uint8_t)(i * 11);
+    for (int li = 0; li < 3; li++) {
+        mldsa_level lv = levels[li];
+        size_t siglen = mldsa_sig_bytes(lv);
+        seed[0] = (uint8_t)li;
+        assert_int_equal(mldsa_keygen(lv, seed, pk, sk), 0);
+        mldsa_sign_ctx *sc = NULL;
+        assert_int_equal(mldsa_sign_ctx_new(lv, sk, &sc), 0);
+        assert_non_null(sc);
+        for (int m = 0; m < 12; m++) {
+            size_t ml = m % 3 == 0 ? 0 : (size_t)(37 * m) % sizeof(msg);
+            size_t cl = m % 4 == 1 ? sizeof(context) : 0;
+            for (int i = 0; i < 32; i++)
+                rnd[i] = (uint8_t)(m * 17 + i);
+            const uint8_t *r = m % 2 ? rnd : NULL;
+            assert_int_equal(mldsa_sign(lv, sk, ml ? msg : NULL, ml, cl ? context : NULL, cl, r,
+                                        sig), 0);
+            assert_int_equal(mldsa_sign_with_ctx(sc, ml ? msg : NULL, ml, cl ? context : NULL,
+                                                 cl, r, sig2), 0);
+            assert_memory_equal(sig, sig2, siglen);
+            assert_int_equal(mldsa_verify(lv, pk, msg, ml, context, cl, sig2, siglen), 0);
+        }
+#if HAVE_INTERNAL
+        /* NTT-domain values are the same on both paths: a context prepared on one
+         * path signs identically on the other. */
+        int here = mldsa_avx2_active();
+        mldsa_set_avx2(!here);
+        assert_int_equal(mldsa_sign_with_ctx(sc, msg, 99, context, 5, rnd, sig2), 0);
+        mldsa_set_avx2(here);
+        assert_int_equal(mldsa_sign(lv, sk, msg, 99, context, 5, rnd, sig), 0);
+        assert_memory_equal(sig, sig2, siglen);
+#endif
+        mldsa_sign_ctx_free(&sc);
+        assert_null(sc);
+    }
+}
+
+struct ctx_thread {
+    const mldsa_sign_ctx *sc;
+    int index;
+    uint8_t sig[8][MLDSA_MAX_SIG_BYTES];
+    int rc;
+};
+
+static void ctx_thread_message(int thread, int i, uint8_t msg[32], uint8_t rnd[32])
+{
+    for (int k = 0; k < 32; k++) {
+        msg[k] = (uint8_t)(thread * 31 + i * 7 + k);
+        rnd[k] = (uint8_t)(thread * 5 + i * 3 + k * 9);
+    }
+}
+
+static void *ctx_thread_main(void *arg)
+{
+    struct ctx_thread *t = arg;
+    for (int i = 0; i < 8; i++) {
+        uint8_t msg[32], rnd[32];
+        ctx_thread_message(t->index, i, msg, rnd);
+        t->rc |= mldsa_sign_with_ctx(t->sc, msg, sizeof(msg), NULL, 0, rnd, t->sig[i]);
+    }
+    return NULL;
+}
+
+/* mldsa_sign_with_ctx only reads the context: four threads signing with one context
+ * at the same time get the signatures mldsa_sign gives for each message alone. */
+static void test_one_signing_context_serves_four_threads_at_once(void **state)
+{
+    SELECT_PATH_OR_SKIP(state, path);
+    (void)path;
+    uint8_t pk[MLDSA_MAX_PK_BYTES], sk[MLDSA_MAX_SK_BYTES], seed[32] = {9};
+    assert_int_equal(mldsa_keygen(MLDSA_65, seed, pk, sk), 0);
+    mldsa_sign_ctx *sc = NULL;
+    assert_int_equal(mldsa_sign_ctx_new(MLDSA_65, sk, &sc), 0);
+    static struct ctx_thread t[4];
+    pthread_t tid[4];
+    for (int i = 0; i < 4; i++) {
+        t[i] = (struct ctx_thread){.sc = sc, .index = i};
+        assert_int_equal(pthread_create(&tid[i], NULL, ctx_thread_main, &t[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_join(tid[i], NULL), 0);
+    for (int th = 0; th < 4; th++) {
+        assert_int_equal(t[th].rc, 0);
+        for (int i = 0; i < 8; i++) {
+            uint8_t msg[32], rnd[32], want[MLDSA_MAX_SIG_BYTES];
+            ctx_thread_message(th, i, msg, rnd);
+            assert_int_equal(mldsa_sign(MLDSA_65, sk, msg, sizeof(msg), NULL, 0, rnd, want), 0);
+            assert_memory_equal(t[th].sig[i], want, 3309);
+        }
+    }
+    mldsa_sign_ctx_free(&sc);
+}
+
+static void test_signing_context_rejects_bad_arguments_and_reports_no_memory(void **state)
+{
+    (void)state;
+    uint8_t pk[MLDSA_MAX_PK_BYTES], sk[MLDSA_MAX_SK_BYTES], sig[MLDSA_MAX_SIG_BYTES];
+    uint8_t seed[32] = {4}, context[256] = {0};
+    assert_int_equal(mldsa_keygen(MLDSA_44, seed, pk, sk), 0);
+    mldsa_sign_ctx *sc = (mldsa_sign_ctx *)(void *)seed; /* must be reset to NULL */
+    assert_int_equal(mldsa_sign_ctx_new((mldsa_level)66, sk, &sc), -1);
+    assert_null(sc);
+    assert_int_equal(mldsa_sign_ctx_new(MLDSA_44, NULL, &sc), -1);
+    assert_null(sc);
+    assert_int_equal(mldsa_sign_ctx_new(MLDSA_44, sk, NULL), -1);
+    assert_int_equal(mldsa_sign_with_ctx(NULL, seed, 1, NULL, 0, NULL, sig), -1);
+    mldsa_sign_ctx_free(NULL);
+    mldsa_sign_ctx_free(&sc);
+    /* out of memory while preparing, and while signing */
+    qpki_test_fail_alloc_after(0);
+    assert_int_equal(mldsa_sign_ctx_new(MLDSA_44, sk, &sc), MLDSA_ERR_NOMEM);
+    qpki_test_fail_alloc_after(-1);
+    assert_null(sc);
+    assert_int_equal(mldsa_sign_ctx_new(MLDSA_44, sk, &sc), 0);
+#if HAVE_INTERNAL /* wolfSSL's own allocations do not go through qpki_malloc */
+    qpki_test_fail_alloc_after(0);
+    int rc = mldsa_sign_with_ctx(sc, seed, 32, NULL, 0, NULL, sig);
+    qpki_test_fail_alloc_after(-1);
+    assert_int_equal(rc, MLDSA_ERR_NOMEM);
+#endif
+    /* FIPS 204 Algorithm 2: |ctx| > 255 is an error; NULL with a length is one too */
+    assert_int_equal(mldsa_sign_with_ctx(sc, seed, 32, context, 256, NULL, sig), -1);
+    assert_int_equal(mldsa_sign_with_ctx(sc, seed, 32, NULL, 1, NULL, sig), -1);
+    assert_int_equal(mldsa_sign_with_ctx(sc, NULL, 1, NULL, 0, NULL, sig), -1);
+    assert_int_equal(mldsa_sign_with_ctx(sc, seed, 32, NULL, 0, NULL, NULL), -1);
+    assert_int_equal(mldsa_sign_with_ctx(sc, seed, 32, context, 255, NULL, sig), 0);
+    assert_int_equal(mldsa_verify(MLDSA_44, pk, seed, 32, context, 255, sig, 2420), 0);
+    mldsa_sign_ctx_free(&sc);
+    assert_null(sc);
 }
 
 /* FIPS 204 Algorithm 21 HintBitUnpack returns bot (and Verify fails) for counts that
@@ -443,7 +589,7 @@ static void test_acvp_siggen_all_cases_pass(void **state)
     assert_non_null(expect);
     const json *pg = json_get(prompt, "testGroups"), *eg = json_get(expect, "testGroups");
     struct sig_counts c = {0};
-    size_t det = 0, hedged = 0, with_ctx = 0, skipped = 0;
+    size_t det = 0, hedged = 0, with_ctx = 0, skipped = 0, via_ctx[2] = {0, 0};
     for (size_t g = 0; g < json_len(pg); g++) {
         const json *grp = json_at(pg, g);
         long long tg = json_int(json_get(grp, "tgId"), -1);
@@ -496,6 +642,19 @@ static void test_acvp_siggen_all_cases_pass(void **state)
                     with_ctx += cl > 0;
                     if (kind == 0) {
                         rc = mldsa_sign(lv, sk, msg, ml, ctx, cl, rnd, sig);
+                        /* the same case through a prepared signing context */
+                        mldsa_sign_ctx *sc = NULL;
+                        uint8_t sig2[MLDSA_MAX_SIG_BYTES];
+                        assert_int_equal(mldsa_sign_ctx_new(lv, sk, &sc), 0);
+                        int rc2 = mldsa_sign_with_ctx(sc, msg, ml, ctx, cl, rnd, sig2);
+                        mldsa_sign_ctx_free(&sc);
+                        assert_null(sc);
+                        int good2 = rc2 == 0 && memcmp(sig2, want, wl) == 0;
+                        if (!good2)
+                            printf("sigGen tgId %lld tcId %lld with a signing context failed\n",
+                                   tg, id);
+                        via_ctx[0]++;
+                        via_ctx[1] += (size_t)good2;
                     } else {
                         size_t mpl;
                         uint8_t *mp = external_mprime(1, json_str(json_get(tc, "hashAlg")), ctx,
@@ -526,11 +685,15 @@ static void test_acvp_siggen_all_cases_pass(void **state)
                c.by_kind[k][0]);
     printf("ML-DSA sigGen [%s]: %zu passed of %zu (%zu deterministic, %zu hedged, %zu with a "
            "non-empty context)\n", path, c.ok, c.total, det, hedged, with_ctx);
+    printf("ML-DSA sigGen [%s] external pure with a prepared signing context: %zu passed of %zu\n",
+           path, via_ctx[1], via_ctx[0]);
     if (skipped)
         printf("ML-DSA sigGen: %zu skipped (wolfSSL backend: no internal/pre-hash/mu entry points)\n",
                skipped);
     assert_int_equal(c.ok, c.total);
     assert_int_equal(c.total + skipped, 360);
+    assert_int_equal(via_ctx[0], 90);
+    assert_int_equal(via_ctx[1], via_ctx[0]);
     json_free(prompt);
     json_free(expect);
 }
@@ -628,11 +791,18 @@ int main(void)
         cmocka_unit_test(test_context_longer_than_255_bytes_is_rejected),
         cmocka_unit_test(test_malformed_hint_encodings_are_rejected),
         cmocka_unit_test(test_null_arguments_and_unknown_levels_fail),
+        cmocka_unit_test(test_signing_context_rejects_bad_arguments_and_reports_no_memory),
         cmocka_unit_test_prestate(test_keygen_sign_verify_round_trip_all_levels, &path_avx2),
+        cmocka_unit_test_prestate(test_signing_context_gives_the_signatures_of_mldsa_sign, &path_avx2),
+        cmocka_unit_test_prestate(test_one_signing_context_serves_four_threads_at_once, &path_avx2),
         cmocka_unit_test_prestate(test_acvp_keygen_all_cases_pass, &path_avx2),
         cmocka_unit_test_prestate(test_acvp_siggen_all_cases_pass, &path_avx2),
         cmocka_unit_test_prestate(test_acvp_sigver_all_cases_pass, &path_avx2),
         cmocka_unit_test_prestate(test_keygen_sign_verify_round_trip_all_levels, &path_portable),
+        cmocka_unit_test_prestate(test_signing_context_gives_the_signatures_of_mldsa_sign,
+                                  &path_portable),
+        cmocka_unit_test_prestate(test_one_signing_context_serves_four_threads_at_once,
+                                  &path_portable),
         cmocka_unit_test_prestate(test_acvp_keygen_all_cases_pass, &path_portable),
         cmocka_unit_test_prestate(test_acvp_siggen_all_cases_pass, &path_portable),
         cmocka_unit_test_prestate(test_acvp_sigver_all_cases_pass, &path_portable),

@@ -56,8 +56,9 @@ size_t mldsa_sig_bytes(mldsa_level level)
 static size_t eta_poly_bytes(const mldsa_params *p) { return 32u * p->eta_bits; }
 static size_t z_poly_bytes(const mldsa_params *p) { return 32u * p->gamma1_bits; }
 
-/* FIPS 204 Algorithm 32 ExpandA(rho): A_hat[r, s] <- RejNTTPoly(rho || s || r). */
-static void expand_a(mldsa_poly A[KMAX][LMAX], const uint8_t rho[32], const mldsa_params *p)
+/* FIPS 204 Algorithm 32 ExpandA(rho): A_hat[r, s] <- RejNTTPoly(rho || s || r).
+ * A is k x l, row-major: A_hat[r, s] is A[r * l + s]. */
+static void expand_a(mldsa_poly *A, const uint8_t rho[32], const mldsa_params *p)
 {
     unsigned n = p->k * p->l, i = 0;
     if (mldsa_avx2_active()) { /* four entries at a time with 4-way SHAKE128 */
@@ -69,14 +70,14 @@ static void expand_a(mldsa_poly A[KMAX][LMAX], const uint8_t rho[32], const mlds
                 unsigned e = i + t < n ? i + t : n - 1;
                 r[t] = (uint8_t)(e / p->l);
                 s[t] = (uint8_t)(e % p->l);
-                a[t] = i + t < n ? &A[r[t]][s[t]] : &spare;
+                a[t] = i + t < n ? &A[e] : &spare;
             }
             mldsa_rej_ntt_poly_x4(a, rho, s, r);
         }
         return;
     }
     for (; i < n; i++)
-        mldsa_rej_ntt_poly(&A[i / p->l][i % p->l], rho, (uint8_t)(i % p->l), (uint8_t)(i / p->l));
+        mldsa_rej_ntt_poly(&A[i], rho, (uint8_t)(i % p->l), (uint8_t)(i / p->l));
 }
 
 /* ExpandMask output for the AVX2 path: rows are generated four consecutive nonces
@@ -114,13 +115,14 @@ static void expand_mask(mldsa_poly *y, const uint8_t rhopp[64], unsigned kappa,
 }
 
 /* w_hat = A_hat o v_hat (Algorithm 48 MatrixVectorNTT), then NTT^-1. */
-static void matrix_vector(mldsa_poly *w, mldsa_poly A[KMAX][LMAX], const mldsa_poly *vhat,
+static void matrix_vector(mldsa_poly *w, const mldsa_poly *A, const mldsa_poly *vhat,
                           const mldsa_params *p)
 {
     for (unsigned i = 0; i < p->k; i++) {
-        mldsa_poly_pointwise(&w[i], &A[i][0], &vhat[0]);
+        const mldsa_poly *row = A + i * p->l;
+        mldsa_poly_pointwise(&w[i], &row[0], &vhat[0]);
         for (unsigned j = 1; j < p->l; j++)
-            mldsa_poly_pointwise_acc(&w[i], &A[i][j], &vhat[j]);
+            mldsa_poly_pointwise_acc(&w[i], &row[j], &vhat[j]);
         if (mldsa_avx2_active()) /* |sum of l products| < 7q: reduce first */
             mldsa_avx2_reduce32(w[i].c);
         else
@@ -179,7 +181,7 @@ static void compute_mu(uint8_t mu[MLDSA_MU_BYTES], const uint8_t tr[MLDSA_TR_BYT
 /* ---------------------------------------------------------------- key generation */
 
 struct keygen_ws {
-    mldsa_poly A[KMAX][LMAX];
+    mldsa_poly A[KMAX * LMAX];
     mldsa_poly s1[LMAX], s1hat[LMAX], s2[KMAX], t[KMAX], t1[KMAX], t0[KMAX];
     uint8_t seed_in[34], expanded[128];
 };
@@ -314,9 +316,23 @@ int mldsa_pk_from_sk(mldsa_level level, const uint8_t *sk, uint8_t *pk)
 
 /* ---------------------------------------------------------------------- signing */
 
+/* A private key prepared for signing (mldsa.h): FIPS 204 Algorithm 7 steps 1-5 and
+ * the K and tr it needs, done once.  Everything in it is only read while signing,
+ * so one context may serve any number of threads at once.  The secret parts (K,
+ * s1_hat, s2_hat, t0_hat) are wiped by mldsa_sign_ctx_free; A_hat, rho and tr are
+ * public (derived from pk). */
+struct mldsa_sign_ctx {
+    const mldsa_params *p;
+    uint8_t key[32];                  /* K */
+    uint8_t tr[MLDSA_TR_BYTES];       /* tr = H(pk, 64) */
+    mldsa_poly *s1, *s2, *t0;         /* s1_hat (l), s2_hat (k), t0_hat (k) */
+    mldsa_poly *A;                    /* A_hat, k x l row-major */
+    mldsa_poly poly[];                /* storage for the four above */
+};
+
+/* Per-signature workspace: y, z, w and the rest of a candidate (all secret until
+ * accepted), sized for the largest parameter set. */
 struct sign_ws {
-    mldsa_poly A[KMAX][LMAX];
-    mldsa_poly s1[LMAX], s2[KMAX], t0[KMAX]; /* NTT domain */
     mldsa_poly y[LMAX], yhat[LMAX], z[LMAX];
     mldsa_poly w[KMAX], wcs2[KMAX], w1[KMAX], h[KMAX];
     mldsa_poly c, tmp;
@@ -325,6 +341,58 @@ struct sign_ws {
     uint8_t w1enc[KMAX * 32 * 6];
     uint8_t ctilde[MLDSA_CTILDE_MAX];
 };
+
+int mldsa_sign_ctx_new(mldsa_level level, const uint8_t *sk, mldsa_sign_ctx **out)
+{
+    const mldsa_params *p = mldsa_params_get(level);
+    if (!out)
+        return -1;
+    *out = NULL;
+    if (!p || !sk)
+        return -1;
+    size_t npoly = (size_t)p->l + 2u * p->k + (size_t)p->k * p->l;
+    size_t size = sizeof(mldsa_sign_ctx) + npoly * sizeof(mldsa_poly);
+    mldsa_sign_ctx *c = qpki_malloc(size);
+    if (!c)
+        return MLDSA_ERR_NOMEM;
+    c->p = p;
+    c->s1 = c->poly;
+    c->s2 = c->s1 + p->l;
+    c->t0 = c->s2 + p->k;
+    c->A = c->t0 + p->k;
+
+    /* Step 1: (rho, K, tr, s1, s2, t0) <- skDecode(sk) (Algorithm 25).  rho is
+     * public (the first field of pk) and tr = H(pk). */
+    uint8_t rho[32];
+    memcpy(rho, sk, 32);
+    MLDSA_DECLASSIFY(rho, 32);
+    memcpy(c->key, sk + 32, 32);
+    memcpy(c->tr, sk + 64, MLDSA_TR_BYTES);
+    MLDSA_DECLASSIFY(c->tr, MLDSA_TR_BYTES);
+    sk_decode_s(sk, c->s1, c->s2, c->t0, p);
+    /* Steps 2-4: s1_hat <- NTT(s1), s2_hat <- NTT(s2), t0_hat <- NTT(t0). */
+    for (unsigned r = 0; r < p->l; r++)
+        mldsa_poly_ntt(&c->s1[r]);
+    for (unsigned r = 0; r < p->k; r++) {
+        mldsa_poly_ntt(&c->s2[r]);
+        mldsa_poly_ntt(&c->t0[r]);
+    }
+    /* Step 5: A_hat <- ExpandA(rho). */
+    expand_a(c->A, rho, p);
+    *out = c;
+    return 0;
+}
+
+void mldsa_sign_ctx_free(mldsa_sign_ctx **pctx)
+{
+    if (!pctx || !*pctx)
+        return;
+    mldsa_sign_ctx *ctx = *pctx;
+    *pctx = NULL;
+    /* K, s1_hat, s2_hat, t0_hat (everything before A_hat, which is public). */
+    size_t secret = (size_t)((const uint8_t *)ctx->A - (const uint8_t *)ctx);
+    qpki_free_secret(ctx, secret);
+}
 
 /* FIPS 204 Algorithm 26 sigEncode(c~, z mod+- q, h):
  * c~ || BitPack(z[i], gamma1 - 1, gamma1) || HintBitPack(h)
@@ -348,35 +416,21 @@ static void sig_encode(uint8_t *sig, const struct sign_ws *ws, const mldsa_param
     }
 }
 
-/* FIPS 204 Algorithm 7 ML-DSA.Sign_internal(sk, M', rnd), from step 7 on (mu given). */
-int mldsa_sign_mu(mldsa_level level, const uint8_t *sk, const uint8_t mu[MLDSA_MU_BYTES],
-                  const uint8_t *rnd, uint8_t *sig)
+/* FIPS 204 Algorithm 7 ML-DSA.Sign_internal(sk, M', rnd), from step 7 on (mu
+ * given); steps 1-5 are in the context.  The context is only read. */
+int mldsa_sign_ctx_mu(const mldsa_sign_ctx *ctx, const uint8_t mu[MLDSA_MU_BYTES],
+                      const uint8_t *rnd, uint8_t *sig)
 {
-    const mldsa_params *p = mldsa_params_get(level);
-    if (!p || !sk || !mu || !sig)
+    if (!ctx || !mu || !sig)
         return -1;
+    const mldsa_params *p = ctx->p;
     struct sign_ws *ws = qpki_malloc(sizeof(*ws));
     if (!ws)
-        return -1;
+        return MLDSA_ERR_NOMEM;
     int rc = -1;
 
-    /* Step 1: (rho, K, tr, s1, s2, t0) <- skDecode(sk).  rho is public (pk). */
-    uint8_t rho[32];
-    memcpy(rho, sk, 32);
-    MLDSA_DECLASSIFY(rho, 32);
-    sk_decode_s(sk, ws->s1, ws->s2, ws->t0, p);
-    /* Steps 2-4: s1_hat <- NTT(s1), s2_hat <- NTT(s2), t0_hat <- NTT(t0). */
-    for (unsigned r = 0; r < p->l; r++)
-        mldsa_poly_ntt(&ws->s1[r]);
-    for (unsigned r = 0; r < p->k; r++) {
-        mldsa_poly_ntt(&ws->s2[r]);
-        mldsa_poly_ntt(&ws->t0[r]);
-    }
-    /* Step 5: A_hat <- ExpandA(rho). */
-    expand_a(ws->A, rho, p);
-
     /* Step 7: rho'' <- H(K || rnd || mu, 64); rnd = 0^32 for the deterministic variant. */
-    memcpy(ws->kbuf, sk + 32, 32);
+    memcpy(ws->kbuf, ctx->key, 32);
     if (rnd)
         memcpy(ws->kbuf + 32, rnd, 32);
     else
@@ -396,7 +450,7 @@ int mldsa_sign_mu(mldsa_level level, const uint8_t *sk, const uint8_t mu[MLDSA_M
         }
         /* Step 12: w <- NTT^-1(A_hat o NTT(y)).  Step 13: w1 <- HighBits(w). */
         const int avx2 = mldsa_avx2_active();
-        matrix_vector(ws->w, ws->A, ws->yhat, p);
+        matrix_vector(ws->w, ctx->A, ws->yhat, p);
         for (unsigned i = 0; i < p->k; i++) {
             if (avx2) {
                 mldsa_avx2_highbits(ws->w[i].c, ws->w1[i].c, p->gamma2);
@@ -424,7 +478,7 @@ int mldsa_sign_mu(mldsa_level level, const uint8_t *sk, const uint8_t mu[MLDSA_M
          * Step 23 (first half): reject if ||z||inf >= gamma1 - beta. */
         uint32_t bad = 0;
         for (unsigned r = 0; r < p->l; r++) {
-            mldsa_poly_pointwise(&ws->tmp, &ws->c, &ws->s1[r]);
+            mldsa_poly_pointwise(&ws->tmp, &ws->c, &ctx->s1[r]);
             mldsa_poly_invntt(&ws->tmp);
             if (avx2) {
                 bad |= mldsa_avx2_make_z(ws->z[r].c, ws->y[r].c, ws->tmp.c,
@@ -442,7 +496,7 @@ int mldsa_sign_mu(mldsa_level level, const uint8_t *sk, const uint8_t mu[MLDSA_M
         /* Steps 19, 21: <<cs2>> <- NTT^-1(c_hat o s2_hat); r0 <- LowBits(w - <<cs2>>).
          * Step 23 (second half): reject if ||r0||inf >= gamma2 - beta. */
         for (unsigned i = 0; i < p->k; i++) {
-            mldsa_poly_pointwise(&ws->tmp, &ws->c, &ws->s2[i]);
+            mldsa_poly_pointwise(&ws->tmp, &ws->c, &ctx->s2[i]);
             mldsa_poly_invntt(&ws->tmp);
             if (avx2) {
                 bad |= mldsa_avx2_low_check(ws->wcs2[i].c, ws->w[i].c, ws->tmp.c, p->gamma2,
@@ -468,7 +522,7 @@ int mldsa_sign_mu(mldsa_level level, const uint8_t *sk, const uint8_t mu[MLDSA_M
          * Step 27: reject if ||<<ct0>>||inf >= gamma2 or the number of 1's in h > omega. */
         uint32_t ones = 0;
         for (unsigned i = 0; i < p->k; i++) {
-            mldsa_poly_pointwise(&ws->tmp, &ws->c, &ws->t0[i]);
+            mldsa_poly_pointwise(&ws->tmp, &ws->c, &ctx->t0[i]);
             mldsa_poly_invntt(&ws->tmp);
             if (avx2) {
                 bad |= mldsa_avx2_hint(ws->h[i].c, ws->wcs2[i].c, ws->tmp.c, p->gamma2, p->gamma2,
@@ -503,9 +557,44 @@ int mldsa_sign_mu(mldsa_level level, const uint8_t *sk, const uint8_t mu[MLDSA_M
         rc = 0;
         break;
     }
-    /* K, rho'', s1, s2, t0, y and the rest wiped; A (public, from rho) is not. */
-    qpki_wipe(&ws->s1, sizeof(*ws) - offsetof(struct sign_ws, s1));
-    qpki_free(ws);
+    /* K, rho'', y, z, w and the rest of every candidate wiped. */
+    qpki_free_secret(ws, sizeof(*ws));
+    return rc;
+}
+
+/* FIPS 204 Algorithm 2 ML-DSA.Sign(sk, M, ctx):
+ *   if |ctx| > 255 return error
+ *   M' <- BytesToBits(IntegerToBytes(0, 1) || IntegerToBytes(|ctx|, 1) || ctx) || M
+ *   sigma <- ML-DSA.Sign_internal(sk, M', rnd)
+ * with Algorithm 7 step 6: mu <- H(BytesToBits(tr) || M', 64). */
+int mldsa_sign_with_ctx(const mldsa_sign_ctx *ctx, const uint8_t *msg, size_t msg_len,
+                        const uint8_t *context, size_t context_len, const uint8_t *rnd,
+                        uint8_t *sig)
+{
+    if (!ctx || context_len > MLDSA_MAX_CTX_BYTES || (!context && context_len) ||
+        (!msg && msg_len))
+        return -1;
+    uint8_t prefix[2 + MLDSA_MAX_CTX_BYTES], mu[MLDSA_MU_BYTES];
+    prefix[0] = 0;
+    prefix[1] = (uint8_t)context_len;
+    if (context_len)
+        memcpy(prefix + 2, context, context_len);
+    compute_mu(mu, ctx->tr, prefix, 2 + context_len, msg, msg_len);
+    return mldsa_sign_ctx_mu(ctx, mu, rnd, sig);
+}
+
+/* The stateless entry points prepare a context for this one signature. */
+int mldsa_sign_mu(mldsa_level level, const uint8_t *sk, const uint8_t mu[MLDSA_MU_BYTES],
+                  const uint8_t *rnd, uint8_t *sig)
+{
+    mldsa_sign_ctx *ctx;
+    if (!mu || !sig)
+        return -1;
+    int rc = mldsa_sign_ctx_new(level, sk, &ctx);
+    if (rc != 0)
+        return rc;
+    rc = mldsa_sign_ctx_mu(ctx, mu, rnd, sig);
+    mldsa_sign_ctx_free(&ctx);
     return rc;
 }
 
@@ -523,31 +612,24 @@ int mldsa_sign_internal(mldsa_level level, const uint8_t *sk, const uint8_t *mpr
     return mldsa_sign_mu(level, sk, mu, rnd, sig);
 }
 
-/* FIPS 204 Algorithm 2 ML-DSA.Sign(sk, M, ctx):
- *   if |ctx| > 255 return error
- *   M' <- BytesToBits(IntegerToBytes(0, 1) || IntegerToBytes(|ctx|, 1) || ctx) || M
- *   sigma <- ML-DSA.Sign_internal(sk, M', rnd) */
 int mldsa_sign(mldsa_level level, const uint8_t *sk, const uint8_t *msg, size_t msg_len,
                const uint8_t *ctx, size_t ctx_len, const uint8_t *rnd, uint8_t *sig)
 {
-    const mldsa_params *p = mldsa_params_get(level);
-    if (!p || !sk || ctx_len > MLDSA_MAX_CTX_BYTES || (!ctx && ctx_len) || (!msg && msg_len))
+    mldsa_sign_ctx *sc;
+    if (!sig || ctx_len > MLDSA_MAX_CTX_BYTES || (!ctx && ctx_len) || (!msg && msg_len))
         return -1;
-    uint8_t prefix[2 + MLDSA_MAX_CTX_BYTES], tr[MLDSA_TR_BYTES], mu[MLDSA_MU_BYTES];
-    prefix[0] = 0;
-    prefix[1] = (uint8_t)ctx_len;
-    if (ctx_len)
-        memcpy(prefix + 2, ctx, ctx_len);
-    memcpy(tr, sk + 64, sizeof(tr));
-    MLDSA_DECLASSIFY(tr, sizeof(tr));
-    compute_mu(mu, tr, prefix, 2 + ctx_len, msg, msg_len);
-    return mldsa_sign_mu(level, sk, mu, rnd, sig);
+    int rc = mldsa_sign_ctx_new(level, sk, &sc);
+    if (rc != 0)
+        return rc;
+    rc = mldsa_sign_with_ctx(sc, msg, msg_len, ctx, ctx_len, rnd, sig);
+    mldsa_sign_ctx_free(&sc);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ verification */
 
 struct verify_ws {
-    mldsa_poly A[KMAX][LMAX];
+    mldsa_poly A[KMAX * LMAX];
     mldsa_poly z[LMAX], t1[KMAX], h[KMAX], w[KMAX], c, tmp;
     uint8_t w1enc[KMAX * 32 * 6];
 };
@@ -618,9 +700,9 @@ int mldsa_verify_mu(mldsa_level level, const uint8_t *pk, const uint8_t mu[MLDSA
         for (unsigned n = 0; n < N; n++)
             ws->t1[i].c[n] <<= MLDSA_D;
         mldsa_poly_ntt(&ws->t1[i]);
-        mldsa_poly_pointwise(&ws->w[i], &ws->A[i][0], &ws->z[0]);
+        mldsa_poly_pointwise(&ws->w[i], &ws->A[i * p->l], &ws->z[0]);
         for (unsigned j = 1; j < p->l; j++)
-            mldsa_poly_pointwise_acc(&ws->w[i], &ws->A[i][j], &ws->z[j]);
+            mldsa_poly_pointwise_acc(&ws->w[i], &ws->A[i * p->l + j], &ws->z[j]);
         mldsa_poly_pointwise(&ws->tmp, &ws->c, &ws->t1[i]);
         for (unsigned n = 0; n < N; n++)
             ws->w[i].c[n] = mldsa_reduce32(ws->w[i].c[n] - ws->tmp.c[n]);

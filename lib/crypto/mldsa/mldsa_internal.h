@@ -152,6 +152,8 @@ void mldsa_unpack(mldsa_poly *p, const uint8_t *in, unsigned bits, int32_t b);
  * ACVP "externalMu" interface; also used by mldsa_sign_internal). */
 int mldsa_sign_mu(mldsa_level level, const uint8_t *sk, const uint8_t mu[MLDSA_MU_BYTES],
                   const uint8_t *rnd, uint8_t *sig);
+int mldsa_sign_ctx_mu(const mldsa_sign_ctx *ctx, const uint8_t mu[MLDSA_MU_BYTES],
+                      const uint8_t *rnd, uint8_t *sig);
 int mldsa_verify_mu(mldsa_level level, const uint8_t *pk, const uint8_t mu[MLDSA_MU_BYTES],
                     const uint8_t *sig, size_t sig_len);
 

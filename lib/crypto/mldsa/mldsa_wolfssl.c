@@ -103,6 +103,48 @@ int mldsa_sign(mldsa_level level, const uint8_t *sk, const uint8_t *msg, size_t 
     return rc;
 }
 
+/* The signing context of mldsa.h.  wolfSSL's public API has no way to keep the
+ * expanded key between signatures that is documented as safe to share between
+ * threads, so the context holds a copy of sk and each signature imports it
+ * (no speed gain with this backend). */
+struct mldsa_sign_ctx {
+    mldsa_level level;
+    uint8_t sk[MLDSA_MAX_SK_BYTES];
+};
+
+int mldsa_sign_ctx_new(mldsa_level level, const uint8_t *sk, mldsa_sign_ctx **out)
+{
+    if (!out)
+        return -1;
+    *out = NULL;
+    if (!sk || mldsa_sk_bytes(level) == 0)
+        return -1;
+    mldsa_sign_ctx *c = qpki_malloc(sizeof(*c));
+    if (!c)
+        return MLDSA_ERR_NOMEM;
+    c->level = level;
+    memcpy(c->sk, sk, mldsa_sk_bytes(level));
+    *out = c;
+    return 0;
+}
+
+void mldsa_sign_ctx_free(mldsa_sign_ctx **ctx)
+{
+    if (!ctx || !*ctx)
+        return;
+    qpki_free_secret(*ctx, sizeof(**ctx));
+    *ctx = NULL;
+}
+
+int mldsa_sign_with_ctx(const mldsa_sign_ctx *ctx, const uint8_t *msg, size_t msg_len,
+                        const uint8_t *context, size_t context_len, const uint8_t *rnd,
+                        uint8_t *sig)
+{
+    if (!ctx)
+        return -1;
+    return mldsa_sign(ctx->level, ctx->sk, msg, msg_len, context, context_len, rnd, sig);
+}
+
 /* FIPS 204 Algorithm 3 ML-DSA.Verify. */
 int mldsa_verify(mldsa_level level, const uint8_t *pk, const uint8_t *msg, size_t msg_len,
                  const uint8_t *ctx, size_t ctx_len, const uint8_t *sig, size_t sig_len)
