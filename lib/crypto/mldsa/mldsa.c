@@ -114,20 +114,21 @@ static void expand_mask(mldsa_poly *y, const uint8_t rhopp[64], unsigned kappa,
         mldsa_expand_mask_poly(&y[r], rhopp, (uint16_t)(kappa + r), p);
 }
 
-/* w_hat = A_hat o v_hat (Algorithm 48 MatrixVectorNTT), then NTT^-1. */
+/* w_hat = A_hat o v_hat (Algorithm 48 MatrixVectorNTT), then NTT^-1.  v_hat is an
+ * NTT output (|v_hat| < 9q). */
 static void matrix_vector(mldsa_poly *w, const mldsa_poly *A, const mldsa_poly *vhat,
                           const mldsa_params *p)
 {
     for (unsigned i = 0; i < p->k; i++) {
         const mldsa_poly *row = A + i * p->l;
-        mldsa_poly_pointwise(&w[i], &row[0], &vhat[0]);
-        for (unsigned j = 1; j < p->l; j++)
-            mldsa_poly_pointwise_acc(&w[i], &row[j], &vhat[j]);
-        if (mldsa_avx2_active()) /* |sum of l products| < 7q: reduce first */
-            mldsa_avx2_reduce32(w[i].c);
-        else
-            for (unsigned n = 0; n < N; n++)
-                w[i].c[n] = mldsa_reduce32(w[i].c[n]);
+        if (mldsa_avx2_active()) {
+            mldsa_poly_pointwise(&w[i], &row[0], &vhat[0]);
+            for (unsigned j = 1; j < p->l; j++)
+                mldsa_poly_pointwise_acc(&w[i], &row[j], &vhat[j]);
+            mldsa_avx2_reduce32(w[i].c); /* |sum of l products| < 7q: reduce first */
+        } else {
+            mldsa_poly_dot(&w[i], row, vhat, p->l); /* already in (-q, q) */
+        }
         mldsa_poly_invntt(&w[i]);
     }
 }

@@ -129,6 +129,44 @@ int mldsa_avx2_active(void)
 #endif
 }
 
+/* Passes of the NTT loops, inlined with a constant len so that each pass gets its
+ * own loop with the trip counts and table offsets known at compile time (the
+ * passes with len = 2 and len = 1 otherwise spend more on loop control than on the
+ * butterflies). */
+#if defined(__GNUC__) || defined(__clang__)
+#define NTT_INLINE static inline __attribute__((always_inline))
+#else
+#define NTT_INLINE static inline
+#endif
+
+/* Forward levels len and len/2 over each group of 2 len coefficients: the same
+ * butterflies in the same order for each coefficient as level by level, with four
+ * values kept in registers.  Level len, group g uses m = 128/len + g. */
+NTT_INLINE void ntt_two_levels(int32_t *w, const unsigned len, int64_t q)
+{
+    const unsigned h = len / 2;
+    for (unsigned g = 0; g < MLDSA_N / (2 * len); g++) {
+        int32_t *x = w + 2 * len * g;
+        const int64_t z1 = zetas[128 / len + g];
+        const int64_t z2a = zetas[256 / len + 2 * g], z2b = zetas[256 / len + 2 * g + 1];
+        for (unsigned j = 0; j < h; j++) {
+            int32_t a = x[j], b = x[j + h], c = x[j + len], d = x[j + len + h];
+            int32_t t = mont_q(z1 * c, q);
+            c = a - t;
+            a = a + t;
+            t = mont_q(z1 * d, q);
+            d = b - t;
+            b = b + t;
+            t = mont_q(z2a * b, q);
+            x[j + h] = a - t;
+            x[j] = a + t;
+            t = mont_q(z2b * d, q);
+            x[j + len + h] = c - t;
+            x[j + len] = c + t;
+        }
+    }
+}
+
 /* FIPS 204 Algorithm 41 NTT(w):
  *   m <- 0; len <- 128
  *   while len >= 1: start <- 0
@@ -145,30 +183,31 @@ void mldsa_poly_ntt(mldsa_poly *p)
         mldsa_poly_ntt_avx2(w, zetas);
         return;
     }
-    /* Two levels (len and len/2) per pass over the data: the same butterflies in
-     * the same order for each coefficient, with four values kept in registers.
-     * Level len, group g uses m = 128/len + g. */
     Q_IN_REGISTER(q);
-    for (unsigned len = 128; len >= 2; len >>= 2) {
-        const unsigned h = len / 2;
-        for (unsigned g = 0, start = 0; start < MLDSA_N; g++, start += 2 * len) {
-            const int64_t z1 = zetas[128 / len + g];
-            const int64_t z2a = zetas[256 / len + 2 * g], z2b = zetas[256 / len + 2 * g + 1];
-            for (unsigned j = start; j < start + h; j++) {
-                int32_t a = w[j], b = w[j + h], c = w[j + len], d = w[j + len + h];
-                int32_t t = mont_q(z1 * c, q);
-                c = a - t;
-                a = a + t;
-                t = mont_q(z1 * d, q);
-                d = b - t;
-                b = b + t;
-                t = mont_q(z2a * b, q);
-                w[j + h] = a - t;
-                w[j] = a + t;
-                t = mont_q(z2b * d, q);
-                w[j + len + h] = c - t;
-                w[j + len] = c + t;
-            }
+    ntt_two_levels(w, 128, q);
+    ntt_two_levels(w, 32, q);
+    ntt_two_levels(w, 8, q);
+    ntt_two_levels(w, 2, q);
+}
+
+/* Inverse levels len and 2 len over each group of 4 len coefficients (the same
+ * butterflies per coefficient as level by level).  Level len, group g uses
+ * m = 256/len - 1 - g. */
+NTT_INLINE void invntt_two_levels(int32_t *w, const unsigned len, int64_t q)
+{
+    for (unsigned g = 0; g < MLDSA_N / (4 * len); g++) {
+        int32_t *x = w + 4 * len * g;
+        const int64_t z0 = -(int64_t)zetas[256 / len - 1 - 2 * g];
+        const int64_t z1 = -(int64_t)zetas[256 / len - 2 - 2 * g];
+        const int64_t z2 = -(int64_t)zetas[128 / len - 1 - g];
+        for (unsigned j = 0; j < len; j++) {
+            int32_t a = x[j], b = x[j + len], c = x[j + 2 * len], d = x[j + 3 * len];
+            int32_t a1 = a + b, b1 = mont_q(z0 * (a - b), q);
+            int32_t c1 = c + d, d1 = mont_q(z1 * (c - d), q);
+            x[j] = a1 + c1;
+            x[j + 2 * len] = mont_q(z2 * (a1 - c1), q);
+            x[j + len] = b1 + d1;
+            x[j + 3 * len] = mont_q(z2 * (b1 - d1), q);
         }
     }
 }
@@ -198,25 +237,11 @@ void mldsa_poly_invntt(mldsa_poly *p)
         return;
     }
     /* Levels (1, 2), (4, 8), (16, 32) two per pass, then 64 together with the
-     * folded last level; the same butterflies per coefficient as level by level.
-     * Level len, group g uses m = 256/len - 1 - g. */
+     * folded last level. */
     Q_IN_REGISTER(q);
-    for (unsigned len = 1; len <= 16; len <<= 2) {
-        for (unsigned g = 0, start = 0; start < MLDSA_N; g++, start += 4 * len) {
-            const int64_t z0 = -(int64_t)zetas[256 / len - 1 - 2 * g];
-            const int64_t z1 = -(int64_t)zetas[256 / len - 2 - 2 * g];
-            const int64_t z2 = -(int64_t)zetas[128 / len - 1 - g];
-            for (unsigned j = start; j < start + len; j++) {
-                int32_t a = w[j], b = w[j + len], c = w[j + 2 * len], d = w[j + 3 * len];
-                int32_t a1 = a + b, b1 = mont_q(z0 * (a - b), q);
-                int32_t c1 = c + d, d1 = mont_q(z1 * (c - d), q);
-                w[j] = a1 + c1;
-                w[j + 2 * len] = mont_q(z2 * (a1 - c1), q);
-                w[j + len] = b1 + d1;
-                w[j + 3 * len] = mont_q(z2 * (b1 - d1), q);
-            }
-        }
-    }
+    invntt_two_levels(w, 1, q);
+    invntt_two_levels(w, 4, q);
+    invntt_two_levels(w, 16, q);
     const int64_t z0 = -(int64_t)zetas[3], z1 = -(int64_t)zetas[2];
     const int64_t f = 41978, fz = 3975713;
     for (unsigned j = 0; j < 64; j++) {
@@ -252,6 +277,33 @@ void mldsa_poly_pointwise_acc(mldsa_poly *r, const mldsa_poly *a, const mldsa_po
     Q_IN_REGISTER(q);
     for (unsigned i = 0; i < MLDSA_N; i++)
         r->c[i] += mont_q((int64_t)a->c[i] * b->c[i], q);
+}
+
+/* r = sum over j < n of a[j] o b[j] (one row of Algorithm 48 MatrixVectorNTT:
+ * MultiplyNTT and AddNTT), with one Montgomery reduction per coefficient for the
+ * whole sum instead of one per product.  Bounds: |a| < q (ExpandA output) and
+ * |b| < 9q (NTT output), so each product is below 9 q^2 < 2^50 and a sum of at most
+ * 7 below 2^53 < 2^31 q: the reduction is valid and gives r in (-q, q). */
+NTT_INLINE void dot_n(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b, const unsigned n,
+                      int64_t q)
+{
+    for (unsigned i = 0; i < MLDSA_N; i++) {
+        int64_t acc = 0;
+        for (unsigned j = 0; j < n; j++)
+            acc += (int64_t)a[j].c[i] * b[j].c[i];
+        r->c[i] = mont_q(acc, q);
+    }
+}
+
+void mldsa_poly_dot(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b, unsigned n)
+{
+    Q_IN_REGISTER(q);
+    switch (n) { /* l of each parameter set: loops with a constant trip count */
+    case 4: dot_n(r, a, b, 4, q); break;
+    case 5: dot_n(r, a, b, 5, q); break;
+    case 7: dot_n(r, a, b, 7, q); break;
+    default: dot_n(r, a, b, n, q); break;
+    }
 }
 
 /* FIPS 204 Algorithm 40 UseHint(h, r) (verification only; all inputs public):
