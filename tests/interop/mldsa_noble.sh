@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/interop/mldsa_noble.sh - differential test of our ML-DSA (FIPS 204) against
 # @noble/post-quantum: random seeds, messages, contexts and rnd for ML-DSA-44/65/87;
-# keys byte-identical, signatures cross-verify and are byte-identical for the same rnd.
+# keys byte-identical, signatures cross-verify and are byte-identical for the same rnd;
+# on the default (AVX2 when available) and on the portable code path.
 #
 #   tests/interop/mldsa_noble.sh [BUILD_DIR] [CASES_PER_LEVEL]
 #
@@ -23,4 +24,8 @@ if [ ! -f "$here/node_modules/@noble/post-quantum/package.json" ] ||
    ! grep -q "\"version\": \"$NOBLE_VERSION\"" "$here/node_modules/@noble/post-quantum/package.json"; then
     npm install --prefix "$here" --no-save --no-audit --no-fund "@noble/post-quantum@$NOBLE_VERSION" >&2
 fi
-exec node "$here/mldsa_noble.mjs" "$tool" "$cases"
+# Once on the default code path (AVX2 when the CPU has it), once on the portable one.
+echo "mldsa_noble: default path"
+node "$here/mldsa_noble.mjs" "$tool" "$cases"
+echo "mldsa_noble: portable path"
+QPKI_MLDSA_PATH=portable node "$here/mldsa_noble.mjs" "$tool" "$cases"

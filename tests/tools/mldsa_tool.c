@@ -8,12 +8,18 @@
  *   sign   LEVEL SK MSG CTX RND            -> SIG       (RND "-" = deterministic)
  *   verify LEVEL PK MSG CTX SIG            -> 1 | 0
  * LEVEL is 44, 65 or 87.  Exit status 0, or 2 on a malformed line.  A test tool:
- * it prints secret keys, as the test needs them. */
+ * it prints secret keys, as the test needs them.
+ * QPKI_MLDSA_PATH=portable in the environment selects the portable code instead of
+ * the AVX2 path (builtin backend). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "qpki_config.h"
 #include "crypto/mldsa/mldsa.h"
+#if QPKI_MLDSA_BUILTIN
+#include "crypto/mldsa/mldsa_internal.h"
+#endif
 
 static int nibble(char c)
 {
@@ -125,6 +131,11 @@ int main(void)
     char *line = NULL;
     size_t cap = 0;
     unsigned long lineno = 0;
+#if QPKI_MLDSA_BUILTIN
+    const char *path = getenv("QPKI_MLDSA_PATH");
+    if (path && strcmp(path, "portable") == 0)
+        mldsa_set_avx2(0);
+#endif
     while (getline(&line, &cap, stdin) >= 0) {
         lineno++;
         if (run_line(line) != 0) {
