@@ -265,21 +265,26 @@ static inline void xor_byte(keccak_state *st, unsigned i, uint8_t b)
 void keccak_absorb(keccak_state *st, const uint8_t *in, size_t len)
 {
     const unsigned rate = st->rate;
-    while (len > 0 && st->pos != 0) {
-        xor_byte(st, st->pos++, *in++);
-        len--;
-        if (st->pos == rate) {
-            keccak_f1600(st->s);
-            st->pos = 0;
-        }
-    }
     if (rate % 8 == 0) {
-        while (len >= rate) {
-            for (unsigned i = 0; i < rate / 8; i++)
-                st->s[i] ^= load64_le(in + 8 * i);
-            keccak_f1600(st->s);
-            in += rate;
-            len -= rate;
+        /* Bytes up to a lane boundary, then whole lanes (8 bytes at a time, also
+         * inside a partly filled block), then the remaining bytes below. */
+        while (len > 0 && st->pos % 8 != 0) {
+            xor_byte(st, st->pos++, *in++);
+            len--;
+            if (st->pos == rate) {
+                keccak_f1600(st->s);
+                st->pos = 0;
+            }
+        }
+        while (len >= 8) {
+            st->s[st->pos / 8] ^= load64_le(in);
+            st->pos += 8;
+            in += 8;
+            len -= 8;
+            if (st->pos == rate) {
+                keccak_f1600(st->s);
+                st->pos = 0;
+            }
         }
     }
     while (len > 0) {
