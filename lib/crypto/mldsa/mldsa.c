@@ -154,6 +154,73 @@ static int32_t high_bits(int32_t gamma2, int32_t r)
     return r1;
 }
 
+/* Element-wise steps of the signing loop, portable versions of the AVX2 ones
+ * (mldsa_avx2.c); restrict lets the compiler vectorise them.  No branch on data:
+ * the norm checks accumulate a flag. */
+
+/* Step 13: w <- w mod q (in [0, q)); w1 <- HighBits(w). */
+static void highbits_poly(int32_t *restrict w, int32_t *restrict w1, int32_t gamma2)
+{
+    for (unsigned n = 0; n < N; n++) {
+        w[n] = mldsa_freeze(w[n]);
+        w1[n] = high_bits(gamma2, w[n]);
+    }
+}
+
+/* Step 20: z <- y + <<cs1>>; 1 iff some |z_i| >= bound. */
+static uint32_t make_z_poly(int32_t *restrict z, const int32_t *restrict y,
+                            const int32_t *restrict cs1, int32_t bound)
+{
+    uint32_t bad = 0;
+    for (unsigned n = 0; n < N; n++) {
+        int32_t v = y[n] + mldsa_reduce32(cs1[n]);
+        z[n] = v;
+        int32_t m = v >> 31;
+        bad |= (uint32_t)(bound - 1 - ((v ^ m) - m)) >> 31;
+    }
+    return bad;
+}
+
+/* Step 21: wcs2 <- (w - <<cs2>>) mod q; r0 <- LowBits(wcs2); 1 iff some
+ * |r0_i| >= bound. */
+static uint32_t low_check_poly(int32_t *restrict wcs2, const int32_t *restrict w,
+                               const int32_t *restrict cs2, int32_t gamma2, int32_t bound)
+{
+    uint32_t bad = 0;
+    for (unsigned n = 0; n < N; n++) {
+        int32_t v = mldsa_freeze(w[n] - mldsa_reduce32(cs2[n]));
+        int32_t r1, r0;
+        mldsa_decompose(gamma2, v, &r1, &r0);
+        wcs2[n] = v;
+        int32_t m = r0 >> 31;
+        bad |= (uint32_t)(bound - 1 - ((r0 ^ m) - m)) >> 31;
+    }
+    return bad;
+}
+
+/* Steps 25-27: ct0 <- reduce32(<<ct0>>); h_i <- [[HighBits(wcs2 + ct0) !=
+ * HighBits(wcs2)]] (Algorithm 39 MakeHint(-ct0, wcs2 + ct0)); *ones += number of
+ * 1's; 1 iff some |ct0_i| >= bound. */
+static uint32_t hint_poly(int32_t *restrict h, const int32_t *restrict wcs2,
+                          const int32_t *restrict ct0, int32_t gamma2, int32_t bound,
+                          uint32_t *ones)
+{
+    uint32_t bad = 0, cnt = 0;
+    for (unsigned n = 0; n < N; n++) {
+        int32_t t = mldsa_reduce32(ct0[n]);
+        int32_t m = t >> 31;
+        bad |= (uint32_t)(bound - 1 - ((t ^ m) - m)) >> 31;
+        int32_t r1 = high_bits(gamma2, mldsa_freeze(wcs2[n] + t));
+        int32_t v1 = high_bits(gamma2, wcs2[n]);
+        uint32_t diff = (uint32_t)(r1 ^ v1);
+        uint32_t hint = (diff | (0u - diff)) >> 31;
+        h[n] = (int32_t)hint;
+        cnt += hint;
+    }
+    *ones += cnt;
+    return bad;
+}
+
 /* FIPS 204 Algorithm 28 w1Encode(w1): SimpleBitPack(w1[i], (q-1)/(2 gamma2) - 1). */
 static size_t w1_encode(uint8_t *out, const mldsa_poly *w1, const mldsa_params *p)
 {
@@ -332,15 +399,17 @@ struct mldsa_sign_ctx {
 };
 
 /* Per-signature workspace: y, z, w and the rest of a candidate (all secret until
- * accepted), sized for the largest parameter set. */
+ * accepted), one allocation sized for the parameter set and wiped whole at the
+ * end.  z also holds NTT(y) until z itself is computed. */
 struct sign_ws {
-    mldsa_poly y[LMAX], yhat[LMAX], z[LMAX];
-    mldsa_poly w[KMAX], wcs2[KMAX], w1[KMAX], h[KMAX];
+    size_t size;                            /* bytes allocated */
+    mldsa_poly *y, *z, *w, *wcs2, *h;       /* l, l, k, k, k polynomials in poly[] */
     mldsa_poly c, tmp;
     struct mask_cache mc;
     uint8_t rhopp[64], kbuf[32 + 32 + 64];
     uint8_t w1enc[KMAX * 32 * 6];
     uint8_t ctilde[MLDSA_CTILDE_MAX];
+    mldsa_poly poly[];
 };
 
 int mldsa_sign_ctx_new(mldsa_level level, const uint8_t *sk, mldsa_sign_ctx **out)
@@ -425,9 +494,16 @@ int mldsa_sign_ctx_mu(const mldsa_sign_ctx *ctx, const uint8_t mu[MLDSA_MU_BYTES
     if (!ctx || !mu || !sig)
         return -1;
     const mldsa_params *p = ctx->p;
-    struct sign_ws *ws = qpki_malloc(sizeof(*ws));
+    size_t size = sizeof(struct sign_ws) + (2u * p->l + 3u * p->k) * sizeof(mldsa_poly);
+    struct sign_ws *ws = qpki_malloc(size);
     if (!ws)
         return MLDSA_ERR_NOMEM;
+    ws->size = size;
+    ws->y = ws->poly;
+    ws->z = ws->y + p->l;
+    ws->w = ws->z + p->l;
+    ws->wcs2 = ws->w + p->k;
+    ws->h = ws->wcs2 + p->k;
     int rc = -1;
 
     /* Step 7: rho'' <- H(K || rnd || mu, 64); rnd = 0^32 for the deterministic variant. */
@@ -445,25 +521,26 @@ int mldsa_sign_ctx_mu(const mldsa_sign_ctx *ctx, const uint8_t mu[MLDSA_MU_BYTES
     for (unsigned iter = 0; iter < SIGN_MAX_ITERATIONS; iter++, kappa += p->l) {
         /* Step 11: y <- ExpandMask(rho'', kappa). */
         expand_mask(ws->y, ws->rhopp, kappa, p, &ws->mc);
+        mldsa_poly *yhat = ws->z;
         for (unsigned r = 0; r < p->l; r++) {
-            ws->yhat[r] = ws->y[r];
-            mldsa_poly_ntt(&ws->yhat[r]);
+            yhat[r] = ws->y[r];
+            mldsa_poly_ntt(&yhat[r]);
         }
-        /* Step 12: w <- NTT^-1(A_hat o NTT(y)).  Step 13: w1 <- HighBits(w). */
+        /* Step 12: w <- NTT^-1(A_hat o NTT(y)).  Step 13: w1 <- HighBits(w), encoded
+         * right away (Algorithm 28 w1Encode: SimpleBitPack(w1[i], (q-1)/(2 gamma2) - 1)
+         * for each i). */
         const int avx2 = mldsa_avx2_active();
-        matrix_vector(ws->w, ctx->A, ws->yhat, p);
+        matrix_vector(ws->w, ctx->A, yhat, p);
+        const size_t w1_poly_bytes = 32u * p->w1_bits;
         for (unsigned i = 0; i < p->k; i++) {
-            if (avx2) {
-                mldsa_avx2_highbits(ws->w[i].c, ws->w1[i].c, p->gamma2);
-                continue;
-            }
-            for (unsigned n = 0; n < N; n++) {
-                ws->w[i].c[n] = mldsa_freeze(ws->w[i].c[n]);
-                ws->w1[i].c[n] = high_bits(p->gamma2, ws->w[i].c[n]);
-            }
+            if (avx2)
+                mldsa_avx2_highbits(ws->w[i].c, ws->tmp.c, p->gamma2);
+            else
+                highbits_poly(ws->w[i].c, ws->tmp.c, p->gamma2);
+            mldsa_pack(ws->w1enc + i * w1_poly_bytes, &ws->tmp, p->w1_bits, 0);
         }
         /* Step 15: c~ <- H(mu || w1Encode(w1), lambda/4). */
-        size_t w1len = w1_encode(ws->w1enc, ws->w1, p);
+        size_t w1len = w1_poly_bytes * p->k;
         keccak_state hs;
         shake256_init(&hs);
         shake256_absorb(&hs, mu, MLDSA_MU_BYTES);
@@ -481,14 +558,11 @@ int mldsa_sign_ctx_mu(const mldsa_sign_ctx *ctx, const uint8_t mu[MLDSA_MU_BYTES
         for (unsigned r = 0; r < p->l; r++) {
             mldsa_poly_pointwise(&ws->tmp, &ws->c, &ctx->s1[r]);
             mldsa_poly_invntt(&ws->tmp);
-            if (avx2) {
-                bad |= mldsa_avx2_make_z(ws->z[r].c, ws->y[r].c, ws->tmp.c,
-                                         p->gamma1 - (int32_t)p->beta);
-                continue;
-            }
-            for (unsigned n = 0; n < N; n++)
-                ws->z[r].c[n] = ws->y[r].c[n] + mldsa_reduce32(ws->tmp.c[n]);
-            bad |= norm_at_least(&ws->z[r], p->gamma1 - (int32_t)p->beta);
+            const int32_t bound = p->gamma1 - (int32_t)p->beta;
+            if (avx2)
+                bad |= mldsa_avx2_make_z(ws->z[r].c, ws->y[r].c, ws->tmp.c, bound);
+            else
+                bad |= make_z_poly(ws->z[r].c, ws->y[r].c, ws->tmp.c, bound);
         }
         MLDSA_DECLASSIFY(&bad, sizeof(bad)); /* rejection outcome only */
         if (bad)
@@ -499,19 +573,12 @@ int mldsa_sign_ctx_mu(const mldsa_sign_ctx *ctx, const uint8_t mu[MLDSA_MU_BYTES
         for (unsigned i = 0; i < p->k; i++) {
             mldsa_poly_pointwise(&ws->tmp, &ws->c, &ctx->s2[i]);
             mldsa_poly_invntt(&ws->tmp);
-            if (avx2) {
+            const int32_t bound = p->gamma2 - (int32_t)p->beta;
+            if (avx2)
                 bad |= mldsa_avx2_low_check(ws->wcs2[i].c, ws->w[i].c, ws->tmp.c, p->gamma2,
-                                            p->gamma2 - (int32_t)p->beta);
-                continue;
-            }
-            for (unsigned n = 0; n < N; n++) {
-                int32_t v = mldsa_freeze(ws->w[i].c[n] - mldsa_reduce32(ws->tmp.c[n]));
-                int32_t r1, r0;
-                mldsa_decompose(p->gamma2, v, &r1, &r0);
-                ws->wcs2[i].c[n] = v;
-                ws->tmp.c[n] = r0;
-            }
-            bad |= norm_at_least(&ws->tmp, p->gamma2 - (int32_t)p->beta);
+                                            bound);
+            else
+                bad |= low_check_poly(ws->wcs2[i].c, ws->w[i].c, ws->tmp.c, p->gamma2, bound);
         }
         MLDSA_DECLASSIFY(&bad, sizeof(bad));
         if (bad)
@@ -525,22 +592,12 @@ int mldsa_sign_ctx_mu(const mldsa_sign_ctx *ctx, const uint8_t mu[MLDSA_MU_BYTES
         for (unsigned i = 0; i < p->k; i++) {
             mldsa_poly_pointwise(&ws->tmp, &ws->c, &ctx->t0[i]);
             mldsa_poly_invntt(&ws->tmp);
-            if (avx2) {
+            if (avx2)
                 bad |= mldsa_avx2_hint(ws->h[i].c, ws->wcs2[i].c, ws->tmp.c, p->gamma2, p->gamma2,
                                        &ones);
-                continue;
-            }
-            for (unsigned n = 0; n < N; n++)
-                ws->tmp.c[n] = mldsa_reduce32(ws->tmp.c[n]);
-            bad |= norm_at_least(&ws->tmp, p->gamma2);
-            for (unsigned n = 0; n < N; n++) {
-                int32_t r1 = high_bits(p->gamma2, mldsa_freeze(ws->wcs2[i].c[n] + ws->tmp.c[n]));
-                int32_t v1 = high_bits(p->gamma2, ws->wcs2[i].c[n]);
-                uint32_t diff = (uint32_t)(r1 ^ v1);
-                uint32_t hint = (diff | (0u - diff)) >> 31;
-                ws->h[i].c[n] = (int32_t)hint;
-                ones += hint;
-            }
+            else
+                bad |= hint_poly(ws->h[i].c, ws->wcs2[i].c, ws->tmp.c, p->gamma2, p->gamma2,
+                                 &ones);
         }
         bad |= (uint32_t)(p->omega - ones) >> 31; /* ones > omega */
         MLDSA_DECLASSIFY(&bad, sizeof(bad));
@@ -559,7 +616,7 @@ int mldsa_sign_ctx_mu(const mldsa_sign_ctx *ctx, const uint8_t mu[MLDSA_MU_BYTES
         break;
     }
     /* K, rho'', y, z, w and the rest of every candidate wiped. */
-    qpki_free_secret(ws, sizeof(*ws));
+    qpki_free_secret(ws, ws->size);
     return rc;
 }
 

@@ -148,7 +148,7 @@ void mldsa_sample_in_ball(mldsa_poly *c, const uint8_t *ctilde, size_t ctilde_le
 /* BitPack / BitUnpack (Algorithms 16-19): coefficients b - w_i in `bits` bits,
  * little-endian bit order; SimpleBitPack is b = 0 with non-negative inputs. */
 void mldsa_pack(uint8_t *out, const mldsa_poly *p, unsigned bits, int32_t b);
-void mldsa_unpack(mldsa_poly *p, const uint8_t *in, unsigned bits, int32_t b);
+void mldsa_unpack(mldsa_poly *p, const uint8_t *in, unsigned bits, int32_t b); /* 3 <= bits <= 24 */
 
 /* ML-DSA.Sign_internal / Verify_internal from step 7 on: mu given directly (the
  * ACVP "externalMu" interface; also used by mldsa_sign_internal). */

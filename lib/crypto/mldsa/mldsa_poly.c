@@ -495,55 +495,87 @@ void mldsa_sample_in_ball(mldsa_poly *c, const uint8_t *ctilde, size_t ctilde_le
 /* FIPS 204 Algorithms 16-17: BitPack(w, a, b) stores each b - w_i as a
  * bitlen(a + b)-bit integer, least significant bit first (IntegerToBits then
  * BitsToBytes); SimpleBitPack(w, b) stores w_i itself.  `off` is BitPack's b, or
- * 0 for SimpleBitPack (off is a public parameter, never data). */
-void mldsa_pack(uint8_t *out, const mldsa_poly *p, unsigned bits, int32_t off)
+ * 0 for SimpleBitPack (off is a public parameter, never data).
+ * Eight coefficients fill exactly `bits` bytes, so the polynomial is packed in 32
+ * groups; with `bits` a constant (pack_fixed, inlined per width) the bit positions
+ * inside a group are known at compile time and the loop is straight-line code. */
+NTT_INLINE void pack_fixed(uint8_t *out, const mldsa_poly *p, const unsigned bits, int32_t off)
 {
-    if (off == 0 && bits == 4) { /* w1Encode for gamma2 = (q-1)/32 */
-        for (unsigned i = 0; i < MLDSA_N / 2; i++)
-            out[i] = (uint8_t)((uint32_t)p->c[2 * i] | (uint32_t)p->c[2 * i + 1] << 4);
-        return;
-    }
-    uint64_t acc = 0;
-    unsigned nacc = 0;
-    size_t o = 0;
     const uint32_t mask = (uint32_t)((1u << bits) - 1u);
-    for (unsigned i = 0; i < MLDSA_N; i++) {
-        uint32_t v = off ? (uint32_t)(off - p->c[i]) : (uint32_t)p->c[i];
-        acc |= (uint64_t)(v & mask) << nacc;
-        nacc += bits;
-        while (nacc >= 8) {
-            out[o++] = (uint8_t)acc;
-            acc >>= 8;
-            nacc -= 8;
+    for (unsigned g = 0; g < MLDSA_N / 8; g++) {
+        const int32_t *c = p->c + 8 * g;
+        uint8_t *o = out + bits * g;
+        uint64_t acc = 0;
+        unsigned nacc = 0;
+        for (unsigned k = 0; k < 8; k++) {
+            uint32_t v = off ? (uint32_t)(off - c[k]) : (uint32_t)c[k];
+            acc |= (uint64_t)(v & mask) << nacc;
+            nacc += bits;
+            while (nacc >= 8) {
+                *o++ = (uint8_t)acc;
+                acc >>= 8;
+                nacc -= 8;
+            }
         }
     }
 }
 
-/* FIPS 204 Algorithms 18-19 SimpleBitUnpack / BitUnpack: w_i = b - (i-th
- * bits-bit integer), or the integer itself for SimpleBitUnpack (off = 0). */
-void mldsa_unpack(mldsa_poly *p, const uint8_t *in, unsigned bits, int32_t off)
+void mldsa_pack(uint8_t *out, const mldsa_poly *p, unsigned bits, int32_t off)
+{
+    switch (bits) {
+    case 3: pack_fixed(out, p, 3, off); break;       /* s1, s2 with eta = 2 */
+    case 4: pack_fixed(out, p, 4, off); break;       /* eta = 4; w1 with gamma2 = (q-1)/32 */
+    case 6: pack_fixed(out, p, 6, off); break;       /* w1 with gamma2 = (q-1)/88 */
+    case 10: pack_fixed(out, p, 10, off); break;     /* t1 */
+    case 13: pack_fixed(out, p, 13, off); break;     /* t0 */
+    case 18: pack_fixed(out, p, 18, off); break;     /* z with gamma1 = 2^17 */
+    case 20: pack_fixed(out, p, 20, off); break;     /* z with gamma1 = 2^19 */
+    default: pack_fixed(out, p, bits, off); break;
+    }
+}
+
+static inline uint32_t load32_le(const uint8_t *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* Eight coefficients from the `bits` bytes at g: coefficient k starts at bit
+ * k * bits, and one 4-byte little-endian load from its first byte covers it (shift
+ * <= 7, bits <= 24 + 1); the loads may read up to 3 bytes past the group. */
+NTT_INLINE void unpack_group(int32_t *c, const uint8_t *g, const unsigned bits, int32_t off)
 {
     const uint32_t mask = (uint32_t)((1u << bits) - 1u);
-    unsigned i = 0;
-    if (bits >= 4 && bits <= 24) {
-        /* Coefficient i starts at bit i*bits: one 4-byte little-endian load covers
-         * it (shift <= 7, bits <= 24).  For i < 248 the 4 bytes lie inside the
-         * 32*bits-byte input (bits >= 4); the tail uses the byte loop below. */
-        for (; i < 248; i++) {
-            size_t bit = (size_t)i * bits;
-            const uint8_t *q = in + bit / 8;
-            uint32_t w = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 |
-                         (uint32_t)q[3] << 24;
-            int32_t v = (int32_t)((w >> (bit % 8)) & mask);
-            p->c[i] = off ? off - v : v;
-        }
+    for (unsigned k = 0; k < 8; k++) {
+        const unsigned bit = k * bits;
+        int32_t v = (int32_t)((load32_le(g + bit / 8) >> (bit % 8)) & mask);
+        c[k] = off ? off - v : v;
     }
-    size_t bit = (size_t)i * bits;
-    for (; i < MLDSA_N; i++, bit += bits) {
-        uint32_t w = 0;
-        for (unsigned k = 0; k * 8 < (bit % 8) + bits; k++)
-            w |= (uint32_t)in[bit / 8 + k] << (8 * k);
-        int32_t v = (int32_t)((w >> (bit % 8)) & mask);
-        p->c[i] = off ? off - v : v;
+}
+
+NTT_INLINE void unpack_fixed(mldsa_poly *p, const uint8_t *in, const unsigned bits, int32_t off)
+{
+    /* Groups 0..30 have at least `bits` >= 3 bytes after them inside the input;
+     * the last one is copied first so that no load reads past the input. */
+    for (unsigned g = 0; g < MLDSA_N / 8 - 1; g++)
+        unpack_group(p->c + 8 * g, in + bits * g, bits, off);
+    uint8_t last[24 + 4] = {0};
+    memcpy(last, in + bits * (MLDSA_N / 8 - 1), bits);
+    unpack_group(p->c + MLDSA_N - 8, last, bits, off);
+    qpki_wipe(last, sizeof(last)); /* may hold secret key or y bytes */
+}
+
+/* FIPS 204 Algorithms 18-19 SimpleBitUnpack / BitUnpack: w_i = b - (i-th
+ * bits-bit integer), or the integer itself for SimpleBitUnpack (off = 0).
+ * bits is at most 24. */
+void mldsa_unpack(mldsa_poly *p, const uint8_t *in, unsigned bits, int32_t off)
+{
+    switch (bits) {
+    case 3: unpack_fixed(p, in, 3, off); break;
+    case 4: unpack_fixed(p, in, 4, off); break;
+    case 10: unpack_fixed(p, in, 10, off); break;
+    case 13: unpack_fixed(p, in, 13, off); break;
+    case 18: unpack_fixed(p, in, 18, off); break;
+    case 20: unpack_fixed(p, in, 20, off); break;
+    default: unpack_fixed(p, in, bits, off); break;
     }
 }
