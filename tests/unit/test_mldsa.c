@@ -174,6 +174,94 @@ static void test_ntt_product_equals_schoolbook_negacyclic_product(void **state)
     }
 }
 
+
+/* The fused products (mldsa_poly_product_invntt, and the portable
+ * mldsa_poly_dot_invntt used for MatrixVectorNTT) equal MultiplyNTT / AddNTT
+ * followed by NTT^-1, coefficient by coefficient mod q and within (-q, q), also
+ * at the largest inputs they are specified for (|a| = q - 1, |b| = 9q - 1, seven
+ * terms). */
+static void test_fused_products_equal_multiply_then_inverse_ntt(void **state)
+{
+    (void)state;
+    uint32_t x = 777;
+    static mldsa_poly a[7], b[7];
+    for (int trial = 0; trial < 12; trial++) {
+        for (int j = 0; j < 7; j++)
+            for (int i = 0; i < MLDSA_N; i++) {
+                x = x * 1103515245u + 12345u;
+                a[j].c[i] = (int32_t)(x % MLDSA_Q);
+                x = x * 1103515245u + 12345u;
+                b[j].c[i] = (int32_t)(x % (18u * MLDSA_Q - 1)) - (9 * MLDSA_Q - 1);
+                if (trial >= 10) { /* extremes */
+                    a[j].c[i] = trial == 10 ? MLDSA_Q - 1 : -(MLDSA_Q - 1);
+                    b[j].c[i] = 9 * MLDSA_Q - 1;
+                }
+            }
+        for (unsigned n = 1; n <= 7; n++) {
+            /* reference: products one by one (64-bit, exact) reduced mod q, then the
+             * inverse NTT of the canonical values times 2^-32 (Montgomery) */
+            mldsa_poly want, got;
+            for (int i = 0; i < MLDSA_N; i++) {
+                int64_t acc = 0;
+                for (unsigned j = 0; j < n; j++)
+                    acc = (acc + (int64_t)a[j].c[i] * b[j].c[i]) % MLDSA_Q;
+                want.c[i] = mldsa_montgomery_reduce(acc); /* a b 2^-32, |.| < q */
+            }
+            mldsa_set_avx2(0);
+            mldsa_poly_invntt(&want);
+            mldsa_poly_dot_invntt(&got, a, b, n);
+            for (int i = 0; i < MLDSA_N; i++) {
+                assert_true(got.c[i] > -MLDSA_Q && got.c[i] < MLDSA_Q);
+                assert_int_equal(mldsa_freeze(got.c[i]), mldsa_freeze(want.c[i]));
+            }
+            if (n == 1) {
+                for (int path = 0; path < 2; path++) {
+                    mldsa_set_avx2(path);
+                    mldsa_poly_product_invntt(&got, &a[0], &b[0]);
+                    for (int i = 0; i < MLDSA_N; i++) {
+                        assert_true(got.c[i] > -MLDSA_Q && got.c[i] < MLDSA_Q);
+                        assert_int_equal(mldsa_freeze(got.c[i]), mldsa_freeze(want.c[i]));
+                    }
+                }
+            }
+        }
+        mldsa_set_avx2(1);
+    }
+}
+
+/* BitPack / BitUnpack (FIPS 204 Algorithms 16-19) invert each other for every width
+ * the standard uses, at both ends of each range; the bytes of a known pattern are
+ * checked against the bit order of the definition (least significant bit first). */
+static void test_bit_packing_round_trips_every_width(void **state)
+{
+    (void)state;
+    static const struct { unsigned bits; int32_t off, lo, hi; } w[] = {
+        {3, 2, -2, 2}, {4, 4, -4, 4}, {4, 0, 0, 15}, {6, 0, 0, 43}, {10, 0, 0, 1023},
+        {13, 4096, -4095, 4096}, {18, 1 << 17, -(1 << 17) + 1, 1 << 17},
+        {20, 1 << 19, -(1 << 19) + 1, 1 << 19},
+    };
+    uint32_t x = 99;
+    for (size_t k = 0; k < sizeof(w) / sizeof(w[0]); k++) {
+        mldsa_poly p, back;
+        uint8_t buf[32 * 24 + 8];
+        for (int i = 0; i < MLDSA_N; i++) {
+            x = x * 1103515245u + 12345u;
+            p.c[i] = i < 2 ? (i ? w[k].hi : w[k].lo)
+                           : w[k].lo + (int32_t)(x % (uint32_t)(w[k].hi - w[k].lo + 1));
+        }
+        memset(buf, 0xee, sizeof(buf));
+        mldsa_pack(buf, &p, w[k].bits, w[k].off);
+        for (size_t i = 32 * w[k].bits; i < sizeof(buf); i++)
+            assert_int_equal(buf[i], 0xee); /* nothing written past 32 * bits bytes */
+        /* bit j of the output is bit (j mod bits) of coefficient j / bits */
+        for (unsigned j = 0; j < 32 * 8 * w[k].bits; j += 7) {
+            uint32_t v = (uint32_t)(w[k].off ? w[k].off - p.c[j / w[k].bits] : p.c[j / w[k].bits]);
+            assert_int_equal((buf[j / 8] >> (j % 8)) & 1, (v >> (j % w[k].bits)) & 1);
+        }
+        mldsa_unpack(&back, buf, w[k].bits, w[k].off);
+        assert_memory_equal(back.c, p.c, sizeof(p.c));
+    }
+}
 #endif
 
 static void test_keygen_sign_verify_round_trip_all_levels(void **state)
@@ -787,6 +875,8 @@ int main(void)
 #if QPKI_MLDSA_BUILTIN
         cmocka_unit_test(test_decompose_matches_definition_for_every_residue),
         cmocka_unit_test(test_ntt_product_equals_schoolbook_negacyclic_product),
+        cmocka_unit_test(test_fused_products_equal_multiply_then_inverse_ntt),
+        cmocka_unit_test(test_bit_packing_round_trips_every_width),
 #endif
         cmocka_unit_test(test_context_longer_than_255_bytes_is_rejected),
         cmocka_unit_test(test_malformed_hint_encodings_are_rejected),

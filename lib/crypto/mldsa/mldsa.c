@@ -126,10 +126,10 @@ static void matrix_vector(mldsa_poly *w, const mldsa_poly *A, const mldsa_poly *
             for (unsigned j = 1; j < p->l; j++)
                 mldsa_poly_pointwise_acc(&w[i], &row[j], &vhat[j]);
             mldsa_avx2_reduce32(w[i].c); /* |sum of l products| < 7q: reduce first */
+            mldsa_poly_invntt(&w[i]);
         } else {
-            mldsa_poly_dot(&w[i], row, vhat, p->l); /* already in (-q, q) */
+            mldsa_poly_dot_invntt(&w[i], row, vhat, p->l);
         }
-        mldsa_poly_invntt(&w[i]);
     }
 }
 
@@ -556,8 +556,7 @@ int mldsa_sign_ctx_mu(const mldsa_sign_ctx *ctx, const uint8_t mu[MLDSA_MU_BYTES
          * Step 23 (first half): reject if ||z||inf >= gamma1 - beta. */
         uint32_t bad = 0;
         for (unsigned r = 0; r < p->l; r++) {
-            mldsa_poly_pointwise(&ws->tmp, &ws->c, &ctx->s1[r]);
-            mldsa_poly_invntt(&ws->tmp);
+            mldsa_poly_product_invntt(&ws->tmp, &ws->c, &ctx->s1[r]);
             const int32_t bound = p->gamma1 - (int32_t)p->beta;
             if (avx2)
                 bad |= mldsa_avx2_make_z(ws->z[r].c, ws->y[r].c, ws->tmp.c, bound);
@@ -571,8 +570,7 @@ int mldsa_sign_ctx_mu(const mldsa_sign_ctx *ctx, const uint8_t mu[MLDSA_MU_BYTES
         /* Steps 19, 21: <<cs2>> <- NTT^-1(c_hat o s2_hat); r0 <- LowBits(w - <<cs2>>).
          * Step 23 (second half): reject if ||r0||inf >= gamma2 - beta. */
         for (unsigned i = 0; i < p->k; i++) {
-            mldsa_poly_pointwise(&ws->tmp, &ws->c, &ctx->s2[i]);
-            mldsa_poly_invntt(&ws->tmp);
+            mldsa_poly_product_invntt(&ws->tmp, &ws->c, &ctx->s2[i]);
             const int32_t bound = p->gamma2 - (int32_t)p->beta;
             if (avx2)
                 bad |= mldsa_avx2_low_check(ws->wcs2[i].c, ws->w[i].c, ws->tmp.c, p->gamma2,
@@ -590,8 +588,7 @@ int mldsa_sign_ctx_mu(const mldsa_sign_ctx *ctx, const uint8_t mu[MLDSA_MU_BYTES
          * Step 27: reject if ||<<ct0>>||inf >= gamma2 or the number of 1's in h > omega. */
         uint32_t ones = 0;
         for (unsigned i = 0; i < p->k; i++) {
-            mldsa_poly_pointwise(&ws->tmp, &ws->c, &ctx->t0[i]);
-            mldsa_poly_invntt(&ws->tmp);
+            mldsa_poly_product_invntt(&ws->tmp, &ws->c, &ctx->t0[i]);
             if (avx2)
                 bad |= mldsa_avx2_hint(ws->h[i].c, ws->wcs2[i].c, ws->tmp.c, p->gamma2, p->gamma2,
                                        &ones);

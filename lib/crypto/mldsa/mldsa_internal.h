@@ -63,8 +63,11 @@ void mldsa_poly_ntt(mldsa_poly *p);                    /* FIPS 204 Algorithm 41 
 void mldsa_poly_invntt(mldsa_poly *p);                 /* Algorithm 42, on products */
 void mldsa_poly_pointwise(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b);
 void mldsa_poly_pointwise_acc(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b);
-/* Portable: r = sum_{j<n} a[j] o b[j] in (-q, q), for |a| < q, |b| < 9q, n <= 7. */
-void mldsa_poly_dot(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b, unsigned n);
+/* Portable: r = NTT^-1(sum_{j<n} a[j] o b[j]) for |a| < q, |b| < 9q, n <= 7 (one
+ * Montgomery reduction per coefficient, the products fed to the first pass). */
+void mldsa_poly_dot_invntt(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b, unsigned n);
+/* r = NTT^-1(a o b) (both paths); |a|, |b| < 9q. */
+void mldsa_poly_product_invntt(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b);
 
 /* Arithmetic mod q used per coefficient (inline). */
 /* a - round(a / 2^23) q.  Since q = 2^23 - 2^13 + 1 the result lies in

@@ -190,18 +190,41 @@ void mldsa_poly_ntt(mldsa_poly *p)
     ntt_two_levels(w, 2, q);
 }
 
+/* The value entering the inverse NTT at index i: w[i] itself (n = 0), or the
+ * MultiplyNTT / AddNTT result sum over j < n of a[j]_i b[j]_i with one Montgomery
+ * reduction (n >= 1), so that products feed the first pass without a round trip
+ * through memory.  Bounds: with |a| < q (ExpandA output) or |a| < 9q (NTT output)
+ * and |b| < 9q, each product is below 81 q^2 < 2^53, a sum of at most 7 products of
+ * the first kind below 2^53 too, so the reduction (valid below 2^31 q) gives a value
+ * in (-q, q). */
+NTT_INLINE int32_t invntt_input(const int32_t *w, unsigned i, const mldsa_poly *a,
+                                const mldsa_poly *b, const unsigned n, int64_t q)
+{
+    if (n == 0)
+        return w[i];
+    int64_t acc = 0;
+    for (unsigned j = 0; j < n; j++)
+        acc += (int64_t)a[j].c[i] * b[j].c[i];
+    return mont_q(acc, q);
+}
+
 /* Inverse levels len and 2 len over each group of 4 len coefficients (the same
  * butterflies per coefficient as level by level).  Level len, group g uses
- * m = 256/len - 1 - g. */
-NTT_INLINE void invntt_two_levels(int32_t *w, const unsigned len, int64_t q)
+ * m = 256/len - 1 - g.  Inputs come from invntt_input (a, b, n). */
+NTT_INLINE void invntt_two_levels(int32_t *w, const unsigned len, int64_t q, const mldsa_poly *pa,
+                                  const mldsa_poly *pb, const unsigned n)
 {
     for (unsigned g = 0; g < MLDSA_N / (4 * len); g++) {
-        int32_t *x = w + 4 * len * g;
+        const unsigned s = 4 * len * g;
+        int32_t *x = w + s;
         const int64_t z0 = -(int64_t)zetas[256 / len - 1 - 2 * g];
         const int64_t z1 = -(int64_t)zetas[256 / len - 2 - 2 * g];
         const int64_t z2 = -(int64_t)zetas[128 / len - 1 - g];
         for (unsigned j = 0; j < len; j++) {
-            int32_t a = x[j], b = x[j + len], c = x[j + 2 * len], d = x[j + 3 * len];
+            int32_t a = invntt_input(w, s + j, pa, pb, n, q);
+            int32_t b = invntt_input(w, s + j + len, pa, pb, n, q);
+            int32_t c = invntt_input(w, s + j + 2 * len, pa, pb, n, q);
+            int32_t d = invntt_input(w, s + j + 3 * len, pa, pb, n, q);
             int32_t a1 = a + b, b1 = mont_q(z0 * (a - b), q);
             int32_t c1 = c + d, d1 = mont_q(z1 * (c - d), q);
             x[j] = a1 + c1;
@@ -228,20 +251,18 @@ NTT_INLINE void invntt_two_levels(int32_t *w, const unsigned len, int64_t q)
  * -zetas[1] * 41978 * 2^-32 mod q = 3975713.
  * Bounds: inputs |w| < q (a single product) grow by at most 2x per level on the
  * "sum" side, so they stay below 256 q < 2^31; callers that add several products
- * reduce first (mldsa_reduce32).  Outputs lie in (-q, q). */
-void mldsa_poly_invntt(mldsa_poly *p)
+ * reduce first (mldsa_reduce32).  Outputs lie in (-q, q).
+ * The portable code: the input is w itself (n = 0) or the products of a and b
+ * (invntt_input). */
+NTT_INLINE void invntt_portable(int32_t *w, const mldsa_poly *pa, const mldsa_poly *pb,
+                                const unsigned n)
 {
-    int32_t *w = p->c;
-    if (mldsa_avx2_active()) {
-        mldsa_poly_invntt_avx2(w, zetas);
-        return;
-    }
     /* Levels (1, 2), (4, 8), (16, 32) two per pass, then 64 together with the
      * folded last level. */
     Q_IN_REGISTER(q);
-    invntt_two_levels(w, 1, q);
-    invntt_two_levels(w, 4, q);
-    invntt_two_levels(w, 16, q);
+    invntt_two_levels(w, 1, q, pa, pb, n);
+    invntt_two_levels(w, 4, q, NULL, NULL, 0);
+    invntt_two_levels(w, 16, q, NULL, NULL, 0);
     const int64_t z0 = -(int64_t)zetas[3], z1 = -(int64_t)zetas[2];
     const int64_t f = 41978, fz = 3975713;
     for (unsigned j = 0; j < 64; j++) {
@@ -252,6 +273,39 @@ void mldsa_poly_invntt(mldsa_poly *p)
         w[j + 128] = mont_q(fz * (a1 - c1), q);
         w[j + 64] = mont_q(f * (b1 + d1), q);
         w[j + 192] = mont_q(fz * (b1 - d1), q);
+    }
+}
+
+void mldsa_poly_invntt(mldsa_poly *p)
+{
+    if (mldsa_avx2_active()) {
+        mldsa_poly_invntt_avx2(p->c, zetas);
+        return;
+    }
+    invntt_portable(p->c, NULL, NULL, 0);
+}
+
+/* r <- NTT^-1(a_hat o b_hat): Algorithm 45 MultiplyNTT then Algorithm 42. */
+void mldsa_poly_product_invntt(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b)
+{
+    if (mldsa_avx2_active()) {
+        mldsa_poly_pointwise_avx2(r->c, a->c, b->c, 0);
+        mldsa_poly_invntt_avx2(r->c, zetas);
+        return;
+    }
+    invntt_portable(r->c, a, b, 1);
+}
+
+/* Portable: r <- NTT^-1(sum over j < n of a[j] o b[j]): one row of Algorithm 48
+ * MatrixVectorNTT (MultiplyNTT and AddNTT) with one Montgomery reduction per
+ * coefficient for the whole sum, then Algorithm 42.  |a| < q, |b| < 9q, n <= 7. */
+void mldsa_poly_dot_invntt(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b, unsigned n)
+{
+    switch (n) { /* l of each parameter set: loops with a constant trip count */
+    case 4: invntt_portable(r->c, a, b, 4); break;
+    case 5: invntt_portable(r->c, a, b, 5); break;
+    case 7: invntt_portable(r->c, a, b, 7); break;
+    default: invntt_portable(r->c, a, b, n); break;
     }
 }
 
@@ -277,33 +331,6 @@ void mldsa_poly_pointwise_acc(mldsa_poly *r, const mldsa_poly *a, const mldsa_po
     Q_IN_REGISTER(q);
     for (unsigned i = 0; i < MLDSA_N; i++)
         r->c[i] += mont_q((int64_t)a->c[i] * b->c[i], q);
-}
-
-/* r = sum over j < n of a[j] o b[j] (one row of Algorithm 48 MatrixVectorNTT:
- * MultiplyNTT and AddNTT), with one Montgomery reduction per coefficient for the
- * whole sum instead of one per product.  Bounds: |a| < q (ExpandA output) and
- * |b| < 9q (NTT output), so each product is below 9 q^2 < 2^50 and a sum of at most
- * 7 below 2^53 < 2^31 q: the reduction is valid and gives r in (-q, q). */
-NTT_INLINE void dot_n(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b, const unsigned n,
-                      int64_t q)
-{
-    for (unsigned i = 0; i < MLDSA_N; i++) {
-        int64_t acc = 0;
-        for (unsigned j = 0; j < n; j++)
-            acc += (int64_t)a[j].c[i] * b[j].c[i];
-        r->c[i] = mont_q(acc, q);
-    }
-}
-
-void mldsa_poly_dot(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b, unsigned n)
-{
-    Q_IN_REGISTER(q);
-    switch (n) { /* l of each parameter set: loops with a constant trip count */
-    case 4: dot_n(r, a, b, 4, q); break;
-    case 5: dot_n(r, a, b, 5, q); break;
-    case 7: dot_n(r, a, b, 7, q); break;
-    default: dot_n(r, a, b, n, q); break;
-    }
 }
 
 /* FIPS 204 Algorithm 40 UseHint(h, r) (verification only; all inputs public):
@@ -505,6 +532,16 @@ NTT_INLINE void pack_fixed(uint8_t *out, const mldsa_poly *p, const unsigned bit
     for (unsigned g = 0; g < MLDSA_N / 8; g++) {
         const int32_t *c = p->c + 8 * g;
         uint8_t *o = out + bits * g;
+        if (bits <= 8) { /* the group fits one 64-bit word */
+            uint64_t word = 0;
+            for (unsigned k = 0; k < 8; k++) {
+                uint32_t v = off ? (uint32_t)(off - c[k]) : (uint32_t)c[k];
+                word |= (uint64_t)(v & mask) << (k * bits);
+            }
+            for (unsigned b = 0; b < bits; b++)
+                o[b] = (uint8_t)(word >> (8 * b));
+            continue;
+        }
         uint64_t acc = 0;
         unsigned nacc = 0;
         for (unsigned k = 0; k < 8; k++) {
