@@ -175,8 +175,9 @@ static void test_ntt_product_equals_schoolbook_negacyclic_product(void **state)
 }
 
 
-/* The fused products (mldsa_poly_product_invntt, and the portable
- * mldsa_poly_dot_invntt used for MatrixVectorNTT) equal MultiplyNTT / AddNTT
+/* The fused products (mldsa_poly_product_invntt, the portable
+ * mldsa_poly_dot_invntt and the AVX2 mldsa_poly_dot_avx2 used for
+ * MatrixVectorNTT) equal MultiplyNTT / AddNTT
  * followed by NTT^-1, coefficient by coefficient mod q and within (-q, q), also
  * at the largest inputs they are specified for (|a| = q - 1, |b| = 9q - 1, seven
  * terms). */
@@ -207,6 +208,16 @@ static void test_fused_products_equal_multiply_then_inverse_ntt(void **state)
                     acc = (acc + (int64_t)a[j].c[i] * b[j].c[i]) % MLDSA_Q;
                 want.c[i] = mldsa_montgomery_reduce(acc); /* a b 2^-32, |.| < q */
             }
+#if MLDSA_HAVE_AVX2
+            mldsa_set_avx2(1);
+            if (mldsa_avx2_active()) { /* the AVX2 row product, before the inverse NTT */
+                mldsa_poly_dot_avx2(got.c, a, b, n);
+                for (int i = 0; i < MLDSA_N; i++) {
+                    assert_true(got.c[i] > -MLDSA_Q && got.c[i] < MLDSA_Q);
+                    assert_int_equal(mldsa_freeze(got.c[i]), mldsa_freeze(want.c[i]));
+                }
+            }
+#endif
             mldsa_set_avx2(0);
             mldsa_poly_invntt(&want);
             mldsa_poly_dot_invntt(&got, a, b, n);

@@ -122,10 +122,7 @@ static void matrix_vector(mldsa_poly *w, const mldsa_poly *A, const mldsa_poly *
     for (unsigned i = 0; i < p->k; i++) {
         const mldsa_poly *row = A + i * p->l;
         if (mldsa_avx2_active()) {
-            mldsa_poly_pointwise(&w[i], &row[0], &vhat[0]);
-            for (unsigned j = 1; j < p->l; j++)
-                mldsa_poly_pointwise_acc(&w[i], &row[j], &vhat[j]);
-            mldsa_avx2_reduce32(w[i].c); /* |sum of l products| < 7q: reduce first */
+            mldsa_poly_dot_avx2(w[i].c, row, vhat, p->l); /* in (-q, q) */
             mldsa_poly_invntt(&w[i]);
         } else {
             mldsa_poly_dot_invntt(&w[i], row, vhat, p->l);

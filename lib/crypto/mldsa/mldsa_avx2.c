@@ -227,11 +227,29 @@ static inline AVX2 uint32_t any_lane(__m256i m)
 #define LD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
 #define ST(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), (v))
 
-/* a <- reduce32(a) */
-AVX2 void mldsa_avx2_reduce32(int32_t *a)
+/* r = sum over j < n of a[j] o b[j] (a row of MatrixVectorNTT): the products
+ * of each lane are summed in 64 bits (even and odd lanes separately) and reduced
+ * once, as mont() in mldsa_poly.c.  |a| < q, |b| < 9q, n <= 7: the sums stay below
+ * 2^53, and the result lies in (-q, q). */
+AVX2 void mldsa_poly_dot_avx2(int32_t *r, const mldsa_poly *a, const mldsa_poly *b, unsigned n)
 {
-    for (unsigned i = 0; i < MLDSA_N; i += 8)
-        ST(a + i, reduce32_v(LD(a + i)));
+    const __m256i qv = _mm256_set1_epi32(Q), qinv = _mm256_set1_epi32(QINV);
+    for (unsigned i = 0; i < MLDSA_N; i += 8) {
+        __m256i se = _mm256_setzero_si256(), so = _mm256_setzero_si256();
+        for (unsigned j = 0; j < n; j++) {
+            __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(a[j].c + i));
+            __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(b[j].c + i));
+            se = _mm256_add_epi64(se, _mm256_mul_epi32(x, y));
+            so = _mm256_add_epi64(so, _mm256_mul_epi32(_mm256_srli_epi64(x, 32),
+                                                       _mm256_srli_epi64(y, 32)));
+        }
+        __m256i te = _mm256_mul_epi32(_mm256_mul_epi32(se, qinv), qv);
+        __m256i to = _mm256_mul_epi32(_mm256_mul_epi32(so, qinv), qv);
+        se = _mm256_sub_epi64(se, te);
+        so = _mm256_sub_epi64(so, to);
+        _mm256_storeu_si256((__m256i *)(void *)(r + i),
+                            _mm256_blend_epi32(_mm256_srli_epi64(se, 32), so, 0xAA));
+    }
 }
 
 /* Steps 12-13: w <- w mod q in [0, q); w1 <- HighBits(w). */

@@ -120,8 +120,8 @@ static inline void mldsa_decompose(int32_t gamma2, int32_t r, int32_t *r1, int32
 void mldsa_poly_ntt_avx2(int32_t *a, const int32_t *zetas);
 void mldsa_poly_invntt_avx2(int32_t *a, const int32_t *zetas);
 void mldsa_poly_pointwise_avx2(int32_t *r, const int32_t *a, const int32_t *b, int acc);
+void mldsa_poly_dot_avx2(int32_t *r, const mldsa_poly *a, const mldsa_poly *b, unsigned n);
 /* AVX2 element-wise steps of the signing loop (see mldsa_avx2.c). */
-void mldsa_avx2_reduce32(int32_t *a);
 void mldsa_avx2_highbits(int32_t *w, int32_t *w1, int32_t gamma2);
 uint32_t mldsa_avx2_make_z(int32_t *z, const int32_t *y, const int32_t *cs1, int32_t bound);
 uint32_t mldsa_avx2_low_check(int32_t *wcs2, const int32_t *w, const int32_t *cs2,
