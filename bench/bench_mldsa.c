@@ -12,7 +12,15 @@
  * Signing is over a 64-byte
  * message (the size of an OCSP tbsResponseData hash input is larger, but ML-DSA
  * cost is dominated by the lattice part, not the message hash); ML-DSA signs
- * hedged with a fixed rnd, as a responder would with fresh random bytes. */
+ * hedged with a fixed rnd, as a responder would with fresh random bytes.
+ *
+ *   bench_mldsa --count LEVEL PATH N [stateless]
+ *
+ * runs one key generation (fixed seed), prepares the key, and makes N signatures
+ * (new message each time, fixed rnd) on PATH (avx2 or portable), printing nothing:
+ * for instruction counts, e.g. with valgrind --tool=callgrind, where the count for
+ * N = 0 subtracted from the count for N = 50, divided by 50, is the cost of one
+ * signature.  "stateless" signs with mldsa_sign(sk, ...) instead. */
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/random.h>
@@ -117,8 +125,35 @@ static int op_ecc_verify(void *a, unsigned i)
     return rc == 0 && res == 1 ? 0 : -1;
 }
 
+/* bench_mldsa --count LEVEL PATH N [stateless] (see the top of the file). */
+static int count_mode(int argc, char **argv)
+{
+    if (argc < 5)
+        return 2;
+    struct mldsa_arg *m = calloc(1, sizeof(*m));
+    if (!m)
+        return 1;
+    m->lv = (mldsa_level)atoi(argv[2]);
+    mldsa_set_avx2(strcmp(argv[3], "avx2") == 0);
+    long n = atol(argv[4]);
+    int stateless = argc > 5 && strcmp(argv[5], "stateless") == 0;
+    memset(m->seed, 1, sizeof(m->seed));
+    memset(m->rnd, 0x5a, sizeof(m->rnd));
+    if (mldsa_keygen(m->lv, m->seed, m->pk, m->sk) != 0 ||
+        (!stateless && mldsa_sign_ctx_new(m->lv, m->sk, &m->ctx) != 0))
+        return 1;
+    for (long i = 0; i < n; i++)
+        if ((stateless ? op_sign(m, (unsigned)i) : op_sign_ctx(m, (unsigned)i)) != 0)
+            return 1;
+    mldsa_sign_ctx_free(&m->ctx);
+    free(m);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--count") == 0)
+        return count_mode(argc, argv);
     double secs = argc > 1 ? atof(argv[1]) : 1.0;
     if (secs <= 0)
         secs = 1.0;
