@@ -16,7 +16,12 @@ rm -rf build-ci
 meson setup build-ci -Dwerror=true -Dbuildtype=debugoptimized >/dev/null
 ninja -C build-ci
 
-log "tests: unit, cli, interop, pkcs11, abi"
+log "release build (-O3, hardening flags; what scripts/demo.sh builds), warnings as errors"
+rm -rf build-rel
+meson setup build-rel -Dwerror=true -Dbuildtype=release -Dtests=disabled >/dev/null
+ninja -C build-rel
+
+log "tests: unit, cli, interop, server, pkcs11, abi, constant time"
 meson test -C build-ci --print-errorlogs --num-processes "$jobs"
 
 log "install + pkg-config consumer (examples/parse_request.c built with pkg-config alone)"
