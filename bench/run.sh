@@ -21,8 +21,12 @@
 # first answers a checked run (each response must be HTTP 200 + successful).
 #
 # Usage: bench/run.sh            (about 6 minutes on 2 cores)
+#        PIN=1 bench/run.sh      per-core variant (as ../shared/bench-anchors does):
+#                                every server, signer and `openssl speed` on CPU 0
+#                                with one thread / process, wrk -t1 on CPU 1, so
+#                                the load generator never competes with the server
 # Knobs: BUILD=build-bench WORK=/tmp/qpki-bench DUR=10s REPS=3 CONNS=64 THREADS=2
-#        NROWS=100000 NREQ=1000 NNONCE=200
+#        NROWS=100000 NREQ=1000 NNONCE=200 PIN=0
 # Needs: meson/ninja (builds BUILD in release mode if missing), wrk, nginx,
 #        openssl 3, python3, curl.
 set -euo pipefail
@@ -40,7 +44,19 @@ NREQ=${NREQ:-1000}
 NNONCE=${NNONCE:-200}
 LUA=$HERE/ocsp.lua
 NCPU=$(nproc)
+PIN=${PIN:-0}
 PIDS=()
+# SRV: prefix for servers and signers; CLI: prefix for wrk.  SCPU: the CPUs the
+# servers may use (threads / processes / nginx workers)
+SRV=() CLI=()
+SCPU=$NCPU
+if [[ $PIN == 1 ]]; then
+    ((NCPU >= 2)) || { echo "PIN=1 needs 2 CPUs" >&2; exit 1; }
+    SRV=(taskset -c 0) CLI=(taskset -c 1) SCPU=1 THREADS=1
+fi
+# openssl ocsp: -multi N forks N children; pinned, one process serves
+OSSL_MULTI=(-multi "$SCPU")
+[[ $PIN == 1 ]] && OSSL_MULTI=()
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -104,9 +120,10 @@ build() {
         log "meson setup $BUILD (release)"
         meson setup "$BUILD" "$ROOT" -Dbuildtype=release >/dev/null
     fi
-    ninja -C "$BUILD" cli/qpki bench/bench_sign >/dev/null
+    ninja -C "$BUILD" cli/qpki bench/bench_sign bench/bench_respond >/dev/null
     QPKI=$BUILD/cli/qpki
     BENCH_SIGN=$BUILD/bench/bench_sign
+    BENCH_RESPOND=$BUILD/bench/bench_respond
 }
 
 # ---- PKI and requests ----------------------------------------------------------------
@@ -176,7 +193,8 @@ EOF
 # ---- servers ---------------------------------------------------------------------------
 start_qpki() {
     P_QPKI=$(free_port)
-    "$QPKI" ocsp serve --addr "127.0.0.1:$P_QPKI" --pid-file "$WORK/qpki.pid" --quiet \
+    "${SRV[@]}" "$QPKI" ocsp serve --addr "127.0.0.1:$P_QPKI" --pid-file "$WORK/qpki.pid" \
+        --quiet --threads "$SCPU" \
         --cred-dir "$WORK/credentials" \
         --ca-dir "$WORK/ec/ca" --credential ocsp-ec --ca-dir "$WORK/ed/ca" --credential ocsp-ed \
         >"$WORK/logs/qpki.log" 2>&1 &
@@ -192,7 +210,7 @@ start_nginx() {
     chmod 755 "$WORK" "$WORK/www"
     chmod 644 "$WORK/www/resp.der"
     cat >"$WORK/nginx/nginx.conf" <<EOF
-worker_processes $NCPU;
+worker_processes $SCPU;
 daemon off;
 pid $WORK/nginx/nginx.pid;
 error_log $WORK/nginx/logs/error.log warn;
@@ -214,7 +232,7 @@ http {
     }
 }
 EOF
-    nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/logs/error.log" \
+    "${SRV[@]}" nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/logs/error.log" \
         >"$WORK/logs/nginx.log" 2>&1 &
     NGINX_PID=$!
     PIDS+=("$NGINX_PID")
@@ -225,8 +243,9 @@ EOF
 start_openssl() { # alg
     P_OPENSSL=$(free_port)
     local a=$1 cred=$WORK/credentials/ocsp-$1/ocsp-$1
-    openssl ocsp -index "$WORK/$a/ca/index.txt" -port "$P_OPENSSL" -rsigner "$cred.crt" \
-        -rkey "$cred.key" -CA "$WORK/$a/ca/ca.crt" -nmin 60 -multi 2 \
+    "${SRV[@]}" openssl ocsp -index "$WORK/$a/ca/index.txt" -port "$P_OPENSSL" \
+        -rsigner "$cred.crt" -rkey "$cred.key" -CA "$WORK/$a/ca/ca.crt" -nmin 60 \
+        "${OSSL_MULTI[@]}" \
         >"$WORK/logs/openssl-$a.log" 2>&1 &
     OPENSSL_PID=$!
     PIDS+=("$OPENSSL_PID")
@@ -258,7 +277,7 @@ run() {
         check=1
     fi
     t0=$(ticks "$pid")
-    out=$(OCSP_CHECK=$check timeout 120 wrk -t"$THREADS" -c"$CONNS" -d"$DUR" -s "$LUA" \
+    out=$(OCSP_CHECK=$check timeout 120 "${CLI[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DUR" -s "$LUA" \
         "http://127.0.0.1:$port" -- "$mode" "$manifest" | grep '^RESULT')
     t1=$(ticks "$pid")
     [[ -n $inline ]] && verify "$name" "$out"
@@ -291,24 +310,29 @@ measure() {
         for a in ec ed; do
             log "round $rep/$REPS: live nonce signing ($a)"
             start_openssl "$a"
-            run "openssl-multi2-nonce-$a" "$OPENSSL_PID" "$P_OPENSSL" post \
+            run "openssl-nonce-$a" "$OPENSSL_PID" "$P_OPENSSL" post \
                 "$WORK/reqs/nonce-$a.lst" inline
             stop_pid "$OPENSSL_PID"
             run "qpki-nonce-$a" "$QPKI_PID" "$P_QPKI" post "$WORK/reqs/nonce-$a.lst" inline
             # the same key, signing alone, right after (same machine conditions)
-            "$BENCH_SIGN" "$WORK/credentials/ocsp-$a/ocsp-$a.key" "$NCPU" "${DUR%s}" |
+            "${SRV[@]}" "$BENCH_SIGN" "$WORK/credentials/ocsp-$a/ocsp-$a.key" "$SCPU" "${DUR%s}" |
                 sed "s/^RESULT/bench_sign-$a\tRESULT/" | tee -a "$TSV" | sed 's/^/    /' >&2
+            # the responder library alone on the same requests (no HTTP, one thread)
+            "${SRV[@]}" "$BENCH_RESPOND" "$WORK/$a/ca/ca.crt" "$WORK/$a/ca/index.txt" \
+                "$WORK/credentials/ocsp-$a/ocsp-$a.crt" "$WORK/credentials/ocsp-$a/ocsp-$a.key" \
+                "$WORK/reqs/nonce-$a.lst" "${DUR%s}" |
+                sed "s/^RESULT/bench_respond-$a\tRESULT/" | tee -a "$TSV" | sed 's/^/    /' >&2
         done
     done
     stop_pid "$NGINX_PID"
     stop_pid "$QPKI_PID"
     log "openssl speed"
-    openssl speed -seconds "${DUR%s}" -multi "$NCPU" ecdsap256 ed25519 >"$WORK/logs/speed.txt" \
+    "${SRV[@]}" openssl speed -seconds "${DUR%s}" -multi "$SCPU" ecdsap256 ed25519 >"$WORK/logs/speed.txt" \
         2>&1 || true
 }
 
 summary() {
-    python3 - "$TSV" "$WORK/logs/speed.txt" "$NCPU" "$CONNS" <<'EOF'
+    python3 - "$TSV" "$WORK/logs/speed.txt" "$SCPU" "$CONNS" <<'EOF'
 import re, statistics, sys
 tsv, speed, ncpu, conns = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 runs = {}
@@ -327,8 +351,8 @@ def row(name):
         min(float(r["rps"]) for r in rs) / 1000)
 print("| run | req/s (median) | p50 ms | p99 ms | server CPU us/req | peak RSS MiB | min kreq/s |")
 print("|---|---:|---:|---:|---:|---:|---:|")
-for n in ["nginx-get", "qpki-get", "nginx-post", "qpki-post", "openssl-multi2-nonce-ec",
-          "qpki-nonce-ec", "openssl-multi2-nonce-ed", "qpki-nonce-ed"]:
+for n in ["nginx-get", "qpki-get", "nginx-post", "qpki-post", "openssl-nonce-ec",
+          "qpki-nonce-ec", "openssl-nonce-ed", "qpki-nonce-ed"]:
     if n in runs:
         print(row(n))
 print()
@@ -345,8 +369,12 @@ for a, label in (("ec", "ECDSA P-256"), ("ed", "Ed25519")):
     if n in runs:
         print("| library signer, %s (bench_sign; %.1f us CPU per signature) | %.0f |" % (
             label, med(n, "cpu_us_per_sign"), med(n, "sign_per_s")))
+    n = "bench_respond-" + a
+    if n in runs:
+        print("| responder library alone, %s (bench_respond, 1 thread; %.1f us CPU per answer, %.1f of them signing) | %.0f |" % (
+            label, med(n, "cpu_us_per_respond"), med(n, "sign_us_per_respond"), med(n, "respond_per_s")))
     if a in sp:
-        print("| openssl speed -multi %s, %s | %.0f |" % (ncpu, label, sp[a]))
+        print("| openssl speed (%s processes), %s | %.0f |" % (ncpu, label, sp[a]))
 print()
 def ratio(a, b):
     return med(a, "rps") / med(b, "rps")
@@ -363,9 +391,9 @@ for a, label in (("ec", "ECDSA P-256"), ("ed", "Ed25519")):
             label, med(q, "rps") / med("bench_sign-" + a, "sign_per_s")))
         print("| live nonce %s, signing CPU / server CPU per request | %.2f | |" % (
             label, med("bench_sign-" + a, "cpu_us_per_sign") / med(q, "cpu_us_per_req")))
-    if q in runs and "openssl-multi2-nonce-" + a in runs:
-        print("| live nonce %s, qpki / openssl ocsp -multi 2 | %.2f | |" % (
-            label, ratio(q, "openssl-multi2-nonce-" + a)))
+    if q in runs and "openssl-nonce-" + a in runs:
+        print("| live nonce %s, qpki / openssl ocsp (%s processes) | %.2f | |" % (
+            label, ncpu, ratio(q, "openssl-nonce-" + a)))
 if "qpki-get" in runs:
     print("| cached GET p99 at %s connections (median run) | %.2f ms | < 2 ms |" % (
         conns,
@@ -376,7 +404,7 @@ EOF
 machine() {
     echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $NCPU CPUs, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- software: $(openssl version | cut -d' ' -f1-2), nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), libmicrohttpd $(pkg-config --modversion libmicrohttpd), wolfSSL $(pkg-config --modversion wolfssl)"
-    echo "- run: DUR=$DUR REPS=$REPS CONNS=$CONNS wrk threads=$THREADS NROWS=$NROWS NREQ=$NREQ NNONCE=$NNONCE; wrk, servers and signers share the same $NCPU CPUs"
+    echo "- run: DUR=$DUR REPS=$REPS CONNS=$CONNS wrk threads=$THREADS NROWS=$NROWS NREQ=$NREQ NNONCE=$NNONCE; $(if [[ $PIN == 1 ]]; then echo "PIN=1: servers and signers on CPU 0 (one thread/process), wrk -t1 on CPU 1"; else echo "wrk, servers and signers share the same $NCPU CPUs"; fi)"
 }
 
 main() {

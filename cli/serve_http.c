@@ -189,6 +189,22 @@ static void free_reply(void *cls)
 }
 
 /* The libmicrohttpd response for a reply; the reply is freed with it. */
+/* IMF-fixdate (RFC 9110 §5.6.7) of the current second, per thread. */
+static const char *http_date_now(void)
+{
+    static _Thread_local time_t second = -1;
+    static _Thread_local char text[40];
+    time_t now = time(NULL);
+    if (now != second) {
+        struct tm tm;
+        if (!gmtime_r(&now, &tm) ||
+            !strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &tm))
+            text[0] = '\0';
+        second = now;
+    }
+    return text;
+}
+
 static struct MHD_Response *make_response(qpki_http_reply *reply)
 {
     const uint8_t *body;
@@ -207,6 +223,11 @@ static struct MHD_Response *make_response(qpki_http_reply *reply)
             continue; /* libmicrohttpd writes it from the body */
         (void)MHD_add_response_header(resp, name, value);
     }
+    /* RFC 9110 §6.6.1: an origin server with a clock MUST send Date.  We write
+     * it (formatted once a second per thread) rather than libmicrohttpd, which
+     * would format it for every request, cached answers included; an answer
+     * cache entry lives within one second, so its Date stays exact. */
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_DATE, http_date_now());
     if (atomic_load_explicit(&serve_srv.draining, memory_order_relaxed))
         (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     return resp;
@@ -650,7 +671,9 @@ bool serve_http_start(const struct serve_config *conf, bool admin, struct serve_
         l->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_ocsp, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
             MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
-            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads,
+            /* one thread: MHD's internal thread alone (a pool of 1 is refused
+             * with a warning) */
+            MHD_OPTION_THREAD_POOL_SIZE, conf->threads > 1 ? (unsigned)conf->threads : 0u,
             MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->max_connections,
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf->timeout,
             MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
