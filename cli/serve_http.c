@@ -668,12 +668,17 @@ bool serve_http_start(const struct serve_config *conf, bool admin, struct serve_
         size_t memory = (size_t)conf->max_url + 4096;
         if (memory < 8192)
             memory = 8192;
+        struct MHD_OptionItem pool[] = {
+            {conf->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+             (intptr_t)conf->threads, NULL},
+            {MHD_OPTION_END, 0, NULL},
+        };
         l->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_ocsp, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
             MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
-            /* one thread: MHD's internal thread alone (a pool of 1 is refused
-             * with a warning) */
-            MHD_OPTION_THREAD_POOL_SIZE, conf->threads > 1 ? (unsigned)conf->threads : 0u,
+            /* one thread: libmicrohttpd's internal thread alone (it refuses a
+             * pool of 0 or 1 with a warning), so the option is only given for 2+ */
+            MHD_OPTION_ARRAY, pool,
             MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->max_connections,
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf->timeout,
             MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
