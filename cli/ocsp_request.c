@@ -15,7 +15,7 @@
 
 static const char help[] =
     "Usage: qpki ocsp request --ca CA.crt (--cert CERT | --serial HEX)... [--nonce]\n"
-    "                         [--out FILE] [--url URL [--post]]\n"
+    "                         [--pref-sig-alg ALG]... [--out FILE] [--url URL [--post]]\n"
     "\n"
     "Create a DER OCSP request (RFC 6960 §4.1).  With --url, send it over HTTP (GET\n"
     "when the URL fits in 255 bytes, as RFC 6960 Appendix A.1 allows, else POST),\n"
@@ -28,6 +28,9 @@ static const char help[] =
     "  --nonce                include a random 32-byte nonce (RFC 9654) and, with --url,\n"
     "                         require it to be echoed\n"
     "  --hash sha1|sha256     CertID hash algorithm (default sha256)\n"
+    "  --pref-sig-alg ALG     ask for a response signature algorithm (RFC 6960 §4.4.7\n"
+    "                         Preferred Signature Algorithms; repeatable, most\n"
+    "                         preferred first): ecdsa-sha256, ed25519, ml-dsa-65, ...\n"
     "  -o, --out FILE         without --url: the request (default standard output);\n"
     "                         with --url: keep the response in FILE\n"
     "  --url URL              responder URL\n"
@@ -42,9 +45,10 @@ static const char help[] =
     "transport error.\n";
 
 enum { O_CA = 256, O_CERT, O_SERIAL, O_NONCE, O_HASH, O_URL, O_POST, O_REQOUT, O_TIMEOUT,
-       O_REQUIRE_PQ };
+       O_REQUIRE_PQ, O_PREF_SIG_ALG };
 
 #define MAX_IDS 16
+#define MAX_PREFS 16
 #define MAX_RESPONSE (1024 * 1024)
 
 struct body {
@@ -177,13 +181,15 @@ int cmd_ocsp_request(int argc, char **argv)
         { "reqout", required_argument, NULL, O_REQOUT },
         { "timeout", required_argument, NULL, O_TIMEOUT },
         { "require-pq", no_argument, NULL, O_REQUIRE_PQ },
+        { "pref-sig-alg", required_argument, NULL, O_PREF_SIG_ALG },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *ca_path = NULL, *out = NULL, *url = NULL, *reqout = NULL;
     const char *hash_text = "sha256", *timeout_text = "10s";
     const char *certs[MAX_IDS], *serials[MAX_IDS];
-    size_t n_certs = 0, n_serials = 0;
+    size_t n_certs = 0, n_serials = 0, n_prefs = 0;
+    qpki_sig_alg prefs[MAX_PREFS];
     bool want_nonce = false, force_post = false, require_pq = false;
     int c;
     while ((c = cli_getopt(argc, argv, "o:h", opts)) != -1) {
@@ -207,6 +213,15 @@ int cmd_ocsp_request(int argc, char **argv)
         case O_REQOUT: reqout = optarg; break;
         case O_TIMEOUT: timeout_text = optarg; break;
         case O_REQUIRE_PQ: require_pq = true; break;
+        case O_PREF_SIG_ALG:
+            if (n_prefs == MAX_PREFS)
+                return cli_usage_error("at most %d --pref-sig-alg", MAX_PREFS);
+            if (qpki_sig_alg_from_name(optarg, &prefs[n_prefs]) != QPKI_OK)
+                return cli_usage_error("--pref-sig-alg '%s': use ecdsa-sha256, ecdsa-sha384, "
+                                       "ecdsa-sha512, rsa-sha256, rsa-pss-sha256, ed25519, "
+                                       "ed448, ml-dsa-44, ml-dsa-65 or ml-dsa-87", optarg);
+            n_prefs++;
+            break;
         case 'h': return cli_help(help);
         default: return CLI_USAGE;
         }
@@ -272,9 +287,10 @@ int cmd_ocsp_request(int argc, char **argv)
     }
     if (want_nonce && !cli_random(nonce, sizeof(nonce)))
         goto done;
-    st = qpki_ocsp_request_encode((const qpki_certid *const *)ids, n_ids,
-                                  want_nonce ? nonce : NULL, want_nonce ? sizeof(nonce) : 0,
-                                  &der, &der_len);
+    st = qpki_ocsp_request_encode_prefs((const qpki_certid *const *)ids, n_ids,
+                                        want_nonce ? nonce : NULL,
+                                        want_nonce ? sizeof(nonce) : 0, prefs, n_prefs, &der,
+                                        &der_len);
     if (st != QPKI_OK) {
         cli_error_st(st, "cannot encode the request");
         goto done;

@@ -121,6 +121,10 @@ char *serve_metrics_render(void);
 
 /* ---- responder generations ------------------------------------------------------ */
 
+/* additional credentials per CA (a repeated --credential / extra_credentials) */
+#define SERVE_EXTRA_KEYS_MAX 7
+#define SERVE_WATCH_MAX (3 * (1 + SERVE_EXTRA_KEYS_MAX))
+
 struct file_id {
     bool exists;
     dev_t dev;
@@ -135,11 +139,14 @@ struct serve_issuer {
     qpki_db *db;
     qpki_responder_issuer *iss;
     qpki_cert *responder_cert;   /* current delegated certificate (NULL: CA-signed) */
-    /* watched signer files (credential or --cert/--key) */
+    /* watched signer files: certificate, key, credential.meta.json of the default
+     * key (credential or --cert/--key), then the same three for each additional
+     * credential (RFC 6960 §4.4.7 preference keys) */
     bool watch;
-    char watch_path[3][4096];    /* certificate, key, credential.meta.json */
-    struct file_id loaded[3];    /* identities at the last load attempt */
-    struct file_id pending[3];   /* a change seen once, applied when stable */
+    size_t n_watch;
+    char watch_path[SERVE_WATCH_MAX][4096];
+    struct file_id loaded[SERVE_WATCH_MAX];  /* identities at the last load attempt */
+    struct file_id pending[SERVE_WATCH_MAX]; /* a change seen once, applied when stable */
     bool has_pending;
 };
 

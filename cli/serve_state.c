@@ -61,9 +61,9 @@ static void file_id_of(const char *path, struct file_id *id)
     id->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
 }
 
-static bool file_ids_equal(const struct file_id *a, const struct file_id *b)
+static bool file_ids_equal(const struct file_id *a, const struct file_id *b, size_t n)
 {
-    for (int i = 0; i < 3; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (a[i].exists != b[i].exists || a[i].dev != b[i].dev || a[i].ino != b[i].ino ||
             a[i].size != b[i].size || a[i].mtime_ns != b[i].mtime_ns ||
             a[i].ctime_ns != b[i].ctime_ns)
@@ -85,26 +85,56 @@ static bool has_signer(const struct serve_ca_config *ca)
     return ca->cert || ca->key || ca->credential || ca->hsm_config;
 }
 
-/* The files whose change means "load the key and certificate again". */
+/* The ids of the additional credentials, split in place (at most
+ * SERVE_EXTRA_KEYS_MAX; checked when the CA is loaded). */
+static size_t extra_ids(char *list, char **ids)
+{
+    size_t n = 0;
+    char *save = NULL;
+    for (char *id = strtok_r(list, ",", &save); id; id = strtok_r(NULL, ",", &save))
+        if (n < SERVE_EXTRA_KEYS_MAX + 1)
+            ids[n++] = id;
+    return n;
+}
+
+/* The files whose change means "load the keys and certificates again": those of
+ * the default key, then those of every additional credential. */
 static void watch_setup(const struct serve_ca_config *ca, struct serve_issuer *is)
 {
     memset(is->watch_path, 0, sizeof(is->watch_path));
     is->watch = false;
+    is->n_watch = 3;
     if (ca->credential) {
-        if (!cli_credential_paths(ca->cred_dir, ca->credential, is->watch_path[0],
-                                  sizeof(is->watch_path[0]), is->watch_path[1],
-                                  sizeof(is->watch_path[1])))
-            return;
-        snprintf(is->watch_path[2], sizeof(is->watch_path[2]), "%s/%s/credential.meta.json",
-                 ca->cred_dir, ca->credential);
-        is->watch = true;
+        if (cli_credential_paths(ca->cred_dir, ca->credential, is->watch_path[0],
+                                 sizeof(is->watch_path[0]), is->watch_path[1],
+                                 sizeof(is->watch_path[1]))) {
+            snprintf(is->watch_path[2], sizeof(is->watch_path[2]),
+                     "%s/%s/credential.meta.json", ca->cred_dir, ca->credential);
+            is->watch = true;
+        }
     } else if (ca->cert) {
         snprintf(is->watch_path[0], sizeof(is->watch_path[0]), "%s", ca->cert);
         if (ca->key)
             snprintf(is->watch_path[1], sizeof(is->watch_path[1]), "%s", ca->key);
         is->watch = true;
     }
-    for (int i = 0; i < 3; i++)
+    char *list = ca->extra_credentials ? strdup(ca->extra_credentials) : NULL;
+    char *ids[SERVE_EXTRA_KEYS_MAX + 1];
+    size_t n = list ? extra_ids(list, ids) : 0;
+    for (size_t i = 0; i < n && i < SERVE_EXTRA_KEYS_MAX; i++) {
+        char(*p)[4096] = &is->watch_path[3 * (i + 1)];
+        if (!cli_credential_paths(ca->cred_dir, ids[i], p[0], sizeof(p[0]), p[1], sizeof(p[1])))
+            continue; /* unreadable now: its meta file below still notices the repair */
+        snprintf(p[2], sizeof(p[2]), "%s/%s/credential.meta.json", ca->cred_dir, ids[i]);
+        is->watch = true;
+    }
+    for (size_t i = 0; i < n && i < SERVE_EXTRA_KEYS_MAX; i++)
+        if (!is->watch_path[3 * (i + 1) + 2][0])
+            snprintf(is->watch_path[3 * (i + 1) + 2], sizeof(is->watch_path[0]),
+                     "%s/%s/credential.meta.json", ca->cred_dir, ids[i]);
+    is->n_watch = 3 * (1 + (n < SERVE_EXTRA_KEYS_MAX ? n : SERVE_EXTRA_KEYS_MAX));
+    free(list);
+    for (size_t i = 0; i < is->n_watch; i++)
         file_id_of(is->watch_path[i], &is->loaded[i]);
     is->has_pending = false;
 }
@@ -126,36 +156,57 @@ static void cert_label(const qpki_cert *cert, char *subject, size_t ssize, char 
 
 /* RFC 6960 §4.4.7 Preferred Signature Algorithms: the CA's further keys (a
  * repeated --credential), added after the default one; a request that lists one
- * of their algorithms gets a response signed with it.  Read again whenever the
- * default key switches and on SIGHUP. */
-static bool add_extra_keys(const struct serve_ca_config *ca, struct serve_issuer *is)
+ * of their algorithms gets a response signed with it.  Loaded in full before
+ * anything changes, so a broken credential keeps the keys in service. */
+struct extra_keys {
+    size_t n;
+    qpki_signer *signer[SERVE_EXTRA_KEYS_MAX];
+    qpki_cert *cert[SERVE_EXTRA_KEYS_MAX];
+};
+
+static void extra_keys_free(struct extra_keys *x)
 {
+    for (size_t i = 0; i < x->n; i++) {
+        qpki_signer_free(&x->signer[i]);
+        qpki_cert_free(&x->cert[i]);
+    }
+    x->n = 0;
+}
+
+static bool extra_keys_load(const struct serve_ca_config *ca, const struct serve_issuer *is,
+                            struct extra_keys *x)
+{
+    memset(x, 0, sizeof(*x));
     if (!ca->extra_credentials)
         return true;
-    char *list = strdup(ca->extra_credentials), *save = NULL;
+    char *list = strdup(ca->extra_credentials);
     if (!list) {
         cli_error("out of memory");
         return false;
     }
-    bool ok = true;
-    for (char *id = strtok_r(list, ",", &save); id && ok; id = strtok_r(NULL, ",", &save)) {
-        struct cli_signer_opts o = {NULL, NULL, id, ca->cred_dir, NULL, NULL, NULL,
+    char *ids[SERVE_EXTRA_KEYS_MAX + 1];
+    size_t n = extra_ids(list, ids);
+    bool ok = n <= SERVE_EXTRA_KEYS_MAX;
+    if (!ok)
+        cli_error("CA %s: at most %d additional credentials", ca->dir, SERVE_EXTRA_KEYS_MAX);
+    for (size_t i = 0; ok && i < n; i++) {
+        struct cli_signer_opts o = {NULL, NULL, ids[i], ca->cred_dir, NULL, NULL, NULL,
                                     ca->passphrase_env, ca->passphrase_file};
-        qpki_cert *cert = NULL;
-        qpki_signer *signer = NULL;
-        ok = cli_load_responder(&o, is->ca, &cert, &signer) == CLI_OK;
-        if (ok) {
-            qpki_status st = qpki_responder_issuer_add_key(is->iss, signer, cert);
-            if (st != QPKI_OK) {
-                cli_error_st(st, "CA %s: cannot add the key of credential %s", ca->dir, id);
-                ok = false;
-            }
-        }
-        qpki_signer_free(&signer);
-        qpki_cert_free(&cert);
+        ok = cli_load_responder(&o, is->ca, &x->cert[i], &x->signer[i]) == CLI_OK;
+        x->n = i + 1;
     }
     free(list);
+    if (!ok)
+        extra_keys_free(x);
     return ok;
+}
+
+static qpki_status extra_keys_add(struct serve_issuer *is, const struct extra_keys *x)
+{
+    qpki_status st = QPKI_OK;
+    for (size_t i = 0; st == QPKI_OK && i < x->n; i++)
+        st = qpki_responder_issuer_add_key(is->iss, x->signer[i], x->cert[i]);
+    return st;
 }
 
 static bool load_issuer(struct serve_gen *g, size_t index)
@@ -220,8 +271,15 @@ static bool load_issuer(struct serve_gen *g, size_t index)
         cli_error_st(st, "CA %s: cannot add the Catalyst alternative key", ca->dir);
         goto out;
     }
-    if (!add_extra_keys(ca, is))
+    struct extra_keys extra;
+    if (!extra_keys_load(ca, is, &extra))
         goto out;
+    st = extra_keys_add(is, &extra);
+    extra_keys_free(&extra);
+    if (st != QPKI_OK) {
+        cli_error_st(st, "CA %s: cannot add the keys of the additional credentials", ca->dir);
+        goto out;
+    }
     if ((st = qpki_responder_issuer_set_validity(is->iss, ca->validity)) != QPKI_OK ||
         (st = qpki_responder_issuer_set_backdate(is->iss, ca->backdate)) != QPKI_OK ||
         (st = qpki_responder_issuer_set_nonce_policy(is->iss, (qpki_nonce_policy)ca->nonce_policy)) !=
@@ -319,11 +377,17 @@ static void reload_key(struct serve_gen *g, size_t index, const struct file_id *
 {
     const struct serve_ca_config *ca = &g->conf.cas[index];
     struct serve_issuer *is = &g->issuers[index];
-    memcpy(is->loaded, now, sizeof(is->loaded));
+    bool extras_changed = !file_ids_equal(now + 3, is->loaded + 3, is->n_watch - 3);
+    memcpy(is->loaded, now, sizeof(is->loaded[0]) * is->n_watch);
     struct cli_signer_opts o = signer_opts(ca);
     qpki_cert *cert = NULL;
     qpki_signer *signer = NULL, *alt = NULL;
-    if (cli_load_responder_alt(&o, NULL, is->ca, &cert, &signer, &alt) != CLI_OK) {
+    struct extra_keys extra = {0};
+    if (cli_load_responder_alt(&o, NULL, is->ca, &cert, &signer, &alt) != CLI_OK ||
+        !extra_keys_load(ca, is, &extra)) {
+        qpki_cert_free(&cert);
+        qpki_signer_free(&signer);
+        qpki_signer_free(&alt);
         serve_metrics_key_reload(false);
         serve_log("error", "responder key or certificate changed but cannot be used; "
                   "still signing with the previous ones",
@@ -331,11 +395,12 @@ static void reload_key(struct serve_gen *g, size_t index, const struct file_id *
                   (const char *)NULL);
         return;
     }
-    if (is->responder_cert && cli_cert_equal(cert, is->responder_cert)) {
+    if (!extras_changed && is->responder_cert && cli_cert_equal(cert, is->responder_cert)) {
         /* same certificate (and key: cli_load_responder checked the pair) */
         qpki_cert_free(&cert);
         qpki_signer_free(&signer);
         qpki_signer_free(&alt);
+        extra_keys_free(&extra);
         watch_setup(ca, is);
         return;
     }
@@ -343,10 +408,11 @@ static void reload_key(struct serve_gen *g, size_t index, const struct file_id *
     qpki_signer_free(&signer);
     qpki_signer_free(&alt);
     /* the switch left the default key alone: add the preference keys again */
-    if (st == QPKI_OK && !add_extra_keys(ca, is))
-        serve_log("error", "cannot load the additional keys again; serving with the default "
+    if (st == QPKI_OK && extra_keys_add(is, &extra) != QPKI_OK)
+        serve_log("error", "cannot add the additional keys again; serving with the default "
                   "key only until the next switch or SIGHUP",
                   "ca", is->name, (const char *)NULL);
+    extra_keys_free(&extra);
     if (st != QPKI_OK) {
         qpki_cert_free(&cert);
         serve_metrics_key_reload(false);
@@ -363,7 +429,8 @@ static void reload_key(struct serve_gen *g, size_t index, const struct file_id *
     atomic_fetch_add(&serve_epoch, 1);
     serve_metrics_key_reload(true);
     serve_log("info", "responder key and certificate switched", "ca", is->name, "subject",
-              subject, "serial", serial, "previous_serial", old_serial, (const char *)NULL);
+              subject, "serial", serial, "previous_serial", old_serial, "additional_keys",
+              extras_changed ? "reloaded" : "unchanged", (const char *)NULL);
     /* paths may have moved (QPKI credentials name the active version's files) */
     watch_setup(ca, is);
 }
@@ -379,17 +446,17 @@ void serve_gen_maintain(struct serve_gen *g)
             atomic_fetch_add(&serve_epoch, 1); /* after the new table is in place */
         if (!is->watch)
             continue;
-        struct file_id now[3];
-        for (int k = 0; k < 3; k++)
+        struct file_id now[SERVE_WATCH_MAX];
+        for (size_t k = 0; k < is->n_watch; k++)
             file_id_of(is->watch_path[k], &now[k]);
-        if (file_ids_equal(now, is->loaded)) {
+        if (file_ids_equal(now, is->loaded, is->n_watch)) {
             is->has_pending = false;
             continue;
         }
         /* `credential activate` replaces the certificate and the key with two
          * renames: wait until the files have stopped changing for one tick. */
-        if (!is->has_pending || !file_ids_equal(now, is->pending)) {
-            memcpy(is->pending, now, sizeof(is->pending));
+        if (!is->has_pending || !file_ids_equal(now, is->pending, is->n_watch)) {
+            memcpy(is->pending, now, sizeof(is->pending[0]) * is->n_watch);
             is->has_pending = true;
             continue;
         }

@@ -109,6 +109,28 @@ const char *qpki_sig_alg_name(qpki_sig_alg alg)
     return "unknown";
 }
 
+qpki_status qpki_sig_alg_from_name(const char *name, qpki_sig_alg *out)
+{
+    /* the name qpki_sig_alg_name prints, or a short form */
+    static const struct { const char *b; qpki_sig_alg alg; } map[] = {
+        {"ecdsa-sha256", QPKI_SIG_ECDSA_SHA256},   {"ecdsa-sha384", QPKI_SIG_ECDSA_SHA384},
+        {"ecdsa-sha512", QPKI_SIG_ECDSA_SHA512},   {"rsa-sha256", QPKI_SIG_RSA_PKCS1_SHA256},
+        {"rsa-sha384", QPKI_SIG_RSA_PKCS1_SHA384}, {"rsa-sha512", QPKI_SIG_RSA_PKCS1_SHA512},
+        {"rsa-pss-sha256", QPKI_SIG_RSA_PSS_SHA256}, {"rsa-pss-sha384", QPKI_SIG_RSA_PSS_SHA384},
+        {"rsa-pss-sha512", QPKI_SIG_RSA_PSS_SHA512}, {"ed25519", QPKI_SIG_ED25519},
+        {"ed448", QPKI_SIG_ED448},                 {"ml-dsa-44", QPKI_SIG_ML_DSA_44},
+        {"ml-dsa-65", QPKI_SIG_ML_DSA_65},         {"ml-dsa-87", QPKI_SIG_ML_DSA_87},
+    };
+    QPKI_ENSURE(name && out, QPKI_ERR_INVALID_ARG);
+    for (size_t i = 0; i < QPKI_ARRAY_LEN(map); i++) {
+        if (!strcasecmp(name, map[i].b) || !strcasecmp(name, qpki_sig_alg_name(map[i].alg))) {
+            *out = map[i].alg;
+            return QPKI_OK;
+        }
+    }
+    return QPKI_ERR_PARSE;
+}
+
 const char *qpki_key_alg_name(qpki_key_alg alg)
 {
     switch (alg) {

@@ -77,6 +77,14 @@ QPKI_API void qpki_ocsp_request_der(const qpki_ocsp_request *req, const uint8_t 
 QPKI_API qpki_status qpki_ocsp_request_encode(const qpki_certid *const *ids, size_t n,
                                               const uint8_t *nonce, size_t nonce_len,
                                               uint8_t **out, size_t *out_len);
+/* The same, plus (npref > 0) an RFC 6960 §4.4.7 Preferred Signature Algorithms
+ * extension listing prefs[0..npref) in order of preference (at most 16;
+ * QPKI_ERR_UNSUPPORTED_ALGORITHM for QPKI_SIG_UNKNOWN).  Since QPKI_1.0
+ * (added before the 1.0.0 release). */
+QPKI_API qpki_status qpki_ocsp_request_encode_prefs(const qpki_certid *const *ids, size_t n,
+                                                    const uint8_t *nonce, size_t nonce_len,
+                                                    const qpki_sig_alg *prefs, size_t npref,
+                                                    uint8_t **out, size_t *out_len);
 
 #ifdef __cplusplus
 }

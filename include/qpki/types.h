@@ -92,6 +92,11 @@ typedef enum qpki_key_alg {
 /* Names used by the CLI and logs: "sha256", "ecdsa-with-SHA256", "keyCompromise", ... */
 QPKI_API const char *qpki_hash_alg_name(qpki_hash_alg alg);
 QPKI_API const char *qpki_sig_alg_name(qpki_sig_alg alg);
+/* The algorithm for a name qpki_sig_alg_name prints or a short form
+ * (ecdsa-sha256, rsa-sha256, rsa-pss-sha256, ed25519, ed448, ml-dsa-65, ...),
+ * case-insensitive; QPKI_ERR_PARSE when unknown.  Since QPKI_1.0 (added before
+ * the 1.0.0 release). */
+QPKI_API qpki_status qpki_sig_alg_from_name(const char *name, qpki_sig_alg *out);
 QPKI_API const char *qpki_key_alg_name(qpki_key_alg alg);
 QPKI_API const char *qpki_cert_status_name(qpki_cert_status status);
 QPKI_API const char *qpki_ocsp_resp_status_name(qpki_ocsp_resp_status status);

@@ -261,7 +261,43 @@ qpki_status qpki_ocsp_request_encode(const qpki_certid *const *ids, size_t n,
                                      const uint8_t *nonce, size_t nonce_len, uint8_t **out,
                                      size_t *out_len)
 {
-    QPKI_ENSURE(ids && n >= 1 && out && out_len, QPKI_ERR_INVALID_ARG);
+    return qpki_ocsp_request_encode_prefs(ids, n, nonce, nonce_len, NULL, 0, out, out_len);
+}
+
+/* RFC 6960 §4.4.7.1: the extension lists PreferredSignatureAlgorithm entries
+ * "in order of preference"; we write sigIdentifier alone (certIdentifier is
+ * OPTIONAL). */
+static void write_pref_sig_algs(der_buf *b, const qpki_sig_alg *prefs, size_t npref)
+{
+    size_t ext = der_begin(b, DER_SEQUENCE);
+    der_put_oid(b, OID_OCSP_PREF_SIG_ALGS);
+    size_t octets = der_begin(b, DER_OCTET_STRING);
+    size_t list = der_begin(b, DER_SEQUENCE);
+    for (size_t i = 0; i < npref; i++) {
+        size_t len = 0;
+        const uint8_t *alg = crypto_sig_alg_der(prefs[i], &len);
+        size_t one = der_begin(b, DER_SEQUENCE);
+        der_put_bytes(b, alg, len);
+        der_end(b, one);
+    }
+    der_end(b, list);
+    der_end(b, octets);
+    der_end(b, ext);
+}
+
+qpki_status qpki_ocsp_request_encode_prefs(const qpki_certid *const *ids, size_t n,
+                                           const uint8_t *nonce, size_t nonce_len,
+                                           const qpki_sig_alg *prefs, size_t npref,
+                                           uint8_t **out, size_t *out_len)
+{
+    QPKI_ENSURE(ids && n >= 1 && out && out_len && (prefs || npref == 0), QPKI_ERR_INVALID_ARG);
+    /* the parser keeps PREF_SIG_ALGS_MAX entries; never write more than we read */
+    QPKI_ENSURE(npref <= PREF_SIG_ALGS_MAX, QPKI_ERR_LIMIT);
+    for (size_t i = 0; i < npref; i++) {
+        size_t len = 0;
+        QPKI_ENSURE(crypto_sig_alg_der(prefs[i], &len) && len > 0,
+                    QPKI_ERR_UNSUPPORTED_ALGORITHM);
+    }
     if (nonce)
         QPKI_ENSURE(nonce_len >= QPKI_NONCE_MIN && nonce_len <= QPKI_NONCE_MAX,
                     QPKI_ERR_NONCE_LENGTH);
@@ -280,10 +316,13 @@ qpki_status qpki_ocsp_request_encode(const qpki_certid *const *ids, size_t n,
         der_end(&b, one);
     }
     der_end(&b, list);
-    if (nonce) {
+    if (nonce || npref) {
         size_t exts = der_begin(&b, DER_CTX_CONS(2));
         size_t seq = der_begin(&b, DER_SEQUENCE);
-        ocsp_write_nonce_extension(&b, nonce, nonce_len);
+        if (nonce)
+            ocsp_write_nonce_extension(&b, nonce, nonce_len);
+        if (npref)
+            write_pref_sig_algs(&b, prefs, npref);
         der_end(&b, seq);
         der_end(&b, exts);
     }

@@ -194,6 +194,55 @@ EOF
     expect_grep "  ... ML-DSA-65" "^Signatures: post-quantum: OK \(ML-DSA-65\)" "$last_out"
     "$OPENSSL" ocsp -respin base.ocsp -CAfile ca/ca.crt -issuer ca/ca.crt -no_nonce >"$TMP/.ossl" 2>&1 || true
     expect_grep "openssl verifies the default (Catalyst) answer" "^Response verify OK" "$TMP/.ossl"
+    # our own client: `ocsp request --pref-sig-alg` writes the very bytes of the
+    # independent encoder above (same SHA-1 CertID as openssl's, no nonce)
+    check "ocsp request --pref-sig-alg ed448 ml-dsa-65 ecdsa-sha384" qpki ocsp request \
+        --ca ca/ca.crt --cert hyb.crt --hash sha1 --pref-sig-alg ed448 \
+        --pref-sig-alg ML-DSA-65 --pref-sig-alg ecdsa-sha384 --out q-both.req
+    check "  ... byte for byte the independent encoding" cmp q-both.req pref-both.req
+    "$OPENSSL" ocsp -reqin q-both.req -req_text >"$TMP/.ossl" 2>&1 || true
+    # OpenSSL 3.0 still names id-pkix-ocsp 8 by its pre-RFC 6960 label
+    expect_grep "  ... openssl lists the extension (id-pkix-ocsp 8)" \
+        "Preferred Signature Algorithms|Extended OCSP Status" "$TMP/.ossl"
+    check "ocsp request --url --pref-sig-alg ml-dsa-65 --require-pq" qpki ocsp request \
+        --ca ca/ca.crt --cert hyb.crt --nonce --pref-sig-alg ml-dsa-65 --require-pq \
+        --url "http://127.0.0.1:$P" --out q-ml.ocsp
+    expect_grep "  ... answered with ML-DSA-65" "post-quantum: OK \(ML-DSA-65\)" "$last_out"
+    check "  ... qpki ocsp verify agrees" qpki ocsp verify --response q-ml.ocsp --ca ca/ca.crt \
+        --cert hyb.crt --require-pq
+    expect_grep "  ... delegated ML-DSA responder" "delegated responder CN=pqc-ocsp.example.com" "$last_out"
+    check "ocsp request --url --pref-sig-alg ecdsa-sha384: the Catalyst key" qpki ocsp request \
+        --ca ca/ca.crt --cert hyb.crt --pref-sig-alg ecdsa-sha384 --url "http://127.0.0.1:$P"
+    expect_grep "  ... ECDSA + ML-DSA" "ecdsa-with-SHA384 \+ ML-DSA-65" "$last_out"
+    expect_rc 2 "--pref-sig-alg md5WithRSA: usage error" qpki ocsp request --ca ca/ca.crt \
+        --cert hyb.crt --pref-sig-alg md5WithRSA
+    expect_grep "  ... names the value" "pref-sig-alg 'md5WithRSA'" "$last_out"
+    # the additional credential is watched too: rotate + activate it while serving
+    PQ=credentials/pqc-ocsp-responder/pqc-ocsp-responder.crt
+    OLD=$("$OPENSSL" x509 -in "$PQ" -noout -serial | cut -d= -f2)
+    check "credential rotate + activate the additional (ML-DSA) credential" sh -c \
+        'qpki credential rotate pqc-ocsp-responder --ca-dir ./ca &&
+         qpki credential activate pqc-ocsp-responder --version v2'
+    NEW=$("$OPENSSL" x509 -in "$PQ" -noout -serial | cut -d= -f2)
+    [ -n "$NEW" ] && [ "$OLD" != "$NEW" ] && ok "  ... new ML-DSA responder certificate $NEW" ||
+        fail "  ... the active certificate did not change ($OLD)"
+    switched=0
+    for _ in $(seq 100); do
+        curl -s --data-binary @pref-ml.req -H 'Content-Type: application/ocsp-request' \
+            "http://127.0.0.1:$P/" -o pref-ml2.ocsp
+        "$OPENSSL" ocsp -respin pref-ml2.ocsp -noverify -resp_text 2>/dev/null |
+            tr -d ':' | grep -qi "$NEW" && { switched=1; break; }
+        sleep 0.1
+    done
+    [ $switched = 1 ] && ok "  ... ML-DSA answers switch to the v2 certificate without a restart" ||
+        fail "  ... still the old ML-DSA certificate"
+    check "  ... and verify (--require-pq)" qpki ocsp verify --response pref-ml2.ocsp --ca ca/ca.crt \
+        --require-pq
+    expect_grep "  ... ML-DSA-65" "^Signatures: post-quantum: OK \(ML-DSA-65\)" "$last_out"
+    check "  ... the default key still answers (Catalyst)" qpki ocsp request --ca ca/ca.crt \
+        --cert hyb.crt --url "http://127.0.0.1:$P" --require-pq
+    expect_grep "  ... ECDSA + ML-DSA" "ecdsa-with-SHA384 \+ ML-DSA-65" "$last_out"
+    expect_grep "  ... the switch is logged" "additional_keys=reloaded" serve2.log
     check "stop" qpki ocsp stop --port "$P"
     wait "$SPID" 2>/dev/null || true
 

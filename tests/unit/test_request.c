@@ -255,6 +255,85 @@ static void test_request_with_1_and_128_byte_nonces_is_accepted(void **state)
     }
 }
 
+/* RFC 6960 §4.4.7: the preferences come back in the order written, next to the
+ * nonce; the extension bytes are exactly the spec's SEQUENCE OF SEQUENCE {
+ * sigIdentifier } (ML-DSA-65 without parameters per RFC 9881, ecdsa-with-SHA256
+ * without parameters per RFC 5758). */
+static void test_preferred_signature_algorithms_round_trip(void **state)
+{
+    (void)state;
+    qpki_certid *a = NULL;
+    assert_int_equal(qpki_certid_new(QPKI_HASH_SHA256, ca, (const uint8_t *)"\x10\x01", 2, &a),
+                     QPKI_OK);
+    const qpki_certid *ids[] = {a};
+    const uint8_t nonce[16] = {1, 2, 3};
+    const qpki_sig_alg prefs[] = {QPKI_SIG_ML_DSA_65, QPKI_SIG_ECDSA_SHA256};
+    uint8_t *der;
+    size_t len;
+    assert_int_equal(qpki_ocsp_request_encode_prefs(ids, 1, nonce, sizeof(nonce), prefs, 2, &der,
+                                                    &len),
+                     QPKI_OK);
+    static const uint8_t ext[] = {
+        0x30, 0x2c, 0x06, 0x09, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x08, /* .8 */
+        0x04, 0x1f, 0x30, 0x1d,                                                       /* list */
+        0x30, 0x0d, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03, 0x12,
+        0x30, 0x0c, 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02,
+    };
+    assert_true(len > sizeof(ext));
+    assert_memory_equal(der + len - sizeof(ext), ext, sizeof(ext));
+    qpki_ocsp_request *req = NULL;
+    assert_int_equal(qpki_ocsp_request_parse(der, len, NULL, &req), QPKI_OK);
+    assert_int_equal(qpki_ocsp_request_pref_sig_alg_count(req), 2);
+    assert_int_equal(qpki_ocsp_request_pref_sig_alg(req, 0), QPKI_SIG_ML_DSA_65);
+    assert_int_equal(qpki_ocsp_request_pref_sig_alg(req, 1), QPKI_SIG_ECDSA_SHA256);
+    const uint8_t *n;
+    size_t nl;
+    assert_int_equal(qpki_ocsp_request_nonce(req, &n, &nl), QPKI_OK);
+    assert_int_equal(nl, sizeof(nonce));
+    assert_memory_equal(n, nonce, sizeof(nonce));
+    qpki_ocsp_request_free(&req);
+    qpki_free(der);
+
+    /* without a nonce the extensions hold the preferences alone */
+    assert_int_equal(qpki_ocsp_request_encode_prefs(ids, 1, NULL, 0, prefs, 1, &der, &len),
+                     QPKI_OK);
+    assert_int_equal(qpki_ocsp_request_parse(der, len, NULL, &req), QPKI_OK);
+    assert_int_equal(qpki_ocsp_request_pref_sig_alg_count(req), 1);
+    assert_int_equal(qpki_ocsp_request_extension_count(req), 1);
+    assert_int_equal(qpki_ocsp_request_nonce(req, &n, &nl), QPKI_ERR_NOT_FOUND);
+    qpki_ocsp_request_free(&req);
+    qpki_free(der);
+
+    /* refused: an algorithm without an identifier, more than 16, a NULL list */
+    const qpki_sig_alg bad[] = {QPKI_SIG_ECDSA_SHA256, QPKI_SIG_UNKNOWN};
+    assert_int_equal(qpki_ocsp_request_encode_prefs(ids, 1, NULL, 0, bad, 2, &der, &len),
+                     QPKI_ERR_UNSUPPORTED_ALGORITHM);
+    qpki_sig_alg many[17];
+    for (size_t i = 0; i < 17; i++)
+        many[i] = QPKI_SIG_ED25519;
+    assert_int_equal(qpki_ocsp_request_encode_prefs(ids, 1, NULL, 0, many, 17, &der, &len),
+                     QPKI_ERR_LIMIT);
+    assert_int_equal(qpki_ocsp_request_encode_prefs(ids, 1, NULL, 0, many, 16, &der, &len),
+                     QPKI_OK);
+    qpki_free(der);
+    assert_int_equal(qpki_ocsp_request_encode_prefs(ids, 1, NULL, 0, NULL, 1, &der, &len),
+                     QPKI_ERR_INVALID_ARG);
+    qpki_certid_free(&a);
+
+    /* the names the CLI accepts */
+    qpki_sig_alg alg;
+    assert_int_equal(qpki_sig_alg_from_name("ml-dsa-65", &alg), QPKI_OK);
+    assert_int_equal(alg, QPKI_SIG_ML_DSA_65);
+    assert_int_equal(qpki_sig_alg_from_name("ecdsa-with-SHA384", &alg), QPKI_OK);
+    assert_int_equal(alg, QPKI_SIG_ECDSA_SHA384);
+    assert_int_equal(qpki_sig_alg_from_name("RSA-PSS-SHA512", &alg), QPKI_OK);
+    assert_int_equal(alg, QPKI_SIG_RSA_PSS_SHA512);
+    assert_int_equal(qpki_sig_alg_from_name("sha256WithRSAEncryption", &alg), QPKI_OK);
+    assert_int_equal(alg, QPKI_SIG_RSA_PKCS1_SHA256);
+    assert_int_equal(qpki_sig_alg_from_name("md5WithRSAEncryption", &alg), QPKI_ERR_PARSE);
+    assert_int_equal(qpki_sig_alg_from_name("unknown", &alg), QPKI_ERR_PARSE);
+}
+
 static uint8_t *request_with_n_certids(size_t n, size_t *len)
 {
     qpki_certid *id = NULL;
@@ -460,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_signed_request_keeps_requestor_name),
         cmocka_unit_test(test_foreign_request_does_not_match_our_ca),
         cmocka_unit_test(test_encoded_request_round_trips_and_openssl_reads_it),
+        cmocka_unit_test(test_preferred_signature_algorithms_round_trip),
         cmocka_unit_test(test_request_with_empty_nonce_is_malformed),
         cmocka_unit_test(test_request_with_129_byte_nonce_is_malformed),
         cmocka_unit_test(test_request_with_1_and_128_byte_nonces_is_accepted),
