@@ -43,37 +43,14 @@ NCPU=$(nproc)
 PIN=20262026
 PIDS=()
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-for b in wrk openssl python3 curl softhsm2-util; do command -v "$b" >/dev/null || die "missing $b"; done
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
+need wrk openssl python3 curl softhsm2-util
 MODULE=
 for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so; do
     [[ -f $m ]] && { MODULE=$m; break; }
 done
 [[ -n $MODULE ]] || die "SoftHSM2's module not found"
-
-stop_pid() { # pid: TERM, wait, KILL
-    local i
-    kill -TERM "$1" 2>/dev/null || true
-    for i in $(seq 1 100); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do stop_pid "$p"; done
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; } # utime+stime
-rss_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # ---- build ------------------------------------------------------------------------------
 build() {
