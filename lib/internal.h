@@ -66,4 +66,12 @@ typedef enum qpki_time_form {
  * 15), 0 when the year does not fit the form. */
 size_t qpki_time_text(qpki_time t, qpki_time_form form, char out[QPKI_TIME_TEXT_MAX]);
 
+/* Algorithm tables without wolfSSL (lib/names.c; the PKCS#11 plugin compiles
+ * them in too): the signature algorithm a key signs with unless told otherwise
+ * (ECDSA with the curve's hash, RSA PKCS#1 v1.5 SHA-256, the key's own for
+ * EdDSA and ML-DSA), and the key algorithm of a named-curve OID's value bytes
+ * (P-256, P-384, P-521; QPKI_KEY_UNKNOWN otherwise). */
+qpki_sig_alg qpki_default_sig_alg(qpki_key_alg key);
+qpki_key_alg qpki_ec_curve_alg(const uint8_t *oid, size_t oid_len);
+
 #endif

@@ -3,6 +3,8 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "der/der.h"
+#include "der/oid.h"
 
 const char *qpki_strerror(qpki_status status)
 {
@@ -211,4 +213,34 @@ qpki_status qpki_crl_reason_from_name(const char *name, qpki_crl_reason *out)
         }
     }
     return QPKI_ERR_PARSE;
+}
+
+qpki_sig_alg qpki_default_sig_alg(qpki_key_alg key)
+{
+    switch (key) {
+    case QPKI_KEY_EC_P256: return QPKI_SIG_ECDSA_SHA256;
+    case QPKI_KEY_EC_P384: return QPKI_SIG_ECDSA_SHA384;
+    case QPKI_KEY_EC_P521: return QPKI_SIG_ECDSA_SHA512;
+    case QPKI_KEY_RSA: return QPKI_SIG_RSA_PKCS1_SHA256;
+    case QPKI_KEY_ED25519: return QPKI_SIG_ED25519;
+    case QPKI_KEY_ED448: return QPKI_SIG_ED448;
+    case QPKI_KEY_ML_DSA_44: return QPKI_SIG_ML_DSA_44;
+    case QPKI_KEY_ML_DSA_65: return QPKI_SIG_ML_DSA_65;
+    case QPKI_KEY_ML_DSA_87: return QPKI_SIG_ML_DSA_87;
+    case QPKI_KEY_UNKNOWN: break;
+    }
+    return QPKI_SIG_UNKNOWN;
+}
+
+/* RFC 5480 §2.1.1.1 namedCurve: secp256r1, secp384r1, secp521r1. */
+qpki_key_alg qpki_ec_curve_alg(const uint8_t *oid, size_t oid_len)
+{
+    der_view v = {oid, oid_len};
+    if (der_oid_eq(v, OID_P256))
+        return QPKI_KEY_EC_P256;
+    if (der_oid_eq(v, OID_P384))
+        return QPKI_KEY_EC_P384;
+    if (der_oid_eq(v, OID_P521))
+        return QPKI_KEY_EC_P521;
+    return QPKI_KEY_UNKNOWN;
 }

@@ -51,17 +51,6 @@ static qpki_status secret_buf_finish(der_buf *b, uint8_t **out, size_t *out_len)
 
 /* ---- key formats ------------------------------------------------------------------- */
 
-static qpki_key_alg ec_alg_from_curve(der_view oid)
-{
-    if (der_oid_eq(oid, OID_P256))
-        return QPKI_KEY_EC_P256;
-    if (der_oid_eq(oid, OID_P384))
-        return QPKI_KEY_EC_P384;
-    if (der_oid_eq(oid, OID_P521))
-        return QPKI_KEY_EC_P521;
-    return QPKI_KEY_UNKNOWN;
-}
-
 /* RFC 5915 §3:
  *   ECPrivateKey ::= SEQUENCE {
  *     version        INTEGER { ecPrivkeyVer1(1) } (ecPrivkeyVer1),
@@ -88,7 +77,7 @@ static qpki_status load_sec1(const uint8_t *der, size_t n, qpki_key_alg curve,
         QPKI_ENSURE(der_next_is(&field, DER_OID), QPKI_ERR_UNSUPPORTED_ALGORITHM);
         QPKI_GUARD(der_read_oid(&field, &oid));
         QPKI_GUARD(der_expect_end(&field));
-        qpki_key_alg named = ec_alg_from_curve(oid);
+        qpki_key_alg named = qpki_ec_curve_alg(oid.p, oid.n);
         QPKI_ENSURE(named != QPKI_KEY_UNKNOWN, QPKI_ERR_UNSUPPORTED_ALGORITHM);
         /* RFC 5915 §3: with PKCS#8 the parameters "MUST" match, if present. */
         QPKI_ENSURE(curve == QPKI_KEY_UNKNOWN || curve == named, QPKI_ERR_BAD_KEY);
@@ -252,7 +241,7 @@ static qpki_status load_pkcs8(const uint8_t *der, size_t n, crypto_privkey **out
         QPKI_ENSURE(der_next_is(&algid, DER_OID), QPKI_ERR_UNSUPPORTED_ALGORITHM);
         QPKI_GUARD(der_read_oid(&algid, &curve_oid));
         QPKI_GUARD(der_expect_end(&algid));
-        qpki_key_alg curve = ec_alg_from_curve(curve_oid);
+        qpki_key_alg curve = qpki_ec_curve_alg(curve_oid.p, curve_oid.n);
         QPKI_ENSURE(curve != QPKI_KEY_UNKNOWN, QPKI_ERR_UNSUPPORTED_ALGORITHM);
         return load_sec1(inner.p, inner.n, curve, out);
     }

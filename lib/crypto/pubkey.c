@@ -47,16 +47,6 @@ der_oid crypto_ec_curve_oid(qpki_key_alg alg)
     }
 }
 
-static qpki_key_alg ec_alg_from_curve_oid(der_view oid)
-{
-    static const qpki_key_alg curves[] = {QPKI_KEY_EC_P256, QPKI_KEY_EC_P384,
-                                          QPKI_KEY_EC_P521};
-    for (size_t i = 0; i < QPKI_ARRAY_LEN(curves); i++)
-        if (der_oid_eq(oid, crypto_ec_curve_oid(curves[i])))
-            return curves[i];
-    return QPKI_KEY_UNKNOWN;
-}
-
 /* Big-endian curve prime p of a curve (from wolfCrypt's parameter table). */
 static qpki_status ec_prime(qpki_key_alg alg, uint8_t *out, size_t size)
 {
@@ -244,7 +234,7 @@ qpki_status crypto_pubkey_parse(der_view spki_tlv, crypto_pubkey **out)
         QPKI_ENSURE(der_next_is(&algid, DER_OID), QPKI_ERR_UNSUPPORTED_ALGORITHM);
         QPKI_GUARD(der_read_oid(&algid, &curve));
         QPKI_GUARD(der_expect_end(&algid));
-        alg = ec_alg_from_curve_oid(curve);
+        alg = qpki_ec_curve_alg(curve.p, curve.n);
         QPKI_ENSURE(alg != QPKI_KEY_UNKNOWN, QPKI_ERR_UNSUPPORTED_ALGORITHM);
     } else if (der_oid_eq(oid, OID_RSA_ENCRYPTION)) {
         /* RFC 3279 §2.3.1: "The parameters field MUST have ASN.1 type NULL for this

@@ -100,22 +100,7 @@ bool crypto_sig_alg_fits_key(qpki_sig_alg sig, qpki_key_alg key)
     return info->key == key;
 }
 
-qpki_sig_alg crypto_default_sig_alg(qpki_key_alg key)
-{
-    switch (key) {
-    case QPKI_KEY_EC_P256: return QPKI_SIG_ECDSA_SHA256;
-    case QPKI_KEY_EC_P384: return QPKI_SIG_ECDSA_SHA384;
-    case QPKI_KEY_EC_P521: return QPKI_SIG_ECDSA_SHA512;
-    case QPKI_KEY_RSA: return QPKI_SIG_RSA_PKCS1_SHA256;
-    case QPKI_KEY_ED25519: return QPKI_SIG_ED25519;
-    case QPKI_KEY_ED448: return QPKI_SIG_ED448;
-    case QPKI_KEY_ML_DSA_44: return QPKI_SIG_ML_DSA_44;
-    case QPKI_KEY_ML_DSA_65: return QPKI_SIG_ML_DSA_65;
-    case QPKI_KEY_ML_DSA_87: return QPKI_SIG_ML_DSA_87;
-    case QPKI_KEY_UNKNOWN: break;
-    }
-    return QPKI_SIG_UNKNOWN;
-}
+qpki_sig_alg crypto_default_sig_alg(qpki_key_alg key) { return qpki_default_sig_alg(key); }
 
 /* A hash AlgorithmIdentifier inside RSASSA-PSS-params.  RFC 4055 §2.1: "all
  * implementations MUST accept both NULL and absent parameters as legal and

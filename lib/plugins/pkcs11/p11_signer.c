@@ -84,22 +84,6 @@ static const alg_entry *find_alg(qpki_sig_alg sig)
     return NULL;
 }
 
-static qpki_sig_alg default_sig_alg(qpki_key_alg key)
-{
-    switch (key) {
-    case QPKI_KEY_EC_P256: return QPKI_SIG_ECDSA_SHA256;
-    case QPKI_KEY_EC_P384: return QPKI_SIG_ECDSA_SHA384;
-    case QPKI_KEY_EC_P521: return QPKI_SIG_ECDSA_SHA512;
-    case QPKI_KEY_RSA: return QPKI_SIG_RSA_PKCS1_SHA256;
-    case QPKI_KEY_ED25519: return QPKI_SIG_ED25519;
-    case QPKI_KEY_ED448: return QPKI_SIG_ED448;
-    case QPKI_KEY_ML_DSA_44: return QPKI_SIG_ML_DSA_44;
-    case QPKI_KEY_ML_DSA_65: return QPKI_SIG_ML_DSA_65;
-    case QPKI_KEY_ML_DSA_87: return QPKI_SIG_ML_DSA_87;
-    default: return QPKI_SIG_UNKNOWN;
-    }
-}
-
 static bool alg_fits_key(const alg_entry *e, qpki_key_alg key)
 {
     switch (e->kind) {
@@ -740,7 +724,7 @@ static size_t raw_signature_len(qpki_key_alg key, size_t modulus_len)
 
 static qpki_status choose_mechanism(p11_signer *s, qpki_sig_alg want, char *err, size_t errlen)
 {
-    qpki_sig_alg sig = want == QPKI_SIG_UNKNOWN ? default_sig_alg(s->key_alg) : want;
+    qpki_sig_alg sig = want == QPKI_SIG_UNKNOWN ? qpki_default_sig_alg(s->key_alg) : want;
     const alg_entry *e = find_alg(sig);
     if (!e || !alg_fits_key(e, s->key_alg)) {
         p11_err(err, errlen, "signature algorithm %s does not fit the token key (%s)",

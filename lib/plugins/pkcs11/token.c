@@ -363,12 +363,9 @@ static qpki_key_alg alg_from_ec_params(const uint8_t *p, size_t n)
     if (der_next_is(&c, DER_OID)) {
         if (der_read_oid(&c, &oid) != QPKI_OK || !der_at_end(&c))
             return QPKI_KEY_UNKNOWN;
-        if (der_oid_eq(oid, OID_P256))
-            return QPKI_KEY_EC_P256;
-        if (der_oid_eq(oid, OID_P384))
-            return QPKI_KEY_EC_P384;
-        if (der_oid_eq(oid, OID_P521))
-            return QPKI_KEY_EC_P521;
+        qpki_key_alg curve = qpki_ec_curve_alg(oid.p, oid.n);
+        if (curve != QPKI_KEY_UNKNOWN)
+            return curve;
         if (der_oid_eq(oid, OID_ED25519))
             return QPKI_KEY_ED25519;
         if (der_oid_eq(oid, OID_ED448))
