@@ -19,6 +19,10 @@
 
 #include "crypto_internal.h"
 #include "mldsa/mldsa.h"
+#include "qpki_config.h"
+#if QPKI_P256_BUILTIN
+#include "p256/p256.h"
+#endif
 #include "../der/oid.h"
 
 #define PRIVKEY_MAX_SLOTS 64u
@@ -326,6 +330,30 @@ static qpki_status mldsa_sign_msg(const crypto_privkey *key, const uint8_t *msg,
     return QPKI_OK;
 }
 
+/* ---- ECDSA P-256 with our own code (-Dp256=builtin) --------------------------------- */
+
+#if QPKI_P256_BUILTIN
+/* SEC 1 §4.1.3 over H(msg) with k from RFC 6979 §3.2, hedged with 32 fresh random
+ * octets as the additional data k' (RFC 6979 §3.6), in lib/crypto/p256.  The
+ * signing only reads key->secret (the 32-octet big-endian scalar), so all threads
+ * share the key without a slot. */
+static qpki_status p256_sign_msg(const crypto_privkey *key, qpki_sig_alg alg,
+                                 const uint8_t *msg, size_t msg_len, uint8_t *sig,
+                                 size_t *sig_len)
+{
+    QPKI_ENSURE(key->secret_len == P256_BYTES, QPKI_ERR_BAD_KEY);
+    qpki_hash_alg hash = crypto_sig_alg_hash(alg);
+    uint8_t digest[CRYPTO_MAX_HASH_LEN], extra[32];
+    QPKI_GUARD(crypto_hash(hash, msg, msg_len, digest));
+    qpki_status rc = crypto_random(extra, sizeof(extra));
+    if (rc == QPKI_OK)
+        rc = p256_sign_digest(key->secret, digest, crypto_hash_len(hash), extra, sizeof(extra),
+                              sig, sig_len);
+    qpki_wipe(extra, sizeof(extra));
+    return rc;
+}
+#endif
+
 /* ---- construction from parts ----------------------------------------------------- */
 
 /* Big-endian order n of a curve. */
@@ -596,6 +624,10 @@ qpki_status crypto_sign(const crypto_privkey *key, qpki_sig_alg alg, const uint8
      * share it; no slot needed. */
     if (crypto_mldsa_level(key->alg) != 0)
         return mldsa_sign_msg(key, msg, msg_len, sig, sig_len);
+#if QPKI_P256_BUILTIN
+    if (key->alg == QPKI_KEY_EC_P256)
+        return p256_sign_msg(key, alg, msg, msg_len, sig, sig_len);
+#endif
     QPKI_ENSURE(key->nslots > 0, QPKI_ERR_UNSUPPORTED_ALGORITHM);
     crypto_key_slot *s = slot_acquire(key);
     qpki_status rc = QPKI_OK;

@@ -1,0 +1,804 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/crypto/p256/p256.c - constant-time ECDSA signing on NIST P-256.
+ *
+ * Field GF(p), p = 2^256 - 2^224 + 2^192 + 2^96 - 1, and scalars mod the group
+ * order n: four 64-bit limbs (little-endian limb order), Montgomery multiplication
+ * with R = 2^256 (CIOS with unsigned __int128), inversions by Fermat's little
+ * theorem with the fixed public exponents p-2 and n-2.
+ *
+ * Points: projective (X:Y:Z) with the complete addition formulas of Renes,
+ * Costello and Batina, "Complete addition formulas for prime order elliptic
+ * curves" (EUROCRYPT 2016), Algorithm 4 (a = -3, projective) and Algorithm 5
+ * (a = -3, mixed: the second point affine).  They hold for every input pair,
+ * including P = Q and the point at infinity (0:1:0) as the first operand, so the
+ * scalar multiplication has no special cases.
+ *
+ * k*G: a fixed-base method with 64 signed odd base-16 digits.  For odd k,
+ *   k = sum_{i=0}^{63} d_i 16^i,  d_i in {+-1, +-3, ..., +-15}
+ * (d_i = ((k >> 4i) mod 32 | 1) - 16 for i < 63, d_63 = (k >> 252) | 1, which is
+ * Joye-Tunstall's regular recoding with the carries folded in), so k*G is 64
+ * mixed additions of table entries T[i][j] = (2j + 1) 16^i G (affine), 64 x 8
+ * points of 64 octets = 32 KiB, computed once (pthread_once) at first use.  An
+ * even k is replaced by n - k (odd), which gives -kG: same x, y negated.  Every
+ * table read scans the 8 entries of its row with masks; the sign of the digit
+ * negates y with a mask.
+ *
+ * Nonce: RFC 6979 §3.2 (HMAC-DRBG with the message's hash), hedged with fresh
+ * additional data (§3.6) by the caller. */
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/hmac.h>
+
+#include <pthread.h>
+#include <string.h>
+
+#include "p256.h"
+#include "../../der/der.h"
+
+typedef unsigned __int128 u128;
+typedef uint64_t fe[4]; /* field element or scalar, little-endian limbs */
+
+#if defined(__GNUC__)
+#define P256_INLINE static inline __attribute__((always_inline))
+#else
+#define P256_INLINE static inline
+#endif
+
+/* FIPS 186-5 / SP 800-186 §3.2.1.3 P-256 domain parameters. */
+static const fe P = {0xffffffffffffffffu, 0x00000000ffffffffu, 0x0000000000000000u,
+                     0xffffffff00000001u};
+static const fe N = {0xf3b9cac2fc632551u, 0xbce6faada7179e84u, 0xffffffffffffffffu,
+                     0xffffffff00000000u};
+/* -p^-1 mod 2^64 = 1 (p = -1 mod 2^64); -n^-1 mod 2^64: */
+#define N0INV 0xccd1c8aaee00bc4fu
+/* R^2 mod p and R^2 mod n (R = 2^256), to enter the Montgomery domain. */
+static const fe R2P = {0x0000000000000003u, 0xfffffffbffffffffu, 0xfffffffffffffffeu,
+                       0x00000004fffffffdu};
+static const fe R2N = {0x83244c95be79eea2u, 0x4699799c49bd6fa6u, 0x2845b2392b6bec59u,
+                       0x66e12d94f3d95620u};
+/* p - 2 and n - 2, the Fermat inversion exponents (public). */
+static const fe PM2 = {0xfffffffffffffffdu, 0x00000000ffffffffu, 0x0000000000000000u,
+                       0xffffffff00000001u};
+static const fe NM2 = {0xf3b9cac2fc63254fu, 0xbce6faada7179e84u, 0xffffffffffffffffu,
+                       0xffffffff00000000u};
+static const uint8_t B_BYTES[32] = {
+    0x5a, 0xc6, 0x35, 0xd8, 0xaa, 0x3a, 0x93, 0xe7, 0xb3, 0xeb, 0xbd, 0x55, 0x76, 0x98, 0x86, 0xbc,
+    0x65, 0x1d, 0x06, 0xb0, 0xcc, 0x53, 0xb0, 0xf6, 0x3b, 0xce, 0x3c, 0x3e, 0x27, 0xd2, 0x60, 0x4b};
+static const uint8_t GX_BYTES[32] = {
+    0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5, 0x63, 0xa4, 0x40, 0xf2,
+    0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4, 0xa1, 0x39, 0x45, 0xd8, 0x98, 0xc2, 0x96};
+static const uint8_t GY_BYTES[32] = {
+    0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a, 0x7f, 0x9b, 0x8e, 0xe7, 0xeb, 0x4a, 0x7c, 0x0f, 0x9e, 0x16,
+    0x2b, 0xce, 0x33, 0x57, 0x6b, 0x31, 0x5e, 0xce, 0xcb, 0xb6, 0x40, 0x68, 0x37, 0xbf, 0x51, 0xf5};
+
+/* ---- limbs ------------------------------------------------------------------------ */
+
+static void fe_from_bytes(fe r, const uint8_t b[32])
+{
+    for (int i = 0; i < 4; i++) {
+        uint64_t v = 0;
+        for (int j = 0; j < 8; j++)
+            v = (v << 8) | b[(3 - i) * 8 + j];
+        r[i] = v;
+    }
+}
+
+static void fe_to_bytes(uint8_t b[32], const fe a)
+{
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 8; j++)
+            b[(3 - i) * 8 + j] = (uint8_t)(a[i] >> (56 - 8 * j));
+}
+
+/* r = a - m when a >= m, else a (a < 2m); hi is a fifth limb of a (0 or 1). */
+P256_INLINE void reduce_once(fe r, const fe a, uint64_t hi, const fe m)
+{
+    fe t;
+    u128 acc = 0;
+    uint64_t borrow = 0;
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        acc = (u128)a[i] - m[i] - borrow;
+        t[i] = (uint64_t)acc;
+        borrow = (uint64_t)(acc >> 64) & 1u;
+    }
+    /* a - m < 0 exactly when the 5-limb subtraction borrows: hi - borrow < 0. */
+    uint64_t keep_a = 0u - ((uint64_t)(((u128)hi - borrow) >> 64) & 1u);
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++)
+        r[i] = (a[i] & keep_a) | (t[i] & ~keep_a);
+}
+
+/* Montgomery product a*b*R^-1 mod m for a, b < m (CIOS, Koc-Acar-Kaliski 1996). */
+P256_INLINE void mont_mul(fe r, const fe a, const fe b, const fe m, uint64_t minv)
+{
+    uint64_t t[6] = {0, 0, 0, 0, 0, 0};
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        u128 c = 0;
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            c = (u128)a[j] * b[i] + t[j] + (uint64_t)(c >> 64);
+            t[j] = (uint64_t)c;
+        }
+        c = (u128)t[4] + (uint64_t)(c >> 64);
+        t[4] = (uint64_t)c;
+        t[5] = (uint64_t)(c >> 64);
+        uint64_t q = t[0] * minv;
+        c = (u128)q * m[0] + t[0];
+#pragma GCC unroll 3
+        for (int j = 1; j < 4; j++) {
+            c = (u128)q * m[j] + t[j] + (uint64_t)(c >> 64);
+            t[j - 1] = (uint64_t)c;
+        }
+        c = (u128)t[4] + (uint64_t)(c >> 64);
+        t[3] = (uint64_t)c;
+        t[4] = t[5] + (uint64_t)(c >> 64);
+    }
+    reduce_once(r, t, t[4], m);
+}
+
+/* r = a + b mod m (a, b < m). */
+P256_INLINE void mod_add(fe r, const fe a, const fe b, const fe m)
+{
+    fe t;
+    u128 c = 0;
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        c = (u128)a[i] + b[i] + (uint64_t)(c >> 64);
+        t[i] = (uint64_t)c;
+    }
+    reduce_once(r, t, (uint64_t)(c >> 64), m);
+}
+
+/* r = a - b mod m (a, b < m). */
+P256_INLINE void mod_sub(fe r, const fe a, const fe b, const fe m)
+{
+    fe t;
+    u128 acc;
+    uint64_t borrow = 0;
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        acc = (u128)a[i] - b[i] - borrow;
+        t[i] = (uint64_t)acc;
+        borrow = (uint64_t)(acc >> 64) & 1u;
+    }
+    uint64_t mask = 0u - borrow;
+    u128 c = 0;
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        c = (u128)t[i] + (m[i] & mask) + (uint64_t)(c >> 64);
+        r[i] = (uint64_t)c;
+    }
+}
+
+/* All-ones when a == 0, else 0. */
+static uint64_t is_zero_mask(const fe a)
+{
+    uint64_t z = a[0] | a[1] | a[2] | a[3];
+    return ((z | (0u - z)) >> 63) - 1u;
+}
+
+/* All-ones when a < m, else 0. */
+static uint64_t less_than_mask(const fe a, const fe m)
+{
+    uint64_t borrow = 0;
+    for (int i = 0; i < 4; i++) {
+        u128 acc = (u128)a[i] - m[i] - borrow;
+        borrow = (uint64_t)(acc >> 64) & 1u;
+    }
+    return 0u - borrow;
+}
+
+/* Field Montgomery product a*b*R^-1 mod p for a, b < p: the 512-bit product, then
+ * four word-by-word reduction rounds specialised to p.  With q = t_i (-p^-1 = 1
+ * mod 2^64) the round adds q*p, and since
+ *   q*p = q*2^256 - q*2^224 + q*2^192 + q*2^96 - q,
+ * in limbs: -q at i (clears t_i), +q*2^32 at i+1 (q*(2^64 - 1) at i carries q into
+ * i+1, plus q*(2^32 - 1) there), nothing at i+2 beyond that carry, and
+ * q*(2^64 - 2^32 + 1) at i+3. */
+static void fe_mul(fe r, const fe a, const fe b)
+{
+    uint64_t t0, t1, t2, t3, t4, t5, t6, t7;
+    u128 c;
+#define P256_HI(x) ((uint64_t)((x) >> 64))
+    c = (u128)a[0] * b[0];                  t0 = (uint64_t)c;
+    c = (u128)a[1] * b[0] + P256_HI(c);     t1 = (uint64_t)c;
+    c = (u128)a[2] * b[0] + P256_HI(c);     t2 = (uint64_t)c;
+    c = (u128)a[3] * b[0] + P256_HI(c);     t3 = (uint64_t)c; t4 = P256_HI(c);
+    c = (u128)a[0] * b[1] + t1;             t1 = (uint64_t)c;
+    c = (u128)a[1] * b[1] + t2 + P256_HI(c); t2 = (uint64_t)c;
+    c = (u128)a[2] * b[1] + t3 + P256_HI(c); t3 = (uint64_t)c;
+    c = (u128)a[3] * b[1] + t4 + P256_HI(c); t4 = (uint64_t)c; t5 = P256_HI(c);
+    c = (u128)a[0] * b[2] + t2;             t2 = (uint64_t)c;
+    c = (u128)a[1] * b[2] + t3 + P256_HI(c); t3 = (uint64_t)c;
+    c = (u128)a[2] * b[2] + t4 + P256_HI(c); t4 = (uint64_t)c;
+    c = (u128)a[3] * b[2] + t5 + P256_HI(c); t5 = (uint64_t)c; t6 = P256_HI(c);
+    c = (u128)a[0] * b[3] + t3;             t3 = (uint64_t)c;
+    c = (u128)a[1] * b[3] + t4 + P256_HI(c); t4 = (uint64_t)c;
+    c = (u128)a[2] * b[3] + t5 + P256_HI(c); t5 = (uint64_t)c;
+    c = (u128)a[3] * b[3] + t6 + P256_HI(c); t6 = (uint64_t)c; t7 = P256_HI(c);
+    /* one reduction round at limb i: q = ti; x1..x4 = t(i+1)..t(i+4); cin is the
+     * carry of the previous round out of t(i+3) into t(i+4); cout out of t(i+4) */
+#define P256_ROUND(q, x1, x2, x3, x4, cin, cout)                                 \
+    do {                                                                         \
+        u128 m_ = (u128)(q) * P[3];                                              \
+        u128 c_ = (u128)(x1) + ((q) << 32);                 x1 = (uint64_t)c_;   \
+        c_ = (u128)(x2) + ((q) >> 32) + P256_HI(c_);        x2 = (uint64_t)c_;   \
+        c_ = (u128)(x3) + (uint64_t)m_ + P256_HI(c_);       x3 = (uint64_t)c_;   \
+        c_ = (u128)(x4) + P256_HI(m_) + P256_HI(c_) + (cin); x4 = (uint64_t)c_;  \
+        cout = P256_HI(c_);                                                      \
+    } while (0)
+    uint64_t k0, k1, k2, k3;
+    P256_ROUND(t0, t1, t2, t3, t4, 0u, k0);
+    P256_ROUND(t1, t2, t3, t4, t5, k0, k1);
+    P256_ROUND(t2, t3, t4, t5, t6, k1, k2);
+    P256_ROUND(t3, t4, t5, t6, t7, k2, k3);
+#undef P256_ROUND
+#undef P256_HI
+    const fe lo = {t4, t5, t6, t7};
+    reduce_once(r, lo, k3, P);
+}
+P256_INLINE void fe_add(fe r, const fe a, const fe b) { mod_add(r, a, b, P); }
+P256_INLINE void fe_sub(fe r, const fe a, const fe b) { mod_sub(r, a, b, P); }
+/* Scalar Montgomery product a*b*R^-1 mod n (a, b < n): mont_mul unrolled for n. */
+static void sc_mul(fe r, const fe a, const fe b) { mont_mul(r, a, b, N, N0INV); }
+
+/* r = a^e (Montgomery domain: a = xR gives x^e R) for a public exponent e, fixed
+ * 4-bit windows.  The exponent decides the branches and table indices; a does not. */
+static void mod_pow(fe r, const fe a, const fe e, const fe one, void (*mul)(fe, const fe, const fe))
+{
+    fe tab[16], acc;
+    memcpy(tab[0], one, sizeof(fe));
+    memcpy(tab[1], a, sizeof(fe));
+    for (int i = 2; i < 16; i++)
+        mul(tab[i], tab[i - 1], a);
+    memcpy(acc, one, sizeof(fe));
+    for (int w = 63; w >= 0; w--) {
+        for (int sq = 0; sq < 4; sq++)
+            mul(acc, acc, acc);
+        unsigned nib = (unsigned)(e[w / 16] >> (4 * (w % 16))) & 15u;
+        if (nib != 0)
+            mul(acc, acc, tab[nib]);
+    }
+    memcpy(r, acc, sizeof(fe));
+    qpki_wipe(tab, sizeof(tab));
+    qpki_wipe(acc, sizeof(acc));
+}
+
+/* Montgomery forms of 1 (R mod p, R mod n), b, computed in p256_init. */
+static fe ONE_P, ONE_N, B_M;
+
+/* ---- points ------------------------------------------------------------------------ */
+
+typedef struct {
+    fe x, y, z;
+} point; /* projective, Montgomery coordinates */
+
+typedef struct {
+    fe x, y;
+} affine; /* Montgomery coordinates */
+
+/* RCB 2016 Algorithm 4: P3 = P1 + P2, complete, projective, a = -3.
+ * (12M + 2m_b + 29a; the step numbers of the paper are in the comments.) */
+static void point_add(point *out, const point *p1, const point *p2)
+{
+    fe t0, t1, t2, t3, t4, x3, y3, z3;
+    fe_mul(t0, p1->x, p2->x);  /* 1  t0 = X1 X2 */
+    fe_mul(t1, p1->y, p2->y);  /* 2  t1 = Y1 Y2 */
+    fe_mul(t2, p1->z, p2->z);  /* 3  t2 = Z1 Z2 */
+    fe_add(t3, p1->x, p1->y);  /* 4  t3 = X1 + Y1 */
+    fe_add(t4, p2->x, p2->y);  /* 5  t4 = X2 + Y2 */
+    fe_mul(t3, t3, t4);        /* 6  t3 = t3 t4 */
+    fe_add(t4, t0, t1);        /* 7  t4 = t0 + t1 */
+    fe_sub(t3, t3, t4);        /* 8  t3 = t3 - t4 */
+    fe_add(t4, p1->y, p1->z);  /* 9  t4 = Y1 + Z1 */
+    fe_add(x3, p2->y, p2->z);  /* 10 X3 = Y2 + Z2 */
+    fe_mul(t4, t4, x3);        /* 11 t4 = t4 X3 */
+    fe_add(x3, t1, t2);        /* 12 X3 = t1 + t2 */
+    fe_sub(t4, t4, x3);        /* 13 t4 = t4 - X3 */
+    fe_add(x3, p1->x, p1->z);  /* 14 X3 = X1 + Z1 */
+    fe_add(y3, p2->x, p2->z);  /* 15 Y3 = X2 + Z2 */
+    fe_mul(x3, x3, y3);        /* 16 X3 = X3 Y3 */
+    fe_add(y3, t0, t2);        /* 17 Y3 = t0 + t2 */
+    fe_sub(y3, x3, y3);        /* 18 Y3 = X3 - Y3 */
+    fe_mul(z3, B_M, t2);       /* 19 Z3 = b t2 */
+    fe_sub(x3, y3, z3);        /* 20 X3 = Y3 - Z3 */
+    fe_add(z3, x3, x3);        /* 21 Z3 = X3 + X3 */
+    fe_add(x3, x3, z3);        /* 22 X3 = X3 + Z3 */
+    fe_sub(z3, t1, x3);        /* 23 Z3 = t1 - X3 */
+    fe_add(x3, t1, x3);        /* 24 X3 = t1 + X3 */
+    fe_mul(y3, B_M, y3);       /* 25 Y3 = b Y3 */
+    fe_add(t1, t2, t2);        /* 26 t1 = t2 + t2 */
+    fe_add(t2, t1, t2);        /* 27 t2 = t1 + t2 */
+    fe_sub(y3, y3, t2);        /* 28 Y3 = Y3 - t2 */
+    fe_sub(y3, y3, t0);        /* 29 Y3 = Y3 - t0 */
+    fe_add(t1, y3, y3);        /* 30 t1 = Y3 + Y3 */
+    fe_add(y3, t1, y3);        /* 31 Y3 = t1 + Y3 */
+    fe_add(t1, t0, t0);        /* 32 t1 = t0 + t0 */
+    fe_add(t0, t1, t0);        /* 33 t0 = t1 + t0 */
+    fe_sub(t0, t0, t2);        /* 34 t0 = t0 - t2 */
+    fe_mul(t1, t4, y3);        /* 35 t1 = t4 Y3 */
+    fe_mul(t2, t0, y3);        /* 36 t2 = t0 Y3 */
+    fe_mul(y3, x3, z3);        /* 37 Y3 = X3 Z3 */
+    fe_add(y3, y3, t2);        /* 38 Y3 = Y3 + t2 */
+    fe_mul(x3, t3, x3);        /* 39 X3 = t3 X3 */
+    fe_sub(x3, x3, t1);        /* 40 X3 = X3 - t1 */
+    fe_mul(z3, t4, z3);        /* 41 Z3 = t4 Z3 */
+    fe_mul(t1, t3, t0);        /* 42 t1 = t3 t0 */
+    fe_add(z3, z3, t1);        /* 43 Z3 = Z3 + t1 */
+    memcpy(out->x, x3, sizeof(fe));
+    memcpy(out->y, y3, sizeof(fe));
+    memcpy(out->z, z3, sizeof(fe));
+}
+
+/* RCB 2016 Algorithm 5: P3 = P1 + P2 with P2 = (X2:Y2:1) affine (never the point
+ * at infinity), complete otherwise, a = -3.  (11M + 2m_b + 23a.) */
+static void point_add_mixed(point *out, const point *p1, const affine *p2)
+{
+    fe t0, t1, t2, t3, t4, x3, y3, z3;
+    fe_mul(t0, p1->x, p2->x);  /* 1  t0 = X1 X2 */
+    fe_mul(t1, p1->y, p2->y);  /* 2  t1 = Y1 Y2 */
+    fe_add(t3, p2->x, p2->y);  /* 3  t3 = X2 + Y2 */
+    fe_add(t4, p1->x, p1->y);  /* 4  t4 = X1 + Y1 */
+    fe_mul(t3, t3, t4);        /* 5  t3 = t3 t4 */
+    fe_add(t4, t0, t1);        /* 6  t4 = t0 + t1 */
+    fe_sub(t3, t3, t4);        /* 7  t3 = t3 - t4 */
+    fe_mul(t4, p2->y, p1->z);  /* 8  t4 = Y2 Z1 */
+    fe_add(t4, t4, p1->y);     /* 9  t4 = t4 + Y1 */
+    fe_mul(y3, p2->x, p1->z);  /* 10 Y3 = X2 Z1 */
+    fe_add(y3, y3, p1->x);     /* 11 Y3 = Y3 + X1 */
+    fe_mul(z3, B_M, p1->z);    /* 12 Z3 = b Z1 */
+    fe_sub(x3, y3, z3);        /* 13 X3 = Y3 - Z3 */
+    fe_add(z3, x3, x3);        /* 14 Z3 = X3 + X3 */
+    fe_add(x3, x3, z3);        /* 15 X3 = X3 + Z3 */
+    fe_sub(z3, t1, x3);        /* 16 Z3 = t1 - X3 */
+    fe_add(x3, t1, x3);        /* 17 X3 = t1 + X3 */
+    fe_mul(y3, B_M, y3);       /* 18 Y3 = b Y3 */
+    fe_add(t1, p1->z, p1->z);  /* 19 t1 = Z1 + Z1 */
+    fe_add(t2, t1, p1->z);     /* 20 t2 = t1 + Z1 */
+    fe_sub(y3, y3, t2);        /* 21 Y3 = Y3 - t2 */
+    fe_sub(y3, y3, t0);        /* 22 Y3 = Y3 - t0 */
+    fe_add(t1, y3, y3);        /* 23 t1 = Y3 + Y3 */
+    fe_add(y3, t1, y3);        /* 24 Y3 = t1 + Y3 */
+    fe_add(t1, t0, t0);        /* 25 t1 = t0 + t0 */
+    fe_add(t0, t1, t0);        /* 26 t0 = t1 + t0 */
+    fe_sub(t0, t0, t2);        /* 27 t0 = t0 - t2 */
+    fe_mul(t1, t4, y3);        /* 28 t1 = t4 Y3 */
+    fe_mul(t2, t0, y3);        /* 29 t2 = t0 Y3 */
+    fe_mul(y3, x3, z3);        /* 30 Y3 = X3 Z3 */
+    fe_add(y3, y3, t2);        /* 31 Y3 = Y3 + t2 */
+    fe_mul(x3, t3, x3);        /* 32 X3 = t3 X3 */
+    fe_sub(x3, x3, t1);        /* 33 X3 = X3 - t1 */
+    fe_mul(z3, t4, z3);        /* 34 Z3 = t4 Z3 */
+    fe_mul(t1, t3, t0);        /* 35 t1 = t3 t0 */
+    fe_add(z3, z3, t1);        /* 36 Z3 = Z3 + t1 */
+    memcpy(out->x, x3, sizeof(fe));
+    memcpy(out->y, y3, sizeof(fe));
+    memcpy(out->z, z3, sizeof(fe));
+}
+
+/* Affine coordinates (still Montgomery) of a projective point with Z != 0:
+ * x = X/Z, y = Y/Z with Z^-1 = Z^(p-2). */
+static void point_to_affine(affine *out, const point *in)
+{
+    fe zinv;
+    mod_pow(zinv, in->z, PM2, ONE_P, fe_mul);
+    fe_mul(out->x, in->x, zinv);
+    fe_mul(out->y, in->y, zinv);
+    qpki_wipe(zinv, sizeof(zinv));
+}
+
+/* Montgomery form <-> plain integer. */
+static void fe_to_mont(fe r, const fe a) { fe_mul(r, a, R2P); }
+static void fe_from_mont(fe r, const fe a)
+{
+    static const fe one = {1u, 0, 0, 0};
+    fe_mul(r, a, one);
+}
+
+/* ---- the fixed-base table ---------------------------------------------------------- */
+
+#define COMB_WINDOWS 64
+#define COMB_ENTRIES 8
+/* T[i][j] = (2j + 1) 16^i G, affine, Montgomery form. */
+static affine comb_table[COMB_WINDOWS][COMB_ENTRIES];
+static pthread_once_t p256_once = PTHREAD_ONCE_INIT;
+
+static void p256_init(void)
+{
+    static const fe one = {1u, 0, 0, 0};
+    fe tmp;
+    fe_to_mont(ONE_P, one);
+    mont_mul(ONE_N, one, R2N, N, N0INV);
+    fe_from_bytes(tmp, B_BYTES);
+    fe_to_mont(B_M, tmp);
+    point base, twice, cur;
+    fe_from_bytes(tmp, GX_BYTES);
+    fe_to_mont(base.x, tmp);
+    fe_from_bytes(tmp, GY_BYTES);
+    fe_to_mont(base.y, tmp);
+    memcpy(base.z, ONE_P, sizeof(fe));
+    /* Public data only: the loops below may take their time (about 600 field
+     * inversions, once per process). */
+    for (int i = 0; i < COMB_WINDOWS; i++) {
+        point_add(&twice, &base, &base);
+        cur = base;
+        for (int j = 0; j < COMB_ENTRIES; j++) {
+            point_to_affine(&comb_table[i][j], &cur);
+            point_add(&cur, &cur, &twice);
+        }
+        for (int d = 0; d < 4; d++)
+            point_add(&base, &base, &base);
+    }
+}
+
+size_t p256_table_bytes(void) { return sizeof(comb_table); }
+
+/* Constant-time read of T[row][idx] (idx secret, 0..7), y negated when neg = 1. */
+static void comb_select(affine *out, int row, uint64_t idx, uint64_t neg)
+{
+    memset(out, 0, sizeof(*out));
+    for (uint64_t j = 0; j < COMB_ENTRIES; j++) {
+        uint64_t mask = 0u - (((j ^ idx) - 1u) >> 63);
+        const affine *e = &comb_table[row][j];
+#pragma GCC unroll 4
+        for (int l = 0; l < 4; l++) {
+            out->x[l] |= e->x[l] & mask;
+            out->y[l] |= e->y[l] & mask;
+        }
+    }
+    static const fe zero = {0, 0, 0, 0};
+    fe ny;
+    fe_sub(ny, zero, out->y); /* -y mod p */
+    uint64_t nmask = 0u - neg;
+    for (int l = 0; l < 4; l++)
+        out->y[l] = (ny[l] & nmask) | (out->y[l] & ~nmask);
+}
+
+/* out = k G for 1 <= k <= n-1 (k secret), projective. */
+static void base_mult(point *out, const fe k)
+{
+    /* An even k becomes n - k, odd (n is odd); (n - k) G = -kG. */
+    fe alt, kk;
+    mod_sub(alt, N, k, N);
+    uint64_t even = (k[0] & 1u) ^ 1u, emask = 0u - even;
+    for (int l = 0; l < 4; l++)
+        kk[l] = (alt[l] & emask) | (k[l] & ~emask);
+    point acc;
+    memset(&acc, 0, sizeof(acc));
+    memcpy(acc.y, ONE_P, sizeof(fe)); /* (0:1:0), the point at infinity */
+    affine q;
+    for (int i = 0; i < COMB_WINDOWS; i++) {
+        /* u = the digit plus 16, odd, in 1..31 (d_63 = u - 16 < 0 never: u is
+         * (k >> 252) | 1 + 16 there). */
+        int bit = 4 * i;
+        uint64_t w = kk[bit / 64] >> (bit % 64);
+        if (bit % 64 > 59 && bit / 64 < 3)
+            w |= kk[bit / 64 + 1] << (64 - bit % 64);
+        uint64_t u = i < COMB_WINDOWS - 1 ? ((w & 31u) | 1u) : ((w & 15u) | 1u) + 16u;
+        uint64_t neg = (u - 16u) >> 63;       /* u < 16: negative digit */
+        uint64_t nm = 0u - neg;
+        uint64_t mag = ((u - 16u) ^ nm) - nm; /* |d|, odd, 1..15 */
+        comb_select(&q, i, mag >> 1, neg);
+        point_add_mixed(&acc, &acc, &q);
+    }
+    /* -kG back to kG for an even k: negate Y (projective). */
+    static const fe zero = {0, 0, 0, 0};
+    fe ny;
+    fe_sub(ny, zero, acc.y);
+    for (int l = 0; l < 4; l++)
+        acc.y[l] = (ny[l] & emask) | (acc.y[l] & ~emask);
+    *out = acc;
+    qpki_wipe(&acc, sizeof(acc));
+    qpki_wipe(&q, sizeof(q));
+    qpki_wipe(alt, sizeof(alt));
+    qpki_wipe(kk, sizeof(kk));
+}
+
+/* 1 <= a <= n-1 as an all-ones mask. */
+static uint64_t scalar_valid_mask(const fe a) { return ~is_zero_mask(a) & less_than_mask(a, N); }
+
+qpki_status p256_base_mult(const uint8_t d[P256_BYTES], uint8_t x[P256_BYTES],
+                           uint8_t y[P256_BYTES])
+{
+    (void)pthread_once(&p256_once, p256_init);
+    fe k;
+    fe_from_bytes(k, d);
+    uint64_t ok = scalar_valid_mask(k);
+    P256_DECLASSIFY(&ok, sizeof(ok));
+    if (!ok) {
+        qpki_wipe(k, sizeof(k));
+        return QPKI_ERR_BAD_KEY;
+    }
+    point q;
+    affine a;
+    base_mult(&q, k);
+    point_to_affine(&a, &q);
+    fe_from_mont(a.x, a.x);
+    fe_from_mont(a.y, a.y);
+    fe_to_bytes(x, a.x);
+    fe_to_bytes(y, a.y);
+    qpki_wipe(k, sizeof(k));
+    qpki_wipe(&q, sizeof(q));
+    qpki_wipe(&a, sizeof(a));
+    return QPKI_OK;
+}
+
+void p256_point_add_affine(const uint8_t x1[P256_BYTES], const uint8_t y1[P256_BYTES],
+                           const uint8_t x2[P256_BYTES], const uint8_t y2[P256_BYTES],
+                           uint8_t x3[P256_BYTES], uint8_t y3[P256_BYTES])
+{
+    (void)pthread_once(&p256_once, p256_init);
+    point a, b, c;
+    affine r;
+    fe_from_bytes(a.x, x1);
+    fe_to_mont(a.x, a.x);
+    fe_from_bytes(a.y, y1);
+    fe_to_mont(a.y, a.y);
+    memcpy(a.z, ONE_P, sizeof(fe));
+    fe_from_bytes(b.x, x2);
+    fe_to_mont(b.x, b.x);
+    fe_from_bytes(b.y, y2);
+    fe_to_mont(b.y, b.y);
+    memcpy(b.z, ONE_P, sizeof(fe));
+    point_add(&c, &a, &b);
+    point_to_affine(&r, &c);
+    fe_from_mont(r.x, r.x);
+    fe_from_mont(r.y, r.y);
+    fe_to_bytes(x3, r.x);
+    fe_to_bytes(y3, r.y);
+}
+
+/* ---- RFC 6979 nonce ------------------------------------------------------------------ */
+
+typedef struct {
+    Hmac hmac;
+    int type;     /* wolfCrypt hash type */
+    size_t hlen;  /* its output length */
+    uint8_t K[WC_MAX_DIGEST_SIZE], V[WC_MAX_DIGEST_SIZE];
+} drbg;
+
+static int hash_type_for(size_t digest_len)
+{
+    switch (digest_len) {
+    case 20: return WC_SHA;
+    case 28: return WC_SHA224;
+    case 32: return WC_SHA256;
+    case 48: return WC_SHA384;
+    case 64: return WC_SHA512;
+    default: return -1;
+    }
+}
+
+/* out = HMAC_K(a || b || c || d || e) with the key drbg->K (set beforehand). */
+static int drbg_mac(drbg *g, uint8_t *out, const uint8_t *a, size_t an, const uint8_t *b,
+                    size_t bn, const uint8_t *c, size_t cn, const uint8_t *d, size_t dn,
+                    const uint8_t *e, size_t en)
+{
+    const uint8_t *parts[5] = {a, b, c, d, e};
+    size_t lens[5] = {an, bn, cn, dn, en};
+    for (int i = 0; i < 5; i++)
+        if (lens[i] != 0 && wc_HmacUpdate(&g->hmac, parts[i], (word32)lens[i]) != 0)
+            return -1;
+    return wc_HmacFinal(&g->hmac, out) == 0 ? 0 : -1;
+}
+
+static int drbg_rekey(drbg *g)
+{
+    return wc_HmacSetKey(&g->hmac, g->type, g->K, (word32)g->hlen) == 0 ? 0 : -1;
+}
+
+/* SEC 1 §4.1.3 step 5 / RFC 6979 §2.3.2 bits2int for qlen = 256: the leftmost 256
+ * bits of the string as an integer (a shorter string is taken whole). */
+static void bits2int(fe r, const uint8_t *h, size_t hlen)
+{
+    uint8_t buf[32] = {0};
+    if (hlen >= 32)
+        memcpy(buf, h, 32);
+    else
+        memcpy(buf + 32 - hlen, h, hlen);
+    fe_from_bytes(r, buf);
+    qpki_wipe(buf, sizeof(buf));
+}
+
+/* RFC 6979 §3.2 steps b-g:
+ *   b. V = 0x01 0x01 ... (hlen octets)   c. K = 0x00 0x00 ...
+ *   d. K = HMAC_K(V || 0x00 || int2octets(x) || bits2octets(h1) [|| k'])
+ *   e. V = HMAC_K(V)
+ *   f. K = HMAC_K(V || 0x01 || int2octets(x) || bits2octets(h1) [|| k'])
+ *   g. V = HMAC_K(V)
+ * (§3.6: the additional data k' is appended after bits2octets(h1) in d and f.) */
+static int drbg_init(drbg *g, const uint8_t x[32], const uint8_t *h1, size_t hlen,
+                     const uint8_t *extra, size_t extra_len)
+{
+    memset(g, 0, sizeof(*g));
+    g->type = hash_type_for(hlen);
+    g->hlen = hlen;
+    if (g->type < 0 || wc_HmacInit(&g->hmac, NULL, INVALID_DEVID) != 0)
+        return -1;
+    /* §2.3.4 bits2octets(h1) = int2octets(bits2int(h1) mod q); bits2int(h1) < 2^256
+     * < 2q, so one conditional subtraction reduces it. */
+    fe z;
+    uint8_t h1o[32];
+    bits2int(z, h1, hlen);
+    reduce_once(z, z, 0, N);
+    fe_to_bytes(h1o, z);
+    static const uint8_t zero = 0x00, one = 0x01;
+    memset(g->V, 0x01, hlen);
+    memset(g->K, 0x00, hlen);
+    int rc = drbg_rekey(g);
+    if (rc == 0)
+        rc = drbg_mac(g, g->K, g->V, hlen, &zero, 1, x, 32, h1o, 32, extra, extra_len);
+    if (rc == 0)
+        rc = drbg_rekey(g);
+    if (rc == 0)
+        rc = drbg_mac(g, g->V, g->V, hlen, NULL, 0, NULL, 0, NULL, 0, NULL, 0);
+    if (rc == 0)
+        rc = drbg_mac(g, g->K, g->V, hlen, &one, 1, x, 32, h1o, 32, extra, extra_len);
+    if (rc == 0)
+        rc = drbg_rekey(g);
+    if (rc == 0)
+        rc = drbg_mac(g, g->V, g->V, hlen, NULL, 0, NULL, 0, NULL, 0, NULL, 0);
+    qpki_wipe(z, sizeof(z));
+    qpki_wipe(h1o, sizeof(h1o));
+    return rc;
+}
+
+/* §3.2 step h.1-h.2: T = V_1 || V_2 ... until 256 bits, k = bits2int(T). */
+static int drbg_generate(drbg *g, fe k)
+{
+    uint8_t t[2 * WC_MAX_DIGEST_SIZE];
+    size_t tlen = 0;
+    while (tlen < 32) {
+        if (drbg_mac(g, g->V, g->V, g->hlen, NULL, 0, NULL, 0, NULL, 0, NULL, 0) != 0)
+            return -1;
+        memcpy(t + tlen, g->V, g->hlen);
+        tlen += g->hlen;
+    }
+    bits2int(k, t, tlen);
+    qpki_wipe(t, sizeof(t));
+    return 0;
+}
+
+/* §3.2 step h.3 when k is not suitable: K = HMAC_K(V || 0x00); V = HMAC_K(V). */
+static int drbg_reseed(drbg *g)
+{
+    static const uint8_t zero = 0x00;
+    if (drbg_mac(g, g->K, g->V, g->hlen, &zero, 1, NULL, 0, NULL, 0, NULL, 0) != 0 ||
+        drbg_rekey(g) != 0)
+        return -1;
+    return drbg_mac(g, g->V, g->V, g->hlen, NULL, 0, NULL, 0, NULL, 0, NULL, 0);
+}
+
+static void drbg_wipe(drbg *g)
+{
+    wc_HmacFree(&g->hmac);
+    qpki_wipe(g, sizeof(*g));
+}
+
+/* ---- ECDSA ------------------------------------------------------------------------------ */
+
+qpki_status p256_rfc6979_first_k(const uint8_t d[P256_BYTES], const uint8_t *digest,
+                                 size_t digest_len, const uint8_t *extra, size_t extra_len,
+                                 uint8_t k[P256_BYTES])
+{
+    QPKI_ENSURE(d && digest && k && (extra || extra_len == 0), QPKI_ERR_INVALID_ARG);
+    QPKI_ENSURE(hash_type_for(digest_len) >= 0, QPKI_ERR_INVALID_ARG);
+    drbg g;
+    fe kk;
+    qpki_status rc = QPKI_ERR_CRYPTO;
+    if (drbg_init(&g, d, digest, digest_len, extra, extra_len) == 0 && drbg_generate(&g, kk) == 0) {
+        fe_to_bytes(k, kk);
+        rc = QPKI_OK;
+    }
+    drbg_wipe(&g);
+    qpki_wipe(kk, sizeof(kk));
+    return rc;
+}
+
+/* SEC 1 v2 §4.1.3 (and FIPS 186-5 §6.4.1):
+ *   1. Select an ephemeral key pair (k, R) ... with k from RFC 6979 §3.2.
+ *   2. Convert the field element xR to an integer xbar_R.
+ *   3. Set r = xbar_R mod n.  If r = 0, ... go back to Step 1.
+ *   5. [e = the leftmost 256 bits of the hash as an integer]
+ *   6. Compute s = k^-1 (e + r d_U) mod n.  If s = 0, ... go back to Step 1.
+ * "Go back to step 1" continues the HMAC-DRBG as in RFC 6979 §3.2 step h.3. */
+qpki_status p256_sign_digest_rs(const uint8_t d[P256_BYTES], const uint8_t *digest,
+                                size_t digest_len, const uint8_t *extra, size_t extra_len,
+                                uint8_t r_out[P256_BYTES], uint8_t s_out[P256_BYTES])
+{
+    QPKI_ENSURE(d && digest && r_out && s_out && (extra || extra_len == 0), QPKI_ERR_INVALID_ARG);
+    QPKI_ENSURE(hash_type_for(digest_len) >= 0, QPKI_ERR_INVALID_ARG);
+    (void)pthread_once(&p256_once, p256_init);
+    fe dd, e, k, km, kinv, r, rm, rd, t, s;
+    point R;
+    affine ra;
+    drbg g;
+    qpki_status rc = QPKI_ERR_CRYPTO;
+    fe_from_bytes(dd, d);
+    uint64_t ok = scalar_valid_mask(dd);
+    P256_DECLASSIFY(&ok, sizeof(ok));
+    if (!ok) {
+        qpki_wipe(dd, sizeof(dd));
+        return QPKI_ERR_BAD_KEY;
+    }
+    /* Step 5: e = bits2int(H), used mod n (one conditional subtraction). */
+    bits2int(e, digest, digest_len);
+    reduce_once(e, e, 0, N);
+    if (drbg_init(&g, d, digest, digest_len, extra, extra_len) != 0)
+        goto out;
+    for (;;) {
+        if (drbg_generate(&g, k) != 0)
+            goto out;
+        /* RFC 6979 §3.2 h.3: "If that value of k is within the [1,q-1] range, and
+         * is suitable for DSA or ECDSA (i.e., it results in an r value that is
+         * not 0...), then the generation of k is finished." */
+        uint64_t k_ok = scalar_valid_mask(k);
+        P256_DECLASSIFY(&k_ok, sizeof(k_ok));
+        if (k_ok) {
+            base_mult(&R, k);
+            point_to_affine(&ra, &R);
+            fe_from_mont(r, ra.x);
+            reduce_once(r, r, 0, N); /* x < p < 2n */
+            P256_DECLASSIFY(r, sizeof(r));
+            if (r[0] | r[1] | r[2] | r[3]) {
+                /* s = k^-1 (e + r d) mod n, in the Montgomery domain mod n. */
+                sc_mul(rm, r, R2N);       /* rR */
+                sc_mul(rd, rm, dd);       /* r d */
+                mod_add(t, e, rd, N);     /* e + r d */
+                sc_mul(km, k, R2N);       /* kR */
+                mod_pow(kinv, km, NM2, ONE_N, sc_mul); /* k^-1 R */
+                sc_mul(s, kinv, t);       /* k^-1 (e + r d) */
+                P256_DECLASSIFY(s, sizeof(s));
+                if (s[0] | s[1] | s[2] | s[3])
+                    break;
+            }
+        }
+        if (drbg_reseed(&g) != 0)
+            goto out;
+    }
+    fe_to_bytes(r_out, r);
+    fe_to_bytes(s_out, s);
+    rc = QPKI_OK;
+out:
+    drbg_wipe(&g);
+    qpki_wipe(dd, sizeof(dd));
+    qpki_wipe(e, sizeof(e));
+    qpki_wipe(k, sizeof(k));
+    qpki_wipe(km, sizeof(km));
+    qpki_wipe(kinv, sizeof(kinv));
+    qpki_wipe(rd, sizeof(rd));
+    qpki_wipe(t, sizeof(t));
+    qpki_wipe(&R, sizeof(R));
+    qpki_wipe(&ra, sizeof(ra));
+    return rc;
+}
+
+qpki_status p256_sign_digest(const uint8_t d[P256_BYTES], const uint8_t *digest,
+                             size_t digest_len, const uint8_t *extra, size_t extra_len,
+                             uint8_t *sig, size_t *sig_len)
+{
+    QPKI_ENSURE(sig && sig_len, QPKI_ERR_INVALID_ARG);
+    uint8_t r[P256_BYTES], s[P256_BYTES];
+    QPKI_GUARD(p256_sign_digest_rs(d, digest, digest_len, extra, extra_len, r, s));
+    /* RFC 5480 §2.2: ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } (DER:
+     * minimal two's complement INTEGERs). */
+    der_buf b;
+    der_buf_init(&b, P256_SIG_MAX_DER);
+    size_t seq = der_begin(&b, DER_SEQUENCE);
+    der_put_uint_bytes(&b, r, sizeof(r));
+    der_put_uint_bytes(&b, s, sizeof(s));
+    der_end(&b, seq);
+    uint8_t *der = NULL;
+    size_t der_len = 0;
+    QPKI_GUARD(der_buf_finish(&b, &der, &der_len));
+    qpki_status rc = QPKI_OK;
+    if (der_len > *sig_len) {
+        rc = QPKI_ERR_BUFFER_TOO_SMALL;
+    } else {
+        memcpy(sig, der, der_len);
+        *sig_len = der_len;
+    }
+    qpki_free(der);
+    return rc;
+}
