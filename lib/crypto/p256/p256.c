@@ -89,23 +89,50 @@ static void fe_to_bytes(uint8_t b[32], const fe a)
             b[(3 - i) * 8 + j] = (uint8_t)(a[i] >> (56 - 8 * j));
 }
 
+/* Add and subtract with carry: the x86-64 intrinsics give plain adc/sbb chains;
+ * elsewhere the same through unsigned __int128. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <x86intrin.h>
+P256_INLINE uint64_t addc(uint64_t a, uint64_t b, unsigned char *carry)
+{
+    unsigned long long out;
+    *carry = _addcarry_u64(*carry, a, b, &out);
+    return (uint64_t)out;
+}
+P256_INLINE uint64_t subb(uint64_t a, uint64_t b, unsigned char *borrow)
+{
+    unsigned long long out;
+    *borrow = _subborrow_u64(*borrow, a, b, &out);
+    return (uint64_t)out;
+}
+#else
+P256_INLINE uint64_t addc(uint64_t a, uint64_t b, unsigned char *carry)
+{
+    u128 c = (u128)a + b + *carry;
+    *carry = (unsigned char)(c >> 64);
+    return (uint64_t)c;
+}
+P256_INLINE uint64_t subb(uint64_t a, uint64_t b, unsigned char *borrow)
+{
+    u128 c = (u128)a - b - *borrow;
+    *borrow = (unsigned char)((c >> 64) & 1u);
+    return (uint64_t)c;
+}
+#endif
+
 /* r = a - m when a >= m, else a (a < 2m); hi is a fifth limb of a (0 or 1). */
 P256_INLINE void reduce_once(fe r, const fe a, uint64_t hi, const fe m)
 {
-    fe t;
-    u128 acc = 0;
-    uint64_t borrow = 0;
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; i++) {
-        acc = (u128)a[i] - m[i] - borrow;
-        t[i] = (uint64_t)acc;
-        borrow = (uint64_t)(acc >> 64) & 1u;
-    }
-    /* a - m < 0 exactly when the 5-limb subtraction borrows: hi - borrow < 0. */
-    uint64_t keep_a = 0u - ((uint64_t)(((u128)hi - borrow) >> 64) & 1u);
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; i++)
-        r[i] = (a[i] & keep_a) | (t[i] & ~keep_a);
+    unsigned char b = 0;
+    uint64_t t0 = subb(a[0], m[0], &b), t1 = subb(a[1], m[1], &b);
+    uint64_t t2 = subb(a[2], m[2], &b), t3 = subb(a[3], m[3], &b);
+    (void)subb(hi, 0, &b);
+    /* a - m < 0 exactly when the 5-limb subtraction borrows */
+    uint64_t keep_a = 0u - (uint64_t)b;
+    r[0] = t0 ^ ((t0 ^ a[0]) & keep_a);
+    r[1] = t1 ^ ((t1 ^ a[1]) & keep_a);
+    r[2] = t2 ^ ((t2 ^ a[2]) & keep_a);
+    r[3] = t3 ^ ((t3 ^ a[3]) & keep_a);
 }
 
 /* Montgomery product a*b*R^-1 mod m for a, b < m (CIOS, Koc-Acar-Kaliski 1996). */
@@ -140,35 +167,26 @@ P256_INLINE void mont_mul(fe r, const fe a, const fe b, const fe m, uint64_t min
 /* r = a + b mod m (a, b < m). */
 P256_INLINE void mod_add(fe r, const fe a, const fe b, const fe m)
 {
+    unsigned char c = 0;
     fe t;
-    u128 c = 0;
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; i++) {
-        c = (u128)a[i] + b[i] + (uint64_t)(c >> 64);
-        t[i] = (uint64_t)c;
-    }
-    reduce_once(r, t, (uint64_t)(c >> 64), m);
+    t[0] = addc(a[0], b[0], &c);
+    t[1] = addc(a[1], b[1], &c);
+    t[2] = addc(a[2], b[2], &c);
+    t[3] = addc(a[3], b[3], &c);
+    reduce_once(r, t, c, m);
 }
 
-/* r = a - b mod m (a, b < m). */
+/* r = a - b mod m (a, b < m): on a borrow, add m back. */
 P256_INLINE void mod_sub(fe r, const fe a, const fe b, const fe m)
 {
-    fe t;
-    u128 acc;
-    uint64_t borrow = 0;
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; i++) {
-        acc = (u128)a[i] - b[i] - borrow;
-        t[i] = (uint64_t)acc;
-        borrow = (uint64_t)(acc >> 64) & 1u;
-    }
-    uint64_t mask = 0u - borrow;
-    u128 c = 0;
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; i++) {
-        c = (u128)t[i] + (m[i] & mask) + (uint64_t)(c >> 64);
-        r[i] = (uint64_t)c;
-    }
+    unsigned char w = 0, c = 0;
+    uint64_t t0 = subb(a[0], b[0], &w), t1 = subb(a[1], b[1], &w);
+    uint64_t t2 = subb(a[2], b[2], &w), t3 = subb(a[3], b[3], &w);
+    uint64_t mask = 0u - (uint64_t)w;
+    r[0] = addc(t0, m[0] & mask, &c);
+    r[1] = addc(t1, m[1] & mask, &c);
+    r[2] = addc(t2, m[2] & mask, &c);
+    r[3] = addc(t3, m[3] & mask, &c);
 }
 
 /* All-ones when a == 0, else 0. */
@@ -196,6 +214,364 @@ static uint64_t less_than_mask(const fe a, const fe m)
  * in limbs: -q at i (clears t_i), +q*2^32 at i+1 (q*(2^64 - 1) at i carries q into
  * i+1, plus q*(2^32 - 1) there), nothing at i+2 beyond that carry, and
  * q*(2^64 - 2^32 + 1) at i+3. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(QPKI_P256_PORTABLE)
+/* x86-64 (baseline instruction set: mul, add, adc, sbb) version of the same
+ * computation, interleaved: for each limb b_i, acc += a*b_i, then one reduction
+ * round as described below; six accumulator registers rotate.  The final
+ * conditional subtraction selects with a mask from sbb, never a branch or cmov. */
+#define P256_ROW(off, A0, A1, A2, A3, A4, A5)                                       \
+    "xorq %%" A5 ", %%" A5 "\n\t"                                                  \
+    "movq " off "(%[b]), %%rax\n\t"                                               \
+    "mulq 0(%[a])\n\t"                                                            \
+    "addq %%rax, %%" A0 "\n\t"                                                    \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "movq %%rdx, %%r14\n\t"                                                       \
+    "movq " off "(%[b]), %%rax\n\t"                                               \
+    "mulq 8(%[a])\n\t"                                                            \
+    "addq %%r14, %%" A1 "\n\t"                                                    \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "addq %%rax, %%" A1 "\n\t"                                                    \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "movq %%rdx, %%r14\n\t"                                                       \
+    "movq " off "(%[b]), %%rax\n\t"                                               \
+    "mulq 16(%[a])\n\t"                                                           \
+    "addq %%r14, %%" A2 "\n\t"                                                    \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "addq %%rax, %%" A2 "\n\t"                                                    \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "movq %%rdx, %%r14\n\t"                                                       \
+    "movq " off "(%[b]), %%rax\n\t"                                               \
+    "mulq 24(%[a])\n\t"                                                           \
+    "addq %%r14, %%" A3 "\n\t"                                                    \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "addq %%rax, %%" A3 "\n\t"                                                    \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "addq %%rdx, %%" A4 "\n\t"                                                    \
+    "adcq $0, %%" A5 "\n\t"
+/* q = A0: A1 += q << 32, A2 += q >> 32, (A3, A4) += q * p_3, carry into A5. */
+#define P256_RED(A0, A1, A2, A3, A4, A5)                                            \
+    "movq %%" A0 ", %%rax\n\t"                                                    \
+    "mulq %[p3]\n\t"                                                              \
+    "movq %%" A0 ", %%r14\n\t"                                                    \
+    "shlq $32, %%r14\n\t"                                                         \
+    "shrq $32, %%" A0 "\n\t"                                                      \
+    "addq %%r14, %%" A1 "\n\t"                                                    \
+    "adcq %%" A0 ", %%" A2 "\n\t"                                                 \
+    "adcq %%rax, %%" A3 "\n\t"                                                    \
+    "adcq %%rdx, %%" A4 "\n\t"                                                    \
+    "adcq $0, %%" A5 "\n\t"
+#define P256_SELECT(R, T)                                                           \
+    "xorq %%" R ", %%" T "\n\t"                                                   \
+    "andq %%rbx, %%" T "\n\t"                                                     \
+    "xorq %%" T ", %%" R "\n\t"
+static void fe_mul(fe r, const fe a, const fe b)
+{
+    __asm__ volatile(
+        "xorq %%r8, %%r8\n\t"
+        "xorq %%r9, %%r9\n\t"
+        "xorq %%r10, %%r10\n\t"
+        "xorq %%r11, %%r11\n\t"
+        "xorq %%r12, %%r12\n\t"
+        P256_ROW("0", "r8", "r9", "r10", "r11", "r12", "r13")
+        P256_RED("r8", "r9", "r10", "r11", "r12", "r13")
+        P256_ROW("8", "r9", "r10", "r11", "r12", "r13", "r8")
+        P256_RED("r9", "r10", "r11", "r12", "r13", "r8")
+        P256_ROW("16", "r10", "r11", "r12", "r13", "r8", "r9")
+        P256_RED("r10", "r11", "r12", "r13", "r8", "r9")
+        P256_ROW("24", "r11", "r12", "r13", "r8", "r9", "r10")
+        P256_RED("r11", "r12", "r13", "r8", "r9", "r10")
+        /* value (r12, r13, r8, r9, r10) < 2p; subtract p, keep the original on borrow */
+        "movq %%r12, %%rax\n\t"
+        "movq %%r13, %%rdx\n\t"
+        "movq %%r8, %%r14\n\t"
+        "movq %%r9, %%r15\n\t"
+        "subq $-1, %%r12\n\t"
+        "sbbq %[p1], %%r13\n\t"
+        "sbbq $0, %%r8\n\t"
+        "sbbq %[p3], %%r9\n\t"
+        "sbbq $0, %%r10\n\t"
+        "sbbq %%rbx, %%rbx\n\t"
+        P256_SELECT("r12", "rax")
+        P256_SELECT("r13", "rdx")
+        P256_SELECT("r8", "r14")
+        P256_SELECT("r9", "r15")
+        "movq %%r12, 0(%[r])\n\t"
+        "movq %%r13, 8(%[r])\n\t"
+        "movq %%r8, 16(%[r])\n\t"
+        "movq %%r9, 24(%[r])\n\t"
+        :
+        : [r] "r"(r), [a] "r"(a), [b] "r"(b), [p1] "m"(P[1]), [p3] "m"(P[3])
+        : "rax", "rbx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "cc",
+          "memory");
+}
+/* Field Montgomery square a^2*R^-1 mod p: the 512-bit square (cross products
+ * once, doubled, plus the diagonal a_i^2) in r8..r15, then the four reduction
+ * rounds of fe_mul with the carries propagated to the top (rcx). */
+#define P256_SQR_RED(A0, A1, A2, A3, A4, REST)                                      \
+    "movq %%" A0 ", %%rax\n\t"                                                    \
+    "mulq %[p3]\n\t"                                                              \
+    "movq %%" A0 ", %%rbx\n\t"                                                    \
+    "shlq $32, %%rbx\n\t"                                                         \
+    "shrq $32, %%" A0 "\n\t"                                                      \
+    "addq %%rbx, %%" A1 "\n\t"                                                    \
+    "adcq %%" A0 ", %%" A2 "\n\t"                                                 \
+    "adcq %%rax, %%" A3 "\n\t"                                                    \
+    "adcq %%rdx, %%" A4 "\n\t" REST
+/* The 512-bit square of a into r8..r15 (clobbers rax, rbx, rdx). */
+#define P256_SQR_BODY \
+        "xorq %%r13, %%r13\n\t" \
+        "xorq %%r14, %%r14\n\t" \
+        /* cross products a_i a_j, i < j, into r9..r14 */ \
+        "movq 0(%[a]), %%rax\n\t" \
+        "mulq 8(%[a])\n\t" \
+        "movq %%rax, %%r9\n\t" \
+        "movq %%rdx, %%r10\n\t" \
+        "movq 0(%[a]), %%rax\n\t" \
+        "mulq 16(%[a])\n\t" \
+        "addq %%rax, %%r10\n\t" \
+        "adcq $0, %%rdx\n\t" \
+        "movq %%rdx, %%r11\n\t" \
+        "movq 0(%[a]), %%rax\n\t" \
+        "mulq 24(%[a])\n\t" \
+        "addq %%rax, %%r11\n\t" \
+        "adcq $0, %%rdx\n\t" \
+        "movq %%rdx, %%r12\n\t" \
+        "movq 8(%[a]), %%rax\n\t" \
+        "mulq 16(%[a])\n\t" \
+        "addq %%rax, %%r11\n\t" \
+        "adcq %%rdx, %%r12\n\t" \
+        "adcq $0, %%r13\n\t" \
+        "movq 8(%[a]), %%rax\n\t" \
+        "mulq 24(%[a])\n\t" \
+        "addq %%rax, %%r12\n\t" \
+        "adcq %%rdx, %%r13\n\t" \
+        "adcq $0, %%r14\n\t" \
+        "movq 16(%[a]), %%rax\n\t" \
+        "mulq 24(%[a])\n\t" \
+        "addq %%rax, %%r13\n\t" \
+        "adcq %%rdx, %%r14\n\t" \
+        /* doubled into r9..r15 */ \
+        "xorq %%r15, %%r15\n\t" \
+        "addq %%r9, %%r9\n\t" \
+        "adcq %%r10, %%r10\n\t" \
+        "adcq %%r11, %%r11\n\t" \
+        "adcq %%r12, %%r12\n\t" \
+        "adcq %%r13, %%r13\n\t" \
+        "adcq %%r14, %%r14\n\t" \
+        "adcq $0, %%r15\n\t" \
+        /* plus the squares a_i^2 at limb 2i; the carry is kept across each mul \
+         * as rbx = -carry (sbb) and restored by neg */ \
+        "movq 0(%[a]), %%rax\n\t" \
+        "mulq %%rax\n\t" \
+        "movq %%rax, %%r8\n\t" \
+        "movq %%rdx, %%rbx\n\t" \
+        "movq 8(%[a]), %%rax\n\t" \
+        "mulq %%rax\n\t" \
+        "addq %%rbx, %%r9\n\t" \
+        "adcq %%rax, %%r10\n\t" \
+        "adcq %%rdx, %%r11\n\t" \
+        "sbbq %%rbx, %%rbx\n\t" \
+        "movq 16(%[a]), %%rax\n\t" \
+        "mulq %%rax\n\t" \
+        "negq %%rbx\n\t" \
+        "adcq %%rax, %%r12\n\t" \
+        "adcq %%rdx, %%r13\n\t" \
+        "sbbq %%rbx, %%rbx\n\t" \
+        "movq 24(%[a]), %%rax\n\t" \
+        "mulq %%rax\n\t" \
+        "negq %%rbx\n\t" \
+        "adcq %%rax, %%r14\n\t" \
+        "adcq %%rdx, %%r15\n\t"
+static void fe_sqr(fe r, const fe a)
+{
+    __asm__ volatile(
+        P256_SQR_BODY
+        /* reduction */
+        "xorq %%rcx, %%rcx\n\t"
+        P256_SQR_RED("r8", "r9", "r10", "r11", "r12",
+                     "adcq $0, %%r13\n\tadcq $0, %%r14\n\tadcq $0, %%r15\n\tadcq $0, %%rcx\n\t")
+        P256_SQR_RED("r9", "r10", "r11", "r12", "r13",
+                     "adcq $0, %%r14\n\tadcq $0, %%r15\n\tadcq $0, %%rcx\n\t")
+        P256_SQR_RED("r10", "r11", "r12", "r13", "r14",
+                     "adcq $0, %%r15\n\tadcq $0, %%rcx\n\t")
+        P256_SQR_RED("r11", "r12", "r13", "r14", "r15", "adcq $0, %%rcx\n\t")
+        /* value (r12, r13, r14, r15, rcx) < 2p: subtract p, keep on borrow */
+        "movq %%r12, %%rax\n\t"
+        "movq %%r13, %%rdx\n\t"
+        "movq %%r14, %%r8\n\t"
+        "movq %%r15, %%r9\n\t"
+        "subq $-1, %%r12\n\t"
+        "sbbq %[p1], %%r13\n\t"
+        "sbbq $0, %%r14\n\t"
+        "sbbq %[p3], %%r15\n\t"
+        "sbbq $0, %%rcx\n\t"
+        "sbbq %%rbx, %%rbx\n\t"
+        P256_SELECT("r12", "rax")
+        P256_SELECT("r13", "rdx")
+        P256_SELECT("r14", "r8")
+        P256_SELECT("r15", "r9")
+        "movq %%r12, 0(%[r])\n\t"
+        "movq %%r13, 8(%[r])\n\t"
+        "movq %%r14, 16(%[r])\n\t"
+        "movq %%r15, 24(%[r])\n\t"
+        :
+        : [r] "r"(r), [a] "r"(a), [p1] "m"(P[1]), [p3] "m"(P[3])
+        : "rax", "rbx", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+          "cc", "memory");
+}
+#undef P256_SQR_RED
+#define P256_HAVE_ASM_FE_SQR 1
+
+/* Generic Montgomery round for n: q = A0 * (-n^-1 mod 2^64), (A0..A4) += q*n. */
+#define P256_RED_N(A0, A1, A2, A3, A4, A5)                                          \
+    "movq %%" A0 ", %%rax\n\t"                                                    \
+    "imulq %[ninv], %%rax\n\t"                                                    \
+    "movq %%rax, %%r15\n\t"                                                       \
+    "mulq %[n0]\n\t"                                                              \
+    "addq %%rax, %%" A0 "\n\t"                                                    \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "movq %%rdx, %%r14\n\t"                                                       \
+    "movq %%r15, %%rax\n\t"                                                       \
+    "mulq %[n1]\n\t"                                                              \
+    "addq %%r14, %%" A1 "\n\t"                                                    \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "addq %%rax, %%" A1 "\n\t"                                                    \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "movq %%rdx, %%r14\n\t"                                                       \
+    "movq %%r15, %%rax\n\t"                                                       \
+    "mulq %[n2]\n\t"                                                              \
+    "addq %%r14, %%" A2 "\n\t"                                                    \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "addq %%rax, %%" A2 "\n\t"                                                    \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "movq %%rdx, %%r14\n\t"                                                       \
+    "movq %%r15, %%rax\n\t"                                                       \
+    "mulq %[n3]\n\t"                                                              \
+    "addq %%r14, %%" A3 "\n\t"                                                    \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "addq %%rax, %%" A3 "\n\t"                                                    \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "addq %%rdx, %%" A4 "\n\t"                                                    \
+    "adcq $0, %%" A5 "\n\t"
+static const uint64_t N0INV_WORD = N0INV;
+/* Scalar Montgomery product a*b*R^-1 mod n (a, b < n), same structure as fe_mul. */
+static void sc_mul(fe r, const fe a, const fe b)
+{
+    __asm__ volatile(
+        "xorq %%r8, %%r8\n\t"
+        "xorq %%r9, %%r9\n\t"
+        "xorq %%r10, %%r10\n\t"
+        "xorq %%r11, %%r11\n\t"
+        "xorq %%r12, %%r12\n\t"
+        P256_ROW("0", "r8", "r9", "r10", "r11", "r12", "r13")
+        P256_RED_N("r8", "r9", "r10", "r11", "r12", "r13")
+        P256_ROW("8", "r9", "r10", "r11", "r12", "r13", "r8")
+        P256_RED_N("r9", "r10", "r11", "r12", "r13", "r8")
+        P256_ROW("16", "r10", "r11", "r12", "r13", "r8", "r9")
+        P256_RED_N("r10", "r11", "r12", "r13", "r8", "r9")
+        P256_ROW("24", "r11", "r12", "r13", "r8", "r9", "r10")
+        P256_RED_N("r11", "r12", "r13", "r8", "r9", "r10")
+        "movq %%r12, %%rax\n\t"
+        "movq %%r13, %%rdx\n\t"
+        "movq %%r8, %%r14\n\t"
+        "movq %%r9, %%r15\n\t"
+        "subq %[n0], %%r12\n\t"
+        "sbbq %[n1], %%r13\n\t"
+        "sbbq %[n2], %%r8\n\t"
+        "sbbq %[n3], %%r9\n\t"
+        "sbbq $0, %%r10\n\t"
+        "sbbq %%rbx, %%rbx\n\t"
+        P256_SELECT("r12", "rax")
+        P256_SELECT("r13", "rdx")
+        P256_SELECT("r8", "r14")
+        P256_SELECT("r9", "r15")
+        "movq %%r12, 0(%[r])\n\t"
+        "movq %%r13, 8(%[r])\n\t"
+        "movq %%r8, 16(%[r])\n\t"
+        "movq %%r9, 24(%[r])\n\t"
+        :
+        : [r] "r"(r), [a] "r"(a), [b] "r"(b), [n0] "m"(N[0]), [n1] "m"(N[1]), [n2] "m"(N[2]),
+          [n3] "m"(N[3]), [ninv] "m"(N0INV_WORD)
+        : "rax", "rbx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "cc",
+          "memory");
+}
+#define P256_HAVE_ASM_SC_MUL 1
+/* Generic round on the 8-limb square: q = A0 * (-n^-1), (A0..A4) += q*n, A0 (then
+ * zero) holds the running carry word; REST propagates the carry to the top. */
+#define P256_SQR_RED_N(A0, A1, A2, A3, A4, REST)                                    \
+    "movq %%" A0 ", %%rax\n\t"                                                    \
+    "imulq %[ninv], %%rax\n\t"                                                    \
+    "movq %%rax, %%rbx\n\t"                                                       \
+    "mulq %[n0]\n\t"                                                              \
+    "addq %%rax, %%" A0 "\n\t"                                                    \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "movq %%rdx, %%" A0 "\n\t"                                                    \
+    "movq %%rbx, %%rax\n\t"                                                       \
+    "mulq %[n1]\n\t"                                                              \
+    "addq %%" A0 ", %%" A1 "\n\t"                                                 \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "addq %%rax, %%" A1 "\n\t"                                                    \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "movq %%rdx, %%" A0 "\n\t"                                                    \
+    "movq %%rbx, %%rax\n\t"                                                       \
+    "mulq %[n2]\n\t"                                                              \
+    "addq %%" A0 ", %%" A2 "\n\t"                                                 \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "addq %%rax, %%" A2 "\n\t"                                                    \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "movq %%rdx, %%" A0 "\n\t"                                                    \
+    "movq %%rbx, %%rax\n\t"                                                       \
+    "mulq %[n3]\n\t"                                                              \
+    "addq %%" A0 ", %%" A3 "\n\t"                                                 \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "addq %%rax, %%" A3 "\n\t"                                                    \
+    "adcq $0, %%rdx\n\t"                                                          \
+    "addq %%rdx, %%" A4 "\n\t" REST
+/* Scalar Montgomery square a^2*R^-1 mod n. */
+static void sc_sqr(fe r, const fe a)
+{
+    __asm__ volatile(
+        P256_SQR_BODY
+        "xorq %%rcx, %%rcx\n\t"
+        P256_SQR_RED_N("r8", "r9", "r10", "r11", "r12",
+                       "adcq $0, %%r13\n\tadcq $0, %%r14\n\tadcq $0, %%r15\n\tadcq $0, %%rcx\n\t")
+        P256_SQR_RED_N("r9", "r10", "r11", "r12", "r13",
+                       "adcq $0, %%r14\n\tadcq $0, %%r15\n\tadcq $0, %%rcx\n\t")
+        P256_SQR_RED_N("r10", "r11", "r12", "r13", "r14",
+                       "adcq $0, %%r15\n\tadcq $0, %%rcx\n\t")
+        P256_SQR_RED_N("r11", "r12", "r13", "r14", "r15", "adcq $0, %%rcx\n\t")
+        "movq %%r12, %%rax\n\t"
+        "movq %%r13, %%rdx\n\t"
+        "movq %%r14, %%r8\n\t"
+        "movq %%r15, %%r9\n\t"
+        "subq %[n0], %%r12\n\t"
+        "sbbq %[n1], %%r13\n\t"
+        "sbbq %[n2], %%r14\n\t"
+        "sbbq %[n3], %%r15\n\t"
+        "sbbq $0, %%rcx\n\t"
+        "sbbq %%rbx, %%rbx\n\t"
+        P256_SELECT("r12", "rax")
+        P256_SELECT("r13", "rdx")
+        P256_SELECT("r14", "r8")
+        P256_SELECT("r15", "r9")
+        "movq %%r12, 0(%[r])\n\t"
+        "movq %%r13, 8(%[r])\n\t"
+        "movq %%r14, 16(%[r])\n\t"
+        "movq %%r15, 24(%[r])\n\t"
+        :
+        : [r] "r"(r), [a] "r"(a), [n0] "m"(N[0]), [n1] "m"(N[1]), [n2] "m"(N[2]),
+          [n3] "m"(N[3]), [ninv] "m"(N0INV_WORD)
+        : "rax", "rbx", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+          "cc", "memory");
+}
+#undef P256_SQR_RED_N
+#undef P256_SQR_BODY
+#define P256_HAVE_ASM_SC_SQR 1
+#undef P256_ROW
+#undef P256_RED
+#undef P256_RED_N
+#undef P256_SELECT
+#else
 static void fe_mul(fe r, const fe a, const fe b)
 {
     uint64_t t0, t1, t2, t3, t4, t5, t6, t7;
@@ -238,14 +614,21 @@ static void fe_mul(fe r, const fe a, const fe b)
     const fe lo = {t4, t5, t6, t7};
     reduce_once(r, lo, k3, P);
 }
+#endif
+#ifndef P256_HAVE_ASM_FE_SQR
+static void fe_sqr(fe r, const fe a) { fe_mul(r, a, a); }
+#endif
 P256_INLINE void fe_add(fe r, const fe a, const fe b) { mod_add(r, a, b, P); }
 P256_INLINE void fe_sub(fe r, const fe a, const fe b) { mod_sub(r, a, b, P); }
-/* Scalar Montgomery product a*b*R^-1 mod n (a, b < n): mont_mul unrolled for n. */
+#ifndef P256_HAVE_ASM_SC_MUL
+/* Scalar Montgomery product a*b*R^-1 mod n (a, b < n). */
 static void sc_mul(fe r, const fe a, const fe b) { mont_mul(r, a, b, N, N0INV); }
+#endif
 
 /* r = a^e (Montgomery domain: a = xR gives x^e R) for a public exponent e, fixed
  * 4-bit windows.  The exponent decides the branches and table indices; a does not. */
-static void mod_pow(fe r, const fe a, const fe e, const fe one, void (*mul)(fe, const fe, const fe))
+static void mod_pow(fe r, const fe a, const fe e, const fe one, void (*mul)(fe, const fe, const fe),
+                    void (*sqr)(fe, const fe))
 {
     fe tab[16], acc;
     memcpy(tab[0], one, sizeof(fe));
@@ -255,7 +638,7 @@ static void mod_pow(fe r, const fe a, const fe e, const fe one, void (*mul)(fe, 
     memcpy(acc, one, sizeof(fe));
     for (int w = 63; w >= 0; w--) {
         for (int sq = 0; sq < 4; sq++)
-            mul(acc, acc, acc);
+            sqr(acc, acc);
         unsigned nib = (unsigned)(e[w / 16] >> (4 * (w % 16))) & 15u;
         if (nib != 0)
             mul(acc, acc, tab[nib]);
@@ -264,6 +647,10 @@ static void mod_pow(fe r, const fe a, const fe e, const fe one, void (*mul)(fe, 
     qpki_wipe(tab, sizeof(tab));
     qpki_wipe(acc, sizeof(acc));
 }
+
+#ifndef P256_HAVE_ASM_SC_SQR
+static void sc_sqr(fe r, const fe a) { sc_mul(r, a, a); }
+#endif
 
 /* Montgomery forms of 1 (R mod p, R mod n), b, computed in p256_init. */
 static fe ONE_P, ONE_N, B_M;
@@ -382,7 +769,7 @@ static void point_add_mixed(point *out, const point *p1, const affine *p2)
 static void point_to_affine(affine *out, const point *in)
 {
     fe zinv;
-    mod_pow(zinv, in->z, PM2, ONE_P, fe_mul);
+    mod_pow(zinv, in->z, PM2, ONE_P, fe_mul, fe_sqr);
     fe_mul(out->x, in->x, zinv);
     fe_mul(out->y, in->y, zinv);
     qpki_wipe(zinv, sizeof(zinv));
@@ -747,7 +1134,7 @@ qpki_status p256_sign_digest_rs(const uint8_t d[P256_BYTES], const uint8_t *dige
                 sc_mul(rd, rm, dd);       /* r d */
                 mod_add(t, e, rd, N);     /* e + r d */
                 sc_mul(km, k, R2N);       /* kR */
-                mod_pow(kinv, km, NM2, ONE_N, sc_mul); /* k^-1 R */
+                mod_pow(kinv, km, NM2, ONE_N, sc_mul, sc_sqr); /* k^-1 R */
                 sc_mul(s, kinv, t);       /* k^-1 (e + r d) */
                 P256_DECLASSIFY(s, sizeof(s));
                 if (s[0] | s[1] | s[2] | s[3])
