@@ -393,7 +393,7 @@ static void test_small_multiples_and_n_minus_one_of_g(void **state)
     assert_int_equal(p256_base_mult(d, x, y), QPKI_ERR_BAD_KEY);
     unhex(N_HEX, d, 32);
     assert_int_equal(p256_base_mult(d, x, y), QPKI_ERR_BAD_KEY);
-    assert_int_equal(p256_table_bytes(), 32768);
+    assert_int_equal(p256_table_bytes(), 51 * 16 * 64 + 64); /* 52,288 octets */
 }
 
 static void test_complete_addition_doubles_adds_and_reaches_infinity(void **state)

@@ -3,7 +3,8 @@
  *
  * Field GF(p), p = 2^256 - 2^224 + 2^192 + 2^96 - 1, and scalars mod the group
  * order n: four 64-bit limbs (little-endian limb order), Montgomery multiplication
- * with R = 2^256 (CIOS with unsigned __int128), inversions by Fermat's little
+ * with R = 2^256 (x86-64: mul/adc inline assembly; elsewhere, or with
+ * -DQPKI_P256_PORTABLE, C with unsigned __int128), inversions by Fermat's little
  * theorem with the fixed public exponents p-2 and n-2.
  *
  * Points: projective (X:Y:Z) with the complete addition formulas of Renes,
@@ -13,15 +14,15 @@
  * including P = Q and the point at infinity (0:1:0) as the first operand, so the
  * scalar multiplication has no special cases.
  *
- * k*G: a fixed-base method with 64 signed odd base-16 digits.  For odd k,
- *   k = sum_{i=0}^{63} d_i 16^i,  d_i in {+-1, +-3, ..., +-15}
- * (d_i = ((k >> 4i) mod 32 | 1) - 16 for i < 63, d_63 = (k >> 252) | 1, which is
- * Joye-Tunstall's regular recoding with the carries folded in), so k*G is 64
- * mixed additions of table entries T[i][j] = (2j + 1) 16^i G (affine), 64 x 8
- * points of 64 octets = 32 KiB, computed once (pthread_once) at first use.  An
- * even k is replaced by n - k (odd), which gives -kG: same x, y negated.  Every
- * table read scans the 8 entries of its row with masks; the sign of the digit
- * negates y with a mask.
+ * k*G: a fixed-base method with signed odd base-32 digits (Joye-Tunstall's
+ * regular recoding with the carries folded in; see base_mult): for odd k,
+ *   k = sum_{i=0}^{50} d_i 32^i + 2^255,  d_i in {+-1, +-3, ..., +-31},
+ * so k*G is 51 mixed additions of table entries T[i][j] = (2j + 1) 32^i G
+ * (affine) to the public point 2^255 G.  The table is 51 x 16 points of 64
+ * octets (52,224 octets, plus 64 for 2^255 G), computed once (pthread_once) at
+ * first use.  An even k is replaced by n - k (odd), which gives -kG: same x, y
+ * negated.  Every table read scans the 16 entries of its row with masks; the sign
+ * of the digit negates y with a mask.
  *
  * Nonce: RFC 6979 §3.2 (HMAC-DRBG with the message's hash), hedged with fresh
  * additional data (§3.6) by the caller. */
@@ -785,11 +786,36 @@ static void fe_from_mont(fe r, const fe a)
 
 /* ---- the fixed-base table ---------------------------------------------------------- */
 
-#define COMB_WINDOWS 64
-#define COMB_ENTRIES 8
-/* T[i][j] = (2j + 1) 16^i G, affine, Montgomery form. */
+/* Signed odd base-32 digits: for odd k < 2^256,
+ *   k = sum_{i=0}^{50} d_i 32^i + 2^255,  d_i = ((k >> 5i) mod 64 | 1) - 32,
+ * each d_i odd in [-31, 31] (t_0 = k, t_{i+1} = (t_i - d_i)/32 = (t_i >> 5) | 1,
+ * and the last t_51 = (k >> 255) | 1 = 1 for every k < 2^256).  So kG is the
+ * public point 2^255 G plus 51 table points. */
+#define COMB_WINDOWS 51
+#define COMB_ENTRIES 16
+/* T[i][j] = (2j + 1) 32^i G, affine, Montgomery form; TOP = 2^255 G. */
 static affine comb_table[COMB_WINDOWS][COMB_ENTRIES];
+static affine comb_top;
 static pthread_once_t p256_once = PTHREAD_ONCE_INIT;
+
+/* Affine forms of n projective points with one inversion (Montgomery's trick):
+ * prefix products z_0 z_1 ... z_j, one Fermat inversion, then back. */
+static void batch_to_affine(affine *out, const point *in, int n)
+{
+    fe prefix[COMB_ENTRIES], inv, zinv;
+    memcpy(prefix[0], in[0].z, sizeof(fe));
+    for (int j = 1; j < n; j++)
+        fe_mul(prefix[j], prefix[j - 1], in[j].z);
+    mod_pow(inv, prefix[n - 1], PM2, ONE_P, fe_mul, fe_sqr);
+    for (int j = n - 1; j > 0; j--) {
+        fe_mul(zinv, inv, prefix[j - 1]); /* 1 / z_j */
+        fe_mul(inv, inv, in[j].z);        /* 1 / (z_0 ... z_{j-1}) */
+        fe_mul(out[j].x, in[j].x, zinv);
+        fe_mul(out[j].y, in[j].y, zinv);
+    }
+    fe_mul(out[0].x, in[0].x, inv);
+    fe_mul(out[0].y, in[0].y, inv);
+}
 
 static void p256_init(void)
 {
@@ -799,29 +825,29 @@ static void p256_init(void)
     mont_mul(ONE_N, one, R2N, N, N0INV);
     fe_from_bytes(tmp, B_BYTES);
     fe_to_mont(B_M, tmp);
-    point base, twice, cur;
+    point base, twice, row[COMB_ENTRIES];
     fe_from_bytes(tmp, GX_BYTES);
     fe_to_mont(base.x, tmp);
     fe_from_bytes(tmp, GY_BYTES);
     fe_to_mont(base.y, tmp);
     memcpy(base.z, ONE_P, sizeof(fe));
-    /* Public data only: the loops below may take their time (about 600 field
-     * inversions, once per process). */
+    /* Public data only (once per process, about 52 inversions). */
     for (int i = 0; i < COMB_WINDOWS; i++) {
         point_add(&twice, &base, &base);
-        cur = base;
-        for (int j = 0; j < COMB_ENTRIES; j++) {
-            point_to_affine(&comb_table[i][j], &cur);
-            point_add(&cur, &cur, &twice);
-        }
-        for (int d = 0; d < 4; d++)
+        row[0] = base;
+        for (int j = 1; j < COMB_ENTRIES; j++)
+            point_add(&row[j], &row[j - 1], &twice);
+        batch_to_affine(comb_table[i], row, COMB_ENTRIES);
+        for (int d = 0; d < 5; d++)
             point_add(&base, &base, &base);
     }
+    point_to_affine(&comb_top, &base); /* 32^51 G = 2^255 G */
 }
 
-size_t p256_table_bytes(void) { return sizeof(comb_table); }
+size_t p256_table_bytes(void) { return sizeof(comb_table) + sizeof(comb_top); }
 
-/* Constant-time read of T[row][idx] (idx secret, 0..7), y negated when neg = 1. */
+/* Constant-time read of T[row][idx] (idx secret, 0..15), y negated when neg = 1:
+ * all 16 entries are read and masked. */
 static void comb_select(affine *out, int row, uint64_t idx, uint64_t neg)
 {
     memset(out, 0, sizeof(*out));
@@ -851,21 +877,22 @@ static void base_mult(point *out, const fe k)
     uint64_t even = (k[0] & 1u) ^ 1u, emask = 0u - even;
     for (int l = 0; l < 4; l++)
         kk[l] = (alt[l] & emask) | (k[l] & ~emask);
+    /* start from the public top term 2^255 G (Z = 1) */
     point acc;
-    memset(&acc, 0, sizeof(acc));
-    memcpy(acc.y, ONE_P, sizeof(fe)); /* (0:1:0), the point at infinity */
+    memcpy(acc.x, comb_top.x, sizeof(fe));
+    memcpy(acc.y, comb_top.y, sizeof(fe));
+    memcpy(acc.z, ONE_P, sizeof(fe));
     affine q;
     for (int i = 0; i < COMB_WINDOWS; i++) {
-        /* u = the digit plus 16, odd, in 1..31 (d_63 = u - 16 < 0 never: u is
-         * (k >> 252) | 1 + 16 there). */
-        int bit = 4 * i;
+        /* u = d_i + 32, odd, 1..63: bits 5i..5i+5 of k with the lowest set */
+        int bit = 5 * i;
         uint64_t w = kk[bit / 64] >> (bit % 64);
-        if (bit % 64 > 59 && bit / 64 < 3)
+        if (bit % 64 > 58 && bit / 64 < 3)
             w |= kk[bit / 64 + 1] << (64 - bit % 64);
-        uint64_t u = i < COMB_WINDOWS - 1 ? ((w & 31u) | 1u) : ((w & 15u) | 1u) + 16u;
-        uint64_t neg = (u - 16u) >> 63;       /* u < 16: negative digit */
+        uint64_t u = (w & 63u) | 1u;
+        uint64_t neg = (u - 32u) >> 63;       /* u < 32: negative digit */
         uint64_t nm = 0u - neg;
-        uint64_t mag = ((u - 16u) ^ nm) - nm; /* |d|, odd, 1..15 */
+        uint64_t mag = ((u - 32u) ^ nm) - nm; /* |d|, odd, 1..31 */
         comb_select(&q, i, mag >> 1, neg);
         point_add_mixed(&acc, &acc, &q);
     }
