@@ -56,9 +56,8 @@ static const fe R2P = {0x0000000000000003u, 0xfffffffbffffffffu, 0xfffffffffffff
                        0x00000004fffffffdu};
 static const fe R2N = {0x83244c95be79eea2u, 0x4699799c49bd6fa6u, 0x2845b2392b6bec59u,
                        0x66e12d94f3d95620u};
-/* p - 2 and n - 2, the Fermat inversion exponents (public). */
-static const fe PM2 = {0xfffffffffffffffdu, 0x00000000ffffffffu, 0x0000000000000000u,
-                       0xffffffff00000001u};
+/* n - 2, the Fermat exponent of the scalar inversion (public; p - 2 is an
+ * addition chain in fe_inv). */
 static const fe NM2 = {0xf3b9cac2fc63254fu, 0xbce6faada7179e84u, 0xffffffffffffffffu,
                        0xffffffff00000000u};
 static const uint8_t B_BYTES[32] = {
@@ -765,12 +764,62 @@ static void point_add_mixed(point *out, const point *p1, const affine *p2)
     memcpy(out->z, z3, sizeof(fe));
 }
 
+/* r = a^(2^n) */
+static void fe_sqr_n(fe r, const fe a, int n)
+{
+    fe_sqr(r, a);
+    for (int i = 1; i < n; i++)
+        fe_sqr(r, r);
+}
+
+/* r = z^(p-2) = z^-1 (0 for z = 0), Montgomery domain, by an addition chain:
+ * p - 2 = 2^256 - 2^224 + 2^192 + 2^96 - 3 is, from the top, 32 ones, 31 zeros,
+ * a one, 96 zeros, 94 ones, a zero and a one.  With x_k = z^(2^k - 1):
+ * 255 squarings and 12 multiplications. */
+static void fe_inv(fe r, const fe z)
+{
+    fe x2, x3, x6, x12, x15, x30, x32, t;
+    fe_sqr(t, z);
+    fe_mul(x2, t, z);
+    fe_sqr(t, x2);
+    fe_mul(x3, t, z);
+    fe_sqr_n(t, x3, 3);
+    fe_mul(x6, t, x3);
+    fe_sqr_n(t, x6, 6);
+    fe_mul(x12, t, x6);
+    fe_sqr_n(t, x12, 3);
+    fe_mul(x15, t, x3);
+    fe_sqr_n(t, x15, 15);
+    fe_mul(x30, t, x15);
+    fe_sqr_n(t, x30, 2);
+    fe_mul(x32, t, x2);
+    fe_sqr_n(t, x32, 32); /* 32 ones, then 31 zeros and a one */
+    fe_mul(t, t, z);
+    fe_sqr_n(t, t, 96);   /* 96 zeros */
+    fe_sqr_n(t, t, 32);   /* 94 ones: 32 + 32 + 30 */
+    fe_mul(t, t, x32);
+    fe_sqr_n(t, t, 32);
+    fe_mul(t, t, x32);
+    fe_sqr_n(t, t, 30);
+    fe_mul(t, t, x30);
+    fe_sqr_n(t, t, 2);    /* then 0, 1 */
+    fe_mul(r, t, z);
+    qpki_wipe(x2, sizeof(x2));
+    qpki_wipe(x3, sizeof(x3));
+    qpki_wipe(x6, sizeof(x6));
+    qpki_wipe(x12, sizeof(x12));
+    qpki_wipe(x15, sizeof(x15));
+    qpki_wipe(x30, sizeof(x30));
+    qpki_wipe(x32, sizeof(x32));
+    qpki_wipe(t, sizeof(t));
+}
+
 /* Affine coordinates (still Montgomery) of a projective point with Z != 0:
  * x = X/Z, y = Y/Z with Z^-1 = Z^(p-2). */
 static void point_to_affine(affine *out, const point *in)
 {
     fe zinv;
-    mod_pow(zinv, in->z, PM2, ONE_P, fe_mul, fe_sqr);
+    fe_inv(zinv, in->z);
     fe_mul(out->x, in->x, zinv);
     fe_mul(out->y, in->y, zinv);
     qpki_wipe(zinv, sizeof(zinv));
@@ -806,7 +855,7 @@ static void batch_to_affine(affine *out, const point *in, int n)
     memcpy(prefix[0], in[0].z, sizeof(fe));
     for (int j = 1; j < n; j++)
         fe_mul(prefix[j], prefix[j - 1], in[j].z);
-    mod_pow(inv, prefix[n - 1], PM2, ONE_P, fe_mul, fe_sqr);
+    fe_inv(inv, prefix[n - 1]);
     for (int j = n - 1; j > 0; j--) {
         fe_mul(zinv, inv, prefix[j - 1]); /* 1 / z_j */
         fe_mul(inv, inv, in[j].z);        /* 1 / (z_0 ... z_{j-1}) */
