@@ -10,8 +10,9 @@
  *
  * Constant time: no branch and no memory address depends on the private key, on
  * the nonce k or on the HMAC-DRBG state.  The only values that decide a branch
- * are public or pass through P256_DECLASSIFY: the "k in [1, n-1]" bit of RFC 6979
- * §3.2 step h.3, r and s (the output). */
+ * are public or pass through P256_DECLASSIFY: the "d in [1, n-1]" bit (a key
+ * outside is refused), the "k in [1, n-1]" bit of RFC 6979 §3.2 step h.3, r and s
+ * (the output).  tests/ct/ct_p256.c checks this with valgrind memcheck. */
 #ifndef QPKI_CRYPTO_P256_H
 #define QPKI_CRYPTO_P256_H
 
