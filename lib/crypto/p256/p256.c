@@ -843,7 +843,7 @@ static void fe_from_mont(fe r, const fe a)
 #define COMB_WINDOWS 51
 #define COMB_ENTRIES 16
 /* T[i][j] = (2j + 1) 32^i G, affine, Montgomery form; TOP = 2^255 G. */
-static affine comb_table[COMB_WINDOWS][COMB_ENTRIES];
+static uint64_t comb_table[COMB_WINDOWS][COMB_ENTRIES][8]; /* x[4] then y[4] */
 static affine comb_top;
 static pthread_once_t p256_once = PTHREAD_ONCE_INIT;
 
@@ -886,7 +886,12 @@ static void p256_init(void)
         row[0] = base;
         for (int j = 1; j < COMB_ENTRIES; j++)
             point_add(&row[j], &row[j - 1], &twice);
-        batch_to_affine(comb_table[i], row, COMB_ENTRIES);
+        affine aff[COMB_ENTRIES];
+        batch_to_affine(aff, row, COMB_ENTRIES);
+        for (int j = 0; j < COMB_ENTRIES; j++) {
+            memcpy(comb_table[i][j], aff[j].x, sizeof(fe));
+            memcpy(comb_table[i][j] + 4, aff[j].y, sizeof(fe));
+        }
         for (int d = 0; d < 5; d++)
             point_add(&base, &base, &base);
     }
@@ -899,16 +904,16 @@ size_t p256_table_bytes(void) { return sizeof(comb_table) + sizeof(comb_top); }
  * all 16 entries are read and masked. */
 static void comb_select(affine *out, int row, uint64_t idx, uint64_t neg)
 {
-    memset(out, 0, sizeof(*out));
+    uint64_t acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (uint64_t j = 0; j < COMB_ENTRIES; j++) {
         uint64_t mask = 0u - (((j ^ idx) - 1u) >> 63);
-        const affine *e = &comb_table[row][j];
-#pragma GCC unroll 4
-        for (int l = 0; l < 4; l++) {
-            out->x[l] |= e->x[l] & mask;
-            out->y[l] |= e->y[l] & mask;
-        }
+        const uint64_t *e = comb_table[row][j];
+#pragma GCC unroll 8
+        for (int l = 0; l < 8; l++)
+            acc[l] |= e[l] & mask;
     }
+    memcpy(out->x, acc, sizeof(fe));
+    memcpy(out->y, acc + 4, sizeof(fe));
     static const fe zero = {0, 0, 0, 0};
     fe ny;
     fe_sub(ny, zero, out->y); /* -y mod p */
