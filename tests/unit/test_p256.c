@@ -568,6 +568,19 @@ static void test_extra_data_changes_k_and_none_is_deterministic(void **state)
 
 #endif /* QPKI_P256_BUILTIN */
 
+/* The build this program is: the library's own arithmetic, or (test_p256_portable,
+ * tests/meson.build) the portable C compiled in its place, so that every test
+ * above runs on both. */
+static void test_the_expected_arithmetic_is_under_test(void **state)
+{
+    (void)state;
+#if defined(QPKI_P256_TEST_PORTABLE) || !defined(__x86_64__)
+    assert_string_equal(p256_arithmetic(), "portable");
+#else
+    assert_string_equal(p256_arithmetic(), "x86-64");
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -577,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_two_signatures_of_one_message_differ_because_k_is_hedged),
         cmocka_unit_test(test_python_cryptography_verifies_200_signatures),
 #if QPKI_P256_BUILTIN
+        cmocka_unit_test(test_the_expected_arithmetic_is_under_test),
         cmocka_unit_test(test_rfc6979_a25_public_key_is_x_times_g),
         cmocka_unit_test(test_rfc6979_a25_k_r_s_for_all_ten_vectors),
         cmocka_unit_test(test_rfc6979_a25_sha256_sample_der_is_exact),

@@ -90,8 +90,8 @@ static void fe_to_bytes(uint8_t b[32], const fe a)
 }
 
 /* Add and subtract with carry: the x86-64 intrinsics give plain adc/sbb chains;
- * elsewhere the same through unsigned __int128. */
-#if defined(__x86_64__) && defined(__GNUC__)
+ * elsewhere (or with QPKI_P256_PORTABLE) the same through unsigned __int128. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(QPKI_P256_PORTABLE)
 #include <x86intrin.h>
 P256_INLINE uint64_t addc(uint64_t a, uint64_t b, unsigned char *carry)
 {
@@ -899,6 +899,15 @@ static void p256_init(void)
 }
 
 size_t p256_table_bytes(void) { return sizeof(comb_table) + sizeof(comb_top); }
+
+const char *p256_arithmetic(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(QPKI_P256_PORTABLE)
+    return "x86-64";
+#else
+    return "portable";
+#endif
+}
 
 /* Constant-time read of T[row][idx] (idx secret, 0..15), y negated when neg = 1:
  * all 16 entries are read and masked. */

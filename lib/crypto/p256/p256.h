@@ -68,5 +68,8 @@ void p256_point_add_affine(const uint8_t x1[P256_BYTES], const uint8_t y1[P256_B
 
 /* Size in octets of the precomputed table of multiples of G. */
 size_t p256_table_bytes(void);
+/* Which field arithmetic this build uses: "x86-64" (inline assembly and carry
+ * intrinsics) or "portable" (C with unsigned __int128). */
+const char *p256_arithmetic(void);
 
 #endif
