@@ -264,41 +264,54 @@ static uint64_t less_than_mask(const fe a, const fe m)
     "xorq %%" R ", %%" T "\n\t"                                                   \
     "andq %%rbx, %%" T "\n\t"                                                     \
     "xorq %%" T ", %%" R "\n\t"
+/* The schoolbook rows of a Montgomery product, each followed by one reduction
+ * round RED (P256_RED for p, P256_RED_N for n); the result is left in
+ * (r12, r13, r8, r9, r10). */
+#define P256_MUL_ROWS(RED)                                                          \
+    "xorq %%r8, %%r8\n\t"                                                         \
+    "xorq %%r9, %%r9\n\t"                                                         \
+    "xorq %%r10, %%r10\n\t"                                                       \
+    "xorq %%r11, %%r11\n\t"                                                       \
+    "xorq %%r12, %%r12\n\t"                                                       \
+    P256_ROW("0", "r8", "r9", "r10", "r11", "r12", "r13")                         \
+    RED("r8", "r9", "r10", "r11", "r12", "r13")                                   \
+    P256_ROW("8", "r9", "r10", "r11", "r12", "r13", "r8")                         \
+    RED("r9", "r10", "r11", "r12", "r13", "r8")                                   \
+    P256_ROW("16", "r10", "r11", "r12", "r13", "r8", "r9")                        \
+    RED("r10", "r11", "r12", "r13", "r8", "r9")                                   \
+    P256_ROW("24", "r11", "r12", "r13", "r8", "r9", "r10")                        \
+    RED("r11", "r12", "r13", "r8", "r9", "r10")
+/* The end of every Montgomery product and square: the value (L0..L3, TOP) is
+ * below 2m; subtract the modulus m (M0..M3: its limbs as assembler operands),
+ * keep the value when that borrows (rbx = the borrow mask from sbb, selected
+ * with P256_SELECT: no branch, no cmov) and store the four limbs at r.  The
+ * copies go to rax, rdx, S2, S3. */
+#define P256_SUB_SELECT_STORE(L0, L1, L2, L3, TOP, S2, S3, M0, M1, M2, M3)           \
+    "movq %%" L0 ", %%rax\n\t"                                                    \
+    "movq %%" L1 ", %%rdx\n\t"                                                    \
+    "movq %%" L2 ", %%" S2 "\n\t"                                                 \
+    "movq %%" L3 ", %%" S3 "\n\t"                                                 \
+    "subq " M0 ", %%" L0 "\n\t"                                                   \
+    "sbbq " M1 ", %%" L1 "\n\t"                                                   \
+    "sbbq " M2 ", %%" L2 "\n\t"                                                   \
+    "sbbq " M3 ", %%" L3 "\n\t"                                                   \
+    "sbbq $0, %%" TOP "\n\t"                                                      \
+    "sbbq %%rbx, %%rbx\n\t"                                                       \
+    P256_SELECT(L0, "rax")                                                        \
+    P256_SELECT(L1, "rdx")                                                        \
+    P256_SELECT(L2, S2)                                                           \
+    P256_SELECT(L3, S3)                                                           \
+    "movq %%" L0 ", 0(%[r])\n\t"                                                  \
+    "movq %%" L1 ", 8(%[r])\n\t"                                                  \
+    "movq %%" L2 ", 16(%[r])\n\t"                                                 \
+    "movq %%" L3 ", 24(%[r])\n\t"
 static void fe_mul(fe r, const fe a, const fe b)
 {
     __asm__ volatile(
-        "xorq %%r8, %%r8\n\t"
-        "xorq %%r9, %%r9\n\t"
-        "xorq %%r10, %%r10\n\t"
-        "xorq %%r11, %%r11\n\t"
-        "xorq %%r12, %%r12\n\t"
-        P256_ROW("0", "r8", "r9", "r10", "r11", "r12", "r13")
-        P256_RED("r8", "r9", "r10", "r11", "r12", "r13")
-        P256_ROW("8", "r9", "r10", "r11", "r12", "r13", "r8")
-        P256_RED("r9", "r10", "r11", "r12", "r13", "r8")
-        P256_ROW("16", "r10", "r11", "r12", "r13", "r8", "r9")
-        P256_RED("r10", "r11", "r12", "r13", "r8", "r9")
-        P256_ROW("24", "r11", "r12", "r13", "r8", "r9", "r10")
-        P256_RED("r11", "r12", "r13", "r8", "r9", "r10")
+        P256_MUL_ROWS(P256_RED)
         /* value (r12, r13, r8, r9, r10) < 2p; subtract p, keep the original on borrow */
-        "movq %%r12, %%rax\n\t"
-        "movq %%r13, %%rdx\n\t"
-        "movq %%r8, %%r14\n\t"
-        "movq %%r9, %%r15\n\t"
-        "subq $-1, %%r12\n\t"
-        "sbbq %[p1], %%r13\n\t"
-        "sbbq $0, %%r8\n\t"
-        "sbbq %[p3], %%r9\n\t"
-        "sbbq $0, %%r10\n\t"
-        "sbbq %%rbx, %%rbx\n\t"
-        P256_SELECT("r12", "rax")
-        P256_SELECT("r13", "rdx")
-        P256_SELECT("r8", "r14")
-        P256_SELECT("r9", "r15")
-        "movq %%r12, 0(%[r])\n\t"
-        "movq %%r13, 8(%[r])\n\t"
-        "movq %%r8, 16(%[r])\n\t"
-        "movq %%r9, 24(%[r])\n\t"
+        P256_SUB_SELECT_STORE("r12", "r13", "r8", "r9", "r10", "r14", "r15",
+                              "$-1", "%[p1]", "$0", "%[p3]")
         :
         : [r] "r"(r), [a] "r"(a), [b] "r"(b), [p1] "m"(P[1]), [p3] "m"(P[3])
         : "rax", "rbx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "cc",
@@ -396,24 +409,8 @@ static void fe_sqr(fe r, const fe a)
                      "adcq $0, %%r15\n\tadcq $0, %%rcx\n\t")
         P256_SQR_RED("r11", "r12", "r13", "r14", "r15", "adcq $0, %%rcx\n\t")
         /* value (r12, r13, r14, r15, rcx) < 2p: subtract p, keep on borrow */
-        "movq %%r12, %%rax\n\t"
-        "movq %%r13, %%rdx\n\t"
-        "movq %%r14, %%r8\n\t"
-        "movq %%r15, %%r9\n\t"
-        "subq $-1, %%r12\n\t"
-        "sbbq %[p1], %%r13\n\t"
-        "sbbq $0, %%r14\n\t"
-        "sbbq %[p3], %%r15\n\t"
-        "sbbq $0, %%rcx\n\t"
-        "sbbq %%rbx, %%rbx\n\t"
-        P256_SELECT("r12", "rax")
-        P256_SELECT("r13", "rdx")
-        P256_SELECT("r14", "r8")
-        P256_SELECT("r15", "r9")
-        "movq %%r12, 0(%[r])\n\t"
-        "movq %%r13, 8(%[r])\n\t"
-        "movq %%r14, 16(%[r])\n\t"
-        "movq %%r15, 24(%[r])\n\t"
+        P256_SUB_SELECT_STORE("r12", "r13", "r14", "r15", "rcx", "r8", "r9",
+                              "$-1", "%[p1]", "$0", "%[p3]")
         :
         : [r] "r"(r), [a] "r"(a), [p1] "m"(P[1]), [p3] "m"(P[3])
         : "rax", "rbx", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
@@ -458,37 +455,9 @@ static const uint64_t N0INV_WORD = N0INV;
 static void sc_mul(fe r, const fe a, const fe b)
 {
     __asm__ volatile(
-        "xorq %%r8, %%r8\n\t"
-        "xorq %%r9, %%r9\n\t"
-        "xorq %%r10, %%r10\n\t"
-        "xorq %%r11, %%r11\n\t"
-        "xorq %%r12, %%r12\n\t"
-        P256_ROW("0", "r8", "r9", "r10", "r11", "r12", "r13")
-        P256_RED_N("r8", "r9", "r10", "r11", "r12", "r13")
-        P256_ROW("8", "r9", "r10", "r11", "r12", "r13", "r8")
-        P256_RED_N("r9", "r10", "r11", "r12", "r13", "r8")
-        P256_ROW("16", "r10", "r11", "r12", "r13", "r8", "r9")
-        P256_RED_N("r10", "r11", "r12", "r13", "r8", "r9")
-        P256_ROW("24", "r11", "r12", "r13", "r8", "r9", "r10")
-        P256_RED_N("r11", "r12", "r13", "r8", "r9", "r10")
-        "movq %%r12, %%rax\n\t"
-        "movq %%r13, %%rdx\n\t"
-        "movq %%r8, %%r14\n\t"
-        "movq %%r9, %%r15\n\t"
-        "subq %[n0], %%r12\n\t"
-        "sbbq %[n1], %%r13\n\t"
-        "sbbq %[n2], %%r8\n\t"
-        "sbbq %[n3], %%r9\n\t"
-        "sbbq $0, %%r10\n\t"
-        "sbbq %%rbx, %%rbx\n\t"
-        P256_SELECT("r12", "rax")
-        P256_SELECT("r13", "rdx")
-        P256_SELECT("r8", "r14")
-        P256_SELECT("r9", "r15")
-        "movq %%r12, 0(%[r])\n\t"
-        "movq %%r13, 8(%[r])\n\t"
-        "movq %%r8, 16(%[r])\n\t"
-        "movq %%r9, 24(%[r])\n\t"
+        P256_MUL_ROWS(P256_RED_N)
+        P256_SUB_SELECT_STORE("r12", "r13", "r8", "r9", "r10", "r14", "r15",
+                              "%[n0]", "%[n1]", "%[n2]", "%[n3]")
         :
         : [r] "r"(r), [a] "r"(a), [b] "r"(b), [n0] "m"(N[0]), [n1] "m"(N[1]), [n2] "m"(N[2]),
           [n3] "m"(N[3]), [ninv] "m"(N0INV_WORD)
@@ -540,24 +509,8 @@ static void sc_sqr(fe r, const fe a)
         P256_SQR_RED_N("r10", "r11", "r12", "r13", "r14",
                        "adcq $0, %%r15\n\tadcq $0, %%rcx\n\t")
         P256_SQR_RED_N("r11", "r12", "r13", "r14", "r15", "adcq $0, %%rcx\n\t")
-        "movq %%r12, %%rax\n\t"
-        "movq %%r13, %%rdx\n\t"
-        "movq %%r14, %%r8\n\t"
-        "movq %%r15, %%r9\n\t"
-        "subq %[n0], %%r12\n\t"
-        "sbbq %[n1], %%r13\n\t"
-        "sbbq %[n2], %%r14\n\t"
-        "sbbq %[n3], %%r15\n\t"
-        "sbbq $0, %%rcx\n\t"
-        "sbbq %%rbx, %%rbx\n\t"
-        P256_SELECT("r12", "rax")
-        P256_SELECT("r13", "rdx")
-        P256_SELECT("r14", "r8")
-        P256_SELECT("r15", "r9")
-        "movq %%r12, 0(%[r])\n\t"
-        "movq %%r13, 8(%[r])\n\t"
-        "movq %%r14, 16(%[r])\n\t"
-        "movq %%r15, 24(%[r])\n\t"
+        P256_SUB_SELECT_STORE("r12", "r13", "r14", "r15", "rcx", "r8", "r9",
+                              "%[n0]", "%[n1]", "%[n2]", "%[n3]")
         :
         : [r] "r"(r), [a] "r"(a), [n0] "m"(N[0]), [n1] "m"(N[1]), [n2] "m"(N[2]),
           [n3] "m"(N[3]), [ninv] "m"(N0INV_WORD)
@@ -571,6 +524,8 @@ static void sc_sqr(fe r, const fe a)
 #undef P256_RED
 #undef P256_RED_N
 #undef P256_SELECT
+#undef P256_SUB_SELECT_STORE
+#undef P256_MUL_ROWS
 #else
 static void fe_mul(fe r, const fe a, const fe b)
 {
@@ -665,6 +620,33 @@ typedef struct {
     fe x, y;
 } affine; /* Montgomery coordinates */
 
+/* The common end of RCB 2016 Algorithms 4 and 5 (steps 28 - 43 of 4, 21 - 36
+ * of 5): from t0 = X1 X2, t2 = 3 Z1 Z2 (3 Z1 for the mixed sum), t3, t4 and
+ * the partial X3, Y3, Z3 to the sum; t0 and t2 are overwritten. */
+static void rcb_tail(point *out, fe t0, fe t2, const fe t3, const fe t4, fe x3, fe y3, fe z3)
+{
+    fe t1;
+    fe_sub(y3, y3, t2);        /* Y3 = Y3 - t2 */
+    fe_sub(y3, y3, t0);        /* Y3 = Y3 - t0 */
+    fe_add(t1, y3, y3);        /* t1 = Y3 + Y3 */
+    fe_add(y3, t1, y3);        /* Y3 = t1 + Y3 */
+    fe_add(t1, t0, t0);        /* t1 = t0 + t0 */
+    fe_add(t0, t1, t0);        /* t0 = t1 + t0 */
+    fe_sub(t0, t0, t2);        /* t0 = t0 - t2 */
+    fe_mul(t1, t4, y3);        /* t1 = t4 Y3 */
+    fe_mul(t2, t0, y3);        /* t2 = t0 Y3 */
+    fe_mul(y3, x3, z3);        /* Y3 = X3 Z3 */
+    fe_add(y3, y3, t2);        /* Y3 = Y3 + t2 */
+    fe_mul(x3, t3, x3);        /* X3 = t3 X3 */
+    fe_sub(x3, x3, t1);        /* X3 = X3 - t1 */
+    fe_mul(z3, t4, z3);        /* Z3 = t4 Z3 */
+    fe_mul(t1, t3, t0);        /* t1 = t3 t0 */
+    fe_add(z3, z3, t1);        /* Z3 = Z3 + t1 */
+    memcpy(out->x, x3, sizeof(fe));
+    memcpy(out->y, y3, sizeof(fe));
+    memcpy(out->z, z3, sizeof(fe));
+}
+
 /* RCB 2016 Algorithm 4: P3 = P1 + P2, complete, projective, a = -3.
  * (12M + 2m_b + 29a; the step numbers of the paper are in the comments.) */
 static void point_add(point *out, const point *p1, const point *p2)
@@ -697,25 +679,7 @@ static void point_add(point *out, const point *p1, const point *p2)
     fe_mul(y3, B_M, y3);       /* 25 Y3 = b Y3 */
     fe_add(t1, t2, t2);        /* 26 t1 = t2 + t2 */
     fe_add(t2, t1, t2);        /* 27 t2 = t1 + t2 */
-    fe_sub(y3, y3, t2);        /* 28 Y3 = Y3 - t2 */
-    fe_sub(y3, y3, t0);        /* 29 Y3 = Y3 - t0 */
-    fe_add(t1, y3, y3);        /* 30 t1 = Y3 + Y3 */
-    fe_add(y3, t1, y3);        /* 31 Y3 = t1 + Y3 */
-    fe_add(t1, t0, t0);        /* 32 t1 = t0 + t0 */
-    fe_add(t0, t1, t0);        /* 33 t0 = t1 + t0 */
-    fe_sub(t0, t0, t2);        /* 34 t0 = t0 - t2 */
-    fe_mul(t1, t4, y3);        /* 35 t1 = t4 Y3 */
-    fe_mul(t2, t0, y3);        /* 36 t2 = t0 Y3 */
-    fe_mul(y3, x3, z3);        /* 37 Y3 = X3 Z3 */
-    fe_add(y3, y3, t2);        /* 38 Y3 = Y3 + t2 */
-    fe_mul(x3, t3, x3);        /* 39 X3 = t3 X3 */
-    fe_sub(x3, x3, t1);        /* 40 X3 = X3 - t1 */
-    fe_mul(z3, t4, z3);        /* 41 Z3 = t4 Z3 */
-    fe_mul(t1, t3, t0);        /* 42 t1 = t3 t0 */
-    fe_add(z3, z3, t1);        /* 43 Z3 = Z3 + t1 */
-    memcpy(out->x, x3, sizeof(fe));
-    memcpy(out->y, y3, sizeof(fe));
-    memcpy(out->z, z3, sizeof(fe));
+    rcb_tail(out, t0, t2, t3, t4, x3, y3, z3); /* steps 28 - 43 */
 }
 
 /* RCB 2016 Algorithm 5: P3 = P1 + P2 with P2 = (X2:Y2:1) affine (never the point
@@ -743,25 +707,7 @@ static void point_add_mixed(point *out, const point *p1, const affine *p2)
     fe_mul(y3, B_M, y3);       /* 18 Y3 = b Y3 */
     fe_add(t1, p1->z, p1->z);  /* 19 t1 = Z1 + Z1 */
     fe_add(t2, t1, p1->z);     /* 20 t2 = t1 + Z1 */
-    fe_sub(y3, y3, t2);        /* 21 Y3 = Y3 - t2 */
-    fe_sub(y3, y3, t0);        /* 22 Y3 = Y3 - t0 */
-    fe_add(t1, y3, y3);        /* 23 t1 = Y3 + Y3 */
-    fe_add(y3, t1, y3);        /* 24 Y3 = t1 + Y3 */
-    fe_add(t1, t0, t0);        /* 25 t1 = t0 + t0 */
-    fe_add(t0, t1, t0);        /* 26 t0 = t1 + t0 */
-    fe_sub(t0, t0, t2);        /* 27 t0 = t0 - t2 */
-    fe_mul(t1, t4, y3);        /* 28 t1 = t4 Y3 */
-    fe_mul(t2, t0, y3);        /* 29 t2 = t0 Y3 */
-    fe_mul(y3, x3, z3);        /* 30 Y3 = X3 Z3 */
-    fe_add(y3, y3, t2);        /* 31 Y3 = Y3 + t2 */
-    fe_mul(x3, t3, x3);        /* 32 X3 = t3 X3 */
-    fe_sub(x3, x3, t1);        /* 33 X3 = X3 - t1 */
-    fe_mul(z3, t4, z3);        /* 34 Z3 = t4 Z3 */
-    fe_mul(t1, t3, t0);        /* 35 t1 = t3 t0 */
-    fe_add(z3, z3, t1);        /* 36 Z3 = Z3 + t1 */
-    memcpy(out->x, x3, sizeof(fe));
-    memcpy(out->y, y3, sizeof(fe));
-    memcpy(out->z, z3, sizeof(fe));
+    rcb_tail(out, t0, t2, t3, t4, x3, y3, z3); /* steps 21 - 36 */
 }
 
 /* r = a^(2^n) */
