@@ -395,19 +395,23 @@ static void fe_mul(fe r, const fe a, const fe b)
         "negq %%rbx\n\t" \
         "adcq %%rax, %%r14\n\t" \
         "adcq %%rdx, %%r15\n\t"
+/* The four reduction rounds RED (P256_SQR_RED for p, P256_SQR_RED_N for n) on
+ * the 512-bit square in r8..r15, carries propagated to the top word rcx; the
+ * result is left in (r12, r13, r14, r15, rcx). */
+#define P256_SQR_REDUCE(RED)                                                        \
+    "xorq %%rcx, %%rcx\n\t"                                                       \
+    RED("r8", "r9", "r10", "r11", "r12",                                          \
+        "adcq $0, %%r13\n\tadcq $0, %%r14\n\tadcq $0, %%r15\n\tadcq $0, %%rcx\n\t") \
+    RED("r9", "r10", "r11", "r12", "r13",                                         \
+        "adcq $0, %%r14\n\tadcq $0, %%r15\n\tadcq $0, %%rcx\n\t")                \
+    RED("r10", "r11", "r12", "r13", "r14", "adcq $0, %%r15\n\tadcq $0, %%rcx\n\t")  \
+    RED("r11", "r12", "r13", "r14", "r15", "adcq $0, %%rcx\n\t")
 static void fe_sqr(fe r, const fe a)
 {
     __asm__ volatile(
         P256_SQR_BODY
         /* reduction */
-        "xorq %%rcx, %%rcx\n\t"
-        P256_SQR_RED("r8", "r9", "r10", "r11", "r12",
-                     "adcq $0, %%r13\n\tadcq $0, %%r14\n\tadcq $0, %%r15\n\tadcq $0, %%rcx\n\t")
-        P256_SQR_RED("r9", "r10", "r11", "r12", "r13",
-                     "adcq $0, %%r14\n\tadcq $0, %%r15\n\tadcq $0, %%rcx\n\t")
-        P256_SQR_RED("r10", "r11", "r12", "r13", "r14",
-                     "adcq $0, %%r15\n\tadcq $0, %%rcx\n\t")
-        P256_SQR_RED("r11", "r12", "r13", "r14", "r15", "adcq $0, %%rcx\n\t")
+        P256_SQR_REDUCE(P256_SQR_RED)
         /* value (r12, r13, r14, r15, rcx) < 2p: subtract p, keep on borrow */
         P256_SUB_SELECT_STORE("r12", "r13", "r14", "r15", "rcx", "r8", "r9",
                               "$-1", "%[p1]", "$0", "%[p3]")
@@ -501,14 +505,7 @@ static void sc_sqr(fe r, const fe a)
 {
     __asm__ volatile(
         P256_SQR_BODY
-        "xorq %%rcx, %%rcx\n\t"
-        P256_SQR_RED_N("r8", "r9", "r10", "r11", "r12",
-                       "adcq $0, %%r13\n\tadcq $0, %%r14\n\tadcq $0, %%r15\n\tadcq $0, %%rcx\n\t")
-        P256_SQR_RED_N("r9", "r10", "r11", "r12", "r13",
-                       "adcq $0, %%r14\n\tadcq $0, %%r15\n\tadcq $0, %%rcx\n\t")
-        P256_SQR_RED_N("r10", "r11", "r12", "r13", "r14",
-                       "adcq $0, %%r15\n\tadcq $0, %%rcx\n\t")
-        P256_SQR_RED_N("r11", "r12", "r13", "r14", "r15", "adcq $0, %%rcx\n\t")
+        P256_SQR_REDUCE(P256_SQR_RED_N)
         P256_SUB_SELECT_STORE("r12", "r13", "r14", "r15", "rcx", "r8", "r9",
                               "%[n0]", "%[n1]", "%[n2]", "%[n3]")
         :
@@ -519,6 +516,7 @@ static void sc_sqr(fe r, const fe a)
 }
 #undef P256_SQR_RED_N
 #undef P256_SQR_BODY
+#undef P256_SQR_REDUCE
 #define P256_HAVE_ASM_SC_SQR 1
 #undef P256_ROW
 #undef P256_RED
@@ -623,7 +621,7 @@ typedef struct {
 /* The common end of RCB 2016 Algorithms 4 and 5 (steps 28 - 43 of 4, 21 - 36
  * of 5): from t0 = X1 X2, t2 = 3 Z1 Z2 (3 Z1 for the mixed sum), t3, t4 and
  * the partial X3, Y3, Z3 to the sum; t0 and t2 are overwritten. */
-static void rcb_tail(point *out, fe t0, fe t2, const fe t3, const fe t4, fe x3, fe y3, fe z3)
+P256_INLINE void rcb_tail(point *out, fe t0, fe t2, const fe t3, const fe t4, fe x3, fe y3, fe z3)
 {
     fe t1;
     fe_sub(y3, y3, t2);        /* Y3 = Y3 - t2 */
