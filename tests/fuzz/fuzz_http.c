@@ -21,6 +21,8 @@
 #include <qpki/http.h>
 #include <qpki/response.h>
 #include <qpki/responder.h>
+
+#include "fuzz_fixture.h"
 #include <qpki/signer.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -30,27 +32,10 @@ static qpki_http *http;
 
 static void init(void)
 {
-    const char *dir = getenv("QPKI_TEST_DATA");
-    if (!dir)
-        dir = "tests/data";
-    char ca_path[1024], db_path[1024], key_path[1024];
-    snprintf(ca_path, sizeof(ca_path), "%s/ocsp/ca.crt", dir);
-    snprintf(db_path, sizeof(db_path), "%s/ocsp/index.txt", dir);
-    snprintf(key_path, sizeof(key_path), "%s/ocsp/ca.key", dir);
-    qpki_cert *ca = NULL;
-    qpki_db *db = NULL;
-    qpki_signer *signer = NULL;
-    if (qpki_cert_load_file(ca_path, &ca) || qpki_db_open_index(db_path, &db) ||
-        qpki_signer_software_load(key_path, NULL, &signer) || qpki_responder_new(&responder) ||
-        qpki_responder_add_issuer(responder, ca, db, signer, NULL, NULL) ||
-        qpki_http_new(&http) || qpki_http_set_max_target(http, 4096) ||
-        qpki_http_set_max_body(http, 4096)) {
-        fprintf(stderr, "fuzz_http: cannot load fixtures from %s\n", dir);
+    responder = fuzz_test_responder("fuzz_http");
+    if (qpki_http_new(&http) || qpki_http_set_max_target(http, 4096) ||
+        qpki_http_set_max_body(http, 4096))
         abort();
-    }
-    qpki_cert_free(&ca);
-    qpki_signer_free(&signer);
-    /* db is kept for the process lifetime (borrowed by the responder) */
 }
 
 /* The next part of the input up to a 0x00 byte (or the end). */

@@ -13,32 +13,13 @@
 #include <qpki/request.h>
 #include <qpki/responder.h>
 
+#include "fuzz_fixture.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static qpki_responder *responder;
 
-static void init(void)
-{
-    const char *dir = getenv("QPKI_TEST_DATA");
-    if (!dir)
-        dir = "tests/data";
-    char ca_path[1024], db_path[1024], key_path[1024];
-    snprintf(ca_path, sizeof(ca_path), "%s/ocsp/ca.crt", dir);
-    snprintf(db_path, sizeof(db_path), "%s/ocsp/index.txt", dir);
-    snprintf(key_path, sizeof(key_path), "%s/ocsp/ca.key", dir);
-    qpki_cert *ca = NULL;
-    qpki_db *db = NULL;
-    qpki_signer *signer = NULL;
-    if (qpki_cert_load_file(ca_path, &ca) || qpki_db_open_index(db_path, &db) ||
-        qpki_signer_software_load(key_path, NULL, &signer) || qpki_responder_new(&responder) ||
-        qpki_responder_add_issuer(responder, ca, db, signer, NULL, NULL)) {
-        fprintf(stderr, "fuzz_request: cannot load fixtures from %s\n", dir);
-        abort();
-    }
-    qpki_cert_free(&ca);
-    qpki_signer_free(&signer);
-    /* db is intentionally kept for the process lifetime (borrowed by the responder) */
-}
+static void init(void) { responder = fuzz_test_responder("fuzz_request"); }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
