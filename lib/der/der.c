@@ -595,3 +595,13 @@ void der_put_generalized_time(der_buf *b, qpki_time t) { put_time(b, t, QPKI_TIM
  * certificate validity dates through the year 2049 as UTCTime; certificate
  * validity dates in 2050 or later MUST be encoded as GeneralizedTime." */
 void der_put_x509_time(der_buf *b, qpki_time t) { put_time(b, t, QPKI_TIME_X509); }
+
+void der_put_extension(der_buf *b, der_oid oid, bool critical, const void *value, size_t n)
+{
+    size_t ext = der_begin(b, DER_SEQUENCE);
+    der_put_oid(b, oid);
+    if (critical)
+        der_put_bool(b, true);
+    der_put_octet_string(b, value, n);
+    der_end(b, ext);
+}

@@ -173,6 +173,10 @@ void der_put_null(der_buf *b);
 void der_put_oid(der_buf *b, der_oid oid);
 void der_put_octet_string(der_buf *b, const void *p, size_t n);
 void der_put_bit_string(der_buf *b, const void *p, size_t n, unsigned unused);
+/* RFC 5280 §4.1: Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER, critical
+ * BOOLEAN DEFAULT FALSE (written only when true), extnValue OCTET STRING } with
+ * value as the extnValue contents (X.509 certificates and OCSP alike). */
+void der_put_extension(der_buf *b, der_oid oid, bool critical, const void *value, size_t n);
 /* GeneralizedTime YYYYMMDDHHMMSSZ (RFC 6960 times). */
 void der_put_generalized_time(der_buf *b, qpki_time t);
 /* RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */

@@ -29,17 +29,6 @@ qpki_status ocsp_extension_get(const ocsp_ext *exts, size_t count, size_t i,
     return QPKI_OK;
 }
 
-void ocsp_write_extension(der_buf *b, der_oid oid, bool critical, const uint8_t *value,
-                          size_t value_len)
-{
-    size_t ext = der_begin(b, DER_SEQUENCE);
-    der_put_oid(b, oid);
-    if (critical)
-        der_put_bool(b, true);
-    der_put_octet_string(b, value, value_len);
-    der_end(b, ext);
-}
-
 qpki_status ocsp_nonce_decode(der_view extn_value, der_view *nonce)
 {
     /* RFC 9654 §2.1: "Nonce ::= OCTET STRING(SIZE(1..128))" and the extnValue

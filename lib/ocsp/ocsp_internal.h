@@ -48,8 +48,6 @@ QPKI_MUST_USE qpki_status ocsp_extension_get(const ocsp_ext *exts, size_t count,
                                              size_t i, const uint8_t **oid, size_t *oid_len,
                                              bool *critical, const uint8_t **value,
                                              size_t *value_len);
-void ocsp_write_extension(der_buf *b, der_oid oid, bool critical, const uint8_t *value,
-                          size_t value_len);
 /* The nonce Extension (OID, extnValue = DER of the Nonce OCTET STRING). */
 void ocsp_write_nonce_extension(der_buf *b, const uint8_t *nonce, size_t len);
 /* RFC 9654 §2.1 Nonce ::= OCTET STRING(SIZE(1..128)) inside extnValue.  Sets *nonce to

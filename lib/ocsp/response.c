@@ -167,7 +167,7 @@ static qpki_status append_extension(der_buf *exts, const uint8_t *oid, size_t oi
                                     bool critical, const uint8_t *value, size_t value_len)
 {
     QPKI_ENSURE(oid && oid_len && (value || value_len == 0), QPKI_ERR_INVALID_ARG);
-    ocsp_write_extension(exts, (der_oid){oid, oid_len}, critical, value, value_len);
+    der_put_extension(exts, (der_oid){oid, oid_len}, critical, value, value_len);
     return exts->err;
 }
 
@@ -322,7 +322,7 @@ static qpki_status catalyst_extensions(const struct qpki_ocsp_response_builder *
     const uint8_t *alg;
     size_t alg_len;
     QPKI_GUARD(qpki_signer_algorithm(b->alt, &alg, &alg_len));
-    ocsp_write_extension(alt_exts, OID_CE_ALT_SIG_ALG, false, alg, alg_len);
+    der_put_extension(alt_exts, OID_CE_ALT_SIG_ALG, false, alg, alg_len);
     QPKI_GUARD(alt_exts->err);
     der_buf tb;
     der_buf_init(&tb, 0);
@@ -341,7 +341,7 @@ static qpki_status catalyst_extensions(const struct qpki_ocsp_response_builder *
     der_buf_init(&v, 0);
     der_put_bit_string(&v, sig, sig_len, 0);
     QPKI_CHECK(der_buf_finish(&v, &value, &value_len));
-    ocsp_write_extension(alt_exts, OID_CE_ALT_SIG_VALUE, false, value, value_len);
+    der_put_extension(alt_exts, OID_CE_ALT_SIG_VALUE, false, value, value_len);
     rc = alt_exts->err;
 out:
     der_buf_free(&tb);

@@ -661,15 +661,6 @@ qpki_status qpki_cert_builder_set_alt_spki(qpki_cert_builder *b, const uint8_t *
     return x509_ext_list_put(&b->exts, OID_CE_ALT_SPKI, false, X509_EXT_RAW, der, len, true);
 }
 
-/* Extension ::= SEQUENCE { extnID, critical DEFAULT FALSE (omitted), extnValue } */
-static void put_extension(der_buf *b, der_oid oid, const uint8_t *value, size_t len)
-{
-    size_t ext = der_begin(b, DER_SEQUENCE);
-    der_put_oid(b, oid);
-    der_put_octet_string(b, value, len);
-    der_end(b, ext);
-}
-
 static bool has_extension(const qpki_cert_builder *b, der_oid oid)
 {
     for (size_t i = 0; i < b->exts.n; i++)
@@ -748,7 +739,7 @@ qpki_status qpki_cert_builder_sign_hybrid(const qpki_cert_builder *b, qpki_signe
     der_buf extra, sigval;
     der_buf_init(&extra, QPKI_CERT_MAX_SIZE);
     der_buf_init(&sigval, QPKI_CERT_MAX_SIZE);
-    put_extension(&extra, OID_CE_ALT_SIG_ALG, alt_alg.p, alt_alg.n);
+    der_put_extension(&extra, OID_CE_ALT_SIG_ALG, false, alt_alg.p, alt_alg.n);
     QPKI_CHECK(extra.err);
     QPKI_CHECK(encode_tbs(b, (der_view){NULL, 0}, (der_oid){NULL, 0}, signer_bits,
                           (der_view){extra.p, extra.len}, &alt_tbs, &alt_tbs_len));
@@ -757,7 +748,7 @@ qpki_status qpki_cert_builder_sign_hybrid(const qpki_cert_builder *b, qpki_signe
     /* AltSignatureValue ::= BIT STRING */
     der_put_bit_string(&sigval, alt_sig, alt_sig_len, 0);
     QPKI_CHECK(sigval.err);
-    put_extension(&extra, OID_CE_ALT_SIG_VALUE, sigval.p, sigval.len);
+    der_put_extension(&extra, OID_CE_ALT_SIG_VALUE, false, sigval.p, sigval.len);
     QPKI_CHECK(extra.err);
     QPKI_CHECK(encode_tbs(b, alg, (der_oid){NULL, 0}, signer_bits,
                           (der_view){extra.p, extra.len}, &tbs, &tbs_len));
