@@ -50,9 +50,7 @@ const uint8_t *crypto_sig_alg_der(qpki_sig_alg alg, size_t *len);
 qpki_hash_alg crypto_sig_alg_hash(qpki_sig_alg alg);  /* NONE for EdDSA/ML-DSA */
 /* Key algorithm a signature algorithm needs (RSA for any RSA/PSS). */
 bool crypto_sig_alg_fits_key(qpki_sig_alg sig, qpki_key_alg key);
-/* Default signature algorithm for a key: P-256->ECDSA-SHA256, P-384->SHA384,
- * P-521->SHA512, RSA->PKCS#1 SHA-256, Ed25519, Ed448, ML-DSA-nn. */
-qpki_sig_alg crypto_default_sig_alg(qpki_key_alg key);
+/* A key's default signature algorithm: qpki_default_sig_alg (internal.h). */
 
 /* ---- public keys ------------------------------------------------------------ */
 

@@ -433,7 +433,7 @@ static qpki_status ed_public_from_secret(qpki_key_alg alg, const uint8_t *seed, 
 static qpki_status pairwise_test(const crypto_privkey *key)
 {
     static const uint8_t msg[] = "libqpki-ocsp pairwise consistency test";
-    qpki_sig_alg alg = crypto_default_sig_alg(key->alg);
+    qpki_sig_alg alg = qpki_default_sig_alg(key->alg);
     size_t cap = crypto_privkey_max_sig_len(key), len = cap;
     uint8_t *sig = qpki_malloc(cap);
     QPKI_ENSURE(sig, QPKI_ERR_NOMEM);

@@ -100,8 +100,6 @@ bool crypto_sig_alg_fits_key(qpki_sig_alg sig, qpki_key_alg key)
     return info->key == key;
 }
 
-qpki_sig_alg crypto_default_sig_alg(qpki_key_alg key) { return qpki_default_sig_alg(key); }
-
 /* A hash AlgorithmIdentifier inside RSASSA-PSS-params.  RFC 4055 §2.1: "all
  * implementations MUST accept both NULL and absent parameters as legal and
  * equivalent encodings." */

@@ -77,7 +77,7 @@ static qpki_status software_new(crypto_privkey *key, qpki_sig_alg alg, qpki_sign
 {
     qpki_key_alg key_alg = crypto_privkey_alg(key);
     if (alg == QPKI_SIG_UNKNOWN)
-        alg = crypto_default_sig_alg(key_alg);
+        alg = qpki_default_sig_alg(key_alg);
     qpki_status rc = QPKI_OK;
     struct software_signer *s = NULL;
     if (!crypto_sig_alg_fits_key(alg, key_alg))
