@@ -88,6 +88,10 @@ struct vars;
 struct ca_ctx;
 /* Current time as RFC 3339 text. */
 void cred_now_text(char *buf, size_t size);
+/* Options of the subcommands whose only option is --cred-dir (default
+ * ./credentials): -1 to go on with *cred_dir set, otherwise the exit status
+ * (help printed, or a usage error). */
+int cred_dir_option(int argc, char **argv, const char *help, const char **cred_dir);
 /* "ecdsa-p256" (or "ecdsa-p384+ml-dsa-65" for Catalyst) of a profile. */
 void cred_algo_name(const struct profile *p, char *buf, size_t size);
 /* Generate keys, have the CA issue the certificate and store both as version

@@ -2,11 +2,9 @@
 /* cli/credential_enroll.c - qpki credential enroll: create a credential (keys + certificate) in QPKI's layout
  * (layout and shared helpers: cli/cred.h, cli/credstore.c). */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 

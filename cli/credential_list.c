@@ -1,14 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cli/credential_list.c - qpki credential list: the credentials of a directory
  * (layout and shared helpers: cli/cred.h, cli/credstore.c). */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "cli.h"
 #include "cred.h"
@@ -30,20 +26,10 @@ static int cmp_str(const void *a, const void *b)
 
 int cmd_credential_list(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "cred-dir", required_argument, NULL, O_CRED_DIR },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *cred_dir = "./credentials";
-    int c;
-    while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-        switch (c) {
-        case O_CRED_DIR: cred_dir = optarg; break;
-        case 'h': return cli_help(list_help);
-        default: return CLI_USAGE;
-        }
-    }
+    const char *cred_dir;
+    int opt = cred_dir_option(argc, argv, list_help, &cred_dir);
+    if (opt >= 0)
+        return opt;
     if (optind < argc)
         return cli_usage_error("unexpected argument '%s'", argv[optind]);
     DIR *d = opendir(cred_dir);

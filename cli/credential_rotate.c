@@ -1,14 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cli/credential_rotate.c - qpki credential rotate: a pending version with new keys (optionally another profile)
  * (layout and shared helpers: cli/cred.h, cli/credstore.c). */
-#include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "cli.h"
 #include "cred.h"

@@ -1,14 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cli/credential_versions.c - qpki credential versions: list the versions of a credential
  * (layout and shared helpers: cli/cred.h, cli/credstore.c). */
-#include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "cli.h"
 #include "cred.h"
@@ -26,20 +18,10 @@ static const char versions_help[] =
 
 int cmd_credential_versions(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "cred-dir", required_argument, NULL, O_CRED_DIR },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *cred_dir = "./credentials";
-    int c;
-    while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-        switch (c) {
-        case O_CRED_DIR: cred_dir = optarg; break;
-        case 'h': return cli_help(versions_help);
-        default: return CLI_USAGE;
-        }
-    }
+    const char *cred_dir;
+    int opt = cred_dir_option(argc, argv, versions_help, &cred_dir);
+    if (opt >= 0)
+        return opt;
     if (optind + 1 != argc)
         return cli_usage_error("give exactly one credential ID");
     struct credential cred;
@@ -57,5 +39,3 @@ int cmd_credential_versions(int argc, char **argv)
     cred_free(&cred);
     return CLI_OK;
 }
-
-/* ---- activate ----------------------------------------------------------------------------- */

@@ -603,3 +603,22 @@ void cred_print_version_line(const struct credential *c, const struct cred_versi
 }
 
 /* ---- enroll ------------------------------------------------------------------------------ */
+
+int cred_dir_option(int argc, char **argv, const char *help, const char **cred_dir)
+{
+    static const struct option opts[] = {
+        { "cred-dir", required_argument, NULL, O_CRED_DIR },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    *cred_dir = "./credentials";
+    int c;
+    while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
+        switch (c) {
+        case O_CRED_DIR: *cred_dir = optarg; break;
+        case 'h': return cli_help(help);
+        default: return CLI_USAGE;
+        }
+    }
+    return -1;
+}
