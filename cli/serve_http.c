@@ -188,7 +188,6 @@ static void free_reply(void *cls)
     qpki_http_reply_free(&reply);
 }
 
-/* The libmicrohttpd response for a reply; the reply is freed with it. */
 /* IMF-fixdate (RFC 9110 §5.6.7) of the current second, per thread. */
 static const char *http_date_now(void)
 {
@@ -205,6 +204,7 @@ static const char *http_date_now(void)
     return text;
 }
 
+/* The libmicrohttpd response for a reply; the reply is freed with it. */
 static struct MHD_Response *make_response(qpki_http_reply *reply)
 {
     const uint8_t *body;

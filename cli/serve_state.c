@@ -123,15 +123,13 @@ static void watch_setup(const struct serve_ca_config *ca, struct serve_issuer *i
     size_t n = list ? extra_ids(list, ids) : 0;
     for (size_t i = 0; i < n && i < SERVE_EXTRA_KEYS_MAX; i++) {
         char(*p)[4096] = &is->watch_path[3 * (i + 1)];
-        if (!cli_credential_paths(ca->cred_dir, ids[i], p[0], sizeof(p[0]), p[1], sizeof(p[1])))
-            continue; /* unreadable now: its meta file below still notices the repair */
+        /* the meta file always: when the credential is unreadable now, its
+         * change still notices the repair */
         snprintf(p[2], sizeof(p[2]), "%s/%s/credential.meta.json", ca->cred_dir, ids[i]);
+        if (!cli_credential_paths(ca->cred_dir, ids[i], p[0], sizeof(p[0]), p[1], sizeof(p[1])))
+            p[0][0] = p[1][0] = '\0';
         is->watch = true;
     }
-    for (size_t i = 0; i < n && i < SERVE_EXTRA_KEYS_MAX; i++)
-        if (!is->watch_path[3 * (i + 1) + 2][0])
-            snprintf(is->watch_path[3 * (i + 1) + 2], sizeof(is->watch_path[0]),
-                     "%s/%s/credential.meta.json", ca->cred_dir, ids[i]);
     is->n_watch = 3 * (1 + (n < SERVE_EXTRA_KEYS_MAX ? n : SERVE_EXTRA_KEYS_MAX));
     free(list);
     for (size_t i = 0; i < is->n_watch; i++)
