@@ -62,21 +62,13 @@ build() {
         lib/libqpki-ocsp.so.1.0.0 >/dev/null
     QPKI=$BUILD/cli/qpki
     BENCH_SIGN=$BUILD/bench/bench_sign
-    # bench_sign_hsm is built like any consumer of the library: pkg-config (the
-    # build tree's uninstalled .pc) and the public headers only
-    mkdir -p "$WORK"
-    BENCH_SIGN_HSM=$WORK/bench_sign_hsm
-    # shellcheck disable=SC2046
-    cc -std=c11 -O2 -Wall -Wextra -Werror -o "$BENCH_SIGN_HSM" "$HERE/bench_sign_hsm.c" \
-        $(PKG_CONFIG_PATH=$BUILD/meson-uninstalled pkg-config --cflags --libs libqpki-ocsp) \
-        -pthread
     export LD_LIBRARY_PATH=$BUILD/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
     export QPKI_PLUGIN_DIR=$BUILD/lib/plugins/pkcs11
 }
 
 # ---- PKI, token, requests ------------------------------------------------------------------
 pki() {
-    find "$WORK" -mindepth 1 -maxdepth 1 ! -name bench_sign_hsm -exec rm -rf {} +
+    rm -rf "$WORK"
     mkdir -p "$WORK"/{tokens,reqs,logs}
     cat >"$WORK/softhsm2.conf" <<EOF
 directories.tokendir = $WORK/tokens
@@ -203,15 +195,15 @@ measure() {
     done
     PIDS=()
     # Signing alone, for reading the figures, with 1 thread and one per CPU:
-    # the software key (wolfSSL, bench_sign), the token key through the plugin
-    # (bench_sign_hsm), and OpenSSL libcrypto (SoftHSM2's backend on Debian;
-    # openssl speed divides by CPU user time).
+    # the software key (bench_sign), the token key through the plugin
+    # (bench_sign --hsm, reported as bench_sign_hsm), and OpenSSL libcrypto
+    # (SoftHSM2's backend on Debian; openssl speed divides by CPU user time).
     log "signing alone: bench_sign, bench_sign_hsm (1 and $NCPU threads), openssl speed ecdsap256"
     local t
     for t in 1 "$NCPU"; do
         "$BENCH_SIGN" "$WORK/credentials/ocsp-sw/ocsp-sw.key" "$t" "${DUR%s}" |
             sed "s/^RESULT/bench_sign-$t\tRESULT/" >>"$TSV"
-        "$BENCH_SIGN_HSM" "$WORK/hsm.yaml" ocsp-bench "$t" "${DUR%s}" |
+        "$BENCH_SIGN" --hsm "$WORK/hsm.yaml" ocsp-bench "$t" "${DUR%s}" |
             sed "s/^RESULT/bench_sign_hsm-$t\tRESULT/" >>"$TSV"
     done
     openssl speed -seconds "${DUR%s}" ecdsap256 2>/dev/null |
@@ -230,7 +222,7 @@ def med(name, key):
     return statistics.median(float(r[key]) for r in runs[name])
 print("| server (live nonce signing, P-256, %s connections) | req/s (median) | p50 ms | p99 ms | server CPU us/req | peak RSS MiB | runs (req/s) |" % conns)
 print("|---|---:|---:|---:|---:|---:|---|")
-for n, label in (("software", "qpki ocsp serve, software key (wolfSSL)"),
+for n, label in (("software", "qpki ocsp serve, software key (library signer)"),
                  ("softhsm2", "qpki ocsp serve, SoftHSM2 key (qpki-pkcs11.so)")):
     rs = runs[n]
     m = sorted(rs, key=lambda r: float(r["rps"]))[len(rs) // 2]
@@ -249,8 +241,8 @@ print("| server CPU per request, SoftHSM2 - software (us) | %.1f |" % (
 print()
 print("| P-256 signing alone | threads | sign/s | CPU us per signature | CPU used (cores) |")
 print("|---|---:|---:|---:|---:|")
-for prog, label in (("bench_sign", "software key, wolfSSL (bench/bench_sign)"),
-                    ("bench_sign_hsm", "SoftHSM2 key through qpki-pkcs11.so (bench/bench_sign_hsm.c)")):
+for prog, label in (("bench_sign", "software key, library signer (bench/bench_sign)"),
+                    ("bench_sign_hsm", "SoftHSM2 key through qpki-pkcs11.so (bench/bench_sign --hsm)")):
     for n in sorted({k.split("-")[1] for k in runs if k.startswith(prog + "-")}, key=int):
         k = "%s-%s" % (prog, n)
         util = med(k, "sign_per_s") * med(k, "cpu_us_per_sign") / 1e6
@@ -274,11 +266,6 @@ main() {
     header=$(machine)
     pki
     measure
-    {
-        echo "$header"
-        echo
-        summary
-    } | tee "$WORK/summary.md"
-    log "results: $WORK/summary.md, raw runs: $TSV"
+    report "$header"
 }
 main "$@"

@@ -58,3 +58,8 @@ rss_kb() { # peak RSS (VmHWM) of a process tree, kB
     done
     echo "$t"
 }
+
+report() { # machine-header: the header and the caller's summary() to $WORK/summary.md
+    { echo "$1"; echo; summary; } | tee "$WORK/summary.md"
+    log "results: $WORK/summary.md, raw runs: $TSV"
+}

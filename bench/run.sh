@@ -362,11 +362,6 @@ main() {
     pki
     reqs
     measure
-    {
-        echo "$header"
-        echo
-        summary
-    } | tee "$WORK/summary.md"
-    log "results: $WORK/summary.md, raw runs: $TSV"
+    report "$header"
 }
 main "$@"
