@@ -1,16 +1,27 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* lib/crypto/hash.c - SHA-1 and SHA-2 through wolfCrypt, and their OIDs. */
+/* lib/crypto/hash.c - SHA-1 and SHA-2 (SHA-256 ours, the others wolfCrypt's), and
+ * their OIDs. */
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/hash.h>
 
 #include <string.h>
 
 #include "crypto_internal.h"
+#include "crypto/sha256.h"
 #include "../der/oid.h"
 
 _Static_assert(sizeof(wc_HashAlg) <= sizeof(((crypto_hash_ctx *)0)->state),
                "crypto_hash_ctx.state too small for wc_HashAlg");
 _Static_assert(_Alignof(wc_HashAlg) <= 16, "crypto_hash_ctx.state alignment");
+_Static_assert(sizeof(sha256_ctx) <= sizeof(((crypto_hash_ctx *)0)->state),
+               "crypto_hash_ctx.state too small for sha256_ctx");
+
+/* SHA-256 is ours (lib/crypto/sha256.c: the SHA extensions where the CPU has
+ * them); SHA-1, SHA-384 and SHA-512 are wolfCrypt's. */
+static sha256_ctx *own_sha256(crypto_hash_ctx *ctx)
+{
+    return ctx->alg == QPKI_HASH_SHA256 ? (sha256_ctx *)(void *)ctx->state : NULL;
+}
 
 /* wolfCrypt takes 32-bit lengths; longer inputs are fed in chunks. */
 #define HASH_CHUNK ((size_t)1 << 30)
@@ -68,6 +79,10 @@ qpki_status crypto_hash_init(crypto_hash_ctx *ctx, qpki_hash_alg alg)
     QPKI_ENSURE(type != WC_HASH_TYPE_NONE, QPKI_ERR_UNSUPPORTED_ALGORITHM);
     memset(ctx, 0, sizeof(*ctx));
     ctx->alg = alg;
+    if (own_sha256(ctx)) {
+        sha256_init(own_sha256(ctx));
+        return QPKI_OK;
+    }
     int ret = wc_HashInit((wc_HashAlg *)(void *)ctx->state, (enum wc_HashType)type);
     if (ret != 0) {
         ctx->alg = QPKI_HASH_NONE;
@@ -81,6 +96,10 @@ qpki_status crypto_hash_update(crypto_hash_ctx *ctx, const uint8_t *in, size_t n
     QPKI_ENSURE(ctx && (in || n == 0), QPKI_ERR_INVALID_ARG);
     int type = crypto_wc_hash_type(ctx->alg);
     QPKI_ENSURE(type != WC_HASH_TYPE_NONE, QPKI_ERR_INVALID_ARG);
+    if (own_sha256(ctx)) {
+        sha256_update(own_sha256(ctx), in, n);
+        return QPKI_OK;
+    }
     while (n > 0) {
         size_t k = n < HASH_CHUNK ? n : HASH_CHUNK;
         int ret = wc_HashUpdate((wc_HashAlg *)(void *)ctx->state, (enum wc_HashType)type, in,
@@ -98,6 +117,11 @@ qpki_status crypto_hash_final(crypto_hash_ctx *ctx, uint8_t out[CRYPTO_MAX_HASH_
     QPKI_ENSURE(ctx && out, QPKI_ERR_INVALID_ARG);
     int type = crypto_wc_hash_type(ctx->alg);
     QPKI_ENSURE(type != WC_HASH_TYPE_NONE, QPKI_ERR_INVALID_ARG);
+    if (own_sha256(ctx)) {
+        sha256_final(own_sha256(ctx), out);
+        qpki_wipe(ctx, sizeof(*ctx));
+        return QPKI_OK;
+    }
     wc_HashAlg *h = (wc_HashAlg *)(void *)ctx->state;
     int ret = wc_HashFinal(h, (enum wc_HashType)type, out);
     (void)wc_HashFree(h, (enum wc_HashType)type);

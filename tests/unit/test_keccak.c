@@ -46,15 +46,6 @@ static void hash_bits(enum kind k, const uint8_t *msg, size_t bits, uint8_t *out
         out[n - 1] = (uint8_t)(out[n - 1] << (8 - out_bits % 8));
 }
 
-static void assert_hex_equal(const uint8_t *got, size_t n, const char *want_hex)
-{
-    size_t wn = 0;
-    uint8_t *want = tu_hex(want_hex, &wn);
-    assert_non_null(want);
-    assert_int_equal(wn, n);
-    assert_memory_equal(got, want, n);
-    free(want);
-}
 
 static void test_empty_message_digests_match_known_values(void **state)
 {

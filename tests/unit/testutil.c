@@ -445,3 +445,13 @@ qpki_cert *tu_responder_cert(const qpki_cert *ca, qpki_signer *ca_signer, qpki_s
     qpki_cert_builder_free(&cb);
     return cert;
 }
+
+void assert_hex_equal(const uint8_t *got, size_t n, const char *want_hex)
+{
+    size_t wn = 0;
+    uint8_t *want = tu_hex(want_hex, &wn);
+    assert_non_null(want);
+    assert_int_equal(wn, n);
+    assert_memory_equal(got, want, n);
+    free(want);
+}

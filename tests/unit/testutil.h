@@ -21,6 +21,8 @@ uint8_t *tu_read_gz(const char *path, size_t *len);
 
 /* Hex string -> malloc'd bytes (empty string gives a 1-byte allocation, *len 0). */
 uint8_t *tu_hex(const char *hex, size_t *len);
+/* cmocka assertion: got[0..n) equals the bytes of want_hex. */
+void assert_hex_equal(const uint8_t *got, size_t n, const char *want_hex);
 
 /* Run a shell command and capture stdout (NUL-terminated, malloc'd); *status gets
  * the exit status.  For tests that call an independent implementation. */

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "p256.h"
+#include "../sha256.h"
 #include "../../der/der.h"
 
 typedef unsigned __int128 u128;
@@ -972,8 +973,11 @@ void p256_point_add_affine(const uint8_t x1[P256_BYTES], const uint8_t y1[P256_B
 
 /* ---- RFC 6979 nonce ------------------------------------------------------------------ */
 
+/* HMAC_DRBG of RFC 6979 §3.2 with the hash of the message digest: SHA-256 (ours,
+ * lib/crypto/sha256.c) for 32-octet digests, wolfCrypt's HMAC for the others. */
 typedef struct {
     Hmac hmac;
+    hmac_sha256_ctx h256; /* keyed with K; copied for each MAC */
     int type;     /* wolfCrypt hash type */
     size_t hlen;  /* its output length */
     uint8_t K[WC_MAX_DIGEST_SIZE], V[WC_MAX_DIGEST_SIZE];
@@ -998,6 +1002,13 @@ static int drbg_mac(drbg *g, uint8_t *out, const uint8_t *a, size_t an, const ui
 {
     const uint8_t *parts[5] = {a, b, c, d, e};
     size_t lens[5] = {an, bn, cn, dn, en};
+    if (g->type == WC_SHA256) {
+        hmac_sha256_ctx m = g->h256;
+        for (int i = 0; i < 5; i++)
+            hmac_sha256_update(&m, parts[i], lens[i]);
+        hmac_sha256_final(&m, out); /* wipes m */
+        return 0;
+    }
     for (int i = 0; i < 5; i++)
         if (lens[i] != 0 && wc_HmacUpdate(&g->hmac, parts[i], (word32)lens[i]) != 0)
             return -1;
@@ -1006,6 +1017,10 @@ static int drbg_mac(drbg *g, uint8_t *out, const uint8_t *a, size_t an, const ui
 
 static int drbg_rekey(drbg *g)
 {
+    if (g->type == WC_SHA256) {
+        hmac_sha256_init(&g->h256, g->K, g->hlen);
+        return 0;
+    }
     return wc_HmacSetKey(&g->hmac, g->type, g->K, (word32)g->hlen) == 0 ? 0 : -1;
 }
 
