@@ -339,6 +339,12 @@ for a, label in (("ec", "ECDSA P-256"), ("ed", "Ed25519")):
             label, med(q, "rps") / med("bench_sign-" + a, "sign_per_s")))
         print("| live nonce %s, signing CPU / server CPU per request | %.2f | |" % (
             label, med("bench_sign-" + a, "cpu_us_per_sign") / med(q, "cpu_us_per_req")))
+        if "qpki-post" in runs:
+            # the most any HTTP responder could reach: one signature plus what a
+            # whole cached POST answer (read, parse, look up, write) costs
+            sg = med("bench_sign-" + a, "cpu_us_per_sign")
+            print("| live nonce %s, ceiling = signature / (signature + cached POST answer, %.1f us) | %.2f | |" % (
+                label, med("qpki-post", "cpu_us_per_req"), sg / (sg + med("qpki-post", "cpu_us_per_req"))))
     if q in runs and "openssl-nonce-" + a in runs:
         print("| live nonce %s, qpki / openssl ocsp (%s processes) | %.2f | |" % (
             label, ncpu, ratio(q, "openssl-nonce-" + a)))

@@ -72,7 +72,7 @@ void qpki_ocsp_response_builder_free(qpki_ocsp_response_builder **pb)
 /* RFC 6960 §4.2.1: "KeyHash ::= OCTET STRING -- SHA-1 hash of responder's public key
  * (i.e., the SHA-1 hash of the value of the BIT STRING subjectPublicKey [excluding
  * the tag, length, and number of unused bits] in the responder's certificate)". */
-static qpki_status key_hash_of_spki(const uint8_t *spki, size_t len, uint8_t out[20])
+qpki_status ocsp_key_hash_of_spki(const uint8_t *spki, size_t len, uint8_t out[20])
 {
     der_cursor c = der_cursor_init(spki, len), seq;
     der_view alg, bits;
@@ -91,10 +91,17 @@ qpki_status qpki_ocsp_response_builder_set_responder_by_key(qpki_ocsp_response_b
                                                             size_t spki_len)
 {
     QPKI_ENSURE(b && spki_der, QPKI_ERR_INVALID_ARG);
-    QPKI_GUARD(key_hash_of_spki(spki_der, spki_len, b->key_hash));
+    QPKI_GUARD(ocsp_key_hash_of_spki(spki_der, spki_len, b->key_hash));
     b->by_name = false;
     b->responder_set = true;
     return QPKI_OK;
+}
+
+void ocsp_response_builder_set_key_hash(qpki_ocsp_response_builder *b, const uint8_t hash[20])
+{
+    memcpy(b->key_hash, hash, sizeof(b->key_hash));
+    b->by_name = false;
+    b->responder_set = true;
 }
 
 qpki_status qpki_ocsp_response_builder_set_responder_by_name(qpki_ocsp_response_builder *b,
@@ -365,7 +372,7 @@ qpki_status qpki_ocsp_response_builder_sign(qpki_ocsp_response_builder *b, qpki_
         const uint8_t *spki;
         size_t spki_len;
         QPKI_GUARD(qpki_signer_public_key(signer, &spki, &spki_len));
-        QPKI_GUARD(key_hash_of_spki(spki, spki_len, b->key_hash));
+        QPKI_GUARD(ocsp_key_hash_of_spki(spki, spki_len, b->key_hash));
     }
     const uint8_t *alg;
     size_t alg_len;

@@ -15,6 +15,7 @@
 #include "../crypto/crypto.h"
 #include "../der/oid.h"
 #include "../internal.h"
+#include "../ocsp/ocsp_internal.h"
 #include "cache.h"
 
 #define MAX_KEYS 8
@@ -28,8 +29,7 @@ struct key {
     qpki_signer *alt;         /* Catalyst alternative (ML-DSA) signer, or NULL */
     qpki_cert *cert;          /* delegated responder certificate, NULL = CA-signed */
     qpki_sig_alg alg;
-    uint8_t *spki;
-    size_t spki_len;
+    uint8_t key_hash[20];     /* RFC 6960 §4.2.1 KeyHash of the signing key */
 };
 
 /* The key set in use; replaced as a whole by replace_key. */
@@ -137,7 +137,6 @@ static void key_unref(struct key **pk)
         qpki_signer_free(&k->signer);
         qpki_signer_free(&k->alt);
         qpki_cert_free(&k->cert);
-        qpki_free(k->spki);
         qpki_free(k);
     }
     *pk = NULL;
@@ -194,9 +193,7 @@ static qpki_status key_new(struct qpki_responder_issuer *iss, qpki_signer *signe
     QPKI_ENSURE(k, QPKI_ERR_NOMEM);
     atomic_init(&k->refs, 1);
     k->alg = qpki_signer_sig_alg(signer);
-    k->spki = qpki_memdup(spki, spki_len);
-    k->spki_len = spki_len;
-    qpki_status rc = k->spki ? QPKI_OK : QPKI_ERR_NOMEM;
+    qpki_status rc = ocsp_key_hash_of_spki(spki, spki_len, k->key_hash);
     if (rc == QPKI_OK && cert)
         rc = cert_copy(cert, &k->cert);
     if (rc != QPKI_OK) {
@@ -658,7 +655,7 @@ static qpki_status build_and_sign(struct qpki_responder_issuer *iss, const struc
         qpki_cert_subject_der(named, &name, &name_len);
         QPKI_CHECK(qpki_ocsp_response_builder_set_responder_by_name(b, name, name_len));
     } else {
-        QPKI_CHECK(qpki_ocsp_response_builder_set_responder_by_key(b, k->spki, k->spki_len));
+        ocsp_response_builder_set_key_hash(b, k->key_hash);
     }
     QPKI_CHECK(qpki_ocsp_response_builder_set_produced_at(b, now));
     /* RFC 9919 §4 / DESIGN §5: thisUpdate backdated for slow client clocks,
