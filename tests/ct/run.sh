@@ -39,7 +39,7 @@ for opt in -O2 -O3 -O1; do
 done
 fi
 if [ "$only" = all ] || [ "$only" = p256 ]; then
-p256_srcs="$here/ct_p256.c $root/lib/crypto/p256/p256.c $root/lib/der/der.c
+p256_srcs="$here/ct_p256.c $root/lib/crypto/p256/p256.c $root/lib/crypto/sha256.c $root/lib/der/der.c
            $root/lib/alloc.c $root/lib/util.c"
 # the last run builds the portable C arithmetic instead of the x86-64 assembly
 for opt in -O2 -O3 -O1 "-O2 -DQPKI_P256_PORTABLE"; do
