@@ -12,7 +12,9 @@
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define SHA256_HAVE_SHANI 1
+#include <cpuid.h>
 #include <immintrin.h>
+#include <stdatomic.h>
 #else
 #define SHA256_HAVE_SHANI 0
 #endif
@@ -94,7 +96,7 @@ static void compress_portable(uint32_t h[8], const uint8_t *p, size_t blocks)
 }
 
 #if SHA256_HAVE_SHANI
-#define SHANI __attribute__((target("sha,sse4.1")))
+#define SHANI __attribute__((target("sha,ssse3,sse4.1")))
 
 /* Four rounds t..t+3: SHA256RNDS2 takes W+K for two rounds in the low 64 bits of
  * its third operand and keeps the state as {A,B,E,F} / {C,D,G,H}. */
@@ -155,10 +157,31 @@ void sha256_set_shani(int enable)
     shani_allowed = enable;
 }
 
+#if SHA256_HAVE_SHANI
+/* CPUID (clang's __builtin_cpu_supports has no "sha"): leaf 1 ECX bit 9 SSSE3 and
+ * bit 19 SSE4.1, leaf 7 subleaf 0 EBX bit 29 SHA.  Asked once. */
+static int cpu_has_shani(void)
+{
+    static atomic_int known = -1;
+    int v = atomic_load_explicit(&known, memory_order_relaxed);
+    if (v >= 0)
+        return v;
+    unsigned a, b, c, d;
+    v = 0;
+    if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 9)) && (c & (1u << 19)) &&
+        __get_cpuid_max(0, NULL) >= 7) {
+        __cpuid_count(7, 0, a, b, c, d);
+        v = (int)((b >> 29) & 1u);
+    }
+    atomic_store_explicit(&known, v, memory_order_relaxed);
+    return v;
+}
+#endif
+
 int sha256_shani_active(void)
 {
 #if SHA256_HAVE_SHANI
-    return shani_allowed && __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+    return shani_allowed && cpu_has_shani();
 #else
     return 0;
 #endif
