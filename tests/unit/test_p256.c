@@ -466,6 +466,85 @@ static void test_random_multiples_of_g_match_python_cryptography(void **state)
     unlink(tmp_path("scalars.txt"));
 }
 
+/* ---- inversion ----------------------------------------------------------------------------- */
+
+/* p256_mod_inverse (the divsteps inversion behind k^-1 and Z^-1) against Python's
+ * pow(a, -1, m), mod p and mod n: 1, 2, m-1, m-2, 2^255, powers of two, values with
+ * long runs of ones or zeros, and random values. */
+static void test_inverse_mod_p_and_n_matches_python(void **state)
+{
+    (void)state;
+    enum { COUNT = 200 };
+    static const char *const mods[2] = {
+        "FFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF",
+        "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551"};
+    static uint8_t in[2][COUNT][32], out[2][COUNT][32];
+    FILE *f = fopen(tmp_path("inverses.txt"), "w");
+    assert_non_null(f);
+    for (int m = 0; m < 2; m++) {
+        uint8_t mod[32];
+        unhex(mods[m], mod, 32);
+        for (int i = 0; i < COUNT; i++) {
+            uint8_t *a = in[m][i];
+            memset(a, 0, 32);
+            if (i == 0) {
+                a[31] = 1;
+            } else if (i == 1) {
+                a[31] = 2;
+            } else if (i == 2 || i == 3) { /* m - 1, m - 2 */
+                memcpy(a, mod, 32);
+                a[31] = (uint8_t)(a[31] - (i - 1));
+            } else if (i < 4 + 40) { /* 2^k for k = 0, 6, 12, ... , 234, then 2^255 */
+                int k = i == 43 ? 255 : (i - 4) * 6;
+                a[31 - k / 8] = (uint8_t)(1u << (k % 8));
+            } else if (i < 4 + 40 + 20) { /* runs: 0xff.. then 0x00.. at varying split */
+                memset(a + (i % 31) + 1, 0xff, (size_t)(31 - (i % 31)));
+                a[0] = 0x7f;
+            } else {
+                fill(a, 32);
+                a[0] &= 0xfe; /* below both moduli */
+            }
+            assert_int_equal(p256_mod_inverse(a, m == 1, out[m][i]), QPKI_OK);
+            char h[65];
+            to_hex(a, 32, h);
+            fprintf(f, "%d %s\n", m, h);
+        }
+    }
+    fclose(f);
+    char cmd[768];
+    snprintf(cmd, sizeof(cmd),
+             "/usr/bin/python3 -c '\n"
+             "import sys\n"
+             "M = [int(\"%s\", 16), int(\"%s\", 16)]\n"
+             "for line in open(sys.argv[1]):\n"
+             "    m, a = line.split()\n"
+             "    print(\"%%064X\" %% pow(int(a, 16), -1, M[int(m)]))\n' %s",
+             mods[0], mods[1], tmp_path("inverses.txt"));
+    int st = -1;
+    char *res = tu_run(cmd, &st);
+    assert_int_equal(st, 0);
+    assert_non_null(res);
+    char *line = res;
+    for (int m = 0; m < 2; m++)
+        for (int i = 0; i < COUNT; i++) {
+            char h[65];
+            to_hex(out[m][i], 32, h);
+            assert_true(strncmp(line, h, 64) == 0);
+            assert_int_equal(line[64], '\n');
+            line += 65;
+        }
+    assert_string_equal(line, "");
+    free(res);
+    unlink(tmp_path("inverses.txt"));
+    /* 0 has no inverse: 0 by convention; the modulus itself is refused */
+    uint8_t zero[32] = {0}, r[32], mod[32];
+    assert_int_equal(p256_mod_inverse(zero, true, r), QPKI_OK);
+    assert_memory_equal(r, zero, 32);
+    unhex(mods[1], mod, 32);
+    assert_int_equal(p256_mod_inverse(mod, true, r), QPKI_ERR_INVALID_ARG);
+    printf("divsteps inversion: %d values mod p and mod n agree with Python\n", 2 * COUNT);
+}
+
 /* ---- digests, DER, extra data ------------------------------------------------------------ */
 
 static int wolf_verify_digest(const uint8_t x[32], const uint8_t y[32], const uint8_t *h,
@@ -597,6 +676,7 @@ int main(void)
         cmocka_unit_test(test_small_multiples_and_n_minus_one_of_g),
         cmocka_unit_test(test_complete_addition_doubles_adds_and_reaches_infinity),
         cmocka_unit_test(test_random_multiples_of_g_match_python_cryptography),
+        cmocka_unit_test(test_inverse_mod_p_and_n_matches_python),
         cmocka_unit_test(test_edge_digests_and_sha512_truncation_verify_with_wolfssl),
         cmocka_unit_test(test_der_is_byte_for_byte_what_wolfssl_writes),
         cmocka_unit_test(test_extra_data_changes_k_and_none_is_deterministic),

@@ -4,8 +4,8 @@
  * Field GF(p), p = 2^256 - 2^224 + 2^192 + 2^96 - 1, and scalars mod the group
  * order n: four 64-bit limbs (little-endian limb order), Montgomery multiplication
  * with R = 2^256 (x86-64: mul/adc inline assembly; elsewhere, or with
- * -DQPKI_P256_PORTABLE, C with unsigned __int128), inversions by Fermat's little
- * theorem with the fixed public exponents p-2 and n-2.
+ * -DQPKI_P256_PORTABLE, C with unsigned __int128), constant-time inversions by
+ * Bernstein-Yang divsteps (mod_inv).
  *
  * Points: projective (X:Y:Z) with the complete addition formulas of Renes,
  * Costello and Batina, "Complete addition formulas for prime order elliptic
@@ -57,10 +57,6 @@ static const fe R2P = {0x0000000000000003u, 0xfffffffbffffffffu, 0xfffffffffffff
                        0x00000004fffffffdu};
 static const fe R2N = {0x83244c95be79eea2u, 0x4699799c49bd6fa6u, 0x2845b2392b6bec59u,
                        0x66e12d94f3d95620u};
-/* n - 2, the Fermat exponent of the scalar inversion (public; p - 2 is an
- * addition chain in fe_inv). */
-static const fe NM2 = {0xf3b9cac2fc63254fu, 0xbce6faada7179e84u, 0xffffffffffffffffu,
-                       0xffffffff00000000u};
 static const uint8_t B_BYTES[32] = {
     0x5a, 0xc6, 0x35, 0xd8, 0xaa, 0x3a, 0x93, 0xe7, 0xb3, 0xeb, 0xbd, 0x55, 0x76, 0x98, 0x86, 0xbc,
     0x65, 0x1d, 0x06, 0xb0, 0xcc, 0x53, 0xb0, 0xf6, 0x3b, 0xce, 0x3c, 0x3e, 0x27, 0xd2, 0x60, 0x4b};
@@ -318,111 +314,6 @@ static void fe_mul(fe r, const fe a, const fe b)
         : "rax", "rbx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "cc",
           "memory");
 }
-/* Field Montgomery square a^2*R^-1 mod p: the 512-bit square (cross products
- * once, doubled, plus the diagonal a_i^2) in r8..r15, then the four reduction
- * rounds of fe_mul with the carries propagated to the top (rcx). */
-#define P256_SQR_RED(A0, A1, A2, A3, A4, REST)                                      \
-    "movq %%" A0 ", %%rax\n\t"                                                    \
-    "mulq %[p3]\n\t"                                                              \
-    "movq %%" A0 ", %%rbx\n\t"                                                    \
-    "shlq $32, %%rbx\n\t"                                                         \
-    "shrq $32, %%" A0 "\n\t"                                                      \
-    "addq %%rbx, %%" A1 "\n\t"                                                    \
-    "adcq %%" A0 ", %%" A2 "\n\t"                                                 \
-    "adcq %%rax, %%" A3 "\n\t"                                                    \
-    "adcq %%rdx, %%" A4 "\n\t" REST
-/* The 512-bit square of a into r8..r15 (clobbers rax, rbx, rdx). */
-#define P256_SQR_BODY \
-        "xorq %%r13, %%r13\n\t" \
-        "xorq %%r14, %%r14\n\t" \
-        /* cross products a_i a_j, i < j, into r9..r14 */ \
-        "movq 0(%[a]), %%rax\n\t" \
-        "mulq 8(%[a])\n\t" \
-        "movq %%rax, %%r9\n\t" \
-        "movq %%rdx, %%r10\n\t" \
-        "movq 0(%[a]), %%rax\n\t" \
-        "mulq 16(%[a])\n\t" \
-        "addq %%rax, %%r10\n\t" \
-        "adcq $0, %%rdx\n\t" \
-        "movq %%rdx, %%r11\n\t" \
-        "movq 0(%[a]), %%rax\n\t" \
-        "mulq 24(%[a])\n\t" \
-        "addq %%rax, %%r11\n\t" \
-        "adcq $0, %%rdx\n\t" \
-        "movq %%rdx, %%r12\n\t" \
-        "movq 8(%[a]), %%rax\n\t" \
-        "mulq 16(%[a])\n\t" \
-        "addq %%rax, %%r11\n\t" \
-        "adcq %%rdx, %%r12\n\t" \
-        "adcq $0, %%r13\n\t" \
-        "movq 8(%[a]), %%rax\n\t" \
-        "mulq 24(%[a])\n\t" \
-        "addq %%rax, %%r12\n\t" \
-        "adcq %%rdx, %%r13\n\t" \
-        "adcq $0, %%r14\n\t" \
-        "movq 16(%[a]), %%rax\n\t" \
-        "mulq 24(%[a])\n\t" \
-        "addq %%rax, %%r13\n\t" \
-        "adcq %%rdx, %%r14\n\t" \
-        /* doubled into r9..r15 */ \
-        "xorq %%r15, %%r15\n\t" \
-        "addq %%r9, %%r9\n\t" \
-        "adcq %%r10, %%r10\n\t" \
-        "adcq %%r11, %%r11\n\t" \
-        "adcq %%r12, %%r12\n\t" \
-        "adcq %%r13, %%r13\n\t" \
-        "adcq %%r14, %%r14\n\t" \
-        "adcq $0, %%r15\n\t" \
-        /* plus the squares a_i^2 at limb 2i; the carry is kept across each mul \
-         * as rbx = -carry (sbb) and restored by neg */ \
-        "movq 0(%[a]), %%rax\n\t" \
-        "mulq %%rax\n\t" \
-        "movq %%rax, %%r8\n\t" \
-        "movq %%rdx, %%rbx\n\t" \
-        "movq 8(%[a]), %%rax\n\t" \
-        "mulq %%rax\n\t" \
-        "addq %%rbx, %%r9\n\t" \
-        "adcq %%rax, %%r10\n\t" \
-        "adcq %%rdx, %%r11\n\t" \
-        "sbbq %%rbx, %%rbx\n\t" \
-        "movq 16(%[a]), %%rax\n\t" \
-        "mulq %%rax\n\t" \
-        "negq %%rbx\n\t" \
-        "adcq %%rax, %%r12\n\t" \
-        "adcq %%rdx, %%r13\n\t" \
-        "sbbq %%rbx, %%rbx\n\t" \
-        "movq 24(%[a]), %%rax\n\t" \
-        "mulq %%rax\n\t" \
-        "negq %%rbx\n\t" \
-        "adcq %%rax, %%r14\n\t" \
-        "adcq %%rdx, %%r15\n\t"
-/* The four reduction rounds RED (P256_SQR_RED for p, P256_SQR_RED_N for n) on
- * the 512-bit square in r8..r15, carries propagated to the top word rcx; the
- * result is left in (r12, r13, r14, r15, rcx). */
-#define P256_SQR_REDUCE(RED)                                                        \
-    "xorq %%rcx, %%rcx\n\t"                                                       \
-    RED("r8", "r9", "r10", "r11", "r12",                                          \
-        "adcq $0, %%r13\n\tadcq $0, %%r14\n\tadcq $0, %%r15\n\tadcq $0, %%rcx\n\t") \
-    RED("r9", "r10", "r11", "r12", "r13",                                         \
-        "adcq $0, %%r14\n\tadcq $0, %%r15\n\tadcq $0, %%rcx\n\t")                \
-    RED("r10", "r11", "r12", "r13", "r14", "adcq $0, %%r15\n\tadcq $0, %%rcx\n\t")  \
-    RED("r11", "r12", "r13", "r14", "r15", "adcq $0, %%rcx\n\t")
-static void fe_sqr(fe r, const fe a)
-{
-    __asm__ volatile(
-        P256_SQR_BODY
-        /* reduction */
-        P256_SQR_REDUCE(P256_SQR_RED)
-        /* value (r12, r13, r14, r15, rcx) < 2p: subtract p, keep on borrow */
-        P256_SUB_SELECT_STORE("r12", "r13", "r14", "r15", "rcx", "r8", "r9",
-                              "$-1", "%[p1]", "$0", "%[p3]")
-        :
-        : [r] "r"(r), [a] "r"(a), [p1] "m"(P[1]), [p3] "m"(P[3])
-        : "rax", "rbx", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
-          "cc", "memory");
-}
-#undef P256_SQR_RED
-#define P256_HAVE_ASM_FE_SQR 1
 
 /* Generic Montgomery round for n: q = A0 * (-n^-1 mod 2^64), (A0..A4) += q*n. */
 #define P256_RED_N(A0, A1, A2, A3, A4, A5)                                          \
@@ -470,55 +361,6 @@ static void sc_mul(fe r, const fe a, const fe b)
           "memory");
 }
 #define P256_HAVE_ASM_SC_MUL 1
-/* Generic round on the 8-limb square: q = A0 * (-n^-1), (A0..A4) += q*n, A0 (then
- * zero) holds the running carry word; REST propagates the carry to the top. */
-#define P256_SQR_RED_N(A0, A1, A2, A3, A4, REST)                                    \
-    "movq %%" A0 ", %%rax\n\t"                                                    \
-    "imulq %[ninv], %%rax\n\t"                                                    \
-    "movq %%rax, %%rbx\n\t"                                                       \
-    "mulq %[n0]\n\t"                                                              \
-    "addq %%rax, %%" A0 "\n\t"                                                    \
-    "adcq $0, %%rdx\n\t"                                                          \
-    "movq %%rdx, %%" A0 "\n\t"                                                    \
-    "movq %%rbx, %%rax\n\t"                                                       \
-    "mulq %[n1]\n\t"                                                              \
-    "addq %%" A0 ", %%" A1 "\n\t"                                                 \
-    "adcq $0, %%rdx\n\t"                                                          \
-    "addq %%rax, %%" A1 "\n\t"                                                    \
-    "adcq $0, %%rdx\n\t"                                                          \
-    "movq %%rdx, %%" A0 "\n\t"                                                    \
-    "movq %%rbx, %%rax\n\t"                                                       \
-    "mulq %[n2]\n\t"                                                              \
-    "addq %%" A0 ", %%" A2 "\n\t"                                                 \
-    "adcq $0, %%rdx\n\t"                                                          \
-    "addq %%rax, %%" A2 "\n\t"                                                    \
-    "adcq $0, %%rdx\n\t"                                                          \
-    "movq %%rdx, %%" A0 "\n\t"                                                    \
-    "movq %%rbx, %%rax\n\t"                                                       \
-    "mulq %[n3]\n\t"                                                              \
-    "addq %%" A0 ", %%" A3 "\n\t"                                                 \
-    "adcq $0, %%rdx\n\t"                                                          \
-    "addq %%rax, %%" A3 "\n\t"                                                    \
-    "adcq $0, %%rdx\n\t"                                                          \
-    "addq %%rdx, %%" A4 "\n\t" REST
-/* Scalar Montgomery square a^2*R^-1 mod n. */
-static void sc_sqr(fe r, const fe a)
-{
-    __asm__ volatile(
-        P256_SQR_BODY
-        P256_SQR_REDUCE(P256_SQR_RED_N)
-        P256_SUB_SELECT_STORE("r12", "r13", "r14", "r15", "rcx", "r8", "r9",
-                              "%[n0]", "%[n1]", "%[n2]", "%[n3]")
-        :
-        : [r] "r"(r), [a] "r"(a), [n0] "m"(N[0]), [n1] "m"(N[1]), [n2] "m"(N[2]),
-          [n3] "m"(N[3]), [ninv] "m"(N0INV_WORD)
-        : "rax", "rbx", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
-          "cc", "memory");
-}
-#undef P256_SQR_RED_N
-#undef P256_SQR_BODY
-#undef P256_SQR_REDUCE
-#define P256_HAVE_ASM_SC_SQR 1
 #undef P256_ROW
 #undef P256_RED
 #undef P256_RED_N
@@ -569,9 +411,6 @@ static void fe_mul(fe r, const fe a, const fe b)
     reduce_once(r, lo, k3, P);
 }
 #endif
-#ifndef P256_HAVE_ASM_FE_SQR
-static void fe_sqr(fe r, const fe a) { fe_mul(r, a, a); }
-#endif
 P256_INLINE void fe_add(fe r, const fe a, const fe b) { mod_add(r, a, b, P); }
 P256_INLINE void fe_sub(fe r, const fe a, const fe b) { mod_sub(r, a, b, P); }
 #ifndef P256_HAVE_ASM_SC_MUL
@@ -579,35 +418,173 @@ P256_INLINE void fe_sub(fe r, const fe a, const fe b) { mod_sub(r, a, b, P); }
 static void sc_mul(fe r, const fe a, const fe b) { mont_mul(r, a, b, N, N0INV); }
 #endif
 
-/* r = a^e (Montgomery domain: a = xR gives x^e R) for a public exponent e, fixed
- * 4-bit windows.  The exponent decides the branches and table indices; a does not. */
-static void mod_pow(fe r, const fe a, const fe e, const fe one, void (*mul)(fe, const fe, const fe),
-                    void (*sqr)(fe, const fe))
-{
-    fe tab[16], acc;
-    memcpy(tab[0], one, sizeof(fe));
-    memcpy(tab[1], a, sizeof(fe));
-    for (int i = 2; i < 16; i++)
-        mul(tab[i], tab[i - 1], a);
-    memcpy(acc, one, sizeof(fe));
-    for (int w = 63; w >= 0; w--) {
-        for (int sq = 0; sq < 4; sq++)
-            sqr(acc, acc);
-        unsigned nib = (unsigned)(e[w / 16] >> (4 * (w % 16))) & 15u;
-        if (nib != 0)
-            mul(acc, acc, tab[nib]);
-    }
-    memcpy(r, acc, sizeof(fe));
-    qpki_wipe(tab, sizeof(tab));
-    qpki_wipe(acc, sizeof(acc));
-}
-
-#ifndef P256_HAVE_ASM_SC_SQR
-static void sc_sqr(fe r, const fe a) { sc_mul(r, a, a); }
-#endif
 
 /* Montgomery forms of 1 (R mod p, R mod n), b, computed in p256_init. */
 static fe ONE_P, ONE_N, B_M;
+
+/* ---- inversion by divsteps (Bernstein and Yang, "Fast constant-time gcd computation
+ * and modular inversion", TCHES 2019) ------------------------------------------------
+ *
+ * divstep(δ, f, g) = (1 - δ, g, (g - f)/2)            if δ > 0 and g is odd,
+ *                    (1 + δ, f, (g + (g mod 2) f)/2)  otherwise.
+ * From f = m (odd), g = x, δ = 1, the paper's Theorem 11.2 bounds the number of steps
+ * after which g = 0 and f = ±gcd = ±1 by ⌊(49·256 + 57)/17⌋ = 741 for 256-bit
+ * inputs; we always run 12 batches of 62 = 744, with no branch and no index on
+ * δ, f or g, so the time is the same for every x.  Each batch runs 62 steps on the
+ * low 64 bits of f and g only, collecting the 2x2 matrix T with
+ * 2^62 (f', g') = T (f, g), then applies T to the whole f and g.  The inverse is
+ * tracked as d, e with f ≡ d x and g ≡ e x (mod m): they take the product of two
+ * batches' matrices, with the division by 2^124 replaced by a Montgomery product
+ * (division by 2^256) whose surplus 2^-132 per two batches is removed at the end
+ * with one more product. */
+#define INV_BATCHES 12
+#define M62 ((((uint64_t)1) << 62) - 1u)
+
+typedef __int128 i128;
+
+/* value = l[0] + l[1] 2^62 + ... + l[4] 2^248; l[0..3] in [0, 2^62), l[4] signed */
+typedef struct {
+    int64_t l[5];
+} s62;
+
+static void s62_from_fe(s62 *r, const fe a)
+{
+    r->l[0] = (int64_t)(a[0] & M62);
+    r->l[1] = (int64_t)(((a[0] >> 62) | (a[1] << 2)) & M62);
+    r->l[2] = (int64_t)(((a[1] >> 60) | (a[2] << 4)) & M62);
+    r->l[3] = (int64_t)(((a[2] >> 58) | (a[3] << 6)) & M62);
+    r->l[4] = (int64_t)(a[3] >> 56);
+}
+
+/* 62 divsteps on the low 64 bits of f and g (exact for 62 steps: each step
+ * halves g).  t = {u, v, q, r} with 2^62 f' = u f + v g, 2^62 g' = q f + r g;
+ * |u|, |v|, |q|, |r| <= 2^62. */
+static void divsteps62(int64_t *delta, uint64_t f, uint64_t g, int64_t t[4])
+{
+    uint64_t u = 1, v = 0, q = 0, r = 1; /* two's complement */
+    uint64_t d = (uint64_t)*delta;
+    for (int i = 0; i < 62; i++) {
+        /* odd: g odd; sw: also δ > 0.  Then, in all three cases at once:
+         *   f' = sw ? g : f,  g' = (g + (sw ? -f : f) & odd) / 2,  δ' = (sw ? -δ : δ) + 1,
+         * and the matrix rows follow f and 2g (u, v double with the halving of g). */
+        uint64_t odd = 0u - (g & 1u);
+        uint64_t sw = odd & (uint64_t)((int64_t)(0u - d) >> 63);
+        uint64_t nf = (f ^ sw) - sw, nu = (u ^ sw) - sw, nv = (v ^ sw) - sw;
+        f ^= (f ^ g) & sw;
+        u ^= (u ^ q) & sw;
+        v ^= (v ^ r) & sw;
+        g = (g + (nf & odd)) >> 1;
+        q += nu & odd;
+        r += nv & odd;
+        u <<= 1;
+        v <<= 1;
+        d = ((d ^ sw) - sw) + 1u;
+    }
+    *delta = (int64_t)d;
+    t[0] = (int64_t)u;
+    t[1] = (int64_t)v;
+    t[2] = (int64_t)q;
+    t[3] = (int64_t)r;
+}
+
+/* (f, g) = T (f, g) / 2^62, exactly (the low 62 bits of both sums are zero). */
+static void s62_update(s62 *f, s62 *g, const int64_t t[4])
+{
+    i128 cf = (i128)t[0] * f->l[0] + (i128)t[1] * g->l[0];
+    i128 cg = (i128)t[2] * f->l[0] + (i128)t[3] * g->l[0];
+    cf >>= 62;
+    cg >>= 62;
+    for (int i = 1; i < 5; i++) {
+        cf += (i128)t[0] * f->l[i] + (i128)t[1] * g->l[i];
+        cg += (i128)t[2] * f->l[i] + (i128)t[3] * g->l[i];
+        f->l[i - 1] = (int64_t)((uint64_t)cf & M62);
+        g->l[i - 1] = (int64_t)((uint64_t)cg & M62);
+        cf >>= 62;
+        cg >>= 62;
+    }
+    f->l[4] = (int64_t)cf;
+    g->l[4] = (int64_t)cg;
+}
+
+/* r = x mod m for |x| < 2^127 (< m), without a branch on x. */
+static void small_mod(fe r, i128 x, const fe m)
+{
+    static const fe zero = {0, 0, 0, 0};
+    uint64_t s = (uint64_t)(x >> 127);
+    unsigned __int128 ax = ((unsigned __int128)x ^ ((unsigned __int128)s << 64 | s)) -
+                           ((unsigned __int128)s << 64 | s);
+    fe a = {(uint64_t)ax, (uint64_t)(ax >> 64), 0, 0}, neg;
+    mod_sub(neg, zero, a, m);
+    for (int l = 0; l < 4; l++)
+        r[l] = (neg[l] & s) | (a[l] & ~s);
+}
+
+typedef struct {
+    const uint64_t *m;
+    void (*mul)(fe, const fe, const fe); /* Montgomery product mod m */
+    fe k;                                /* 2^(66 INV_BATCHES) R^3 mod m, set in p256_init */
+} inv_ctx;
+
+/* r = a^-1 R^2 mod m, i.e. for a in the Montgomery domain (a = x R) the Montgomery
+ * form x^-1 R of the inverse; 0 for a = 0. */
+static void mod_inv(fe r, const fe a, const inv_ctx *c)
+{
+    s62 f, g;
+    s62_from_fe(&f, c->m);
+    s62_from_fe(&g, a);
+    fe d = {0, 0, 0, 0}, e = {1, 0, 0, 0}, tu, tv, tq, tr, x, y, nd;
+    int64_t delta = 1;
+    for (int b = 0; b < INV_BATCHES; b += 2) {
+        /* two batches, then their product M = T2 T1 (entries below 2^125) */
+        int64_t t1[4], t2[4];
+        for (int h = 0; h < 2; h++) {
+            uint64_t f0 = (uint64_t)f.l[0] | ((uint64_t)f.l[1] << 62);
+            uint64_t g0 = (uint64_t)g.l[0] | ((uint64_t)g.l[1] << 62);
+            divsteps62(&delta, f0, g0, h ? t2 : t1);
+            s62_update(&f, &g, h ? t2 : t1);
+        }
+        small_mod(tu, (i128)t2[0] * t1[0] + (i128)t2[1] * t1[2], c->m);
+        small_mod(tv, (i128)t2[0] * t1[1] + (i128)t2[1] * t1[3], c->m);
+        small_mod(tq, (i128)t2[2] * t1[0] + (i128)t2[3] * t1[2], c->m);
+        small_mod(tr, (i128)t2[2] * t1[1] + (i128)t2[3] * t1[3], c->m);
+        /* (d, e) = M (d, e) R^-1 */
+        c->mul(x, d, tu);
+        c->mul(y, e, tv);
+        mod_add(nd, x, y, c->m);
+        c->mul(x, d, tq);
+        c->mul(y, e, tr);
+        mod_add(e, x, y, c->m);
+        memcpy(d, nd, sizeof(fe));
+        qpki_wipe(t1, sizeof(t1));
+        qpki_wipe(t2, sizeof(t2));
+    }
+    /* f = ±1: a^-1 = ±d 2^(132 INV_BATCHES / 2), times R^2 for the Montgomery form */
+    c->mul(x, d, c->k);
+    static const fe zero = {0, 0, 0, 0};
+    mod_sub(y, zero, x, c->m);
+    uint64_t neg = (uint64_t)(f.l[4] >> 63);
+    for (int l = 0; l < 4; l++)
+        r[l] = (y[l] & neg) | (x[l] & ~neg);
+    qpki_wipe(&f, sizeof(f));
+    qpki_wipe(&g, sizeof(g));
+    qpki_wipe(d, sizeof(d));
+    qpki_wipe(e, sizeof(e));
+    qpki_wipe(nd, sizeof(nd));
+    qpki_wipe(x, sizeof(x));
+    qpki_wipe(y, sizeof(y));
+    qpki_wipe(&delta, sizeof(delta));
+}
+
+static inv_ctx INV_P = {P, NULL, {0}}, INV_N = {N, NULL, {0}};
+
+/* k = 2^(66 INV_BATCHES) R^3 mod m from R^2 mod m (public constants). */
+static void inv_ctx_init(inv_ctx *c, void (*mul)(fe, const fe, const fe), const fe r2)
+{
+    c->mul = mul;
+    mul(c->k, r2, r2); /* R^3 */
+    for (int i = 0; i < 66 * INV_BATCHES; i++)
+        mod_add(c->k, c->k, c->k, c->m);
+}
 
 /* ---- points ------------------------------------------------------------------------ */
 
@@ -709,58 +686,11 @@ static void point_add_mixed(point *out, const point *p1, const affine *p2)
     rcb_tail(out, t0, t2, t3, t4, x3, y3, z3); /* steps 21 - 36 */
 }
 
-/* r = a^(2^n) */
-static void fe_sqr_n(fe r, const fe a, int n)
-{
-    fe_sqr(r, a);
-    for (int i = 1; i < n; i++)
-        fe_sqr(r, r);
-}
-
-/* r = z^(p-2) = z^-1 (0 for z = 0), Montgomery domain, by an addition chain:
- * p - 2 = 2^256 - 2^224 + 2^192 + 2^96 - 3 is, from the top, 32 ones, 31 zeros,
- * a one, 96 zeros, 94 ones, a zero and a one.  With x_k = z^(2^k - 1):
- * 255 squarings and 12 multiplications. */
-static void fe_inv(fe r, const fe z)
-{
-    fe x2, x3, x6, x12, x15, x30, x32, t;
-    fe_sqr(t, z);
-    fe_mul(x2, t, z);
-    fe_sqr(t, x2);
-    fe_mul(x3, t, z);
-    fe_sqr_n(t, x3, 3);
-    fe_mul(x6, t, x3);
-    fe_sqr_n(t, x6, 6);
-    fe_mul(x12, t, x6);
-    fe_sqr_n(t, x12, 3);
-    fe_mul(x15, t, x3);
-    fe_sqr_n(t, x15, 15);
-    fe_mul(x30, t, x15);
-    fe_sqr_n(t, x30, 2);
-    fe_mul(x32, t, x2);
-    fe_sqr_n(t, x32, 32); /* 32 ones, then 31 zeros and a one */
-    fe_mul(t, t, z);
-    fe_sqr_n(t, t, 96);   /* 96 zeros */
-    fe_sqr_n(t, t, 32);   /* 94 ones: 32 + 32 + 30 */
-    fe_mul(t, t, x32);
-    fe_sqr_n(t, t, 32);
-    fe_mul(t, t, x32);
-    fe_sqr_n(t, t, 30);
-    fe_mul(t, t, x30);
-    fe_sqr_n(t, t, 2);    /* then 0, 1 */
-    fe_mul(r, t, z);
-    qpki_wipe(x2, sizeof(x2));
-    qpki_wipe(x3, sizeof(x3));
-    qpki_wipe(x6, sizeof(x6));
-    qpki_wipe(x12, sizeof(x12));
-    qpki_wipe(x15, sizeof(x15));
-    qpki_wipe(x30, sizeof(x30));
-    qpki_wipe(x32, sizeof(x32));
-    qpki_wipe(t, sizeof(t));
-}
+/* r = z^-1 (0 for z = 0), Montgomery domain. */
+static void fe_inv(fe r, const fe z) { mod_inv(r, z, &INV_P); }
 
 /* Affine coordinates (still Montgomery) of a projective point with Z != 0:
- * x = X/Z, y = Y/Z with Z^-1 = Z^(p-2). */
+ * x = X/Z, y = Y/Z. */
 static void point_to_affine(affine *out, const point *in)
 {
     fe zinv;
@@ -793,7 +723,7 @@ static affine comb_top;
 static pthread_once_t p256_once = PTHREAD_ONCE_INIT;
 
 /* Affine forms of n projective points with one inversion (Montgomery's trick):
- * prefix products z_0 z_1 ... z_j, one Fermat inversion, then back. */
+ * prefix products z_0 z_1 ... z_j, one inversion, then back. */
 static void batch_to_affine(affine *out, const point *in, int n)
 {
     fe prefix[COMB_ENTRIES], inv, zinv;
@@ -815,6 +745,8 @@ static void p256_init(void)
 {
     static const fe one = {1u, 0, 0, 0};
     fe tmp;
+    inv_ctx_init(&INV_P, fe_mul, R2P);
+    inv_ctx_init(&INV_N, sc_mul, R2N);
     fe_to_mont(ONE_P, one);
     mont_mul(ONE_N, one, R2N, N, N0INV);
     fe_from_bytes(tmp, B_BYTES);
@@ -932,6 +864,22 @@ static void base_mult(point *out, const fe k)
     qpki_wipe(&q, sizeof(q));
     qpki_wipe(alt, sizeof(alt));
     qpki_wipe(kk, sizeof(kk));
+}
+
+qpki_status p256_mod_inverse(const uint8_t a[P256_BYTES], bool mod_n, uint8_t out[P256_BYTES])
+{
+    QPKI_ENSURE(a && out, QPKI_ERR_INVALID_ARG);
+    (void)pthread_once(&p256_once, p256_init);
+    const inv_ctx *c = mod_n ? &INV_N : &INV_P;
+    static const fe one = {1u, 0, 0, 0};
+    fe x, r;
+    fe_from_bytes(x, a);
+    QPKI_ENSURE(less_than_mask(x, c->m), QPKI_ERR_INVALID_ARG);
+    c->mul(x, x, mod_n ? R2N : R2P); /* x R */
+    mod_inv(r, x, c);                /* x^-1 R */
+    c->mul(r, r, one);               /* x^-1 */
+    fe_to_bytes(out, r);
+    return QPKI_OK;
 }
 
 /* 1 <= a <= n-1 as an all-ones mask. */
@@ -1200,7 +1148,7 @@ qpki_status p256_sign_digest_rs(const uint8_t d[P256_BYTES], const uint8_t *dige
                 sc_mul(rd, rm, dd);       /* r d */
                 mod_add(t, e, rd, N);     /* e + r d */
                 sc_mul(km, k, R2N);       /* kR */
-                mod_pow(kinv, km, NM2, ONE_N, sc_mul, sc_sqr); /* k^-1 R */
+                mod_inv(kinv, km, &INV_N); /* k^-1 R */
                 sc_mul(s, kinv, t);       /* k^-1 (e + r d) */
                 P256_DECLASSIFY(s, sizeof(s));
                 if (s[0] | s[1] | s[2] | s[3])

@@ -16,6 +16,7 @@
 #ifndef QPKI_CRYPTO_P256_H
 #define QPKI_CRYPTO_P256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,11 @@ QPKI_MUST_USE qpki_status p256_base_mult(const uint8_t d[P256_BYTES], uint8_t x[
 void p256_point_add_affine(const uint8_t x1[P256_BYTES], const uint8_t y1[P256_BYTES],
                            const uint8_t x2[P256_BYTES], const uint8_t y2[P256_BYTES],
                            uint8_t x3[P256_BYTES], uint8_t y3[P256_BYTES]);
+
+/* out = a^-1 mod p (field) or mod n (mod_n true) by the constant-time divsteps
+ * inversion the signing uses, for tests; a must be < the modulus (0 gives 0). */
+QPKI_MUST_USE qpki_status p256_mod_inverse(const uint8_t a[P256_BYTES], bool mod_n,
+                                           uint8_t out[P256_BYTES]);
 
 /* Size in octets of the precomputed table of multiples of G. */
 size_t p256_table_bytes(void);
