@@ -790,33 +790,16 @@ const char *p256_arithmetic(void)
  * all 16 entries are read and masked. */
 static void comb_select(affine *out, int row, uint64_t idx, uint64_t neg)
 {
-#if defined(__GNUC__) || defined(__clang__)
-    /* Four-lane vectors: one AND and one OR per 32 bytes (two SSE2 operations
-     * each without AVX2); the scalar loop below was vectorized with shuffles
-     * and spills, and was 6 % of a signature. */
-    typedef uint64_t u64x4 __attribute__((vector_size(32)));
-    u64x4 ax = {0, 0, 0, 0}, ay = {0, 0, 0, 0};
-    for (uint64_t j = 0; j < COMB_ENTRIES; j++) {
-        uint64_t mask = 0u - (((j ^ idx) - 1u) >> 63);
-        u64x4 m = {mask, mask, mask, mask}, ex, ey;
-        memcpy(&ex, comb_table[row][j], sizeof(ex));
-        memcpy(&ey, comb_table[row][j] + 4, sizeof(ey));
-        ax |= ex & m;
-        ay |= ey & m;
-    }
-    memcpy(out->x, &ax, sizeof(fe));
-    memcpy(out->y, &ay, sizeof(fe));
-#else
     uint64_t acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (uint64_t j = 0; j < COMB_ENTRIES; j++) {
         uint64_t mask = 0u - (((j ^ idx) - 1u) >> 63);
         const uint64_t *e = comb_table[row][j];
+#pragma GCC unroll 8
         for (int l = 0; l < 8; l++)
             acc[l] |= e[l] & mask;
     }
     memcpy(out->x, acc, sizeof(fe));
     memcpy(out->y, acc + 4, sizeof(fe));
-#endif
     static const fe zero = {0, 0, 0, 0};
     fe ny;
     fe_sub(ny, zero, out->y); /* -y mod p */
