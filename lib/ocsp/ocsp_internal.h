@@ -48,14 +48,14 @@ QPKI_MUST_USE qpki_status ocsp_extension_get(const ocsp_ext *exts, size_t count,
                                              size_t i, const uint8_t **oid, size_t *oid_len,
                                              bool *critical, const uint8_t **value,
                                              size_t *value_len);
-/* The nonce Extension (OID, extnValue = DER of the Nonce OCTET STRING). */
 /* RFC 6960 §4.2.1 KeyHash: SHA-1 of the subjectPublicKey BIT STRING value of a
  * SubjectPublicKeyInfo. */
-qpki_status ocsp_key_hash_of_spki(const uint8_t *spki, size_t len, uint8_t out[20]);
+QPKI_MUST_USE qpki_status ocsp_key_hash_of_spki(const uint8_t *spki, size_t len, uint8_t out[20]);
 /* ResponderID byKey from a KeyHash computed beforehand (the responder keeps one per
  * key instead of hashing the key for every answer). */
 void ocsp_response_builder_set_key_hash(qpki_ocsp_response_builder *b, const uint8_t hash[20]);
 
+/* The nonce Extension (OID, extnValue = DER of the Nonce OCTET STRING). */
 void ocsp_write_nonce_extension(der_buf *b, const uint8_t *nonce, size_t len);
 /* RFC 9654 §2.1 Nonce ::= OCTET STRING(SIZE(1..128)) inside extnValue.  Sets *nonce to
  * the nonce octets; QPKI_ERR_NONCE_LENGTH for 0 or > 128 octets. */

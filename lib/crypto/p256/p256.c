@@ -186,6 +186,16 @@ P256_INLINE void mod_sub(fe r, const fe a, const fe b, const fe m)
     r[3] = addc(t3, m[3] & mask, &c);
 }
 
+/* r = -a mod m when mask is all ones, a when it is 0 (a < m), without a branch. */
+P256_INLINE void mod_cond_neg(fe r, const fe a, uint64_t mask, const fe m)
+{
+    static const fe zero = {0, 0, 0, 0};
+    fe na;
+    mod_sub(na, zero, a, m);
+    for (int l = 0; l < 4; l++)
+        r[l] = (na[l] & mask) | (a[l] & ~mask);
+}
+
 /* All-ones when a == 0, else 0. */
 static uint64_t is_zero_mask(const fe a)
 {
@@ -509,14 +519,11 @@ static void s62_update(s62 *f, s62 *g, const int64_t t[4])
 /* r = x mod m for |x| < 2^127 (< m), without a branch on x. */
 static void small_mod(fe r, i128 x, const fe m)
 {
-    static const fe zero = {0, 0, 0, 0};
     uint64_t s = (uint64_t)(x >> 127);
     unsigned __int128 ax = ((unsigned __int128)x ^ ((unsigned __int128)s << 64 | s)) -
                            ((unsigned __int128)s << 64 | s);
-    fe a = {(uint64_t)ax, (uint64_t)(ax >> 64), 0, 0}, neg;
-    mod_sub(neg, zero, a, m);
-    for (int l = 0; l < 4; l++)
-        r[l] = (neg[l] & s) | (a[l] & ~s);
+    fe a = {(uint64_t)ax, (uint64_t)(ax >> 64), 0, 0};
+    mod_cond_neg(r, a, s, m);
 }
 
 typedef struct {
@@ -560,11 +567,7 @@ static void mod_inv(fe r, const fe a, const inv_ctx *c)
     }
     /* f = ±1: a^-1 = ±d 2^(132 INV_BATCHES / 2), times R^2 for the Montgomery form */
     c->mul(x, d, c->k);
-    static const fe zero = {0, 0, 0, 0};
-    mod_sub(y, zero, x, c->m);
-    uint64_t neg = (uint64_t)(f.l[4] >> 63);
-    for (int l = 0; l < 4; l++)
-        r[l] = (y[l] & neg) | (x[l] & ~neg);
+    mod_cond_neg(r, x, (uint64_t)(f.l[4] >> 63), c->m);
     qpki_wipe(&f, sizeof(f));
     qpki_wipe(&g, sizeof(g));
     qpki_wipe(d, sizeof(d));
@@ -572,6 +575,10 @@ static void mod_inv(fe r, const fe a, const inv_ctx *c)
     qpki_wipe(nd, sizeof(nd));
     qpki_wipe(x, sizeof(x));
     qpki_wipe(y, sizeof(y));
+    qpki_wipe(tu, sizeof(tu));
+    qpki_wipe(tv, sizeof(tv));
+    qpki_wipe(tq, sizeof(tq));
+    qpki_wipe(tr, sizeof(tr));
     qpki_wipe(&delta, sizeof(delta));
 }
 
@@ -799,13 +806,9 @@ static void comb_select(affine *out, int row, uint64_t idx, uint64_t neg)
             acc[l] |= e[l] & mask;
     }
     memcpy(out->x, acc, sizeof(fe));
-    memcpy(out->y, acc + 4, sizeof(fe));
-    static const fe zero = {0, 0, 0, 0};
-    fe ny;
-    fe_sub(ny, zero, out->y); /* -y mod p */
-    uint64_t nmask = 0u - neg;
-    for (int l = 0; l < 4; l++)
-        out->y[l] = (ny[l] & nmask) | (out->y[l] & ~nmask);
+    fe y;
+    memcpy(y, acc + 4, sizeof(fe));
+    mod_cond_neg(out->y, y, 0u - neg, P); /* -y mod p */
 }
 
 /* out = k G for 1 <= k <= n-1 (k secret), projective. */
@@ -837,11 +840,9 @@ static void base_mult(point *out, const fe k)
         point_add_mixed(&acc, &acc, &q);
     }
     /* -kG back to kG for an even k: negate Y (projective). */
-    static const fe zero = {0, 0, 0, 0};
-    fe ny;
-    fe_sub(ny, zero, acc.y);
-    for (int l = 0; l < 4; l++)
-        acc.y[l] = (ny[l] & emask) | (acc.y[l] & ~emask);
+    fe y;
+    memcpy(y, acc.y, sizeof(fe));
+    mod_cond_neg(acc.y, y, emask, P);
     *out = acc;
     qpki_wipe(&acc, sizeof(acc));
     qpki_wipe(&q, sizeof(q));
