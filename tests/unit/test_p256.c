@@ -497,7 +497,7 @@ static void test_inverse_mod_p_and_n_matches_python(void **state)
             } else if (i < 4 + 40) { /* 2^k for k = 0, 6, 12, ... , 234, then 2^255 */
                 int k = i == 43 ? 255 : (i - 4) * 6;
                 a[31 - k / 8] = (uint8_t)(1u << (k % 8));
-            } else if (i < 4 + 40 + 20) { /* runs: 0xff.. then 0x00.. at varying split */
+            } else if (i < 4 + 40 + 20) { /* 0x7f, a run of zeros, then 0xff to the end */
                 memset(a + (i % 31) + 1, 0xff, (size_t)(31 - (i % 31)));
                 a[0] = 0x7f;
             } else {
