@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "serve.h"
+#include "serve/serve.h"
 
 static const char stop_help[] =
     "Usage: qpki ocsp stop [--port N | --pid-file FILE] [--timeout DURATION]\n"
