@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cli/serve_config.c - `qpki ocsp serve` options: command line, YAML file,
+/* cli/serve/config.c - `qpki ocsp serve` options: command line, YAML file,
  * merge and defaults. */
 #include <ctype.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cli/serve_http.c - the libmicrohttpd side of `qpki ocsp serve`.
+/* cli/serve/http.c - the libmicrohttpd side of `qpki ocsp serve`.
  *
  * The OCSP listener: epoll with an internal thread pool (one thread per CPU by
  * default), HTTP/1.1 keep-alive, a per-connection idle timeout and a connection

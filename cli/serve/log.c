@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cli/serve_log.c - the server's log: one line per event on stderr, logfmt
+/* cli/serve/log.c - the server's log: one line per event on stderr, logfmt
  *   ts=2025-06-15T15:06:40.123Z level=info msg=request method=GET code=200 ...
  * or JSON
  *   {"ts":"2025-06-15T15:06:40.123Z","level":"info","msg":"request","method":"GET",...}

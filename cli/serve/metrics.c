@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cli/serve_metrics.c - counters of the running server and their Prometheus text
+/* cli/serve/metrics.c - counters of the running server and their Prometheus text
  * exposition (format 0.0.4).  Counters are process-wide and survive SIGHUP
  * reloads; gauges are read from the current generation when scraped.
  *

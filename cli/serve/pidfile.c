@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cli/serve_pidfile.c - the PID file of `ocsp serve`, read by `ocsp stop`.
+/* cli/serve/pidfile.c - the PID file of `ocsp serve`, read by `ocsp stop`.
  *
  * Created with O_CREAT|O_EXCL so that two servers can never both believe they
  * own it.  A file left by a process that no longer exists (kill(pid, 0) fails

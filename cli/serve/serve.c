@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cli/ocsp_serve.c - `qpki ocsp serve`: an HTTP OCSP responder.
+/* cli/serve/serve.c - `qpki ocsp serve`: an HTTP OCSP responder.
  *
  * The main thread owns the process: it builds the first generation (CAs,
  * databases, signers), writes the PID file, starts the listeners and then waits

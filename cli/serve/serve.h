@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cli/serve.h - the pieces of `qpki ocsp serve` (cli/ocsp_serve.c):
- *   serve_config.c  options from the command line and the YAML file
- *   serve_log.c     one line per event, logfmt or JSON
- *   serve_state.c   the responder "generation": CAs, databases, signers; reload
- *                   and credential watching
- *   serve_http.c    libmicrohttpd: the OCSP listener and the admin listener
- *   serve_metrics.c counters and the Prometheus text
- *   serve_pidfile.c the PID file (shared with `ocsp stop`) */
+/* cli/serve/serve.h - the pieces of `qpki ocsp serve` (cli/serve/serve.c, the command):
+ *   config.c   options from the command line and the YAML file
+ *   log.c      one line per event, logfmt or JSON
+ *   state.c    the responder "generation": CAs, databases, signers; reload
+ *              and credential watching
+ *   http.c     libmicrohttpd: the OCSP listener and the admin listener
+ *   metrics.c  counters and the Prometheus text
+ *   pidfile.c  the PID file (shared with `ocsp stop`, cli/ocsp_stop.c) */
 #ifndef QPKI_CLI_SERVE_H
 #define QPKI_CLI_SERVE_H
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cli/serve_state.c - a "generation" of the server: one qpki_responder with its
+/* cli/serve/state.c - a "generation" of the server: one qpki_responder with its
  * CAs, status databases, signers and HTTP limits, built from a configuration.
  *
- * SIGHUP builds a new generation and swaps it in (cli/ocsp_serve.c); the
+ * SIGHUP builds a new generation and swaps it in (cli/serve/serve.c); the
  * maintenance tick of the current one refreshes the status databases (index.txt
  * changes) and switches an issuer's key and certificate when their files change
  * (`qpki credential activate`), through qpki_responder_issuer_replace_key, which
