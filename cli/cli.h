@@ -27,6 +27,8 @@ enum {
 #define QPKI_COMMAND(group, name, func, summary) int func(int argc, char **argv);
 #include "commands.def"
 #undef QPKI_COMMAND
+/* `qpki version [--verbose]`, also `qpki --version` (cli/version.c) */
+int cmd_version(int argc, char **argv);
 
 /* ---- messages ---------------------------------------------------------------- */
 

@@ -39,7 +39,7 @@ static int usage(FILE *f, int code)
     fprintf(f,
             "Usage: qpki <group> <command> [options]\n"
             "       qpki <group> <command> --help\n"
-            "       qpki --version\n"
+            "       qpki --version | qpki version [--verbose]\n"
             "\n"
             "OCSP responder toolkit (libqpki-ocsp %s).\n"
             "\n"
@@ -68,8 +68,10 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
         return usage(stdout, CLI_OK);
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-        printf("qpki %s (libqpki-ocsp %s)\n", QPKI_VERSION_STRING, qpki_version_string());
-        return CLI_OK;
+        snprintf(prog, sizeof(prog), "qpki version");
+        cli_getopt_reset();
+        /* `qpki --version [--verbose]` is `qpki version [--verbose]` */
+        return cmd_version(argc - 1, argv + 1);
     }
     const char *group = argv[1];
     if (!group_exists(group)) {

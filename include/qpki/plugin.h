@@ -104,6 +104,13 @@ QPKI_API qpki_status qpki_signer_plugin_generate_key(const char *plugin_path,
                                                      unsigned rsa_bits, uint8_t **spki_der,
                                                      size_t *spki_len, char *err, size_t errlen);
 
+/* Check that the plugin file at path loads: dlopen, the entry symbol, the
+ * descriptor's ABI version and size (no key is opened, no configuration read).
+ * QPKI_OK: info receives "signer plugin NAME VERSION".  Otherwise the status of
+ * qpki_signer_plugin_load (QPKI_ERR_PLUGIN_LOAD, _SYMBOL, _ABI) and info receives
+ * the reason.  info may be NULL when infolen is 0.  The plugin is unloaded again. */
+QPKI_API qpki_status qpki_plugin_probe(const char *path, char *info, size_t infolen);
+
 /* ---- plugin ABI (what a plugin implements) ------------------------------------ */
 
 /* Name of the one symbol a plugin exports: a qpki_signer_plugin_entry_fn. */

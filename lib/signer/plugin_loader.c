@@ -351,3 +351,19 @@ out:
     dlclose(dl);
     return rc;
 }
+
+qpki_status qpki_plugin_probe(const char *path, char *info, size_t infolen)
+{
+    set_err(info, infolen, "%s", "");
+    if (!path || !path[0] || (!info && infolen)) {
+        set_err(info, infolen, "invalid argument");
+        return QPKI_ERR_INVALID_ARG;
+    }
+    void *dl = NULL;
+    const qpki_signer_plugin *desc = NULL;
+    QPKI_GUARD(plugin_open_file(path, &dl, &desc, info, infolen));
+    set_err(info, infolen, "signer plugin %s %s", desc->name ? desc->name : "?",
+            desc->version ? desc->version : "?");
+    dlclose(dl);
+    return QPKI_OK;
+}

@@ -27,7 +27,7 @@ while read -r g c; do
         fail "no man page for $g $c ($page)"
     fi
 done <<<"$cmds"
-for page in qpki.1 qpki-ocsp.1; do
+for page in qpki.1 qpki-ocsp.1 qpki-version.1; do
     [ -f "$MAN/$page" ] && ok "man page $page" || fail "man page $page missing"
 done
 expect_rc 2 "qpki without arguments" qpki

@@ -286,6 +286,33 @@ static void test_generate_key_needs_a_label_and_a_plugin_that_can(void **state)
     assert_null(spki);
 }
 
+/* qpki_plugin_probe: the descriptor of a good plugin, the loader's reason otherwise,
+ * and nothing opened (the fake plugin records every open). */
+static void test_probe_names_a_good_plugin_and_says_why_others_do_not_load(void **state)
+{
+    (void)state;
+    char info[512];
+    void *dl;
+    fake_state *st = fake_state_of(&dl);
+    int opened = st->opened;
+    assert_int_equal(qpki_plugin_probe(fake(0), info, sizeof info), QPKI_OK);
+    assert_string_equal(info, "signer plugin fake 0");
+    assert_int_equal(st->opened, opened);
+    dlclose(dl);
+
+    assert_int_equal(qpki_plugin_probe(fake(1), info, sizeof info), QPKI_ERR_PLUGIN_SYMBOL);
+    assert_non_null(strstr(info, "symbol qpki_signer_plugin_v1 not found"));
+    assert_int_equal(qpki_plugin_probe(fake(2), info, sizeof info), QPKI_ERR_PLUGIN_ABI);
+    assert_non_null(strstr(info, "uses plugin ABI version 2"));
+    assert_int_equal(qpki_plugin_probe(fake(4), info, sizeof info), QPKI_ERR_PLUGIN_ABI);
+    assert_int_equal(qpki_plugin_probe("/nonexistent/x.so", info, sizeof info),
+                     QPKI_ERR_PLUGIN_LOAD);
+    assert_non_null(strstr(info, "/nonexistent/x.so not found"));
+    /* no path: the default plugin is not probed behind the caller's back */
+    assert_int_equal(qpki_plugin_probe("", info, sizeof info), QPKI_ERR_INVALID_ARG);
+    assert_int_equal(qpki_plugin_probe(NULL, NULL, 0), QPKI_ERR_INVALID_ARG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_good_plugin_gets_parameters_and_signer_dispatches_to_it),
         cmocka_unit_test(test_generate_key_returns_the_plugins_public_key),
         cmocka_unit_test(test_generate_key_needs_a_label_and_a_plugin_that_can),
+        cmocka_unit_test(test_probe_names_a_good_plugin_and_says_why_others_do_not_load),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
