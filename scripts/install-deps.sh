@@ -25,6 +25,7 @@ pkgs=(
   # test oracles and tools
   openssl gnutls-bin python3 python3-cryptography valgrind curl procps iproute2
   softhsm2 opensc
+  systemd   # systemd-analyze verify of qpki-ocsp@.service (tests/server/unit.sh)
   # benchmarks
   wrk nginx-light hyperfine
 )

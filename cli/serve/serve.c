@@ -7,7 +7,9 @@
  * (index.txt reload, credential files); SIGHUP rebuilds everything from the
  * configuration and swaps it in under the write lock, so requests in flight
  * finish on the old generation; SIGTERM/SIGINT stop accepting, drain the
- * requests in flight and exit.  See docs/OPERATIONS.md. */
+ * requests in flight and exit.  Under systemd (Type=notify) it says READY=1 once
+ * listening, RELOADING=1 then READY=1 around a SIGHUP reload, STOPPING=1 when it
+ * starts draining (notify.c).  See docs/OPERATIONS.md. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -70,12 +72,14 @@ static void reload(const struct serve_config *cli, const char *config_path)
 {
     serve_log("info", "SIGHUP: reloading configuration, CAs, databases and keys",
               (const char *)NULL);
+    serve_notify_reloading();
     struct serve_config conf;
     struct serve_gen *g = NULL;
     if (!build_config(cli, config_path, &conf) || !serve_gen_build(&conf, &g)) {
         serve_metrics_reload(false);
         serve_log("error", "reload failed; the previous configuration keeps serving",
                   (const char *)NULL);
+        serve_notify("READY=1\nSTATUS=reload failed; the previous configuration keeps serving");
         return;
     }
     serve_log_setup(g->conf.log_format, g->conf.quiet != 0);
@@ -89,6 +93,7 @@ static void reload(const struct serve_config *cli, const char *config_path)
     serve_metrics_reload(true);
     log_generation(g);
     serve_log("info", "reloaded", (const char *)NULL);
+    serve_notify("READY=1\nSTATUS=reloaded");
 }
 
 static uint64_t now_ms(void)
@@ -168,6 +173,11 @@ int cmd_ocsp_serve(int argc, char **argv)
         serve_log("info", "listening", "addr", serve_http_address(ocsp), "admin",
                   admin ? serve_http_address(admin) : "off", "pid", pid, "pid_file",
                   listen_conf.pid_file, "threads", threads, (const char *)NULL);
+        /* every listener is bound and accepting: systemd may start what depends on us */
+        char state[320];
+        snprintf(state, sizeof state, "READY=1\nSTATUS=answering on %s",
+                 serve_http_address(ocsp));
+        serve_notify(state);
     }
 
     uint64_t next_tick = now_ms() + 500;
@@ -189,6 +199,7 @@ int cmd_ocsp_serve(int argc, char **argv)
             next_tick = now_ms() + 500;
         }
     }
+    serve_notify("STOPPING=1\nSTATUS=draining requests in flight");
     atomic_store(&serve_srv.draining, true);
     rc = CLI_OK;
 out:

@@ -6,7 +6,8 @@
  *              and credential watching
  *   http.c     libmicrohttpd: the OCSP listener and the admin listener
  *   metrics.c  counters and the Prometheus text
- *   pidfile.c  the PID file (shared with `ocsp stop`, cli/ocsp_stop.c) */
+ *   pidfile.c  the PID file (shared with `ocsp stop`, cli/ocsp_stop.c)
+ *   notify.c   systemd readiness (sd_notify datagrams, no libsystemd) */
 #ifndef QPKI_CLI_SERVE_H
 #define QPKI_CLI_SERVE_H
 
@@ -191,6 +192,15 @@ void serve_http_set_max_body(size_t bytes);
 const char *serve_http_address(const struct serve_listener *l);
 /* Stop accepting; wait up to drain_seconds for requests in flight; stop. */
 void serve_http_stop(struct serve_listener **l, long drain_seconds);
+
+/* ---- systemd readiness (notify.c) --------------------------------------------------- */
+
+/* Send state ("READY=1\nSTATUS=...") to $NOTIFY_SOCKET (sd_notify(3) protocol,
+ * no libsystemd); nothing when the variable is unset.  Failures are logged once
+ * and otherwise ignored. */
+void serve_notify(const char *state);
+/* "RELOADING=1" with MONOTONIC_USEC, before a SIGHUP reload. */
+void serve_notify_reloading(void);
 
 /* ---- PID file ------------------------------------------------------------------------- */
 
