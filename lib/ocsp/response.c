@@ -852,6 +852,9 @@ qpki_status ocsp_response_alt_tbs(const qpki_ocsp_response *resp, uint8_t **out,
     der_buf_init(&b, 0);
     size_t seq = der_begin(&b, DER_SEQUENCE);
     qpki_status rc = QPKI_OK;
+    /* responseExtensions is the [1] after `responses`; the [1] before it is a
+     * responderID byName. */
+    bool after_responses = false;
     while (rc == QPKI_OK && !der_at_end(&tbs)) {
         uint8_t tag;
         der_cursor value;
@@ -859,7 +862,9 @@ qpki_status ocsp_response_alt_tbs(const qpki_ocsp_response *resp, uint8_t **out,
         rc = der_read_any(&tbs, &tag, &value, &whole);
         if (rc != QPKI_OK)
             break;
-        if (tag != DER_CTX_CONS(1)) {
+        if (tag == DER_SEQUENCE)
+            after_responses = true;
+        if (tag != DER_CTX_CONS(1) || !after_responses) {
             der_put_bytes(&b, whole.p, whole.n);
             continue;
         }

@@ -27,7 +27,9 @@ for pq in ml-dsa-44 ml-dsa-65 ml-dsa-87; do
   "$tool" pubkey --key "$pq-other.key" --out "$pq-other.spki"
   for st in good revoked; do
     f=$pq-$st.der
-    extra=(); [[ $st == revoked ]] && extra=(--rev-time 1705312800 --reason keyCompromise)
+    # the revoked one names its responder byName: responderID [1] must not be
+    # mistaken for responseExtensions [1] when altSignatureValue is taken out
+    extra=(); [[ $st == revoked ]] && extra=(--rev-time 1705312800 --reason keyCompromise --by-name)
     "$tool" sign --ca "$data/ca.crt" --key "$data/responder.key" --cert "$data/responder.crt" \
       --serial 1001 --status "$st" "${extra[@]}" --nonce 00112233445566778899aabbccddeeff \
       --alt-key "$pq.key" --out "$f"
