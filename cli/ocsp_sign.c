@@ -39,6 +39,9 @@ static const char help[] =
     "  --hash sha1|sha256         CertID hash algorithm (default sha1, what clients such\n"
     "                             as openssl ocsp send)\n"
     "  --no-certs                 do not include the responder certificate\n"
+    "  --responder-id auto|key|name\n"
+    "                             ResponderID: auto (default) is name for a CA-signed\n"
+    "                             response, key for a delegated responder\n"
     "  --alt-key FILE             Catalyst: also sign with this ML-DSA key (the\n"
     "                             certificate's altSubjectPublicKeyInfo); automatic\n"
     "                             for a credential whose active version has one\n"
@@ -49,7 +52,7 @@ static const char help[] =
 
 enum { O_SERIAL = 256, O_STATUS, O_CA, O_CERT, O_KEY, O_CRED, O_CRED_DIR, O_HSM, O_LABEL,
        O_KEY_ID, O_VALIDITY, O_REV_TIME, O_REV_REASON, O_NONCE, O_HASH, O_NO_CERTS,
-       O_PASS_ENV, O_PASS_FILE, O_ALT_KEY };
+       O_PASS_ENV, O_PASS_FILE, O_ALT_KEY, O_RESPONDER_ID };
 
 int cmd_ocsp_sign(int argc, char **argv)
 {
@@ -71,6 +74,7 @@ int cmd_ocsp_sign(int argc, char **argv)
         { "hash", required_argument, NULL, O_HASH },
         { "no-certs", no_argument, NULL, O_NO_CERTS },
         { "alt-key", required_argument, NULL, O_ALT_KEY },
+        { "responder-id", required_argument, NULL, O_RESPONDER_ID },
         { "passphrase-env", required_argument, NULL, O_PASS_ENV },
         { "passphrase-file", required_argument, NULL, O_PASS_FILE },
         { "out", required_argument, NULL, 'o' },
@@ -81,6 +85,7 @@ int cmd_ocsp_sign(int argc, char **argv)
     const char *serial_text = NULL, *status_text = NULL, *ca_path = NULL, *out = NULL;
     const char *validity_text = "1h", *rev_time_text = NULL, *rev_reason_text = NULL;
     const char *nonce_text = NULL, *hash_text = "sha1", *alt_key = NULL;
+    const char *rid_text = "auto";
     bool no_certs = false;
     int c;
     while ((c = cli_getopt(argc, argv, "o:h", opts)) != -1) {
@@ -102,6 +107,7 @@ int cmd_ocsp_sign(int argc, char **argv)
         case O_HASH: hash_text = optarg; break;
         case O_NO_CERTS: no_certs = true; break;
         case O_ALT_KEY: alt_key = optarg; break;
+        case O_RESPONDER_ID: rid_text = optarg; break;
         case O_PASS_ENV: so.passphrase_env = optarg; break;
         case O_PASS_FILE: so.passphrase_file = optarg; break;
         case 'o': out = optarg; break;
@@ -159,6 +165,8 @@ int cmd_ocsp_sign(int argc, char **argv)
         (!cli_parse_hex(nonce_text, nonce, sizeof(nonce), &nonce_len) || nonce_len == 0))
         return cli_usage_error("--nonce '%s' is not 1 to %d bytes of hex", nonce_text,
                                QPKI_NONCE_MAX);
+    if (strcmp(rid_text, "auto") && strcmp(rid_text, "key") && strcmp(rid_text, "name"))
+        return cli_usage_error("--responder-id is auto, key or name, not '%s'", rid_text);
     if (!cli_signer_opts_check(&so))
         return CLI_USAGE;
 
@@ -189,6 +197,22 @@ int cmd_ocsp_sign(int argc, char **argv)
     if (nonce_text && (st = qpki_ocsp_response_builder_set_nonce(b, nonce, nonce_len)) != QPKI_OK) {
         cli_error_st(st, "nonce");
         goto done;
+    }
+    /* RFC 6960 §4.2.2.3: "The ResponderID information MUST correspond to the
+     * certificate that was used to sign the response."  auto: byName for a CA
+     * that signs itself (GnuTLS finds the signer of a certificate-less response in
+     * its trust list by name only), byKey for a delegated responder (the builder's
+     * default: the signer's key hash). */
+    bool by_name = !strcmp(rid_text, "name") || (!strcmp(rid_text, "auto") && ca_signed);
+    if (by_name) {
+        const uint8_t *name;
+        size_t name_len;
+        qpki_cert_subject_der(responder, &name, &name_len);
+        if ((st = qpki_ocsp_response_builder_set_responder_by_name(b, name, name_len)) !=
+            QPKI_OK) {
+            cli_error_st(st, "responder ID");
+            goto done;
+        }
     }
     /* RFC 6960 §4.2.2.2: a delegated responder's certificate goes in certs so
      * that clients can check the authorisation; a CA-signed response needs none. */

@@ -45,7 +45,8 @@ static const char serve_help[] =
     "  --unknown-policy P      unknown (default) | unauthorized | revoked, for serials\n"
     "                          not in index.txt\n"
     "  --no-certs              do not include the responder certificate\n"
-    "  --responder-id T        key (default) | name\n"
+    "  --responder-id T        auto (default: name when the CA signs, key for a\n"
+    "                          delegated responder) | key | name\n"
     "  --max-live-signing N    concurrent live signatures before tryLater (default 64)\n"
     "  --cache-size N          signed responses kept (default 1000000; 0 disables)\n"
     "  --max-certids N         CertIDs per request (default 16)\n"
@@ -198,7 +199,7 @@ static int parse_choice(const char *text, const char *const *names, size_t n)
 
 static const char *const nonce_names[] = {"echo", "ignore", "require"};
 static const char *const unknown_names[] = {"unknown", "unauthorized", "revoked"};
-static const char *const rid_names[] = {"key", "name"};
+static const char *const rid_names[] = {"key", "name", "auto"}; /* enum order */
 static const char *const log_names[] = {"logfmt", "json"};
 
 /* ---- command line ------------------------------------------------------------- */
@@ -387,8 +388,8 @@ int serve_config_from_args(int argc, char **argv, struct serve_config *c,
             d->include_certs = 0;
             break;
         case OPT_RESPONDER_ID:
-            if ((d->responder_id = parse_choice(optarg, rid_names, 2)) < 0) {
-                cli_usage_error("--responder-id is key or name, not '%s'", optarg);
+            if ((d->responder_id = parse_choice(optarg, rid_names, 3)) < 0) {
+                cli_usage_error("--responder-id is auto, key or name, not '%s'", optarg);
                 goto out;
             }
             break;
@@ -604,8 +605,8 @@ static int yaml_ca_key(const struct yaml_ctx *y, const char *key, const struct d
     if (key_is(key, "responder_id")) {
         if (!yaml_scalar(y, v, &s))
             return -1;
-        if ((ca->responder_id = parse_choice(s, rid_names, 2)) < 0) {
-            yaml_error(y, v, "responder_id is key or name");
+        if ((ca->responder_id = parse_choice(s, rid_names, 3)) < 0) {
+            yaml_error(y, v, "responder_id is auto, key or name");
             return -1;
         }
         return 1;
@@ -953,7 +954,7 @@ bool serve_config_finish(struct serve_config *c)
         if (ca->include_certs < 0)
             ca->include_certs = 1;
         if (ca->responder_id < 0)
-            ca->responder_id = QPKI_RESPONDER_ID_BY_KEY;
+            ca->responder_id = QPKI_RESPONDER_ID_AUTO;
         if (ca->cert || ca->key || ca->credential || ca->hsm_config || ca->key_label ||
             ca->key_id) {
             struct cli_signer_opts o = {ca->cert, ca->key, ca->credential, ca->cred_dir,

@@ -64,9 +64,15 @@ typedef enum qpki_expired_policy {
     QPKI_EXPIRED_AS_REVOKED = 2       /* revoked, reason cessationOfOperation */
 } qpki_expired_policy;
 
+/* ResponderID form (RFC 6960 §4.2.1).  AUTO, the default since 1.1, names a CA
+ * that signs its own responses byName (clients such as GnuTLS find a CA-signed,
+ * certificate-less response's signer in their trust list by name only) and a
+ * delegated responder byKey (its certificate travels in certs).  BY_KEY
+ * everywhere was the default of 1.0. */
 typedef enum qpki_responder_id_type {
-    QPKI_RESPONDER_ID_BY_KEY = 0,     /* default */
-    QPKI_RESPONDER_ID_BY_NAME = 1
+    QPKI_RESPONDER_ID_BY_KEY = 0,
+    QPKI_RESPONDER_ID_BY_NAME = 1,
+    QPKI_RESPONDER_ID_AUTO = 2        /* default */
 } qpki_responder_id_type;
 
 /* Log callback: one line of text per event (never contains key material). */
@@ -93,7 +99,8 @@ QPKI_API qpki_status qpki_responder_set_cache(qpki_responder *r, bool enabled,
 
 /* Add an issuer.  ca is copied.  db is borrowed: keep it alive until the
  * responder is freed.  signer is referenced (qpki_signer_ref); responder_cert is
- * copied, or NULL when the CA key itself signs.  *out (may be NULL) receives a
+ * copied, or NULL when the CA key itself signs (the CA certificate itself as
+ * responder_cert means the same).  *out (may be NULL) receives a
  * handle owned by the responder for the per-issuer setters.
  * QPKI_ERR_KEY_MISMATCH when the signer's public key is not the one in
  * responder_cert (or the CA's when responder_cert is NULL). */

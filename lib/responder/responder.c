@@ -128,6 +128,15 @@ static qpki_status cert_copy(const qpki_cert *c, qpki_cert **out)
     return qpki_cert_parse(der, len, out);
 }
 
+static bool cert_same(const qpki_cert *a, const qpki_cert *b)
+{
+    const uint8_t *da, *db;
+    size_t la, lb;
+    qpki_cert_der(a, &da, &la);
+    qpki_cert_der(b, &db, &lb);
+    return la == lb && memcmp(da, db, la) == 0;
+}
+
 static void key_unref(struct key **pk)
 {
     struct key *k = *pk;
@@ -194,7 +203,9 @@ static qpki_status key_new(struct qpki_responder_issuer *iss, qpki_signer *signe
     atomic_init(&k->refs, 1);
     k->alg = qpki_signer_sig_alg(signer);
     qpki_status rc = ocsp_key_hash_of_spki(spki, spki_len, k->key_hash);
-    if (rc == QPKI_OK && cert)
+    /* The CA's own certificate given as the responder's is a CA-signed response:
+     * no certificate in certs (DESIGN §5), named like the CA. */
+    if (rc == QPKI_OK && cert && !cert_same(cert, iss->ca))
         rc = cert_copy(cert, &k->cert);
     if (rc != QPKI_OK) {
         key_unref(&k);
@@ -298,6 +309,7 @@ qpki_status qpki_responder_add_issuer(qpki_responder *r, const qpki_cert *ca, qp
     iss->validity = 3600;
     iss->backdate = 60;
     iss->include_certs = true;
+    iss->responder_id = QPKI_RESPONDER_ID_AUTO;
     qpki_status rc = cert_copy(ca, &iss->ca);
     const uint8_t *name, *bits;
     size_t name_len, bits_len;
@@ -408,7 +420,8 @@ ISSUER_SETTER(expired_policy, qpki_expired_policy, expired_policy,
                   v == QPKI_EXPIRED_AS_REVOKED)
 ISSUER_SETTER(include_certs, bool, include_certs, true)
 ISSUER_SETTER(responder_id, qpki_responder_id_type, responder_id,
-              v == QPKI_RESPONDER_ID_BY_KEY || v == QPKI_RESPONDER_ID_BY_NAME)
+              v == QPKI_RESPONDER_ID_BY_KEY || v == QPKI_RESPONDER_ID_BY_NAME ||
+                  v == QPKI_RESPONDER_ID_AUTO)
 
 const qpki_cert *qpki_responder_issuer_ca(const qpki_responder_issuer *iss)
 {
@@ -649,7 +662,14 @@ static qpki_status build_and_sign(struct qpki_responder_issuer *iss, const struc
     QPKI_GUARD(qpki_ocsp_response_builder_new(&b));
     qpki_status rc;
     const qpki_cert *named = k->cert ? k->cert : iss->ca;
-    if (iss->responder_id == QPKI_RESPONDER_ID_BY_NAME) {
+    /* RFC 6960 §4.2.2.3: "The ResponderID information MUST correspond to the
+     * certificate that was used to sign the response."  AUTO names a CA that
+     * signs itself byName: such a response carries no certificate, and GnuTLS
+     * finds its signer in the trust list by name only (docs/CONFORMANCE.md);
+     * a delegated responder is byKey, its certificate travels in certs. */
+    bool by_name = iss->responder_id == QPKI_RESPONDER_ID_BY_NAME ||
+                   (iss->responder_id == QPKI_RESPONDER_ID_AUTO && !k->cert);
+    if (by_name) {
         const uint8_t *name;
         size_t name_len;
         qpki_cert_subject_der(named, &name, &name_len);

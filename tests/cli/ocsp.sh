@@ -58,7 +58,17 @@ pycheck "python: the responder cert is issued by the CA" r-certkey-good.der ca.c
 pycheck "python: CA-signed response carries no certificate" r-casigned-good.der ca.crt certificates 0
 pycheck "python: responder ID byKey" r-certkey-good.der ca.crt responder_id by_key
 pycheck "python: responder key hash" r-certkey-good.der ca.crt responder_key_hash_ok True
-pycheck "python: CA-signed key hash" r-casigned-good.der ca.crt responder_key_hash_ok True
+pycheck "python: CA-signed responder ID byName (default)" r-casigned-good.der ca.crt responder_id by_name
+pycheck "python: ... the CA's name" r-casigned-good.der ca.crt responder_name_ok True
+check "sign CA-signed --responder-id key" qpki ocsp sign --serial 0A1B2C3D --status good --ca ca.crt \
+    --cert ca.crt --key ca/ca.key --responder-id key --out r-casigned-bykey.der
+pycheck "python: --responder-id key" r-casigned-bykey.der ca.crt responder_id by_key
+pycheck "python: CA-signed key hash" r-casigned-bykey.der ca.crt responder_key_hash_ok True
+check "sign delegated --responder-id name" qpki ocsp sign --serial 0A1B2C3D --status good --ca ca.crt \
+    --cert responder.crt --key responder.key --responder-id name --out r-certkey-byname.der
+pycheck "python: --responder-id name" r-certkey-byname.der ca.crt responder_name_ok True
+expect_rc 2 "--responder-id other" qpki ocsp sign --serial 01 --status good --ca ca.crt \
+    --cert ca.crt --key ca/ca.key --responder-id other
 pycheck "python: issuerNameHash" r-certkey-good.der ca.crt issuer_name_hash_ok True
 pycheck "python: issuerKeyHash" r-certkey-good.der ca.crt issuer_key_hash_ok True
 pycheck "python: default CertID hash sha1" r-certkey-good.der ca.crt hash_algorithm sha1

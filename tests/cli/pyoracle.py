@@ -98,6 +98,7 @@ def cmd_response(path, ca_path):
         print('responder_key_hash_ok=%s' % (kh == r.responder_key_hash))
     else:
         print('responder_id=by_name')
+        print('responder_name_ok=%s' % (r.responder_name == signer.subject))
     try:
         nonce = r.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
         print('nonce=%s' % nonce.hex().upper())

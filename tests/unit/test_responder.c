@@ -321,6 +321,76 @@ static void test_two_cas_in_one_responder(void **state)
     qpki_responder_free(&r);
 }
 
+/* The responderID of one answer: byName value = the Name TLV, byKey = 20 bytes. */
+static void expect_responder_id(qpki_responder *r, const qpki_cert *trust, bool want_by_key,
+                                const uint8_t *want, size_t want_len, size_t want_certs)
+{
+    qpki_answer *a = ask_file(r, "ocsp/req-sha1-nononce.der");
+    qpki_ocsp_response *resp = verified(a, trust, NULL, 0);
+    bool by_key;
+    const uint8_t *id;
+    size_t id_len;
+    assert_int_equal(qpki_ocsp_response_responder_id(resp, &by_key, &id, &id_len), QPKI_OK);
+    assert_int_equal(by_key, want_by_key);
+    assert_int_equal(id_len, want_len);
+    assert_memory_equal(id, want, want_len);
+    assert_int_equal(qpki_ocsp_response_cert_count(resp), want_certs);
+    qpki_ocsp_response_free(&resp);
+    qpki_answer_free(&a);
+}
+
+static void test_ca_signed_answers_are_named_by_name_by_default(void **state)
+{
+    (void)state;
+    /* KeyHash = SHA-1 of the public key's BIT STRING value (Python hashlib over
+     * cryptography's X9.62 point of ocsp/ca.crt and ocsp/responder.crt) */
+    static const uint8_t ca_hash[20] = {0xf9, 0x32, 0xee, 0x13, 0xcc, 0xdb, 0x5e, 0xd0, 0x30,
+                                        0x45, 0x2c, 0x11, 0x82, 0xe4, 0xdf, 0xa2, 0x64, 0x34,
+                                        0x82, 0x72};
+    static const uint8_t r_hash[20] = {0x08, 0x7a, 0x41, 0x62, 0x06, 0x02, 0x4f, 0x3f, 0x4e,
+                                       0xdb, 0x0c, 0xf7, 0x63, 0xfa, 0x74, 0x36, 0x24, 0x47,
+                                       0x0f, 0xaf};
+    const uint8_t *ca_name;
+    size_t ca_name_len;
+    qpki_cert_subject_der(ca, &ca_name, &ca_name_len);
+
+    /* the CA signs itself: byName, no certificate (GnuTLS finds the CA by name) */
+    qpki_responder *r = NULL;
+    qpki_responder_issuer *iss = NULL;
+    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
+    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
+    assert_int_equal(qpki_responder_add_issuer(r, ca, db, casigner, NULL, &iss), QPKI_OK);
+    expect_responder_id(r, ca, false, ca_name, ca_name_len, 0);
+    /* the 1.0 default on request: byKey, still no certificate */
+    assert_int_equal(qpki_responder_issuer_set_responder_id(iss, QPKI_RESPONDER_ID_BY_KEY),
+                     QPKI_OK);
+    expect_responder_id(r, ca, true, ca_hash, 20, 0);
+    assert_int_equal(qpki_responder_issuer_set_responder_id(iss, (qpki_responder_id_type)3),
+                     QPKI_ERR_INVALID_ARG);
+    qpki_responder_free(&r);
+
+    /* the CA certificate given as the responder's is the same CA-signed answer */
+    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
+    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
+    assert_int_equal(qpki_responder_add_issuer(r, ca, db, casigner, ca, &iss), QPKI_OK);
+    expect_responder_id(r, ca, false, ca_name, ca_name_len, 0);
+    qpki_responder_free(&r);
+
+    /* a delegated responder: byKey, its certificate in certs; byName on request */
+    r = new_responder(&iss);
+    expect_responder_id(r, ca, true, r_hash, 20, 1);
+    const uint8_t *r_name;
+    size_t r_name_len;
+    qpki_cert_subject_der(responder_cert, &r_name, &r_name_len);
+    assert_int_equal(qpki_responder_issuer_set_responder_id(iss, QPKI_RESPONDER_ID_BY_NAME),
+                     QPKI_OK);
+    expect_responder_id(r, ca, false, r_name, r_name_len, 1);
+    assert_int_equal(qpki_responder_issuer_set_responder_id(iss, QPKI_RESPONDER_ID_AUTO),
+                     QPKI_OK);
+    expect_responder_id(r, ca, true, r_hash, 20, 1);
+    qpki_responder_free(&r);
+}
+
 static void test_nonce_policies(void **state)
 {
     (void)state;
@@ -808,6 +878,7 @@ int main(void)
         cmocka_unit_test(test_unknown_and_expired_policies),
         cmocka_unit_test(test_foreign_issuer_is_unauthorized_and_garbage_is_malformed),
         cmocka_unit_test(test_two_cas_in_one_responder),
+        cmocka_unit_test(test_ca_signed_answers_are_named_by_name_by_default),
         cmocka_unit_test(test_nonce_policies),
         cmocka_unit_test(test_signer_must_match_the_certificate),
         cmocka_unit_test(test_unavailable_signer_yields_try_later),
