@@ -3,23 +3,33 @@
  * itself, in-process, with libqpki-ocsp: no responder to reach over the network,
  * no response file to refresh by cron.
  *
- *   staple_server PORT SERVER.crt SERVER.key CA_DIR [CONNECTIONS]
+ *   staple_server PORT SERVER.crt SERVER.key CA_DIR [CONNECTIONS] [signer options]
  *
- * CA_DIR holds the issuer of SERVER.crt: ca.crt, ca.key and index.txt (a
- * `qpki ca init` or `openssl ca` directory).  For every TLS handshake whose
- * ClientHello carries status_request (RFC 6066 §8), the status callback asks
- * the responder about SERVER.crt and staples the answer.  The responder keeps
- * the signed response cached and re-signs it when half of its validity has gone
- * or index.txt changed (qpki_responder_refresh, called between connections).
- * wolfSSL keeps a staple until its nextUpdate once it has one, so the TLS
- * context is rebuilt when the status database changes (or after half of the
- * validity): revoking the server's own certificate shows in the next handshake.
+ * CA_DIR holds the issuer of SERVER.crt: ca.crt, index.txt and, when the CA
+ * signs the responses itself (the default), ca.key (a `qpki ca init` or
+ * `openssl ca` directory).  Signer options instead name a delegated responder:
+ *   --responder-cert FILE  its certificate (EKU id-kp-OCSPSigning, issued by the CA)
+ *   --responder-key FILE   its private key, or
+ *   --pkcs11 PLUGIN.so --hsm-config hsm.yaml --key-label LABEL
+ *                          the key in an HSM (PIN from the variable hsm.yaml names)
+ *   --alt-key FILE         Catalyst: the ML-DSA key of the certificate's
+ *                          altSubjectPublicKeyInfo (responses carry both signatures)
+ * For every TLS handshake whose ClientHello carries status_request (RFC 6066 §8),
+ * the status callback asks the responder about SERVER.crt and staples the answer.
+ * The responder keeps the signed response cached and re-signs it when half of its
+ * validity has gone or index.txt changed (qpki_responder_refresh, called between
+ * connections).  wolfSSL keeps a staple until its nextUpdate once it has one, so
+ * the TLS context is rebuilt when the status database changes (or after half of
+ * the validity): revoking the server's own certificate shows in the next handshake.
  *
  * TLS is wolfSSL (its OpenSSL-compatible status callback).  Try it with
  *   openssl s_client -connect 127.0.0.1:PORT -status -CAfile CA_DIR/ca.crt
- * which prints "OCSP Response Status: successful" and "Cert Status: good".
+ * which prints "OCSP Response Status: successful" and "Cert Status: good", or
+ *   gnutls-cli --ocsp --x509cafile CA_DIR/ca.crt -p PORT 127.0.0.1
+ * which checks the staple against its trust list.
  * The server answers CONNECTIONS connections (default: forever) with one line. */
 #include <arpa/inet.h>
+#include <getopt.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +46,7 @@
 #include <qpki/cert.h>
 #include <qpki/certid.h>
 #include <qpki/db.h>
+#include <qpki/plugin.h>
 #include <qpki/request.h>
 #include <qpki/responder.h>
 #include <qpki/signer.h>
@@ -102,10 +113,73 @@ static int die(const char *what, qpki_status st)
     return 1;
 }
 
+/* The key that signs the responses and the certificate it signs for: the CA's own
+ * key (ca.key in CA_DIR, no responder certificate), a delegated responder's key
+ * file, or a key in an HSM through the PKCS#11 plugin. */
+struct signer_opts {
+    const char *cert, *key, *alt_key, *plugin, *hsm_config, *key_label;
+};
+
+static qpki_status load_signer(const struct signer_opts *o, const char *ca_dir,
+                               qpki_cert **rcert, qpki_signer **signer, qpki_signer **alt)
+{
+    char path[4096];
+    qpki_status st;
+    *rcert = NULL;
+    *alt = NULL;
+    if (!o->cert) {
+        snprintf(path, sizeof(path), "%s/ca.key", ca_dir);
+        st = qpki_signer_software_load(path, NULL, signer);
+    } else if ((st = qpki_cert_load_file(o->cert, rcert)) != QPKI_OK) {
+        return st;
+    } else if (o->plugin) {
+        const uint8_t *spki;
+        size_t spki_len;
+        char err[256] = "";
+        qpki_cert_spki(*rcert, &spki, &spki_len);
+        st = qpki_signer_plugin_load(o->plugin, o->hsm_config, o->key_label, NULL, spki,
+                                     spki_len, signer, err, sizeof(err));
+        if (st != QPKI_OK && err[0])
+            fprintf(stderr, "staple_server: %s\n", err);
+    } else {
+        st = qpki_signer_software_load(o->key, NULL, signer);
+    }
+    if (st == QPKI_OK && o->alt_key)
+        st = qpki_signer_software_load(o->alt_key, NULL, alt);
+    return st;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 5) {
-        fprintf(stderr, "usage: %s PORT SERVER.crt SERVER.key CA_DIR [CONNECTIONS]\n", argv[0]);
+    static const struct option opts[] = {
+        {"responder-cert", required_argument, NULL, 'c'},
+        {"responder-key", required_argument, NULL, 'k'},
+        {"alt-key", required_argument, NULL, 'a'},
+        {"pkcs11", required_argument, NULL, 'p'},
+        {"hsm-config", required_argument, NULL, 'y'},
+        {"key-label", required_argument, NULL, 'l'},
+        {NULL, 0, NULL, 0},
+    };
+    struct signer_opts so = {NULL, NULL, NULL, NULL, NULL, NULL};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': so.cert = optarg; break;
+        case 'k': so.key = optarg; break;
+        case 'a': so.alt_key = optarg; break;
+        case 'p': so.plugin = optarg; break;
+        case 'y': so.hsm_config = optarg; break;
+        case 'l': so.key_label = optarg; break;
+        default: return 2;
+        }
+    }
+    argv += optind - 1; /* the positional arguments as argv[1..] */
+    argc -= optind - 1;
+    if (argc < 5 || (so.cert && !so.key && !so.plugin) || (!so.cert && (so.key || so.plugin)) ||
+        (so.plugin && (!so.hsm_config || !so.key_label))) {
+        fprintf(stderr, "usage: staple_server PORT SERVER.crt SERVER.key CA_DIR [CONNECTIONS]\n"
+                        "  [--responder-cert FILE (--responder-key FILE | --pkcs11 PLUGIN.so\n"
+                        "   --hsm-config hsm.yaml --key-label LABEL)] [--alt-key FILE]\n");
         return 2;
     }
     long connections = argc > 5 ? atol(argv[5]) : -1;
@@ -113,10 +187,12 @@ int main(int argc, char **argv)
     qpki_status st;
     signal(SIGPIPE, SIG_IGN);
 
-    /* The responder: CA-signed answers from the CA directory. */
-    qpki_cert *ca = NULL, *server_cert = NULL;
+    /* The responder: answers from the CA directory, signed by the CA or the
+     * delegated responder. */
+    qpki_cert *ca = NULL, *server_cert = NULL, *rcert = NULL;
     qpki_db *db = NULL;
-    qpki_signer *ca_key = NULL;
+    qpki_signer *signer = NULL, *alt = NULL;
+    qpki_responder_issuer *iss = NULL;
     struct stapler stapler = {NULL, NULL, 0};
     snprintf(path, sizeof(path), "%s/ca.crt", argv[4]);
     if ((st = qpki_cert_load_file(path, &ca)) != QPKI_OK)
@@ -124,13 +200,17 @@ int main(int argc, char **argv)
     snprintf(path, sizeof(path), "%s/index.txt", argv[4]);
     if ((st = qpki_db_open_index(path, &db)) != QPKI_OK)
         return die(path, st);
-    snprintf(path, sizeof(path), "%s/ca.key", argv[4]);
-    if ((st = qpki_signer_software_load(path, NULL, &ca_key)) != QPKI_OK)
-        return die(path, st);
+    if ((st = load_signer(&so, argv[4], &rcert, &signer, &alt)) != QPKI_OK)
+        return die("signing key", st);
     if ((st = qpki_responder_new(&stapler.responder)) != QPKI_OK ||
-        (st = qpki_responder_add_issuer(stapler.responder, ca, db, ca_key, NULL, NULL)) != QPKI_OK)
+        (st = qpki_responder_add_issuer(stapler.responder, ca, db, signer, rcert, &iss)) !=
+            QPKI_OK ||
+        (alt && (st = qpki_responder_issuer_replace_key_hybrid(iss, signer, alt, rcert)) !=
+                    QPKI_OK))
         return die("responder", st);
-    qpki_signer_free(&ca_key);
+    qpki_signer_free(&signer);
+    qpki_signer_free(&alt);
+    qpki_cert_free(&rcert);
 
     /* The request the status callback answers: the server certificate's CertID. */
     qpki_certid *id = NULL;
