@@ -53,6 +53,12 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 /* Reset getopt state before a command parses its options. */
 void cli_getopt_reset(void);
+/* Set by `qpki __options GROUP COMMAND`, which cli/completion/gen_completion.py
+ * runs at build time: the command's first cli_getopt call prints the option table
+ * it was given, one "--long ARG" or "-s ARG" line per option (ARG 0 no value, 1 a
+ * value, 2 an optional value), and exits.  The tables the parser uses are thus
+ * the one source of the shell completion. */
+extern bool cli_dump_options;
 
 /* Print the help text to stdout and return 0. */
 int cli_help(const char *text);

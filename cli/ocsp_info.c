@@ -20,6 +20,7 @@ static const char help[] =
     "Options:\n"
     "  --json                 JSON output for scripts\n"
     "  --in FILE              the file (instead of the argument; - for standard input)\n"
+    "  --response FILE        the same as --in\n"
     "  -h, --help             this help\n";
 
 enum { O_JSON = 256, O_IN };

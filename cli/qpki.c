@@ -59,15 +59,39 @@ static bool group_exists(const char *group)
     return false;
 }
 
+/* What qpki takes before a group: the options and words main() tests for. */
+static const char *const top_level_words[] = {"--help", "-h", "help", "--version", "version"};
+
+/* `qpki __options`: the command words (one "command GROUP NAME" or "command NAME"
+ * line each) and the top-level words ("top WORD"); `qpki __options GROUP NAME`: that
+ * command's option table (cli_dump_options).  For cli/completion/gen_completion.py. */
+static int dump_commands(void)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        printf("command %s %s\n", commands[i].group, commands[i].name);
+    printf("command version\n");
+    for (size_t i = 0; i < sizeof top_level_words / sizeof top_level_words[0]; i++)
+        printf("top %s\n", top_level_words[i]);
+    return CLI_OK;
+}
+
 int main(int argc, char **argv)
 {
     static char prog[64] = "qpki";
     cli_prog = prog;
+    if (argc >= 2 && !strcmp(argv[1], "__options")) {
+        if (argc == 2)
+            return dump_commands();
+        cli_dump_options = true;
+        argc--;
+        argv++;
+    }
     if (argc < 2)
         return usage(stderr, CLI_USAGE);
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
+    if (!strcmp(argv[1], top_level_words[0]) || !strcmp(argv[1], top_level_words[1]) ||
+        !strcmp(argv[1], top_level_words[2]))
         return usage(stdout, CLI_OK);
-    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+    if (!strcmp(argv[1], top_level_words[3]) || !strcmp(argv[1], top_level_words[4])) {
         snprintf(prog, sizeof(prog), "qpki version");
         cli_getopt_reset();
         /* `qpki --version [--verbose]` is `qpki version [--verbose]` */

@@ -79,8 +79,25 @@ void cli_getopt_reset(void)
     opterr = 0;
 }
 
+bool cli_dump_options;
+
+static void dump_options(const char *shortopts, const struct option *longopts)
+{
+    for (const struct option *o = longopts; o && o->name; o++)
+        printf("--%s %d\n", o->name, o->has_arg);
+    for (const char *p = shortopts; *p; p++) {
+        if (*p == ':')
+            continue;
+        int arg = p[1] != ':' ? 0 : p[2] == ':' ? 2 : 1;
+        printf("-%c %d\n", *p, arg);
+    }
+    exit(fflush(stdout) == 0 ? CLI_OK : CLI_USAGE);
+}
+
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
+    if (cli_dump_options)
+        dump_options(shortopts, longopts);
     char spec[128];
     /* A leading ':' makes getopt report a missing argument as ':'. */
     snprintf(spec, sizeof(spec), ":%s", shortopts);

@@ -26,6 +26,7 @@ pkgs=(
   openssl gnutls-bin python3 python3-cryptography valgrind curl procps iproute2
   softhsm2 opensc
   systemd   # systemd-analyze verify of qpki-ocsp@.service (tests/server/unit.sh)
+  zsh       # the generated zsh completion, typed with TAB (tests/cli/completion.sh)
   # benchmarks
   wrk nginx-light hyperfine
 )

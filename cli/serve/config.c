@@ -64,7 +64,7 @@ static const char serve_help[] =
     "Process:\n"
     "  --config FILE           YAML configuration (all options, many CAs); flags win\n"
     "  --pid-file FILE         PID file (default /tmp/qpki-ocsp-{port}.pid)\n"
-    "  --log-format F          logfmt (default) | json\n"
+    "  --log-format FORMAT     logfmt (default) | json\n"
     "  --quiet                 no per-request log lines (errors are still logged)\n"
     "  --drain-timeout DURATION  time given to requests in flight on SIGTERM (default 10s)\n"
     "  -h, --help              this help\n"
