@@ -39,6 +39,7 @@ extern "C" {
 #endif
 
 #define QPKI_DB_ABI_V1 1u
+#define QPKI_DB_ABI_V2 2u /* V2 appends changes_since to qpki_status_db_ops */
 
 /* Row status exactly as the index file states it. */
 typedef enum qpki_db_row_status {
@@ -84,6 +85,10 @@ typedef struct qpki_db_entry {
 /* Zero *entry, set struct_size = sizeof(qpki_db_entry) and reason = NONE. */
 QPKI_API void qpki_db_entry_init(qpki_db_entry *entry);
 
+/* Receives one changed serial: the normalised magnitude (no leading zero
+ * octets; serial_len 0 is serial number zero). */
+typedef void (*qpki_db_change_fn)(void *user, const uint8_t *serial, size_t serial_len);
+
 /* The backend vtable.  Methods are only ever appended; qpki_db_new checks
  * abi_version and struct_size before anything is called. */
 typedef struct qpki_status_db_ops {
@@ -93,8 +98,11 @@ typedef struct qpki_status_db_ops {
      * QPKI_SERIAL_MAX octets (0 octets is serial number zero).  *out arrives
      * initialised (qpki_db_entry_init, full size); fill the fields you know
      * (those of the abi_version you declare).  Return
-     * QPKI_ERR_NOT_FOUND on a miss.  Called concurrently from many threads,
-     * also during refresh; must not block for long. */
+     * QPKI_ERR_NOT_FOUND on a miss; QPKI_ERR_STALE when the table is older
+     * than the backend's own bound on staleness, QPKI_ERR_BUSY when it cannot
+     * answer now (the responder then answers tryLater and caches nothing).
+     * Called concurrently from many threads, also during refresh; must not
+     * block for long. */
     qpki_status (*lookup)(void *self, const uint8_t *serial, size_t serial_len,
                           qpki_db_entry *out);
     /* A number that changes (grows) whenever the answers may have changed;
@@ -112,13 +120,27 @@ typedef struct qpki_status_db_ops {
     void (*last_error)(void *self, char *buf, size_t size);
     /* Release self. */
     void (*close)(void *self);
+    /* V2; may be NULL.  Report every serial whose row may differ between
+     * generation `since` (a value generation() returned earlier) and the
+     * current table -- inserted, changed (status, times, reason, hold
+     * instruction, invalidity date) or removed -- by calling fn(user, serial,
+     * len) at least once per serial, and set *upto to the generation the report
+     * covers (>= since).  QPKI_OK: the report is complete up to *upto.
+     * QPKI_ERR_NOT_FOUND: the backend cannot tell for that range (history
+     * trimmed, source replaced wholesale): the caller treats every row as
+     * changed.  Safe from any thread, also during refresh; fn must not call
+     * back into this database. */
+    qpki_status (*changes_since)(void *self, uint64_t since, uint64_t *upto,
+                                 qpki_db_change_fn fn, void *user);
 } qpki_status_db_ops;
 
 typedef struct qpki_db qpki_db;
 
-/* Wrap a backend.  abi_version must be 1..QPKI_DB_ABI_V1 and struct_size must
+/* Wrap a backend.  abi_version must be 1..QPKI_DB_ABI_V2 and struct_size must
  * cover every V1 method (else QPKI_ERR_PLUGIN_ABI); lookup, generation, count and
- * close are required (else QPKI_ERR_INVALID_ARG).  On success the handle owns
+ * close are required (else QPKI_ERR_INVALID_ARG).  A V2 method is used only when
+ * abi_version is 2 and struct_size covers it (a V1 backend's struct stays
+ * valid).  On success the handle owns
  * self and calls ops->close when the last reference goes; on failure self is NOT
  * closed.  ops must stay valid as long as the handle (a static const struct). */
 QPKI_API qpki_status qpki_db_new(const qpki_status_db_ops *ops, void *self, qpki_db **out);
@@ -182,6 +204,77 @@ QPKI_API qpki_status qpki_db_refresh(qpki_db *db);
  * "/srv/ca/index.txt:42: bad revocation date '2401151000Z'".  Safe from any
  * thread. */
 QPKI_API void qpki_db_last_error(qpki_db *db, char *buf, size_t size);
+
+/* Which serials changed since generation `since` (see
+ * qpki_status_db_ops.changes_since); QPKI_ERR_NOT_FOUND also when the backend
+ * has no changes_since (a V1 backend): treat every row as changed.  fn must not
+ * call back into db.  Safe from any thread. */
+QPKI_API qpki_status qpki_db_changes_since(qpki_db *db, uint64_t since, uint64_t *upto,
+                                           qpki_db_change_fn fn, void *user);
+
+/* ---- the writable in-memory table -------------------------------------------
+ *
+ * A status database held in memory and written by its owner.  The index.txt
+ * backend keeps its rows in one; a backend that follows another source (a
+ * PostgreSQL plugin, CRLs, an embedder's own store) fills one and may wrap it in
+ * its own qpki_status_db_ops (delegating lookup, generation, count and
+ * changes_since to the qpki_db_* calls on it).
+ *
+ * Readers: qpki_db_lookup is O(1), allocates nothing, takes no lock (a
+ * lookup announces itself in one of a few per-table counters, on a cache line
+ * chosen by its thread), and runs concurrently with writes; it sees each row
+ * either before or after a change, never half of it.  qpki_db_generation,
+ * qpki_db_count and qpki_db_changes_since are safe from any thread at any time.
+ *
+ * Writers: put, remove, replace_begin, commit and abort must be serialised by
+ * the caller (one writer at a time), and must not run inside a changes_since
+ * callback.  A put or remove outside replace_begin..commit is visible to
+ * lookups at once, row by row; the generation and the changes_since report
+ * move at commit, so a reader that caches by generation sees the change at the
+ * latest when the generation moves.  A put that stores exactly the row already
+ * there changes nothing.
+ *
+ * Memory: rows are packed (4 octets + the serial + 5 octets per time) in an
+ * arena that never moves (reserved address space, filled on demand) and found
+ * through an open-addressing hash index of 8 octets per slot at a load factor
+ * of 3/8 to 3/4: about 40 octets per row with 16-octet serials.  A one-row
+ * change writes one new record and one slot; the replaced record is reused
+ * once no lookup can still be reading it.  Growing the index past 3/4 builds a
+ * twice larger one beside it (amortised; the old one is freed at once after).
+ * replace_begin..commit builds a whole second table beside the first, and
+ * commit frees the first: a full reload needs both for its duration.
+ *
+ * changes_since: each commit records the serials it changed, in a bounded
+ * history (the last 65,536 serials); a commit that changes more (a large
+ * replace) trims the history, and changes_since for an older range returns
+ * QPKI_ERR_NOT_FOUND. */
+
+/* A new, empty table (generation 0).  name is used in messages. */
+QPKI_API qpki_status qpki_db_memory_new(const char *name, qpki_db **out);
+/* Insert or replace one row (serial as the magnitude; leading zero octets are
+ * removed; at most QPKI_SERIAL_MAX octets after that).  The entry is what
+ * qpki_db_lookup returns: row_status 'V', 'R' or 'E'; reason, hold_instruction,
+ * revocation_time and invalidity_date only on 'R' rows (else
+ * QPKI_ERR_INVALID_ARG); times within years 0000-9999.  entry->struct_size
+ * must be set (qpki_db_entry_init).  QPKI_ERR_INVALID_ARG also when db is not a
+ * memory table; QPKI_ERR_NOMEM / QPKI_ERR_TOO_LARGE leave the table as it was. */
+QPKI_API qpki_status qpki_db_memory_put(qpki_db *db, const uint8_t *serial, size_t serial_len,
+                                        const qpki_db_entry *entry);
+/* Remove one row; QPKI_ERR_NOT_FOUND when it is not there. */
+QPKI_API qpki_status qpki_db_memory_remove(qpki_db *db, const uint8_t *serial,
+                                           size_t serial_len);
+/* The rows put from here until commit form a whole new table that replaces
+ * the current one at commit (a full reload); until then lookups see the old
+ * table.  A second replace_begin restarts the new table empty. */
+QPKI_API qpki_status qpki_db_memory_replace_begin(qpki_db *db);
+/* Publish what was put or removed since the last commit as one new generation
+ * (the generation moves only when some row really changed; after a replace,
+ * commit compares the old and the new table to know which rows did);
+ * *generation (may be NULL) receives the current generation. */
+QPKI_API qpki_status qpki_db_memory_commit(qpki_db *db, uint64_t *generation);
+/* Drop an unfinished replace_begin (puts and removes made outside a replace
+ * are already visible and stay; the next commit publishes them). */
+QPKI_API void qpki_db_memory_abort(qpki_db *db);
 
 /* Log callback: status is QPKI_OK for informational messages. */
 typedef void (*qpki_db_log_fn)(void *user, qpki_status status, const char *message);

@@ -17,6 +17,7 @@
  * backends are guaranteed to have. */
 #define ENTRY_V1_SIZE (offsetof(qpki_db_entry, invalidity_date) + sizeof(qpki_time))
 #define OPS_V1_SIZE (offsetof(qpki_status_db_ops, close) + sizeof(void (*)(void *)))
+#define OPS_V2_SIZE (offsetof(qpki_status_db_ops, changes_since) + sizeof(void (*)(void)))
 
 struct qpki_db {
     _Atomic unsigned refs;
@@ -57,7 +58,7 @@ qpki_status qpki_db_new(const qpki_status_db_ops *ops, void *self, qpki_db **out
     QPKI_ENSURE(out, QPKI_ERR_INVALID_ARG);
     *out = NULL;
     QPKI_ENSURE(ops, QPKI_ERR_INVALID_ARG);
-    QPKI_ENSURE(ops->abi_version >= 1 && ops->abi_version <= QPKI_DB_ABI_V1,
+    QPKI_ENSURE(ops->abi_version >= 1 && ops->abi_version <= QPKI_DB_ABI_V2,
                 QPKI_ERR_PLUGIN_ABI);
     QPKI_ENSURE(ops->struct_size >= OPS_V1_SIZE, QPKI_ERR_PLUGIN_ABI);
     QPKI_ENSURE(ops->lookup && ops->generation && ops->count && ops->close,
@@ -73,6 +74,9 @@ qpki_status qpki_db_new(const qpki_status_db_ops *ops, void *self, qpki_db **out
      * methods we know.  One built against an earlier one: the rest stays NULL. */
     size_t n = ops->struct_size < sizeof(db->ops) ? ops->struct_size : sizeof(db->ops);
     memcpy(&db->ops, ops, n);
+    /* A method counts only when the version that introduced it is declared. */
+    if (ops->abi_version < QPKI_DB_ABI_V2 || ops->struct_size < OPS_V2_SIZE)
+        db->ops.changes_since = NULL;
     db->ops_ptr = ops;
     db->self = self;
     atomic_init(&db->refs, 1u);
@@ -144,6 +148,22 @@ uint64_t qpki_db_generation(qpki_db *db)
 size_t qpki_db_count(qpki_db *db)
 {
     return db ? db->ops.count(db->self) : 0;
+}
+
+qpki_status qpki_db_changes_since(qpki_db *db, uint64_t since, uint64_t *upto,
+                                  qpki_db_change_fn fn, void *user)
+{
+    QPKI_ENSURE(db && upto && fn, QPKI_ERR_INVALID_ARG);
+    if (!db->ops.changes_since)
+        return QPKI_ERR_NOT_FOUND; /* a V1 backend cannot tell: every row may have changed */
+    uint64_t reached = since;
+    qpki_status rc = db->ops.changes_since(db->self, since, &reached, fn, user);
+    if (rc == QPKI_OK) {
+        /* A report never goes backwards. */
+        QPKI_ENSURE(reached >= since, QPKI_ERR_INTERNAL);
+        *upto = reached;
+    }
+    return rc;
 }
 
 void qpki_db_last_error(qpki_db *db, char *buf, size_t size)

@@ -23,12 +23,32 @@ QPKI_MUST_USE qpki_status qpki_index_open_memory(const char *name, const uint8_t
                                                  size_t len, char *error, size_t error_size,
                                                  qpki_db **out);
 
-/* Counters of an index database, for tests: full reads (parse) and hash-only
- * re-reads made to detect changes within one timestamp tick. */
+/* Counters of an index database, for tests: full loads (every line parsed
+ * into a new table), incremental loads (only the changed lines parsed and
+ * applied; a read that finds no line changed counts as neither), re-reads made
+ * to detect changes within one timestamp tick, and the lines the last
+ * incremental load found changed or gone. */
 typedef struct qpki_index_stats {
     uint64_t full_loads;
     uint64_t hash_checks;
+    uint64_t incremental_loads;
+    uint64_t changed_lines;
 } qpki_index_stats;
 QPKI_MUST_USE qpki_status qpki_index_get_stats(qpki_db *db, qpki_index_stats *stats);
+
+/* Apply the index.txt in data[0..len) to a database made by
+ * qpki_index_open_memory, as qpki_db_refresh applies a changed file: the
+ * changed lines only, or a full load when too much changed.  On failure the
+ * table is left as it was and error receives the message.  For the fuzzer and
+ * tests. */
+QPKI_MUST_USE qpki_status qpki_index_apply_memory(qpki_db *db, const char *name,
+                                                  const uint8_t *data, size_t len, char *error,
+                                                  size_t error_size);
+
+/* The table of an index database; NULL for any other. */
+struct db_table *qpki_index_table(qpki_db *db);
+
+/* The table of a qpki_db_memory_new database; NULL for any other. */
+struct db_table *qpki_db_memory_table(qpki_db *db);
 
 #endif

@@ -1,16 +1,32 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* lib/db/index_txt.c - the index.txt status database (`openssl ca` and QPKI).
  *
- * The file is parsed into an immutable table: rows packed back to back in one
- * byte arena, found through an open-addressing hash index.  A reload builds a
- * complete new table beside the old one and swaps the pointer under a
- * write lock held only for the swap, so a lookup sees one table or the other,
- * never a half-loaded one.  A file that fails to load leaves the table alone.
+ * The rows live in the writable in-memory table (table.c: lock-free lookups,
+ * row-by-row changes).  Besides the table the backend keeps, for every line of
+ * the file it loaded, a 64-bit hash of the line's bytes and the record of the
+ * row on it (12 octets per line): the line map.
  *
- * Memory per row: 4 header octets + the serial magnitude + 5 octets per time
- * (expiry; revocation and invalidity when present) in the arena, plus 8 octets
- * per hash slot at a load factor between 3/8 and 3/4.  Subject and filename are
- * not kept.  A 20-octet serial that is valid costs 29 + ~13 octets. */
+ * A reload compares the new file with the line map in one streaming pass:
+ * line k is unchanged when its hash equals that of line k before.  `openssl ca`
+ * and `qpki cert issue/revoke` change the file by appending rows and by
+ * rewriting one row's status in place (the file is rewritten, but every other
+ * line stays where it was), so a change touches a few lines; only those are
+ * parsed and applied to the table, row by row (a changed row, a new row, a
+ * row whose line went away).  The whole new file is checked before anything is
+ * applied (every changed line parses; no serial appears twice, also not on an
+ * unchanged line), so a bad file still leaves the table alone.  A one-row
+ * change therefore costs one pass over the file's bytes (hashing, no parsing)
+ * plus one row; no second table is built.  When more than
+ * max(4096, lines/64) lines changed (rows inserted in the middle, a sorted or
+ * rewritten file) the file is loaded in full instead: a new table is built
+ * beside the old one and replaces it at once (table_replace_begin/commit),
+ * which compares the two so that changes_since still names only the rows that
+ * changed.
+ *
+ * A lookup sees each row either before or after a reload's change of it: after
+ * an incremental reload, rows change one at a time during the apply (each one
+ * atomically), and the generation moves once all of them are in.  A full
+ * reload swaps the whole table. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -20,7 +36,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,71 +46,59 @@
 #include "internal.h"
 #include "db/db_internal.h"
 #include "db/index_row.h"
+#include "db/table.h"
 
-#define READ_CHUNK ((size_t)4 << 20)        /* bytes per read(2): the longest line */
-#define READ_ATTEMPTS 3                     /* re-reads when the file changes under us */
-#define RACY_WINDOW_NS 2000000000LL         /* see read_once */
-#define ARENA_MAX ((size_t)UINT32_MAX - 1u) /* record offset + 1 fits in 32 bits */
+#define READ_CHUNK ((size_t)4 << 20)   /* bytes per read(2): the longest line */
+#define READ_ATTEMPTS 3                /* re-reads when the file changes under us */
+#define RACY_WINDOW_NS 2000000000LL    /* see read_once */
+#define DIFF_MIN_LIMIT 4096u           /* changed lines always applied row by row */
 
 /* ------------------------------------------------------------------------ */
-/* Packed rows.
- *   [0] serial length   [1] status 'V' 'R' 'E'   [2] reason (int8, -1 none)
- *   [3] flags: bits 0-1 hold instruction, bit 2 invalidity date present
- *   [4 .. 4+len) serial magnitude
- *   then expiry, the revocation time for R rows, and the invalidity date when
- *   flagged: each a signed 40-bit little-endian count of seconds (years 0000 to
- *   9999 need 39 bits). */
-#define REC_HEAD 4u
-#define TIME_OCTETS 5u
-#define FLAG_HOLD_MASK 0x03u
-#define FLAG_INVALIDITY 0x04u
+/* Line hashes.  Only a change detector for files the CA writes: equal hashes
+ * mean "same bytes" with probability 1 - 2^-64 per changed line.  16 octets per
+ * 64x64->128-bit multiply, folded (the multiply-and-fold construction of
+ * wyhash); the length and a position-dependent seed enter the state. */
+typedef unsigned __int128 u128;
 
-static void put_time40(uint8_t *p, qpki_time t)
+static inline uint64_t mum(uint64_t a, uint64_t b)
 {
-    uint64_t u = (uint64_t)t;
-    for (unsigned i = 0; i < TIME_OCTETS; i++)
-        p[i] = (uint8_t)(u >> (8 * i));
+    u128 r = (u128)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-static qpki_time get_time40(const uint8_t *p)
+static inline uint64_t load64(const uint8_t *p)
 {
-    uint64_t u = 0;
-    for (unsigned i = 0; i < TIME_OCTETS; i++)
-        u |= (uint64_t)p[i] << (8 * i);
-    if (u & ((uint64_t)1 << 39))
-        u |= ~(((uint64_t)1 << 40) - 1); /* sign-extend */
-    return (qpki_time)u;
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
 }
 
-static size_t rec_size(const uint8_t *rec)
-{
-    size_t n = REC_HEAD + rec[0] + TIME_OCTETS;
-    if (rec[1] == 'R')
-        n += TIME_OCTETS;
-    if (rec[3] & FLAG_INVALIDITY)
-        n += TIME_OCTETS;
-    return n;
-}
+#define HK0 0xa0761d6478bd642full
+#define HK1 0xe7037ed1a0b428dbull
+#define HK2 0x8ebc6af09c88c6e3ull
 
-static void rec_to_entry(const uint8_t *rec, qpki_db_entry *out)
+static uint64_t line_hash(const uint8_t *p, size_t n)
 {
-    const uint8_t *q = rec + REC_HEAD + rec[0];
-    out->row_status = (char)rec[1];
-    out->expiry = get_time40(q);
-    q += TIME_OCTETS;
-    if (rec[1] == 'R') {
-        out->revocation_time = get_time40(q);
-        q += TIME_OCTETS;
-        out->reason = (qpki_crl_reason)(int8_t)rec[2];
-        out->hold_instruction = (qpki_hold_instruction)(rec[3] & FLAG_HOLD_MASK);
+    uint64_t h = HK0 ^ mum((uint64_t)n ^ HK1, HK2);
+    while (n >= 16) {
+        h = mum(load64(p) ^ HK1, load64(p + 8) ^ h);
+        p += 16;
+        n -= 16;
     }
-    if (rec[3] & FLAG_INVALIDITY)
-        out->invalidity_date = get_time40(q);
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        a = load64(p);
+        b = load64(p + n - 8); /* overlaps a when n < 16 */
+    } else if (n > 0) {
+        uint8_t tail[8] = {0};
+        memcpy(tail, p, n);
+        a = load64(tail);
+        b = (uint64_t)n << 56;
+    }
+    h = mum(a ^ HK1, b ^ h ^ HK2);
+    return mum(h ^ HK0, (uint64_t)n ^ HK1);
 }
 
-/* ------------------------------------------------------------------------ */
-/* Hashing.  mix64 is the SplitMix64 finaliser (a bijection with full
- * avalanche); serials and file contents are absorbed 8 octets at a time. */
 static inline uint64_t mix64(uint64_t x)
 {
     x ^= x >> 30;
@@ -106,147 +109,86 @@ static inline uint64_t mix64(uint64_t x)
     return x;
 }
 
-static uint64_t serial_hash(const uint8_t *s, size_t n)
+/* ------------------------------------------------------------------------ */
+/* The line map: per line of the loaded file, its hash and its row's record. */
+typedef struct line_map {
+    uint64_t *hash;
+    table_ref *ref; /* 0: the line holds no row (comment, blank) */
+    size_t n, cap;
+} line_map;
+
+static void map_clear(line_map *m)
 {
-    uint64_t h = mix64(0x6a09e667f3bcc908ull ^ n);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = mix64(h ^ w);
-        s += 8;
-        n -= 8;
-    }
-    if (n) {
-        uint64_t w = 0;
-        memcpy(&w, s, n);
-        h = mix64(h ^ w);
-    }
-    return h;
+    qpki_free(m->hash);
+    qpki_free(m->ref);
+    memset(m, 0, sizeof(*m));
 }
 
-/* Streaming hash of the file contents (two independent lanes for speed).  Used
- * only to notice changes the file's timestamps cannot show. */
-typedef struct content_hash {
-    uint64_t a, b, total;
-    uint8_t tail[16];
-    size_t tail_len;
-} content_hash;
-
-static void ch_init(content_hash *c)
+static bool map_reserve(line_map *m, size_t n)
 {
-    memset(c, 0, sizeof(*c));
-    c->a = 0x243f6a8885a308d3ull;
-    c->b = 0x13198a2e03707344ull;
+    if (n <= m->cap)
+        return true;
+    size_t cap = m->cap ? m->cap + m->cap / 2 : 1024;
+    if (cap < n)
+        cap = n;
+    uint64_t *h = qpki_realloc(m->hash, cap * sizeof(*h));
+    if (!h)
+        return false;
+    m->hash = h;
+    table_ref *r = qpki_realloc(m->ref, cap * sizeof(*r));
+    if (!r)
+        return false;
+    m->ref = r;
+    m->cap = cap;
+    return true;
 }
 
-static void ch_block(content_hash *c, const uint8_t *p)
+/* The line holding ref, 1-based; 0 when none. */
+static size_t map_line_of(const line_map *m, size_t n, table_ref ref)
 {
-    uint64_t x, y;
-    memcpy(&x, p, 8);
-    memcpy(&y, p + 8, 8);
-    c->a = mix64(c->a ^ x);
-    c->b = mix64(c->b ^ y);
-}
-
-static void ch_update(content_hash *c, const uint8_t *p, size_t n)
-{
-    c->total += n;
-    if (c->tail_len) {
-        size_t take = 16 - c->tail_len < n ? 16 - c->tail_len : n;
-        memcpy(c->tail + c->tail_len, p, take);
-        c->tail_len += take;
-        p += take;
-        n -= take;
-        if (c->tail_len < 16)
-            return;
-        ch_block(c, c->tail);
-        c->tail_len = 0;
-    }
-    while (n >= 16) {
-        ch_block(c, p);
-        p += 16;
-        n -= 16;
-    }
-    memcpy(c->tail, p, n);
-    c->tail_len = n;
-}
-
-static uint64_t ch_final(content_hash *c)
-{
-    uint8_t last[16] = {0};
-    memcpy(last, c->tail, c->tail_len);
-    ch_block(c, last);
-    return mix64(c->a ^ mix64(c->b ^ c->total));
+    for (size_t k = 0; k < n; k++)
+        if (m->ref[k] == ref)
+            return k + 1;
+    return 0;
 }
 
 /* ------------------------------------------------------------------------ */
-/* The table. */
-typedef struct index_table {
-    uint8_t *arena;      /* packed rows */
-    size_t used, cap;
-    uint64_t *slots;     /* (hash >> 32) << 32 | (offset + 1); 0 = empty */
-    size_t mask;
-    size_t count;
-    uint64_t content_hash;
-} index_table;
+/* Loading: one pass over the lines, in one of two modes.
+ *   FULL: every line is parsed into a new table (replace_begin..commit) and a
+ *         new line map.
+ *   DIFF: lines are hashed and compared with the current map; the changed ones
+ *         are parsed into `changed`, applied after the pass. */
+typedef enum load_mode { LOAD_FULL, LOAD_DIFF } load_mode;
 
-static void table_free(index_table *t)
-{
-    if (!t)
-        return;
-    qpki_free(t->arena);
-    qpki_free(t->slots);
-    qpki_free(t);
-}
+typedef struct changed_line {
+    size_t line;   /* 0-based */
+    uint64_t hash;
+    bool has_row;
+    uint8_t serial_len;
+    uint8_t serial[QPKI_SERIAL_MAX];
+    qpki_db_entry entry;
+} changed_line;
 
-/* Ask for transparent huge pages on a large, not yet touched allocation: the
- * hash slots and rows are read at random, and with 4 KiB pages nearly every
- * lookup also misses the TLB.  Advice only; nothing depends on it. */
-static void advise_huge(void *p, size_t n)
-{
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    if (n < 2 * huge)
-        return;
-    uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-    uintptr_t end = ((uintptr_t)p + n) & ~(huge - 1);
-    if (end > start)
-        (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
-}
-
-static const uint8_t *table_find(const index_table *t, const uint8_t *serial, size_t len,
-                                 uint64_t h)
-{
-    uint64_t tag = h >> 32;
-    size_t j = (size_t)h & t->mask;
-    for (;;) {
-        uint64_t s = t->slots[j];
-        if (s == 0)
-            return NULL;
-        if ((s >> 32) == tag) {
-            const uint8_t *rec = t->arena + ((uint32_t)s - 1u);
-            if (rec[0] == len && memcmp(rec + REC_HEAD, serial, len) == 0)
-                return rec;
-        }
-        j = (j + 1) & t->mask;
-    }
-}
-
-/* ------------------------------------------------------------------------ */
-/* The parser: one line at a time into a table under construction. */
-typedef struct parser {
-    const char *name;   /* file name in messages */
-    index_table *t;
-    uint32_t *lines;    /* line number of each row, for duplicate messages */
-    size_t lines_cap;
-    uint64_t lineno;
-    qpki_status rc;     /* the first failure; later lines are only counted */
+typedef struct loader {
+    load_mode mode;
+    db_table *table;
+    line_map *map;       /* DIFF: the current map */
+    line_map fresh;      /* FULL: the map being built */
+    const char *name;    /* file name in messages */
     char *error;
     size_t error_size;
-} parser;
+    qpki_status rc;      /* the first failure; later lines are only hashed */
+    uint64_t lineno;     /* lines seen */
+    uint64_t fail_line;  /* the line of rc (1-based), 0 for failures of no line */
+    uint64_t file_hash;
+    changed_line *changed;
+    size_t changed_n, changed_cap, changed_limit;
+    bool too_many;       /* DIFF: give up, load in full */
+} loader;
 
-static void fail_at_line(parser *ps, qpki_status rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void fail_at_line(parser *ps, qpki_status rc, const char *fmt, ...)
+static void fail_at_line(loader *ld, uint64_t line, qpki_status rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void fail_at_line(loader *ld, uint64_t line, qpki_status rc, const char *fmt, ...)
 {
     char why[QPKI_DB_MESSAGE_MAX];
     va_list ap;
@@ -255,187 +197,341 @@ static void fail_at_line(parser *ps, qpki_status rc, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         why[0] = '\0';
-    qpki_fmt(ps->error, ps->error_size, "%s:%" PRIu64 ": %s", ps->name, ps->lineno, why);
-    ps->rc = rc;
+    qpki_fmt(ld->error, ld->error_size, "%s:%" PRIu64 ": %s", ld->name, line, why);
+    ld->rc = rc;
+    ld->fail_line = line;
 }
 
-static void fail_nomem(parser *ps)
+static void fail_nomem(loader *ld)
 {
-    qpki_fmt(ps->error, ps->error_size, "%s: out of memory", ps->name);
-    ps->rc = QPKI_ERR_NOMEM;
+    qpki_fmt(ld->error, ld->error_size, "%s: out of memory", ld->name);
+    ld->rc = QPKI_ERR_NOMEM;
+    ld->fail_line = 0;
 }
 
-static bool parser_reserve(parser *ps, size_t need)
+static void fail_duplicate(loader *ld, uint64_t line, uint64_t first, const uint8_t *serial,
+                           size_t len)
 {
-    index_table *t = ps->t;
-    if (need > ARENA_MAX - t->used) {
-        fail_at_line(ps, QPKI_ERR_TOO_LARGE, "index too large (rows beyond 4 GiB)");
+    char hex[2 * QPKI_SERIAL_MAX + 1];
+    qpki_serial_hex(serial, len, hex);
+    fail_at_line(ld, line, QPKI_ERR_PARSE, "duplicate serial number %s (first on line %" PRIu64 ")",
+                 hex, first);
+}
+
+static void loader_init(loader *ld, load_mode mode, db_table *t, line_map *map, const char *name,
+                        char *error, size_t error_size)
+{
+    memset(ld, 0, sizeof(*ld));
+    ld->mode = mode;
+    ld->table = t;
+    ld->map = map;
+    ld->name = name;
+    ld->error = error;
+    ld->error_size = error_size;
+    ld->file_hash = 0x243f6a8885a308d3ull;
+    size_t limit = map ? map->n / 64 : 0;
+    ld->changed_limit = limit > DIFF_MIN_LIMIT ? limit : DIFF_MIN_LIMIT;
+}
+
+/* Start (again): FULL begins a new table. */
+static qpki_status loader_start(loader *ld)
+{
+    ld->rc = QPKI_OK;
+    ld->lineno = 0;
+    ld->fail_line = 0;
+    ld->file_hash = 0x243f6a8885a308d3ull;
+    ld->changed_n = 0;
+    ld->too_many = false;
+    ld->fresh.n = 0;
+    if (ld->mode == LOAD_FULL) {
+        qpki_status rc = table_replace_begin(ld->table);
+        if (rc != QPKI_OK)
+            fail_nomem(ld);
+        return rc;
+    }
+    return QPKI_OK;
+}
+
+static void loader_clear(loader *ld)
+{
+    if (ld->mode == LOAD_FULL && table_replacing(ld->table))
+        table_abort(ld->table);
+    map_clear(&ld->fresh);
+    qpki_free(ld->changed);
+    ld->changed = NULL;
+    ld->changed_cap = ld->changed_n = 0;
+}
+
+/* Parse the row on a line; false (and ld->rc) when it is bad. */
+static bool parse_row(loader *ld, const char *line, size_t len, index_row *r, qpki_db_entry *e)
+{
+    index_span f[INDEX_ROW_FIELDS];
+    index_row_fault fault;
+    if (!index_row_parse(line, len, f, r, &fault)) {
+        char why[QPKI_DB_MESSAGE_MAX];
+        index_row_fault_text(&fault, why, sizeof(why));
+        fail_at_line(ld, ld->lineno, QPKI_ERR_PARSE, "%s", why);
         return false;
     }
-    if (t->used + need > t->cap) {
-        size_t cap = t->cap ? t->cap : (size_t)1 << 16;
-        while (cap < t->used + need)
-            cap = cap > ARENA_MAX / 2 ? ARENA_MAX : cap * 2;
-        uint8_t *a = qpki_realloc(t->arena, cap);
-        if (!a) {
-            fail_nomem(ps);
-            return false;
-        }
-        advise_huge(a + t->used, cap - t->used);
-        t->arena = a;
-        t->cap = cap;
-    }
-    if (t->count == ps->lines_cap) {
-        size_t cap = ps->lines_cap ? ps->lines_cap * 2 : 1024;
-        uint32_t *l = qpki_realloc(ps->lines, cap * sizeof(*l));
-        if (!l) {
-            fail_nomem(ps);
-            return false;
-        }
-        ps->lines = l;
-        ps->lines_cap = cap;
+    qpki_db_entry_init(e);
+    e->row_status = r->status;
+    e->expiry = r->expiry;
+    if (r->status == 'R') {
+        e->revocation_time = r->revocation_time;
+        e->reason = r->reason;
+        e->hold_instruction = r->hold;
+        if (r->has_invalidity)
+            e->invalidity_date = r->invalidity_date;
     }
     return true;
 }
 
-static void parse_line(parser *ps, const char *line, size_t len)
+static void full_line(loader *ld, const char *line, size_t len, uint64_t h)
 {
-    ps->lineno++;
-    if (ps->rc != QPKI_OK || !index_line_has_row(line, &len))
+    line_map *m = &ld->fresh;
+    if (!map_reserve(m, m->n + 1)) {
+        fail_nomem(ld);
         return;
-    index_span f[INDEX_ROW_FIELDS];
+    }
+    size_t k = m->n++;
+    m->hash[k] = h;
+    m->ref[k] = 0;
+    if (!index_line_has_row(line, &len))
+        return;
     index_row r;
-    index_row_fault fault;
-    if (!index_row_parse(line, len, f, &r, &fault)) {
-        char why[QPKI_DB_MESSAGE_MAX];
-        index_row_fault_text(&fault, why, sizeof(why));
-        fail_at_line(ps, QPKI_ERR_PARSE, "%s", why);
+    qpki_db_entry e;
+    if (!parse_row(ld, line, len, &r, &e))
         return;
+    table_ref ref = 0;
+    qpki_status rc = table_put(ld->table, r.serial, r.serial_len, &e, true, &ref);
+    switch (rc) {
+    case QPKI_OK:
+        m->ref[k] = ref;
+        break;
+    case QPKI_ERR_EXISTS:
+        /* OpenSSL's `ca` refuses to index such a database, too. */
+        fail_duplicate(ld, ld->lineno, map_line_of(m, k, ref), r.serial, r.serial_len);
+        break;
+    case QPKI_ERR_NOMEM:
+        fail_nomem(ld);
+        break;
+    case QPKI_ERR_TOO_LARGE:
+        fail_at_line(ld, ld->lineno, rc, "index too large (rows beyond 4 GiB)");
+        break;
+    default:
+        fail_at_line(ld, ld->lineno, rc, "row cannot be stored: %s", qpki_strerror(rc));
+        break;
     }
-
-    size_t need = REC_HEAD + r.serial_len + TIME_OCTETS;
-    if (r.status == 'R')
-        need += TIME_OCTETS;
-    if (r.has_invalidity)
-        need += TIME_OCTETS;
-    if (!parser_reserve(ps, need))
-        return;
-    index_table *t = ps->t;
-    uint8_t *rec = t->arena + t->used;
-    rec[0] = (uint8_t)r.serial_len;
-    rec[1] = (uint8_t)r.status;
-    rec[2] = (uint8_t)(int8_t)r.reason;
-    rec[3] = (uint8_t)((unsigned)r.hold | (r.has_invalidity ? FLAG_INVALIDITY : 0u));
-    memcpy(rec + REC_HEAD, r.serial, r.serial_len);
-    uint8_t *q = rec + REC_HEAD + r.serial_len;
-    put_time40(q, r.expiry);
-    q += TIME_OCTETS;
-    if (r.status == 'R') {
-        put_time40(q, r.revocation_time);
-        q += TIME_OCTETS;
-    }
-    if (r.has_invalidity)
-        put_time40(q, r.invalidity_date);
-    t->used += need;
-    ps->lines[t->count] = ps->lineno > UINT32_MAX ? UINT32_MAX : (uint32_t)ps->lineno;
-    t->count++;
 }
 
-static void fail_duplicate(parser *ps, size_t row_index, size_t first_offset)
+static void diff_line(loader *ld, const char *line, size_t len, uint64_t h)
 {
-    index_table *t = ps->t;
-    size_t first = 0;
-    for (size_t off = 0; off < first_offset; off += rec_size(t->arena + off))
-        first++;
-    const uint8_t *rec = t->arena + first_offset;
-    char hex[2 * QPKI_SERIAL_MAX + 1];
-    qpki_serial_hex(rec + REC_HEAD, rec[0], hex);
-    ps->lineno = ps->lines[row_index];
-    fail_at_line(ps, QPKI_ERR_PARSE, "duplicate serial number %s (first on line %" PRIu32 ")",
-                 hex, ps->lines[first]);
+    size_t k = (size_t)ld->lineno - 1;
+    if (k < ld->map->n && ld->map->hash[k] == h)
+        return; /* the same bytes as before: the same row */
+    if (ld->changed_n == ld->changed_limit) {
+        ld->too_many = true;
+        return;
+    }
+    if (ld->changed_n == ld->changed_cap) {
+        size_t cap = ld->changed_cap ? ld->changed_cap * 2 : 16;
+        changed_line *c = qpki_realloc(ld->changed, cap * sizeof(*c));
+        if (!c) {
+            fail_nomem(ld);
+            return;
+        }
+        ld->changed = c;
+        ld->changed_cap = cap;
+    }
+    changed_line *c = &ld->changed[ld->changed_n];
+    memset(c, 0, sizeof(*c));
+    c->line = k;
+    c->hash = h;
+    if (index_line_has_row(line, &len)) {
+        index_row r;
+        if (!parse_row(ld, line, len, &r, &c->entry))
+            return;
+        c->has_row = true;
+        c->serial_len = (uint8_t)r.serial_len;
+        memcpy(c->serial, r.serial, r.serial_len);
+    }
+    ld->changed_n++;
 }
 
-/* Build the hash index over the parsed rows; a serial seen twice is an error
- * (OpenSSL's `ca` refuses to index such a database, too). */
-static qpki_status parser_finish(parser *ps)
+/* One line (without its '\n'). */
+static void loader_line(loader *ld, const char *line, size_t len)
 {
-    if (ps->rc != QPKI_OK)
-        return ps->rc;
-    index_table *t = ps->t;
+    ld->lineno++;
+    uint64_t h = line_hash((const uint8_t *)line, len);
+    ld->file_hash = mix64(ld->file_hash ^ h);
+    if (ld->rc != QPKI_OK || ld->too_many)
+        return;
+    if (ld->mode == LOAD_FULL)
+        full_line(ld, line, len, h);
+    else
+        diff_line(ld, line, len, h);
+}
+
+static uint64_t loader_file_hash(const loader *ld, uint64_t total)
+{
+    return mix64(ld->file_hash ^ mix64(total));
+}
+
+/* ---- applying a diff ---------------------------------------------------- */
+
+/* A small open-addressing set of indices (into `changed`, or of refs). */
+typedef struct small_set {
+    size_t *slot; /* value + 1; 0 empty */
+    size_t mask;
+} small_set;
+
+static bool set_init(small_set *s, size_t n)
+{
     size_t cap = 16;
-    while (cap - cap / 4 < t->count + 1) /* load factor below 3/4 */
+    while (cap < 2 * n + 2)
         cap *= 2;
-    t->slots = qpki_calloc(cap, sizeof(*t->slots));
-    if (!t->slots) {
-        fail_nomem(ps);
-        return ps->rc;
-    }
-    advise_huge(t->slots, cap * sizeof(*t->slots));
-    t->mask = cap - 1;
-    size_t off = 0;
-    for (size_t i = 0; i < t->count; i++) {
-        const uint8_t *rec = t->arena + off;
-        uint64_t h = serial_hash(rec + REC_HEAD, rec[0]);
-        uint64_t tag = h >> 32;
-        size_t j = (size_t)h & t->mask;
-        for (;;) {
-            uint64_t s = t->slots[j];
-            if (s == 0) {
-                t->slots[j] = (tag << 32) | (uint64_t)(off + 1);
-                break;
-            }
-            if ((s >> 32) == tag) {
-                const uint8_t *other = t->arena + ((uint32_t)s - 1u);
-                if (other[0] == rec[0] && memcmp(other + REC_HEAD, rec + REC_HEAD, rec[0]) == 0) {
-                    fail_duplicate(ps, i, (size_t)((uint32_t)s - 1u));
-                    return ps->rc;
-                }
-            }
-            j = (j + 1) & t->mask;
+    s->slot = qpki_calloc(cap, sizeof(*s->slot));
+    s->mask = cap - 1;
+    return s->slot != NULL;
+}
+
+static uint64_t bytes_hash(const uint8_t *p, size_t n) { return mix64(line_hash(p, n)); }
+
+/* The changed line holding serial (index + 1), or 0; inserts `index` when
+ * absent and index != SIZE_MAX. */
+static size_t serial_set_find(small_set *s, const changed_line *c, const uint8_t *serial,
+                              size_t len, size_t index)
+{
+    size_t j = (size_t)bytes_hash(serial, len) & s->mask;
+    for (;; j = (j + 1) & s->mask) {
+        size_t v = s->slot[j];
+        if (v == 0) {
+            if (index != SIZE_MAX)
+                s->slot[j] = index + 1;
+            return 0;
         }
-        off += rec_size(rec);
+        const changed_line *o = &c[v - 1];
+        if (o->serial_len == len && memcmp(o->serial, serial, len) == 0)
+            return v;
     }
-    /* Give back the arena's growth slack. */
-    if (t->used && t->used < t->cap) {
-        uint8_t *a = qpki_realloc(t->arena, t->used);
-        if (a) {
-            t->arena = a;
-            t->cap = t->used;
+}
+
+static bool ref_set_has(small_set *s, table_ref ref, bool insert)
+{
+    size_t j = (size_t)mix64(ref) & s->mask;
+    for (;; j = (j + 1) & s->mask) {
+        if (s->slot[j] == 0) {
+            if (insert)
+                s->slot[j] = (size_t)ref + 1;
+            return false;
+        }
+        if (s->slot[j] == (size_t)ref + 1)
+            return true;
+    }
+}
+
+/* Check the diff of a file of new_n lines against the table, then apply it and
+ * commit.  Fails (table untouched) on a duplicate serial. */
+static qpki_status diff_apply(loader *ld, size_t new_n, uint64_t *changed_rows)
+{
+    line_map *m = ld->map;
+    size_t removed = m->n > new_n ? m->n - new_n : 0;
+    small_set rows = {0}, gone = {0};
+    qpki_status rc = QPKI_OK;
+    if (!set_init(&rows, ld->changed_n) || !set_init(&gone, ld->changed_n + removed)) {
+        fail_nomem(ld);
+        rc = ld->rc;
+        goto out;
+    }
+    /* The records of the lines that changed or went away. */
+    for (size_t i = 0; i < ld->changed_n; i++) {
+        size_t k = ld->changed[i].line;
+        if (k < m->n && m->ref[k])
+            (void)ref_set_has(&gone, m->ref[k], true);
+    }
+    for (size_t k = new_n; k < m->n; k++)
+        if (m->ref[k])
+            (void)ref_set_has(&gone, m->ref[k], true);
+
+    /* A serial twice in the new file: on two changed lines, or on a changed
+     * line and an unchanged one.  Report the earliest second occurrence, as a
+     * full load (which stops there) would. */
+    uint64_t dup_line = UINT64_MAX, dup_first = 0;
+    const changed_line *dup = NULL;
+    for (size_t i = 0; i < ld->changed_n; i++) {
+        const changed_line *c = &ld->changed[i];
+        if (!c->has_row)
+            continue;
+        size_t first = serial_set_find(&rows, ld->changed, c->serial, c->serial_len, i);
+        uint64_t line = 0, other = 0;
+        if (first) {
+            line = c->line + 1;
+            other = ld->changed[first - 1].line + 1;
+        } else {
+            table_ref ref = table_find(ld->table, c->serial, c->serial_len);
+            if (ref && !ref_set_has(&gone, ref, false)) {
+                uint64_t j = map_line_of(m, m->n, ref);
+                line = j > c->line + 1 ? j : c->line + 1;
+                other = j > c->line + 1 ? c->line + 1 : j;
+            }
+        }
+        if (line && (line < dup_line || (line == dup_line && other < dup_first))) {
+            dup_line = line;
+            dup_first = other;
+            dup = c;
         }
     }
-    qpki_free(ps->lines);
-    ps->lines = NULL;
-    return QPKI_OK;
-}
-
-static qpki_status parser_init(parser *ps, const char *name, char *error, size_t error_size)
-{
-    memset(ps, 0, sizeof(*ps));
-    ps->name = name;
-    ps->error = error;
-    ps->error_size = error_size;
-    ps->t = qpki_calloc(1, sizeof(*ps->t));
-    if (!ps->t) {
-        fail_nomem(ps);
-        return ps->rc;
+    if (dup && (ld->rc == QPKI_OK || (ld->rc == QPKI_ERR_PARSE && dup_line < ld->fail_line)))
+        fail_duplicate(ld, dup_line, dup_first, dup->serial, dup->serial_len);
+    if (ld->rc != QPKI_OK) {
+        rc = ld->rc;
+        goto out;
     }
-    return QPKI_OK;
-}
+    if (!map_reserve(m, new_n)) {
+        fail_nomem(ld);
+        rc = ld->rc;
+        goto out;
+    }
 
-/* Hand the table over (parser_finish succeeded) or drop it. */
-static index_table *parser_take(parser *ps)
-{
-    index_table *t = ps->t;
-    ps->t = NULL;
-    return t;
-}
-
-static void parser_clear(parser *ps)
-{
-    table_free(ps->t);
-    ps->t = NULL;
-    qpki_free(ps->lines);
-    ps->lines = NULL;
+    /* Apply: first the rows whose line changed or went away and whose serial
+     * is not in the new file any more (their records are still valid: nothing
+     * was written yet), then the new and changed rows. */
+    uint64_t before = table_generation(ld->table);
+    for (size_t i = 0; i <= gone.mask; i++) {
+        if (!gone.slot[i])
+            continue;
+        table_ref ref = (table_ref)(gone.slot[i] - 1);
+        const uint8_t *serial;
+        size_t len;
+        table_ref_serial(ld->table, ref, &serial, &len);
+        if (!serial_set_find(&rows, ld->changed, serial, len, SIZE_MAX))
+            table_remove_ref(ld->table, ref);
+    }
+    for (size_t k = new_n; k < m->n; k++)
+        m->ref[k] = 0;
+    for (size_t i = 0; i < ld->changed_n; i++) {
+        const changed_line *c = &ld->changed[i];
+        table_ref ref = 0;
+        if (c->has_row) {
+            rc = table_put(ld->table, c->serial, c->serial_len, &c->entry, false, &ref);
+            if (rc != QPKI_OK) {
+                /* Out of memory half-way: what was applied stays (each row is
+                 * whole); the caller loads the file in full next time. */
+                fail_nomem(ld);
+                (void)table_commit(ld->table, NULL);
+                goto out;
+            }
+        }
+        m->ref[c->line] = ref;
+        m->hash[c->line] = c->hash;
+    }
+    m->n = new_n;
+    rc = table_commit(ld->table, NULL);
+    *changed_rows = table_generation(ld->table) != before;
+out:
+    qpki_free(rows.slot);
+    qpki_free(gone.slot);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -483,23 +579,41 @@ static qpki_status io_failure(const char *path, int err, char *error, size_t err
     return err == ENOENT ? QPKI_ERR_NOT_FOUND : QPKI_ERR_IO;
 }
 
-/* Read the file once: hash everything, parse when ps is given. */
-static qpki_status read_once(const char *path, parser *ps, read_result *res, char *error,
-                             size_t error_size)
+/* Feed the lines of data[0..len) (eof: the rest is the last line); returns
+ * the bytes consumed. */
+static size_t feed(loader *ld, const uint8_t *data, size_t len, bool eof)
+{
+    size_t pos = 0;
+    while (pos < len) {
+        const uint8_t *nl = memchr(data + pos, '\n', len - pos);
+        if (!nl)
+            break;
+        loader_line(ld, (const char *)data + pos, (size_t)(nl - (data + pos)));
+        pos = (size_t)(nl - data) + 1;
+    }
+    if (eof && pos < len) {
+        loader_line(ld, (const char *)data + pos, len - pos); /* no final newline */
+        pos = len;
+    }
+    return pos;
+}
+
+/* Read the file once through the loader. */
+static qpki_status read_once(const char *path, loader *ld, read_result *res)
 {
     memset(res, 0, sizeof(*res));
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return io_failure(path, errno, error, error_size);
+        return io_failure(path, errno, ld->error, ld->error_size);
     qpki_status rc = QPKI_OK;
     uint8_t *buf = NULL;
     struct stat before, after;
     if (fstat(fd, &before) != 0) {
-        rc = io_failure(path, errno, error, error_size);
+        rc = io_failure(path, errno, ld->error, ld->error_size);
         goto out;
     }
     if (!S_ISREG(before.st_mode)) {
-        qpki_fmt(error, error_size, "%s: not a regular file", path);
+        qpki_fmt(ld->error, ld->error_size, "%s: not a regular file", path);
         rc = QPKI_ERR_IO;
         goto out;
     }
@@ -513,66 +627,65 @@ static qpki_status read_once(const char *path, parser *ps, read_result *res, cha
         cap = (size_t)before.st_size + 1 < 4096 ? 4096 : (size_t)before.st_size + 1;
     buf = qpki_malloc(cap);
     if (!buf) {
-        qpki_fmt(error, error_size, "%s: out of memory", path);
+        fail_nomem(ld);
         rc = QPKI_ERR_NOMEM;
         goto out;
     }
-    content_hash ch;
-    ch_init(&ch);
+    rc = loader_start(ld);
+    if (rc != QPKI_OK)
+        goto out;
     uint64_t total = 0;
     size_t have = 0;
+    bool sized = false;
     for (;;) {
         ssize_t n = read(fd, buf + have, cap - have);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            rc = io_failure(path, errno, error, error_size);
+            rc = io_failure(path, errno, ld->error, ld->error_size);
             goto out;
         }
-        ch_update(&ch, buf + have, (size_t)n);
         total += (uint64_t)n;
         size_t end = have + (size_t)n;
-        if (!ps) {
-            if (n == 0)
-                break;
-            continue; /* have stays 0 */
+        size_t pos = feed(ld, buf, end, n == 0);
+        if (!sized && ld->mode == LOAD_FULL && ld->rc == QPKI_OK && pos > 0 &&
+            (uint64_t)before.st_size > pos) {
+            /* Size the new table's index from the first chunk's rows per byte. */
+            sized = true;
+            uint64_t rows = (uint64_t)before.st_size / pos * ld->lineno +
+                            (uint64_t)before.st_size % pos * ld->lineno / pos;
+            if (rows < ((uint64_t)1 << 32) && table_reserve(ld->table, (size_t)rows) != QPKI_OK)
+                fail_nomem(ld);
         }
-        size_t pos = 0;
-        while (pos < end) {
-            const uint8_t *nl = memchr(buf + pos, '\n', end - pos);
-            if (!nl)
-                break;
-            parse_line(ps, (const char *)buf + pos, (size_t)(nl - (buf + pos)));
-            pos = (size_t)(nl - buf) + 1;
-        }
-        if (n == 0) {
-            if (pos < end)
-                parse_line(ps, (const char *)buf + pos, end - pos); /* no final newline */
+        if (n == 0)
             break;
-        }
+        if (ld->too_many)
+            break; /* loaded in full instead */
         size_t rem = end - pos;
         if (rem == cap) {
-            if (ps->rc == QPKI_OK) {
-                ps->lineno++;
-                fail_at_line(ps, QPKI_ERR_PARSE, "line longer than %zu bytes", cap);
-            }
+            if (ld->rc == QPKI_OK)
+                fail_at_line(ld, ld->lineno + 1, QPKI_ERR_PARSE, "line longer than %zu bytes",
+                             cap);
+            ld->lineno++;
             rem = 0; /* keep reading, for the hash */
         }
         memmove(buf, buf + pos, rem);
         have = rem;
     }
     if (fstat(fd, &after) != 0) {
-        rc = io_failure(path, errno, error, error_size);
+        rc = io_failure(path, errno, ld->error, ld->error_size);
         goto out;
     }
     file_id later = file_id_of(&after);
     res->changed = !file_id_equal(&res->id, &later) || total != (uint64_t)before.st_size;
-    res->hash = ch_final(&ch);
-    res->hashed = true;
+    if (!ld->too_many) {
+        res->hash = loader_file_hash(ld, total);
+        res->hashed = true;
+    }
     /* Timestamps have a granularity (a clock tick, or a second or more on some
      * file systems): a rewrite of the same size within that tick leaves the
      * inode, size, mtime and ctime as they were.  While the file's last change
-     * is this recent, refresh compares contents hashes as well. */
+     * is this recent, refresh compares contents as well. */
     int64_t start_ns = (int64_t)start.tv_sec * 1000000000 + start.tv_nsec;
     int64_t last = res->id.mtime_ns > res->id.ctime_ns ? res->id.mtime_ns : res->id.ctime_ns;
     res->racy = last >= start_ns - RACY_WINDOW_NS;
@@ -582,65 +695,30 @@ out:
     return rc;
 }
 
-/* Read (and, unless hash_only, parse) the file, again when it changed while
- * being read.  On success with !hash_only, *table is the new table. */
-static qpki_status read_file(const char *path, bool hash_only, index_table **table,
-                             read_result *res, char *error, size_t error_size)
+/* Read the file through the loader, again when it changed while being read. */
+static qpki_status read_file(const char *path, loader *ld, read_result *res)
 {
     for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
-        parser ps;
-        qpki_status rc = QPKI_OK;
-        if (!hash_only) {
-            rc = parser_init(&ps, path, error, error_size);
-            if (rc != QPKI_OK)
-                return rc;
-        }
-        rc = read_once(path, hash_only ? NULL : &ps, res, error, error_size);
-        if (rc == QPKI_OK && res->changed) {
-            if (!hash_only)
-                parser_clear(&ps);
+        qpki_status rc = read_once(path, ld, res);
+        if (rc == QPKI_OK && res->changed)
             continue;
-        }
-        if (!hash_only) {
-            if (rc == QPKI_OK)
-                rc = parser_finish(&ps);
-            if (rc == QPKI_OK) {
-                *table = parser_take(&ps);
-                (*table)->content_hash = res->hash;
-            }
-            parser_clear(&ps);
-        }
         return rc;
     }
-    qpki_fmt(error, error_size, "%s: file kept changing while being read", path);
+    qpki_fmt(ld->error, ld->error_size, "%s: file kept changing while being read", path);
     return QPKI_ERR_IO;
 }
 
 /* ------------------------------------------------------------------------ */
-/* The backend.
- *
- * The table pointer is guarded by LOCK_SHARDS read-write locks, each on its own
- * cache lines: a lookup read-locks the one its thread hashes to, the swap
- * write-locks them all.  One shared lock would make every lookup on every core
- * write the same cache line. */
-#define LOCK_SHARDS 16
-
-typedef struct lock_shard {
-    pthread_rwlock_t lock;
-    char pad[128 - sizeof(pthread_rwlock_t) % 128]; /* two cache lines apart */
-} lock_shard;
-
+/* The backend. */
 typedef struct index_db {
-    char *path;                     /* NULL: loaded from memory, never refreshed */
-    lock_shard shards[LOCK_SHARDS]; /* readers: lookups; writer: the swap */
-    int shards_ready;               /* how many are initialised */
-    index_table *table;
-    _Atomic uint64_t generation;
-    _Atomic size_t count;
+    char *path;                /* NULL: loaded from memory, never refreshed */
+    db_table *table;
     /* One refresh at a time; guards the fields below. */
     pthread_mutex_t refresh_lock;
-    read_result seen;               /* the file as last read, good or bad */
-    qpki_status seen_rc;            /* what that read gave (OK or a content error) */
+    line_map map;              /* the lines of the file the table holds */
+    bool map_valid;
+    read_result seen;          /* the file as last read, good or bad */
+    qpki_status seen_rc;       /* what that read gave (OK or a content error) */
     qpki_index_stats stats;
     /* The current failure message ("" when fine); read by any thread. */
     pthread_mutex_t error_lock;
@@ -654,28 +732,97 @@ static void set_error(index_db *db, const char *msg)
     pthread_mutex_unlock(&db->error_lock);
 }
 
-/* Make t the table in use, unless it holds exactly the rows of the current one
- * (a touched file, or one where only subjects or comments changed): the
- * generation moves only when answers may change.  A reader that read generation
- * G before its lookup is guaranteed a table at least as new as G: the generation
- * moves inside the write lock, after the swap. */
-static void install(index_db *db, index_table *t)
+/* The source of a load: a file, or bytes in memory. */
+typedef struct source {
+    const char *path;    /* or NULL */
+    const uint8_t *data; /* when path is NULL */
+    size_t len;
+} source;
+
+static qpki_status load_from(const source *src, loader *ld, read_result *res)
 {
-    const index_table *cur = db->table;
-    if (cur && cur->count == t->count && cur->used == t->used &&
-        (t->used == 0 || memcmp(cur->arena, t->arena, t->used) == 0)) {
-        table_free(t);
-        return;
+    if (src->path)
+        return read_file(src->path, ld, res);
+    memset(res, 0, sizeof(*res));
+    QPKI_GUARD(loader_start(ld));
+    (void)feed(ld, src->data, src->len, true);
+    res->hash = loader_file_hash(ld, src->len);
+    res->hashed = !ld->too_many;
+    return QPKI_OK;
+}
+
+/* Load the source in full into a new table that replaces the current one. */
+static qpki_status load_full(index_db *db, const source *src, const char *name, read_result *res,
+                             char *msg, size_t msg_size)
+{
+    db->stats.full_loads++;
+    /* The old map goes first: both tables exist until the commit, the maps
+     * need not.  A failed load leaves the table without a map; the next change
+     * is loaded in full again. */
+    map_clear(&db->map);
+    db->map_valid = false;
+    loader ld;
+    loader_init(&ld, LOAD_FULL, db->table, NULL, name, msg, msg_size);
+    qpki_status rc = load_from(src, &ld, res);
+    if (rc == QPKI_OK)
+        rc = ld.rc;
+    if (rc == QPKI_OK) {
+        (void)table_commit(db->table, NULL);
+        db->map = ld.fresh;
+        memset(&ld.fresh, 0, sizeof(ld.fresh));
+        db->map_valid = true;
+        /* Give back the map's growth slack. */
+        if (db->map.cap > db->map.n + db->map.n / 16 + 1024) {
+            uint64_t *h = qpki_realloc(db->map.hash, (db->map.n + 1) * sizeof(*h));
+            if (h)
+                db->map.hash = h;
+            table_ref *r = qpki_realloc(db->map.ref, (db->map.n + 1) * sizeof(*r));
+            if (r)
+                db->map.ref = r;
+            if (h && r)
+                db->map.cap = db->map.n + 1;
+        }
     }
-    for (int i = 0; i < LOCK_SHARDS; i++)
-        pthread_rwlock_wrlock(&db->shards[i].lock);
-    index_table *old = db->table;
-    db->table = t;
-    atomic_store_explicit(&db->count, t->count, memory_order_relaxed);
-    atomic_fetch_add_explicit(&db->generation, 1, memory_order_release);
-    for (int i = LOCK_SHARDS - 1; i >= 0; i--)
-        pthread_rwlock_unlock(&db->shards[i].lock);
-    table_free(old);
+    loader_clear(&ld);
+    return rc;
+}
+
+/* Load the source against the line map: the changed rows only, or in full
+ * when too much changed.  *same: the source holds exactly the lines loaded. */
+static qpki_status load_changes(index_db *db, const source *src, const char *name,
+                                read_result *res, char *msg, size_t msg_size, bool *same)
+{
+    *same = false;
+    if (!db->map_valid)
+        return load_full(db, src, name, res, msg, msg_size);
+    loader ld;
+    loader_init(&ld, LOAD_DIFF, db->table, &db->map, name, msg, msg_size);
+    qpki_status rc = load_from(src, &ld, res);
+    size_t new_n = (size_t)ld.lineno;
+    if (rc == QPKI_OK && !ld.too_many && ld.rc == QPKI_OK && db->map.n > new_n &&
+        ld.changed_n + (db->map.n - new_n) > ld.changed_limit)
+        ld.too_many = true; /* many lines gone */
+    if (rc == QPKI_OK && ld.too_many) {
+        loader_clear(&ld);
+        return load_full(db, src, name, res, msg, msg_size);
+    }
+    if (rc == QPKI_OK && ld.changed_n == 0 && new_n == db->map.n && ld.rc == QPKI_OK) {
+        *same = true;
+        loader_clear(&ld);
+        return QPKI_OK;
+    }
+    if (rc == QPKI_OK) {
+        uint64_t changed_rows = 0;
+        db->stats.incremental_loads++;
+        db->stats.changed_lines = ld.changed_n + (db->map.n > new_n ? db->map.n - new_n : 0);
+        rc = diff_apply(&ld, new_n, &changed_rows);
+        if (rc == QPKI_ERR_NOMEM) {
+            map_clear(&db->map); /* the table may be half-applied: reload in full */
+            db->map_valid = false;
+        }
+    }
+    loader_clear(&ld);
+    return rc;
 }
 
 static qpki_status refresh_locked(index_db *db)
@@ -694,23 +841,13 @@ static qpki_status refresh_locked(index_db *db)
         if (!db->seen.racy)
             return db->seen_rc;
         /* Unchanged timestamps, but recent enough that a change could hide
-         * behind them: compare contents. */
+         * behind them: compare contents (the line hashes). */
         db->stats.hash_checks++;
-        read_result r = {0};
-        rc = read_file(db->path, true, NULL, &r, msg, sizeof(msg));
-        if (rc != QPKI_OK) {
-            db->seen.id.valid = false;
-            goto fail;
-        }
-        if (db->seen.hashed && file_id_equal(&r.id, &db->seen.id) && r.hash == db->seen.hash) {
-            db->seen.racy = r.racy;
-            return db->seen_rc;
-        }
     }
-    db->stats.full_loads++;
-    index_table *t = NULL;
+    source src = {.path = db->path};
     read_result r = {0};
-    rc = read_file(db->path, false, &t, &r, msg, sizeof(msg));
+    bool same = false;
+    rc = load_changes(db, &src, db->path, &r, msg, sizeof(msg), &same);
     if (rc != QPKI_OK) {
         /* Remember content errors so an unchanged bad file is not parsed on
          * every poll; retry I/O and memory failures next time. */
@@ -722,7 +859,6 @@ static qpki_status refresh_locked(index_db *db)
     }
     db->seen = r;
     db->seen_rc = QPKI_OK;
-    install(db, t);
     set_error(db, "");
     return QPKI_OK;
 fail:
@@ -744,32 +880,17 @@ static qpki_status index_refresh(void *self)
 static qpki_status index_lookup(void *self, const uint8_t *serial, size_t serial_len,
                                 qpki_db_entry *out)
 {
-    index_db *db = self;
-    uint64_t h = serial_hash(serial, serial_len);
-    qpki_status rc = QPKI_ERR_NOT_FOUND;
-    pthread_rwlock_t *lock =
-        &db->shards[mix64((uint64_t)pthread_self()) & (LOCK_SHARDS - 1)].lock;
-    pthread_rwlock_rdlock(lock);
-    const index_table *t = db->table;
-    const uint8_t *rec = t ? table_find(t, serial, serial_len, h) : NULL;
-    if (rec) {
-        rec_to_entry(rec, out);
-        rc = QPKI_OK;
-    }
-    pthread_rwlock_unlock(lock);
-    return rc;
+    return table_lookup(((index_db *)self)->table, serial, serial_len, out);
 }
 
-static uint64_t index_generation(void *self)
-{
-    index_db *db = self;
-    return atomic_load_explicit(&db->generation, memory_order_acquire);
-}
+static uint64_t index_generation(void *self) { return table_generation(((index_db *)self)->table); }
 
-static size_t index_count(void *self)
+static size_t index_count(void *self) { return table_count(((index_db *)self)->table); }
+
+static qpki_status index_changes_since(void *self, uint64_t since, uint64_t *upto,
+                                       qpki_db_change_fn fn, void *user)
 {
-    index_db *db = self;
-    return atomic_load_explicit(&db->count, memory_order_relaxed);
+    return table_changes_since(((index_db *)self)->table, since, upto, fn, user);
 }
 
 static void index_last_error(void *self, char *buf, size_t size)
@@ -785,9 +906,8 @@ static void index_close(void *self)
     index_db *db = self;
     if (!db)
         return;
-    table_free(db->table);
-    for (int i = 0; i < db->shards_ready; i++)
-        pthread_rwlock_destroy(&db->shards[i].lock);
+    table_free(&db->table);
+    map_clear(&db->map);
     pthread_mutex_destroy(&db->refresh_lock);
     pthread_mutex_destroy(&db->error_lock);
     qpki_free(db->path);
@@ -795,7 +915,7 @@ static void index_close(void *self)
 }
 
 static const qpki_status_db_ops index_ops = {
-    .abi_version = QPKI_DB_ABI_V1,
+    .abi_version = QPKI_DB_ABI_V2,
     .struct_size = sizeof(qpki_status_db_ops),
     .lookup = index_lookup,
     .generation = index_generation,
@@ -803,6 +923,7 @@ static const qpki_status_db_ops index_ops = {
     .count = index_count,
     .last_error = index_last_error,
     .close = index_close,
+    .changes_since = index_changes_since,
 };
 
 static index_db *index_db_new(const char *path)
@@ -814,30 +935,21 @@ static index_db *index_db_new(const char *path)
         qpki_free(db);
         return NULL;
     }
-    /* Writers first: a reload must not wait behind a steady stream of lookups. */
-    pthread_rwlockattr_t attr;
-    pthread_rwlockattr_init(&attr);
-    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    int e1 = 0;
-    while (db->shards_ready < LOCK_SHARDS && !e1) {
-        e1 = pthread_rwlock_init(&db->shards[db->shards_ready].lock, &attr);
-        if (!e1)
-            db->shards_ready++;
-    }
-    pthread_rwlockattr_destroy(&attr);
-    int e2 = e1 ? e1 : pthread_mutex_init(&db->refresh_lock, NULL);
-    int e3 = e2 ? e2 : pthread_mutex_init(&db->error_lock, NULL);
-    if (e3) {
-        for (int i = 0; i < db->shards_ready; i++)
-            pthread_rwlock_destroy(&db->shards[i].lock);
-        if (!e2)
-            pthread_mutex_destroy(&db->refresh_lock);
+    if (table_new(&db->table) != QPKI_OK) {
         qpki_free(db->path);
         qpki_free(db);
         return NULL;
     }
-    atomic_init(&db->generation, 0);
-    atomic_init(&db->count, 0);
+    int e1 = pthread_mutex_init(&db->refresh_lock, NULL);
+    int e2 = e1 ? e1 : pthread_mutex_init(&db->error_lock, NULL);
+    if (e2) {
+        if (!e1)
+            pthread_mutex_destroy(&db->refresh_lock);
+        table_free(&db->table);
+        qpki_free(db->path);
+        qpki_free(db);
+        return NULL;
+    }
     return db;
 }
 
@@ -918,33 +1030,34 @@ qpki_status qpki_index_open_memory(const char *name, const uint8_t *data, size_t
         qpki_fmt(error, error_size, "%s: out of memory", name);
         return QPKI_ERR_NOMEM;
     }
-    parser ps;
-    qpki_status rc = parser_init(&ps, name, error, error_size);
+    source src = {.data = data, .len = len};
+    read_result r;
+    qpki_status rc = load_full(db, &src, name, &r, error, error_size);
     if (rc != QPKI_OK) {
         index_close(db);
         return rc;
     }
-    const char *p = (const char *)data, *end = p + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *line_end = nl ? nl : end;
-        parse_line(&ps, p, (size_t)(line_end - p));
-        p = nl ? nl + 1 : end;
-    }
-    rc = parser_finish(&ps);
-    if (rc != QPKI_OK) {
-        parser_clear(&ps);
-        index_close(db);
-        return rc;
-    }
-    index_table *t = parser_take(&ps);
-    parser_clear(&ps);
-    content_hash ch;
-    ch_init(&ch);
-    ch_update(&ch, data, len);
-    t->content_hash = ch_final(&ch);
-    install(db, t);
     return wrap(db, error, error_size, out);
+}
+
+qpki_status qpki_index_apply_memory(qpki_db *db, const char *name, const uint8_t *data,
+                                    size_t len, char *error, size_t error_size)
+{
+    char scratch[QPKI_DB_MESSAGE_MAX];
+    if (!error || !error_size) {
+        error = scratch;
+        error_size = sizeof(scratch);
+    }
+    error[0] = '\0';
+    index_db *self = qpki_db_backend(db, &index_ops);
+    QPKI_ENSURE(self && !self->path && name && (data || len == 0), QPKI_ERR_INVALID_ARG);
+    source src = {.data = data, .len = len};
+    read_result r;
+    bool same;
+    pthread_mutex_lock(&self->refresh_lock);
+    qpki_status rc = load_changes(self, &src, name, &r, error, error_size, &same);
+    pthread_mutex_unlock(&self->refresh_lock);
+    return rc;
 }
 
 qpki_status qpki_index_get_stats(qpki_db *db, qpki_index_stats *stats)
@@ -955,4 +1068,10 @@ qpki_status qpki_index_get_stats(qpki_db *db, qpki_index_stats *stats)
     *stats = self->stats;
     pthread_mutex_unlock(&self->refresh_lock);
     return QPKI_OK;
+}
+
+struct db_table *qpki_index_table(qpki_db *db)
+{
+    index_db *self = qpki_db_backend(db, &index_ops);
+    return self ? self->table : NULL;
 }

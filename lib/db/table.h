@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/db/table.h - the writable in-memory status table (private; the public face
+ * is qpki_db_memory_* in qpki/db.h, the rules are stated there and in table.c).
+ *
+ * One implementation for every backend that holds rows in memory: the
+ * index.txt backend (index_txt.c), qpki_db_memory_new, and through that
+ * plugins (PostgreSQL, CRLs). */
+#ifndef QPKI_DB_TABLE_H
+#define QPKI_DB_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <qpki/db.h>
+
+#include "safety.h"
+
+typedef struct db_table db_table;
+
+/* A record reference: the record's offset in its arena + 1; 0 = none.  Valid
+ * for the writer until the row is changed or removed (or the store replaced). */
+typedef uint32_t table_ref;
+
+/* Serials kept in the changes history by default. */
+#define TABLE_HISTORY_DEFAULT 65536u
+
+QPKI_MUST_USE qpki_status table_new(db_table **out);
+/* Nothing may run on t concurrently. */
+void table_free(db_table **t);
+
+/* ---- any thread, any time ---- */
+/* serial normalised (no leading zero octets), at most QPKI_SERIAL_MAX octets. */
+QPKI_MUST_USE qpki_status table_lookup(db_table *t, const uint8_t *serial, size_t len,
+                                       qpki_db_entry *out);
+uint64_t table_generation(db_table *t);
+size_t table_count(db_table *t);
+QPKI_MUST_USE qpki_status table_changes_since(db_table *t, uint64_t since, uint64_t *upto,
+                                              qpki_db_change_fn fn, void *user);
+
+/* ---- the writer (one at a time) ----
+ * put/remove work on the table lookups see, or, between replace_begin and
+ * commit/abort, on the table being built. */
+
+/* Insert or replace (the entry is checked as qpki_db_memory_put documents).
+ * *ref (may be NULL) receives the row's record.  When must_be_new and the
+ * serial is already there: QPKI_ERR_EXISTS, nothing changed, *ref = the
+ * existing record. */
+QPKI_MUST_USE qpki_status table_put(db_table *t, const uint8_t *serial, size_t len,
+                                    const qpki_db_entry *entry, bool must_be_new,
+                                    table_ref *ref);
+/* QPKI_ERR_NOT_FOUND when absent. */
+QPKI_MUST_USE qpki_status table_remove(db_table *t, const uint8_t *serial, size_t len);
+/* Remove the row whose record is ref (a ref the writer holds). */
+void table_remove_ref(db_table *t, table_ref ref);
+/* The serial of a record the writer holds (view into the table, valid until
+ * the next write). */
+void table_ref_serial(db_table *t, table_ref ref, const uint8_t **serial, size_t *len);
+/* The record of a serial in the table written to; 0 when absent. */
+table_ref table_find(db_table *t, const uint8_t *serial, size_t len);
+QPKI_MUST_USE qpki_status table_replace_begin(db_table *t);
+/* Size the index of the table written to for `rows` rows (a hint: growing it
+ * step by step costs a rebuild each time it doubles). */
+QPKI_MUST_USE qpki_status table_reserve(db_table *t, size_t rows);
+bool table_replacing(const db_table *t);
+/* Rows in the table written to. */
+size_t table_write_count(const db_table *t);
+/* Never fails (QPKI_OK); a status for the public wrapper. */
+qpki_status table_commit(db_table *t, uint64_t *generation);
+void table_abort(db_table *t);
+
+/* For tests: keep at most max serials in the changes history (>= 1). */
+void table_set_history_limit(db_table *t, size_t max);
+
+/* For tests and benchmarks: bytes of the arena in use / rows / index slots. */
+typedef struct table_stats {
+    size_t arena_used, arena_free, slots, tombstones, rows, grace_periods;
+} table_stats;
+void table_get_stats(db_table *t, table_stats *st);
+
+#endif
