@@ -835,6 +835,16 @@ static qpki_status respond_parsed(struct qpki_responder *r, const qpki_ocsp_requ
             goto done;
         }
     }
+    if (rc == QPKI_ERR_STALE || rc == QPKI_ERR_BUSY) {
+        /* RFC 6960 §2.3: "tryLater: Try again later" -- the status database's
+         * table is older than its bound (or it cannot answer now): never an old
+         * "good", and nothing is cached. */
+        logf_(r, QPKI_LOG_WARNING, "issuer %d: status database cannot answer now: %s",
+              iss->index, qpki_strerror(rc));
+        answer_error(r, a, QPKI_OCSP_RESP_TRY_LATER, rc);
+        rc = QPKI_OK;
+        goto done;
+    }
     if (rc != QPKI_OK) {
         logf_(r, QPKI_LOG_ERROR, "status lookup failed: %s", qpki_strerror(rc));
         answer_error(r, a, QPKI_OCSP_RESP_INTERNAL_ERROR, rc);
