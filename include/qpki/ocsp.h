@@ -31,5 +31,6 @@
 #include <qpki/http.h>
 #include <qpki/plugin.h>
 #include <qpki/ca.h>
+#include <qpki/crl.h>
 
 #endif

@@ -70,13 +70,23 @@
 #define OID_CE_KEY_USAGE DER_OID_LIT("\x55\x1d\x0f")            /* 2.5.29.15 */
 #define OID_CE_SUBJECT_ALT_NAME DER_OID_LIT("\x55\x1d\x11")     /* 2.5.29.17 */
 #define OID_CE_BASIC_CONSTRAINTS DER_OID_LIT("\x55\x1d\x13")    /* 2.5.29.19 */
+#define OID_CE_ISSUER_ALT_NAME DER_OID_LIT("\x55\x1d\x12")      /* 2.5.29.18 */
+#define OID_CE_CRL_NUMBER DER_OID_LIT("\x55\x1d\x14")           /* 2.5.29.20 */
 #define OID_CE_CRL_REASON DER_OID_LIT("\x55\x1d\x15")           /* 2.5.29.21 */
 #define OID_CE_HOLD_INSTRUCTION DER_OID_LIT("\x55\x1d\x17")     /* 2.5.29.23 */
 #define OID_CE_INVALIDITY_DATE DER_OID_LIT("\x55\x1d\x18")      /* 2.5.29.24 */
+#define OID_CE_DELTA_CRL_INDICATOR DER_OID_LIT("\x55\x1d\x1b")  /* 2.5.29.27 */
+#define OID_CE_ISSUING_DP DER_OID_LIT("\x55\x1d\x1c")           /* 2.5.29.28 */
+#define OID_CE_CERTIFICATE_ISSUER DER_OID_LIT("\x55\x1d\x1d")   /* 2.5.29.29 */
 #define OID_CE_CRL_DISTRIBUTION DER_OID_LIT("\x55\x1d\x1f")     /* 2.5.29.31 */
 #define OID_CE_CERT_POLICIES DER_OID_LIT("\x55\x1d\x20")        /* 2.5.29.32 */
 #define OID_CE_AUTHORITY_KEY_ID DER_OID_LIT("\x55\x1d\x23")     /* 2.5.29.35 */
 #define OID_CE_EXT_KEY_USAGE DER_OID_LIT("\x55\x1d\x25")        /* 2.5.29.37 */
+#define OID_CE_FRESHEST_CRL DER_OID_LIT("\x55\x1d\x2e")         /* 2.5.29.46 */
+/* RFC 5280 §5.3.2 holdInstructionCode values: id-holdinstruction (1.2.840.10040.2) .1 .2 .3 */
+#define OID_HOLD_INSTRUCTION_NONE DER_OID_LIT("\x2a\x86\x48\xce\x38\x02\x01")
+#define OID_HOLD_INSTRUCTION_CALL_ISSUER DER_OID_LIT("\x2a\x86\x48\xce\x38\x02\x02")
+#define OID_HOLD_INSTRUCTION_REJECT DER_OID_LIT("\x2a\x86\x48\xce\x38\x02\x03")
 /* ITU-T X.509 (2019) §9.8 Catalyst */
 #define OID_CE_ALT_SPKI DER_OID_LIT("\x55\x1d\x48")             /* 2.5.29.72 */
 #define OID_CE_ALT_SIG_ALG DER_OID_LIT("\x55\x1d\x49")          /* 2.5.29.73 */

@@ -151,12 +151,19 @@ qpki_status qpki_cert_builder_set_issuer_cert(qpki_cert_builder *b, const qpki_c
      * to facilitate certification path construction" - it carries the issuer's
      * subjectKeyIdentifier. */
     uint8_t id[20];
-    der_view kid = issuer->ski;
-    if (kid.n == 0) {
-        QPKI_GUARD(x509_key_id(issuer->key_bits, id));
-        kid = (der_view){id, sizeof(id)};
-    }
+    der_view kid;
+    QPKI_GUARD(x509_issuer_key_id(issuer, id, &kid));
     return qpki_cert_builder_set_authority_key_id(b, kid.p, kid.n);
+}
+
+qpki_status x509_issuer_key_id(const qpki_cert *issuer, uint8_t buf[20], der_view *kid)
+{
+    *kid = issuer->ski;
+    if (kid->n == 0) {
+        QPKI_GUARD(x509_key_id(issuer->key_bits, buf));
+        *kid = (der_view){buf, 20};
+    }
+    return QPKI_OK;
 }
 
 qpki_status qpki_cert_builder_set_validity(qpki_cert_builder *b, qpki_time not_before,
@@ -568,35 +575,21 @@ qpki_status qpki_cert_builder_encode_tbs(const qpki_cert_builder *b, const uint8
 }
 
 qpki_status x509_sign_and_wrap(qpki_signer *signer, der_view alg, der_view signer_spki,
-                               const uint8_t *tbs, size_t tbs_len, uint8_t **der, size_t *len)
+                               const uint8_t *tbs, size_t tbs_len, size_t max, uint8_t **der,
+                               size_t *len)
 {
-    qpki_status rc = QPKI_OK;
-    size_t cap = qpki_signer_max_signature_size(signer);
-    QPKI_ENSURE(cap > 0 && cap <= QPKI_CERT_MAX_SIZE, QPKI_ERR_CRYPTO);
-    uint8_t *sig = qpki_malloc(cap);
-    QPKI_ENSURE(sig, QPKI_ERR_NOMEM);
-    size_t sig_len = cap;
-    QPKI_CHECK(qpki_signer_sign(signer, tbs, tbs_len, sig, &sig_len));
-    QPKI_ENSURE(sig_len <= cap, QPKI_ERR_INTERNAL);
-    /* Check the signature before handing out the object: a signer that computes
-     * a wrong signature (a fault, a key that is not the one it reports) must not
-     * produce a certificate or request that fails later at every relying party.
-     * Algorithms the crypto layer cannot verify are not checked. */
-    rc = x509_verify(signer_spki, alg, (der_view){tbs, tbs_len}, (der_view){sig, sig_len}, 0);
-    if (rc == QPKI_ERR_UNSUPPORTED_ALGORITHM)
-        rc = QPKI_OK;
-    QPKI_CHECK(rc);
+    uint8_t *sig;
+    size_t sig_len;
+    QPKI_GUARD(x509_sign_checked(signer, alg, signer_spki, tbs, tbs_len, &sig, &sig_len));
     der_buf out;
-    der_buf_init(&out, QPKI_CERT_MAX_SIZE);
+    der_buf_init(&out, max);
     size_t seq = der_begin(&out, DER_SEQUENCE);
     der_put_bytes(&out, tbs, tbs_len);
     der_put_bytes(&out, alg.p, alg.n);
     der_put_bit_string(&out, sig, sig_len, 0);
     der_end(&out, seq);
-    rc = der_buf_finish(&out, der, len);
-out:
     qpki_free(sig);
-    return rc;
+    return der_buf_finish(&out, der, len);
 }
 
 /* The signer's AlgorithmIdentifier and SubjectPublicKeyInfo, checked for shape. */
@@ -632,7 +625,8 @@ qpki_status qpki_cert_builder_sign(const qpki_cert_builder *b, qpki_signer *sign
     qpki_status rc;
     QPKI_CHECK(encode_tbs(b, alg, (der_oid){NULL, 0}, signer_bits, (der_view){NULL, 0}, &tbs,
                           &tbs_len));
-    QPKI_CHECK(x509_sign_and_wrap(signer, alg, spki, tbs, tbs_len, &cert_der, &cert_len));
+    QPKI_CHECK(x509_sign_and_wrap(signer, alg, spki, tbs, tbs_len, QPKI_CERT_MAX_SIZE,
+                                  &cert_der, &cert_len));
     /* What we issue, we must be able to read back. */
     QPKI_CHECK(qpki_cert_parse(cert_der, cert_len, &check));
     *der = cert_der;
@@ -669,12 +663,8 @@ static bool has_extension(const qpki_cert_builder *b, der_oid oid)
     return false;
 }
 
-/* Sign msg with signer and check the signature with spki (a signer that does not
- * hold the key it reports must not produce a certificate).  *sig freed with
- * qpki_free. */
-static qpki_status sign_checked(qpki_signer *signer, der_view alg, der_view spki,
-                                const uint8_t *msg, size_t msg_len, uint8_t **sig,
-                                size_t *sig_len)
+qpki_status x509_sign_checked(qpki_signer *signer, der_view alg, der_view spki,
+                              const uint8_t *msg, size_t msg_len, uint8_t **sig, size_t *sig_len)
 {
     size_t cap = qpki_signer_max_signature_size(signer);
     QPKI_ENSURE(cap > 0 && cap <= QPKI_CERT_MAX_SIZE, QPKI_ERR_CRYPTO);
@@ -684,6 +674,10 @@ static qpki_status sign_checked(qpki_signer *signer, der_view alg, der_view spki
     qpki_status rc = qpki_signer_sign(signer, msg, msg_len, s, &n);
     if (rc == QPKI_OK && n > cap)
         rc = QPKI_ERR_INTERNAL;
+    /* Check the signature before handing out the object: a signer that computes
+     * a wrong signature (a fault, a key that is not the one it reports) must not
+     * produce a certificate, request or CRL that fails later at every relying
+     * party.  Algorithms the crypto layer cannot verify are not checked. */
     if (rc == QPKI_OK) {
         rc = x509_verify(spki, alg, (der_view){msg, msg_len}, (der_view){s, n}, 0);
         if (rc == QPKI_ERR_UNSUPPORTED_ALGORITHM)
@@ -743,8 +737,8 @@ qpki_status qpki_cert_builder_sign_hybrid(const qpki_cert_builder *b, qpki_signe
     QPKI_CHECK(extra.err);
     QPKI_CHECK(encode_tbs(b, (der_view){NULL, 0}, (der_oid){NULL, 0}, signer_bits,
                           (der_view){extra.p, extra.len}, &alt_tbs, &alt_tbs_len));
-    QPKI_CHECK(sign_checked(alt_signer, alt_alg, alt_spki, alt_tbs, alt_tbs_len, &alt_sig,
-                            &alt_sig_len));
+    QPKI_CHECK(x509_sign_checked(alt_signer, alt_alg, alt_spki, alt_tbs, alt_tbs_len, &alt_sig,
+                                 &alt_sig_len));
     /* AltSignatureValue ::= BIT STRING */
     der_put_bit_string(&sigval, alt_sig, alt_sig_len, 0);
     QPKI_CHECK(sigval.err);
@@ -752,7 +746,8 @@ qpki_status qpki_cert_builder_sign_hybrid(const qpki_cert_builder *b, qpki_signe
     QPKI_CHECK(extra.err);
     QPKI_CHECK(encode_tbs(b, alg, (der_oid){NULL, 0}, signer_bits,
                           (der_view){extra.p, extra.len}, &tbs, &tbs_len));
-    QPKI_CHECK(x509_sign_and_wrap(signer, alg, spki, tbs, tbs_len, &cert_der, &cert_len));
+    QPKI_CHECK(x509_sign_and_wrap(signer, alg, spki, tbs, tbs_len, QPKI_CERT_MAX_SIZE,
+                                  &cert_der, &cert_len));
     /* What we issue, we must be able to read back - and a relying party that
      * re-encodes the certificate must get the bytes we signed. */
     QPKI_CHECK(qpki_cert_parse(cert_der, cert_len, &check));

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../crypto/crypto.h"
 #include "../der/oid.h"
@@ -218,7 +219,7 @@ static qpki_status parse_ext_key_usage(qpki_cert *cert, der_view v)
  *       keyIdentifier             [0] KeyIdentifier           OPTIONAL,
  *       authorityCertIssuer       [1] GeneralNames            OPTIONAL,
  *       authorityCertSerialNumber [2] CertificateSerialNumber OPTIONAL } */
-static qpki_status parse_aki(qpki_cert *cert, der_view v)
+qpki_status x509_read_aki(der_view v, der_view *key_id)
 {
     der_cursor c = der_cursor_init(v.p, v.n), seq, f;
     bool present;
@@ -226,7 +227,7 @@ static qpki_status parse_aki(qpki_cert *cert, der_view v)
     QPKI_GUARD(der_expect_end(&c));
     QPKI_GUARD(der_read_optional(&seq, DER_CTX(0), &f, &present));
     if (present)
-        cert->aki = der_cursor_view(&f);
+        *key_id = der_cursor_view(&f);
     QPKI_GUARD(der_read_optional(&seq, DER_CTX_CONS(1), &f, &present));
     QPKI_GUARD(der_read_optional(&seq, DER_CTX(2), &f, &present));
     return der_expect_end(&seq);
@@ -241,7 +242,7 @@ static qpki_status parse_known_extension(qpki_cert *cert, const x509_ext *e)
     if (der_oid_eq(e->oid, OID_CE_EXT_KEY_USAGE))
         return parse_ext_key_usage(cert, e->value);
     if (der_oid_eq(e->oid, OID_CE_AUTHORITY_KEY_ID))
-        return parse_aki(cert, e->value);
+        return x509_read_aki(e->value, &cert->aki);
     der_cursor c = der_cursor_init(e->value.p, e->value.n);
     if (der_oid_eq(e->oid, OID_CE_SUBJECT_KEY_ID)) {
         /* RFC 5280 §4.2.1.2: SubjectKeyIdentifier ::= KeyIdentifier (OCTET STRING) */
@@ -440,6 +441,12 @@ qpki_status x509_read_file(const char *path, size_t max, uint8_t **data, size_t 
         return errno == ENOENT ? QPKI_ERR_NOT_FOUND : QPKI_ERR_IO;
     qpki_status rc = QPKI_OK;
     size_t cap = 4096, n = 0;
+    /* A regular file is read into one buffer of its size (plus the byte that
+     * shows the end): large files (CRLs) are not grown by doubling. */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+        (uint64_t)st.st_size < max && (size_t)st.st_size + 1 > cap)
+        cap = (size_t)st.st_size + 1;
     uint8_t *buf = qpki_malloc(cap);
     if (!buf)
         QPKI_FAIL(QPKI_ERR_NOMEM);
@@ -676,11 +683,11 @@ qpki_status qpki_cert_alt_spki(const qpki_cert *cert, const uint8_t **spki, size
 /* §9.8.3: AltSignatureAlgorithm ::= AlgorithmIdentifier; "When the
  * altSignatureAlgorithm extension is included ... the altSignatureValue extension
  * shall also be included."  §9.8.4: AltSignatureValue ::= BIT STRING. */
-static qpki_status read_alt_signature(const qpki_cert *cert, der_view *alg, der_view *sig,
-                                      unsigned *unused)
+qpki_status x509_read_alt_signature(const x509_ext *exts, size_t count, der_view *alg,
+                                    der_view *sig, unsigned *unused)
 {
-    der_view a = x509_cert_ext_value(cert, OID_CE_ALT_SIG_ALG);
-    der_view v = x509_cert_ext_value(cert, OID_CE_ALT_SIG_VALUE);
+    der_view a = x509_ext_find(exts, count, OID_CE_ALT_SIG_ALG);
+    der_view v = x509_ext_find(exts, count, OID_CE_ALT_SIG_VALUE);
     QPKI_ENSURE(a.n > 0 || v.n > 0, QPKI_ERR_NOT_FOUND);
     QPKI_ENSURE(a.n > 0 && v.n > 0, QPKI_ERR_DECODE);
     der_cursor c = der_cursor_init(a.p, a.n);
@@ -689,6 +696,25 @@ static qpki_status read_alt_signature(const qpki_cert *cert, der_view *alg, der_
     QPKI_GUARD(der_expect_end(&c));
     c = der_cursor_init(v.p, v.n);
     QPKI_GUARD(der_read_bit_string(&c, sig, unused));
+    return der_expect_end(&c);
+}
+
+static qpki_status read_alt_signature(const qpki_cert *cert, der_view *alg, der_view *sig,
+                                      unsigned *unused)
+{
+    return x509_read_alt_signature(cert->exts, cert->ext_count, alg, sig, unused);
+}
+
+qpki_status x509_issuer_alt_spki(const qpki_cert *issuer, der_view *spki)
+{
+    /* §9.8.4: "it shall be verified using the alternative public key of the
+     * issuer" - the issuer's subjectAltPublicKeyInfo (2.5.29.72). */
+    der_view alt = x509_cert_ext_value(issuer, OID_CE_ALT_SPKI);
+    QPKI_ENSURE(alt.n > 0, QPKI_ERR_KEY_MISMATCH);
+    der_cursor c = der_cursor_init(alt.p, alt.n);
+    der_view bits;
+    qpki_key_alg key_alg;
+    QPKI_GUARD(x509_read_spki(&c, spki, &bits, &key_alg));
     return der_expect_end(&c);
 }
 
@@ -713,15 +739,8 @@ qpki_status qpki_cert_verify_alt_signature(const qpki_cert *cert, const qpki_cer
     /* Same exact-DER name rule as qpki_cert_verify_signature. */
     QPKI_ENSURE(der_view_eq(cert->issuer, issuer->subject.p, issuer->subject.n),
                 QPKI_ERR_UNKNOWN_ISSUER);
-    /* §9.8.4: "it shall be verified using the alternative public key of the
-     * issuer" - the issuer's subjectAltPublicKeyInfo (2.5.29.72). */
-    der_view alt = x509_cert_ext_value(issuer, OID_CE_ALT_SPKI);
-    QPKI_ENSURE(alt.n > 0, QPKI_ERR_KEY_MISMATCH);
-    der_cursor c = der_cursor_init(alt.p, alt.n);
-    der_view spki, bits;
-    qpki_key_alg key_alg;
-    QPKI_GUARD(x509_read_spki(&c, &spki, &bits, &key_alg));
-    QPKI_GUARD(der_expect_end(&c));
+    der_view spki;
+    QPKI_GUARD(x509_issuer_alt_spki(issuer, &spki));
     /* §7.2.2: the TBSCertificate "with the signature component and the
      * altSignatureValue extension removed". */
     uint8_t *tbs;
@@ -741,46 +760,62 @@ bool qpki_cert_valid_at(const qpki_cert *cert, qpki_time t)
 
 /* ---- re-encoding --------------------------------------------------------------------- */
 
+der_view x509_ext_find(const x509_ext *exts, size_t count, der_oid oid)
+{
+    for (size_t i = 0; i < count; i++)
+        if (der_oid_eq(exts[i].oid, oid))
+            return exts[i].value;
+    return (der_view){NULL, 0};
+}
+
 der_view x509_cert_ext_value(const qpki_cert *cert, der_oid oid)
 {
-    for (size_t i = 0; i < cert->ext_count; i++)
-        if (der_oid_eq(cert->exts[i].oid, oid))
-            return cert->exts[i].value;
-    return (der_view){NULL, 0};
+    return x509_ext_find(cert->exts, cert->ext_count, oid);
+}
+
+qpki_status x509_tbs_reencode(der_view head, der_view sig_alg, bool omit_signature, der_view body,
+                              uint8_t ext_tag, const x509_ext *exts, size_t ext_count,
+                              der_oid skip_oid, size_t max, uint8_t **out, size_t *out_len)
+{
+    QPKI_ENSURE(out && out_len, QPKI_ERR_INVALID_ARG);
+    der_buf b;
+    der_buf_init(&b, max);
+    size_t tbs = der_begin(&b, DER_SEQUENCE);
+    der_put_bytes(&b, head.p, head.n);
+    if (!omit_signature)
+        der_put_bytes(&b, sig_alg.p, sig_alg.n);
+    der_put_bytes(&b, body.p, body.n);
+    size_t kept = 0;
+    for (size_t i = 0; i < ext_count; i++)
+        if (!(skip_oid.n && der_oid_eq(exts[i].oid, skip_oid)))
+            kept++;
+    /* Extensions is SIZE (1..MAX): when every extension is skipped, the
+     * wrapper goes too. */
+    if (kept > 0) {
+        size_t ctx = der_begin(&b, ext_tag);
+        size_t seq = der_begin(&b, DER_SEQUENCE);
+        for (size_t i = 0; i < ext_count; i++)
+            if (!(skip_oid.n && der_oid_eq(exts[i].oid, skip_oid)))
+                der_put_bytes(&b, exts[i].whole.p, exts[i].whole.n);
+        der_end(&b, seq);
+        der_end(&b, ctx);
+    }
+    der_end(&b, tbs);
+    return der_buf_finish(&b, out, out_len);
 }
 
 qpki_status x509_cert_tbs_reencode(const qpki_cert *cert, bool omit_signature, der_oid skip_oid,
                                    uint8_t **out, size_t *out_len)
 {
     QPKI_ENSURE(cert && out && out_len, QPKI_ERR_INVALID_ARG);
-    der_buf b;
-    der_buf_init(&b, QPKI_CERT_MAX_SIZE);
-    size_t tbs = der_begin(&b, DER_SEQUENCE);
-    der_put_bytes(&b, cert->version_tlv.p, cert->version_tlv.n);
-    der_put_bytes(&b, cert->serial_tlv.p, cert->serial_tlv.n);
-    if (!omit_signature)
-        der_put_bytes(&b, cert->tbs_sig_alg.p, cert->tbs_sig_alg.n);
-    der_put_bytes(&b, cert->issuer.p, cert->issuer.n);
-    der_put_bytes(&b, cert->validity.p, cert->validity.n);
-    der_put_bytes(&b, cert->subject.p, cert->subject.n);
-    der_put_bytes(&b, cert->spki.p, cert->spki.n);
-    der_put_bytes(&b, cert->issuer_uid.p, cert->issuer_uid.n);
-    der_put_bytes(&b, cert->subject_uid.p, cert->subject_uid.n);
-    size_t kept = 0;
-    for (size_t i = 0; i < cert->ext_count; i++)
-        if (!(skip_oid.n && der_oid_eq(cert->exts[i].oid, skip_oid)))
-            kept++;
-    /* Extensions is SIZE (1..MAX): when every extension is skipped, the [3]
-     * field goes too. */
-    if (kept > 0) {
-        size_t ctx = der_begin(&b, DER_CTX_CONS(3));
-        size_t seq = der_begin(&b, DER_SEQUENCE);
-        for (size_t i = 0; i < cert->ext_count; i++)
-            if (!(skip_oid.n && der_oid_eq(cert->exts[i].oid, skip_oid)))
-                der_put_bytes(&b, cert->exts[i].whole.p, cert->exts[i].whole.n);
-        der_end(&b, seq);
-        der_end(&b, ctx);
-    }
-    der_end(&b, tbs);
-    return der_buf_finish(&b, out, out_len);
+    /* head: version (when present) and serialNumber; body: issuer up to the
+     * extensions, which end the TBSCertificate. */
+    const uint8_t *head_start = cert->version_tlv.n ? cert->version_tlv.p : cert->serial_tlv.p;
+    der_view head = {head_start, (size_t)(cert->serial_tlv.p + cert->serial_tlv.n - head_start)};
+    const uint8_t *tbs_end = cert->tbs.p + cert->tbs.n;
+    der_view body = {cert->issuer.p,
+                     (size_t)(tbs_end - cert->exts_tlv.n - cert->issuer.p)};
+    return x509_tbs_reencode(head, cert->tbs_sig_alg, omit_signature, body, DER_CTX_CONS(3),
+                             cert->exts, cert->ext_count, skip_oid, QPKI_CERT_MAX_SIZE, out,
+                             out_len);
 }

@@ -476,7 +476,8 @@ qpki_status qpki_csr_builder_sign(const qpki_csr_builder *b, qpki_signer *signer
     qpki_csr *check = NULL;
     qpki_status rc;
     QPKI_CHECK(encode_cri(b, spki, key_bits, (der_view){NULL, 0}, &tbs, &tbs_len));
-    QPKI_CHECK(x509_sign_and_wrap(signer, alg, spki, tbs, tbs_len, &out, &out_len));
+    QPKI_CHECK(x509_sign_and_wrap(signer, alg, spki, tbs, tbs_len, QPKI_CERT_MAX_SIZE, &out,
+                                  &out_len));
     QPKI_CHECK(qpki_csr_parse(out, out_len, &check));
     *der = out;
     *len = out_len;
@@ -514,22 +515,15 @@ qpki_status qpki_csr_builder_sign_hybrid(const qpki_csr_builder *b, qpki_signer 
     QPKI_CHECK(extra.err);
     QPKI_CHECK(encode_cri(b, spki, key_bits, (der_view){extra.p, extra.len}, &alt_tbs,
                           &alt_tbs_len));
-    size_t cap = qpki_signer_max_signature_size(alt_signer);
-    if (cap == 0 || cap > QPKI_CERT_MAX_SIZE)
-        QPKI_FAIL(QPKI_ERR_CRYPTO);
-    sig = qpki_malloc(cap);
-    if (!sig)
-        QPKI_FAIL(QPKI_ERR_NOMEM);
-    sig_len = cap;
-    QPKI_CHECK(qpki_signer_sign(alt_signer, alt_tbs, alt_tbs_len, sig, &sig_len));
-    if (sig_len > cap)
-        QPKI_FAIL(QPKI_ERR_INTERNAL);
+    QPKI_CHECK(x509_sign_checked(alt_signer, alt_alg, alt_spki, alt_tbs, alt_tbs_len, &sig,
+                                 &sig_len));
     der_put_bit_string(&bits, sig, sig_len, 0);
     QPKI_CHECK(bits.err);
     put_attribute(&extra, OID_CE_ALT_SIG_VALUE, bits.p, bits.len);
     QPKI_CHECK(extra.err);
     QPKI_CHECK(encode_cri(b, spki, key_bits, (der_view){extra.p, extra.len}, &tbs, &tbs_len));
-    QPKI_CHECK(x509_sign_and_wrap(signer, alg, spki, tbs, tbs_len, &out, &out_len));
+    QPKI_CHECK(x509_sign_and_wrap(signer, alg, spki, tbs, tbs_len, QPKI_CERT_MAX_SIZE, &out,
+                                  &out_len));
     QPKI_CHECK(qpki_csr_parse(out, out_len, &check));
     /* A faulty alternative signer must not produce a request the CA rejects. */
     rc = qpki_csr_verify_alt_signature(check);

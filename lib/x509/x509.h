@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <qpki/cert.h>
+#include <qpki/crl.h>
 
 #include "../der/der.h"
 
@@ -86,6 +87,42 @@ struct qpki_csr {
     der_view alt_sig_attr; /* the whole altSignatureValue Attribute TLV */
 };
 
+/* RFC 5280 §5.1: a parsed CertificateList.  Entries are not stored: the parser
+ * checks them once and qpki_crl_next_entry decodes them again from `revoked`. */
+struct qpki_crl {
+    uint8_t *der;
+    size_t len;
+
+    der_view tbs;          /* tbsCertList TLV */
+    int version;           /* 0 = v1 (absent), 1 = v2 */
+    der_view version_tlv;  /* INTEGER TLV; n == 0 when absent */
+    der_view tbs_sig_alg;  /* TBSCertList.signature TLV */
+    der_view issuer;       /* Name TLV */
+    qpki_time this_update, next_update;
+    bool has_next_update;
+    der_view revoked;      /* revokedCertificates contents; n == 0 when absent or empty */
+    size_t entry_count;
+    der_view exts_tlv;     /* [0] TLV; n == 0 when absent */
+
+    der_view sig_alg;      /* outer signatureAlgorithm TLV */
+    qpki_sig_alg sig_alg_id;
+    der_view signature;
+    unsigned sig_unused;
+
+    size_t ext_count;
+    x509_ext *exts;
+    /* decoded extensions */
+    bool has_number, has_delta_base;
+    der_view number;       /* cRLNumber magnitude */
+    der_view delta_base;   /* BaseCRLNumber magnitude */
+    der_view aki;          /* keyIdentifier contents */
+    der_view idp;          /* issuingDistributionPoint extnValue */
+    unsigned idp_flags;
+    /* why the CRL cannot decide a status (qpki_crl_usable); 0 when it can */
+    enum { X509_CRL_USABLE = 0, X509_CRL_UNKNOWN_CRITICAL, X509_CRL_UNKNOWN_CRITICAL_ENTRY,
+           X509_CRL_INDIRECT, X509_CRL_ATTRIBUTE_ONLY } unusable;
+};
+
 /* ---- shared parsing helpers ------------------------------------------------ */
 
 /* AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }:
@@ -101,12 +138,49 @@ qpki_key_alg x509_key_alg_from_alg_id(der_view alg_tlv);
  * contents.  Duplicates -> QPKI_ERR_DECODE; more than QPKI_CERT_MAX_EXTENSIONS
  * -> QPKI_ERR_LIMIT.  *exts is allocated (qpki_free). */
 QPKI_MUST_USE qpki_status x509_read_extensions(der_cursor seq, x509_ext **exts, size_t *count);
+/* RFC 5280 §4.2.1.1 AuthorityKeyIdentifier extnValue: checks its shape and
+ * sets *key_id to the keyIdentifier contents when present (else unchanged). */
+QPKI_MUST_USE qpki_status x509_read_aki(der_view value, der_view *key_id);
 /* Signature algorithm enum of an AlgorithmIdentifier (QPKI_SIG_UNKNOWN when
  * the crypto layer does not know it). */
 qpki_sig_alg x509_sig_alg_of(der_view alg_tlv);
-/* Signature check shared by certificates and CSRs. */
+/* Signature check shared by certificates, CSRs and CRLs. */
 QPKI_MUST_USE qpki_status x509_verify(der_view spki, der_view sig_alg, der_view signed_tlv,
                                       der_view sig_bits, unsigned sig_unused);
+
+/* RFC 5280 §4.2.1.1 keyIdentifier of an issuer: its subjectKeyIdentifier, or
+ * when it has none the §4.2.1.2 method 1 id of its key (written to buf). */
+QPKI_MUST_USE qpki_status x509_issuer_key_id(const qpki_cert *issuer, uint8_t buf[20],
+                                             der_view *kid);
+/* The issuer's alternative (Catalyst) key: its altSubjectPublicKeyInfo parsed
+ * into an SPKI TLV (QPKI_ERR_KEY_MISMATCH when it has none). */
+QPKI_MUST_USE qpki_status x509_issuer_alt_spki(const qpki_cert *issuer, der_view *spki);
+/* The TBS of a certificate or CRL re-encoded from its parsed pieces (ITU-T X.509
+ * §7.2.2, docs/CATALYST.md): `head` (the fields before the signature
+ * AlgorithmIdentifier), `sig_alg` unless omit_signature, `body` (every field
+ * between the signature and the extensions), then the [ext_tag] EXPLICIT
+ * Extensions with every Extension of exts copied except skip_oid (skip_oid.n ==
+ * 0 keeps all; the wrapper is left out when no extension remains).  Every piece
+ * is copied byte for byte; only the lengths are re-encoded.  *out freed with
+ * qpki_free; at most max octets. */
+QPKI_MUST_USE qpki_status x509_tbs_reencode(der_view head, der_view sig_alg, bool omit_signature,
+                                            der_view body, uint8_t ext_tag, const x509_ext *exts,
+                                            size_t ext_count, der_oid skip_oid, size_t max,
+                                            uint8_t **out, size_t *out_len);
+/* Sign msg with signer and check the signature with spki (a signer that does not
+ * hold the key it reports must not produce an object).  *sig freed with
+ * qpki_free. */
+QPKI_MUST_USE qpki_status x509_sign_checked(qpki_signer *signer, der_view alg, der_view spki,
+                                            const uint8_t *msg, size_t msg_len, uint8_t **sig,
+                                            size_t *sig_len);
+/* extnValue contents of the extension oid in exts, or an empty view. */
+der_view x509_ext_find(const x509_ext *exts, size_t count, der_oid oid);
+/* Catalyst: altSignatureAlgorithm and altSignatureValue of an extension list
+ * (ITU-T X.509 §9.8.3, §9.8.4).  QPKI_ERR_NOT_FOUND when neither is there,
+ * QPKI_ERR_DECODE when one is missing or malformed. */
+QPKI_MUST_USE qpki_status x509_read_alt_signature(const x509_ext *exts, size_t count,
+                                                  der_view *alg, der_view *sig,
+                                                  unsigned *unused);
 
 /* Read a whole file of at most max bytes (QPKI_ERR_NOT_FOUND, QPKI_ERR_IO,
  * QPKI_ERR_TOO_LARGE); free with qpki_free. */
@@ -200,11 +274,13 @@ QPKI_MUST_USE qpki_status x509_add_raw_extension(x509_ext_list *l, const char *o
 QPKI_MUST_USE qpki_status x509_signer_info(qpki_signer *signer, der_view *alg, der_view *spki,
                                            der_view *key_bits);
 /* Sign tbs and wrap it as SEQUENCE { tbs, alg, BIT STRING signature } (the
- * shape of both Certificate and CertificationRequest); the signature is checked
- * against signer_spki first.  *der freed with qpki_free. */
+ * shape of Certificate, CertificationRequest and CertificateList); the
+ * signature is checked against signer_spki first.  The result is at most max
+ * octets.  *der freed with qpki_free. */
 QPKI_MUST_USE qpki_status x509_sign_and_wrap(qpki_signer *signer, der_view alg,
                                              der_view signer_spki, const uint8_t *tbs,
-                                             size_t tbs_len, uint8_t **der, size_t *len);
+                                             size_t tbs_len, size_t max, uint8_t **der,
+                                             size_t *len);
 
 struct qpki_cert_builder {
     uint8_t serial[QPKI_SERIAL_MAX + 1]; /* INTEGER contents */
@@ -240,6 +316,12 @@ der_view x509_cert_ext_value(const qpki_cert *cert, der_oid oid);
 QPKI_MUST_USE qpki_status x509_cert_tbs_reencode(const qpki_cert *cert, bool omit_signature,
                                                  der_oid skip_oid, uint8_t **out,
                                                  size_t *out_len);
+
+/* The same for a CRL's TBSCertList (extensions in [0]).  At most
+ * QPKI_CRL_MAX_SIZE octets. */
+QPKI_MUST_USE qpki_status x509_crl_tbs_reencode(const qpki_crl *crl, bool omit_signature,
+                                                der_oid skip_oid, uint8_t **out,
+                                                size_t *out_len);
 
 /* Catalyst request: the CertificationRequestInfo without the altSignatureValue
  * attribute (what the alternative signature covers).  *out freed with qpki_free. */

@@ -9,6 +9,7 @@
 
 #include <qpki/cert.h>
 #include <qpki/certid.h>
+#include <qpki/crl.h>
 #include <qpki/db.h>
 #include <qpki/request.h>
 #include <qpki/responder.h>
@@ -192,12 +193,61 @@ static void test_responder_under_allocation_failure_answers_internal_error(void 
     qpki_responder_free(&r);
 }
 
+/* The CRL reader (PEM and DER) and the builder, signing included. */
+static void test_crl_parse_and_build_fail_cleanly(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *pem = tu_read_file(tu_data_path("crl/ec-p256-delta.crl.pem"), &len);
+    assert_non_null(pem);
+    qpki_crl *crl = NULL;
+    SWEEP(qpki_crl_parse_any(pem, len, &crl), {
+        assert_int_equal(qpki_crl_entry_count(crl), 12);
+    });
+    free(pem);
+    qpki_cert *crl_ca = NULL;
+    qpki_signer *crl_signer = NULL;
+    assert_int_equal(qpki_cert_load_file(tu_data_path("certs/ec-p256-ca.pem"), &crl_ca), QPKI_OK);
+    assert_int_equal(qpki_signer_software_load(tu_data_path("certs/ec-p256-ca.key"), NULL,
+                                               &crl_signer),
+                     QPKI_OK);
+    assert_int_equal(qpki_crl_verify_signature(crl, crl_ca), QPKI_OK);
+    static const uint8_t num[] = {0x07};
+    qpki_crl_builder *b = NULL;
+    uint8_t *der = NULL;
+    size_t der_len = 0;
+    SWEEP(qpki_crl_builder_new(&b), {});
+    SWEEP(qpki_crl_builder_set_issuer_cert(b, crl_ca), {});
+    assert_int_equal(qpki_crl_builder_set_times(b, 1775001600, 1775606400), QPKI_OK);
+    assert_int_equal(qpki_crl_builder_set_number(b, num, 1), QPKI_OK);
+    size_t cursor = 0;
+    qpki_crl_entry e;
+    qpki_crl_entry_init(&e);
+    while (qpki_crl_next_entry(crl, &cursor, &e) == QPKI_OK)
+        SWEEP(qpki_crl_builder_add_entry(b, e.serial, e.serial_len, e.revocation_date, e.reason,
+                                         e.hold_instruction, e.invalidity_date),
+              {});
+    assert_int_equal(qpki_crl_builder_entry_count(b), 12);
+    SWEEP(qpki_crl_builder_sign(b, crl_signer, &der, &der_len), {});
+    qpki_crl *again = NULL;
+    assert_int_equal(qpki_crl_parse(der, der_len, &again), QPKI_OK);
+    assert_int_equal(qpki_crl_verify_signature(again, crl_ca), QPKI_OK);
+    assert_int_equal(qpki_crl_entry_count(again), 12);
+    qpki_crl_free(&again);
+    qpki_free(der);
+    qpki_crl_builder_free(&b);
+    qpki_signer_free(&crl_signer);
+    qpki_cert_free(&crl_ca);
+    qpki_crl_free(&crl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_parse_fails_cleanly_at_every_allocation),
         cmocka_unit_test(test_response_parse_and_verify_fail_cleanly),
         cmocka_unit_test(test_response_builder_fails_cleanly),
+        cmocka_unit_test(test_crl_parse_and_build_fail_cleanly),
         cmocka_unit_test(test_responder_under_allocation_failure_answers_internal_error),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
