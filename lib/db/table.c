@@ -668,7 +668,7 @@ qpki_status table_put(db_table *t, const uint8_t *serial, size_t len, const qpki
     store *s = write_store(t);
     slot_index *ix = atomic_load_explicit(&s->index, memory_order_relaxed);
     uint64_t h = serial_hash(serial, len);
-    size_t free_slot;
+    size_t free_slot = SIZE_MAX; /* set by probe when it returns SIZE_MAX */
     size_t at = probe(s, ix, serial, len, h, &free_slot);
     if (at != SIZE_MAX) {
         uint64_t v = atomic_load_explicit(&ix->slots[at], memory_order_relaxed);
