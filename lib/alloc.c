@@ -1,22 +1,46 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* lib/alloc.c - allocation wrappers with an allocation-failure hook for tests. */
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
-/* Remaining successful allocations before failure; negative = never fail. */
+/* Remaining successful allocations before failure; negative = never fail.  The
+ * production path reads it once per allocation (always -1 there). */
 static _Atomic long alloc_budget = -1;
+/* Test hooks only: fail one allocation and then succeed again; allocations
+ * refused since the budget was last set. */
+static _Atomic bool alloc_fail_once;
+static _Atomic long alloc_refused;
 
-void qpki_test_fail_alloc_after(long n) { atomic_store(&alloc_budget, n); }
+long qpki_test_fail_alloc_after(long n)
+{
+    atomic_store(&alloc_fail_once, false);
+    atomic_store(&alloc_refused, 0);
+    return atomic_exchange(&alloc_budget, n);
+}
+
+void qpki_test_fail_alloc_once(long n)
+{
+    (void)qpki_test_fail_alloc_after(-1);
+    atomic_store(&alloc_fail_once, true);
+    atomic_store(&alloc_budget, n);
+}
+
+long qpki_test_alloc_refused(void) { return atomic_load(&alloc_refused); }
 
 static int alloc_allowed(void)
 {
     long b = atomic_load(&alloc_budget);
     while (b >= 0) {
-        if (b == 0)
+        if (b == 0) {
+            atomic_fetch_add(&alloc_refused, 1);
+            if (atomic_load(&alloc_fail_once))
+                atomic_store(&alloc_budget, -1);
             return 0;
+        }
         if (atomic_compare_exchange_weak(&alloc_budget, &b, b - 1))
             return 1;
     }

@@ -19,9 +19,15 @@ void *qpki_memdup(const void *p, size_t n);
 /* Free n bytes that held a secret (wiped first). NULL is fine. */
 void qpki_free_secret(void *p, size_t n);
 
-/* Test hook: after `n` more successful allocations, fail every allocation
- * (n < 0 disables).  Not exported from the shared library. */
-void qpki_test_fail_alloc_after(long n);
+/* Test hooks (not exported from the shared library).
+ * qpki_test_fail_alloc_after: after `n` more successful allocations, fail every
+ * allocation (n < 0 disables); returns the budget that was left, so a caller can
+ * count the allocations of an operation (set a large budget, run, subtract).
+ * qpki_test_fail_alloc_once: only the allocation after `n` successful ones fails.
+ * qpki_test_alloc_refused: allocations refused since the budget was last set. */
+long qpki_test_fail_alloc_after(long n);
+void qpki_test_fail_alloc_once(long n);
+long qpki_test_alloc_refused(void);
 
 /* One-time wolfCrypt initialisation (idempotent, thread-safe). */
 qpki_status qpki_crypto_init(void);

@@ -2,13 +2,15 @@
 /* tests/fuzz/fuzz_cert.c - certificates, CSRs and Names from arbitrary bytes:
  * parse (DER and PEM), then touch every accessor, the RFC 4514 renderer, the
  * TBS re-encoder and the signature checks (Catalyst alternative ones too); also
- * the Name text parser. */
+ * the Name text parser.  Every call that can allocate also runs with an
+ * allocation failing (fuzz_alloc.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include <qpki/cert.h>
 #include "der/der.h"
 #include "der/oid.h"
+#include "fuzz_alloc.h"
 #include "internal.h"
 #include "x509/x509.h"
 
@@ -20,6 +22,7 @@ static void use_cert(const qpki_cert *c)
     const uint8_t *p;
     size_t n;
     bool b;
+    qpki_status rc;
     (void)qpki_cert_subject_text(c, text, sizeof(text));
     (void)qpki_cert_issuer_text(c, text, 16); /* also the too-small path */
     qpki_cert_serial(c, &p, &n);
@@ -37,22 +40,24 @@ static void use_cert(const qpki_cert *c)
         (void)qpki_cert_ext_key_usage(c, i, &p, &n);
     uint8_t *out = NULL;
     size_t out_len = 0;
-    if (x509_cert_tbs_reencode(c, true, OID_CE_ALT_SIG_VALUE, &out, &out_len) == QPKI_OK)
+    FUZZ_CALL(rc, x509_cert_tbs_reencode(c, true, OID_CE_ALT_SIG_VALUE, &out, &out_len), out);
+    if (rc == QPKI_OK)
         qpki_free(out);
     /* a self-issued certificate checks with its own key; others fail the name
      * match or the signature, and must do so cleanly */
-    (void)qpki_cert_verify_signature(c, c);
+    FUZZ_CALL(rc, qpki_cert_verify_signature(c, c), NULL);
     /* Catalyst: the alternative signature with its own altSubjectPublicKeyInfo */
     (void)qpki_cert_alt_spki(c, &p, &n);
     const uint8_t *alg;
     size_t alg_len;
     (void)qpki_cert_alt_signature(c, &alg, &alg_len, &p, &n);
-    (void)qpki_cert_verify_alt_signature(c, c);
+    FUZZ_CALL(rc, qpki_cert_verify_alt_signature(c, c), NULL);
     qpki_cert_subject_alt_name(c, &p, &n);
     if (n) {
         qpki_cert_builder *b2 = NULL;
-        if (qpki_cert_builder_new(&b2) == QPKI_OK) {
-            (void)qpki_cert_builder_add_san_der(b2, p, n);
+        FUZZ_CALL(rc, qpki_cert_builder_new(&b2), b2);
+        if (rc == QPKI_OK) {
+            FUZZ_CALL(rc, qpki_cert_builder_add_san_der(b2, p, n), NULL);
             qpki_cert_builder_free(&b2);
         }
     }
@@ -63,27 +68,33 @@ static void use_csr(const qpki_csr *r)
     char text[512];
     const uint8_t *p;
     size_t n;
+    qpki_status rc;
     (void)qpki_csr_subject_text(r, text, sizeof(text));
     qpki_csr_subject_alt_name(r, &p, &n);
     for (size_t i = 0; i < qpki_csr_extension_count(r); i++)
         (void)qpki_csr_extension(r, i, NULL, NULL, NULL, NULL, NULL);
-    (void)qpki_csr_verify_signature(r);
+    FUZZ_CALL(rc, qpki_csr_verify_signature(r), NULL);
     (void)qpki_csr_alt_spki(r, &p, &n);
-    (void)qpki_csr_verify_alt_signature(r);
+    FUZZ_CALL(rc, qpki_csr_verify_alt_signature(r), NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    fuzz_alloc_input(data, size);
+    qpki_status rc;
     qpki_cert *c = NULL;
-    if (qpki_cert_parse(data, size, &c) == QPKI_OK)
+    FUZZ_CALL(rc, qpki_cert_parse(data, size, &c), c);
+    if (rc == QPKI_OK)
         use_cert(c);
     qpki_cert_free(&c);
-    if (qpki_cert_parse_any(data, size, &c) == QPKI_OK)
+    FUZZ_CALL(rc, qpki_cert_parse_any(data, size, &c), c);
+    if (rc == QPKI_OK)
         use_cert(c);
     qpki_cert_free(&c);
 
     qpki_csr *r = NULL;
-    if (qpki_csr_parse_any(data, size, &r) == QPKI_OK)
+    FUZZ_CALL(rc, qpki_csr_parse_any(data, size, &r), r);
+    if (rc == QPKI_OK)
         use_csr(r);
     qpki_csr_free(&r);
 
@@ -98,7 +109,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             s[size] = '\0';
             uint8_t *der = NULL;
             size_t len = 0;
-            if (qpki_name_from_text(s, &der, &len) == QPKI_OK) {
+            FUZZ_CALL(rc, qpki_name_from_text(s, &der, &len), der);
+            if (rc == QPKI_OK) {
                 /* what we encode, we can render */
                 if (qpki_name_to_text(der, len, text, sizeof(text)) == QPKI_ERR_DECODE)
                     abort();

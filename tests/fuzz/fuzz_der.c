@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tests/fuzz/fuzz_der.c - walk arbitrary bytes with the DER reader: every element,
- * recursively, with every typed reader; nothing may read out of bounds. */
+ * recursively, with every typed reader; nothing may read out of bounds.  The
+ * writer and the PEM reader also run with an allocation failing (fuzz_alloc.h). */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "der/der.h"
 #include "der/pem.h"
+#include "fuzz_alloc.h"
 #include "internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -48,26 +50,47 @@ static void walk(der_cursor c)
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* The input as one OCTET STRING in a SEQUENCE, through the capped writer. */
+static qpki_status write_back(const uint8_t *data, size_t size, uint8_t **out, size_t *len)
 {
-    walk(der_cursor_init(data, size));
-    /* the writer re-encodes what the reader accepts as an OCTET STRING */
     der_buf b;
     der_buf_init(&b, 1 << 20);
     size_t m = der_begin(&b, DER_SEQUENCE);
     der_put_octet_string(&b, data, size);
     der_end(&b, m);
-    uint8_t *out;
+    return der_buf_finish(&b, out, len);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_alloc_input(data, size);
+    walk(der_cursor_init(data, size));
+    /* the writer re-encodes what the reader accepts as an OCTET STRING */
+    uint8_t *out = NULL;
     size_t len;
-    if (der_buf_finish(&b, &out, &len) == QPKI_OK)
+    qpki_status rc;
+    FUZZ_CALL(rc, write_back(data, size, &out, &len), out);
+    if (rc == QPKI_OK)
         qpki_free(out);
     /* PEM framing and base64 in both modes */
     size_t off = 0;
     char label[80];
-    uint8_t *der;
+    uint8_t *der = NULL;
     size_t der_len;
-    while (pem_next(data, size, &off, label, sizeof(label), &der, &der_len) == QPKI_OK)
+    for (;;) {
+        size_t start = off;
+        fuzz_alloc_arm();
+        rc = pem_next(data, size, &off, label, sizeof(label), &der, &der_len);
+        if (fuzz_alloc_disarm()) {
+            fuzz_alloc_expect_nomem(rc, der == NULL, "pem_next");
+            off = start;
+            rc = pem_next(data, size, &off, label, sizeof(label), &der, &der_len);
+        }
+        if (rc != QPKI_OK)
+            break;
         qpki_free(der);
+        der = NULL;
+    }
     uint8_t tmp[4096];
     size_t n = size < 4000 ? size : 4000;
     (void)b64_decode((const char *)data, n, B64_OPTIONAL_PAD, tmp, sizeof(tmp), &len);

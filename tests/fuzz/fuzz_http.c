@@ -8,7 +8,9 @@
  * target, Content-Type, If-None-Match and body (missing parts are empty).
  * Besides "no crash, no leak, no UB" it checks what every reply must be: a status
  * the API documents, a Content-Length (when sent) equal to the body, and, for
- * 200, a body that parses as an OCSPResponse. */
+ * 200, a body that parses as an OCSPResponse.  Each request also runs with an
+ * allocation failing (fuzz_alloc.h) first: the call returns QPKI_ERR_NOMEM, or
+ * the same HTTP status as without the failure, or an internalError answer. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +24,7 @@
 #include <qpki/response.h>
 #include <qpki/responder.h>
 
+#include "fuzz_alloc.h"
 #include "fuzz_fixture.h"
 #include <qpki/signer.h>
 
@@ -59,6 +62,32 @@ static char *cstr(const uint8_t *p, size_t n)
     return s;
 }
 
+/* What every reply must be. */
+static void check_reply(const qpki_http_reply *reply)
+{
+    unsigned code = qpki_http_reply_status(reply);
+    if (code != 200 && code != 304 && code != 400 && code != 405 && code != 413 && code != 414)
+        abort(); /* a status the API does not document */
+    const uint8_t *b;
+    size_t bl;
+    qpki_http_reply_body(reply, &b, &bl);
+    const char *cl = qpki_http_reply_header_value(reply, "Content-Length");
+    if (cl && strtoull(cl, NULL, 10) != bl)
+        abort(); /* Content-Length must be the body's */
+    for (size_t i = 0; i < qpki_http_reply_header_count(reply); i++) {
+        const char *name, *value;
+        if (!qpki_http_reply_header(reply, i, &name, &value) || !name || !value ||
+            strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
+            abort(); /* header injection or a hole in the list */
+    }
+    if (code == 200) {
+        qpki_ocsp_response *resp = NULL;
+        if (qpki_ocsp_response_parse(b, bl, &resp) != QPKI_OK)
+            abort(); /* every 200 carries an OCSPResponse */
+        qpki_ocsp_response_free(&resp);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static bool ready;
@@ -68,6 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (size < 1)
         return 0;
+    fuzz_alloc_input(data, size);
     static const char *const methods[] = {"GET", "POST", "HEAD", "PUT", "get", "", "OPTIONS",
                                           "POST"};
     const uint8_t *p = data + 1, *end = data + size;
@@ -90,35 +120,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.body = body_len ? body : NULL;
     req.body_len = body_len;
 
-    qpki_http_reply *reply = NULL;
+    /* with an allocation failing, then without */
+    qpki_http_reply *failed = NULL, *reply = NULL;
+    fuzz_alloc_arm();
+    qpki_status fst = qpki_http_handle(http, responder, &req, &failed);
+    bool refused = fuzz_alloc_disarm();
+    if (fst != QPKI_OK && (fst != QPKI_ERR_NOMEM || failed || !refused))
+        abort();
     qpki_status st = qpki_http_handle(http, responder, &req, &reply);
     if (st == QPKI_OK) {
-        unsigned code = qpki_http_reply_status(reply);
-        if (code != 200 && code != 304 && code != 400 && code != 405 && code != 413 &&
-            code != 414)
-            abort(); /* a status the API does not document */
-        const uint8_t *b;
-        size_t bl;
-        qpki_http_reply_body(reply, &b, &bl);
-        const char *cl = qpki_http_reply_header_value(reply, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) != bl)
-            abort(); /* Content-Length must be the body's */
-        for (size_t i = 0; i < qpki_http_reply_header_count(reply); i++) {
-            const char *name, *value;
-            if (!qpki_http_reply_header(reply, i, &name, &value) || !name || !value ||
-                strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
-                abort(); /* header injection or a hole in the list */
-        }
-        if (code == 200) {
-            qpki_ocsp_response *resp = NULL;
-            if (qpki_ocsp_response_parse(b, bl, &resp) != QPKI_OK)
-                abort(); /* every 200 carries an OCSPResponse */
-            qpki_ocsp_response_free(&resp);
+        check_reply(reply);
+        if (failed) {
+            check_reply(failed);
+            const qpki_answer *fa = qpki_http_reply_answer(failed);
+            if (qpki_http_reply_status(failed) != qpki_http_reply_status(reply) &&
+                !(refused && fa && qpki_answer_resp_status(fa) == QPKI_OCSP_RESP_INTERNAL_ERROR))
+                abort(); /* another HTTP status only for an internalError answer */
         }
         qpki_http_reply_free(&reply);
     } else if (st != QPKI_ERR_NOMEM) {
         abort(); /* only invalid arguments or memory may fail the call */
     }
+    qpki_http_reply_free(&failed);
     free(target_s);
     free(ct_s);
     free(inm_s);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* tests/fuzz/fuzz_response.c - OCSPResponse parser and the verifier. */
+/* tests/fuzz/fuzz_response.c - OCSPResponse parser and the verifier, each also
+ * with an allocation failing (fuzz_alloc.h). */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +10,8 @@
 #include <qpki/cert.h>
 #include <qpki/response.h>
 #include <qpki/verify.h>
+
+#include "fuzz_alloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,8 +26,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (qpki_cert_load_file(path, &ca) != QPKI_OK)
             abort();
     }
+    fuzz_alloc_input(data, size);
+    qpki_status rc;
     qpki_ocsp_response *r = NULL;
-    if (qpki_ocsp_response_parse(data, size, &r) != QPKI_OK)
+    FUZZ_CALL(rc, qpki_ocsp_response_parse(data, size, &r), r);
+    if (rc != QPKI_OK)
         return 0;
     for (size_t i = 0; i < qpki_ocsp_response_single_count(r); i++) {
         const qpki_ocsp_single *s = qpki_ocsp_response_single(r, i);
@@ -32,9 +38,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)qpki_ocsp_single_reason(s);
     }
     qpki_ocsp_verifier *v = NULL;
-    if (qpki_ocsp_verifier_new(&v) == QPKI_OK) {
+    FUZZ_CALL(rc, qpki_ocsp_verifier_new(&v), v);
+    if (rc == QPKI_OK) {
         (void)qpki_ocsp_verifier_set_ca(v, ca);
-        (void)qpki_ocsp_verifier_verify(v, r);
+        FUZZ_CALL(rc, qpki_ocsp_verifier_verify(v, r), NULL);
         qpki_ocsp_verifier_free(&v);
     }
     qpki_ocsp_response_free(&r);
