@@ -59,6 +59,7 @@ static const char serve_help[] =
     "  --max-url SIZE          longest request-target (default 8KiB) -> 414\n"
     "  --timeout DURATION      idle connection timeout (default 10s)\n"
     "  --max-connections N     open connection cap (default 4096)\n"
+    "  --max-connections-per-ip N  open connections from one address (default 0: no cap)\n"
     "  --admin-addr HOST:PORT  serve /healthz and /metrics there (default: off)\n"
     "\n"
     "Process:\n"
@@ -78,6 +79,7 @@ void serve_config_init(struct serve_config *c)
     memset(c, 0, sizeof(*c));
     c->port = c->threads = c->max_body = c->max_url = c->timeout = -1;
     c->max_connections = c->max_live_signing = c->cache_size = c->max_certids = -1;
+    c->max_connections_per_ip = -1;
     c->drain_timeout = -1;
     c->log_format = -1;
     c->quiet = -1;
@@ -209,7 +211,7 @@ enum {
     OPT_HSM_CONFIG, OPT_KEY_LABEL, OPT_KEY_ID, OPT_PASS_ENV, OPT_PASS_FILE, OPT_VALIDITY,
     OPT_BACKDATE, OPT_NONCE_POLICY, OPT_UNKNOWN_POLICY, OPT_NO_CERTS, OPT_RESPONDER_ID,
     OPT_MAX_LIVE, OPT_CACHE_SIZE, OPT_MAX_CERTIDS, OPT_THREADS, OPT_MAX_BODY, OPT_MAX_URL,
-    OPT_TIMEOUT, OPT_MAX_CONN, OPT_ADMIN, OPT_CONFIG, OPT_PID_FILE, OPT_LOG_FORMAT, OPT_QUIET,
+    OPT_TIMEOUT, OPT_MAX_CONN, OPT_MAX_CONN_IP, OPT_ADMIN, OPT_CONFIG, OPT_PID_FILE, OPT_LOG_FORMAT, OPT_QUIET,
     OPT_DRAIN
 };
 
@@ -240,6 +242,7 @@ static const struct option serve_options[] = {
     {"max-url", required_argument, NULL, OPT_MAX_URL},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"max-connections", required_argument, NULL, OPT_MAX_CONN},
+    {"max-connections-per-ip", required_argument, NULL, OPT_MAX_CONN_IP},
     {"admin-addr", required_argument, NULL, OPT_ADMIN},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"pid-file", required_argument, NULL, OPT_PID_FILE},
@@ -439,6 +442,12 @@ int serve_config_from_args(int argc, char **argv, struct serve_config *c,
         case OPT_MAX_CONN:
             if (!parse_long(optarg, 1, 1000000, &c->max_connections)) {
                 cli_usage_error("bad --max-connections '%s'", optarg);
+                goto out;
+            }
+            break;
+        case OPT_MAX_CONN_IP:
+            if (!parse_long(optarg, 0, 1000000, &c->max_connections_per_ip)) {
+                cli_usage_error("bad --max-connections-per-ip '%s'", optarg);
                 goto out;
             }
             break;
@@ -690,6 +699,9 @@ bool serve_config_load_yaml(const char *path, struct serve_config *c)
         } else if (key_is(key, "max_connections")) {
             if (!yaml_long(&y, v, 1, 1000000, false, &c->max_connections))
                 goto out;
+        } else if (key_is(key, "max_connections_per_ip")) {
+            if (!yaml_long(&y, v, 0, 1000000, false, &c->max_connections_per_ip))
+                goto out;
         } else if (key_is(key, "max_live_signing")) {
             if (!yaml_long(&y, v, 1, 1000000, false, &c->max_live_signing))
                 goto out;
@@ -830,10 +842,11 @@ bool serve_config_merge(const struct serve_config *base, const struct serve_conf
             goto fail;
         long *dst_l[] = {&out->port, &out->threads, &out->max_body, &out->max_url,
                          &out->timeout, &out->max_connections, &out->max_live_signing,
-                         &out->cache_size, &out->max_certids, &out->drain_timeout};
+                         &out->cache_size, &out->max_certids, &out->drain_timeout,
+                         &out->max_connections_per_ip};
         const long src_l[] = {s->port, s->threads, s->max_body, s->max_url, s->timeout,
                               s->max_connections, s->max_live_signing, s->cache_size,
-                              s->max_certids, s->drain_timeout};
+                              s->max_certids, s->drain_timeout, s->max_connections_per_ip};
         for (size_t k = 0; k < sizeof(src_l) / sizeof(src_l[0]); k++)
             if (src_l[k] >= 0)
                 *dst_l[k] = src_l[k];
@@ -899,6 +912,8 @@ bool serve_config_finish(struct serve_config *c)
         c->timeout = 10;
     if (c->max_connections < 0)
         c->max_connections = 4096;
+    if (c->max_connections_per_ip < 0)
+        c->max_connections_per_ip = 0;
     if (c->max_live_signing < 0)
         c->max_live_signing = 64;
     if (c->cache_size < 0)

@@ -2,8 +2,8 @@
 /* cli/serve/http.c - the libmicrohttpd side of `qpki ocsp serve`.
  *
  * The OCSP listener: epoll with an internal thread pool (one thread per CPU by
- * default), HTTP/1.1 keep-alive, a per-connection idle timeout and a connection
- * cap.  Each request is handed to lib/http (qpki_http_handle) with the raw
+ * default), HTTP/1.1 keep-alive, a per-connection idle timeout, a connection
+ * cap that the open-file limit can hold, and an optional cap per client address.  Each request is handed to lib/http (qpki_http_handle) with the raw
  * request-target (MHD's own unescaping is switched off: lib/http decodes the
  * base64 itself) and the reply's bytes are sent without a copy; the reply is
  * freed when libmicrohttpd is done with the response.
@@ -11,6 +11,7 @@
  * The admin listener (--admin-addr, off by default): GET /healthz and
  * GET /metrics. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -569,13 +571,87 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     atomic_fetch_sub(&serve_srv.in_flight, 1);
 }
 
+/* ---- connections ------------------------------------------------------------------ */
+
+static atomic_long open_connections; /* on the OCSP listener */
+static long connection_cap;          /* what libmicrohttpd was given */
+static atomic_bool at_cap;
+
+/* At the cap libmicrohttpd stops accepting: new connections wait in the
+ * listen backlog, and the kernel refuses them once that is full.  Said once
+ * when the cap is reached, and again when a tenth of it is free. */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
     (void)cls;
     (void)c;
     (void)socket_context;
-    serve_metrics_connection(toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+    int delta = toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1;
+    serve_metrics_connection(delta);
+    long open = atomic_fetch_add(&open_connections, delta) + delta;
+    char n[24], cap[24];
+    snprintf(n, sizeof(n), "%ld", open);
+    snprintf(cap, sizeof(cap), "%ld", connection_cap);
+    if (delta > 0 && open >= connection_cap && !atomic_exchange(&at_cap, true))
+        serve_log("warn", "connection limit reached: new connections wait in the listen backlog",
+                  "open", n, "limit", cap, (const char *)NULL);
+    else if (delta < 0 && open <= connection_cap - (connection_cap + 9) / 10 &&
+             atomic_load(&at_cap) && atomic_exchange(&at_cap, false))
+        serve_log("info", "accepting connections again", "open", n, "limit", cap,
+                  (const char *)NULL);
+}
+
+/* Descriptors the process needs besides its connections: what is open now
+ * (standard streams, the log, the listening sockets), an epoll and an eventfd
+ * per worker thread, the admin listener and its 64 connections, and room for
+ * the files opened while running (index.txt and credential reloads, SIGHUP,
+ * a PKCS#11 module). */
+static long fd_reserve(const struct serve_config *conf)
+{
+    long open_now = 16;
+    DIR *d = opendir("/proc/self/fd");
+    if (d) {
+        open_now = -1; /* the directory's own descriptor */
+        while (readdir(d))
+            open_now++;
+        open_now -= 2; /* "." and ".." */
+        closedir(d);
+    }
+    return open_now + 2 * conf->threads + 4 + (conf->admin_addr ? 64 + 8 : 0) + 64;
+}
+
+/* The connection cap the open-file limit allows.  The soft limit is raised
+ * toward the hard one as far as --max-connections needs; when even the hard
+ * limit is too low the cap is lowered, with a warning, so that accept() never
+ * fails for want of a descriptor (libmicrohttpd 0.9.75 then retries in a busy
+ * loop, logging each time, in a worker thread that holds no connection) and
+ * reloads always find one to open files with. */
+static long connection_limit(const struct serve_config *conf)
+{
+    long want = conf->max_connections, reserve = fd_reserve(conf);
+    rlim_t need = (rlim_t)(want + reserve);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return want;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        struct rlimit up = rl;
+        up.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+            rl = up;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return want;
+    long cap = (long)rl.rlim_cur - reserve;
+    if (cap < conf->threads)
+        cap = conf->threads; /* one per worker thread at least */
+    char w[24], c[24], nofile[24];
+    snprintf(w, sizeof(w), "%ld", want);
+    snprintf(c, sizeof(c), "%ld", cap);
+    snprintf(nofile, sizeof(nofile), "%llu", (unsigned long long)rl.rlim_cur);
+    serve_log("warn", "the open-file limit is too low for --max-connections: connection cap lowered",
+              "max_connections", w, "cap", c, "open_file_limit", nofile, "hint",
+              "raise the limit (ulimit -n, systemd LimitNOFILE=)", (const char *)NULL);
+    return cap;
 }
 
 /* Keep the request-target as received: lib/http percent-decodes it itself. */
@@ -584,6 +660,32 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
     (void)cls;
     (void)c;
     return strlen(s);
+}
+
+/* libmicrohttpd's messages: at most MHD_LOG_BURST of one kind (its format
+ * string) per MHD_LOG_WINDOW seconds, so that a flood (thousands of clients
+ * resetting their connections, descriptors running out) does not become a
+ * flood of log lines.  How many were held back is logged with the next one let
+ * through, or by serve_http_tick() once the window is over. */
+#define MHD_LOG_KINDS 32
+#define MHD_LOG_BURST 5
+#define MHD_LOG_WINDOW 10
+
+static struct mhd_log_kind {
+    const char *fmt;
+    time_t window;
+    unsigned passed;
+    unsigned long held;
+    char last[160];
+} mhd_log_kinds[MHD_LOG_KINDS];
+static pthread_mutex_t mhd_log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void log_held(const char *msg, unsigned long held)
+{
+    char n[24];
+    snprintf(n, sizeof(n), "%lu", held);
+    serve_log("warn", "libmicrohttpd messages held back (rate limit)", "component", "http",
+              "held", n, "last", msg, (const char *)NULL);
 }
 
 static void on_mhd_error(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
@@ -595,8 +697,62 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    serve_log("warn", msg, "component", "http", (const char *)NULL);
+    time_t now = time(NULL);
+    unsigned long held = 0;
+    char last[160] = "";
+    bool pass = true;
+    pthread_mutex_lock(&mhd_log_lock);
+    struct mhd_log_kind *k = NULL;
+    for (size_t i = 0; i < MHD_LOG_KINDS && !k; i++)
+        if (mhd_log_kinds[i].fmt == fmt || !mhd_log_kinds[i].fmt)
+            k = &mhd_log_kinds[i];
+    if (k) { /* a full table lets every message through */
+        if (!k->fmt || now - k->window >= MHD_LOG_WINDOW) {
+            held = k->held;
+            snprintf(last, sizeof(last), "%s", k->last);
+            k->fmt = fmt;
+            k->window = now;
+            k->passed = 0;
+            k->held = 0;
+        }
+        if (k->passed < MHD_LOG_BURST) {
+            k->passed++;
+        } else {
+            k->held++;
+            snprintf(k->last, sizeof(k->last), "%s", msg);
+            pass = false;
+        }
+    }
+    pthread_mutex_unlock(&mhd_log_lock);
+    if (held)
+        log_held(last, held);
+    if (pass)
+        serve_log("warn", msg, "component", "http", (const char *)NULL);
 }
+
+/* Log the counts held back in windows that are over (all: every count). */
+static void mhd_log_flush(bool all)
+{
+    time_t now = time(NULL);
+    for (size_t i = 0; i < MHD_LOG_KINDS; i++) {
+        unsigned long held = 0;
+        char last[160];
+        pthread_mutex_lock(&mhd_log_lock);
+        struct mhd_log_kind *k = &mhd_log_kinds[i];
+        if (k->fmt && k->held && (all || now - k->window >= MHD_LOG_WINDOW)) {
+            held = k->held;
+            snprintf(last, sizeof(last), "%s", k->last);
+            k->held = 0;
+            k->passed = 0;
+            k->window = now;
+        }
+        pthread_mutex_unlock(&mhd_log_lock);
+        if (held)
+            log_held(last, held);
+    }
+}
+
+void serve_http_tick(void) { mhd_log_flush(false); }
 
 /* ---- admin -------------------------------------------------------------------------- */
 
@@ -668,9 +824,17 @@ bool serve_http_start(const struct serve_config *conf, bool admin, struct serve_
         size_t memory = (size_t)conf->max_url + 4096;
         if (memory < 8192)
             memory = 8192;
+        connection_cap = connection_limit(conf);
         struct MHD_OptionItem pool[] = {
             {conf->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
              (intptr_t)conf->threads, NULL},
+            {MHD_OPTION_END, 0, NULL},
+        };
+        /* a client address may hold at most this many connections (0: no cap;
+         * behind a proxy every client has the proxy's address) */
+        struct MHD_OptionItem per_ip[] = {
+            {conf->max_connections_per_ip > 0 ? MHD_OPTION_PER_IP_CONNECTION_LIMIT : MHD_OPTION_END,
+             (intptr_t)conf->max_connections_per_ip, NULL},
             {MHD_OPTION_END, 0, NULL},
         };
         l->daemon = MHD_start_daemon(
@@ -678,8 +842,8 @@ bool serve_http_start(const struct serve_config *conf, bool admin, struct serve_
             MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
             /* one thread: libmicrohttpd's internal thread alone (it refuses a
              * pool of 0 or 1 with a warning), so the option is only given for 2+ */
-            MHD_OPTION_ARRAY, pool,
-            MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->max_connections,
+            MHD_OPTION_ARRAY, pool, MHD_OPTION_ARRAY, per_ip,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)connection_cap,
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf->timeout,
             MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
@@ -724,6 +888,7 @@ void serve_http_stop(struct serve_listener **lp, long drain_seconds)
         }
     }
     MHD_stop_daemon(l->daemon);
+    mhd_log_flush(true);
     free(l);
     *lp = NULL;
 }

@@ -196,6 +196,7 @@ int cmd_ocsp_serve(int argc, char **argv)
         if (now_ms() >= next_tick) {
             /* only this thread replaces the generation: no lock needed to use it */
             serve_gen_maintain(serve_srv.gen);
+            serve_http_tick();
             next_tick = now_ms() + 500;
         }
     }

@@ -55,6 +55,7 @@ struct serve_config {
     long max_url;
     long timeout;                /* seconds, per connection (idle) */
     long max_connections;
+    long max_connections_per_ip; /* 0: no cap */
     long max_live_signing;
     long cache_size;
     long max_certids;
@@ -190,6 +191,9 @@ bool serve_http_start(const struct serve_config *c, bool admin, struct serve_lis
 void serve_http_set_max_body(size_t bytes);
 /* The address actually bound ("127.0.0.1:8080"). */
 const char *serve_http_address(const struct serve_listener *l);
+/* Periodic work (from the main loop): logs how many libmicrohttpd messages the
+ * rate limit held back. */
+void serve_http_tick(void);
 /* Stop accepting; wait up to drain_seconds for requests in flight; stop. */
 void serve_http_stop(struct serve_listener **l, long drain_seconds);
 
