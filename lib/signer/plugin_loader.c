@@ -1,41 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* lib/signer/plugin_loader.c - loading signer plugins with dlopen (qpki/plugin.h).
  *
- * The loader opens the plugin file, looks up QPKI_SIGNER_PLUGIN_ENTRY, checks
- * the descriptor's abi_version and struct_size, asks the plugin to open the key,
- * checks the qpki_signer_ops it returns the same way, and wraps it so that the
- * plugin stays loaded as long as the signer lives (close runs the plugin's
- * close, then dlclose). */
+ * The generic loader (lib/dlplugin.c) opens the plugin file, looks up
+ * QPKI_SIGNER_PLUGIN_ENTRY and checks the descriptor's abi_version and
+ * struct_size; this file asks the plugin to open the key, checks the
+ * qpki_signer_ops it returns the same way, and wraps it so that the plugin
+ * stays loaded as long as the signer lives (close runs the plugin's close,
+ * then dlclose). */
 #include <dlfcn.h>
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <qpki/plugin.h>
 #include <qpki/signer.h>
-#include <qpki_config.h>
 
 #include "../internal.h"
+#include "dlplugin.h"
 
 /* The last field of each V1 structure: a struct_size smaller than its end means
  * the other side was built against a truncated (older, broken) layout. */
 #define V1_PLUGIN_SIZE (offsetof(qpki_signer_plugin, open) + sizeof(void (*)(void)))
 #define V1_OPS_SIZE (offsetof(qpki_signer_ops, close) + sizeof(void (*)(void)))
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- the wrapper signer ------------------------------------------------------ */
 
@@ -97,82 +81,31 @@ static const qpki_signer_ops plugin_signer_ops = {
 
 /* ---- loading ------------------------------------------------------------------------ */
 
-static qpki_status plugin_path_resolve(const char *plugin_path, char *buf, size_t size,
-                                       char *err, size_t errlen)
-{
-    if (plugin_path && plugin_path[0]) {
-        if (strlen(plugin_path) >= size) {
-            set_err(err, errlen, "plugin path too long");
-            return QPKI_ERR_INVALID_ARG;
-        }
-        memcpy(buf, plugin_path, strlen(plugin_path) + 1);
-        return QPKI_OK;
-    }
-    /* secure_getenv: a set-uid program never takes the directory from the caller. */
-    const char *dir = secure_getenv(QPKI_PLUGIN_DIR_ENV);
-    if (!dir || !dir[0])
-        dir = QPKI_PLUGIN_DIR;
-    int n = snprintf(buf, size, "%s/%s", dir, QPKI_PLUGIN_PKCS11_NAME);
-    if (n < 0 || (size_t)n >= size) {
-        set_err(err, errlen, "plugin path too long");
-        return QPKI_ERR_INVALID_ARG;
-    }
-    return QPKI_OK;
-}
+static const dlplugin_kind signer_kind = {
+    .what = "signer plugin",
+    .default_file = QPKI_PLUGIN_PKCS11_NAME,
+    .entry_symbol = QPKI_SIGNER_PLUGIN_ENTRY,
+    .abi_max = QPKI_PLUGIN_ABI_V1,
+    .min_size = V1_PLUGIN_SIZE,
+    .dl_flags = 0,
+};
 
 /* dlopen the plugin and return its checked descriptor. */
 static qpki_status plugin_open_file(const char *plugin_path, void **dl_out,
                                     const qpki_signer_plugin **desc_out, char *err,
                                     size_t errlen)
 {
-    char path[4096];
-    *dl_out = NULL;
-    *desc_out = NULL;
-    QPKI_GUARD(plugin_path_resolve(plugin_path, path, sizeof path, err, errlen));
-    if (access(path, F_OK) != 0) {
-        set_err(err, errlen, "signer plugin %s not found: %s%s", path, strerror(errno),
-                plugin_path ? "" : " (set " QPKI_PLUGIN_DIR_ENV " to the plugin directory)");
-        return QPKI_ERR_PLUGIN_LOAD;
-    }
-    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!dl) {
-        const char *why = dlerror();
-        set_err(err, errlen, "cannot load signer plugin %s: %s", path, why ? why : "unknown");
-        return QPKI_ERR_PLUGIN_LOAD;
-    }
-    union {
-        void *obj;
-        qpki_signer_plugin_entry_fn fn;
-    } entry;
-    entry.obj = dlsym(dl, QPKI_SIGNER_PLUGIN_ENTRY);
-    if (!entry.obj) {
-        set_err(err, errlen, "%s is not a qpki signer plugin: symbol %s not found", path,
-                QPKI_SIGNER_PLUGIN_ENTRY);
-        dlclose(dl);
-        return QPKI_ERR_PLUGIN_SYMBOL;
-    }
-    const qpki_signer_plugin *desc = entry.fn();
-    qpki_status rc = QPKI_OK;
-    if (!desc) {
-        set_err(err, errlen, "signer plugin %s returned no descriptor", path);
-        rc = QPKI_ERR_PLUGIN_ABI;
-    } else if (desc->abi_version == 0 || desc->abi_version > QPKI_PLUGIN_ABI_V1) {
-        set_err(err, errlen,
-                "signer plugin %s uses plugin ABI version %u; this library supports up to %u "
-                "(install the plugin that came with this library)",
-                path, desc->abi_version, QPKI_PLUGIN_ABI_V1);
-        rc = QPKI_ERR_PLUGIN_ABI;
-    } else if (desc->struct_size < V1_PLUGIN_SIZE || !desc->open) {
-        set_err(err, errlen, "signer plugin %s has a malformed descriptor (struct_size %u, "
-                             "at least %zu expected)", path, desc->struct_size, V1_PLUGIN_SIZE);
-        rc = QPKI_ERR_PLUGIN_ABI;
-    }
-    if (rc != QPKI_OK) {
-        dlclose(dl);
-        return rc;
-    }
-    *dl_out = dl;
+    const void *desc = NULL;
+    QPKI_GUARD(dlplugin_open(&signer_kind, plugin_path, dl_out, &desc, err, errlen));
     *desc_out = desc;
+    if (!(*desc_out)->open) {
+        dlplugin_set_err(err, errlen, "signer plugin %s has a malformed descriptor (no open function)",
+                plugin_path && plugin_path[0] ? plugin_path : QPKI_PLUGIN_PKCS11_NAME);
+        dlclose(*dl_out);
+        *dl_out = NULL;
+        *desc_out = NULL;
+        return QPKI_ERR_PLUGIN_ABI;
+    }
     return QPKI_OK;
 }
 
@@ -181,17 +114,17 @@ static qpki_status check_ops(const qpki_signer_ops *ops, const qpki_signer_plugi
 {
     const char *name = desc->name ? desc->name : "?";
     if (!ops) {
-        set_err(err, errlen, "signer plugin \"%s\" returned no signer vtable", name);
+        dlplugin_set_err(err, errlen, "signer plugin \"%s\" returned no signer vtable", name);
         return QPKI_ERR_PLUGIN_ABI;
     }
     if (ops->abi_version == 0 || ops->abi_version > QPKI_SIGNER_ABI_V1) {
-        set_err(err, errlen, "signer plugin \"%s\" uses signer ABI version %u; this library "
+        dlplugin_set_err(err, errlen, "signer plugin \"%s\" uses signer ABI version %u; this library "
                              "supports up to %u", name, ops->abi_version, QPKI_SIGNER_ABI_V1);
         return QPKI_ERR_PLUGIN_ABI;
     }
     if (ops->struct_size < V1_OPS_SIZE || !ops->algorithm || !ops->public_key ||
         !ops->max_signature_size || !ops->sign || !ops->close) {
-        set_err(err, errlen, "signer plugin \"%s\" returned a malformed signer vtable "
+        dlplugin_set_err(err, errlen, "signer plugin \"%s\" returned a malformed signer vtable "
                              "(struct_size %u, at least %zu expected)",
                 name, ops->struct_size, V1_OPS_SIZE);
         return QPKI_ERR_PLUGIN_ABI;
@@ -207,7 +140,7 @@ static qpki_status key_id_parse(const char *key_id_hex, uint8_t *id, size_t *id_
         return QPKI_OK;
     qpki_status rc = qpki_hex_decode(key_id_hex, id, QPKI_PLUGIN_MAX_KEY_ID, id_len);
     if (rc != QPKI_OK || *id_len == 0) {
-        set_err(err, errlen, "key id \"%s\" is not hex of 1 to %d bytes", key_id_hex,
+        dlplugin_set_err(err, errlen, "key id \"%s\" is not hex of 1 to %d bytes", key_id_hex,
                 QPKI_PLUGIN_MAX_KEY_ID);
         return QPKI_ERR_INVALID_ARG;
     }
@@ -220,9 +153,9 @@ qpki_status qpki_signer_plugin_load_alg(const char *plugin_path, const char *hsm
                                         qpki_sig_alg alg, qpki_signer **out, char *err,
                                         size_t errlen)
 {
-    set_err(err, errlen, "%s", "");
+    dlplugin_set_err(err, errlen, "%s", "");
     if (!out || !hsm_config_path || (!cert_spki && spki_len)) {
-        set_err(err, errlen, "invalid argument");
+        dlplugin_set_err(err, errlen, "invalid argument");
         return QPKI_ERR_INVALID_ARG;
     }
     *out = NULL;
@@ -230,7 +163,7 @@ qpki_status qpki_signer_plugin_load_alg(const char *plugin_path, const char *hsm
     size_t id_len = 0;
     QPKI_GUARD(key_id_parse(key_id_hex, id, &id_len, err, errlen));
     if ((!key_label || !key_label[0]) && id_len == 0) {
-        set_err(err, errlen, "a key label (--key-label) or key id (--key-id) is required");
+        dlplugin_set_err(err, errlen, "a key label (--key-label) or key id (--key-id) is required");
         return QPKI_ERR_INVALID_ARG;
     }
 
@@ -277,7 +210,7 @@ qpki_status qpki_signer_plugin_load_alg(const char *plugin_path, const char *hsm
     *wrap = (plugin_signer){dl, ops, self};
     rc = qpki_signer_new(&plugin_signer_ops, wrap, out);
     if (rc != QPKI_OK) {
-        set_err(err, errlen, "cannot wrap the plugin signer: %s", qpki_strerror(rc));
+        dlplugin_set_err(err, errlen, "cannot wrap the plugin signer: %s", qpki_strerror(rc));
         ps_close(wrap);
         return rc;
     }
@@ -299,15 +232,15 @@ qpki_status qpki_signer_plugin_generate_key(const char *plugin_path, const char 
                                             uint8_t **spki_der, size_t *spki_len, char *err,
                                             size_t errlen)
 {
-    set_err(err, errlen, "%s", "");
+    dlplugin_set_err(err, errlen, "%s", "");
     if (!hsm_config_path || !spki_der || !spki_len) {
-        set_err(err, errlen, "invalid argument");
+        dlplugin_set_err(err, errlen, "invalid argument");
         return QPKI_ERR_INVALID_ARG;
     }
     *spki_der = NULL;
     *spki_len = 0;
     if (!key_label || !key_label[0]) {
-        set_err(err, errlen, "a key label (--key-label) is required to generate a key");
+        dlplugin_set_err(err, errlen, "a key label (--key-label) is required to generate a key");
         return QPKI_ERR_INVALID_ARG;
     }
     uint8_t id[QPKI_PLUGIN_MAX_KEY_ID];
@@ -321,7 +254,7 @@ qpki_status qpki_signer_plugin_generate_key(const char *plugin_path, const char 
     uint8_t *buf = NULL;
     if (desc->struct_size < offsetof(qpki_signer_plugin, generate_key) + sizeof(void (*)(void)) ||
         !desc->generate_key) {
-        set_err(err, errlen, "signer plugin \"%s\" cannot generate keys",
+        dlplugin_set_err(err, errlen, "signer plugin \"%s\" cannot generate keys",
                 desc->name ? desc->name : "?");
         QPKI_FAIL(QPKI_ERR_UNSUPPORTED);
     }
@@ -340,7 +273,7 @@ qpki_status qpki_signer_plugin_generate_key(const char *plugin_path, const char 
         QPKI_FAIL(QPKI_ERR_NOMEM);
     QPKI_CHECK(desc->generate_key(&params, buf, &len, err, errlen));
     if (len == 0 || len > QPKI_PLUGIN_MAX_SPKI) {
-        set_err(err, errlen, "signer plugin returned a public key of %zu bytes", len);
+        dlplugin_set_err(err, errlen, "signer plugin returned a public key of %zu bytes", len);
         QPKI_FAIL(QPKI_ERR_PLUGIN_ABI);
     }
     *spki_der = buf;
@@ -354,15 +287,15 @@ out:
 
 qpki_status qpki_plugin_probe(const char *path, char *info, size_t infolen)
 {
-    set_err(info, infolen, "%s", "");
+    dlplugin_set_err(info, infolen, "%s", "");
     if (!path || !path[0] || (!info && infolen)) {
-        set_err(info, infolen, "invalid argument");
+        dlplugin_set_err(info, infolen, "invalid argument");
         return QPKI_ERR_INVALID_ARG;
     }
     void *dl = NULL;
     const qpki_signer_plugin *desc = NULL;
     QPKI_GUARD(plugin_open_file(path, &dl, &desc, info, infolen));
-    set_err(info, infolen, "signer plugin %s %s", desc->name ? desc->name : "?",
+    dlplugin_set_err(info, infolen, "signer plugin %s %s", desc->name ? desc->name : "?",
             desc->version ? desc->version : "?");
     dlclose(dl);
     return QPKI_OK;
