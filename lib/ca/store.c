@@ -284,6 +284,8 @@ static qpki_status parse_row(qpki_ca_store *s, size_t lineno, struct parsed_row 
     r->row.reason = r->values.reason;
     r->row.serial = r->values.serial;
     r->row.serial_len = r->values.serial_len;
+    r->row.hold_instruction = r->values.hold;
+    r->row.invalidity_date = r->values.has_invalidity ? r->values.invalidity_date : 0;
     return QPKI_OK;
 }
 
@@ -560,29 +562,27 @@ static qpki_status append_row_locked(qpki_ca_store *s, const uint8_t *serial, si
     size_t index_len = 0;
     mode_t mode = 0644;
     qpki_status rc = QPKI_OK;
-    char hex[2 * QPKI_SERIAL_MAX + 4], when[QPKI_TIME_TEXT_MAX];
-
-    if (!index_time_format(expiry, when))
-        QPKI_FAIL(QPKI_ERR_INVALID_ARG);
-    qpki_serial_hex(serial, len, hex);
+    index_row v = { .status = 'V', .expiry = expiry, .reason = QPKI_REASON_NONE,
+                    .serial_len = len };
+    QPKI_ENSURE(len <= QPKI_SERIAL_MAX, QPKI_ERR_INVALID_ARG);
+    memcpy(v.serial, serial, len);
     QPKI_CHECK(read_index(s, &index, &index_len, &mode));
     QPKI_CHECK(refuse_known_serial(s, index, index_len, serial, len));
     {
-        size_t row_len = strlen(when) + strlen(hex) + strlen(filename) + strlen(subject) + 8;
+        size_t row_max = strlen(filename) + strlen(subject) + 2 * QPKI_SERIAL_MAX +
+                         QPKI_TIME_TEXT_MAX + 16;
         bool need_nl = index_len > 0 && index[index_len - 1] != '\n';
-        size_t total = index_len + (need_nl ? 1 : 0) + row_len + 1;
+        size_t total = index_len + (need_nl ? 1 : 0) + row_max + 1;
         out_text = qpki_malloc(total);
         if (!out_text)
             QPKI_FAIL(QPKI_ERR_NOMEM);
         memcpy(out_text, index, index_len);
-        size_t pos = index_len;
+        size_t pos = index_len, n = 0;
         if (need_nl)
             out_text[pos++] = '\n';
-        int n = snprintf(out_text + pos, total - pos, "V\t%s\t\t%s\t%s\t%s\n", when, hex,
-                         filename, subject);
-        if (n < 0 || (size_t)n >= total - pos)
-            QPKI_FAIL(QPKI_ERR_INTERNAL);
-        pos += (size_t)n;
+        QPKI_CHECK(index_row_format(&v, filename, subject, out_text + pos, total - pos, &n));
+        pos += n;
+        out_text[pos++] = '\n';
         QPKI_CHECK(write_atomic(s, s->dir, QPKI_CA_INDEX_FILE, (const uint8_t *)out_text, pos,
                                 mode, false));
     }

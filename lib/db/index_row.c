@@ -339,3 +339,43 @@ qpki_status index_revocation_format(const index_row *row, char *out, size_t size
     }
     return QPKI_OK;
 }
+
+static bool field_text_ok(const char *t)
+{
+    for (; *t; t++)
+        if (*t == '\t' || *t == '\n' || *t == '\r')
+            return false;
+    return true;
+}
+
+qpki_status index_row_format(const index_row *row, const char *filename, const char *subject,
+                             char *out, size_t size, size_t *len)
+{
+    QPKI_ENSURE(row && out && size, QPKI_ERR_INVALID_ARG);
+    out[0] = '\0';
+    if (len)
+        *len = 0;
+    if (!filename)
+        filename = "unknown";
+    if (!subject)
+        subject = "";
+    QPKI_ENSURE(row->status == 'V' || row->status == 'R' || row->status == 'E',
+                QPKI_ERR_INVALID_ARG);
+    QPKI_ENSURE(row->serial_len <= QPKI_SERIAL_MAX, QPKI_ERR_INVALID_ARG);
+    QPKI_ENSURE(field_text_ok(filename) && field_text_ok(subject), QPKI_ERR_INVALID_ARG);
+    char expiry[QPKI_TIME_TEXT_MAX], revocation[INDEX_REVOCATION_MAX] = "";
+    char hex[2 * QPKI_SERIAL_MAX + 4];
+    QPKI_ENSURE(index_time_format(row->expiry, expiry), QPKI_ERR_INVALID_ARG);
+    if (row->status == 'R')
+        QPKI_GUARD(index_revocation_format(row, revocation, sizeof(revocation)));
+    qpki_serial_hex(row->serial, row->serial_len, hex);
+    int n = snprintf(out, size, "%c\t%s\t%s\t%s\t%s\t%s", row->status, expiry, revocation, hex,
+                     filename, subject);
+    if (n < 0 || (size_t)n >= size) {
+        out[0] = '\0';
+        return QPKI_ERR_BUFFER_TOO_SMALL;
+    }
+    if (len)
+        *len = (size_t)n;
+    return QPKI_OK;
+}

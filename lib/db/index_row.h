@@ -120,4 +120,14 @@ const char *index_reason_name(qpki_crl_reason reason);
  * when size is short (INDEX_REVOCATION_MAX always suffices). */
 QPKI_MUST_USE qpki_status index_revocation_format(const index_row *row, char *out, size_t size);
 
+/* A whole row without its line break: "status<TAB>expiry<TAB>revocation<TAB>
+ * serial<TAB>filename<TAB>subject" (the revocation field empty unless status is
+ * R; filename NULL writes "unknown", subject NULL ""); *len (may be NULL) the
+ * length.  QPKI_ERR_INVALID_ARG for a tab or line break in filename or subject,
+ * a bad status, or what index_revocation_format refuses;
+ * QPKI_ERR_BUFFER_TOO_SMALL when size is short. */
+QPKI_MUST_USE qpki_status index_row_format(const index_row *row, const char *filename,
+                                           const char *subject, char *out, size_t size,
+                                           size_t *len);
+
 #endif
