@@ -98,6 +98,19 @@ bool cli_read_file(const char *path, const char *what, uint8_t **data, size_t *l
  * refuse to replace an existing file.  Prints the error and returns false. */
 bool cli_write_file(const char *path, const uint8_t *data, size_t len, unsigned mode,
                     bool exclusive);
+/* The same, written piece by piece: open (a temporary file in the target's
+ * directory; path NULL or "-" is stdout), write, then commit (fsync, rename or
+ * link when exclusive, directory fsync) or abort (the temporary file goes).
+ * Each prints its error; a failed write aborts. */
+struct cli_out {
+    int fd;
+    bool to_stdout, exclusive;
+    char path[4096], dir[4096], tmp[4096];
+};
+bool cli_out_open(const char *path, unsigned mode, bool exclusive, struct cli_out *out);
+bool cli_out_write(struct cli_out *out, const void *data, size_t len);
+bool cli_out_commit(struct cli_out *out);
+void cli_out_abort(struct cli_out *out);
 /* mkdir -p with mode for the directories created. */
 bool cli_mkdirs(const char *path, unsigned mode);
 bool cli_path_exists(const char *path);

@@ -458,86 +458,124 @@ static bool write_all(int fd, const uint8_t *data, size_t len)
     return true;
 }
 
-bool cli_write_file(const char *path, const uint8_t *data, size_t len, unsigned mode,
-                    bool exclusive)
+bool cli_out_open(const char *path, unsigned mode, bool exclusive, struct cli_out *out)
 {
+    memset(out, 0, sizeof(*out));
+    out->fd = -1;
     if (!path || strcmp(path, "-") == 0) {
-        if (!write_all(STDOUT_FILENO, data, len)) {
-            cli_error("cannot write to standard output: %s", strerror(errno));
-            return false;
-        }
+        out->fd = STDOUT_FILENO;
+        out->to_stdout = true;
         return true;
     }
-    char dir[PATH_MAX], tmp[PATH_MAX];
-    if (!cli_path(dir, sizeof(dir), "%s", path))
+    if (!cli_path(out->path, sizeof(out->path), "%s", path) ||
+        !cli_path(out->dir, sizeof(out->dir), "%s", path))
         return false;
-    char *slash = strrchr(dir, '/');
+    char *slash = strrchr(out->dir, '/');
     const char *base = path;
     if (slash) {
-        base = path + (slash - dir) + 1;
-        if (slash == dir)
+        base = path + (slash - out->dir) + 1;
+        if (slash == out->dir)
             slash[1] = '\0';
         else
             *slash = '\0';
     } else {
-        strcpy(dir, ".");
+        strcpy(out->dir, ".");
     }
     if (!*base) {
         cli_error("'%s' is a directory name, not a file name", path);
         return false;
     }
-    if (!cli_path(tmp, sizeof(tmp), "%s/.%s.tmp.XXXXXX", dir, base))
+    if (!cli_path(out->tmp, sizeof(out->tmp), "%s/.%s.tmp.XXXXXX", out->dir, base))
         return false;
     if (exclusive && cli_path_exists(path)) {
         cli_error("%s already exists (not overwritten)", path);
         return false;
     }
     /* mkostemp creates the file 0600, so a key never exists with wider modes. */
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        cli_error("cannot create a file in %s: %s", dir, strerror(errno));
+    out->fd = mkostemp(out->tmp, O_CLOEXEC);
+    if (out->fd < 0) {
+        cli_error("cannot create a file in %s: %s", out->dir, strerror(errno));
         return false;
     }
-    const char *step = "write";
-    if (fchmod(fd, (mode_t)mode) != 0)
-        goto fail;
-    if (!write_all(fd, data, len))
-        goto fail;
-    step = "sync";
-    if (fsync(fd) != 0)
+    if (fchmod(out->fd, (mode_t)mode) != 0) {
+        cli_error("cannot write %s: %s", path, strerror(errno));
+        cli_out_abort(out);
+        return false;
+    }
+    out->exclusive = exclusive;
+    return true;
+}
+
+bool cli_out_write(struct cli_out *out, const void *data, size_t len)
+{
+    if (write_all(out->fd, data, len))
+        return true;
+    if (out->to_stdout)
+        cli_error("cannot write to standard output: %s", strerror(errno));
+    else
+        cli_error("cannot write %s: %s", out->path, strerror(errno));
+    cli_out_abort(out);
+    return false;
+}
+
+void cli_out_abort(struct cli_out *out)
+{
+    if (out->to_stdout || out->fd < 0)
+        return;
+    close(out->fd);
+    out->fd = -1;
+    unlink(out->tmp);
+}
+
+bool cli_out_commit(struct cli_out *out)
+{
+    if (out->to_stdout)
+        return true;
+    if (out->fd < 0)
+        return false;
+    const char *step = "sync";
+    if (fsync(out->fd) != 0)
         goto fail;
     step = "close";
-    if (close(fd) != 0) {
-        fd = -1;
+    int fd = out->fd;
+    out->fd = -1;
+    if (close(fd) != 0)
         goto fail;
-    }
-    fd = -1;
     step = "create";
-    if (exclusive) {
-        if (link(tmp, path) != 0) {
+    if (out->exclusive) {
+        if (link(out->tmp, out->path) != 0) {
             if (errno == EEXIST) {
-                unlink(tmp);
-                cli_error("%s already exists (not overwritten)", path);
+                unlink(out->tmp);
+                cli_error("%s already exists (not overwritten)", out->path);
                 return false;
             }
             goto fail;
         }
-        unlink(tmp);
-    } else if (rename(tmp, path) != 0) {
+        unlink(out->tmp);
+    } else if (rename(out->tmp, out->path) != 0) {
         goto fail;
     }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = open(out->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         (void)fsync(dfd);
         close(dfd);
     }
     return true;
 fail:
-    cli_error("cannot %s %s: %s", step, path, strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
+    cli_error("cannot %s %s: %s", step, out->path, strerror(errno));
+    if (out->fd >= 0)
+        close(out->fd);
+    out->fd = -1;
+    unlink(out->tmp);
     return false;
+}
+
+bool cli_write_file(const char *path, const uint8_t *data, size_t len, unsigned mode,
+                    bool exclusive)
+{
+    struct cli_out out;
+    return cli_out_open(path, mode, exclusive, &out) && cli_out_write(&out, data, len) &&
+           cli_out_commit(&out);
 }
 
 bool cli_mkdirs(const char *path, unsigned mode)
