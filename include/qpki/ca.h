@@ -37,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <qpki/cert.h>
+#include <qpki/db.h>
 #include <qpki/export.h>
 #include <qpki/status.h>
 #include <qpki/types.h>
@@ -97,6 +98,12 @@ QPKI_API qpki_status qpki_ca_store_add_row(qpki_ca_store *store, const uint8_t *
  * on any failure neither file is changed. */
 QPKI_API qpki_status qpki_ca_store_add_cert(qpki_ca_store *store, const qpki_cert *cert);
 
+/* The certificate's subject as the subject field of an index row writes it:
+ * OpenSSL's one-line form, most significant attribute first ("/C=FR/O=Acme/CN=x";
+ * "/" for an empty subject).  QPKI_ERR_BUFFER_TOO_SMALL when size is short.
+ * (since 1.1) */
+QPKI_API qpki_status qpki_ca_subject_oneline(const qpki_cert *cert, char *buf, size_t size);
+
 /* Turn the V (or E) row of serial into an R row with revocation_time and reason
  * (QPKI_REASON_NONE writes the time alone).  QPKI_ERR_NOT_FOUND when the serial
  * is not in the index, QPKI_ERR_EXISTS when the row is already revoked,
@@ -122,6 +129,9 @@ typedef struct qpki_ca_row {
     const char *filename;
     const char *subject;
     size_t line;                  /* 1-based line number */
+    /* since 1.1 (present when struct_size covers them) */
+    qpki_hold_instruction hold_instruction; /* "holdInstruction,<instruction>"; else ABSENT */
+    qpki_time invalidity_date;    /* "keyTime,<time>" / "CAkeyTime,<time>"; else 0 */
 } qpki_ca_row;
 
 /* Callback: return 0 to continue, anything else to stop (foreach then returns

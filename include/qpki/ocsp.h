@@ -32,5 +32,6 @@
 #include <qpki/plugin.h>
 #include <qpki/ca.h>
 #include <qpki/crl.h>
+#include <qpki/db_plugin.h>
 
 #endif

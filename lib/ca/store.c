@@ -653,6 +653,19 @@ static qpki_status rfc4514_to_oneline(const char *in, char *out, size_t size)
     return QPKI_OK;
 }
 
+qpki_status qpki_ca_subject_oneline(const qpki_cert *cert, char *buf, size_t size)
+{
+    QPKI_ENSURE(cert && buf && size, QPKI_ERR_INVALID_ARG);
+    char subject_text[2048];
+    QPKI_GUARD(qpki_cert_subject_text(cert, subject_text, sizeof(subject_text)));
+    if (subject_text[0] == '\0') {
+        QPKI_ENSURE(size >= 2, QPKI_ERR_BUFFER_TOO_SMALL);
+        strcpy(buf, "/");
+        return QPKI_OK;
+    }
+    return rfc4514_to_oneline(subject_text, buf, size);
+}
+
 qpki_status qpki_ca_store_add_cert(qpki_ca_store *s, const qpki_cert *cert)
 {
     QPKI_ENSURE(s && cert, QPKI_ERR_INVALID_ARG);
@@ -665,12 +678,8 @@ qpki_status qpki_ca_store_add_cert(qpki_ca_store *s, const qpki_cert *cert)
     strip_zeros(&serial, &len);
     QPKI_ENSURE(len > 0 && len <= QPKI_SERIAL_MAX, QPKI_ERR_INVALID_ARG);
 
-    char subject_text[2048], oneline[2048];
-    QPKI_GUARD(qpki_cert_subject_text(cert, subject_text, sizeof(subject_text)));
-    if (subject_text[0] == '\0')
-        strcpy(oneline, "/");
-    else
-        QPKI_GUARD(rfc4514_to_oneline(subject_text, oneline, sizeof(oneline)));
+    char oneline[2048];
+    QPKI_GUARD(qpki_ca_subject_oneline(cert, oneline, sizeof(oneline)));
     QPKI_ENSURE(text_ok(oneline), QPKI_ERR_INVALID_ARG);
 
     char hex[2 * QPKI_SERIAL_MAX + 4], filename[2 * QPKI_SERIAL_MAX + 32];
