@@ -9,7 +9,7 @@
 
 static const char help[] =
     "Usage: qpki cert issue --ca-dir DIR --profile PROFILE --csr FILE [--var NAME=VALUE]...\n"
-    "                       [--out FILE]\n"
+    "                       [--out FILE] [--db URL]\n"
     "\n"
     "Issue a certificate for a PKCS#10 request: the request's signature is checked, the\n"
     "profile decides validity and extensions, the CA's next serial is used, and the\n"
@@ -26,11 +26,14 @@ static const char help[] =
     "  --csr FILE                 the request (PEM or DER)\n"
     "  --var NAME=VALUE           profile variable, repeatable\n"
     "  -o, --out FILE             certificate output (PEM; default standard output)\n"
+    "  --db URL                   record the certificate in the PostgreSQL status database\n"
+    "                             (one transaction) instead of index.txt; the PEM still goes\n"
+    "                             to certs/ (qpki-db(1); no password in URL)\n"
     "  --passphrase-env VAR       passphrase of an encrypted ca.key, from environment VAR\n"
     "  --passphrase-file F        ... or from the first line of file F\n"
     "  -h, --help                 this help\n";
 
-enum { O_CA_DIR = 256, O_PROFILE, O_CSR, O_VAR, O_PASS_ENV, O_PASS_FILE };
+enum { O_CA_DIR = 256, O_PROFILE, O_CSR, O_VAR, O_PASS_ENV, O_PASS_FILE, O_DB };
 
 /* A subjectAltPublicKeyInfo asked for as a requested extension (an extensionRequest
  * entry) instead of the Catalyst attributes: no proof of possession. */
@@ -72,11 +75,13 @@ int cmd_cert_issue(int argc, char **argv)
         { "out", required_argument, NULL, 'o' },
         { "passphrase-env", required_argument, NULL, O_PASS_ENV },
         { "passphrase-file", required_argument, NULL, O_PASS_FILE },
+        { "db", required_argument, NULL, O_DB },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *dir = "./ca", *profile_name = NULL, *csr_path = NULL, *out = NULL;
-    const char *pass_env = NULL, *pass_file = NULL;
+    const char *pass_env = NULL, *pass_file = NULL, *db_url = NULL;
+    struct cli_db db = { 0 };
     struct vars given = { 0 }, vars = { 0 };
     struct profile *p = NULL;
     struct ca_ctx ca = { 0 };
@@ -100,6 +105,7 @@ int cmd_cert_issue(int argc, char **argv)
         case 'o': out = optarg; break;
         case O_PASS_ENV: pass_env = optarg; break;
         case O_PASS_FILE: pass_file = optarg; break;
+        case O_DB: db_url = optarg; break;
         case 'h': rc = cli_help(help); goto done;
         default: goto done;
         }
@@ -190,6 +196,8 @@ int cmd_cert_issue(int argc, char **argv)
     if (!ca_open(dir, pass_env, pass_file, &ca))
         goto done;
     ca_opened = true;
+    if (db_url && !cli_db_open(db_url, &db))
+        goto done;
 
     const uint8_t *spki, *subject_der, *san;
     size_t spki_len, subject_len, san_len;
@@ -212,7 +220,7 @@ int cmd_cert_issue(int argc, char **argv)
         cli_error("the request has an empty subject: give --var cn=NAME");
         goto done;
     }
-    if (!ca_issue(&ca, &ip, &cert))
+    if (!(db_url ? ca_issue_db(&ca, &ip, &db, &cert) : ca_issue(&ca, &ip, &cert)))
         goto done;
     if (!pki_write_cert(cert, out, false))
         goto done;
@@ -221,9 +229,10 @@ int cmd_cert_issue(int argc, char **argv)
     pki_cert_serial_hex(cert, serial, sizeof(serial));
     pki_subject(cert, subj, sizeof(subj));
     cli_format_time(qpki_cert_not_after(cert), until, sizeof(until));
-    fprintf(stderr, "Issued %s (serial %s, profile %s, valid until %s)%s%s; recorded in %s/%s\n",
-            subj, serial, p->name, until, out ? " to " : "", out ? out : "", dir,
-            QPKI_CA_INDEX_FILE);
+    fprintf(stderr, "Issued %s (serial %s, profile %s, valid until %s)%s%s; recorded in %s%s%s\n",
+            subj, serial, p->name, until, out ? " to " : "", out ? out : "",
+            db_url ? "the status database" : dir, db_url ? "" : "/",
+            db_url ? "" : QPKI_CA_INDEX_FILE);
     rc = CLI_OK;
 done:
     qpki_cert_free(&cert);
@@ -231,6 +240,7 @@ done:
     free(csr_data);
     if (ca_opened)
         ca_close(&ca);
+    cli_db_close(&db);
     profile_free(p);
     vars_free(&given);
     vars_free(&vars);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "pki.h"
@@ -343,4 +344,73 @@ bool ca_issue(struct ca_ctx *ca, const struct issue_params *ip, qpki_cert **out)
         return false;
     }
     return true;
+}
+
+bool ca_issue_db(struct ca_ctx *ca, const struct issue_params *ip, struct cli_db *db,
+                 qpki_cert **out)
+{
+    uint8_t id[QPKI_DB_CA_ID_LEN];
+    *out = NULL;
+    qpki_status st = qpki_db_ca_id(ca->cert, id);
+    if (st != QPKI_OK) {
+        cli_error_st(st, "cannot compute the CA identifier");
+        return false;
+    }
+    /* a serial the database already has (issued elsewhere) is skipped, a few times */
+    for (int attempt = 0; attempt < 16; attempt++) {
+        uint8_t serial[32];
+        size_t serial_len = 0;
+        st = qpki_ca_store_next_serial(ca->store, serial, sizeof(serial), &serial_len);
+        if (st != QPKI_OK) {
+            const char *why = qpki_ca_store_last_error(ca->store);
+            cli_error("cannot allocate a serial number in %s: %s", ca->dir,
+                      why[0] ? why : qpki_strerror(st));
+            return false;
+        }
+        if (!pki_build_cert(ip, ca->cert, ca->signer, ca->alt_signer, serial, serial_len, out))
+            return false;
+        char hex[2 * sizeof(serial) + 1], file[80], path[PATH_MAX], subject[2048];
+        cli_hex_upper(serial, serial_len, hex);
+        snprintf(file, sizeof(file), "%s/%s.pem", QPKI_CA_CERTS_DIR, hex);
+        if (!cli_path(path, sizeof(path), "%s/%s", ca->dir, file) ||
+            (st = qpki_ca_subject_oneline(*out, subject, sizeof(subject))) != QPKI_OK) {
+            if (st != QPKI_OK)
+                cli_error_st(st, "cannot write the subject of the new certificate");
+            qpki_cert_free(out);
+            return false;
+        }
+        /* the file first (never replacing one), then the row: a failed insert
+         * removes the file, so nothing is left half-recorded */
+        if (!pki_write_cert(*out, path, true)) {
+            qpki_cert_free(out);
+            return false;
+        }
+        qpki_db_entry e;
+        qpki_db_entry_init(&e);
+        e.row_status = 'V';
+        e.expiry = qpki_cert_not_after(*out);
+        qpki_db_row row = {
+            .struct_size = (uint32_t)sizeof(row),
+            .serial = serial,
+            .serial_len = serial_len,
+            .entry = &e,
+            .filename = file,
+            .subject = subject,
+        };
+        st = db->ops->insert(db->self, id, sizeof(id), &row);
+        if (st == QPKI_OK)
+            return true;
+        unlink(path);
+        qpki_cert_free(out);
+        if (st != QPKI_ERR_EXISTS) {
+            char why[1024];
+            cli_error("cannot record the certificate in the database: %s",
+                      cli_db_error(db, why, sizeof(why))[0] ? why : qpki_strerror(st));
+            return false;
+        }
+        cli_warn("serial %s is already in the database; taking the next one", hex);
+    }
+    cli_error("the serial file of %s keeps naming serials the database already has; set it "
+              "past the database's highest serial", ca->dir);
+    return false;
 }

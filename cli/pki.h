@@ -14,6 +14,7 @@
 #include <qpki/key.h>
 #include <qpki/signer.h>
 
+#include "db.h"
 #include "profile.h"
 
 /* ---- keys ------------------------------------------------------------------------ */
@@ -89,6 +90,12 @@ void ca_close(struct ca_ctx *ca);
 /* Issue with the CA: next serial, build, sign, record (certs/<SERIAL>.pem and
  * an index.txt row).  Prints errors. */
 bool ca_issue(struct ca_ctx *ca, const struct issue_params *ip, qpki_cert **out);
+/* The same with the status database as the CA's record: the serial comes from the
+ * directory's serial file (one already in the database is skipped), the
+ * certificate goes to certs/<SERIAL>.pem and its V row to the database (one
+ * transaction); index.txt is not touched.  On failure nothing is left behind. */
+bool ca_issue_db(struct ca_ctx *ca, const struct issue_params *ip, struct cli_db *db,
+                 qpki_cert **out);
 
 /* ---- text helpers ------------------------------------------------------------------- */
 

@@ -27,6 +27,8 @@ pkgs=(
   softhsm2 opensc
   systemd   # systemd-analyze verify of qpki-ocsp@.service (tests/server/unit.sh)
   zsh       # the generated zsh completion, typed with TAB (tests/cli/completion.sh)
+  # several responder nodes: PostgreSQL 15 (server and libpq), HAProxy
+  postgresql libpq-dev haproxy
   # benchmarks
   wrk nginx-light hyperfine
 )

@@ -19,6 +19,7 @@ while read -r g c; do
     expect_rc 2 "qpki $g $c with an unknown option" qpki "$g" "$c" --no-such-option
     page="$MAN/qpki-$g-$c.1"
     [ "$g" = credential ] && page="$MAN/qpki-credential.1"
+    [ "$g" = db ] && page="$MAN/qpki-db.1"
     if [ -f "$page" ]; then
         ok "man page $(basename "$page")"
         warn=$(LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z "$page" 2>&1 || true)
