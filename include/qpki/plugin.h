@@ -106,7 +106,8 @@ QPKI_API qpki_status qpki_signer_plugin_generate_key(const char *plugin_path,
 
 /* Check that the plugin file at path loads: dlopen, the entry symbol, the
  * descriptor's ABI version and size (no key is opened, no configuration read).
- * QPKI_OK: info receives "signer plugin NAME VERSION".  Otherwise the status of
+ * QPKI_OK: info receives "signer plugin NAME VERSION" (or, for a status
+ * database plugin of qpki/db_plugin.h, "status database plugin NAME VERSION").  Otherwise the status of
  * qpki_signer_plugin_load (QPKI_ERR_PLUGIN_LOAD, _SYMBOL, _ABI) and info receives
  * the reason.  info may be NULL when infolen is 0.  The plugin is unloaded again. */
 QPKI_API qpki_status qpki_plugin_probe(const char *path, char *info, size_t infolen);

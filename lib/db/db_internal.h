@@ -51,4 +51,8 @@ struct db_table *qpki_index_table(qpki_db *db);
 /* The table of a qpki_db_memory_new database; NULL for any other. */
 struct db_table *qpki_db_memory_table(qpki_db *db);
 
+/* qpki_plugin_probe for a status database plugin: QPKI_OK and "status database
+ * plugin NAME VERSION" in info, or the loader's status and reason. */
+QPKI_MUST_USE qpki_status db_plugin_probe(const char *path, char *info, size_t infolen);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "crypto/crypto.h"
 #include "db/index_row.h"
+#include "db/db_internal.h"
 #include "dlplugin.h"
 #include "internal.h"
 
@@ -63,6 +64,18 @@ qpki_status qpki_db_plugin_load(const char *plugin_path, qpki_db_plugin **out, c
     p->dl = dl;
     p->desc = d;
     *out = p;
+    return QPKI_OK;
+}
+
+qpki_status db_plugin_probe(const char *path, char *info, size_t infolen)
+{
+    void *dl = NULL;
+    const void *desc = NULL;
+    QPKI_GUARD(dlplugin_open(&db_kind, path, &dl, &desc, info, infolen));
+    const qpki_db_plugin_desc *d = desc;
+    dlplugin_set_err(info, infolen, "status database plugin %s %s", d->name ? d->name : "?",
+                     d->version ? d->version : "?");
+    dlclose(dl);
     return QPKI_OK;
 }
 

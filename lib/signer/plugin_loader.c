@@ -10,10 +10,12 @@
 #include <dlfcn.h>
 #include <string.h>
 
+#include <qpki/db_plugin.h>
 #include <qpki/plugin.h>
 #include <qpki/signer.h>
 
 #include "../internal.h"
+#include "db/db_internal.h"
 #include "dlplugin.h"
 
 /* The last field of each V1 structure: a struct_size smaller than its end means
@@ -294,7 +296,20 @@ qpki_status qpki_plugin_probe(const char *path, char *info, size_t infolen)
     }
     void *dl = NULL;
     const qpki_signer_plugin *desc = NULL;
-    QPKI_GUARD(plugin_open_file(path, &dl, &desc, info, infolen));
+    qpki_status rc = plugin_open_file(path, &dl, &desc, info, infolen);
+    if (rc == QPKI_ERR_PLUGIN_SYMBOL) {
+        /* not a signer plugin: perhaps a status database plugin */
+        char db_info[512];
+        qpki_status db_rc = db_plugin_probe(path, db_info, sizeof(db_info));
+        if (db_rc != QPKI_ERR_PLUGIN_SYMBOL) {
+            dlplugin_set_err(info, infolen, "%s", db_info);
+            return db_rc;
+        }
+        size_t n = info ? strlen(info) : 0;
+        if (n + 1 < infolen)
+            dlplugin_set_err(info + n, infolen - n, " (nor %s)", QPKI_DB_PLUGIN_ENTRY);
+    }
+    QPKI_GUARD(rc);
     dlplugin_set_err(info, infolen, "signer plugin %s %s", desc->name ? desc->name : "?",
             desc->version ? desc->version : "?");
     dlclose(dl);

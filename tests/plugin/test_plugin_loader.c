@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <qpki/db_plugin.h>
 #include <qpki/plugin.h>
 
 #include "testutil.h"
@@ -313,6 +314,135 @@ static void test_probe_names_a_good_plugin_and_says_why_others_do_not_load(void 
     assert_int_equal(qpki_plugin_probe(NULL, NULL, 0), QPKI_ERR_INVALID_ARG);
 }
 
+/* ---- status database plugins (qpki/db_plugin.h), through the same loader ------------- */
+
+static const char *fake_db(int variant)
+{
+    static char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/fake_db_plugin_%d.so", fake_dir, variant);
+    return path;
+}
+
+static void fake_db_counts(int variant, int *sources, int *stores)
+{
+    void *dl = dlopen(fake_db(variant), RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(dl);
+    void (*get)(int *, int *);
+    *(void **)&get = dlsym(dl, "fake_db_closed");
+    assert_non_null(get);
+    get(sources, stores);
+    dlclose(dl);
+}
+
+static void test_db_plugin_source_and_store_are_checked_and_dispatched(void **state)
+{
+    (void)state;
+    char err[512];
+    qpki_db_plugin *p = NULL;
+    assert_int_equal(qpki_db_plugin_load(fake_db(0), &p, err, sizeof err), QPKI_OK);
+    assert_string_equal(qpki_db_plugin_name(p), "fakedb");
+    assert_int_equal(qpki_db_plugin_check_url(p, "host=x password=y", err, sizeof err),
+                     QPKI_ERR_INVALID_ARG);
+    assert_string_equal(err, "fake: no passwords");
+    assert_int_equal(qpki_db_plugin_check_url(p, "host=x", err, sizeof err), QPKI_OK);
+
+    uint8_t id[QPKI_DB_CA_ID_LEN] = {1};
+    qpki_db_source_params params = {
+        .struct_size = (uint32_t)sizeof params, .url = "host=x", .ca_id = id,
+        .ca_id_len = sizeof id,
+    };
+    qpki_db *db = NULL;
+    assert_int_equal(qpki_db_plugin_open_source(p, &params, &db, err, sizeof err), QPKI_OK);
+    qpki_db_entry e;
+    qpki_db_entry_init(&e);
+    static const uint8_t serial[] = {0x00, 0x42}; /* normalised before the plugin sees it */
+    assert_int_equal(qpki_db_lookup(db, serial, sizeof serial, &e), QPKI_OK);
+    assert_int_equal(e.row_status, 'R');
+    assert_int_equal(e.reason, QPKI_REASON_KEY_COMPROMISE);
+    assert_int_equal(e.revocation_time, 1700000000);
+    assert_int_equal(qpki_db_lookup(db, serial, 1, &e), QPKI_ERR_NOT_FOUND);
+    assert_int_equal(qpki_db_generation(db), 7);
+    int sources = -1, stores = -1;
+    fake_db_counts(0, &sources, &stores);
+    int sources_before = sources;
+    qpki_db_free(&db);
+    fake_db_counts(0, &sources, &stores);
+    assert_int_equal(sources, sources_before + 1);
+
+    params.url = "unreachable";
+    assert_int_equal(qpki_db_plugin_open_source(p, &params, &db, err, sizeof err), QPKI_ERR_IO);
+    assert_null(db);
+    assert_string_equal(err, "cannot connect to the status database at fake:1: refused");
+    params.url = "host=x";
+    params.ca_id_len = 31;
+    assert_int_equal(qpki_db_plugin_open_source(p, &params, &db, err, sizeof err),
+                     QPKI_ERR_INVALID_ARG);
+
+    const qpki_db_store_ops *ops = NULL;
+    void *self = NULL;
+    assert_int_equal(qpki_db_plugin_open_store(p, "host=x", &ops, &self, err, sizeof err),
+                     QPKI_OK);
+    assert_int_equal(ops->insert(self, id, sizeof id, NULL), QPKI_ERR_EXISTS);
+    int stores_before = stores;
+    ops->close(self);
+    fake_db_counts(0, &sources, &stores);
+    assert_int_equal(stores, stores_before + 1);
+    qpki_db_plugin_free(&p);
+    assert_null(p);
+
+    assert_int_equal(qpki_plugin_probe(fake_db(0), err, sizeof err), QPKI_OK);
+    assert_string_equal(err, "status database plugin fakedb v0");
+}
+
+static void test_malformed_db_plugins_are_refused_with_their_reason(void **state)
+{
+    (void)state;
+    char err[512];
+    qpki_db_plugin *p = NULL;
+    assert_int_equal(qpki_db_plugin_load(fake_db(1), &p, err, sizeof err), QPKI_ERR_PLUGIN_ABI);
+    assert_non_null(strstr(err, "status database plugin"));
+    assert_non_null(strstr(err, "uses plugin ABI version 2; this library supports up to 1"));
+    assert_int_equal(qpki_db_plugin_load(fake_db(2), &p, err, sizeof err), QPKI_ERR_PLUGIN_ABI);
+    assert_non_null(strstr(err, "malformed descriptor (struct_size 24"));
+    assert_int_equal(qpki_db_plugin_load(fake_db(3), &p, err, sizeof err), QPKI_ERR_PLUGIN_ABI);
+    assert_non_null(strstr(err, "a required function is missing"));
+    assert_null(p);
+    /* a signer plugin is not a database plugin, and the other way round */
+    assert_int_equal(qpki_db_plugin_load(fake(0), &p, err, sizeof err), QPKI_ERR_PLUGIN_SYMBOL);
+    assert_non_null(strstr(err, "symbol qpki_db_plugin_v1 not found"));
+    qpki_signer *s = NULL;
+    assert_int_equal(load(fake_db(0), &s, err, sizeof err), QPKI_ERR_PLUGIN_SYMBOL);
+
+    /* a store vtable of an unknown ABI: refused, and closed (close is where V1 has it) */
+    assert_int_equal(qpki_db_plugin_load(fake_db(4), &p, err, sizeof err), QPKI_OK);
+    const qpki_db_store_ops *ops = NULL;
+    void *self = NULL;
+    assert_int_equal(qpki_db_plugin_open_store(p, "host=x", &ops, &self, err, sizeof err),
+                     QPKI_ERR_PLUGIN_ABI);
+    assert_null(ops);
+    assert_non_null(strstr(err, "malformed store vtable (ABI version 9"));
+    int sources = 0, stores = 0;
+    fake_db_counts(4, &sources, &stores);
+    assert_int_equal(stores, 1);
+    qpki_db_plugin_free(&p);
+
+    /* a source vtable too short to reach close: refused, close not called */
+    assert_int_equal(qpki_db_plugin_load(fake_db(5), &p, err, sizeof err), QPKI_OK);
+    uint8_t id[QPKI_DB_CA_ID_LEN] = {0};
+    qpki_db_source_params params = {
+        .struct_size = (uint32_t)sizeof params, .url = "host=x", .ca_id = id,
+        .ca_id_len = sizeof id,
+    };
+    qpki_db *db = NULL;
+    assert_int_equal(qpki_db_plugin_open_source(p, &params, &db, err, sizeof err),
+                     QPKI_ERR_PLUGIN_ABI);
+    assert_null(db);
+    assert_non_null(strstr(err, "malformed status database vtable"));
+    fake_db_counts(5, &sources, &stores);
+    assert_int_equal(sources, 0);
+    qpki_db_plugin_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +462,8 @@ int main(void)
         cmocka_unit_test(test_generate_key_returns_the_plugins_public_key),
         cmocka_unit_test(test_generate_key_needs_a_label_and_a_plugin_that_can),
         cmocka_unit_test(test_probe_names_a_good_plugin_and_says_why_others_do_not_load),
+        cmocka_unit_test(test_db_plugin_source_and_store_are_checked_and_dispatched),
+        cmocka_unit_test(test_malformed_db_plugins_are_refused_with_their_reason),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
