@@ -19,6 +19,9 @@
 #define XOR5(a, b, c, d, e) XOR(XOR(XOR((a), (b)), XOR((c), (d))), (e))
 #define ANDN(a, b) _mm256_andnot_si256((a), (b)) /* ~a & b */
 #define ROL(x, n) _mm256_or_si256(_mm256_slli_epi64((x), (n)), _mm256_srli_epi64((x), 64 - (n)))
+/* Rotations by whole bytes are one byte shuffle instead of two shifts and an OR. */
+#define ROL8(x) _mm256_shuffle_epi8((x), rot8)
+#define ROL56(x) _mm256_shuffle_epi8((x), rot56)
 
 static const uint64_t rc4[24] = {
     0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL,
@@ -66,7 +69,7 @@ static const uint64_t rc4[24] = {
         b0 = ROL(XOR(a01, d1), 1);                                                   \
         b1 = ROL(XOR(a07, d2), 6);                                                   \
         b2 = ROL(XOR(a13, d3), 25);                                                  \
-        b3 = ROL(XOR(a19, d4), 8);                                                   \
+        b3 = ROL8(XOR(a19, d4));                                                     \
         b4 = ROL(XOR(a20, d0), 18);                                                  \
         e10 = XOR(b0, ANDN(b1, b2));                                                 \
         e11 = XOR(b1, ANDN(b2, b3));                                                 \
@@ -77,7 +80,7 @@ static const uint64_t rc4[24] = {
         b1 = ROL(XOR(a05, d0), 36);                                                  \
         b2 = ROL(XOR(a11, d1), 10);                                                  \
         b3 = ROL(XOR(a17, d2), 15);                                                  \
-        b4 = ROL(XOR(a23, d3), 56);                                                  \
+        b4 = ROL56(XOR(a23, d3));                                                    \
         e15 = XOR(b0, ANDN(b1, b2));                                                 \
         e16 = XOR(b1, ANDN(b2, b3));                                                 \
         e17 = XOR(b2, ANDN(b3, b4));                                                 \
@@ -130,7 +133,7 @@ static const uint64_t rc4[24] = {
         b0 = ROL(XOR(e01, d1), 1);                                                   \
         b1 = ROL(XOR(e07, d2), 6);                                                   \
         b2 = ROL(XOR(e13, d3), 25);                                                  \
-        b3 = ROL(XOR(e19, d4), 8);                                                   \
+        b3 = ROL8(XOR(e19, d4));                                                     \
         b4 = ROL(XOR(e20, d0), 18);                                                  \
         a10 = XOR(b0, ANDN(b1, b2));                                                 \
         a11 = XOR(b1, ANDN(b2, b3));                                                 \
@@ -141,7 +144,7 @@ static const uint64_t rc4[24] = {
         b1 = ROL(XOR(e05, d0), 36);                                                  \
         b2 = ROL(XOR(e11, d1), 10);                                                  \
         b3 = ROL(XOR(e17, d2), 15);                                                  \
-        b4 = ROL(XOR(e23, d3), 56);                                                  \
+        b4 = ROL56(XOR(e23, d3));                                                    \
         a15 = XOR(b0, ANDN(b1, b2));                                                 \
         a16 = XOR(b1, ANDN(b2, b3));                                                 \
         a17 = XOR(b2, ANDN(b3, b4));                                                 \
@@ -165,6 +168,11 @@ static AVX2 void keccakx4_f1600(__m256i s[25])
     __m256i a13 = s[13], a14 = s[14], a15 = s[15], a16 = s[16], a17 = s[17], a18 = s[18], a19 = s[19], a20 = s[20], a21 = s[21], a22 = s[22], a23 = s[23], a24 = s[24];
     __m256i e00, e01, e02, e03, e04, e05, e06, e07, e08, e09, e10, e11, e12, e13, e14, e15, e16, e17, e18, e19, e20, e21, e22, e23, e24;
     __m256i b0, b1, b2, b3, b4, c0, c1, c2, c3, c4, d0, d1, d2, d3, d4;
+    /* byte i of each lane <- byte (i - 1) mod 8 (rotate left by 8), (i + 1) mod 8 (by 56) */
+    const __m256i rot8 = _mm256_setr_epi8(7, 0, 1, 2, 3, 4, 5, 6, 15, 8, 9, 10, 11, 12, 13, 14,
+                                          7, 0, 1, 2, 3, 4, 5, 6, 15, 8, 9, 10, 11, 12, 13, 14);
+    const __m256i rot56 = _mm256_setr_epi8(1, 2, 3, 4, 5, 6, 7, 0, 9, 10, 11, 12, 13, 14, 15, 8,
+                                           1, 2, 3, 4, 5, 6, 7, 0, 9, 10, 11, 12, 13, 14, 15, 8);
     for (unsigned ir = 0; ir < 24; ir += 2) {
         ROUND_AE(_mm256_set1_epi64x((long long)rc4[ir]));
         ROUND_EA(_mm256_set1_epi64x((long long)rc4[ir + 1]));
@@ -203,45 +211,80 @@ static inline uint64_t load64_le(const uint8_t *p)
     return v;
 }
 
-/* Absorb four inputs of the same length len < rate, each as one block padded per
- * FIPS 202 (SHAKE suffix 1111, then pad10*1), and permute. */
-static AVX2 void absorb_x4(__m256i s[25], unsigned rate, const uint8_t *const in[4], size_t len)
+/* Four SHAKE instances on the inputs prefix || tail_i: prefix (plen bytes, a multiple
+ * of 8, the same for all four) and a 2-byte tail per instance, with the SHAKE suffix
+ * 1111 and pad10*1 (FIPS 202 §6.2 and Algorithm 9) in the same block.  The state is
+ * written lane by lane (the block is absorbed into the zero state); the first
+ * permutation is left to squeeze_x4. */
+static AVX2 void start_x4(__m256i s[25], unsigned rate, const uint8_t *prefix, unsigned plen,
+                          const uint16_t tail[4])
 {
-    uint8_t blk[4][SHAKE128_RATE];
-    for (unsigned i = 0; i < 4; i++) {
-        memset(blk[i], 0, rate);
-        memcpy(blk[i], in[i], len);
-        blk[i][len] ^= 0x1f;
-        blk[i][rate - 1] ^= 0x80;
-    }
-    for (unsigned w = 0; w < 25; w++)
+    unsigned w = 0;
+    for (; w < plen / 8; w++)
+        s[w] = _mm256_set1_epi64x((long long)load64_le(prefix + 8 * w));
+    s[w++] = _mm256_set_epi64x((long long)(tail[3] | 0x1f0000u), (long long)(tail[2] | 0x1f0000u),
+                               (long long)(tail[1] | 0x1f0000u), (long long)(tail[0] | 0x1f0000u));
+    for (; w < 25; w++)
         s[w] = _mm256_setzero_si256();
-    for (unsigned w = 0; w < rate / 8; w++)
-        s[w] = _mm256_set_epi64x((long long)load64_le(blk[3] + 8 * w),
-                                 (long long)load64_le(blk[2] + 8 * w),
-                                 (long long)load64_le(blk[1] + 8 * w),
-                                 (long long)load64_le(blk[0] + 8 * w));
-    keccakx4_f1600(s);
-    qpki_wipe(blk, sizeof(blk));
+    s[rate / 8 - 1] = XOR(s[rate / 8 - 1], _mm256_set1_epi64x((long long)0x8000000000000000ULL));
 }
 
-/* Output one block per instance at out[i] + off, then permute for the next one. */
+/* Permute, then output one block per instance at out[i] + off.  Four lanes at a time
+ * are transposed (lanes w..w+3 of instance i in one register) and stored whole. */
 static AVX2 void squeeze_x4(__m256i s[25], unsigned rate, uint8_t *const out[4], size_t off)
 {
-    for (unsigned w = 0; w < rate / 8; w++) {
+    keccakx4_f1600(s);
+    unsigned w = 0;
+    for (; w + 4 <= rate / 8; w += 4) {
+        __m256i t0 = _mm256_unpacklo_epi64(s[w], s[w + 1]);     /* i0: w, w+1 | i2: w, w+1 */
+        __m256i t1 = _mm256_unpackhi_epi64(s[w], s[w + 1]);     /* i1 | i3 */
+        __m256i t2 = _mm256_unpacklo_epi64(s[w + 2], s[w + 3]); /* i0: w+2, w+3 | i2 */
+        __m256i t3 = _mm256_unpackhi_epi64(s[w + 2], s[w + 3]); /* i1 | i3 */
+        _mm256_storeu_si256((__m256i *)(void *)(out[0] + off + 8 * w),
+                            _mm256_permute2x128_si256(t0, t2, 0x20));
+        _mm256_storeu_si256((__m256i *)(void *)(out[1] + off + 8 * w),
+                            _mm256_permute2x128_si256(t1, t3, 0x20));
+        _mm256_storeu_si256((__m256i *)(void *)(out[2] + off + 8 * w),
+                            _mm256_permute2x128_si256(t0, t2, 0x31));
+        _mm256_storeu_si256((__m256i *)(void *)(out[3] + off + 8 * w),
+                            _mm256_permute2x128_si256(t1, t3, 0x31));
+    }
+    for (; w < rate / 8; w++) {
         uint64_t t[4];
         _mm256_storeu_si256((__m256i *)(void *)t, s[w]);
         for (unsigned i = 0; i < 4; i++)
             memcpy(out[i] + off + 8 * w, &t[i], 8);
     }
-    keccakx4_f1600(s);
 }
 
-/* FIPS 204 Algorithm 30 RejNTTPoly parsing (CoeffFromThreeBytes, Algorithm 14) of
- * len bytes, continuing at coefficient j; returns the new j. */
-static unsigned rej_parse(int32_t *a, unsigned j, const uint8_t *buf, size_t len)
+#include "mldsa_avx2_rej.h"
+
+/* FIPS 204 Algorithm 30 RejNTTPoly parsing (CoeffFromThreeBytes, Algorithm 14:
+ * z <- 2^16 (b2 mod 128) + 2^8 b1 + b0, kept iff z < q) of len bytes (a multiple of
+ * 3), continuing at coefficient j; returns the new j.  Eight candidates at a time:
+ * the 24 bytes are spread to one 3-byte group per 32-bit lane, masked, compared
+ * with q, and the accepted lanes moved to the front with the permutation of
+ * rej_idx; up to 8 bytes past buf + len are read (not used).  The rest (the last
+ * few coefficients) one candidate at a time.  All values are public (rho). */
+static AVX2 __attribute__((target("popcnt"))) unsigned rej_parse(int32_t *a, unsigned j,
+                                                                  const uint8_t *buf, size_t len)
 {
-    for (size_t i = 0; i + 3 <= len && j < MLDSA_N; i += 3) {
+    /* after the 64-bit word permutation (0, 1, 1, 2): the low half holds bytes 0..15,
+     * the high half bytes 8..23 */
+    const __m256i spread = _mm256_setr_epi8(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1,
+                                            4, 5, 6, -1, 7, 8, 9, -1, 10, 11, 12, -1, 13, 14, 15, -1);
+    const __m256i mask = _mm256_set1_epi32(0x7fffff), qv = _mm256_set1_epi32(MLDSA_Q);
+    size_t i = 0;
+    for (; i + 24 <= len && j + 8 <= MLDSA_N; i += 24) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(buf + i));
+        v = _mm256_shuffle_epi8(_mm256_permute4x64_epi64(v, 0x94), spread);
+        v = _mm256_and_si256(v, mask);
+        unsigned m = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(qv, v)));
+        __m256i idx = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)rej_idx[m]));
+        _mm256_storeu_si256((__m256i *)(void *)(a + j), _mm256_permutevar8x32_epi32(v, idx));
+        j += (unsigned)__builtin_popcount(m);
+    }
+    for (; i + 3 <= len && j < MLDSA_N; i += 3) {
         uint32_t z = (uint32_t)buf[i] | (uint32_t)buf[i + 1] << 8 |
                      (uint32_t)(buf[i + 2] & 0x7f) << 16;
         if (z < MLDSA_Q)
@@ -257,23 +300,19 @@ AVX2 void mldsa_rej_ntt_poly_x4(mldsa_poly *const a[4], const uint8_t rho[32],
 {
     enum { NB = 5 }; /* 5 blocks = 280 candidates; 256 are needed */
     __m256i st[25];
-    uint8_t seed[4][34];
-    const uint8_t *in[4];
-    uint8_t buf[4][NB * SHAKE128_RATE];
+    uint8_t buf[4][NB * SHAKE128_RATE + 8]; /* + 8: rej_parse reads past the end */
     uint8_t *out[4];
+    uint16_t tail[4];
     for (unsigned i = 0; i < 4; i++) {
-        memcpy(seed[i], rho, 32);
-        seed[i][32] = s[i];
-        seed[i][33] = r[i];
-        in[i] = seed[i];
+        tail[i] = (uint16_t)(s[i] | r[i] << 8);
         out[i] = buf[i];
     }
-    absorb_x4(st, SHAKE128_RATE, in, 34);
+    start_x4(st, SHAKE128_RATE, rho, 32, tail);
     for (unsigned b = 0; b < NB; b++)
         squeeze_x4(st, SHAKE128_RATE, out, (size_t)b * SHAKE128_RATE);
     unsigned j[4], done = 1;
     for (unsigned i = 0; i < 4; i++) {
-        j[i] = rej_parse(a[i]->c, 0, buf[i], sizeof(buf[i]));
+        j[i] = rej_parse(a[i]->c, 0, buf[i], NB * SHAKE128_RATE);
         done &= j[i] == MLDSA_N;
     }
     while (!done) { /* rare: more output for all four, parsed where still needed */
@@ -293,22 +332,15 @@ AVX2 void mldsa_expand_mask_x4(mldsa_poly *const y[4], const uint8_t rhopp[64],
 {
     enum { NB = 5 }; /* 680 bytes >= 32 * 20 */
     __m256i st[25];
-    uint8_t seed[4][66], buf[4][NB * SHAKE256_RATE];
-    const uint8_t *in[4];
+    uint8_t buf[4][NB * SHAKE256_RATE];
     uint8_t *out[4];
-    for (unsigned i = 0; i < 4; i++) {
-        memcpy(seed[i], rhopp, 64);
-        seed[i][64] = (uint8_t)nonce[i];
-        seed[i][65] = (uint8_t)(nonce[i] >> 8);
-        in[i] = seed[i];
+    for (unsigned i = 0; i < 4; i++)
         out[i] = buf[i];
-    }
-    absorb_x4(st, SHAKE256_RATE, in, 66);
+    start_x4(st, SHAKE256_RATE, rhopp, 64, nonce);
     for (unsigned b = 0; b < NB; b++)
         squeeze_x4(st, SHAKE256_RATE, out, (size_t)b * SHAKE256_RATE);
     for (unsigned i = 0; i < 4; i++)
         mldsa_unpack(y[i], buf[i], p->gamma1_bits, p->gamma1);
-    qpki_wipe(seed, sizeof(seed));
     qpki_wipe(buf, sizeof(buf));
     qpki_wipe(st, sizeof(st));
 }
