@@ -2,7 +2,7 @@
 /* bench/bench_mldsa.c - ML-DSA-44/65/87 keygen/sign/verify per second on one core,
  * next to ECDSA P-256 sign/verify through wolfSSL (wc_ecc_*), in one run.
  *
- *   bench_mldsa [seconds-per-measurement]   (default 1.0)
+ *   bench_mldsa [seconds-per-measurement [avx2|portable]]   (default 1.0, both paths)
  *
  * Single-threaded and timed in thread CPU time, so the figures are "per core".
  * ML-DSA rows are given for the AVX2 path (when the CPU has it) and the portable
@@ -170,13 +170,15 @@ int main(int argc, char **argv)
     double secs = argc > 1 ? atof(argv[1]) : 1.0;
     if (secs <= 0)
         secs = 1.0;
+    const char *only = argc > 2 ? argv[2] : NULL; /* one path only */
     printf("# one core, %.1f s per figure; ops/s (higher is better)\n", secs);
     printf("%-18s %10s %12s %12s %12s\n", "algorithm", "keygen/s", "sign/s", "verify/s",
            "sign-sk/s");
     static const mldsa_level lv[3] = {MLDSA_44, MLDSA_65, MLDSA_87};
     for (int path = 1; path >= 0; path--) {
         mldsa_set_avx2(path);
-        if (path && !mldsa_avx2_active())
+        if ((path && !mldsa_avx2_active()) ||
+            (only && strcmp(only, path ? "avx2" : "portable") != 0))
             continue;
         for (int i = 0; i < 3; i++) {
             struct mldsa_arg *m = calloc(1, sizeof(*m));

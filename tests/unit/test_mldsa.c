@@ -176,16 +176,16 @@ static void test_ntt_product_equals_schoolbook_negacyclic_product(void **state)
 
 
 /* The fused products (mldsa_poly_product_invntt, the portable
- * mldsa_poly_dot_invntt and the AVX2 mldsa_poly_dot_avx2 used for
- * MatrixVectorNTT) equal MultiplyNTT / AddNTT
+ * mldsa_poly_dot_invntt and the AVX2 mldsa_poly_dot_invntt_avx2 used for
+ * MatrixVectorNTT and for verification's A z - c t1) equal MultiplyNTT / AddNTT
  * followed by NTT^-1, coefficient by coefficient mod q and within (-q, q), also
  * at the largest inputs they are specified for (|a| = q - 1, |b| = 9q - 1, seven
- * terms). */
+ * terms, and for the AVX2 one a subtracted term with both factors 9q - 1). */
 static void test_fused_products_equal_multiply_then_inverse_ntt(void **state)
 {
     (void)state;
     uint32_t x = 777;
-    static mldsa_poly a[7], b[7];
+    static mldsa_poly a[7], b[7], c, d;
     for (int trial = 0; trial < 12; trial++) {
         for (int j = 0; j < 7; j++)
             for (int i = 0; i < MLDSA_N; i++) {
@@ -198,33 +198,50 @@ static void test_fused_products_equal_multiply_then_inverse_ntt(void **state)
                     b[j].c[i] = 9 * MLDSA_Q - 1;
                 }
             }
+        for (int i = 0; i < MLDSA_N; i++) {
+            x = x * 1103515245u + 12345u;
+            c.c[i] = (int32_t)(x % (18u * MLDSA_Q - 1)) - (9 * MLDSA_Q - 1);
+            x = x * 1103515245u + 12345u;
+            d.c[i] = (int32_t)(x % (18u * MLDSA_Q - 1)) - (9 * MLDSA_Q - 1);
+            if (trial >= 10) { /* the subtracted term with the sign that adds up */
+                c.c[i] = trial == 10 ? -(9 * MLDSA_Q - 1) : 9 * MLDSA_Q - 1;
+                d.c[i] = 9 * MLDSA_Q - 1;
+            }
+        }
         for (unsigned n = 1; n <= 7; n++) {
             /* reference: products one by one (64-bit, exact) reduced mod q, then the
              * inverse NTT of the canonical values times 2^-32 (Montgomery) */
-            mldsa_poly want, got;
+            mldsa_poly want, want_cd, got;
             for (int i = 0; i < MLDSA_N; i++) {
                 int64_t acc = 0;
                 for (unsigned j = 0; j < n; j++)
                     acc = (acc + (int64_t)a[j].c[i] * b[j].c[i]) % MLDSA_Q;
                 want.c[i] = mldsa_montgomery_reduce(acc); /* a b 2^-32, |.| < q */
+                acc = (acc - (int64_t)c.c[i] * d.c[i]) % MLDSA_Q;
+                want_cd.c[i] = mldsa_montgomery_reduce(acc);
             }
-#if MLDSA_HAVE_AVX2
-            mldsa_set_avx2(1);
-            if (mldsa_avx2_active()) { /* the AVX2 row product, before the inverse NTT */
-                mldsa_poly_dot_avx2(got.c, a, b, n);
-                for (int i = 0; i < MLDSA_N; i++) {
-                    assert_true(got.c[i] > -MLDSA_Q && got.c[i] < MLDSA_Q);
-                    assert_int_equal(mldsa_freeze(got.c[i]), mldsa_freeze(want.c[i]));
-                }
-            }
-#endif
             mldsa_set_avx2(0);
             mldsa_poly_invntt(&want);
+            mldsa_poly_invntt(&want_cd);
             mldsa_poly_dot_invntt(&got, a, b, n);
             for (int i = 0; i < MLDSA_N; i++) {
                 assert_true(got.c[i] > -MLDSA_Q && got.c[i] < MLDSA_Q);
                 assert_int_equal(mldsa_freeze(got.c[i]), mldsa_freeze(want.c[i]));
             }
+#if MLDSA_HAVE_AVX2
+            mldsa_set_avx2(1);
+            if (mldsa_avx2_active()) { /* the AVX2 row products */
+                for (int minus = 0; minus < 2; minus++) {
+                    const mldsa_poly *w = minus ? &want_cd : &want;
+                    mldsa_poly_dot_invntt_avx2(got.c, a, b, n, minus ? &c : NULL,
+                                               minus ? &d : NULL);
+                    for (int i = 0; i < MLDSA_N; i++) {
+                        assert_true(got.c[i] > -MLDSA_Q && got.c[i] < MLDSA_Q);
+                        assert_int_equal(mldsa_freeze(got.c[i]), mldsa_freeze(w->c[i]));
+                    }
+                }
+            }
+#endif
             if (n == 1) {
                 for (int path = 0; path < 2; path++) {
                     mldsa_set_avx2(path);

@@ -122,8 +122,7 @@ static void matrix_vector(mldsa_poly *w, const mldsa_poly *A, const mldsa_poly *
     for (unsigned i = 0; i < p->k; i++) {
         const mldsa_poly *row = A + i * p->l;
         if (mldsa_avx2_active()) {
-            mldsa_poly_dot_avx2(w[i].c, row, vhat, p->l); /* in (-q, q) */
-            mldsa_poly_invntt(&w[i]);
+            mldsa_poly_dot_invntt_avx2(w[i].c, row, vhat, p->l, NULL, NULL);
         } else {
             mldsa_poly_dot_invntt(&w[i], row, vhat, p->l);
         }

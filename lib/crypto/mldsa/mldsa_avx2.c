@@ -20,27 +20,40 @@
 #define QINV 58728449
 #define AVX2 __attribute__((target("avx2")))
 
-/* Per-lane zetas for the small levels in the transposed layout, reordered from the
- * zetas[] table of mldsa_poly.c (same Montgomery values) by a short script:
- *   zeta_fwd4[8b + r]       = zetas[32 + 8b + r]
- *   zeta_fwd2[16b + 8h + r] = zetas[64 + 2(8b + r) + h]
- *   zeta_fwd1[32b + 8k + r] = zetas[128 + 4(8b + r) + k]
- *   zeta_inv1[32b + 8k + r] = -zetas[255 - (4(8b + r) + k)]
- *   zeta_inv2[16b + 8h + r] = -zetas[127 - (2(8b + r) + h)]
- *   zeta_inv4[8b + r]       = -zetas[63 - (8b + r)]
- * for block b (8 vectors), row r, and the butterfly index h / k inside a row. */
+/* Zeta tables (mldsa_avx2_zetas.h): the values of zetas[] in mldsa_poly.c (same
+ * Montgomery form), broadcast for the levels with len >= 8 and one per lane for
+ * len = 4, 2, 1 in the transposed layout described below, each with its
+ * precomputed Montgomery factor zeta q^-1 mod 2^32 (the _q tables). */
 #include "mldsa_avx2_zetas.h"
 
-static inline AVX2 __m256i montmul(__m256i a, __m256i b)
+/* a z 2^-32 mod q for 8 lanes, given zq = z q^-1 mod 2^32: for each of the even and
+ * the odd lanes (vpmuldq uses the low half of each 64-bit lane), t = a zq mod 2^32
+ * and a z - t q, which is divisible by 2^32; its high half is the result.  The two
+ * products by z and zq are independent, so the chain is two multiplications long.
+ * |a| < 2^31 and |z| < q/2 give a result in (-q, q), the value mont() computes. */
+static inline AVX2 __m256i mulz(__m256i a, __m256i z, __m256i zq)
+{
+    const __m256i qv = _mm256_set1_epi32(Q);
+    __m256i ao = _mm256_castps_si256(_mm256_movehdup_ps(_mm256_castsi256_ps(a)));
+    __m256i zo = _mm256_castps_si256(_mm256_movehdup_ps(_mm256_castsi256_ps(z)));
+    __m256i zqo = _mm256_castps_si256(_mm256_movehdup_ps(_mm256_castsi256_ps(zq)));
+    __m256i pe = _mm256_mul_epi32(a, z), po = _mm256_mul_epi32(ao, zo);
+    __m256i te = _mm256_mul_epi32(a, zq), to = _mm256_mul_epi32(ao, zqo);
+    pe = _mm256_sub_epi64(pe, _mm256_mul_epi32(te, qv));
+    po = _mm256_sub_epi64(po, _mm256_mul_epi32(to, qv));
+    return _mm256_blend_epi32(_mm256_castps_si256(_mm256_movehdup_ps(_mm256_castsi256_ps(pe))), po,
+                              0xAA);
+}
+
+/* Montgomery reduction of 64-bit sums held in the even (se) and odd (so) lanes:
+ * (s - t q) / 2^32 with t = s q^-1 mod 2^32, as mont() in mldsa_poly.c. */
+static inline AVX2 __m256i reduce64(__m256i se, __m256i so)
 {
     const __m256i qv = _mm256_set1_epi32(Q), qinv = _mm256_set1_epi32(QINV);
-    __m256i pe = _mm256_mul_epi32(a, b);
-    __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(b, 32));
-    __m256i te = _mm256_mul_epi32(_mm256_mul_epi32(pe, qinv), qv);
-    __m256i to = _mm256_mul_epi32(_mm256_mul_epi32(po, qinv), qv);
-    pe = _mm256_sub_epi64(pe, te);
-    po = _mm256_sub_epi64(po, to);
-    return _mm256_blend_epi32(_mm256_srli_epi64(pe, 32), po, 0xAA);
+    se = _mm256_sub_epi64(se, _mm256_mul_epi32(_mm256_mul_epi32(se, qinv), qv));
+    so = _mm256_sub_epi64(so, _mm256_mul_epi32(_mm256_mul_epi32(so, qinv), qv));
+    return _mm256_blend_epi32(_mm256_castps_si256(_mm256_movehdup_ps(_mm256_castsi256_ps(se))), so,
+                              0xAA);
 }
 
 /* r[i] lane j <-> r[j] lane i. */
@@ -64,120 +77,212 @@ static inline AVX2 void transpose8(__m256i *r)
     r[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
 }
 
-static inline AVX2 void load_poly(__m256i *v, const int32_t *a)
-{
-    for (unsigned i = 0; i < 32; i++)
-        v[i] = _mm256_loadu_si256((const __m256i *)(const void *)(a + 8 * i));
-}
-
-static inline AVX2 void store_poly(int32_t *a, const __m256i *v)
-{
-    for (unsigned i = 0; i < 32; i++)
-        _mm256_storeu_si256((__m256i *)(void *)(a + 8 * i), v[i]);
-}
+#define LD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#define ST(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), (v))
+#define LDA(p) _mm256_load_si256((const __m256i *)(const void *)(p))
+#define BC(t, m) _mm256_set1_epi32((t)[m])
 
 /* Forward butterfly: (x, y) <- (x + z y, x - z y). */
-#define FWD(x, y, z)                              \
+#define FWD(x, y, z, zq)                          \
     do {                                          \
-        __m256i t_ = montmul((z), (y));           \
+        __m256i t_ = mulz((y), (z), (zq));        \
         (y) = _mm256_sub_epi32((x), t_);          \
         (x) = _mm256_add_epi32((x), t_);          \
     } while (0)
 
 /* Inverse butterfly: (x, y) <- (x + y, z (x - y)). */
-#define INV(x, y, z)                                              \
+#define INV(x, y, z, zq)                                          \
     do {                                                          \
         __m256i t_ = (x);                                         \
         (x) = _mm256_add_epi32(t_, (y));                          \
-        (y) = montmul((z), _mm256_sub_epi32(t_, (y)));            \
+        (y) = mulz(_mm256_sub_epi32(t_, (y)), (z), (zq));         \
     } while (0)
 
-AVX2 void mldsa_poly_ntt_avx2(int32_t *a, const int32_t *zetas)
+/* Levels len = 4, 2, 1 of the forward transform on a block of 8 vectors (64
+ * coefficients) b: after an 8x8 transposition vector r holds coefficients 8i + r,
+ * so these butterflies also pair whole vectors, with one zeta per lane. */
+static inline AVX2 void ntt_small_levels(__m256i *t, unsigned b)
 {
-    __m256i v[32];
-    load_poly(v, a);
-    unsigned m = 0;
-    for (unsigned len = 128; len >= 8; len >>= 1) {
-        const unsigned vl = len / 8;
-        for (unsigned start = 0; start < 32; start += 2 * vl) {
-            const __m256i z = _mm256_set1_epi32(zetas[++m]);
-            for (unsigned j = start; j < start + vl; j++)
-                FWD(v[j], v[j + vl], z);
-        }
+    transpose8(t);
+    const __m256i z4 = LDA(zeta_fwd4 + 8 * b), z4q = LDA(zeta_fwd4_q + 8 * b);
+    for (unsigned c = 0; c < 4; c++)
+        FWD(t[c], t[c + 4], z4, z4q);
+    for (unsigned h = 0; h < 2; h++) {
+        const __m256i z2 = LDA(zeta_fwd2 + 16 * b + 8 * h), z2q = LDA(zeta_fwd2_q + 16 * b + 8 * h);
+        FWD(t[4 * h], t[4 * h + 2], z2, z2q);
+        FWD(t[4 * h + 1], t[4 * h + 3], z2, z2q);
     }
-    for (unsigned b = 0; b < 4; b++) {
-        __m256i *t = v + 8 * b;
-        transpose8(t);
-        const __m256i z4 = _mm256_load_si256((const __m256i *)(const void *)(zeta_fwd4 + 8 * b));
-        for (unsigned c = 0; c < 4; c++)
-            FWD(t[c], t[c + 4], z4);
-        for (unsigned h = 0; h < 2; h++) {
-            const __m256i z2 =
-                _mm256_load_si256((const __m256i *)(const void *)(zeta_fwd2 + 16 * b + 8 * h));
-            FWD(t[4 * h], t[4 * h + 2], z2);
-            FWD(t[4 * h + 1], t[4 * h + 3], z2);
-        }
-        for (unsigned k = 0; k < 4; k++) {
-            const __m256i z1 =
-                _mm256_load_si256((const __m256i *)(const void *)(zeta_fwd1 + 32 * b + 8 * k));
-            FWD(t[2 * k], t[2 * k + 1], z1);
-        }
-        transpose8(t);
+    for (unsigned k = 0; k < 4; k++) {
+        const __m256i z1 = LDA(zeta_fwd1 + 32 * b + 8 * k), z1q = LDA(zeta_fwd1_q + 32 * b + 8 * k);
+        FWD(t[2 * k], t[2 * k + 1], z1, z1q);
     }
-    store_poly(a, v);
+    transpose8(t);
 }
 
-AVX2 void mldsa_poly_invntt_avx2(int32_t *a, const int32_t *zetas)
+/* FIPS 204 Algorithm 41 NTT (see mldsa_poly_ntt), in two passes over the polynomial
+ * with 8 vectors in registers each time:
+ *  1. levels len = 128, 64, 32 on the vectors o, o + 4, ..., o + 28 (o < 4): vector
+ *     o + 4j holds coefficients 8(o + 4j) .. + 7, and these 8 vectors pair only
+ *     among themselves on those levels;
+ *  2. levels len = 16, 8 (whole vectors) and 4, 2, 1 (transposed) on each block of
+ *     8 consecutive vectors.
+ * The butterflies are those of the scalar code, in another order: the same values. */
+AVX2 void mldsa_poly_ntt_avx2(int32_t *a)
 {
-    __m256i v[32];
-    load_poly(v, a);
-    for (unsigned b = 0; b < 4; b++) {
-        __m256i *t = v + 8 * b;
-        transpose8(t);
-        for (unsigned k = 0; k < 4; k++) {
-            const __m256i z1 =
-                _mm256_load_si256((const __m256i *)(const void *)(zeta_inv1 + 32 * b + 8 * k));
-            INV(t[2 * k], t[2 * k + 1], z1);
-        }
+    for (unsigned o = 0; o < 4; o++) {
+        __m256i v[8];
+        for (unsigned j = 0; j < 8; j++)
+            v[j] = LD(a + 8 * (o + 4 * j));
+        for (unsigned j = 0; j < 4; j++)
+            FWD(v[j], v[j + 4], BC(zeta_bc, 1), BC(zeta_bc_q, 1));
         for (unsigned h = 0; h < 2; h++) {
-            const __m256i z2 =
-                _mm256_load_si256((const __m256i *)(const void *)(zeta_inv2 + 16 * b + 8 * h));
-            INV(t[4 * h], t[4 * h + 2], z2);
-            INV(t[4 * h + 1], t[4 * h + 3], z2);
+            FWD(v[4 * h], v[4 * h + 2], BC(zeta_bc, 2 + h), BC(zeta_bc_q, 2 + h));
+            FWD(v[4 * h + 1], v[4 * h + 3], BC(zeta_bc, 2 + h), BC(zeta_bc_q, 2 + h));
         }
-        const __m256i z4 = _mm256_load_si256((const __m256i *)(const void *)(zeta_inv4 + 8 * b));
-        for (unsigned c = 0; c < 4; c++)
-            INV(t[c], t[c + 4], z4);
-        transpose8(t);
+        for (unsigned k = 0; k < 4; k++)
+            FWD(v[2 * k], v[2 * k + 1], BC(zeta_bc, 4 + k), BC(zeta_bc_q, 4 + k));
+        for (unsigned j = 0; j < 8; j++)
+            ST(a + 8 * (o + 4 * j), v[j]);
     }
-    unsigned m = 32;
-    for (unsigned len = 8; len < 128; len <<= 1) {
-        const unsigned vl = len / 8;
-        for (unsigned start = 0; start < 32; start += 2 * vl) {
-            const __m256i z = _mm256_set1_epi32(-zetas[--m]);
-            for (unsigned j = start; j < start + vl; j++)
-                INV(v[j], v[j + vl], z);
+    for (unsigned b = 0; b < 4; b++) {
+        __m256i v[8];
+        for (unsigned j = 0; j < 8; j++)
+            v[j] = LD(a + 64 * b + 8 * j);
+        for (unsigned h = 0; h < 2; h++) {
+            FWD(v[4 * h], v[4 * h + 2], BC(zeta_bc, 8 + 2 * b + h), BC(zeta_bc_q, 8 + 2 * b + h));
+            FWD(v[4 * h + 1], v[4 * h + 3], BC(zeta_bc, 8 + 2 * b + h),
+                BC(zeta_bc_q, 8 + 2 * b + h));
         }
+        for (unsigned k = 0; k < 4; k++)
+            FWD(v[2 * k], v[2 * k + 1], BC(zeta_bc, 16 + 4 * b + k), BC(zeta_bc_q, 16 + 4 * b + k));
+        ntt_small_levels(v, b);
+        for (unsigned j = 0; j < 8; j++)
+            ST(a + 64 * b + 8 * j, v[j]);
     }
-    /* Last level folded with the final factor (see mldsa_poly_invntt). */
-    const __m256i f = _mm256_set1_epi32(41978), fz = _mm256_set1_epi32(3975713);
-    for (unsigned j = 0; j < 16; j++) {
-        __m256i t = v[j], u = v[j + 16];
-        v[j] = montmul(f, _mm256_add_epi32(t, u));
-        v[j + 16] = montmul(fz, _mm256_sub_epi32(t, u));
-    }
-    store_poly(a, v);
 }
 
+/* Vector i of the inverse transform's input (see invntt_avx2). */
+static inline AVX2 __attribute__((always_inline)) __m256i
+invntt_input(const int32_t *w, unsigned i, const mldsa_poly *a, const mldsa_poly *b,
+             const unsigned n, const mldsa_poly *c, const mldsa_poly *d)
+{
+    if (n == 0)
+        return LD(w + 8 * i);
+    __m256i se = _mm256_setzero_si256(), so = _mm256_setzero_si256();
+    for (unsigned j = 0; j < n; j++) {
+        __m256i x = LD(a[j].c + 8 * i), y = LD(b[j].c + 8 * i);
+        se = _mm256_add_epi64(se, _mm256_mul_epi32(x, y));
+        so = _mm256_add_epi64(so, _mm256_mul_epi32(_mm256_srli_epi64(x, 32),
+                                                   _mm256_srli_epi64(y, 32)));
+    }
+    if (c) {
+        __m256i x = LD(c->c + 8 * i), y = LD(d->c + 8 * i);
+        se = _mm256_sub_epi64(se, _mm256_mul_epi32(x, y));
+        so = _mm256_sub_epi64(so, _mm256_mul_epi32(_mm256_srli_epi64(x, 32),
+                                                   _mm256_srli_epi64(y, 32)));
+    }
+    return reduce64(se, so);
+}
+
+/* FIPS 204 Algorithm 42 NTT^-1 (see mldsa_poly_invntt) of w itself (n = 0) or of
+ * sum over j < n of a[j] o b[j], minus c o d when c is given (MultiplyNTT and AddNTT
+ * of Algorithm 48 with one Montgomery reduction per coefficient, fed to the first
+ * pass).  Two passes, the reverse of the forward transform's:
+ *  1. on each block of 8 vectors: levels 1, 2, 4 (transposed), 8, 16;
+ *  2. on the vectors o, o + 4, ..., o + 28: levels 32, 64 and 128 folded with the
+ *     final factor (f = 41978 on the lower half, f zeta' = 3975713 on the upper).
+ * Input bounds: |a| < 9q, |b| < 9q and n <= 8 terms (with c o d) keep the sums
+ * below 2^63 and the reduced value inside (-q, q); inputs in (-q, q) stay below
+ * 256 q < 2^31 through the levels.  Output in (-q, q). */
+static inline AVX2 __attribute__((always_inline)) void
+invntt_avx2(int32_t *w, const mldsa_poly *a, const mldsa_poly *b, const unsigned n,
+            const mldsa_poly *c, const mldsa_poly *d)
+{
+    for (unsigned bl = 0; bl < 4; bl++) {
+        __m256i v[8];
+        for (unsigned j = 0; j < 8; j++)
+            v[j] = invntt_input(w, 8 * bl + j, a, b, n, c, d);
+        transpose8(v);
+        for (unsigned k = 0; k < 4; k++) {
+            const __m256i z1 = LDA(zeta_inv1 + 32 * bl + 8 * k),
+                          z1q = LDA(zeta_inv1_q + 32 * bl + 8 * k);
+            INV(v[2 * k], v[2 * k + 1], z1, z1q);
+        }
+        for (unsigned h = 0; h < 2; h++) {
+            const __m256i z2 = LDA(zeta_inv2 + 16 * bl + 8 * h),
+                          z2q = LDA(zeta_inv2_q + 16 * bl + 8 * h);
+            INV(v[4 * h], v[4 * h + 2], z2, z2q);
+            INV(v[4 * h + 1], v[4 * h + 3], z2, z2q);
+        }
+        const __m256i z4 = LDA(zeta_inv4 + 8 * bl), z4q = LDA(zeta_inv4_q + 8 * bl);
+        for (unsigned k = 0; k < 4; k++)
+            INV(v[k], v[k + 4], z4, z4q);
+        transpose8(v);
+        /* len = 8: group g = 4 bl + k uses -zetas[31 - g]; len = 16: g = 2 bl + h,
+         * -zetas[15 - g] */
+        for (unsigned k = 0; k < 4; k++)
+            INV(v[2 * k], v[2 * k + 1], BC(zeta_ibc, 31 - 4 * bl - k),
+                BC(zeta_ibc_q, 31 - 4 * bl - k));
+        for (unsigned h = 0; h < 2; h++) {
+            INV(v[4 * h], v[4 * h + 2], BC(zeta_ibc, 15 - 2 * bl - h),
+                BC(zeta_ibc_q, 15 - 2 * bl - h));
+            INV(v[4 * h + 1], v[4 * h + 3], BC(zeta_ibc, 15 - 2 * bl - h),
+                BC(zeta_ibc_q, 15 - 2 * bl - h));
+        }
+        for (unsigned j = 0; j < 8; j++)
+            ST(w + 64 * bl + 8 * j, v[j]);
+    }
+    const __m256i f = _mm256_set1_epi32(41978), fq = _mm256_set1_epi32(-8395782);
+    const __m256i fz = _mm256_set1_epi32(3975713), fzq = _mm256_set1_epi32(151046689);
+    for (unsigned o = 0; o < 4; o++) {
+        __m256i v[8];
+        for (unsigned j = 0; j < 8; j++)
+            v[j] = LD(w + 8 * (o + 4 * j));
+        /* len = 32: -zetas[7 - g]; len = 64: -zetas[3 - g] */
+        for (unsigned k = 0; k < 4; k++)
+            INV(v[2 * k], v[2 * k + 1], BC(zeta_ibc, 7 - k), BC(zeta_ibc_q, 7 - k));
+        for (unsigned h = 0; h < 2; h++) {
+            INV(v[4 * h], v[4 * h + 2], BC(zeta_ibc, 3 - h), BC(zeta_ibc_q, 3 - h));
+            INV(v[4 * h + 1], v[4 * h + 3], BC(zeta_ibc, 3 - h), BC(zeta_ibc_q, 3 - h));
+        }
+        for (unsigned j = 0; j < 4; j++) {
+            __m256i x = v[j], y = v[j + 4];
+            v[j] = mulz(_mm256_add_epi32(x, y), f, fq);
+            v[j + 4] = mulz(_mm256_sub_epi32(x, y), fz, fzq);
+        }
+        for (unsigned j = 0; j < 8; j++)
+            ST(w + 8 * (o + 4 * j), v[j]);
+    }
+}
+
+AVX2 void mldsa_poly_invntt_avx2(int32_t *w)
+{
+    invntt_avx2(w, NULL, NULL, 0, NULL, NULL);
+}
+
+/* r = NTT^-1(sum over j < n of a[j] o b[j] - c o d) (c, d may be NULL); n <= 7. */
+AVX2 void mldsa_poly_dot_invntt_avx2(int32_t *r, const mldsa_poly *a, const mldsa_poly *b,
+                                     unsigned n, const mldsa_poly *c, const mldsa_poly *d)
+{
+    switch (n) { /* constant trip counts for the parameter sets' l and the product */
+    case 1: invntt_avx2(r, a, b, 1, c, d); break;
+    case 4: invntt_avx2(r, a, b, 4, c, d); break;
+    case 5: invntt_avx2(r, a, b, 5, c, d); break;
+    case 7: invntt_avx2(r, a, b, 7, c, d); break;
+    default: invntt_avx2(r, a, b, n, c, d); break;
+    }
+}
+
+/* MultiplyNTT (Algorithm 45), or its sum with r (acc). */
 AVX2 void mldsa_poly_pointwise_avx2(int32_t *r, const int32_t *a, const int32_t *b, int acc)
 {
     for (unsigned i = 0; i < 32; i++) {
-        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(a + 8 * i));
-        __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(b + 8 * i));
-        __m256i p = montmul(x, y);
+        __m256i x = LD(a + 8 * i), y = LD(b + 8 * i);
+        __m256i xo = _mm256_srli_epi64(x, 32), yo = _mm256_srli_epi64(y, 32);
+        __m256i p = reduce64(_mm256_mul_epi32(x, y), _mm256_mul_epi32(xo, yo));
         if (acc) /* public flag */
-            p = _mm256_add_epi32(p, _mm256_loadu_si256((const __m256i *)(const void *)(r + 8 * i)));
-        _mm256_storeu_si256((__m256i *)(void *)(r + 8 * i), p);
+            p = _mm256_add_epi32(p, LD(r + 8 * i));
+        ST(r + 8 * i, p);
     }
 }
 
@@ -222,34 +327,6 @@ static inline AVX2 __m256i too_big(__m256i v, int32_t bound)
 static inline AVX2 uint32_t any_lane(__m256i m)
 {
     return (uint32_t)_mm256_movemask_epi8(m) != 0;
-}
-
-#define LD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
-#define ST(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), (v))
-
-/* r = sum over j < n of a[j] o b[j] (a row of MatrixVectorNTT): the products
- * of each lane are summed in 64 bits (even and odd lanes separately) and reduced
- * once, as mont() in mldsa_poly.c.  |a| < q, |b| < 9q, n <= 7: the sums stay below
- * 2^53, and the result lies in (-q, q). */
-AVX2 void mldsa_poly_dot_avx2(int32_t *r, const mldsa_poly *a, const mldsa_poly *b, unsigned n)
-{
-    const __m256i qv = _mm256_set1_epi32(Q), qinv = _mm256_set1_epi32(QINV);
-    for (unsigned i = 0; i < MLDSA_N; i += 8) {
-        __m256i se = _mm256_setzero_si256(), so = _mm256_setzero_si256();
-        for (unsigned j = 0; j < n; j++) {
-            __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(a[j].c + i));
-            __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(b[j].c + i));
-            se = _mm256_add_epi64(se, _mm256_mul_epi32(x, y));
-            so = _mm256_add_epi64(so, _mm256_mul_epi32(_mm256_srli_epi64(x, 32),
-                                                       _mm256_srli_epi64(y, 32)));
-        }
-        __m256i te = _mm256_mul_epi32(_mm256_mul_epi32(se, qinv), qv);
-        __m256i to = _mm256_mul_epi32(_mm256_mul_epi32(so, qinv), qv);
-        se = _mm256_sub_epi64(se, te);
-        so = _mm256_sub_epi64(so, to);
-        _mm256_storeu_si256((__m256i *)(void *)(r + i),
-                            _mm256_blend_epi32(_mm256_srli_epi64(se, 32), so, 0xAA));
-    }
 }
 
 /* Steps 12-13: w <- w mod q in [0, q); w1 <- HighBits(w). */

@@ -117,10 +117,14 @@ static inline void mldsa_decompose(int32_t gamma2, int32_t r, int32_t *r1, int32
 #else
 #define MLDSA_HAVE_AVX2 0
 #endif
-void mldsa_poly_ntt_avx2(int32_t *a, const int32_t *zetas);
-void mldsa_poly_invntt_avx2(int32_t *a, const int32_t *zetas);
+void mldsa_poly_ntt_avx2(int32_t *a);
+void mldsa_poly_invntt_avx2(int32_t *a);
 void mldsa_poly_pointwise_avx2(int32_t *r, const int32_t *a, const int32_t *b, int acc);
-void mldsa_poly_dot_avx2(int32_t *r, const mldsa_poly *a, const mldsa_poly *b, unsigned n);
+/* r = NTT^-1(sum over j < n of a[j] o b[j] - c o d), c and d optional (NULL): a row
+ * of MatrixVectorNTT (and verification's A z - c t1) with one Montgomery reduction
+ * per coefficient, fed to the inverse transform.  |a|, |b|, |c|, |d| < 9q, n <= 7. */
+void mldsa_poly_dot_invntt_avx2(int32_t *r, const mldsa_poly *a, const mldsa_poly *b, unsigned n,
+                                const mldsa_poly *c, const mldsa_poly *d);
 /* AVX2 element-wise steps of the signing loop (see mldsa_avx2.c). */
 void mldsa_avx2_highbits(int32_t *w, int32_t *w1, int32_t gamma2);
 uint32_t mldsa_avx2_make_z(int32_t *z, const int32_t *y, const int32_t *cs1, int32_t bound);

@@ -190,7 +190,7 @@ void mldsa_poly_ntt(mldsa_poly *p)
 {
     int32_t *w = p->c;
     if (mldsa_avx2_active()) {
-        mldsa_poly_ntt_avx2(w, zetas);
+        mldsa_poly_ntt_avx2(w);
         return;
     }
     Q_IN_REGISTER(q);
@@ -290,7 +290,7 @@ NTT_INLINE void invntt_portable(int32_t *w, const mldsa_poly *pa, const mldsa_po
 void mldsa_poly_invntt(mldsa_poly *p)
 {
     if (mldsa_avx2_active()) {
-        mldsa_poly_invntt_avx2(p->c, zetas);
+        mldsa_poly_invntt_avx2(p->c);
         return;
     }
     invntt_portable(p->c, NULL, NULL, 0);
@@ -300,8 +300,7 @@ void mldsa_poly_invntt(mldsa_poly *p)
 void mldsa_poly_product_invntt(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b)
 {
     if (mldsa_avx2_active()) {
-        mldsa_poly_pointwise_avx2(r->c, a->c, b->c, 0);
-        mldsa_poly_invntt_avx2(r->c, zetas);
+        mldsa_poly_dot_invntt_avx2(r->c, a, b, 1, NULL, NULL);
         return;
     }
     invntt_portable(r->c, a, b, 1);
