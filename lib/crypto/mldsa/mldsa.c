@@ -217,15 +217,6 @@ static uint32_t hint_poly(int32_t *restrict h, const int32_t *restrict wcs2,
     return bad;
 }
 
-/* FIPS 204 Algorithm 28 w1Encode(w1): SimpleBitPack(w1[i], (q-1)/(2 gamma2) - 1). */
-static size_t w1_encode(uint8_t *out, const mldsa_poly *w1, const mldsa_params *p)
-{
-    size_t per = 32u * p->w1_bits;
-    for (unsigned i = 0; i < p->k; i++)
-        mldsa_pack(out + i * per, &w1[i], p->w1_bits, 0);
-    return per * p->k;
-}
-
 /* mu <- H(BytesToBits(tr) || M', 64) with M' = prefix || msg (Algorithm 7 step 6). */
 static void compute_mu(uint8_t mu[MLDSA_MU_BYTES], const uint8_t tr[MLDSA_TR_BYTES],
                        const uint8_t *prefix, size_t prefix_len, const uint8_t *msg,
@@ -744,26 +735,37 @@ int mldsa_verify_mu(mldsa_level level, const uint8_t *pk, const uint8_t mu[MLDSA
     expand_a(ws->A, pk, p);
     mldsa_sample_in_ball(&ws->c, ctilde, p->ctilde_bytes, p->tau);
     mldsa_poly_ntt(&ws->c);
-    /* Step 9: w'_Approx <- NTT^-1(A_hat o NTT(z) - NTT(c) o NTT(t1 * 2^d)). */
+    /* Step 9: w'_Approx <- NTT^-1(A_hat o NTT(z) - NTT(c) o NTT(t1 * 2^d)).
+     * Step 10: w1' <- UseHint(h, w'_Approx), encoded row by row (Algorithm 28
+     * w1Encode: SimpleBitPack(w1[i], (q-1)/(2 gamma2) - 1) for each i). */
+    const int avx2 = mldsa_avx2_active();
     for (unsigned r = 0; r < p->l; r++)
         mldsa_poly_ntt(&ws->z[r]);
+    const size_t w1_poly_bytes = 32u * p->w1_bits;
     for (unsigned i = 0; i < p->k; i++) {
         for (unsigned n = 0; n < N; n++)
             ws->t1[i].c[n] <<= MLDSA_D;
         mldsa_poly_ntt(&ws->t1[i]);
-        mldsa_poly_pointwise(&ws->w[i], &ws->A[i * p->l], &ws->z[0]);
-        for (unsigned j = 1; j < p->l; j++)
-            mldsa_poly_pointwise_acc(&ws->w[i], &ws->A[i * p->l + j], &ws->z[j]);
-        mldsa_poly_pointwise(&ws->tmp, &ws->c, &ws->t1[i]);
-        for (unsigned n = 0; n < N; n++)
-            ws->w[i].c[n] = mldsa_reduce32(ws->w[i].c[n] - ws->tmp.c[n]);
-        mldsa_poly_invntt(&ws->w[i]);
-        /* Step 10: w1' <- UseHint(h, w'_Approx). */
-        for (unsigned n = 0; n < N; n++)
-            ws->w[i].c[n] = mldsa_use_hint(p->gamma2, ws->h[i].c[n], mldsa_freeze(ws->w[i].c[n]));
+        if (avx2) {
+            mldsa_poly_dot_invntt_avx2(ws->w[i].c, &ws->A[i * p->l], ws->z, p->l, &ws->c,
+                                       &ws->t1[i]);
+            mldsa_avx2_use_hint(ws->tmp.c, ws->w[i].c, ws->h[i].c, p->gamma2);
+        } else {
+            mldsa_poly_pointwise(&ws->w[i], &ws->A[i * p->l], &ws->z[0]);
+            for (unsigned j = 1; j < p->l; j++)
+                mldsa_poly_pointwise_acc(&ws->w[i], &ws->A[i * p->l + j], &ws->z[j]);
+            mldsa_poly_pointwise(&ws->tmp, &ws->c, &ws->t1[i]);
+            for (unsigned n = 0; n < N; n++)
+                ws->w[i].c[n] = mldsa_reduce32(ws->w[i].c[n] - ws->tmp.c[n]);
+            mldsa_poly_invntt(&ws->w[i]);
+            for (unsigned n = 0; n < N; n++)
+                ws->tmp.c[n] =
+                    mldsa_use_hint(p->gamma2, ws->h[i].c[n], mldsa_freeze(ws->w[i].c[n]));
+        }
+        mldsa_pack(ws->w1enc + i * w1_poly_bytes, &ws->tmp, p->w1_bits, 0);
     }
     /* Step 12: c~' <- H(mu || w1Encode(w1'), lambda/4).  Step 13: c~ = c~'. */
-    size_t w1len = w1_encode(ws->w1enc, ws->w, p);
+    size_t w1len = w1_poly_bytes * p->k;
     uint8_t ct2[MLDSA_CTILDE_MAX];
     keccak_state hs;
     shake256_init(&hs);

@@ -391,6 +391,30 @@ AVX2 uint32_t mldsa_avx2_hint(int32_t *h, const int32_t *wcs2, const int32_t *ct
     *ones += sum;
     return any_lane(bad);
 }
+/* Verification (FIPS 204 Algorithm 8) step 10 on one row: w1 <- UseHint(h, w) for w
+ * in (-q, q) (brought to [0, q) first) and h in {0, 1} (Algorithm 40: with
+ * (r1, r0) <- Decompose(r) and m = (q - 1)/(2 gamma2), r1 + 1 mod m if h = 1 and
+ * r0 > 0, r1 - 1 mod m if h = 1 and r0 <= 0, else r1).  All values are public. */
+AVX2 void mldsa_avx2_use_hint(int32_t *w1, const int32_t *w, const int32_t *h, int32_t gamma2)
+{
+    const int32_t m = (Q - 1) / (2 * gamma2);
+    const __m256i qv = _mm256_set1_epi32(Q), one = _mm256_set1_epi32(1),
+                  two = _mm256_set1_epi32(2), mv = _mm256_set1_epi32(m),
+                  top = _mm256_set1_epi32(m - 1), zero = _mm256_setzero_si256();
+    for (unsigned i = 0; i < MLDSA_N; i += 8) {
+        __m256i v = LD(w + i), r1, r0;
+        v = _mm256_add_epi32(v, _mm256_and_si256(_mm256_srai_epi32(v, 31), qv));
+        decompose_v(gamma2, v, &r1, &r0);
+        /* +1 where r0 > 0, else -1; kept where h = 1 */
+        __m256i d = _mm256_sub_epi32(_mm256_and_si256(_mm256_cmpgt_epi32(r0, zero), two), one);
+        r1 = _mm256_add_epi32(r1, _mm256_and_si256(d, _mm256_sub_epi32(zero, LD(h + i))));
+        /* r1 in [-1, m]: -1 -> m - 1, m -> 0 */
+        r1 = _mm256_add_epi32(r1, _mm256_and_si256(_mm256_srai_epi32(r1, 31), mv));
+        r1 = _mm256_sub_epi32(r1, _mm256_and_si256(_mm256_cmpgt_epi32(r1, top), mv));
+        ST(w1 + i, r1);
+    }
+}
+
 #else
 typedef int mldsa_avx2_unused; /* ISO C forbids an empty translation unit */
 #endif

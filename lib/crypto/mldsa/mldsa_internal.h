@@ -132,6 +132,8 @@ uint32_t mldsa_avx2_low_check(int32_t *wcs2, const int32_t *w, const int32_t *cs
                               int32_t gamma2, int32_t bound);
 uint32_t mldsa_avx2_hint(int32_t *h, const int32_t *wcs2, const int32_t *ct0, int32_t gamma2,
                          int32_t bound, uint32_t *ones);
+/* Verification step 10 (UseHint) on one row, w in (-q, q), h in {0, 1}. */
+void mldsa_avx2_use_hint(int32_t *w1, const int32_t *w, const int32_t *h, int32_t gamma2);
 /* 4-way SHAKE (mldsa_keccakx4.c): four RejNTTPoly / ExpandMask rows at once. */
 void mldsa_rej_ntt_poly_x4(mldsa_poly *const a[4], const uint8_t rho[32], const uint8_t s[4],
                            const uint8_t r[4]);
