@@ -26,21 +26,20 @@
  * precomputed Montgomery factor zeta q^-1 mod 2^32 (the _q tables). */
 #include "mldsa_avx2_zetas.h"
 
-/* a z 2^-32 mod q for 8 lanes, given zq = z q^-1 mod 2^32: for each of the even and
- * the odd lanes (vpmuldq uses the low half of each 64-bit lane), t = a zq mod 2^32
- * and a z - t q, which is divisible by 2^32; its high half is the result.  The two
- * products by z and zq are independent, so the chain is two multiplications long.
- * |a| < 2^31 and |z| < q/2 give a result in (-q, q), the value mont() computes. */
+/* a z 2^-32 mod q for 8 lanes, given zq = z q^-1 mod 2^32: t = a zq mod 2^32 (one
+ * vpmulld for all lanes), then for each of the even and the odd lanes (vpmuldq uses
+ * the low half of each 64-bit lane) a z - t q, which is divisible by 2^32; its high
+ * half is the result.  The chain is two multiplications long.  |a| < 2^31 and
+ * |z| < q/2 give a result in (-q, q), the value mont() computes. */
 static inline AVX2 __m256i mulz(__m256i a, __m256i z, __m256i zq)
 {
     const __m256i qv = _mm256_set1_epi32(Q);
     __m256i ao = _mm256_castps_si256(_mm256_movehdup_ps(_mm256_castsi256_ps(a)));
     __m256i zo = _mm256_castps_si256(_mm256_movehdup_ps(_mm256_castsi256_ps(z)));
-    __m256i zqo = _mm256_castps_si256(_mm256_movehdup_ps(_mm256_castsi256_ps(zq)));
-    __m256i pe = _mm256_mul_epi32(a, z), po = _mm256_mul_epi32(ao, zo);
-    __m256i te = _mm256_mul_epi32(a, zq), to = _mm256_mul_epi32(ao, zqo);
-    pe = _mm256_sub_epi64(pe, _mm256_mul_epi32(te, qv));
-    po = _mm256_sub_epi64(po, _mm256_mul_epi32(to, qv));
+    __m256i t = _mm256_mullo_epi32(a, zq);
+    __m256i to = _mm256_castps_si256(_mm256_movehdup_ps(_mm256_castsi256_ps(t)));
+    __m256i pe = _mm256_sub_epi64(_mm256_mul_epi32(a, z), _mm256_mul_epi32(t, qv));
+    __m256i po = _mm256_sub_epi64(_mm256_mul_epi32(ao, zo), _mm256_mul_epi32(to, qv));
     return _mm256_blend_epi32(_mm256_castps_si256(_mm256_movehdup_ps(_mm256_castsi256_ps(pe))), po,
                               0xAA);
 }
@@ -161,19 +160,20 @@ AVX2 void mldsa_poly_ntt_avx2(int32_t *a)
     }
 }
 
-/* Vector i of the inverse transform's input (see invntt_avx2). */
+/* Vector i of the inverse transform's input when it is a sum of products (see
+ * invntt_avx2). */
 static inline AVX2 __attribute__((always_inline)) __m256i
-invntt_input(const int32_t *w, unsigned i, const mldsa_poly *a, const mldsa_poly *b,
-             const unsigned n, const mldsa_poly *c, const mldsa_poly *d)
+invntt_input(unsigned i, const mldsa_poly *a, const mldsa_poly *b, const unsigned n,
+             const mldsa_poly *c, const mldsa_poly *d)
 {
-    if (n == 0)
-        return LD(w + 8 * i);
     __m256i se = _mm256_setzero_si256(), so = _mm256_setzero_si256();
     for (unsigned j = 0; j < n; j++) {
         __m256i x = LD(a[j].c + 8 * i), y = LD(b[j].c + 8 * i);
         se = _mm256_add_epi64(se, _mm256_mul_epi32(x, y));
+        /* odd lanes: one shift and one shuffle (two kinds of execution port) */
         so = _mm256_add_epi64(so, _mm256_mul_epi32(_mm256_srli_epi64(x, 32),
-                                                   _mm256_srli_epi64(y, 32)));
+                                                   _mm256_castps_si256(_mm256_movehdup_ps(
+                                                       _mm256_castsi256_ps(y)))));
     }
     if (c) {
         __m256i x = LD(c->c + 8 * i), y = LD(d->c + 8 * i);
@@ -186,8 +186,7 @@ invntt_input(const int32_t *w, unsigned i, const mldsa_poly *a, const mldsa_poly
 
 /* FIPS 204 Algorithm 42 NTT^-1 (see mldsa_poly_invntt) of w itself (n = 0) or of
  * sum over j < n of a[j] o b[j], minus c o d when c is given (MultiplyNTT and AddNTT
- * of Algorithm 48 with one Montgomery reduction per coefficient, fed to the first
- * pass).  Two passes, the reverse of the forward transform's:
+ * of Algorithm 48 with one Montgomery reduction per coefficient).  Two passes, the reverse of the forward transform's:
  *  1. on each block of 8 vectors: levels 1, 2, 4 (transposed), 8, 16;
  *  2. on the vectors o, o + 4, ..., o + 28: levels 32, 64 and 128 folded with the
  *     final factor (f = 41978 on the lower half, f zeta' = 3975713 on the upper).
@@ -198,10 +197,15 @@ static inline AVX2 __attribute__((always_inline)) void
 invntt_avx2(int32_t *w, const mldsa_poly *a, const mldsa_poly *b, const unsigned n,
             const mldsa_poly *c, const mldsa_poly *d)
 {
+    /* the products first, in a loop of their own: faster than feeding them to the
+     * first pass (fewer values live at once) */
+    if (n)
+        for (unsigned i = 0; i < 32; i++)
+            ST(w + 8 * i, invntt_input(i, a, b, n, c, d));
     for (unsigned bl = 0; bl < 4; bl++) {
         __m256i v[8];
         for (unsigned j = 0; j < 8; j++)
-            v[j] = invntt_input(w, 8 * bl + j, a, b, n, c, d);
+            v[j] = LD(w + 64 * bl + 8 * j);
         transpose8(v);
         for (unsigned k = 0; k < 4; k++) {
             const __m256i z1 = LDA(zeta_inv1 + 32 * bl + 8 * k),
