@@ -12,9 +12,11 @@
  * with one zeta per lane (tables below), and transposed back.  No data-dependent
  * branch or index: constant time like the portable code. */
 #include "crypto/mldsa/mldsa_internal.h"
+#include "safety.h"
 
 #if MLDSA_HAVE_AVX2
 #include <immintrin.h>
+#include <string.h>
 
 #define Q MLDSA_Q
 #define QINV 58728449
@@ -395,6 +397,150 @@ AVX2 uint32_t mldsa_avx2_hint(int32_t *h, const int32_t *wcs2, const int32_t *ct
     *ones += sum;
     return any_lane(bad);
 }
+/* ---- bit unpacking and packing (FIPS 204 Algorithms 16-19), the layouts of
+ * mldsa_poly.c: coefficient k of a group of 8 occupies bits k bits .. k bits + bits - 1
+ * of the group's `bits` bytes, least significant bit first. */
+
+/* Byte i (< 4) of the 4-byte window holding coefficient k of a group: the window
+ * starts at the coefficient's first byte, k bits / 8; lanes 4-7 read the high half of
+ * the register, which holds the group's bytes from hb on. */
+#define UB(k, i, bits, hb) ((char)((k) * (bits) / 8 - ((k) >= 4 ? (hb) : 0) + (i)))
+#define UL(k, bits, hb) UB(k, 0, bits, hb), UB(k, 1, bits, hb), UB(k, 2, bits, hb), UB(k, 3, bits, hb)
+
+/* Eight coefficients from the 32 bytes at g (the group's `bits` bytes, then any):
+ * each lane takes its 4-byte window (one byte shuffle after a 64-bit word
+ * permutation), shifts by k bits mod 8 and masks; off - value for BitUnpack. */
+static inline AVX2 __attribute__((always_inline)) __m256i unpack8(const uint8_t *g,
+                                                                const unsigned bits, int32_t off)
+{
+    const unsigned hb = (4 * bits / 8) & ~7u; /* 0 or 8: where the high half starts */
+    const __m256i idx = _mm256_setr_epi8(UL(0, bits, hb), UL(1, bits, hb), UL(2, bits, hb),
+                                         UL(3, bits, hb), UL(4, bits, hb), UL(5, bits, hb),
+                                         UL(6, bits, hb), UL(7, bits, hb));
+    const __m256i sh = _mm256_setr_epi32(0, (int)(bits % 8), (int)(2 * bits % 8), (int)(3 * bits % 8),
+                                         (int)(4 * bits % 8), (int)(5 * bits % 8),
+                                         (int)(6 * bits % 8), (int)(7 * bits % 8));
+    __m256i v = LD(g);
+    v = hb ? _mm256_permute4x64_epi64(v, 0x94) : _mm256_permute4x64_epi64(v, 0x44);
+    v = _mm256_srlv_epi32(_mm256_shuffle_epi8(v, idx), sh);
+    v = _mm256_and_si256(v, _mm256_set1_epi32((int)((1u << bits) - 1u)));
+    return off ? _mm256_sub_epi32(_mm256_set1_epi32(off), v) : v;
+}
+
+/* The 32 groups: those whose 32-byte load stays inside the 32 bits input bytes
+ * straight from it, the last few from a copy (no read past the input). */
+static inline AVX2 __attribute__((always_inline)) void unpack_avx2(int32_t *c, const uint8_t *in,
+                                                                 const unsigned bits, int32_t off)
+{
+    const unsigned direct = (32 * bits - 32) / bits + 1; /* g bits + 32 <= 32 bits */
+    for (unsigned g = 0; g < direct; g++)
+        ST(c + 8 * g, unpack8(in + bits * g, bits, off));
+    uint8_t tail[10 * 3 + 32] = {0}; /* at most 10 groups of 3 bytes */
+    memcpy(tail, in + bits * direct, bits * (32 - direct));
+    for (unsigned g = direct; g < 32; g++)
+        ST(c + 8 * g, unpack8(tail + bits * (g - direct), bits, off));
+    qpki_wipe(tail, sizeof(tail)); /* may hold secret key or y bytes */
+}
+
+/* BitUnpack / SimpleBitUnpack for 3 <= bits <= 20; 0 for another width (the caller
+ * uses the portable code). */
+AVX2 int mldsa_avx2_unpack(int32_t *c, const uint8_t *in, unsigned bits, int32_t off)
+{
+    switch (bits) {
+    case 3: unpack_avx2(c, in, 3, off); return 1;
+    case 4: unpack_avx2(c, in, 4, off); return 1;
+    case 10: unpack_avx2(c, in, 10, off); return 1;
+    case 13: unpack_avx2(c, in, 13, off); return 1;
+    case 18: unpack_avx2(c, in, 18, off); return 1;
+    case 20: unpack_avx2(c, in, 20, off); return 1;
+    default: return 0;
+    }
+}
+
+/* SimpleBitPack of w1 (Algorithm 28) with 4 or 6 bits: 32 coefficients (0 <= w1 <
+ * 2^bits) at a time are narrowed to bytes (in order after the dword permutation that
+ * undoes the lane interleaving of the packs), adjacent bytes combined to 16 bits
+ * (a + 2^bits b), and for 6 bits adjacent 16-bit values to 32 (A + 2^12 B, three
+ * bytes used), the bytes then gathered in order. */
+AVX2 void mldsa_avx2_pack_w1(uint8_t *out, const int32_t *w1, unsigned bits)
+{
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (unsigned i = 0; i < MLDSA_N; i += 32) {
+        __m256i a = _mm256_packus_epi32(LD(w1 + i), LD(w1 + i + 8));
+        __m256i b = _mm256_packus_epi32(LD(w1 + i + 16), LD(w1 + i + 24));
+        __m256i v = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(a, b), order);
+        if (bits == 4) {
+            v = _mm256_maddubs_epi16(v, _mm256_set1_epi16(0x1001)); /* a + 16 b */
+            v = _mm256_packus_epi16(v, v);                          /* 8 bytes per half */
+            v = _mm256_permute4x64_epi64(v, 0x08);                  /* qwords 0, 2 */
+            _mm_storeu_si128((__m128i *)(void *)(out + i / 2), _mm256_castsi256_si128(v));
+        } else {
+            v = _mm256_maddubs_epi16(v, _mm256_set1_epi16(0x4001));   /* a + 64 b */
+            v = _mm256_madd_epi16(v, _mm256_set1_epi32(0x10000001)); /* A + 4096 B */
+            v = _mm256_shuffle_epi8(v, _mm256_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1,
+                                                        -1, -1, -1, 0, 1, 2, 4, 5, 6, 8, 9, 10, 12,
+                                                        13, 14, -1, -1, -1, -1));
+            v = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7));
+            uint8_t *o = out + i / 8 * 6;
+            _mm_storeu_si128((__m128i *)(void *)o, _mm256_castsi256_si128(v));
+            _mm_storel_epi64((__m128i *)(void *)(o + 16), _mm256_extracti128_si256(v, 1));
+        }
+    }
+}
+
+/* SampleInBall (FIPS 204 Algorithm 29) placement of the signs: for t < tau, with
+ * i = 256 - tau + t and j = js[t] <= i, c_i <- c_j; c_j <- (-1)^(bit t of signs).
+ * Instead of c, the position of each sign placed so far is tracked (pos[t], one
+ * byte each, 64 in two registers): c_j is nonzero exactly when some pos[t'] = j,
+ * and moving it to i is rewriting that entry (at most one matches, and none is i
+ * yet); then pos[t] <- j.  Compare and blend over all 64 entries, no secret index
+ * or branch.  At the end each (pos[t], sign t) sets one bit of the masks nz / neg
+ * (4 x 64 bits, selected by compare, not by index), which are expanded to c. */
+AVX2 void mldsa_avx2_place_signs(int32_t *c, const uint8_t *js, uint64_t signs, unsigned tau)
+{
+    const __m256i iota8 = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                                           17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
+                                           31);
+    __m256i p0 = _mm256_setzero_si256(), p1 = _mm256_setzero_si256();
+    for (unsigned t = 0; t < tau; t++) {
+        const __m256i jv = _mm256_set1_epi8((char)js[t]);
+        const __m256i iv = _mm256_set1_epi8((char)(MLDSA_N - tau + t));
+        p0 = _mm256_blendv_epi8(p0, iv, _mm256_cmpeq_epi8(p0, jv));
+        p1 = _mm256_blendv_epi8(p1, iv, _mm256_cmpeq_epi8(p1, jv));
+        /* pos[t] <- j (t public) */
+        const __m256i slot = _mm256_set1_epi8((char)(t & 31));
+        if (t < 32)
+            p0 = _mm256_blendv_epi8(p0, jv, _mm256_cmpeq_epi8(iota8, slot));
+        else
+            p1 = _mm256_blendv_epi8(p1, jv, _mm256_cmpeq_epi8(iota8, slot));
+    }
+    uint8_t pos[64];
+    ST(pos, p0);
+    ST(pos + 32, p1);
+    const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3), one = _mm256_set1_epi64x(1);
+    __m256i nz = _mm256_setzero_si256(), neg = _mm256_setzero_si256();
+    for (unsigned t = 0; t < tau; t++) {
+        const long long p = pos[t];
+        __m256i bit = _mm256_and_si256(_mm256_sllv_epi64(one, _mm256_set1_epi64x(p & 63)),
+                                       _mm256_cmpeq_epi64(lane, _mm256_set1_epi64x(p >> 6)));
+        nz = _mm256_or_si256(nz, bit);
+        neg = _mm256_or_si256(
+            neg, _mm256_and_si256(bit, _mm256_set1_epi64x(-(long long)((signs >> t) & 1))));
+    }
+    uint8_t nzb[32], negb[32];
+    ST(nzb, nz);
+    ST(negb, neg);
+    const __m256i bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128), one32 = _mm256_set1_epi32(1);
+    for (unsigned k = 0; k < 32; k++) { /* coefficients 8k .. 8k + 7 */
+        __m256i n = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(nzb[k]), bits), bits);
+        __m256i g = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(negb[k]), bits), bits);
+        ST(c + 8 * k, _mm256_and_si256(n, _mm256_or_si256(g, one32))); /* 0, 1 or -1 */
+    }
+    qpki_wipe(pos, sizeof(pos));
+    qpki_wipe(nzb, sizeof(nzb));
+    qpki_wipe(negb, sizeof(negb));
+}
+
 /* Verification (FIPS 204 Algorithm 8) step 10 on one row: w1 <- UseHint(h, w) for w
  * in (-q, q) (brought to [0, q) first) and h in {0, 1} (Algorithm 40: with
  * (r1, r0) <- Decompose(r) and m = (q - 1)/(2 gamma2), r1 + 1 mod m if h = 1 and

@@ -132,6 +132,13 @@ uint32_t mldsa_avx2_low_check(int32_t *wcs2, const int32_t *w, const int32_t *cs
                               int32_t gamma2, int32_t bound);
 uint32_t mldsa_avx2_hint(int32_t *h, const int32_t *wcs2, const int32_t *ct0, int32_t gamma2,
                          int32_t bound, uint32_t *ones);
+/* BitUnpack for 3, 4, 10, 13, 18 or 20 bits (returns 1), else 0 (not done); SimpleBitPack
+ * of w1 with 4 or 6 bits. */
+int mldsa_avx2_unpack(int32_t *c, const uint8_t *in, unsigned bits, int32_t off);
+void mldsa_avx2_pack_w1(uint8_t *out, const int32_t *w1, unsigned bits);
+/* SampleInBall's placement of the tau signs (mldsa_poly.c): c_i <- c_j; c_j <- +-1
+ * for i = 256 - tau + t, j = js[t], sign bit t of signs. */
+void mldsa_avx2_place_signs(int32_t *c, const uint8_t *js, uint64_t signs, unsigned tau);
 /* Verification step 10 (UseHint) on one row, w in (-q, q), h in {0, 1}. */
 void mldsa_avx2_use_hint(int32_t *w1, const int32_t *w, const int32_t *h, int32_t gamma2);
 /* 4-way SHAKE (mldsa_keccakx4.c): four RejNTTPoly / ExpandMask rows at once. */

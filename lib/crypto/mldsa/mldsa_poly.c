@@ -464,16 +464,18 @@ void mldsa_expand_mask_poly(mldsa_poly *y, const uint8_t rhopp[64], uint16_t non
  *     (ctx, j) <- H.Squeeze(ctx, 1); while j > i: (ctx, j) <- H.Squeeze(ctx, 1)
  *     c_i <- c_j; c_j <- (-1)^h[i + tau - 256]
  * c~ belongs to the signature once accepted, but c for a rejected candidate is an
- * intermediate value, so the swap is done without a secret index or branch: c is
- * kept as two 256-bit masks (nz: c_k != 0, neg: c_k = -1) in 4 words each; bit j
- * is read and written in all 4 words under a word mask (shifts by a secret count
- * are constant time on the CPUs we target).  Declassified: only the comparison
- * j > i of each squeezed byte (a rejected byte is discarded; accepted ones are
- * used whatever came before). */
+ * intermediate value, so the swaps are done without a secret index or branch.
+ * Declassified: only the comparison j > i of each squeezed byte (a rejected byte is
+ * discarded; accepted ones are used whatever came before).  The accepted j are
+ * collected first (js[t] for i = 256 - tau + t), then placed:
+ *  - portable: c is kept as two 256-bit masks (nz: c_k != 0, neg: c_k = -1) in 4
+ *    words each; bit j is read and written in all 4 words under a word mask (shifts
+ *    by a secret count are constant time on the CPUs we target);
+ *  - AVX2 (mldsa_avx2_place_signs): the position of each +-1 is tracked instead. */
 void mldsa_sample_in_ball(mldsa_poly *c, const uint8_t *ctilde, size_t ctilde_len, unsigned tau)
 {
     keccak_state h;
-    uint8_t buf[SHAKE256_RATE];
+    uint8_t buf[SHAKE256_RATE], js[64];
     shake256_init(&h);
     shake256_absorb(&h, ctilde, ctilde_len);
     shake256_finalize(&h);
@@ -482,7 +484,6 @@ void mldsa_sample_in_ball(mldsa_poly *c, const uint8_t *ctilde, size_t ctilde_le
     for (unsigned i = 0; i < 8; i++)
         signs |= (uint64_t)buf[i] << (8 * i);
     unsigned pos = 8;
-    uint64_t nz[4] = {0, 0, 0, 0}, neg[4] = {0, 0, 0, 0};
     for (unsigned i = MLDSA_N - tau; i < MLDSA_N; i++) {
         uint32_t j;
         for (;;) {
@@ -496,6 +497,17 @@ void mldsa_sample_in_ball(mldsa_poly *c, const uint8_t *ctilde, size_t ctilde_le
             if (!reject)
                 break;
         }
+        js[i - (MLDSA_N - tau)] = (uint8_t)j;
+    }
+#if MLDSA_HAVE_AVX2
+    if (mldsa_avx2_active()) {
+        mldsa_avx2_place_signs(c->c, js, signs, tau);
+        goto out;
+    }
+#endif
+    uint64_t nz[4] = {0, 0, 0, 0}, neg[4] = {0, 0, 0, 0};
+    for (unsigned i = MLDSA_N - tau; i < MLDSA_N; i++) {
+        const uint32_t j = js[i - (MLDSA_N - tau)];
         uint64_t s = signs & 1; /* h[i + tau - 256]: 1 means c_j = -1 */
         signs >>= 1;
         const unsigned jb = j & 63;
@@ -525,6 +537,10 @@ void mldsa_sample_in_ball(mldsa_poly *c, const uint8_t *ctilde, size_t ctilde_le
     }
     qpki_wipe(nz, sizeof(nz));
     qpki_wipe(neg, sizeof(neg));
+#if MLDSA_HAVE_AVX2
+out:
+#endif
+    qpki_wipe(js, sizeof(js));
     qpki_wipe(buf, sizeof(buf));
     qpki_wipe(&h, sizeof(h));
 }
@@ -573,6 +589,12 @@ NTT_INLINE void pack_fixed(uint8_t *out, const mldsa_poly *p, const unsigned bit
 
 void mldsa_pack(uint8_t *out, const mldsa_poly *p, unsigned bits, int32_t off)
 {
+#if MLDSA_HAVE_AVX2
+    if (off == 0 && (bits == 4 || bits == 6) && mldsa_avx2_active()) { /* w1 */
+        mldsa_avx2_pack_w1(out, p->c, bits);
+        return;
+    }
+#endif
     switch (bits) {
     case 3: pack_fixed(out, p, 3, off); break;       /* s1, s2 with eta = 2 */
     case 4: pack_fixed(out, p, 4, off); break;       /* eta = 4; w1 with gamma2 = (q-1)/32 */
@@ -621,6 +643,10 @@ NTT_INLINE void unpack_fixed(mldsa_poly *p, const uint8_t *in, const unsigned bi
  * bits is at most 24. */
 void mldsa_unpack(mldsa_poly *p, const uint8_t *in, unsigned bits, int32_t off)
 {
+#if MLDSA_HAVE_AVX2
+    if (mldsa_avx2_active() && mldsa_avx2_unpack(p->c, in, bits, off))
+        return;
+#endif
     switch (bits) {
     case 3: unpack_fixed(p, in, 3, off); break;
     case 4: unpack_fixed(p, in, 4, off); break;
