@@ -119,28 +119,161 @@ static void test_decompose_matches_definition_for_every_residue(void **state)
                 fail_msg("decompose(%d) gamma2 %d: got (%d,%d) want (%d,%d)", r, g2, a1, a0, r1,
                          r0);
         }
-#if MLDSA_HAVE_AVX2
-        /* the AVX2 HighBits (w reduced to [0, q), then Decompose) on every residue */
-        if (__builtin_cpu_supports("avx2")) {
-            int32_t w[MLDSA_N], w1[MLDSA_N];
-            for (int32_t base = 0; base < MLDSA_Q; base += MLDSA_N) {
-                for (int i = 0; i < MLDSA_N; i++)
-                    w[i] = (base + i) % MLDSA_Q;
-                mldsa_avx2_highbits(w, w1, g2);
+        /* mldsa_poly_decompose on both paths, on every residue as w in [0, q) and as
+         * w - q in (-q, 0) (its inputs come from the inverse NTT) */
+        for (int path = 0; path < 2; path++) {
+            mldsa_set_avx2(path);
+            mldsa_poly w0, w1;
+            for (int32_t base = 0; base < 2 * MLDSA_Q; base += MLDSA_N) {
+                for (int i = 0; i < MLDSA_N; i++) {
+                    int32_t v = (base + i) % (2 * MLDSA_Q);
+                    w0.c[i] = v < MLDSA_Q ? v : v - 2 * MLDSA_Q + 1; /* [0, q), then (-q, 0) */
+                }
+                mldsa_poly in = w0;
+                mldsa_poly_decompose(&w0, &w1, g2);
                 for (int i = 0; i < MLDSA_N; i++) {
                     int32_t a1, a0;
-                    mldsa_decompose(g2, (base + i) % MLDSA_Q, &a1, &a0);
-                    if (w1[i] != a1 || w[i] != (base + i) % MLDSA_Q)
-                        fail_msg("avx2 highbits(%d) gamma2 %d: got %d want %d", base + i, g2,
-                                 w1[i], a1);
+                    mldsa_decompose(g2, mldsa_freeze(in.c[i]), &a1, &a0);
+                    if (w1.c[i] != a1 || w0.c[i] != a0)
+                        fail_msg("%s decompose(%d) gamma2 %d: got (%d,%d) want (%d,%d)",
+                                 path ? "avx2" : "portable", in.c[i], g2, w1.c[i], w0.c[i], a1,
+                                 a0);
                 }
             }
         }
-#endif
+        mldsa_set_avx2(1);
     }
 }
 
-/* NTT^-1(NTT(a) o NTT(b)) is the product in Z_q[X]/(X^256 + 1). */
+/* FIPS 204 Algorithm 36 Decompose, HighBits, LowBits and Algorithm 39 MakeHint
+ * written out literally (test oracle). */
+static void fips_decompose(int32_t g2, int64_t r, int32_t *r1, int32_t *r0)
+{
+    int64_t rp = ((r % MLDSA_Q) + MLDSA_Q) % MLDSA_Q; /* r+ <- r mod q */
+    int64_t lo = rp % (2 * g2);                        /* r0 <- r+ mod+- 2 gamma2 */
+    if (lo > g2)
+        lo -= 2 * g2;
+    if (rp - lo == MLDSA_Q - 1) {
+        *r1 = 0;
+        *r0 = (int32_t)lo - 1;
+    } else {
+        *r1 = (int32_t)((rp - lo) / (2 * g2));
+        *r0 = (int32_t)lo;
+    }
+}
+
+/* The signing loop's steps 21-27 as computed (mldsa_poly_decompose, then
+ * mldsa_poly_low_check on w0 - <<cs2>>, then mldsa_poly_make_hint from w0 - cs2,
+ * ct0 and w1) decide exactly as FIPS 204 writes them (reject iff ||LowBits(w - cs2)||
+ * >= gamma2 - beta; h = MakeHint(-ct0, w - cs2 + ct0)), on both paths: every w0 near
+ * the edges of the low-bits range and a spread of the others, for high bits 0, 1,
+ * m - 2 and m - 1 (the wrap of Decompose at q - 1), with cs2 at +-beta, +-(beta - 1),
+ * 0, +-1 (also as cs2 -+ q, as the inverse NTT may return it) and ct0 across
+ * (-gamma2, gamma2) including the values putting w0 - cs2 + ct0 at -gamma2 - 1,
+ * -gamma2 and gamma2.  Checked per coefficient, 256 cases per call. */
+struct loop_case { int32_t w, cs2, ct0; };
+
+static void check_loop_batch(const struct loop_case *cs, unsigned n, int32_t g2, int32_t beta,
+                             unsigned long *rejects, unsigned long *hints)
+{
+    mldsa_poly w0, w1, cs2, ct0, h;
+    memset(&w0, 0, sizeof(w0)); /* unused coefficients: w = cs2 = ct0 = 0, no reject, no hint */
+    memset(&cs2, 0, sizeof(cs2));
+    memset(&ct0, 0, sizeof(ct0));
+    for (unsigned i = 0; i < n; i++) {
+        w0.c[i] = cs[i].w;
+        cs2.c[i] = cs[i].cs2;
+        ct0.c[i] = cs[i].ct0;
+    }
+    mldsa_poly_decompose(&w0, &w1, g2);
+    uint32_t any_reject = 0, want_ones = 0;
+    int want_h[MLDSA_N] = {0};
+    for (unsigned i = 0; i < n; i++) {
+        int32_t sc2 = mldsa_reduce32(cs[i].cs2), r1, r0, x1, x0;
+        fips_decompose(g2, (int64_t)cs[i].w - sc2, &r1, &r0);
+        int reject = (r0 < 0 ? -r0 : r0) >= g2 - beta;
+        any_reject |= (uint32_t)reject;
+        *rejects += (unsigned long)reject;
+        /* the value low_check leaves, and its own test of it */
+        int32_t u = w0.c[i] - sc2;
+        assert_int_equal((u < 0 ? -u : u) >= g2 - beta, reject);
+        fips_decompose(g2, (int64_t)cs[i].w - sc2 + cs[i].ct0, &x1, &x0);
+        want_h[i] = !reject && x1 != r1; /* MakeHint(-ct0, w - cs2 + ct0) */
+        want_ones += (uint32_t)want_h[i];
+    }
+    assert_int_equal(mldsa_poly_low_check(&w0, &cs2, g2 - beta), any_reject);
+    uint32_t ones = 0;
+    assert_int_equal(mldsa_poly_make_hint(&h, &w0, &ct0, &w1, g2, &ones), 0); /* |ct0| < g2 */
+    uint32_t got_ones = 0;
+    for (unsigned i = 0; i < n; i++) {
+        int32_t sc2 = mldsa_reduce32(cs[i].cs2), r1, r0;
+        fips_decompose(g2, (int64_t)cs[i].w - sc2, &r1, &r0);
+        if ((r0 < 0 ? -r0 : r0) >= g2 - beta)
+            continue; /* rejected: the hint is never used */
+        if (h.c[i] != want_h[i])
+            fail_msg("gamma2 %d beta %d: w %d cs2 %d ct0 %d: hint %d, FIPS 204 gives %d", g2,
+                     beta, cs[i].w, cs[i].cs2, cs[i].ct0, h.c[i], want_h[i]);
+        got_ones += (uint32_t)h.c[i];
+    }
+    assert_int_equal(got_ones, want_ones);
+    *hints += want_ones;
+    if (!any_reject)
+        assert_int_equal(ones, want_ones);
+}
+
+static void test_sign_loop_checks_match_fips204_lowbits_and_makehint(void **state)
+{
+    (void)state;
+    static const struct { int32_t g2, beta; } sets[] = {
+        {(MLDSA_Q - 1) / 88, 78}, {(MLDSA_Q - 1) / 32, 196}, {(MLDSA_Q - 1) / 32, 120},
+    };
+    static struct loop_case batch[MLDSA_N];
+    unsigned long rejects = 0, hints = 0, cases = 0;
+    for (int path = 0; path < 2; path++) {
+        mldsa_set_avx2(path);
+        for (size_t k = 0; k < sizeof(sets) / sizeof(sets[0]); k++) {
+            const int32_t g2 = sets[k].g2, beta = sets[k].beta, m = (MLDSA_Q - 1) / (2 * g2);
+            const int32_t highs[4] = {0, 1, m - 2, m - 1};
+            const int32_t cs2s[9] = {-beta, -beta + 1, -1, 0, 1, beta - 1, beta,
+                                     beta - MLDSA_Q, -beta + MLDSA_Q};
+            unsigned n = 0;
+            for (int hi = 0; hi < 4; hi++)
+                for (int32_t lo = -g2; lo <= g2; lo++) {
+                    int32_t a = lo < 0 ? -lo : lo;
+                    if (a > 2 * beta + 2 && a < g2 - 2 * beta - 2 && lo % 997 != 0)
+                        continue; /* a spread of the middle */
+                    if (lo == -g2 && highs[hi] != 0)
+                        continue; /* not a Decompose output */
+                    int64_t wv = ((int64_t)2 * g2 * highs[hi] + lo + MLDSA_Q) % MLDSA_Q;
+                    for (int c = 0; c < 9; c++) {
+                        int32_t u = lo - mldsa_reduce32(cs2s[c]);
+                        const int32_t t0s[14] = {-g2 + 1, -g2 + 2, -g2 + beta, -beta, -1, 0, 1,
+                                                 beta, g2 - beta, g2 - 2, g2 - 1, g2 - u,
+                                                 -g2 - u - 1, -g2 - u};
+                        for (int t = 0; t < 14; t++) {
+                            if (t0s[t] <= -g2 || t0s[t] >= g2)
+                                continue;
+                            /* w as the inverse NTT may give it: in [0, q) or (-q, 0) */
+                            batch[n].w = (int32_t)((cases & 1) && wv ? wv - MLDSA_Q : wv);
+                            batch[n].cs2 = cs2s[c];
+                            batch[n].ct0 = t0s[t];
+                            cases++;
+                            if (++n == MLDSA_N) {
+                                check_loop_batch(batch, n, g2, beta, &rejects, &hints);
+                                n = 0;
+                            }
+                        }
+                    }
+                }
+            if (n)
+                check_loop_batch(batch, n, g2, beta, &rejects, &hints);
+        }
+    }
+    mldsa_set_avx2(1);
+    /* the cases exercise both outcomes of both checks */
+    assert_true(rejects > 10000 && hints > 10000 && cases > 500000);
+}
+
 static void test_ntt_product_equals_schoolbook_negacyclic_product(void **state)
 {
     (void)state;
@@ -905,6 +1038,7 @@ int main(void)
         cmocka_unit_test(test_sizes_match_fips204_table2),
 #if QPKI_MLDSA_BUILTIN
         cmocka_unit_test(test_decompose_matches_definition_for_every_residue),
+        cmocka_unit_test(test_sign_loop_checks_match_fips204_lowbits_and_makehint),
         cmocka_unit_test(test_ntt_product_equals_schoolbook_negacyclic_product),
         cmocka_unit_test(test_fused_products_equal_multiply_then_inverse_ntt),
         cmocka_unit_test(test_bit_packing_round_trips_every_width),

@@ -142,81 +142,6 @@ static uint32_t norm_at_least(const mldsa_poly *a, int32_t bound)
     return bad;
 }
 
-/* FIPS 204 Algorithm 37 HighBits(r) for r in [0, q). */
-static int32_t high_bits(int32_t gamma2, int32_t r)
-{
-    int32_t r1, r0;
-    mldsa_decompose(gamma2, r, &r1, &r0);
-    return r1;
-}
-
-/* Element-wise steps of the signing loop, portable versions of the AVX2 ones
- * (mldsa_avx2.c); restrict lets the compiler vectorise them.  No branch on data:
- * the norm checks accumulate a flag. */
-
-/* Step 13: w <- w mod q (in [0, q)); w1 <- HighBits(w). */
-static void highbits_poly(int32_t *restrict w, int32_t *restrict w1, int32_t gamma2)
-{
-    for (unsigned n = 0; n < N; n++) {
-        w[n] = mldsa_freeze(w[n]);
-        w1[n] = high_bits(gamma2, w[n]);
-    }
-}
-
-/* Step 20: z <- y + <<cs1>>; 1 iff some |z_i| >= bound. */
-static uint32_t make_z_poly(int32_t *restrict z, const int32_t *restrict y,
-                            const int32_t *restrict cs1, int32_t bound)
-{
-    uint32_t bad = 0;
-    for (unsigned n = 0; n < N; n++) {
-        int32_t v = y[n] + mldsa_reduce32(cs1[n]);
-        z[n] = v;
-        int32_t m = v >> 31;
-        bad |= (uint32_t)(bound - 1 - ((v ^ m) - m)) >> 31;
-    }
-    return bad;
-}
-
-/* Step 21: wcs2 <- (w - <<cs2>>) mod q; r0 <- LowBits(wcs2); 1 iff some
- * |r0_i| >= bound. */
-static uint32_t low_check_poly(int32_t *restrict wcs2, const int32_t *restrict w,
-                               const int32_t *restrict cs2, int32_t gamma2, int32_t bound)
-{
-    uint32_t bad = 0;
-    for (unsigned n = 0; n < N; n++) {
-        int32_t v = mldsa_freeze(w[n] - mldsa_reduce32(cs2[n]));
-        int32_t r1, r0;
-        mldsa_decompose(gamma2, v, &r1, &r0);
-        wcs2[n] = v;
-        int32_t m = r0 >> 31;
-        bad |= (uint32_t)(bound - 1 - ((r0 ^ m) - m)) >> 31;
-    }
-    return bad;
-}
-
-/* Steps 25-27: ct0 <- reduce32(<<ct0>>); h_i <- [[HighBits(wcs2 + ct0) !=
- * HighBits(wcs2)]] (Algorithm 39 MakeHint(-ct0, wcs2 + ct0)); *ones += number of
- * 1's; 1 iff some |ct0_i| >= bound. */
-static uint32_t hint_poly(int32_t *restrict h, const int32_t *restrict wcs2,
-                          const int32_t *restrict ct0, int32_t gamma2, int32_t bound,
-                          uint32_t *ones)
-{
-    uint32_t bad = 0, cnt = 0;
-    for (unsigned n = 0; n < N; n++) {
-        int32_t t = mldsa_reduce32(ct0[n]);
-        int32_t m = t >> 31;
-        bad |= (uint32_t)(bound - 1 - ((t ^ m) - m)) >> 31;
-        int32_t r1 = high_bits(gamma2, mldsa_freeze(wcs2[n] + t));
-        int32_t v1 = high_bits(gamma2, wcs2[n]);
-        uint32_t diff = (uint32_t)(r1 ^ v1);
-        uint32_t hint = (diff | (0u - diff)) >> 31;
-        h[n] = (int32_t)hint;
-        cnt += hint;
-    }
-    *ones += cnt;
-    return bad;
-}
-
 /* mu <- H(BytesToBits(tr) || M', 64) with M' = prefix || msg (Algorithm 7 step 6). */
 static void compute_mu(uint8_t mu[MLDSA_MU_BYTES], const uint8_t tr[MLDSA_TR_BYTES],
                        const uint8_t *prefix, size_t prefix_len, const uint8_t *msg,
@@ -387,10 +312,11 @@ struct mldsa_sign_ctx {
 
 /* Per-signature workspace: y, z, w and the rest of a candidate (all secret until
  * accepted), one allocation sized for the parameter set and wiped whole at the
- * end.  z also holds NTT(y) until z itself is computed. */
+ * end.  z also holds NTT(y) until z itself is computed; w holds w, then its low
+ * bits w0, then w0 - <<cs2>>. */
 struct sign_ws {
     size_t size;                            /* bytes allocated */
-    mldsa_poly *y, *z, *w, *wcs2, *h;       /* l, l, k, k, k polynomials in poly[] */
+    mldsa_poly *y, *z, *w, *w1, *h;         /* l, l, k, k, k polynomials in poly[] */
     mldsa_poly c, tmp;
     struct mask_cache mc;
     uint8_t rhopp[64], kbuf[32 + 32 + 64];
@@ -489,8 +415,8 @@ int mldsa_sign_ctx_mu(const mldsa_sign_ctx *ctx, const uint8_t mu[MLDSA_MU_BYTES
     ws->y = ws->poly;
     ws->z = ws->y + p->l;
     ws->w = ws->z + p->l;
-    ws->wcs2 = ws->w + p->k;
-    ws->h = ws->wcs2 + p->k;
+    ws->w1 = ws->w + p->k;
+    ws->h = ws->w1 + p->k;
     int rc = -1;
 
     /* Step 7: rho'' <- H(K || rnd || mu, 64); rnd = 0^32 for the deterministic variant. */
@@ -513,18 +439,14 @@ int mldsa_sign_ctx_mu(const mldsa_sign_ctx *ctx, const uint8_t mu[MLDSA_MU_BYTES
             yhat[r] = ws->y[r];
             mldsa_poly_ntt(&yhat[r]);
         }
-        /* Step 12: w <- NTT^-1(A_hat o NTT(y)).  Step 13: w1 <- HighBits(w), encoded
-         * right away (Algorithm 28 w1Encode: SimpleBitPack(w1[i], (q-1)/(2 gamma2) - 1)
-         * for each i). */
-        const int avx2 = mldsa_avx2_active();
+        /* Step 12: w <- NTT^-1(A_hat o NTT(y)).  Step 13: w1 <- HighBits(w) (the low
+         * bits w0 kept for steps 21 and 26), encoded right away (Algorithm 28
+         * w1Encode: SimpleBitPack(w1[i], (q-1)/(2 gamma2) - 1) for each i). */
         matrix_vector(ws->w, ctx->A, yhat, p);
         const size_t w1_poly_bytes = 32u * p->w1_bits;
         for (unsigned i = 0; i < p->k; i++) {
-            if (avx2)
-                mldsa_avx2_highbits(ws->w[i].c, ws->tmp.c, p->gamma2);
-            else
-                highbits_poly(ws->w[i].c, ws->tmp.c, p->gamma2);
-            mldsa_pack(ws->w1enc + i * w1_poly_bytes, &ws->tmp, p->w1_bits, 0);
+            mldsa_poly_decompose(&ws->w[i], &ws->w1[i], p->gamma2);
+            mldsa_pack(ws->w1enc + i * w1_poly_bytes, &ws->w1[i], p->w1_bits, 0);
         }
         /* Step 15: c~ <- H(mu || w1Encode(w1), lambda/4). */
         size_t w1len = w1_poly_bytes * p->k;
@@ -544,26 +466,18 @@ int mldsa_sign_ctx_mu(const mldsa_sign_ctx *ctx, const uint8_t mu[MLDSA_MU_BYTES
         uint32_t bad = 0;
         for (unsigned r = 0; r < p->l; r++) {
             mldsa_poly_product_invntt(&ws->tmp, &ws->c, &ctx->s1[r]);
-            const int32_t bound = p->gamma1 - (int32_t)p->beta;
-            if (avx2)
-                bad |= mldsa_avx2_make_z(ws->z[r].c, ws->y[r].c, ws->tmp.c, bound);
-            else
-                bad |= make_z_poly(ws->z[r].c, ws->y[r].c, ws->tmp.c, bound);
+            bad |= mldsa_poly_make_z(&ws->z[r], &ws->y[r], &ws->tmp, p->gamma1 - (int32_t)p->beta);
         }
         MLDSA_DECLASSIFY(&bad, sizeof(bad)); /* rejection outcome only */
         if (bad)
             continue;
 
         /* Steps 19, 21: <<cs2>> <- NTT^-1(c_hat o s2_hat); r0 <- LowBits(w - <<cs2>>).
-         * Step 23 (second half): reject if ||r0||inf >= gamma2 - beta. */
+         * Step 23 (second half): reject if ||r0||inf >= gamma2 - beta (tested on
+         * w0 - <<cs2>>, see mldsa_poly_low_check). */
         for (unsigned i = 0; i < p->k; i++) {
             mldsa_poly_product_invntt(&ws->tmp, &ws->c, &ctx->s2[i]);
-            const int32_t bound = p->gamma2 - (int32_t)p->beta;
-            if (avx2)
-                bad |= mldsa_avx2_low_check(ws->wcs2[i].c, ws->w[i].c, ws->tmp.c, p->gamma2,
-                                            bound);
-            else
-                bad |= low_check_poly(ws->wcs2[i].c, ws->w[i].c, ws->tmp.c, p->gamma2, bound);
+            bad |= mldsa_poly_low_check(&ws->w[i], &ws->tmp, p->gamma2 - (int32_t)p->beta);
         }
         MLDSA_DECLASSIFY(&bad, sizeof(bad));
         if (bad)
@@ -571,17 +485,14 @@ int mldsa_sign_ctx_mu(const mldsa_sign_ctx *ctx, const uint8_t mu[MLDSA_MU_BYTES
 
         /* Step 25: <<ct0>> <- NTT^-1(c_hat o t0_hat).
          * Step 26: h <- MakeHint(-<<ct0>>, w - <<cs2>> + <<ct0>>); Algorithm 39
-         * MakeHint(z, r): r1 <- HighBits(r); v1 <- HighBits(r + z); return [[r1 != v1]].
+         * MakeHint(z, r): r1 <- HighBits(r); v1 <- HighBits(r + z); return [[r1 != v1]]
+         * (from w0 - <<cs2>>, ct0 and w1, see mldsa_poly_make_hint).
          * Step 27: reject if ||<<ct0>>||inf >= gamma2 or the number of 1's in h > omega. */
         uint32_t ones = 0;
         for (unsigned i = 0; i < p->k; i++) {
             mldsa_poly_product_invntt(&ws->tmp, &ws->c, &ctx->t0[i]);
-            if (avx2)
-                bad |= mldsa_avx2_hint(ws->h[i].c, ws->wcs2[i].c, ws->tmp.c, p->gamma2, p->gamma2,
-                                       &ones);
-            else
-                bad |= hint_poly(ws->h[i].c, ws->wcs2[i].c, ws->tmp.c, p->gamma2, p->gamma2,
-                                 &ones);
+            bad |= mldsa_poly_make_hint(&ws->h[i], &ws->w[i], &ws->tmp, &ws->w1[i], p->gamma2,
+                                        &ones);
         }
         bad |= (uint32_t)(p->omega - ones) >> 31; /* ones > omega */
         MLDSA_DECLASSIFY(&bad, sizeof(bad));

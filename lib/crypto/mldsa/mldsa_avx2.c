@@ -293,7 +293,7 @@ AVX2 void mldsa_poly_pointwise_avx2(int32_t *r, const int32_t *a, const int32_t 
 }
 
 /* ---- element-wise steps of the signing loop (FIPS 204 Algorithm 7), 8 lanes at a
- * time; the same arithmetic as the scalar code in mldsa.c / mldsa_internal.h. */
+ * time; the same arithmetic as the portable code in mldsa_poly.c. */
 
 static inline AVX2 __m256i reduce32_v(__m256i a)
 {
@@ -301,25 +301,26 @@ static inline AVX2 __m256i reduce32_v(__m256i a)
     return _mm256_sub_epi32(a, _mm256_mullo_epi32(t, _mm256_set1_epi32(Q)));
 }
 
-static inline AVX2 __m256i freeze_v(__m256i a)
-{
-    a = reduce32_v(a);
-    return _mm256_add_epi32(a, _mm256_and_si256(_mm256_srai_epi32(a, 31), _mm256_set1_epi32(Q)));
-}
-
-/* Decompose (Algorithm 36) of r in [0, q): the scalar multiply-and-shift division
- * on the even and the odd lanes with vpmuludq. */
+/* Decompose (Algorithm 36) of r in [0, q), as mldsa_decompose: hi = floor((r + gamma2 -
+ * 1) / (2 gamma2)), where 2 gamma2 = 2^9 * 1023 or 2^11 * 93: the power of two is a
+ * shift, the division by 1023 or 93 a 16-bit multiply-high (exact over the whole
+ * range, checked for every residue by test_mldsa). */
 static inline AVX2 void decompose_v(int32_t gamma2, __m256i r, __m256i *r1, __m256i *r0)
 {
-    const int m = gamma2 == (Q - 1) / 88 ? 44 : 16;
-    const __m256i mul = _mm256_set1_epi64x(gamma2 == (Q - 1) / 88 ? 2886403 : 8396809);
-    const int sh = gamma2 == (Q - 1) / 88 ? 39 : 42;
-    __m256i x = _mm256_add_epi32(r, _mm256_set1_epi32(gamma2 - 1));
-    __m256i he = _mm256_srli_epi64(_mm256_mul_epu32(x, mul), sh);
-    __m256i ho = _mm256_srli_epi64(_mm256_mul_epu32(_mm256_srli_epi64(x, 32), mul), sh);
-    __m256i hi = _mm256_blend_epi32(he, _mm256_slli_epi64(ho, 32), 0xAA);
+    __m256i x = _mm256_add_epi32(r, _mm256_set1_epi32(gamma2 - 1)), hi;
+    int32_t m;
+    if (gamma2 == (Q - 1) / 32) { /* floor(x' / 1023) = ((x' + 1) 1025) >> 20, x' < 2^15 */
+        x = _mm256_add_epi32(_mm256_srli_epi32(x, 9), _mm256_set1_epi32(1));
+        hi = _mm256_srli_epi32(_mm256_mulhi_epu16(x, _mm256_set1_epi32(1025)), 4);
+        m = 16;
+    } else { /* floor(x' / 93) = (x' 2819) >> 18, x' < 2^13 */
+        x = _mm256_srli_epi32(x, 11);
+        hi = _mm256_srli_epi32(_mm256_mulhi_epu16(x, _mm256_set1_epi32(2819)), 2);
+        m = 44;
+    }
     __m256i lo = _mm256_sub_epi32(r, _mm256_mullo_epi32(hi, _mm256_set1_epi32(2 * gamma2)));
-    __m256i wrap = _mm256_srai_epi32(_mm256_sub_epi32(_mm256_set1_epi32(m - 1), hi), 31);
+    /* hi = m, i.e. r+ - r0 = q - 1: r1 <- 0, r0 <- r0 - 1 */
+    __m256i wrap = _mm256_cmpeq_epi32(hi, _mm256_set1_epi32(m));
     *r1 = _mm256_andnot_si256(wrap, hi);
     *r0 = _mm256_add_epi32(lo, wrap);
 }
@@ -335,18 +336,20 @@ static inline AVX2 uint32_t any_lane(__m256i m)
     return (uint32_t)_mm256_movemask_epi8(m) != 0;
 }
 
-/* Steps 12-13: w <- w mod q in [0, q); w1 <- HighBits(w). */
-AVX2 void mldsa_avx2_highbits(int32_t *w, int32_t *w1, int32_t gamma2)
+/* See mldsa_poly_decompose: w in (-q, q) -> (w0, w1) of w mod q. */
+AVX2 void mldsa_avx2_decompose(int32_t *w0, int32_t *w1, int32_t gamma2)
 {
+    const __m256i qv = _mm256_set1_epi32(Q);
     for (unsigned i = 0; i < MLDSA_N; i += 8) {
-        __m256i v = freeze_v(LD(w + i)), r1, r0;
+        __m256i v = LD(w0 + i), r1, r0;
+        v = _mm256_add_epi32(v, _mm256_and_si256(_mm256_srai_epi32(v, 31), qv));
         decompose_v(gamma2, v, &r1, &r0);
-        ST(w + i, v);
+        ST(w0 + i, r0);
         ST(w1 + i, r1);
     }
 }
 
-/* Step 20: z <- y + <<cs1>>; returns 1 iff some |z_i| >= bound (no branch). */
+/* See mldsa_poly_make_z. */
 AVX2 uint32_t mldsa_avx2_make_z(int32_t *z, const int32_t *y, const int32_t *cs1, int32_t bound)
 {
     __m256i bad = _mm256_setzero_si256();
@@ -358,34 +361,33 @@ AVX2 uint32_t mldsa_avx2_make_z(int32_t *z, const int32_t *y, const int32_t *cs1
     return any_lane(bad);
 }
 
-/* Step 21: wcs2 <- (w - <<cs2>>) mod q; r0 <- LowBits(wcs2); returns 1 iff some
- * |r0_i| >= bound. */
-AVX2 uint32_t mldsa_avx2_low_check(int32_t *wcs2, const int32_t *w, const int32_t *cs2,
-                                   int32_t gamma2, int32_t bound)
+/* See mldsa_poly_low_check. */
+AVX2 uint32_t mldsa_avx2_low_check(int32_t *w0, const int32_t *cs2, int32_t bound)
 {
     __m256i bad = _mm256_setzero_si256();
     for (unsigned i = 0; i < MLDSA_N; i += 8) {
-        __m256i v = freeze_v(_mm256_sub_epi32(LD(w + i), reduce32_v(LD(cs2 + i)))), r1, r0;
-        decompose_v(gamma2, v, &r1, &r0);
-        ST(wcs2 + i, v);
-        bad = _mm256_or_si256(bad, too_big(r0, bound));
+        __m256i u = _mm256_sub_epi32(LD(w0 + i), reduce32_v(LD(cs2 + i)));
+        ST(w0 + i, u);
+        bad = _mm256_or_si256(bad, too_big(u, bound));
     }
     return any_lane(bad);
 }
 
-/* Steps 25-27: ct0 <- reduce32(ct0); h_i <- [[HighBits(wcs2 + ct0) != HighBits(wcs2)]];
- * *ones += number of 1's; returns 1 iff some |ct0_i| >= bound. */
-AVX2 uint32_t mldsa_avx2_hint(int32_t *h, const int32_t *wcs2, const int32_t *ct0,
-                              int32_t gamma2, int32_t bound, uint32_t *ones)
+/* See mldsa_poly_make_hint. */
+AVX2 uint32_t mldsa_avx2_make_hint(int32_t *h, const int32_t *u, const int32_t *ct0,
+                                   const int32_t *w1, int32_t gamma2, uint32_t *ones)
 {
+    const __m256i g = _mm256_set1_epi32(gamma2), ng = _mm256_set1_epi32(-gamma2),
+                  one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256();
     __m256i bad = _mm256_setzero_si256(), cnt = _mm256_setzero_si256();
-    const __m256i one = _mm256_set1_epi32(1);
     for (unsigned i = 0; i < MLDSA_N; i += 8) {
-        __m256i t = reduce32_v(LD(ct0 + i)), a = LD(wcs2 + i), r1, v1, r0;
-        bad = _mm256_or_si256(bad, too_big(t, bound));
-        decompose_v(gamma2, freeze_v(_mm256_add_epi32(a, t)), &r1, &r0);
-        decompose_v(gamma2, a, &v1, &r0);
-        __m256i hint = _mm256_andnot_si256(_mm256_cmpeq_epi32(r1, v1), one);
+        __m256i t = reduce32_v(LD(ct0 + i));
+        bad = _mm256_or_si256(bad, too_big(t, gamma2));
+        __m256i v = _mm256_add_epi32(LD(u + i), t);
+        __m256i hint = _mm256_or_si256(_mm256_cmpgt_epi32(v, g), _mm256_cmpgt_epi32(ng, v));
+        hint = _mm256_or_si256(hint, _mm256_andnot_si256(_mm256_cmpeq_epi32(LD(w1 + i), zero),
+                                                         _mm256_cmpeq_epi32(v, ng)));
+        hint = _mm256_and_si256(hint, one);
         ST(h + i, hint);
         cnt = _mm256_add_epi32(cnt, hint);
     }
@@ -397,6 +399,7 @@ AVX2 uint32_t mldsa_avx2_hint(int32_t *h, const int32_t *wcs2, const int32_t *ct
     *ones += sum;
     return any_lane(bad);
 }
+
 /* ---- bit unpacking and packing (FIPS 204 Algorithms 16-19), the layouts of
  * mldsa_poly.c: coefficient k of a group of 8 occupies bits k bits .. k bits + bits - 1
  * of the group's `bits` bytes, least significant bit first. */

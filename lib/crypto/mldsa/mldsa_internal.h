@@ -125,13 +125,12 @@ void mldsa_poly_pointwise_avx2(int32_t *r, const int32_t *a, const int32_t *b, i
  * per coefficient, fed to the inverse transform.  |a|, |b|, |c|, |d| < 9q, n <= 7. */
 void mldsa_poly_dot_invntt_avx2(int32_t *r, const mldsa_poly *a, const mldsa_poly *b, unsigned n,
                                 const mldsa_poly *c, const mldsa_poly *d);
-/* AVX2 element-wise steps of the signing loop (see mldsa_avx2.c). */
-void mldsa_avx2_highbits(int32_t *w, int32_t *w1, int32_t gamma2);
+/* AVX2 element-wise steps of the signing loop (see the mldsa_poly_ versions). */
+void mldsa_avx2_decompose(int32_t *w0, int32_t *w1, int32_t gamma2);
 uint32_t mldsa_avx2_make_z(int32_t *z, const int32_t *y, const int32_t *cs1, int32_t bound);
-uint32_t mldsa_avx2_low_check(int32_t *wcs2, const int32_t *w, const int32_t *cs2,
-                              int32_t gamma2, int32_t bound);
-uint32_t mldsa_avx2_hint(int32_t *h, const int32_t *wcs2, const int32_t *ct0, int32_t gamma2,
-                         int32_t bound, uint32_t *ones);
+uint32_t mldsa_avx2_low_check(int32_t *w0, const int32_t *cs2, int32_t bound);
+uint32_t mldsa_avx2_make_hint(int32_t *h, const int32_t *u, const int32_t *ct0, const int32_t *w1,
+                              int32_t gamma2, uint32_t *ones);
 /* BitUnpack for 3, 4, 10, 13, 18 or 20 bits (returns 1), else 0 (not done); SimpleBitPack
  * of w1 with 4 or 6 bits. */
 int mldsa_avx2_unpack(int32_t *c, const uint8_t *in, unsigned bits, int32_t off);
@@ -150,6 +149,20 @@ void mldsa_expand_mask_x4(mldsa_poly *const y[4], const uint8_t rhopp[64], const
  * Not thread-safe: call before any concurrent use. */
 void mldsa_set_avx2(int enable);
 int mldsa_avx2_active(void);
+
+/* Element-wise steps of the signing loop (FIPS 204 Algorithm 7, mldsa_poly.c; both
+ * paths).  Each norm check returns 1 iff some coefficient is too big.
+ *  decompose:  w0 = w in (-q, q) -> (w0, w1) = (LowBits, HighBits) of w mod q (step 13)
+ *  make_z:     z <- y + <<cs1>>; ||z|| >= bound (steps 20, 23)
+ *  low_check:  u <- w0 - <<cs2>> in place; ||u|| >= bound, the same test as
+ *              ||LowBits(w - cs2)|| >= bound for bound = gamma2 - beta (steps 21, 23)
+ *  make_hint:  h <- MakeHint(-ct0, w - cs2 + ct0) from u, ct0 and w1; ||ct0|| >=
+ *              gamma2; *ones += number of 1's (steps 25-27) */
+void mldsa_poly_decompose(mldsa_poly *w0, mldsa_poly *w1, int32_t gamma2);
+uint32_t mldsa_poly_make_z(mldsa_poly *z, const mldsa_poly *y, const mldsa_poly *cs1, int32_t bound);
+uint32_t mldsa_poly_low_check(mldsa_poly *w0, const mldsa_poly *cs2, int32_t bound);
+uint32_t mldsa_poly_make_hint(mldsa_poly *h, const mldsa_poly *u, const mldsa_poly *ct0,
+                              const mldsa_poly *w1, int32_t gamma2, uint32_t *ones);
 
 /* Algorithm 40 UseHint(h, r). */
 int32_t mldsa_use_hint(int32_t gamma2, int32_t h, int32_t r);

@@ -343,6 +343,112 @@ void mldsa_poly_pointwise_acc(mldsa_poly *r, const mldsa_poly *a, const mldsa_po
         r->c[i] += mont_q((int64_t)a->c[i] * b->c[i], q);
 }
 
+/* ---- element-wise steps of the signing loop (FIPS 204 Algorithm 7).  No branch
+ * on data: the norm checks accumulate a flag (1 iff some coefficient is too big),
+ * which the caller declassifies.  Portable loops (restrict lets the compiler
+ * vectorise them) or the AVX2 versions in mldsa_avx2.c. */
+
+/* 1 iff |v| >= bound, without a branch. */
+static inline uint32_t at_least(int32_t v, int32_t bound)
+{
+    int32_t m = v >> 31;
+    return (uint32_t)(bound - 1 - ((v ^ m) - m)) >> 31;
+}
+
+/* Step 13 with the low part kept for steps 21 and 26: for w0 = w in (-q, q) on
+ * input, (w1, w0) <- Decompose(w mod q) (w1 = HighBits, w0 = LowBits). */
+void mldsa_poly_decompose(mldsa_poly *w0, mldsa_poly *w1, int32_t gamma2)
+{
+#if MLDSA_HAVE_AVX2
+    if (mldsa_avx2_active()) {
+        mldsa_avx2_decompose(w0->c, w1->c, gamma2);
+        return;
+    }
+#endif
+    int32_t *restrict lo = w0->c, *restrict hi = w1->c;
+    for (unsigned n = 0; n < MLDSA_N; n++)
+        mldsa_decompose(gamma2, mldsa_freeze(lo[n]), &hi[n], &lo[n]);
+}
+
+/* Step 20: z <- y + <<cs1>> (cs1 in (-q, q), reduced to its small representative);
+ * returns 1 iff some |z_i| >= bound (step 23, first half). */
+uint32_t mldsa_poly_make_z(mldsa_poly *z, const mldsa_poly *y, const mldsa_poly *cs1, int32_t bound)
+{
+#if MLDSA_HAVE_AVX2
+    if (mldsa_avx2_active())
+        return mldsa_avx2_make_z(z->c, y->c, cs1->c, bound);
+#endif
+    int32_t *restrict zz = z->c;
+    const int32_t *restrict yy = y->c, *restrict cc = cs1->c;
+    uint32_t bad = 0;
+    for (unsigned n = 0; n < MLDSA_N; n++) {
+        zz[n] = yy[n] + mldsa_reduce32(cc[n]);
+        bad |= at_least(zz[n], bound);
+    }
+    return bad;
+}
+
+/* Steps 21 and 23 (second half): reject if ||r0||inf >= gamma2 - beta with
+ * r0 = LowBits(w - <<cs2>>).  Computed as u = w0 - <<cs2>> (w0 = LowBits(w), cs2
+ * reduced to its small representative, |cs2| <= beta): u <- w0 - cs2 in place,
+ * returns 1 iff some |u_i| >= bound = gamma2 - beta.  The same test: writing w as
+ * 2 gamma2 w1 + w0 (mod q), w - cs2 = 2 gamma2 w1 + u; if |u| < gamma2 - beta then
+ * (w1, u) is the Decompose of w - cs2 (u is inside (-gamma2, gamma2]), so r0 = u;
+ * otherwise r0 is u or u -+ 2 gamma2, or at the wrap of Decompose (q - 1 = 2 gamma2
+ * m) u -+ (2 gamma2 + 1), all of magnitude >= gamma2 - beta, so both reject.  And
+ * when accepted, HighBits(w - cs2) = w1 (used by make_hint). */
+uint32_t mldsa_poly_low_check(mldsa_poly *w0, const mldsa_poly *cs2, int32_t bound)
+{
+#if MLDSA_HAVE_AVX2
+    if (mldsa_avx2_active())
+        return mldsa_avx2_low_check(w0->c, cs2->c, bound);
+#endif
+    int32_t *restrict u = w0->c;
+    const int32_t *restrict cc = cs2->c;
+    uint32_t bad = 0;
+    for (unsigned n = 0; n < MLDSA_N; n++) {
+        u[n] -= mldsa_reduce32(cc[n]);
+        bad |= at_least(u[n], bound);
+    }
+    return bad;
+}
+
+/* Steps 25-27 after mldsa_poly_low_check accepted: ct0 <- <<ct0>> (small
+ * representative); h <- MakeHint(-ct0, w - cs2 + ct0) (Algorithm 39: [[HighBits(r) !=
+ * HighBits(r + z)]]), i.e. [[HighBits(w - cs2 + ct0) != w1]]; *ones += number of 1's;
+ * returns 1 iff some |ct0_i| >= gamma2.  With v = u + ct0 (|v| < 2 gamma2 - beta),
+ * w - cs2 + ct0 = 2 gamma2 w1 + v: the high bits stay w1 exactly when v is a valid
+ * low part for w1, that is v in (-gamma2, gamma2], or v = -gamma2 with w1 = 0 (the
+ * wrap of Decompose gives r1 = 0, r0 = -gamma2 for q - gamma2); otherwise they become
+ * w1 +- 1 mod m, never w1.  So h = [[v > gamma2 or v < -gamma2 or (v = -gamma2 and
+ * w1 != 0)]]. */
+uint32_t mldsa_poly_make_hint(mldsa_poly *h, const mldsa_poly *u, const mldsa_poly *ct0,
+                              const mldsa_poly *w1, int32_t gamma2, uint32_t *ones)
+{
+#if MLDSA_HAVE_AVX2
+    if (mldsa_avx2_active())
+        return mldsa_avx2_make_hint(h->c, u->c, ct0->c, w1->c, gamma2, ones);
+#endif
+    int32_t *restrict hh = h->c;
+    const int32_t *restrict uu = u->c, *restrict tt = ct0->c, *restrict r1 = w1->c;
+    uint32_t bad = 0, cnt = 0;
+    for (unsigned n = 0; n < MLDSA_N; n++) {
+        int32_t t = mldsa_reduce32(tt[n]);
+        bad |= at_least(t, gamma2);
+        int32_t v = uu[n] + t;
+        uint32_t above = (uint32_t)(gamma2 - v) >> 31;      /* v > gamma2 */
+        uint32_t lt = (uint32_t)(v + gamma2) >> 31;         /* v < -gamma2 */
+        uint32_t e = (uint32_t)(v + gamma2);                /* 0 iff v = -gamma2 */
+        uint32_t eq = ((e | (0u - e)) >> 31) ^ 1u;
+        uint32_t nz = ((uint32_t)r1[n] | (0u - (uint32_t)r1[n])) >> 31; /* w1 != 0 */
+        uint32_t hint = above | lt | (eq & nz);
+        hh[n] = (int32_t)hint;
+        cnt += hint;
+    }
+    *ones += cnt;
+    return bad;
+}
+
 /* FIPS 204 Algorithm 40 UseHint(h, r) (verification only; all inputs public):
  *   m <- (q - 1)/(2 gamma2); (r1, r0) <- Decompose(r)
  *   if h = 1 and r0 > 0 return (r1 + 1) mod m
