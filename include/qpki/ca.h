@@ -10,6 +10,9 @@
  *   <dir>/serial                                   next serial number, hex
  *   <dir>/certs/<SERIAL>.pem                       every issued certificate
  *   <dir>/index.txt.lock                           lock file (flock), never holds data
+ *   <dir>/crlnumber                                next CRL number, hex (QPKI, openssl ca)
+ *   <dir>/crl/ca.crl  crl/ca.crl.der               the last complete CRL (PEM, DER)
+ *   <dir>/crl/ca-delta.crl  crl/ca-delta.crl.der   the last delta CRL
  *
  * index.txt is OpenSSL's format: one row per certificate, six tab-separated
  * fields "status expiry revocation serial filename subject".  This module writes
@@ -54,6 +57,12 @@ extern "C" {
 #define QPKI_CA_CERT_FILE "ca.crt"
 #define QPKI_CA_KEY_FILE "ca.key"
 #define QPKI_CA_META_FILE "ca.meta.json"
+#define QPKI_CA_CRLNUMBER_FILE "crlnumber"
+#define QPKI_CA_CRL_DIR "crl"
+#define QPKI_CA_CRL_FILE "crl/ca.crl"
+#define QPKI_CA_CRL_DER_FILE "crl/ca.crl.der"
+#define QPKI_CA_DELTA_CRL_FILE "crl/ca-delta.crl"
+#define QPKI_CA_DELTA_CRL_DER_FILE "crl/ca-delta.crl.der"
 
 typedef struct qpki_ca_store qpki_ca_store;
 
@@ -81,6 +90,25 @@ QPKI_API const char *qpki_ca_store_last_error(const qpki_ca_store *store);
  * is too small. */
 QPKI_API qpki_status qpki_ca_store_next_serial(qpki_ca_store *store, uint8_t *serial,
                                                size_t cap, size_t *len);
+
+/* Take the next CRL number: the value in crlnumber (hex, as QPKI and `openssl
+ * ca` write it; 01 when the file does not exist yet, as QPKI starts), which is
+ * then replaced by value + 1, under the lock.  RFC 5280 §5.2.3: a
+ * "monotonically increasing sequence number"; complete and delta CRLs share it
+ * (§5.2.4).  Writes the magnitude (no leading zero octets).  QPKI_ERR_PARSE
+ * when the file does not hold hex, QPKI_ERR_LIMIT when the next number would
+ * need more than 20 octets, QPKI_ERR_BUFFER_TOO_SMALL when cap is too small.
+ * Since QPKI_1.1. */
+QPKI_API qpki_status qpki_ca_store_next_crl_number(qpki_ca_store *store, uint8_t *number,
+                                                   size_t cap, size_t *len);
+
+/* Keep a CRL the CA issued: a complete CRL as crl/ca.crl (PEM) and
+ * crl/ca.crl.der (the base later delta CRLs are made against), a delta CRL as
+ * crl/ca-delta.crl and crl/ca-delta.crl.der; each replaced atomically (mode
+ * 0644) under the lock, crl/ created when missing.  QPKI_ERR_DECODE (and the
+ * other parse errors) when der is not a CRL.  Since QPKI_1.1. */
+QPKI_API qpki_status qpki_ca_store_save_crl(qpki_ca_store *store, const uint8_t *der,
+                                            size_t len);
 
 /* Append a V row.  serial: unsigned magnitude (leading zero octets are
  * removed); filename: the file field (NULL writes "unknown"); subject: the

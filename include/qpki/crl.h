@@ -219,6 +219,11 @@ QPKI_API qpki_status qpki_crl_builder_set_delta_base(qpki_crl_builder *b, const 
 QPKI_API qpki_status qpki_crl_builder_add_extension(qpki_crl_builder *b, const char *oid,
                                                     bool critical, const uint8_t *value,
                                                     size_t len);
+/* RFC 5280 §5.2.6 freshestCRL (non-critical) on a complete CRL: where its delta
+ * CRLs are published, one DistributionPoint with the URI as fullName (RFC 3986
+ * URI with a scheme, QPKI_ERR_INVALID_ARG otherwise).  OpenSSL applies delta
+ * CRLs only to a complete CRL (or certificate) that has one. */
+QPKI_API qpki_status qpki_crl_builder_set_freshest_crl(qpki_crl_builder *b, const char *uri);
 /* Append a revoked certificate: serial as an unsigned magnitude (1 to
  * QPKI_SERIAL_MAX octets after leading zeros are removed, or zero); reason
  * QPKI_REASON_NONE for no reasonCode; hold only with QPKI_REASON_CERTIFICATE_HOLD

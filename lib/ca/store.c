@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <qpki/ca.h>
+#include <qpki/crl.h>
 #include <qpki/db.h>
 #include <qpki/limits.h>
 
@@ -476,6 +477,57 @@ static qpki_status serial_increment(uint8_t *buf, size_t cap, size_t *len)
     return QPKI_OK;
 }
 
+/* Read the hex counter file dir/name (the serial file, crlnumber) into cur.
+ * missing_ok: a file that does not exist reads as *missing = true. */
+static qpki_status read_counter(qpki_ca_store *s, const char *name, bool missing_ok,
+                                bool *missing, uint8_t *cur, size_t cap, size_t *cur_len)
+{
+    char path[CA_PATH_MAX];
+    char *text = NULL;
+    size_t text_len = 0;
+    *missing = false;
+    QPKI_GUARD(join_path(path, sizeof(path), s->dir, name));
+    qpki_status rc = read_all(path, &text, &text_len);
+    if (rc == QPKI_ERR_NOT_FOUND && missing_ok) {
+        *missing = true;
+        *cur_len = 0;
+        return QPKI_OK;
+    }
+    if (rc != QPKI_OK) {
+        qpki_fmt(s->err, sizeof(s->err), "cannot read %s: %s", path,
+                 rc == QPKI_ERR_NOT_FOUND ? "no such file" : qpki_strerror(rc));
+        return rc;
+    }
+    size_t n = text_len;
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
+        n--;
+    text[n] = '\0';
+    /* The file holds hex, as `openssl ca` writes it; CLI spellings ("0x", ':'
+     * between digits) are accepted too. */
+    rc = qpki_serial_from_hex(text, cur, cap, cur_len);
+    qpki_free(text);
+    if (rc != QPKI_OK) {
+        qpki_fmt(s->err, sizeof(s->err), "%s: not a hexadecimal number", path);
+        return QPKI_ERR_PARSE;
+    }
+    return QPKI_OK;
+}
+
+/* Write value + 1 to the counter file dir/name, upper-case hex, even digits. */
+static qpki_status write_counter_next(qpki_ca_store *s, const char *name, const uint8_t *value,
+                                      size_t len)
+{
+    uint8_t next[QPKI_SERIAL_MAX];
+    size_t next_len = len;
+    QPKI_ENSURE(len <= QPKI_SERIAL_MAX, QPKI_ERR_LIMIT);
+    memcpy(next, value, len);
+    QPKI_GUARD(serial_increment(next, sizeof(next), &next_len));
+    char hex[2 * QPKI_SERIAL_MAX + 4];
+    qpki_serial_hex(next, next_len, hex);
+    strcat(hex, "\n");
+    return write_atomic(s, s->dir, name, (const uint8_t *)hex, strlen(hex), 0644, false);
+}
+
 qpki_status qpki_ca_store_next_serial(qpki_ca_store *s, uint8_t *serial, size_t cap,
                                       size_t *len)
 {
@@ -485,32 +537,13 @@ qpki_status qpki_ca_store_next_serial(qpki_ca_store *s, uint8_t *serial, size_t 
     QPKI_GUARD(lock_store(s, &lock));
 
     qpki_status rc = QPKI_OK;
-    char *text = NULL, *index = NULL;
-    size_t text_len = 0, index_len = 0;
-    char path[CA_PATH_MAX];
+    char *index = NULL;
+    size_t index_len = 0;
     uint8_t cur[QPKI_SERIAL_MAX];
     size_t cur_len = 0;
+    bool missing;
 
-    QPKI_CHECK(join_path(path, sizeof(path), s->dir, QPKI_CA_SERIAL_FILE));
-    rc = read_all(path, &text, &text_len);
-    if (rc != QPKI_OK) {
-        qpki_fmt(s->err, sizeof(s->err), "cannot read %s: %s", path,
-                 rc == QPKI_ERR_NOT_FOUND ? "no such file" : qpki_strerror(rc));
-        goto out;
-    }
-    {
-        size_t n = text_len;
-        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
-            n--;
-        text[n] = '\0';
-        /* The serial file holds hex, as `openssl ca` writes it; CLI spellings
-         * ("0x", ':' between digits) are accepted too. */
-        rc = qpki_serial_from_hex(text, cur, sizeof(cur), &cur_len);
-        if (rc != QPKI_OK) {
-            qpki_fmt(s->err, sizeof(s->err), "%s: not a hexadecimal serial number", path);
-            QPKI_FAIL(QPKI_ERR_PARSE);
-        }
-    }
+    QPKI_CHECK(read_counter(s, QPKI_CA_SERIAL_FILE, false, &missing, cur, sizeof(cur), &cur_len));
     if (cur_len == 0) /* serial 0 is not allowed (RFC 5280 §4.1.2.2: positive) */
         QPKI_CHECK(serial_increment(cur, sizeof(cur), &cur_len));
 
@@ -526,22 +559,83 @@ qpki_status qpki_ca_store_next_serial(qpki_ca_store *s, uint8_t *serial, size_t 
         QPKI_FAIL(QPKI_ERR_BUFFER_TOO_SMALL);
     memcpy(serial, cur, cur_len);
     *len = cur_len;
+    QPKI_CHECK(write_counter_next(s, QPKI_CA_SERIAL_FILE, cur, cur_len));
+out:
+    qpki_free(index);
+    unlock_store(lock);
+    return rc;
+}
 
+qpki_status qpki_ca_store_next_crl_number(qpki_ca_store *s, uint8_t *number, size_t cap,
+                                          size_t *len)
+{
+    QPKI_ENSURE(s && number && len, QPKI_ERR_INVALID_ARG);
+    s->err[0] = '\0';
+    int lock = -1;
+    QPKI_GUARD(lock_store(s, &lock));
+    qpki_status rc = QPKI_OK;
+    /* RFC 5280 §5.2.3: "CRL issuers MUST NOT use CRLNumber values longer than 20
+     * octets" - the value after this one must fit too. */
+    uint8_t cur[QPKI_CRL_NUMBER_MAX];
+    size_t cur_len = 0;
+    bool missing;
+    QPKI_CHECK(read_counter(s, QPKI_CA_CRLNUMBER_FILE, true, &missing, cur, sizeof(cur),
+                            &cur_len));
+    if (missing) {
+        /* QPKI's FileStore.NextCRLNumber starts a new file at 01. */
+        cur[0] = 1;
+        cur_len = 1;
+    }
     {
-        uint8_t next[QPKI_SERIAL_MAX];
+        uint8_t next[QPKI_CRL_NUMBER_MAX + 1];
         size_t next_len = cur_len;
         memcpy(next, cur, cur_len);
         QPKI_CHECK(serial_increment(next, sizeof(next), &next_len));
-        char hex[2 * QPKI_SERIAL_MAX + 4];
-        qpki_serial_hex(next, next_len, hex);
-        strcat(hex, "\n");
-        QPKI_CHECK(write_atomic(s, s->dir, QPKI_CA_SERIAL_FILE, (const uint8_t *)hex,
-                                strlen(hex), 0644, false));
+        if (next_len + ((next[0] & 0x80) ? 1 : 0) > QPKI_CRL_NUMBER_MAX) {
+            qpki_fmt(s->err, sizeof(s->err), "%s: the next CRL number would exceed 20 octets",
+                     QPKI_CA_CRLNUMBER_FILE);
+            QPKI_FAIL(QPKI_ERR_LIMIT);
+        }
     }
+    if (cur_len > cap)
+        QPKI_FAIL(QPKI_ERR_BUFFER_TOO_SMALL);
+    memcpy(number, cur, cur_len);
+    *len = cur_len;
+    QPKI_CHECK(write_counter_next(s, QPKI_CA_CRLNUMBER_FILE, cur, cur_len));
 out:
-    qpki_free(text);
-    qpki_free(index);
     unlock_store(lock);
+    return rc;
+}
+
+qpki_status qpki_ca_store_save_crl(qpki_ca_store *s, const uint8_t *der, size_t len)
+{
+    QPKI_ENSURE(s && der, QPKI_ERR_INVALID_ARG);
+    s->err[0] = '\0';
+    qpki_crl *crl = NULL;
+    qpki_status rc = qpki_crl_parse(der, len, &crl);
+    if (rc != QPKI_OK) {
+        qpki_fmt(s->err, sizeof(s->err), "not a CRL: %s", qpki_strerror(rc));
+        return rc;
+    }
+    bool delta = qpki_crl_is_delta(crl);
+    qpki_crl_free(&crl);
+    char dir[CA_PATH_MAX];
+    QPKI_GUARD(join_path(dir, sizeof(dir), s->dir, QPKI_CA_CRL_DIR));
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return fail_errno(s, "cannot create", dir, errno);
+    char *pem = NULL;
+    size_t pem_len = 0;
+    QPKI_GUARD(pem_encode("X509 CRL", der, len, &pem, &pem_len));
+    int lock = -1;
+    rc = lock_store(s, &lock);
+    if (rc == QPKI_OK)
+        rc = write_atomic(s, s->dir, delta ? QPKI_CA_DELTA_CRL_FILE : QPKI_CA_CRL_FILE,
+                          (const uint8_t *)pem, pem_len, 0644, false);
+    if (rc == QPKI_OK)
+        rc = write_atomic(s, s->dir, delta ? QPKI_CA_DELTA_CRL_DER_FILE : QPKI_CA_CRL_DER_FILE,
+                          der, len, 0644, false);
+    unlock_store(lock);
+    qpki_free(pem);
     return rc;
 }
 

@@ -153,6 +153,35 @@ qpki_status qpki_crl_builder_add_extension(qpki_crl_builder *b, const char *oid,
     return x509_add_raw_extension(&b->exts, oid, critical, value, len);
 }
 
+qpki_status qpki_crl_builder_set_freshest_crl(qpki_crl_builder *b, const char *uri)
+{
+    QPKI_ENSURE(b && uri, QPKI_ERR_INVALID_ARG);
+    /* FreshestCRL ::= CRLDistributionPoints ::= SEQUENCE SIZE (1..MAX) OF
+     *   DistributionPoint ::= SEQUENCE { distributionPoint [0] DistributionPointName
+     *   OPTIONAL, ... }; DistributionPointName ::= CHOICE { fullName [0] GeneralNames, ... } */
+    der_buf v;
+    der_buf_init(&v, QPKI_CERT_MAX_SIZE);
+    size_t points = der_begin(&v, DER_SEQUENCE);
+    size_t point = der_begin(&v, DER_SEQUENCE);
+    size_t dp = der_begin(&v, DER_CTX_CONS(0));
+    size_t full = der_begin(&v, DER_CTX_CONS(0));
+    qpki_status rc = x509_gn_uri(&v, uri);
+    der_end(&v, full);
+    der_end(&v, dp);
+    der_end(&v, point);
+    der_end(&v, points);
+    if (rc != QPKI_OK) {
+        der_buf_free(&v);
+        return rc;
+    }
+    uint8_t *value;
+    size_t len;
+    QPKI_GUARD(der_buf_finish(&v, &value, &len));
+    rc = x509_ext_list_put(&b->exts, OID_CE_FRESHEST_CRL, false, X509_EXT_RAW, value, len, true);
+    qpki_free(value);
+    return rc;
+}
+
 qpki_status qpki_crl_builder_add_entry(qpki_crl_builder *b, const uint8_t *serial, size_t len,
                                        qpki_time revocation_date, qpki_crl_reason reason,
                                        qpki_hold_instruction hold, qpki_time invalidity_date)

@@ -17,6 +17,11 @@
 //   alt-resp  a Catalyst response's altSignatureValue (responseExtensions) over
 //             tbsResponseData re-encoded without it; key from the altSubjectPublicKeyInfo
 //             of the responder certificate in `certs`, or of ISSUER
+//   crl       a CRL's own signature (id-ml-dsa-*) over the TBSCertList bytes, with
+//             ISSUER's subjectPublicKey
+//   alt-crl   a Catalyst CRL's altSignatureValue (crlExtensions) over the TBSCertList
+//             re-encoded without its `signature` field and without 2.5.29.74, key
+//             from ISSUER's altSubjectPublicKeyInfo
 // Prints one line per check and a summary; exit 0 when every check came out as
 // expected.
 import { readFileSync } from 'node:fs';
@@ -81,7 +86,7 @@ const hex = (b) => Buffer.from(b).toString('hex');
 function readDer(path) {
   const raw = readFileSync(path);
   const text = raw.toString('latin1');
-  const m = text.match(/-----BEGIN [A-Z ]+-----([\s\S]*?)-----END/);
+  const m = text.match(/-----BEGIN [A-Z0-9 ]+-----([\s\S]*?)-----END/);
   return new Uint8Array(m ? Buffer.from(m[1].replace(/\s+/g, ''), 'base64') : raw);
 }
 
@@ -158,12 +163,39 @@ function altTbs(c) {
     if (f === c.extNode) {
       const keep = [...c.exts.entries()].filter(([oid]) => oid !== OID_ALT_VALUE)
         .map(([, x]) => whole(buf, x.ext));
-      if (keep.length) parts.push(wrap(0xa3, wrap(0x30, join(keep))));
+      if (keep.length) parts.push(wrap(f.tag, wrap(0x30, join(keep))));
       return;
     }
     parts.push(whole(buf, f));
   });
   return wrap(0x30, join(parts));
+}
+
+// ---- CRLs ---------------------------------------------------------------------------
+// CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue }
+// TBSCertList ::= SEQUENCE { version INTEGER OPTIONAL, signature, issuer, thisUpdate,
+//   nextUpdate OPTIONAL, revokedCertificates SEQUENCE OF ... OPTIONAL,
+//   [0] EXPLICIT Extensions OPTIONAL }
+// The same shape as parseCert's result, so altTbs serves both (the extensions
+// wrapper is [0] here, [3] in a certificate).
+function parseCrl(buf) {
+  const top = node(buf, 0);
+  if (top.end !== buf.length) throw new DerError('trailing bytes after the CRL');
+  const [tbs, sigAlg, sig] = kids(buf, top);
+  const fields = kids(buf, tbs);
+  const sigField = fields[0].tag === 0x02 ? 1 : 0;
+  const exts = new Map();
+  const extNode = fields.find((f) => f.tag === 0xa0);
+  if (extNode) {
+    const [seq] = kids(buf, extNode);
+    for (const e of kids(buf, seq)) {
+      const p = kids(buf, e);
+      const octets = p[p.length - 1];
+      if (octets.tag !== 0x04) throw new DerError('extnValue is not an OCTET STRING');
+      exts.set(hex(contents(buf, p[0])), { ext: e, value: node(buf, octets.body) });
+    }
+  }
+  return { buf, tbs, sigAlg, sig, fields, sigField, exts, extNode };
 }
 
 // ---- OCSP responses --------------------------------------------------------------
@@ -190,10 +222,10 @@ function certInResponse(r, i) {
 
 // ---- checks ----------------------------------------------------------------------
 function check(kind, file, issuerFile) {
-  if (kind === 'cert' || kind === 'alt-cert') {
-    const c = parseCert(readDer(file));
+  if (kind === 'cert' || kind === 'alt-cert' || kind === 'crl' || kind === 'alt-crl') {
+    const c = kind.endsWith('crl') ? parseCrl(readDer(file)) : parseCert(readDer(file));
     const issuer = parseCert(readDer(issuerFile));
-    if (kind === 'cert') {
+    if (kind === 'cert' || kind === 'crl') {
       const m = mlDsa(c.buf, c.sigAlg);
       if (!m) throw new DerError('signatureAlgorithm is not ML-DSA');
       return [m.name, m.dsa.verify(bits(c.buf, c.sig), whole(c.buf, c.tbs),

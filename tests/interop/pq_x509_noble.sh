@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# tests/interop/pq_x509_noble.sh - ML-DSA and Catalyst certificates and responses
-# made through the qpki CLI, for ML-DSA-44, -65 and -87, checked by independent code:
+# tests/interop/pq_x509_noble.sh - ML-DSA and Catalyst certificates, responses and
+# CRLs made through the qpki CLI, for ML-DSA-44, -65 and -87, checked by independent code:
 #   - @noble/post-quantum with its own DER walker (pq_x509_noble.mjs): ML-DSA
 #     certificate signatures over the TBSCertificate, Catalyst alternative signatures
 #     over the TBSCertificate re-encoded without `signature` and 2.5.29.74, pure
@@ -9,7 +9,8 @@
 #     signatures; tampered copies must fail;
 #   - openssl (which knows no ML-DSA): `openssl verify` and `openssl x509` accept the
 #     classical side of the Catalyst certificates, `openssl ocsp -respin ... -CAfile`
-#     says "Response verify OK" for the Catalyst responses.
+#     says "Response verify OK" for the Catalyst responses, `openssl crl -CAfile` says
+#     "verify OK" for the Catalyst CRLs.
 #   pq_x509_noble.sh PATH/TO/qpki
 set -euo pipefail
 qpki=$(realpath "${1:?usage: pq_x509_noble.sh PATH/TO/qpki}")
@@ -126,6 +127,16 @@ for n in 44 65 87; do
   want resp ml$n.der - valid
   want resp ml$n-ca.der ml$n/ca.crt valid
   want resp ml$n-bad.der - invalid
+  # CRLs: complete (the server certificate revoked), then a delta
+  run "$ml: cert revoke" "$qpki" cert revoke --ca-dir ml$n --serial "$(openssl x509 -in srv$n.crt -noout -serial | cut -d= -f2)" \
+    --reason keyCompromise
+  run "$ml: crl gen" "$qpki" crl gen --ca-dir ml$n --out ml$n.crl
+  run "$ml: crl gen --delta --der" "$qpki" crl gen --ca-dir ml$n --delta --der --out ml$n-delta.crl
+  tamper ml$n.crl ml$n-bad.crl
+  want crl ml$n.crl ml$n/ca.crt valid
+  want crl ml$n-delta.crl ml$n/ca.crt valid
+  want crl ml$n-bad.crl ml$n/ca.crt invalid
+  want crl ml$n.crl creds/ml$n/ml$n.crt invalid
 
   # ---- Catalyst: ECDSA P-384 + ML-DSA-n CA, responder, CSR-issued server, responses
   profile cat-ca-$n.yaml "test/cat-ca-$n" ecdsa-p384 "$ml" ca
@@ -168,6 +179,17 @@ for n in 44 65 87; do
   want alt-resp cat$n.der - valid
   want alt-resp cat$n-ca.der cat$n/ca.crt valid
   want alt-resp cat$n-bad.der - invalid
+  # Catalyst CRLs: both signatures
+  run "Catalyst $ml: cert revoke" "$qpki" cert revoke --ca-dir cat$n \
+    --serial "$(openssl x509 -in hs$n.crt -noout -serial | cut -d= -f2)" --reason superseded
+  run "Catalyst $ml: crl gen" "$qpki" crl gen --ca-dir cat$n --out cat$n.crl
+  has "Catalyst $ml: ... two signatures" "Catalyst: two signatures"
+  openssl crl -in cat$n.crl -CAfile cat$n/ca.crt -noout >.out 2>&1 || true
+  has "Catalyst $ml: openssl crl -CAfile (classical signature)" "^verify OK"
+  tamper cat$n.crl cat$n-bad.crl
+  want alt-crl cat$n.crl cat$n/ca.crt valid
+  want alt-crl cat$n-bad.crl cat$n/ca.crt invalid
+  want alt-crl cat$n.crl creds/cat$n/cat$n.crt invalid
 done
 
 node "$here/pq_x509_noble.mjs" "$manifest" && ok "noble: every signature as expected" ||

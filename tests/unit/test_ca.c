@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <qpki/ca.h>
+#include <qpki/crl.h>
 
 #include "testutil.h"
 #include "internal.h"
@@ -305,6 +306,8 @@ struct collected {
     char status[8];
     qpki_time expiry[8], revoked[8];
     qpki_crl_reason reason[8];
+    qpki_hold_instruction hold[8];
+    qpki_time invalidity[8];
     char subject[8][64];
     size_t serial_len[8];
     uint8_t serial[8][8];
@@ -318,6 +321,8 @@ static int collect(void *user, const qpki_ca_row *row)
     c->expiry[c->n] = row->expiry;
     c->revoked[c->n] = row->revocation_time;
     c->reason[c->n] = row->reason;
+    c->hold[c->n] = row->hold_instruction;
+    c->invalidity[c->n] = row->invalidity_date;
     snprintf(c->subject[c->n], sizeof(c->subject[0]), "%s", row->subject);
     c->serial_len[c->n] = row->serial_len;
     memcpy(c->serial[c->n], row->serial, row->serial_len);
@@ -347,13 +352,102 @@ static void test_foreach_reads_openssl_rows_with_their_forms(void **state)
     assert_int_equal(c.status[1], 'R');
     assert_int_equal(c.revoked[1], at(2024, 1, 15, 10, 0, 0));
     assert_int_equal(c.reason[1], QPKI_REASON_KEY_COMPROMISE);
+    assert_int_equal(c.invalidity[1], at(2024, 1, 1, 0, 0, 0));
+    assert_int_equal(c.hold[1], QPKI_HOLD_INSTRUCTION_ABSENT);
     assert_string_equal(c.subject[1], "/CN=b");
     assert_int_equal(c.expiry[2], at(2051, 1, 1, 0, 0, 0));
     assert_int_equal(c.reason[2], QPKI_REASON_CERTIFICATE_HOLD);
+    assert_int_equal(c.hold[2], QPKI_HOLD_INSTRUCTION_REJECT);
+    assert_int_equal(c.invalidity[2], 0);
     assert_int_equal(c.status[3], 'E');
     assert_int_equal(c.expiry[3], at(2020, 1, 1, 0, 0, 0));
     assert_string_equal(c.subject[3], "/CN=d\\\tx");
     assert_int_equal(c.reason[4], QPKI_REASON_NONE);
+    qpki_ca_store_free(&s);
+}
+
+static void test_crl_numbers_start_at_01_and_increment(void **state)
+{
+    (void)state;
+    static const uint8_t first[] = { 0x01 };
+    qpki_ca_store *s = created(first, 1);
+    uint8_t num[20];
+    size_t len = 9;
+    /* no crlnumber yet: 01, as QPKI starts */
+    assert_int_equal(qpki_ca_store_next_crl_number(s, num, sizeof(num), &len), QPKI_OK);
+    assert_int_equal(len, 1);
+    assert_int_equal(num[0], 1);
+    assert_file("crlnumber", "02\n");
+    assert_int_equal(qpki_ca_store_next_crl_number(s, num, sizeof(num), &len), QPKI_OK);
+    assert_int_equal(num[0], 2);
+    assert_file("crlnumber", "03\n");
+    /* as openssl ca writes it (and zero is a CRL number) */
+    write_text("crlnumber", "00\n");
+    assert_int_equal(qpki_ca_store_next_crl_number(s, num, sizeof(num), &len), QPKI_OK);
+    assert_int_equal(len, 0);
+    assert_file("crlnumber", "01\n");
+    write_text("crlnumber", "ff\n");
+    assert_int_equal(qpki_ca_store_next_crl_number(s, num, sizeof(num), &len), QPKI_OK);
+    assert_file("crlnumber", "0100\n");
+    /* 20 octets: the next one would need 21 (RFC 5280 §5.2.3) */
+    write_text("crlnumber", "7fffffffffffffffffffffffffffffffffffffff\n");
+    assert_int_equal(qpki_ca_store_next_crl_number(s, num, sizeof(num), &len), QPKI_ERR_LIMIT);
+    assert_file("crlnumber", "7fffffffffffffffffffffffffffffffffffffff\n");
+    write_text("crlnumber", "not hex\n");
+    assert_int_equal(qpki_ca_store_next_crl_number(s, num, sizeof(num), &len), QPKI_ERR_PARSE);
+    assert_non_null(strstr(qpki_ca_store_last_error(s), "crlnumber"));
+    write_text("crlnumber", "0a0b\n");
+    assert_int_equal(qpki_ca_store_next_crl_number(s, num, 1, &len), QPKI_ERR_BUFFER_TOO_SMALL);
+    qpki_ca_store_free(&s);
+}
+
+static void test_save_crl_keeps_complete_and_delta_apart(void **state)
+{
+    (void)state;
+    static const uint8_t first[] = { 0x01 };
+    qpki_ca_store *s = created(first, 1);
+    size_t len;
+    uint8_t *pem = tu_read_file(tu_data_path("crl/ec-p256.crl.pem"), &len);
+    assert_non_null(pem);
+    /* not a CRL (PEM text is not DER) */
+    assert_int_not_equal(qpki_ca_store_save_crl(s, pem, len), QPKI_OK);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/crl", dir);
+    struct stat st;
+    assert_int_not_equal(stat(path, &st), 0);
+    qpki_crl *crl = NULL, *delta = NULL;
+    assert_int_equal(qpki_crl_parse_any(pem, len, &crl), QPKI_OK);
+    free(pem);
+    const uint8_t *der;
+    size_t der_len;
+    qpki_crl_der(crl, &der, &der_len);
+    assert_int_equal(qpki_ca_store_save_crl(s, der, der_len), QPKI_OK);
+    char *saved = read_text("crl/ca.crl");
+    assert_non_null(saved);
+    assert_true(strncmp(saved, "-----BEGIN X509 CRL-----\n", 25) == 0);
+    free(saved);
+    snprintf(path, sizeof(path), "%s/crl/ca.crl.der", dir);
+    size_t got_len;
+    uint8_t *got = tu_read_file(path, &got_len);
+    assert_int_equal(got_len, der_len);
+    assert_memory_equal(got, der, der_len);
+    free(got);
+    assert_int_equal(qpki_crl_load_file(tu_data_path("crl/ec-p256-delta.crl.pem"), &delta), QPKI_OK);
+    qpki_crl_der(delta, &der, &der_len);
+    assert_int_equal(qpki_ca_store_save_crl(s, der, der_len), QPKI_OK);
+    snprintf(path, sizeof(path), "%s/crl/ca-delta.crl.der", dir);
+    got = tu_read_file(path, &got_len);
+    assert_int_equal(got_len, der_len);
+    assert_memory_equal(got, der, der_len);
+    free(got);
+    /* the complete CRL is still the first one */
+    snprintf(path, sizeof(path), "%s/crl/ca.crl", dir);
+    qpki_crl *again = NULL;
+    assert_int_equal(qpki_crl_load_file(path, &again), QPKI_OK);
+    assert_false(qpki_crl_is_delta(again));
+    qpki_crl_free(&again);
+    qpki_crl_free(&delta);
+    qpki_crl_free(&crl);
     qpki_ca_store_free(&s);
 }
 
@@ -495,6 +589,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_revoke_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreach_reads_openssl_rows_with_their_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreach_names_the_bad_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crl_numbers_start_at_01_and_increment, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_save_crl_keeps_complete_and_delta_apart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_cert_stores_pem_and_row_with_oneline_subject, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers_never_lose_a_row, setup, teardown),
     };
