@@ -502,39 +502,29 @@ void qpki_cert_free(qpki_cert **cert)
 
 /* ---- accessors ------------------------------------------------------------------- */
 
-static void view_out(der_view v, const uint8_t **p, size_t *n)
-{
-    if (p)
-        *p = v.p;
-    if (n)
-        *n = v.n;
-}
-
-#define EMPTY ((der_view){NULL, 0})
-
 void qpki_cert_der(const qpki_cert *cert, const uint8_t **der, size_t *len)
 {
-    view_out(cert ? (der_view){cert->der, cert->len} : EMPTY, der, len);
+    x509_view_out(cert ? (der_view){cert->der, cert->len} : X509_EMPTY_VIEW, der, len);
 }
 
 void qpki_cert_tbs(const qpki_cert *cert, const uint8_t **der, size_t *len)
 {
-    view_out(cert ? cert->tbs : EMPTY, der, len);
+    x509_view_out(cert ? cert->tbs : X509_EMPTY_VIEW, der, len);
 }
 
 void qpki_cert_serial(const qpki_cert *cert, const uint8_t **serial, size_t *len)
 {
-    view_out(cert ? cert->serial : EMPTY, serial, len);
+    x509_view_out(cert ? cert->serial : X509_EMPTY_VIEW, serial, len);
 }
 
 void qpki_cert_issuer_der(const qpki_cert *cert, const uint8_t **der, size_t *len)
 {
-    view_out(cert ? cert->issuer : EMPTY, der, len);
+    x509_view_out(cert ? cert->issuer : X509_EMPTY_VIEW, der, len);
 }
 
 void qpki_cert_subject_der(const qpki_cert *cert, const uint8_t **der, size_t *len)
 {
-    view_out(cert ? cert->subject : EMPTY, der, len);
+    x509_view_out(cert ? cert->subject : X509_EMPTY_VIEW, der, len);
 }
 
 qpki_status qpki_cert_subject_text(const qpki_cert *cert, char *buf, size_t size)
@@ -554,12 +544,12 @@ qpki_time qpki_cert_not_after(const qpki_cert *cert) { return cert ? cert->not_a
 
 void qpki_cert_spki(const qpki_cert *cert, const uint8_t **der, size_t *len)
 {
-    view_out(cert ? cert->spki : EMPTY, der, len);
+    x509_view_out(cert ? cert->spki : X509_EMPTY_VIEW, der, len);
 }
 
 void qpki_cert_public_key_bits(const qpki_cert *cert, const uint8_t **bits, size_t *len)
 {
-    view_out(cert ? cert->key_bits : EMPTY, bits, len);
+    x509_view_out(cert ? cert->key_bits : X509_EMPTY_VIEW, bits, len);
 }
 
 qpki_key_alg qpki_cert_key_alg(const qpki_cert *cert)
@@ -586,12 +576,12 @@ bool qpki_cert_has_ocsp_nocheck(const qpki_cert *cert) { return cert && cert->oc
 
 void qpki_cert_subject_key_id(const qpki_cert *cert, const uint8_t **id, size_t *len)
 {
-    view_out(cert ? cert->ski : EMPTY, id, len);
+    x509_view_out(cert ? cert->ski : X509_EMPTY_VIEW, id, len);
 }
 
 void qpki_cert_authority_key_id(const qpki_cert *cert, const uint8_t **id, size_t *len)
 {
-    view_out(cert ? cert->aki : EMPTY, id, len);
+    x509_view_out(cert ? cert->aki : X509_EMPTY_VIEW, id, len);
 }
 
 size_t qpki_cert_extension_count(const qpki_cert *cert) { return cert ? cert->ext_count : 0; }
@@ -603,10 +593,10 @@ qpki_status qpki_cert_extension(const qpki_cert *cert, size_t index, const uint8
     QPKI_ENSURE(cert, QPKI_ERR_INVALID_ARG);
     QPKI_ENSURE(index < cert->ext_count, QPKI_ERR_NOT_FOUND);
     const x509_ext *e = &cert->exts[index];
-    view_out(e->oid, oid, oid_len);
+    x509_view_out(e->oid, oid, oid_len);
     if (critical)
         *critical = e->critical;
-    view_out(e->value, value, value_len);
+    x509_view_out(e->value, value, value_len);
     return QPKI_OK;
 }
 
@@ -632,26 +622,26 @@ qpki_status qpki_cert_ext_key_usage(const qpki_cert *cert, size_t index, const u
     QPKI_ENSURE(cert, QPKI_ERR_INVALID_ARG);
     QPKI_ENSURE(index < cert->eku_count, QPKI_ERR_NOT_FOUND);
     der_cursor c = der_cursor_init(cert->eku.p, cert->eku.n);
-    der_view v = EMPTY;
+    der_view v = X509_EMPTY_VIEW;
     for (size_t i = 0; i <= index; i++)
         QPKI_GUARD(der_read_oid(&c, &v));
-    view_out(v, oid, oid_len);
+    x509_view_out(v, oid, oid_len);
     return QPKI_OK;
 }
 
 void qpki_cert_subject_alt_name(const qpki_cert *cert, const uint8_t **der, size_t *len)
 {
-    view_out(cert ? cert->san : EMPTY, der, len);
+    x509_view_out(cert ? cert->san : X509_EMPTY_VIEW, der, len);
 }
 
 void qpki_cert_sig_alg_der(const qpki_cert *cert, const uint8_t **der, size_t *len)
 {
-    view_out(cert ? cert->sig_alg : EMPTY, der, len);
+    x509_view_out(cert ? cert->sig_alg : X509_EMPTY_VIEW, der, len);
 }
 
 void qpki_cert_signature(const qpki_cert *cert, const uint8_t **sig, size_t *len)
 {
-    view_out(cert ? cert->signature : EMPTY, sig, len);
+    x509_view_out(cert ? cert->signature : X509_EMPTY_VIEW, sig, len);
 }
 
 /* ---- verification ------------------------------------------------------------------ */
@@ -676,7 +666,7 @@ qpki_status qpki_cert_alt_spki(const qpki_cert *cert, const uint8_t **spki, size
     QPKI_ENSURE(cert, QPKI_ERR_INVALID_ARG);
     der_view v = x509_cert_ext_value(cert, OID_CE_ALT_SPKI);
     QPKI_ENSURE(v.n > 0, QPKI_ERR_NOT_FOUND);
-    view_out(v, spki, len);
+    x509_view_out(v, spki, len);
     return QPKI_OK;
 }
 
@@ -725,8 +715,8 @@ qpki_status qpki_cert_alt_signature(const qpki_cert *cert, const uint8_t **alg, 
     der_view a, s;
     unsigned unused;
     QPKI_GUARD(read_alt_signature(cert, &a, &s, &unused));
-    view_out(a, alg, alg_len);
-    view_out(s, sig, sig_len);
+    x509_view_out(a, alg, alg_len);
+    x509_view_out(s, sig, sig_len);
     return QPKI_OK;
 }
 

@@ -428,31 +428,21 @@ void qpki_crl_free(qpki_crl **crl)
 
 /* ---- accessors -------------------------------------------------------------------- */
 
-static void view_out(der_view v, const uint8_t **p, size_t *n)
-{
-    if (p)
-        *p = v.p;
-    if (n)
-        *n = v.n;
-}
-
-#define EMPTY ((der_view){NULL, 0})
-
 void qpki_crl_der(const qpki_crl *crl, const uint8_t **der, size_t *len)
 {
-    view_out(crl ? (der_view){crl->der, crl->len} : EMPTY, der, len);
+    x509_view_out(crl ? (der_view){crl->der, crl->len} : X509_EMPTY_VIEW, der, len);
 }
 
 void qpki_crl_tbs(const qpki_crl *crl, const uint8_t **der, size_t *len)
 {
-    view_out(crl ? crl->tbs : EMPTY, der, len);
+    x509_view_out(crl ? crl->tbs : X509_EMPTY_VIEW, der, len);
 }
 
 int qpki_crl_version(const qpki_crl *crl) { return crl ? crl->version + 1 : 0; }
 
 void qpki_crl_issuer_der(const qpki_crl *crl, const uint8_t **der, size_t *len)
 {
-    view_out(crl ? crl->issuer : EMPTY, der, len);
+    x509_view_out(crl ? crl->issuer : X509_EMPTY_VIEW, der, len);
 }
 
 qpki_status qpki_crl_issuer_text(const qpki_crl *crl, char *buf, size_t size)
@@ -478,19 +468,19 @@ qpki_sig_alg qpki_crl_sig_alg(const qpki_crl *crl)
 
 void qpki_crl_sig_alg_der(const qpki_crl *crl, const uint8_t **der, size_t *len)
 {
-    view_out(crl ? crl->sig_alg : EMPTY, der, len);
+    x509_view_out(crl ? crl->sig_alg : X509_EMPTY_VIEW, der, len);
 }
 
 void qpki_crl_signature(const qpki_crl *crl, const uint8_t **sig, size_t *len)
 {
-    view_out(crl ? crl->signature : EMPTY, sig, len);
+    x509_view_out(crl ? crl->signature : X509_EMPTY_VIEW, sig, len);
 }
 
 qpki_status qpki_crl_number(const qpki_crl *crl, const uint8_t **number, size_t *len)
 {
     QPKI_ENSURE(crl, QPKI_ERR_INVALID_ARG);
     QPKI_ENSURE(crl->has_number, QPKI_ERR_NOT_FOUND);
-    view_out(crl->number, number, len);
+    x509_view_out(crl->number, number, len);
     return QPKI_OK;
 }
 
@@ -498,7 +488,7 @@ qpki_status qpki_crl_delta_base(const qpki_crl *crl, const uint8_t **number, siz
 {
     QPKI_ENSURE(crl, QPKI_ERR_INVALID_ARG);
     QPKI_ENSURE(crl->has_delta_base, QPKI_ERR_NOT_FOUND);
-    view_out(crl->delta_base, number, len);
+    x509_view_out(crl->delta_base, number, len);
     return QPKI_OK;
 }
 
@@ -521,12 +511,12 @@ int qpki_crl_number_cmp(const uint8_t *a, size_t a_len, const uint8_t *b, size_t
 
 void qpki_crl_authority_key_id(const qpki_crl *crl, const uint8_t **id, size_t *len)
 {
-    view_out(crl ? crl->aki : EMPTY, id, len);
+    x509_view_out(crl ? crl->aki : X509_EMPTY_VIEW, id, len);
 }
 
 void qpki_crl_issuing_distribution_point(const qpki_crl *crl, const uint8_t **der, size_t *len)
 {
-    view_out(crl ? crl->idp : EMPTY, der, len);
+    x509_view_out(crl ? crl->idp : X509_EMPTY_VIEW, der, len);
 }
 
 unsigned qpki_crl_idp_flags(const qpki_crl *crl) { return crl ? crl->idp_flags : 0; }
@@ -540,10 +530,10 @@ qpki_status qpki_crl_extension(const qpki_crl *crl, size_t index, const uint8_t 
     QPKI_ENSURE(crl, QPKI_ERR_INVALID_ARG);
     QPKI_ENSURE(index < crl->ext_count, QPKI_ERR_NOT_FOUND);
     const x509_ext *e = &crl->exts[index];
-    view_out(e->oid, oid, oid_len);
+    x509_view_out(e->oid, oid, oid_len);
     if (critical)
         *critical = e->critical;
-    view_out(e->value, value, value_len);
+    x509_view_out(e->value, value, value_len);
     return QPKI_OK;
 }
 
@@ -617,8 +607,8 @@ qpki_status qpki_crl_alt_signature(const qpki_crl *crl, const uint8_t **alg, siz
     der_view a, s;
     unsigned unused;
     QPKI_GUARD(x509_read_alt_signature(crl->exts, crl->ext_count, &a, &s, &unused));
-    view_out(a, alg, alg_len);
-    view_out(s, sig, sig_len);
+    x509_view_out(a, alg, alg_len);
+    x509_view_out(s, sig, sig_len);
     return QPKI_OK;
 }
 

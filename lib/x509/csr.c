@@ -177,24 +177,14 @@ void qpki_csr_free(qpki_csr **csr)
     *csr = NULL;
 }
 
-static void view_out(der_view v, const uint8_t **p, size_t *n)
-{
-    if (p)
-        *p = v.p;
-    if (n)
-        *n = v.n;
-}
-
-#define EMPTY ((der_view){NULL, 0})
-
 void qpki_csr_der(const qpki_csr *csr, const uint8_t **der, size_t *len)
 {
-    view_out(csr ? (der_view){csr->der, csr->len} : EMPTY, der, len);
+    x509_view_out(csr ? (der_view){csr->der, csr->len} : X509_EMPTY_VIEW, der, len);
 }
 
 void qpki_csr_subject_der(const qpki_csr *csr, const uint8_t **der, size_t *len)
 {
-    view_out(csr ? csr->subject : EMPTY, der, len);
+    x509_view_out(csr ? csr->subject : X509_EMPTY_VIEW, der, len);
 }
 
 qpki_status qpki_csr_subject_text(const qpki_csr *csr, char *buf, size_t size)
@@ -205,7 +195,7 @@ qpki_status qpki_csr_subject_text(const qpki_csr *csr, char *buf, size_t size)
 
 void qpki_csr_spki(const qpki_csr *csr, const uint8_t **der, size_t *len)
 {
-    view_out(csr ? csr->spki : EMPTY, der, len);
+    x509_view_out(csr ? csr->spki : X509_EMPTY_VIEW, der, len);
 }
 
 qpki_key_alg qpki_csr_key_alg(const qpki_csr *csr) { return csr ? csr->key_alg : QPKI_KEY_UNKNOWN; }
@@ -224,16 +214,16 @@ qpki_status qpki_csr_extension(const qpki_csr *csr, size_t index, const uint8_t 
     QPKI_ENSURE(csr, QPKI_ERR_INVALID_ARG);
     QPKI_ENSURE(index < csr->ext_count, QPKI_ERR_NOT_FOUND);
     const x509_ext *e = &csr->exts[index];
-    view_out(e->oid, oid, oid_len);
+    x509_view_out(e->oid, oid, oid_len);
     if (critical)
         *critical = e->critical;
-    view_out(e->value, value, value_len);
+    x509_view_out(e->value, value, value_len);
     return QPKI_OK;
 }
 
 void qpki_csr_subject_alt_name(const qpki_csr *csr, const uint8_t **der, size_t *len)
 {
-    view_out(csr ? csr->san : EMPTY, der, len);
+    x509_view_out(csr ? csr->san : X509_EMPTY_VIEW, der, len);
 }
 
 qpki_status qpki_csr_verify_signature(const qpki_csr *csr)
@@ -248,7 +238,7 @@ qpki_status qpki_csr_alt_spki(const qpki_csr *csr, const uint8_t **spki, size_t 
 {
     QPKI_ENSURE(csr, QPKI_ERR_INVALID_ARG);
     QPKI_ENSURE(csr->alt_spki.n > 0, QPKI_ERR_NOT_FOUND);
-    view_out(csr->alt_spki, spki, len);
+    x509_view_out(csr->alt_spki, spki, len);
     return QPKI_OK;
 }
 

@@ -125,6 +125,16 @@ struct qpki_crl {
 
 /* ---- shared parsing helpers ------------------------------------------------ */
 
+/* Hand a view out through the accessors' (pointer, length) pair; either may be NULL. */
+static inline void x509_view_out(der_view v, const uint8_t **p, size_t *n)
+{
+    if (p)
+        *p = v.p;
+    if (n)
+        *n = v.n;
+}
+#define X509_EMPTY_VIEW ((der_view){NULL, 0})
+
 /* AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }:
  * reads the TLV, checks the shape, returns the whole TLV and the OID contents. */
 QPKI_MUST_USE qpki_status x509_read_alg_id(der_cursor *c, der_view *whole, der_view *oid);

@@ -16,22 +16,19 @@ longer revoked.  Prints "match: N entries" and exits 0, or prints the
 difference and exits 1."""
 import calendar
 import datetime
+import os
 import sys
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import ed448, ed25519
 from cryptography.x509.oid import ExtensionOID
+
+# the CRL readers of tests/data/crl/crl_dump.py (Python cryptography)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "crl"))
+from crl_dump import entries as crl_entries, load, number, signature_ok  # noqa: E402
 
 CODES = {
     "unspecified": 0, "keycompromise": 1, "cacompromise": 2, "affiliationchanged": 3,
     "superseded": 4, "cessationofoperation": 5, "certificatehold": 6, "removefromcrl": 8,
     "privilegewithdrawn": 9, "aacompromise": 10,
-}
-PY_CODES = {
-    "unspecified": 0, "key_compromise": 1, "ca_compromise": 2, "affiliation_changed": 3,
-    "superseded": 4, "cessation_of_operation": 5, "certificate_hold": 6,
-    "remove_from_crl": 8, "privilege_withdrawn": 9, "aa_compromise": 10,
 }
 HOLDS = {"holdinstructionnone": 1, "holdinstructioncallissuer": 2, "holdinstructionreject": 3}
 
@@ -65,38 +62,12 @@ def index_rows(path):
     return rows
 
 
-def ts(dt):
-    return calendar.timegm(dt.utctimetuple())
-
-
-def load(path):
-    data = open(path, "rb").read()
-    if b"-----BEGIN" in data:
-        return x509.load_pem_x509_crl(data)
-    return x509.load_der_x509_crl(data)
-
-
 def entries(crl):
     out = {}
-    for r in crl:
-        reason, hold, inv = -1, 0, 0
-        for e in r.extensions:
-            if isinstance(e.value, x509.CRLReason):
-                reason = PY_CODES[e.value.reason.name]
-            elif isinstance(e.value, x509.InvalidityDate):
-                inv = ts(e.value.invalidity_date)
-            elif e.oid.dotted_string == "2.5.29.23":
-                hold = e.value.value[-1]
-        assert r.serial_number not in out, "serial %x twice" % r.serial_number
-        out[r.serial_number] = (ts(r.revocation_date), reason, hold, inv)
+    for serial, rt, reason, hold, inv in crl_entries(crl):
+        assert serial not in out, "serial %x twice" % serial
+        out[serial] = (rt, reason, hold, inv)
     return out
-
-
-def number(crl, oid):
-    try:
-        return crl.extensions.get_extension_for_oid(oid).value.crl_number
-    except x509.ExtensionNotFound:
-        return None
 
 
 def main():
@@ -108,15 +79,9 @@ def main():
         del args[i:i + 2]
     crl_path, ca_path, index_path = args
     crl = load(crl_path)
-    key = x509.load_pem_x509_certificate(open(ca_path, "rb").read()).public_key()
-    if isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
-        try:
-            key.verify(crl.signature, crl.tbs_certlist_bytes)
-        except InvalidSignature:
-            sys.exit("signature does not verify")
-    elif not crl.is_signature_valid(key):
+    if not signature_ok(crl, ca_path):
         sys.exit("signature does not verify")
-    this_update = ts(crl.last_update)
+    this_update = calendar.timegm(crl.last_update.utctimetuple())
     rows = index_rows(index_path)
     want = {}
     for serial, r in rows.items():

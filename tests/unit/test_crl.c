@@ -424,6 +424,20 @@ static size_t ext_tlv(uint8_t *out, der_oid oid, bool critical, const uint8_t *v
     return len;
 }
 
+/* crlExtensions [0] { SEQUENCE { one Extension } } into out (80 octets); its length. */
+static size_t crl_exts(uint8_t *out, der_oid oid, bool critical, const uint8_t *v, size_t n)
+{
+    uint8_t ext[76];
+    size_t xn = ext_tlv(ext, oid, critical, v, n);
+    assert_true(xn + 4 <= 80 && xn + 2 < 0x80);
+    out[0] = DER_CTX_CONS(0);
+    out[1] = (uint8_t)(xn + 2);
+    out[2] = DER_SEQUENCE;
+    out[3] = (uint8_t)xn;
+    memcpy(out + 4, ext, xn);
+    return xn + 4;
+}
+
 static void test_version_rules_are_enforced(void **state)
 {
     (void)state;
@@ -439,15 +453,10 @@ static void test_version_rules_are_enforced(void **state)
     qpki_crl_free(&c);
     /* crlExtensions need v2 */
     static const uint8_t num[] = {0x02, 0x01, 0x07};
-    uint8_t ext[64], wrapped[80];
-    size_t xn = ext_tlv(ext, OID_CE_CRL_NUMBER, false, num, sizeof(num));
-    wrapped[0] = DER_CTX_CONS(0);
-    wrapped[1] = (uint8_t)(xn + 2);
-    wrapped[2] = DER_SEQUENCE;
-    wrapped[3] = (uint8_t)xn;
-    memcpy(wrapped + 4, ext, xn);
-    assert_int_equal(parse_made(false, NULL, 0, wrapped, xn + 4, &c), QPKI_ERR_BAD_VERSION);
-    assert_int_equal(parse_made(true, NULL, 0, wrapped, xn + 4, &c), QPKI_OK);
+    uint8_t wrapped[80];
+    size_t wn = crl_exts(wrapped, OID_CE_CRL_NUMBER, false, num, sizeof(num));
+    assert_int_equal(parse_made(false, NULL, 0, wrapped, wn, &c), QPKI_ERR_BAD_VERSION);
+    assert_int_equal(parse_made(true, NULL, 0, wrapped, wn, &c), QPKI_OK);
     const uint8_t *p;
     size_t len;
     assert_int_equal(qpki_crl_number(c, &p, &len), QPKI_OK);
@@ -582,14 +591,9 @@ static void test_unknown_critical_and_indirect_crls_parse_but_are_not_usable(voi
     assert_true(e.certificate_issuer);
     qpki_crl_free(&c);
     /* an unknown critical CRL extension */
-    uint8_t ext[64], wrapped[80];
-    size_t xn = ext_tlv(ext, (der_oid){oid, sizeof(oid)}, true, null_v, 2);
-    wrapped[0] = DER_CTX_CONS(0);
-    wrapped[1] = (uint8_t)(xn + 2);
-    wrapped[2] = DER_SEQUENCE;
-    wrapped[3] = (uint8_t)xn;
-    memcpy(wrapped + 4, ext, xn);
-    assert_int_equal(parse_made(true, NULL, 0, wrapped, xn + 4, &c), QPKI_OK);
+    uint8_t wrapped[80];
+    size_t wn = crl_exts(wrapped, (der_oid){oid, sizeof(oid)}, true, null_v, 2);
+    assert_int_equal(parse_made(true, NULL, 0, wrapped, wn, &c), QPKI_OK);
     assert_int_equal(qpki_crl_usable(c, msg, sizeof(msg)), QPKI_ERR_UNSUPPORTED);
     assert_non_null(strstr(msg, "the CRL has a critical extension"));
     assert_int_equal(qpki_crl_extension_count(c), 1);
@@ -626,15 +630,10 @@ static void test_issuing_distribution_point_flags(void **state)
     for (size_t i = 0; i < QPKI_ARRAY_LEN(cases); i++) {
         size_t vn;
         uint8_t *v = tu_hex(cases[i].hex, &vn);
-        uint8_t ext[64], wrapped[80];
-        size_t xn = ext_tlv(ext, OID_CE_ISSUING_DP, true, v, vn);
-        wrapped[0] = DER_CTX_CONS(0);
-        wrapped[1] = (uint8_t)(xn + 2);
-        wrapped[2] = DER_SEQUENCE;
-        wrapped[3] = (uint8_t)xn;
-        memcpy(wrapped + 4, ext, xn);
+        uint8_t wrapped[80];
+        size_t wn = crl_exts(wrapped, OID_CE_ISSUING_DP, true, v, vn);
         qpki_crl *c = NULL;
-        qpki_status rc = parse_made(true, NULL, 0, wrapped, xn + 4, &c);
+        qpki_status rc = parse_made(true, NULL, 0, wrapped, wn, &c);
         if (rc != cases[i].rc)
             fail_msg("case %s: %s", cases[i].hex, qpki_strerror(rc));
         if (rc == QPKI_OK) {
@@ -663,22 +662,14 @@ static void test_crl_numbers_compare_by_value(void **state)
     assert_int_equal(qpki_crl_number_cmp(NULL, 0, a, 1), 0);
     /* more than 20 octets of cRLNumber is refused */
     uint8_t num[24] = {0x02, 21, 0x01};
-    uint8_t ext[64], wrapped[80];
-    size_t xn = ext_tlv(ext, OID_CE_CRL_NUMBER, false, num, 23);
-    wrapped[0] = DER_CTX_CONS(0);
-    wrapped[1] = (uint8_t)(xn + 2);
-    wrapped[2] = DER_SEQUENCE;
-    wrapped[3] = (uint8_t)xn;
-    memcpy(wrapped + 4, ext, xn);
+    uint8_t wrapped[80];
+    size_t wn = crl_exts(wrapped, OID_CE_CRL_NUMBER, false, num, 23);
     qpki_crl *crl = NULL;
-    assert_int_equal(parse_made(true, NULL, 0, wrapped, xn + 4, &crl), QPKI_ERR_TOO_LARGE);
+    assert_int_equal(parse_made(true, NULL, 0, wrapped, wn, &crl), QPKI_ERR_TOO_LARGE);
     /* a negative number is refused */
     static const uint8_t neg[] = {0x02, 0x01, 0xff};
-    xn = ext_tlv(ext, OID_CE_CRL_NUMBER, false, neg, 3);
-    wrapped[1] = (uint8_t)(xn + 2);
-    wrapped[3] = (uint8_t)xn;
-    memcpy(wrapped + 4, ext, xn);
-    assert_int_not_equal(parse_made(true, NULL, 0, wrapped, xn + 4, &crl), QPKI_OK);
+    wn = crl_exts(wrapped, OID_CE_CRL_NUMBER, false, neg, 3);
+    assert_int_not_equal(parse_made(true, NULL, 0, wrapped, wn, &crl), QPKI_OK);
 }
 
 /* ---- builder -------------------------------------------------------------------------- */

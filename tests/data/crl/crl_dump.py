@@ -14,7 +14,8 @@ CRL files, one block per file:
 
 REASON is the RFC 5280 CRLReason code or -1, HOLD the last arc of the hold
 instruction OID or 0, INVALIDITY 0 when absent.  With --issuer CERT the
-signature is also checked (prints "signature ok")."""
+signature is also checked (prints "signature ok").  tests/cli/crl_check.py
+imports the readers below."""
 import calendar
 import sys
 
@@ -49,26 +50,16 @@ def ext(crl, oid):
         return None
 
 
-def dump(path, issuer=None):
-    crl = load(path)
-    print("file", path.rsplit("/", 1)[-1])
-    # cryptography has no version accessor: v2 is what carries extensions
-    tbs = crl.tbs_certlist_bytes
-    hdr = 2 + (tbs[1] & 0x7f if tbs[1] & 0x80 else 0)
-    print("version", 2 if tbs[hdr] == 0x02 else 1)
-    print("issuer", crl.issuer.rfc4514_string())
-    print("this_update", ts(crl.last_update))
-    print("next_update", ts(crl.next_update) if crl.next_update else "-")
-    num = ext(crl, ExtensionOID.CRL_NUMBER)
-    print("number", format(num.crl_number, "X") if num else "-")
-    base = ext(crl, ExtensionOID.DELTA_CRL_INDICATOR)
-    print("delta_base", format(base.crl_number, "X") if base else "-")
-    aki = ext(crl, ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
-    print("aki", aki.key_identifier.hex() if aki and aki.key_identifier else "-")
-    print("sig_alg", crl.signature_algorithm_oid.dotted_string)
-    entries = list(crl)
-    print("entries", len(entries))
-    for r in entries:
+def number(crl, oid):
+    """cRLNumber (ExtensionOID.CRL_NUMBER) or BaseCRLNumber (DELTA_CRL_INDICATOR)."""
+    v = ext(crl, oid)
+    return v.crl_number if v else None
+
+
+def entries(crl):
+    """[(serial, revocation time, reason, hold, invalidity)] in CRL order."""
+    out = []
+    for r in crl:
         reason, hold, inv = -1, 0, 0
         for e in r.extensions:
             if isinstance(e.value, x509.CRLReason):
@@ -79,19 +70,45 @@ def dump(path, issuer=None):
                 der = e.value.value
                 assert der[:-1] == HOLD_PREFIX, der.hex()
                 hold = der[-1]
-        print("entry", format(r.serial_number, "X"), ts(r.revocation_date), reason, hold, inv)
+        out.append((r.serial_number, ts(r.revocation_date), reason, hold, inv))
+    return out
+
+
+def signature_ok(crl, issuer_path):
+    key = x509.load_pem_x509_certificate(open(issuer_path, "rb").read()).public_key()
+    if isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+        # cryptography 38's is_signature_valid knows RSA, DSA and ECDSA only
+        try:
+            key.verify(crl.signature, crl.tbs_certlist_bytes)
+            return True
+        except InvalidSignature:
+            return False
+    return crl.is_signature_valid(key)
+
+
+def dump(path, issuer=None):
+    crl = load(path)
+    print("file", path.rsplit("/", 1)[-1])
+    # cryptography has no version accessor: v2 is what carries extensions
+    tbs = crl.tbs_certlist_bytes
+    hdr = 2 + (tbs[1] & 0x7f if tbs[1] & 0x80 else 0)
+    print("version", 2 if tbs[hdr] == 0x02 else 1)
+    print("issuer", crl.issuer.rfc4514_string())
+    print("this_update", ts(crl.last_update))
+    print("next_update", ts(crl.next_update) if crl.next_update else "-")
+    num = number(crl, ExtensionOID.CRL_NUMBER)
+    print("number", format(num, "X") if num is not None else "-")
+    base = number(crl, ExtensionOID.DELTA_CRL_INDICATOR)
+    print("delta_base", format(base, "X") if base is not None else "-")
+    aki = ext(crl, ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
+    print("aki", aki.key_identifier.hex() if aki and aki.key_identifier else "-")
+    print("sig_alg", crl.signature_algorithm_oid.dotted_string)
+    es = entries(crl)
+    print("entries", len(es))
+    for serial, rt, reason, hold, inv in es:
+        print("entry", format(serial, "X"), rt, reason, hold, inv)
     if issuer:
-        key = x509.load_pem_x509_certificate(open(issuer, "rb").read()).public_key()
-        if isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
-            # cryptography 38's is_signature_valid knows RSA, DSA and ECDSA only
-            try:
-                key.verify(crl.signature, crl.tbs_certlist_bytes)
-                ok = True
-            except InvalidSignature:
-                ok = False
-        else:
-            ok = crl.is_signature_valid(key)
-        print("signature", "ok" if ok else "BAD")
+        print("signature", "ok" if signature_ok(crl, issuer) else "BAD")
 
 
 if __name__ == "__main__":
