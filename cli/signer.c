@@ -88,7 +88,11 @@ bool cli_load_key_signer(const char *path, const char *passphrase_env,
     *out = NULL;
     if (!cli_get_passphrase(passphrase_env, passphrase_file, &pass))
         return false;
-    qpki_status st = qpki_signer_software_load(path, pass, out);
+    /* The key is checked to hold together as it loads; the error names the part
+     * that does not (a tampered or mis-assembled key file). */
+    char why[512] = "";
+    qpki_key *key = NULL;
+    qpki_status st = qpki_key_load_err(path, pass, why, sizeof(why), &key);
     cli_secret_free(pass);
     if (st == QPKI_ERR_PASSPHRASE_REQUIRED) {
         cli_error("private key %s is encrypted: give --passphrase-env VAR or "
@@ -97,7 +101,13 @@ bool cli_load_key_signer(const char *path, const char *passphrase_env,
         return false;
     }
     if (st != QPKI_OK) {
-        cli_error_st(st, "cannot load private key %s", path);
+        cli_error("cannot load private key %s: %s", path, why);
+        return false;
+    }
+    st = qpki_signer_software_from_key(key, QPKI_SIG_UNKNOWN, out);
+    qpki_key_free(&key);
+    if (st != QPKI_OK) {
+        cli_error_st(st, "cannot make a signer for the private key %s", path);
         return false;
     }
     return true;
@@ -143,7 +153,14 @@ int cli_load_responder(const struct cli_signer_opts *o, const qpki_cert *ca, qpk
     }
 
     if (!spki_equal(*signer, *cert)) {
-        cli_error("the private key does not match the certificate %s", cpath);
+        if (o->hsm_config)
+            cli_error("the HSM key does not belong to the certificate %s (their public keys "
+                      "differ)",
+                      cpath);
+        else
+            cli_error("the private key %s does not belong to the certificate %s (their public "
+                      "keys differ)",
+                      kpath, cpath);
         goto fail;
     }
     if (ca && !cli_cert_equal(*cert, ca)) {

@@ -35,6 +35,23 @@ qpki_status qpki_crypto_init(void);
 /* Bounded formatted message into a fixed buffer (truncates, always terminates). */
 void qpki_fmt(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Error detail (STYLE §5): a caller's buffer for one line that says what was
+ * wrong and where ("ML-DSA-65 expandedKey: an s1 coefficient lies outside
+ * [-4, 4]").  The first message written wins, so the innermost, most precise
+ * failure is what the user reads; callers add context in front of it with
+ * detail_prefix.  Every function taking a qpki_detail * accepts NULL. */
+typedef struct qpki_detail {
+    char *msg;   /* NUL-terminated, "" until something fails */
+    size_t cap;
+} qpki_detail;
+/* d over buf[cap] (buf may be NULL: nothing is kept). */
+void detail_init(qpki_detail *d, char *buf, size_t cap);
+/* Write the message unless one is there already; returns st. */
+qpki_status detail_fail(qpki_detail *d, qpki_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Put "context: " in front of the message (when there is one). */
+void detail_prefix(qpki_detail *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Hex helpers. */
 /* Lower-case hex of in[0..n) into out (2n+1 bytes). */
 void qpki_hex_encode(const uint8_t *in, size_t n, char *out);

@@ -38,6 +38,48 @@ void qpki_fmt(char *buf, size_t size, const char *fmt, ...)
         buf[0] = '\0';
 }
 
+void detail_init(qpki_detail *d, char *buf, size_t cap)
+{
+    d->msg = cap ? buf : NULL;
+    d->cap = buf ? cap : 0;
+    if (d->msg)
+        d->msg[0] = '\0';
+}
+
+qpki_status detail_fail(qpki_detail *d, qpki_status st, const char *fmt, ...)
+{
+    if (!d || !d->msg || d->msg[0])
+        return st;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(d->msg, d->cap, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        d->msg[0] = '\0';
+    return st;
+}
+
+void detail_prefix(qpki_detail *d, const char *fmt, ...)
+{
+    if (!d || !d->msg || !d->msg[0])
+        return;
+    char head[160];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(head, sizeof(head), fmt, ap);
+    va_end(ap);
+    if (n <= 0)
+        return;
+    size_t h = strlen(head), m = strlen(d->msg);
+    if (h >= d->cap)
+        return;
+    if (h + m >= d->cap)
+        m = d->cap - 1 - h; /* the end of the old message is cut */
+    memmove(d->msg + h, d->msg, m);
+    memcpy(d->msg, head, h);
+    d->msg[h + m] = '\0';
+}
+
 static void hex_encode(const uint8_t *in, size_t n, char *out, const char digits[16])
 {
     for (size_t i = 0; i < n; i++) {

@@ -53,6 +53,20 @@ QPKI_API qpki_status qpki_key_generate(qpki_key_alg alg, unsigned rsa_bits, qpki
 QPKI_API qpki_status qpki_key_load(const char *path, const char *passphrase, qpki_key **out);
 QPKI_API qpki_status qpki_key_from_bytes(const uint8_t *data, size_t len,
                                          const char *passphrase, qpki_key **out);
+/* The same, and on failure error (may be NULL) receives one line that names what
+ * is wrong, e.g. "ML-DSA-65 expandedKey: an s1 coefficient lies outside [-4, 4]
+ * (FIPS 204 skDecode)", "RSA private key: exponent1 (dP) is not d mod (prime1 -
+ * 1)", "EC P-256 private key: publicKey is not d*G for its privateKey d ...".
+ * Every key is checked to hold together before it is returned: EC d in [1, n-1]
+ * and an embedded public point equal to d*G; RSA n = p*q and the CRT values; an
+ * RFC 5958 v2 publicKey equal to the one the private key gives; ML-DSA s1, s2, t0
+ * and tr of an expandedKey, or the seed regenerating the expandedKey exactly (the
+ * `both` form).  Since QPKI_1.1. */
+QPKI_API qpki_status qpki_key_load_err(const char *path, const char *passphrase, char *error,
+                                       size_t error_size, qpki_key **out);
+QPKI_API qpki_status qpki_key_from_bytes_err(const uint8_t *data, size_t len,
+                                             const char *passphrase, char *error,
+                                             size_t error_size, qpki_key **out);
 
 QPKI_API void qpki_key_free(qpki_key **key);
 

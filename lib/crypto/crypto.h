@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <qpki/types.h>
 #include "../der/der.h"
+#include "../internal.h"
 
 #define CRYPTO_MAX_HASH_LEN 64
 
@@ -84,6 +85,11 @@ typedef struct crypto_privkey crypto_privkey;
  * passphrase may be NULL.  Intermediate copies of secrets are wiped. */
 QPKI_MUST_USE qpki_status crypto_privkey_load(const uint8_t *data, size_t len,
                                               const char *passphrase, crypto_privkey **out);
+/* The same; a key that does not hold together (or a malformed field) is named in
+ * detail (may be NULL). */
+QPKI_MUST_USE qpki_status crypto_privkey_load_detail(const uint8_t *data, size_t len,
+                                                     const char *passphrase, qpki_detail *detail,
+                                                     crypto_privkey **out);
 /* Generate a key.  rsa_bits is used for QPKI_KEY_RSA only (2048, 3072, 4096). */
 QPKI_MUST_USE qpki_status crypto_privkey_generate(qpki_key_alg alg, unsigned rsa_bits,
                                                   crypto_privkey **out);

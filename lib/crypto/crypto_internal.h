@@ -139,10 +139,15 @@ typedef struct crypto_key_parts {
     const uint8_t *pub;     /* optional public key found in the file (raw) */
     size_t pub_len;
     const uint8_t *seed;    /* ML-DSA seed, optional */
+    qpki_detail *detail;    /* receives what does not hold together (may be NULL) */
 } crypto_key_parts;
 
-/* Build and validate a private key from its parts (derives the public key, checks
- * it against a public key given in the file, runs a pairwise test for RSA). */
+/* Build and validate a private key from its parts: derives the public key and
+ * checks it against a public key given in the file; EC: d in [1, n-1]; RSA: the
+ * CRT values against n, d (and a pairwise test); ML-DSA: the expanded key's
+ * ranges, t0 and tr, or that the seed gives exactly the expanded key.  A key
+ * that does not hold together fails with QPKI_ERR_BAD_KEY and parts->detail
+ * naming the part. */
 QPKI_MUST_USE qpki_status crypto_privkey_from_parts(const crypto_key_parts *parts,
                                                     crypto_privkey **out);
 /* Key size in bits (EC: curve bits; RSA: modulus bits; EdDSA/ML-DSA: raw key bits). */

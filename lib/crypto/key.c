@@ -65,18 +65,19 @@ qpki_status qpki_key_generate(qpki_key_alg alg, unsigned rsa_bits, qpki_key **ou
     return wrap(priv, out);
 }
 
-qpki_status qpki_key_from_bytes(const uint8_t *data, size_t len, const char *passphrase,
-                                qpki_key **out)
+static qpki_status from_bytes(const uint8_t *data, size_t len, const char *passphrase,
+                              qpki_detail *d, qpki_key **out)
 {
     QPKI_ENSURE(out, QPKI_ERR_INVALID_ARG);
     *out = NULL;
     QPKI_ENSURE(data && len, QPKI_ERR_INVALID_ARG);
     crypto_privkey *priv = NULL;
-    QPKI_GUARD(crypto_privkey_load(data, len, passphrase, &priv));
+    QPKI_GUARD(crypto_privkey_load_detail(data, len, passphrase, d, &priv));
     return wrap(priv, out);
 }
 
-qpki_status qpki_key_load(const char *path, const char *passphrase, qpki_key **out)
+static qpki_status load(const char *path, const char *passphrase, qpki_detail *d,
+                        qpki_key **out)
 {
     QPKI_ENSURE(out, QPKI_ERR_INVALID_ARG);
     *out = NULL;
@@ -84,9 +85,45 @@ qpki_status qpki_key_load(const char *path, const char *passphrase, qpki_key **o
     uint8_t *buf = NULL;
     size_t len = 0;
     QPKI_GUARD(crypto_read_key_file(path, &buf, &len));
-    qpki_status rc = qpki_key_from_bytes(buf, len, passphrase, out);
+    qpki_status rc = from_bytes(buf, len, passphrase, d, out);
     qpki_free_secret(buf, len);
     return rc;
+}
+
+/* The _err variants: the detail, or the status text when nothing more precise
+ * was said. */
+static qpki_status with_error(qpki_status rc, qpki_detail *d)
+{
+    if (rc != QPKI_OK)
+        detail_fail(d, rc, "%s", qpki_strerror(rc));
+    return rc;
+}
+
+qpki_status qpki_key_from_bytes(const uint8_t *data, size_t len, const char *passphrase,
+                                qpki_key **out)
+{
+    return from_bytes(data, len, passphrase, NULL, out);
+}
+
+qpki_status qpki_key_from_bytes_err(const uint8_t *data, size_t len, const char *passphrase,
+                                    char *error, size_t error_size, qpki_key **out)
+{
+    qpki_detail d;
+    detail_init(&d, error, error_size);
+    return with_error(from_bytes(data, len, passphrase, &d, out), &d);
+}
+
+qpki_status qpki_key_load(const char *path, const char *passphrase, qpki_key **out)
+{
+    return load(path, passphrase, NULL, out);
+}
+
+qpki_status qpki_key_load_err(const char *path, const char *passphrase, char *error,
+                              size_t error_size, qpki_key **out)
+{
+    qpki_detail d;
+    detail_init(&d, error, error_size);
+    return with_error(load(path, passphrase, &d, out), &d);
 }
 
 void qpki_key_free(qpki_key **key)

@@ -59,7 +59,7 @@ static qpki_status secret_buf_finish(der_buf *b, uint8_t **out, size_t *out_len)
  *     publicKey  [1] BIT STRING OPTIONAL }
  * curve is the curve named by the PKCS#8 AlgorithmIdentifier (or UNKNOWN). */
 static qpki_status load_sec1(const uint8_t *der, size_t n, qpki_key_alg curve,
-                             crypto_privkey **out)
+                             qpki_detail *detail, crypto_privkey **out)
 {
     der_cursor c = der_cursor_init(der, n), seq, field;
     der_view d, pub = {0};
@@ -100,29 +100,30 @@ static qpki_status load_sec1(const uint8_t *der, size_t n, qpki_key_alg curve,
     uint8_t scalar[CRYPTO_EC_MAX_BYTES];
     memset(scalar, 0, size - d.n);
     memcpy(scalar + (size - d.n), d.p, d.n);
-    crypto_key_parts parts = {.alg = curve, .secret = scalar, .secret_len = size};
+    crypto_key_parts parts = {.alg = curve, .secret = scalar, .secret_len = size,
+                              .detail = detail};
     if (pub.p) {
-        /* A compressed point in the file cannot be compared byte for byte; the
-         * public key is always recomputed from d anyway. */
-        if (pub.n == 1 + 2 * size && pub.p[0] == 0x04) {
-            parts.pub = pub.p;
-            parts.pub_len = pub.n;
-        }
+        /* The public key is recomputed from d and must be this point
+         * (uncompressed, or compressed: X and the parity of Y). */
+        parts.pub = pub.p;
+        parts.pub_len = pub.n;
     }
     qpki_status rc = crypto_privkey_from_parts(&parts, out);
     qpki_wipe(scalar, sizeof(scalar));
     return rc;
 }
 
-static qpki_status load_pkcs1(const uint8_t *der, size_t n, crypto_privkey **out)
+static qpki_status load_pkcs1(const uint8_t *der, size_t n, qpki_detail *detail,
+                              crypto_privkey **out)
 {
-    crypto_key_parts parts = {.alg = QPKI_KEY_RSA, .secret = der, .secret_len = n};
+    crypto_key_parts parts = {.alg = QPKI_KEY_RSA, .secret = der, .secret_len = n,
+                              .detail = detail};
     return crypto_privkey_from_parts(&parts, out);
 }
 
 /* RFC 8410 §7: CurvePrivateKey ::= OCTET STRING (the 32- or 57-octet seed). */
 static qpki_status load_eddsa(qpki_key_alg alg, der_view inner, der_view pub,
-                              crypto_privkey **out)
+                              qpki_detail *detail, crypto_privkey **out)
 {
     der_cursor c = der_cursor_init(inner.p, inner.n);
     der_view seed;
@@ -131,7 +132,7 @@ static qpki_status load_eddsa(qpki_key_alg alg, der_view inner, der_view pub,
     size_t want = alg == QPKI_KEY_ED25519 ? ED25519_KEY_SIZE : ED448_KEY_SIZE;
     QPKI_ENSURE(seed.n == want, QPKI_ERR_BAD_KEY);
     crypto_key_parts parts = {.alg = alg, .secret = seed.p, .secret_len = seed.n,
-                              .pub = pub.p, .pub_len = pub.n};
+                              .pub = pub.p, .pub_len = pub.n, .detail = detail};
     return crypto_privkey_from_parts(&parts, out);
 }
 
@@ -156,7 +157,7 @@ static qpki_key_alg mldsa_alg_from_oid(der_view oid)
  * (2560 / 4032 / 4896 octets for ML-DSA-44 / -65 / -87; the module uses
  * IMPLICIT tags, so seed is [0] primitive). */
 static qpki_status load_mldsa(qpki_key_alg alg, der_view inner, der_view pub,
-                              crypto_privkey **out)
+                              qpki_detail *detail, crypto_privkey **out)
 {
     size_t sk_len = mldsa_sk_bytes((mldsa_level)crypto_mldsa_level(alg));
     der_cursor c = der_cursor_init(inner.p, inner.n), field, both;
@@ -181,17 +182,18 @@ static qpki_status load_mldsa(qpki_key_alg alg, der_view inner, der_view pub,
     QPKI_ENSURE(!has_seed || seed.n == MLDSA_SEED_BYTES, QPKI_ERR_BAD_KEY);
     QPKI_ENSURE(!has_expanded || expanded.n == sk_len, QPKI_ERR_BAD_KEY);
     crypto_key_parts parts = {.alg = alg, .secret = expanded.p, .secret_len = expanded.n,
-                              .seed = seed.p, .pub = pub.p, .pub_len = pub.n};
+                              .seed = seed.p, .pub = pub.p, .pub_len = pub.n,
+                              .detail = detail};
     return crypto_privkey_from_parts(&parts, out);
 }
 
 /* QPKI's "ML-DSA-65 PRIVATE KEY" PEM: the raw FIPS 204 private key (skEncode
  * output); a 32-octet body is taken as the seed. */
 static qpki_status load_mldsa_raw(qpki_key_alg alg, const uint8_t *raw, size_t n,
-                                  crypto_privkey **out)
+                                  qpki_detail *detail, crypto_privkey **out)
 {
     size_t sk_len = mldsa_sk_bytes((mldsa_level)crypto_mldsa_level(alg));
-    crypto_key_parts parts = {.alg = alg};
+    crypto_key_parts parts = {.alg = alg, .detail = detail};
     if (n == MLDSA_SEED_BYTES)
         parts.seed = raw;
     else if (n == sk_len) {
@@ -213,7 +215,8 @@ static qpki_status load_mldsa_raw(qpki_key_alg alg, const uint8_t *raw, size_t n
  *     ... }
  * "version is the syntax version number.  If publicKey is present, then version
  * is set to v2 [1] else version is set to v1 [0]." */
-static qpki_status load_pkcs8(const uint8_t *der, size_t n, crypto_privkey **out)
+static qpki_status load_pkcs8(const uint8_t *der, size_t n, qpki_detail *detail,
+                              crypto_privkey **out)
 {
     der_cursor c = der_cursor_init(der, n), seq, algid, field;
     der_view oid, inner, pub = {0};
@@ -243,26 +246,26 @@ static qpki_status load_pkcs8(const uint8_t *der, size_t n, crypto_privkey **out
         QPKI_GUARD(der_expect_end(&algid));
         qpki_key_alg curve = qpki_ec_curve_alg(curve_oid.p, curve_oid.n);
         QPKI_ENSURE(curve != QPKI_KEY_UNKNOWN, QPKI_ERR_UNSUPPORTED_ALGORITHM);
-        return load_sec1(inner.p, inner.n, curve, out);
+        return load_sec1(inner.p, inner.n, curve, detail, out);
     }
     if (der_oid_eq(oid, OID_RSA_ENCRYPTION)) {
         if (!der_at_end(&algid))
             QPKI_GUARD(der_read_null(&algid));
         QPKI_GUARD(der_expect_end(&algid));
-        return load_pkcs1(inner.p, inner.n, out);
+        return load_pkcs1(inner.p, inner.n, detail, out);
     }
     if (der_oid_eq(oid, OID_ED25519) || der_oid_eq(oid, OID_ED448)) {
         /* RFC 8410 §3: "the parameters MUST be absent". */
         QPKI_ENSURE(der_at_end(&algid), QPKI_ERR_BAD_KEY);
         return load_eddsa(der_oid_eq(oid, OID_ED25519) ? QPKI_KEY_ED25519 : QPKI_KEY_ED448,
-                          inner, pub, out);
+                          inner, pub, detail, out);
     }
     qpki_key_alg mldsa = mldsa_alg_from_oid(oid);
     if (mldsa != QPKI_KEY_UNKNOWN) {
         /* RFC 9881 §2: "The contents of the parameters component ... MUST be
          * absent." */
         QPKI_ENSURE(der_at_end(&algid), QPKI_ERR_BAD_KEY);
-        return load_mldsa(mldsa, inner, pub, out);
+        return load_mldsa(mldsa, inner, pub, detail, out);
     }
     return QPKI_ERR_UNSUPPORTED_ALGORITHM;
 }
@@ -383,7 +386,7 @@ static qpki_status aes_cbc(bool decrypt, const uint8_t *key, size_t key_len,
  * IV, "separate the result into a message M and padding PS ... If the padding is
  * wrong, output "decryption error""). */
 static qpki_status load_encrypted(const uint8_t *der, size_t n, const char *passphrase,
-                                  crypto_privkey **out)
+                                  qpki_detail *detail, crypto_privkey **out)
 {
     der_cursor c = der_cursor_init(der, n), seq, algid;
     der_view oid, data;
@@ -429,7 +432,7 @@ static qpki_status load_encrypted(const uint8_t *der, size_t n, const char *pass
         rc = QPKI_ERR_BAD_PASSPHRASE;
         goto out;
     }
-    rc = load_pkcs8(plain, plain_len, out);
+    rc = load_pkcs8(plain, plain_len, detail, out);
 out:
     qpki_free_secret(plain, data.n);
     return rc;
@@ -439,56 +442,63 @@ out:
 
 /* A DER key without a PEM label: tell the formats apart by their first fields. */
 static qpki_status load_der(const uint8_t *der, size_t n, const char *passphrase,
-                            crypto_privkey **out)
+                            qpki_detail *detail, crypto_privkey **out)
 {
     der_cursor c = der_cursor_init(der, n), seq;
     QPKI_GUARD(der_read_tlv(&c, DER_SEQUENCE, &seq));
     uint8_t first = 0, second = 0;
     QPKI_GUARD(der_peek_tag(&seq, &first));
     if (first == DER_SEQUENCE)
-        return load_encrypted(der, n, passphrase, out);   /* { AlgId, OCTET STRING } */
+        return load_encrypted(der, n, passphrase, detail, out); /* { AlgId, OCTET STRING } */
     QPKI_ENSURE(first == DER_INTEGER, QPKI_ERR_BAD_KEY);
     QPKI_GUARD(der_skip(&seq));
     QPKI_GUARD(der_peek_tag(&seq, &second));
     if (second == DER_SEQUENCE)
-        return load_pkcs8(der, n, out);                   /* { version, AlgId, ... } */
+        return load_pkcs8(der, n, detail, out);          /* { version, AlgId, ... } */
     if (second == DER_OCTET_STRING)
-        return load_sec1(der, n, QPKI_KEY_UNKNOWN, out);  /* { 1, d, ... } */
+        return load_sec1(der, n, QPKI_KEY_UNKNOWN, detail, out); /* { 1, d, ... } */
     if (second == DER_INTEGER)
-        return load_pkcs1(der, n, out);                   /* { 0, n, e, ... } */
+        return load_pkcs1(der, n, detail, out);          /* { 0, n, e, ... } */
     return QPKI_ERR_BAD_KEY;
 }
 
 static qpki_status load_pem_block(const char *label, const uint8_t *der, size_t n,
-                                  const char *passphrase, crypto_privkey **out)
+                                  const char *passphrase, qpki_detail *detail,
+                                  crypto_privkey **out)
 {
     /* RFC 7468 §10 "PRIVATE KEY", §11 "ENCRYPTED PRIVATE KEY"; SEC1 and PKCS#1
      * keys as OpenSSL writes them ("EC PRIVATE KEY", "RSA PRIVATE KEY"). */
     if (!strcmp(label, "PRIVATE KEY"))
-        return load_pkcs8(der, n, out);
+        return load_pkcs8(der, n, detail, out);
     if (!strcmp(label, "ENCRYPTED PRIVATE KEY"))
-        return load_encrypted(der, n, passphrase, out);
+        return load_encrypted(der, n, passphrase, detail, out);
     if (!strcmp(label, "EC PRIVATE KEY"))
-        return load_sec1(der, n, QPKI_KEY_UNKNOWN, out);
+        return load_sec1(der, n, QPKI_KEY_UNKNOWN, detail, out);
     if (!strcmp(label, "RSA PRIVATE KEY"))
-        return load_pkcs1(der, n, out);
+        return load_pkcs1(der, n, detail, out);
     if (!strcmp(label, "ML-DSA-44 PRIVATE KEY"))
-        return load_mldsa_raw(QPKI_KEY_ML_DSA_44, der, n, out);
+        return load_mldsa_raw(QPKI_KEY_ML_DSA_44, der, n, detail, out);
     if (!strcmp(label, "ML-DSA-65 PRIVATE KEY"))
-        return load_mldsa_raw(QPKI_KEY_ML_DSA_65, der, n, out);
+        return load_mldsa_raw(QPKI_KEY_ML_DSA_65, der, n, detail, out);
     if (!strcmp(label, "ML-DSA-87 PRIVATE KEY"))
-        return load_mldsa_raw(QPKI_KEY_ML_DSA_87, der, n, out);
+        return load_mldsa_raw(QPKI_KEY_ML_DSA_87, der, n, detail, out);
     return QPKI_ERR_NOT_FOUND;
 }
 
 qpki_status crypto_privkey_load(const uint8_t *data, size_t len, const char *passphrase,
                                 crypto_privkey **out)
 {
+    return crypto_privkey_load_detail(data, len, passphrase, NULL, out);
+}
+
+qpki_status crypto_privkey_load_detail(const uint8_t *data, size_t len, const char *passphrase,
+                                       qpki_detail *detail, crypto_privkey **out)
+{
     QPKI_ENSURE(data && len && out, QPKI_ERR_INVALID_ARG);
     *out = NULL;
     QPKI_ENSURE(len <= CRYPTO_MAX_KEY_FILE, QPKI_ERR_TOO_LARGE);
     if (!pem_detect(data, len))
-        return load_der(data, len, passphrase, out);
+        return load_der(data, len, passphrase, detail, out);
     size_t offset = 0;
     for (;;) {
         char label[80];
@@ -499,7 +509,7 @@ qpki_status crypto_privkey_load(const uint8_t *data, size_t len, const char *pas
             return QPKI_ERR_BAD_PEM;  /* no private key block in the text */
         if (rc != QPKI_OK)
             return rc;                /* incl. legacy "Proc-Type:" encryption */
-        rc = load_pem_block(label, der, der_len, passphrase, out);
+        rc = load_pem_block(label, der, der_len, passphrase, detail, out);
         qpki_free_secret(der, der_len);
         if (rc != QPKI_ERR_NOT_FOUND)
             return rc;

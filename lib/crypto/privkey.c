@@ -68,6 +68,57 @@ qpki_status crypto_rsa_import_private(const uint8_t *der, size_t n, RsaKey *key,
     return QPKI_OK;
 }
 
+/* RFC 8017 §3.2: the CRT values of an RSA private key hold together: "n = r_1 *
+ * r_2", "e * d == 1 (mod lambda(n))", "d_i ... e * d_i == 1 (mod (r_i - 1))"
+ * (dP = d mod (p-1), dQ = d mod (q-1)) and "r_2 * t_2 == 1 (mod r_1)" (qInv).  A
+ * key whose values disagree would sign through the CRT with a wrong result; the
+ * first value that does not fit is named.  Runs once per key load (wolfSSL's
+ * multi-precision code, not constant time; the verdict is all it reveals). */
+static qpki_status rsa_check_crt(RsaKey *k, qpki_detail *detail)
+{
+    mp_int a, b, pm1, qm1;
+    if (mp_init_multi(&a, &b, &pm1, &qm1, NULL, NULL) != MP_OKAY)
+        return QPKI_ERR_NOMEM;
+    const char *bad = NULL;
+    int ret = mp_mul(&k->p, &k->q, &a);
+    if (ret == MP_OKAY && mp_cmp(&a, &k->n) != MP_EQ)
+        bad = "modulus n is not prime1 * prime2";
+    if (ret == MP_OKAY && !bad)
+        ret = mp_sub_d(&k->p, 1, &pm1);
+    if (ret == MP_OKAY && !bad)
+        ret = mp_sub_d(&k->q, 1, &qm1);
+    /* dP = d mod (p-1) and dQ = d mod (q-1) */
+    if (ret == MP_OKAY && !bad)
+        ret = mp_mod(&k->d, &pm1, &a);
+    if (ret == MP_OKAY && !bad && mp_cmp(&a, &k->dP) != MP_EQ)
+        bad = "exponent1 (dP) is not d mod (prime1 - 1)";
+    if (ret == MP_OKAY && !bad)
+        ret = mp_mod(&k->d, &qm1, &a);
+    if (ret == MP_OKAY && !bad && mp_cmp(&a, &k->dQ) != MP_EQ)
+        bad = "exponent2 (dQ) is not d mod (prime2 - 1)";
+    /* e * dP == 1 (mod p-1), e * dQ == 1 (mod q-1): d inverts e */
+    if (ret == MP_OKAY && !bad)
+        ret = mp_mulmod(&k->e, &k->dP, &pm1, &a);
+    if (ret == MP_OKAY && !bad)
+        ret = mp_mulmod(&k->e, &k->dQ, &qm1, &b);
+    if (ret == MP_OKAY && !bad && (mp_cmp_d(&a, 1) != MP_EQ || mp_cmp_d(&b, 1) != MP_EQ))
+        bad = "privateExponent d is not the inverse of publicExponent e";
+    /* qInv * q == 1 (mod p) */
+    if (ret == MP_OKAY && !bad)
+        ret = mp_mulmod(&k->u, &k->q, &k->p, &a);
+    if (ret == MP_OKAY && !bad && mp_cmp_d(&a, 1) != MP_EQ)
+        bad = "coefficient (qInv) is not prime2^-1 mod prime1";
+    mp_forcezero(&a);
+    mp_forcezero(&b);
+    mp_forcezero(&pm1);
+    mp_forcezero(&qm1);
+    if (ret != MP_OKAY)
+        return ret == MP_MEM ? QPKI_ERR_NOMEM : QPKI_ERR_BAD_KEY;
+    if (bad)
+        return detail_fail(detail, QPKI_ERR_BAD_KEY, "RSA private key: %s", bad);
+    return QPKI_OK;
+}
+
 /* RSAPublicKey DER from the modulus and exponent magnitudes. */
 static qpki_status rsa_public_der(der_view n, der_view e, uint8_t **out, size_t *out_len)
 {
@@ -249,6 +300,23 @@ size_t crypto_privkey_max_sig_len(const crypto_privkey *key)
     }
 }
 
+/* How error details name a key's algorithm. */
+static const char *key_label(qpki_key_alg alg)
+{
+    switch (alg) {
+    case QPKI_KEY_EC_P256: return "EC P-256";
+    case QPKI_KEY_EC_P384: return "EC P-384";
+    case QPKI_KEY_EC_P521: return "EC P-521";
+    case QPKI_KEY_RSA: return "RSA";
+    case QPKI_KEY_ED25519: return "Ed25519";
+    case QPKI_KEY_ED448: return "Ed448";
+    case QPKI_KEY_ML_DSA_44: return "ML-DSA-44";
+    case QPKI_KEY_ML_DSA_65: return "ML-DSA-65";
+    case QPKI_KEY_ML_DSA_87: return "ML-DSA-87";
+    default: return "private";
+    }
+}
+
 /* ---- ML-DSA ------------------------------------------------------------------------ */
 
 int crypto_mldsa_level(qpki_key_alg alg)
@@ -269,9 +337,12 @@ static qpki_status mldsa_from_parts(const crypto_key_parts *parts, crypto_privke
 {
     mldsa_level level = (mldsa_level)crypto_mldsa_level(parts->alg);
     size_t pk_len = mldsa_pk_bytes(level), sk_len = mldsa_sk_bytes(level);
+    const char *name = key_label(parts->alg);
+    qpki_detail *d = parts->detail;
     QPKI_ENSURE(pk_len && sk_len, QPKI_ERR_INTERNAL);
-    if (parts->secret)
-        QPKI_ENSURE(parts->secret_len == sk_len, QPKI_ERR_BAD_KEY);
+    if (parts->secret && parts->secret_len != sk_len)
+        return detail_fail(d, QPKI_ERR_BAD_KEY, "%s expandedKey: %zu octets, not %zu", name,
+                           parts->secret_len, sk_len);
     qpki_status rc = QPKI_OK;
     crypto_privkey *key = qpki_calloc(1, sizeof(*key));
     QPKI_ENSURE(key, QPKI_ERR_NOMEM);
@@ -287,17 +358,55 @@ static qpki_status mldsa_from_parts(const crypto_key_parts *parts, crypto_privke
     if (parts->seed) {
         if (mldsa_keygen(level, parts->seed, key->pub, key->secret) != 0)
             QPKI_FAIL(QPKI_ERR_CRYPTO);
+        /* RFC 9881 §6: "the expandedKey MUST be consistent with the seed";
+         * compared in constant time (both are secret). */
         if (parts->secret && qpki_ct_memcmp(parts->secret, key->secret, sk_len) != 0)
-            QPKI_FAIL(QPKI_ERR_BAD_KEY);
+            QPKI_FAIL(detail_fail(d, QPKI_ERR_BAD_KEY,
+                                  "%s private key (both): the expandedKey is not the one "
+                                  "the seed gives (ML-DSA.KeyGen_internal)",
+                                  name));
         memcpy(key->seed, parts->seed, MLDSA_SEED_BYTES);
         key->has_seed = true;
     } else {
         memcpy(key->secret, parts->secret, sk_len);
-        if (mldsa_pk_from_sk(level, key->secret, key->pub) != 0)
-            QPKI_FAIL(QPKI_ERR_BAD_KEY);
+        int check = mldsa_pk_from_sk(level, key->secret, key->pub);
+        switch (check) {
+        case 0:
+            break;
+        case MLDSA_ERR_NOMEM:
+            QPKI_FAIL(QPKI_ERR_NOMEM);
+        case MLDSA_SK_S1_RANGE:
+        case MLDSA_SK_S2_RANGE: {
+            /* FIPS 204 §7.2 skDecode: s1 and s2 have coefficients in [-eta, eta]
+             * (eta 2 for ML-DSA-44 and -87, 4 for ML-DSA-65). */
+            int eta = level == MLDSA_65 ? 4 : 2;
+            QPKI_FAIL(detail_fail(d, QPKI_ERR_BAD_KEY,
+                                  "%s expandedKey: an %s coefficient lies outside [-%d, %d] "
+                                  "(FIPS 204 skDecode)",
+                                  name, check == MLDSA_SK_S1_RANGE ? "s1" : "s2", eta, eta));
+        }
+        case MLDSA_SK_TR:
+            QPKI_FAIL(detail_fail(d, QPKI_ERR_BAD_KEY,
+                                  "%s expandedKey: tr is not H(pk) of the public key that "
+                                  "rho, s1 and s2 give (the parts belong to different keys)",
+                                  name));
+        case MLDSA_SK_T0:
+            QPKI_FAIL(detail_fail(d, QPKI_ERR_BAD_KEY,
+                                  "%s expandedKey: t0 is not the low part of t = A*s1 + s2 "
+                                  "(FIPS 204 Power2Round)",
+                                  name));
+        default:
+            QPKI_FAIL(detail_fail(d, QPKI_ERR_BAD_KEY,
+                                  "%s expandedKey: this build cannot recompute the public key "
+                                  "from it (use the seed or both form)",
+                                  name));
+        }
     }
     if (parts->pub && (parts->pub_len != pk_len || memcmp(parts->pub, key->pub, pk_len) != 0))
-        QPKI_FAIL(QPKI_ERR_BAD_KEY);
+        QPKI_FAIL(detail_fail(d, QPKI_ERR_BAD_KEY,
+                              "%s private key: the publicKey in the file is not the one the "
+                              "private key gives",
+                              name));
     /* FIPS 204 Algorithm 7 steps 1-5 (skDecode, NTTs, ExpandA) once per key rather
      * than once per signature. */
     int ret = mldsa_sign_ctx_new(level, key->secret, &key->mldsa_ctx);
@@ -370,7 +479,8 @@ static qpki_status ec_order(qpki_key_alg alg, uint8_t *out, size_t size)
 
 /* EC public point Q = dG for the scalar d (SEC 1 §3.2.1). */
 static qpki_status ec_public_from_secret(qpki_key_alg alg, const uint8_t *d, size_t d_len,
-                                         uint8_t *point, size_t *point_len)
+                                         uint8_t *point, size_t *point_len,
+                                         qpki_detail *detail)
 {
     size_t size = crypto_ec_size(alg);
     QPKI_ENSURE(d_len == size, QPKI_ERR_BAD_KEY);
@@ -382,7 +492,10 @@ static qpki_status ec_public_from_secret(qpki_key_alg alg, const uint8_t *d, siz
     uint8_t nonzero = 0;
     for (size_t i = 0; i < size; i++)
         nonzero |= d[i];
-    QPKI_ENSURE(nonzero != 0 && memcmp(d, order, size) < 0, QPKI_ERR_BAD_KEY);
+    if (nonzero == 0 || memcmp(d, order, size) >= 0)
+        return detail_fail(detail, QPKI_ERR_BAD_KEY,
+                           "%s private key: privateKey d is not in [1, n-1] (SEC 1 §3.2.1)",
+                           key_label(alg));
 
     ecc_key k;
     int ret = wc_ecc_init(&k);
@@ -451,6 +564,19 @@ static qpki_status pairwise_test(const crypto_privkey *key)
     return rc;
 }
 
+/* Is the public key given in the file (parts->pub) the one derived from the
+ * secret?  EC points may be stored compressed (SEC 1 §2.3.3: 0x02/0x03 || X, the
+ * low bit of Y in the prefix): X and that bit are compared. */
+static bool public_matches(const crypto_key_parts *parts, const uint8_t *pub, size_t pub_len)
+{
+    size_t size = crypto_ec_size(parts->alg);
+    if (size && parts->pub_len == 1 + size && pub_len == 1 + 2 * size &&
+        (parts->pub[0] == 0x02 || parts->pub[0] == 0x03))
+        return memcmp(parts->pub + 1, pub + 1, size) == 0 &&
+               (parts->pub[0] & 1) == (pub[pub_len - 1] & 1);
+    return parts->pub_len == pub_len && memcmp(parts->pub, pub, pub_len) == 0;
+}
+
 qpki_status crypto_privkey_from_parts(const crypto_key_parts *parts, crypto_privkey **out)
 {
     QPKI_ENSURE(parts && out, QPKI_ERR_INVALID_ARG);
@@ -479,7 +605,7 @@ qpki_status crypto_privkey_from_parts(const crypto_key_parts *parts, crypto_priv
     case QPKI_KEY_EC_P384:
     case QPKI_KEY_EC_P521:
         QPKI_CHECK(ec_public_from_secret(parts->alg, parts->secret, parts->secret_len, pub,
-                                         &pub_len));
+                                         &pub_len, parts->detail));
         key->bits = parts->alg == QPKI_KEY_EC_P521 ? 521u
                                                    : (unsigned)crypto_ec_size(parts->alg) * 8u;
         break;
@@ -496,6 +622,8 @@ qpki_status crypto_privkey_from_parts(const crypto_key_parts *parts, crypto_priv
         if (ret != 0)
             QPKI_FAIL(crypto_wolf_status(ret));
         rc = crypto_rsa_import_private(parts->secret, parts->secret_len, &rk, &n, &e);
+        if (rc == QPKI_OK)
+            rc = rsa_check_crt(&rk, parts->detail);
         unsigned bits = rc == QPKI_OK ? (unsigned)mp_count_bits(&rk.n) : 0;
         (void)wc_FreeRsaKey(&rk);
         qpki_wipe(&rk, sizeof(rk));
@@ -515,8 +643,17 @@ qpki_status crypto_privkey_from_parts(const crypto_key_parts *parts, crypto_priv
         QPKI_FAIL(QPKI_ERR_UNSUPPORTED_ALGORITHM);
     }
     /* A public key stored in the file must be the one the secret gives. */
-    if (parts->pub && (parts->pub_len != pub_len || memcmp(parts->pub, pub_src, pub_len) != 0))
-        QPKI_FAIL(QPKI_ERR_BAD_KEY);
+    if (parts->pub && !public_matches(parts, pub_src, pub_len)) {
+        if (crypto_ec_size(parts->alg))
+            QPKI_FAIL(detail_fail(parts->detail, QPKI_ERR_BAD_KEY,
+                                  "%s private key: publicKey is not d*G for its privateKey d "
+                                  "(the file pairs it with another key's point)",
+                                  key_label(parts->alg)));
+        QPKI_FAIL(detail_fail(parts->detail, QPKI_ERR_BAD_KEY,
+                              "%s private key: the publicKey in the file is not the one the "
+                              "private key gives (RFC 5958 v2 publicKey of another key)",
+                              key_label(parts->alg)));
+    }
     key->pub = qpki_memdup(pub_src, pub_len);
     if (!key->pub)
         QPKI_FAIL(QPKI_ERR_NOMEM);
@@ -533,8 +670,14 @@ qpki_status crypto_privkey_from_parts(const crypto_key_parts *parts, crypto_priv
         (void)pthread_mutex_init(&key->slots[i].lock, NULL);
     /* Instantiate one slot now, so a key that wolfSSL refuses fails here. */
     QPKI_CHECK(slot_load(key, &key->slots[0]));
-    if (key->alg == QPKI_KEY_RSA)
-        QPKI_CHECK(pairwise_test(key));
+    if (key->alg == QPKI_KEY_RSA) {
+        rc = pairwise_test(key);
+        if (rc == QPKI_ERR_BAD_KEY)
+            detail_fail(parts->detail, rc, "RSA private key: a test signature does not verify "
+                                           "with its public key (pairwise consistency test)");
+        if (rc != QPKI_OK)
+            goto out;
+    }
     *out = key;
     key = NULL;
 out:

@@ -11,7 +11,8 @@
  *  - the outcome of each rejection check in the signing loop (z norm, r0 norm,
  *    ct0 norm + hint count): FIPS 204 §6.2 repeats until a candidate passes, and
  *    only the fact that a candidate was rejected is revealed, never its values;
- *  - the outputs: pk, and the signature (c~, z, h) once accepted.
+ *  - the outputs: pk, and the signature (c~, z, h) once accepted;
+ *  - whether an expanded sk holds together (mldsa_pk_from_sk), once per key load.
  * tests/ct/run.sh checks this with valgrind memcheck on poisoned inputs. */
 #include <limits.h>
 #include <stddef.h>
@@ -267,6 +268,20 @@ static void sk_decode_s(const uint8_t *sk, mldsa_poly *s1, mldsa_poly *s2, mldsa
             mldsa_unpack(&t0[r], o, MLDSA_D, 1 << (MLDSA_D - 1));
 }
 
+/* Bit set when any coefficient of the l or k polynomials lies below -eta.  An
+ * eta-bit field decodes to eta - e with e in [0, 2^bits - 1], so only the lower
+ * bound can fail: FIPS 204 §7.2 (skDecode): "the coefficients of s1 and s2 ... are
+ * in [-eta, eta]" holds for keys from KeyGen and must be checked for any other
+ * sk.  Branch-free over secret coefficients. */
+static uint32_t below_eta(const mldsa_poly *s, unsigned count, int32_t eta)
+{
+    uint32_t bad = 0;
+    for (unsigned r = 0; r < count; r++)
+        for (unsigned n = 0; n < N; n++)
+            bad |= (uint32_t)(s[r].c[n] + eta) >> 31;
+    return bad;
+}
+
 int mldsa_pk_from_sk(mldsa_level level, const uint8_t *sk, uint8_t *pk)
 {
     const mldsa_params *p = mldsa_params_get(level);
@@ -274,24 +289,48 @@ int mldsa_pk_from_sk(mldsa_level level, const uint8_t *sk, uint8_t *pk)
         return -1;
     struct keygen_ws *ws = qpki_malloc(sizeof(*ws));
     if (!ws)
-        return -1;
+        return MLDSA_ERR_NOMEM;
     uint8_t rho[32], tr[MLDSA_TR_BYTES];
     memcpy(rho, sk, 32);
     MLDSA_DECLASSIFY(rho, 32);
     sk_decode_s(sk, ws->s1, ws->s2, NULL, p);
+    uint32_t s1_bad = below_eta(ws->s1, p->l, (int32_t)p->eta);
+    uint32_t s2_bad = below_eta(ws->s2, p->k, (int32_t)p->eta);
     expand_a(ws->A, rho, p);
     compute_t(ws, p);
     for (unsigned i = 0; i < p->k; i++)
         MLDSA_DECLASSIFY(ws->t1[i].c, sizeof(ws->t1[i].c));
     pk_encode(pk, rho, ws->t1, p);
+    /* t0 is not part of pk, so tr does not cover it: the sk's t0 must be the low
+     * part of t = A s1 + s2 (Power2Round) that KeyGen stored.  Compared encoded,
+     * without a branch. */
+    const uint8_t *sk_t0 = sk + 128 + (size_t)(p->l + p->k) * eta_poly_bytes(p);
+    uint8_t enc[SK_T0_BYTES], t0_diff = 0;
+    for (unsigned r = 0; r < p->k; r++) {
+        mldsa_pack(enc, &ws->t0[r], MLDSA_D, 1 << (MLDSA_D - 1));
+        for (size_t i = 0; i < SK_T0_BYTES; i++)
+            t0_diff |= (uint8_t)(enc[i] ^ sk_t0[r * SK_T0_BYTES + i]);
+    }
+    qpki_wipe(enc, sizeof(enc));
     qpki_wipe(&ws->s1, sizeof(*ws) - offsetof(struct keygen_ws, s1));
     qpki_free(ws);
-    /* The sk carries tr = H(pk): a mismatch means the sk is not consistent. */
+    /* The verdicts are public: the key is refused or used whole. */
+    MLDSA_DECLASSIFY(&s1_bad, sizeof(s1_bad));
+    MLDSA_DECLASSIFY(&s2_bad, sizeof(s2_bad));
+    MLDSA_DECLASSIFY(&t0_diff, sizeof(t0_diff));
+    if (s1_bad)
+        return MLDSA_SK_S1_RANGE;
+    if (s2_bad)
+        return MLDSA_SK_S2_RANGE;
+    /* The sk carries tr = H(pk): a mismatch means rho, s1 or s2 belong to
+     * another key than the one tr was made for. */
     shake256(tr, sizeof(tr), pk, p->pk_bytes);
     uint8_t sk_tr[MLDSA_TR_BYTES];
     memcpy(sk_tr, sk + 64, sizeof(sk_tr));
     MLDSA_DECLASSIFY(sk_tr, sizeof(sk_tr));
-    return memcmp(tr, sk_tr, sizeof(tr)) == 0 ? 0 : -1;
+    if (memcmp(tr, sk_tr, sizeof(tr)) != 0)
+        return MLDSA_SK_TR;
+    return t0_diff ? MLDSA_SK_T0 : 0;
 }
 
 /* ---------------------------------------------------------------------- signing */

@@ -74,7 +74,15 @@ int mldsa_verify_internal(mldsa_level level, const uint8_t *pk, const uint8_t *m
                           size_t mprime_len, const uint8_t *sig, size_t sig_len);
 
 /* Recompute pk from an expanded sk (t1 from rho, s1, s2) - lets a key loaded in the
- * expandedKey form produce its SubjectPublicKeyInfo.  0 on success. */
+ * expandedKey form produce its SubjectPublicKeyInfo - and check that the sk holds
+ * together.  0 on success; else the first part that does not: */
+enum {
+    MLDSA_SK_S1_RANGE = 1, /* an s1 coefficient outside [-eta, eta] */
+    MLDSA_SK_S2_RANGE = 2, /* an s2 coefficient outside [-eta, eta] */
+    MLDSA_SK_TR = 3,       /* tr is not H(pk) of the pk recomputed from rho, s1, s2 */
+    MLDSA_SK_T0 = 4        /* t0 is not Power2Round's low part of t = A s1 + s2 */
+};
+/* -1 for a bad argument (or a backend that cannot do it), MLDSA_ERR_NOMEM. */
 int mldsa_pk_from_sk(mldsa_level level, const uint8_t *sk, uint8_t *pk);
 
 #endif
