@@ -13,11 +13,15 @@ static const char activate_help[] =
     "\n"
     "Make version vN the active one (a pending version after rotate, or an archived\n"
     "one to roll back).  <id>.crt and <id>.key switch to it atomically; a running\n"
-    "qpki ocsp serve --credential ID picks it up without a restart.\n"
+    "qpki ocsp serve --credential ID picks it up without a restart.  The version's\n"
+    "private key (and Catalyst alternative key) must load and belong to its\n"
+    "certificate, else nothing changes (exit 2).\n"
     "\n"
     "Options:\n"
     "  --version vN           the version to activate\n"
     "  --cred-dir DIR         credentials directory (default ./credentials)\n"
+    "  --passphrase-env VAR   passphrase of an encrypted key, from environment VAR\n"
+    "  --passphrase-file F    ... or from the first line of file F\n"
     "  -h, --help             this help\n";
 
 int cmd_credential_activate(int argc, char **argv)
@@ -25,15 +29,20 @@ int cmd_credential_activate(int argc, char **argv)
     static const struct option opts[] = {
         { "cred-dir", required_argument, NULL, O_CRED_DIR },
         { "version", required_argument, NULL, O_VERSION },
+        { "passphrase-env", required_argument, NULL, O_PASS_ENV },
+        { "passphrase-file", required_argument, NULL, O_PASS_FILE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *cred_dir = "./credentials", *version = NULL;
+    const char *pass_env = NULL, *pass_file = NULL;
     int c;
     while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
         switch (c) {
         case O_CRED_DIR: cred_dir = optarg; break;
         case O_VERSION: version = optarg; break;
+        case O_PASS_ENV: pass_env = optarg; break;
+        case O_PASS_FILE: pass_file = optarg; break;
         case 'h': return cli_help(activate_help);
         default: return CLI_USAGE;
         }
@@ -78,6 +87,26 @@ int cmd_credential_activate(int argc, char **argv)
         cli_error("version %s has no private key (%s)", v->id, path);
         goto done;
     }
+    /* A server switches to what is activated: the key must load and belong to the
+     * certificate (and a Catalyst alternative key to its altSubjectPublicKeyInfo)
+     * before anything moves. */
+    char cert_path[PATH_MAX], alt_path[PATH_MAX];
+    if (!cli_path(cert_path, sizeof(cert_path), "%s/%s", vdir, v->cert_file) ||
+        (v->alt_key_file[0] &&
+         !cli_path(alt_path, sizeof(alt_path), "%s/%s", vdir, v->alt_key_file)))
+        goto done;
+    struct cli_signer_opts so = {.cert = cert_path, .key = path, .passphrase_env = pass_env,
+                                 .passphrase_file = pass_file};
+    qpki_signer *signer = NULL, *alt = NULL;
+    if (cli_load_responder_alt(&so, v->alt_key_file[0] ? alt_path : NULL, NULL, &cert, &signer,
+                               &alt) != CLI_OK) {
+        cli_error("%s of credential %s not activated (the active version is unchanged)", v->id,
+                  id);
+        goto done;
+    }
+    qpki_signer_free(&signer);
+    qpki_signer_free(&alt);
+    qpki_cert_free(&cert);
 
     if (strcmp(cred.active, v->id) == 0) {
         if (!cred_point_active(cred_dir, &cred, v))

@@ -181,6 +181,34 @@ check "roll back to the Catalyst v1" qpki credential activate hyb --version v1
 check "Catalyst again after rollback" qpki ocsp sign --serial 0B --status good --ca ca.crt --credential hyb --out hyb3.der
 check "  ... verifies with --require-pq" qpki ocsp verify --response hyb3.der --ca ca.crt --require-pq
 
+# ---- activate refuses a version whose key and certificate disagree (issue 13 item 1) ------------------------
+check "rotate hyb again (v3, Catalyst)" qpki credential rotate hyb --profile hybrid/catalyst/ocsp-responder
+V3K=$(ls "$H"/versions/v3/keys/credential.ecdsa-*.key)
+V3A=$(ls "$H"/versions/v3/keys/credential.ml-dsa-*.key)
+cp "$V3K" "$TMP/v3.key"
+cp "$V3A" "$TMP/v3.alt.key"
+cp "$H"/versions/v1/keys/credential.ecdsa-*.key "$V3K"  # v1's key under v3's certificate
+expect_rc 2 "activate v3 whose key is another version's" qpki credential activate hyb --version v3
+expect_grep "  ... names the mismatch" "does not belong to the certificate .*their public keys differ" "$last_out"
+expect_grep "  ... and that nothing changed" "v3 of credential hyb not activated" "$last_out"
+[ "$(readlink "$H/active")" = versions/v1 ] && ok "  ... v1 stays active" || fail "active moved to $(readlink "$H/active")"
+cp "$TMP/v3.key" "$V3K"
+"$PY" - "$V3A" "$TMP/v2mldsa.key" <<'PYEOF'
+import sys
+# a different ML-DSA-65 key in v3's alternative key file (seed form, seed 0x00..1f)
+der = bytes.fromhex('3034020100300b060960864801650304031204228020') + bytes(range(32))
+open(sys.argv[1], 'wb').write(der)
+PYEOF
+expect_rc 2 "activate v3 whose alternative key is not the certificate's" qpki credential activate hyb --version v3
+expect_grep "  ... names the alternative key" "is not the certificate's altSubjectPublicKeyInfo" "$last_out"
+cp "$TMP/v3.alt.key" "$V3A"
+printf 'garbage' >"$TMP/broken.key"; cp "$V3K" "$TMP/v3.key"; cp "$TMP/broken.key" "$V3K"
+expect_rc 2 "activate v3 whose key file is broken" qpki credential activate hyb --version v3
+expect_grep "  ... says which file" "cannot load private key .*versions/v3/keys" "$last_out"
+cp "$TMP/v3.key" "$V3K"
+check "activate v3 once its files hold together" qpki credential activate hyb --version v3
+check "roll back to v1" qpki credential activate hyb --version v1
+
 # ---- encrypted credential keys ---------------------------------------------------------------------------
 check "enroll with an encrypted key" env PW=credpass qpki credential enroll --profile ec/ocsp-responder \
     --var cn=enc.example.com --id enc --passphrase-env PW
@@ -190,6 +218,10 @@ check "sign with the passphrase" env PW=credpass qpki ocsp sign --serial 01 --st
     --credential enc --passphrase-env PW --out enc.der
 ossl_ocsp enc.der ca.crt 01 || true
 expect_grep "openssl: encrypted-credential response verifies" "^Response verify OK" "$TMP/.ossl"
+check "rotate the encrypted credential" env PW=credpass qpki credential rotate enc --passphrase-env PW
+expect_rc 2 "activate it without the passphrase (the key cannot be checked)" qpki credential activate enc --version v2
+expect_grep "  ... asks for it" "is encrypted: give --passphrase-env" "$last_out"
+check "activate it with the passphrase" env PW=credpass qpki credential activate enc --version v2 --passphrase-env PW
 
 # ---- a credential written by QPKI itself (no <id>.crt/<id>.key links) ------------------------------------
 mkdir -p credentials/qpki-made/versions/v1/certs credentials/qpki-made/versions/v1/keys
