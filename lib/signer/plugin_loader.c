@@ -14,6 +14,7 @@
 #include <qpki/plugin.h>
 #include <qpki/signer.h>
 
+#include "../crypto/crypto.h"
 #include "../internal.h"
 #include "db/db_internal.h"
 #include "dlplugin.h"
@@ -149,6 +150,42 @@ static qpki_status key_id_parse(const char *key_id_hex, uint8_t *id, size_t *id_
     return QPKI_OK;
 }
 
+/* A token need not expose a public key object next to its private key; the
+ * plugin then takes the certificate's word for the public key.  So the key is
+ * tried once: a probe signed by the token must verify with the certificate's
+ * public key, else the key is not the certificate's (QPKI_ERR_KEY_MISMATCH).  A
+ * token that cannot sign right now proves nothing either way: the signer is
+ * kept, and signing reports the outage as usual. */
+static qpki_status key_signs_for(qpki_signer *signer, const uint8_t *spki, size_t spki_len,
+                                 char *err, size_t errlen)
+{
+    static const uint8_t probe[] = "qpki: does this key belong to the certificate?";
+    size_t cap = qpki_signer_max_signature_size(signer), len = cap;
+    const uint8_t *alg;
+    size_t alg_len;
+    uint8_t *sig = qpki_malloc(cap ? cap : 1);
+    if (!sig)
+        return QPKI_ERR_NOMEM;
+    qpki_status rc = qpki_signer_sign(signer, probe, sizeof probe - 1, sig, &len);
+    if (rc == QPKI_OK)
+        rc = qpki_signer_algorithm(signer, &alg, &alg_len);
+    if (rc == QPKI_OK) {
+        rc = crypto_verify_spki((der_view){spki, spki_len}, (der_view){alg, alg_len}, probe,
+                                sizeof probe - 1, sig, len);
+        if (rc == QPKI_ERR_BAD_SIGNATURE) {
+            set_err(err, errlen, "a test signature by the token's key does not verify with the "
+                                 "certificate's public key: the key is not the certificate's");
+            rc = QPKI_ERR_KEY_MISMATCH;
+        } else if (rc != QPKI_ERR_NOMEM) {
+            rc = QPKI_OK; /* a key we cannot verify with here: nothing learned */
+        }
+    } else if (rc != QPKI_ERR_NOMEM) {
+        rc = QPKI_OK; /* the token could not sign now: nothing learned */
+    }
+    qpki_free(sig);
+    return rc;
+}
+
 qpki_status qpki_signer_plugin_load_alg(const char *plugin_path, const char *hsm_config_path,
                                         const char *key_label, const char *key_id_hex,
                                         const uint8_t *cert_spki, size_t spki_len,
@@ -216,7 +253,9 @@ qpki_status qpki_signer_plugin_load_alg(const char *plugin_path, const char *hsm
         ps_close(wrap);
         return rc;
     }
-    return QPKI_OK;
+    if (spki_len && (rc = key_signs_for(*out, cert_spki, spki_len, err, errlen)) != QPKI_OK)
+        qpki_signer_free(out);
+    return rc;
 }
 
 qpki_status qpki_signer_plugin_load(const char *plugin_path, const char *hsm_config_path,

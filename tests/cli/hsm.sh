@@ -75,6 +75,25 @@ expect_rc 2 "unknown key label" qpki ocsp sign --serial 01 --status good --ca ca
 check "a second key in the token" qpki key gen --hsm-config ./hsm.yaml --key-label other --out other.pub
 expect_rc 2 "HSM key not matching the certificate" qpki ocsp sign --serial 01 --status good --ca ca.crt \
     --cert responder.crt --hsm-config ./hsm.yaml --key-label other
+expect_grep "  ... names the mismatch" "key .*does not match|does not belong to the certificate" "$last_out"
+if qpki ocsp serve --help >/dev/null 2>&1; then
+    expect_rc 2 "ocsp serve refuses an HSM key not matching --cert" timeout 20 qpki ocsp serve --port 0 \
+        --ca-dir ./ca --cert responder.crt --hsm-config ./hsm.yaml --key-label other
+    expect_grep "  ... names the mismatch" "key .*does not match|does not belong to the certificate" "$last_out"
+fi
+# A token key without a public key object: the plugin cannot compare keys, so a
+# probe signature must verify with the certificate's key.
+check "key gen (third key)" qpki key gen --hsm-config ./hsm.yaml --key-label nopub --out nopub.pub
+check "delete its public key object" pkcs11-tool --module "$module" --token-label qpki-cli --login \
+    --pin "$HSM_PIN" --delete-object --type pubkey --label nopub
+expect_rc 2 "ocsp sign refuses a token key without public object that is not --cert's" qpki ocsp sign \
+    --serial 01 --status good --ca ca.crt --cert responder.crt --hsm-config ./hsm.yaml --key-label nopub
+expect_grep "  ... found by a test signature" "test signature by the token's key does not verify" "$last_out"
+if qpki ocsp serve --help >/dev/null 2>&1; then
+    expect_rc 2 "ocsp serve refuses it too" timeout 20 qpki ocsp serve --port 0 --ca-dir ./ca \
+        --cert responder.crt --hsm-config ./hsm.yaml --key-label nopub
+    expect_grep "  ... found by a test signature" "test signature by the token's key does not verify" "$last_out"
+fi
 expect_rc 2 "missing plugin" env QPKI_PLUGIN_DIR="$TMP/nowhere" qpki ocsp sign --serial 01 --status good \
     --ca ca.crt --cert responder.crt --hsm-config ./hsm.yaml --key-label ocsp-key
 expect_rc 2 "--hsm-config and --key together" qpki ocsp sign --serial 01 --status good --ca ca.crt \
