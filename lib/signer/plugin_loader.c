@@ -173,8 +173,9 @@ static qpki_status key_signs_for(qpki_signer *signer, const uint8_t *spki, size_
         rc = crypto_verify_spki((der_view){spki, spki_len}, (der_view){alg, alg_len}, probe,
                                 sizeof probe - 1, sig, len);
         if (rc == QPKI_ERR_BAD_SIGNATURE) {
-            set_err(err, errlen, "a test signature by the token's key does not verify with the "
-                                 "certificate's public key: the key is not the certificate's");
+            dlplugin_set_err(err, errlen,
+                             "a test signature by the token's key does not verify with the "
+                             "certificate's public key: the key is not the certificate's");
             rc = QPKI_ERR_KEY_MISMATCH;
         } else if (rc != QPKI_ERR_NOMEM) {
             rc = QPKI_OK; /* a key we cannot verify with here: nothing learned */
