@@ -6,10 +6,13 @@
  *
  * Writes an index.txt like a large CA's (16-octet random serials, 3 % revoked
  * with assorted reasons, subjects of ~40 characters), then reports: the load
- * time, resident memory after the load (VmRSS) and the peak (VmHWM), a reload
- * after a one-row change (time and peak with the old and new tables side by
- * side), and lookups per second on 1 and 2 threads for hits and misses.  The
- * file is removed at the end. */
+ * time, resident memory after the load (VmRSS) and the peak (VmHWM), lookups
+ * per second on 1 and 2 threads for hits and misses, then the refresh after
+ * changes as a CA makes them -- one row revoked in place, one row and 1000
+ * rows appended (applied row by row), and a file whose every line moved
+ * (loaded in full, both tables side by side) -- with the time, the peak RSS
+ * during it and how many serials changes_since names.  The file is removed at
+ * the end. */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -97,21 +100,32 @@ static void hex(const uint8_t *s, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-static int write_index(const char *path, uint64_t rows, uint64_t extra_row)
+/* How the file differs from the one first loaded. */
+typedef struct variant {
+    uint64_t extra_rows;  /* appended rows (a CA issuing) */
+    uint64_t revoke;      /* row rewritten as revoked in place (`openssl ca -revoke`);
+                           * UINT64_MAX: none */
+    int swap_pairs;       /* rows 2k and 2k+1 swapped: every line moves */
+} variant;
+
+static int write_index(const char *path, uint64_t rows, variant v)
 {
     static const char *const reasons[] = {
         "keyCompromise", "superseded", "cessationOfOperation", "affiliationChanged",
         "unspecified", "CACompromise", "holdInstruction,holdInstructionReject",
         "keyTime,20240115100000Z", "removeFromCRL", "certificateHold",
     };
-    FILE *f = fopen(path, "w");
+    char tmp[600];
+    snprintf(tmp, sizeof(tmp), "%s.new", path);
+    FILE *f = fopen(tmp, "w");
     if (!f)
         return -1;
     static char buf[1 << 20];
     setvbuf(f, buf, _IOFBF, sizeof(buf));
     uint8_t serial[SERIAL_LEN];
     char sh[2 * SERIAL_LEN + 1], expiry[16], revoked[16];
-    for (uint64_t i = 0; i < rows + extra_row; i++) {
+    for (uint64_t k = 0; k < rows + v.extra_rows; k++) {
+        uint64_t i = v.swap_pairs && (k ^ 1) < rows ? k ^ 1 : k;
         row_serial(i, 0, serial);
         hex(serial, SERIAL_LEN, sh);
         uint64_t r = i * 0x9e3779b97f4a7c15ull >> 40;
@@ -121,7 +135,7 @@ static int write_index(const char *path, uint64_t rows, uint64_t extra_row)
         gmtime_r(&t, &tm);
         strftime(expiry, sizeof(expiry), "%Y%m%d%H%M%SZ", &tm); /* UTCTime: drop the century */
         memmove(expiry, expiry + 2, strlen(expiry + 2) + 1);
-        if (r % 100 < 3) {
+        if (r % 100 < 3 || i == v.revoke) {
             t -= (time_t)(r % (180 * 86400));
             gmtime_r(&t, &tm);
             strftime(revoked, sizeof(revoked), "%Y%m%d%H%M%SZ", &tm);
@@ -134,7 +148,16 @@ static int write_index(const char *path, uint64_t rows, uint64_t extra_row)
                     expiry, sh, i);
         }
     }
-    return fclose(f);
+    if (fclose(f) != 0)
+        return -1;
+    return rename(tmp, path); /* as `openssl ca` replaces index.txt */
+}
+
+static void count_change(void *user, const uint8_t *serial, size_t len)
+{
+    (void)serial;
+    (void)len;
+    (*(size_t *)user)++;
 }
 
 typedef struct job {
@@ -198,7 +221,7 @@ int main(int argc, char **argv)
     printf("bench_db: %" PRIu64 " rows, %d-octet serials, file %s\n", rows, SERIAL_LEN, path);
 
     double t0 = now_s();
-    if (write_index(path, rows, 0) != 0) {
+    if (write_index(path, rows, (variant){0, UINT64_MAX, 0}) != 0) {
         perror(path);
         return 1;
     }
@@ -208,6 +231,7 @@ int main(int argc, char **argv)
     fclose(f);
     printf("generate:            %.2f s, %.1f MiB\n", now_s() - t0, (double)size / 1048576);
 
+    uint64_t first_revoked = UINT64_MAX;
     double rss0 = proc_mib("VmRSS");
     reset_peak();
     qpki_db *db = NULL;
@@ -254,22 +278,54 @@ int main(int argc, char **argv)
     printf("lookups, 2 threads:  %.2f M/s hits (%.2f M per CPU-s; %u/%u found)\n", hit2 / 1e6,
            cpu_rate / 1e6, found, 2 * LOOKUPS);
 
-    /* Reload after a change: one more row. */
-    if (write_index(path, rows, 1) != 0)
-        return 1;
-    reset_peak();
-    double rss2 = proc_mib("VmRSS");
-    t0 = now_s();
-    c0 = cpu_s();
-    rc = qpki_db_refresh(db);
-    double reload = now_s() - t0, reload_cpu = cpu_s() - c0;
-    char msg[512];
-    qpki_db_last_error(db, msg, sizeof(msg));
-    double hwm3 = proc_mib("VmHWM"), rss3 = proc_mib("VmRSS");
-    printf("reload (+1 row):     %.2f s wall, %.2f s CPU, %s, generation %" PRIu64
-           ", %zu rows; VmRSS %.1f -> %.1f MiB, peak VmHWM %.1f MiB\n",
-           reload, reload_cpu, rc == QPKI_OK ? "ok" : msg, qpki_db_generation(db),
-           qpki_db_count(db), rss2, rss3, hwm3);
+    /* Changes as a CA makes them: each file written beside and renamed over
+     * the index, then one refresh (the responder's poll).  Peak RSS is reset
+     * before each refresh. */
+    static const struct {
+        const char *what;
+        variant v;
+    } changes[] = {
+        {"revoke 1 row in place", {0, 0, 0}},
+        {"append 1 row", {1, 0, 0}},
+        {"append 1000 rows", {1001, 0, 0}},
+        {"every line moved (full)", {1001, 0, 1}},
+    };
+    for (size_t c = 0; c < sizeof(changes) / sizeof(changes[0]); c++) {
+        variant v = changes[c].v;
+        /* The row to revoke: one that is valid in the generated file. */
+        v.revoke = UINT64_MAX;
+        for (uint64_t i = rows / 2; c == 0 && i < rows; i++)
+            if ((i * 0x9e3779b97f4a7c15ull >> 40) % 100 >= 3) {
+                v.revoke = i;
+                break;
+            }
+        if (c > 0)
+            v.revoke = first_revoked;
+        if (write_index(path, rows, v) != 0)
+            return 1;
+        if (c == 0)
+            first_revoked = v.revoke;
+        uint64_t gen0 = qpki_db_generation(db);
+        reset_peak();
+        double rss2 = proc_mib("VmRSS");
+        t0 = now_s();
+        c0 = cpu_s();
+        rc = qpki_db_refresh(db);
+        double reload = now_s() - t0, reload_cpu = cpu_s() - c0;
+        char msg[512];
+        qpki_db_last_error(db, msg, sizeof(msg));
+        double hwm3 = proc_mib("VmHWM"), rss3 = proc_mib("VmRSS");
+        size_t changed = 0;
+        uint64_t upto = 0;
+        qpki_status crc = qpki_db_changes_since(db, gen0, &upto, count_change, &changed);
+        char named[64];
+        snprintf(named, sizeof(named), crc == QPKI_OK ? "%zu serials" : "history trimmed",
+                 changed);
+        printf("%-24s %7.1f ms wall, %7.1f ms CPU, %s, %zu rows, changes_since: %s; "
+               "VmRSS %.1f -> %.1f MiB, peak VmHWM %.1f MiB\n",
+               changes[c].what, reload * 1e3, reload_cpu * 1e3, rc == QPKI_OK ? "ok" : msg,
+               qpki_db_count(db), named, rss2, rss3, hwm3);
+    }
 
     /* Polls with nothing changed (what the responder does every second).  Within
      * two seconds of a change the contents are hashed (a rewrite within one
