@@ -273,7 +273,7 @@ char *serve_metrics_render(void)
             "in the same second (no responder call).",
             &sum.reused);
     counter(&t, "qpki_ocsp_cache_misses_total",
-            "Cacheable answers that had to be signed (first request, expiry, DB change).",
+            "Cacheable answers that had to be signed (first request, expiry, their row changed).",
             &sum.cache_misses);
     counter(&t, "qpki_ocsp_nonce_responses_total", "Answers signed live to echo a nonce.",
             &sum.nonces);
@@ -315,6 +315,15 @@ char *serve_metrics_render(void)
             add(&t, "qpki_ocsp_signing_queue_limit %ld\n", g->conf.max_live_signing);
             header(&t, "qpki_ocsp_cache_entries", "gauge", "Signed responses in the cache.");
             add(&t, "qpki_ocsp_cache_entries %llu\n", (unsigned long long)st.cache_entries);
+            header(&t, "qpki_ocsp_cache_invalidated_total", "counter",
+                   "Cached responses dropped because their serial's row changed (the other "
+                   "serials' responses stay cached).");
+            add(&t, "qpki_ocsp_cache_invalidated_total %llu\n",
+                (unsigned long long)st.cache_invalidated);
+            header(&t, "qpki_ocsp_cache_flushes_total", "counter",
+                   "Times a CA's whole cache went stale because its status database could not "
+                   "say which rows changed.");
+            add(&t, "qpki_ocsp_cache_flushes_total %llu\n", (unsigned long long)st.cache_flushes);
         }
         header(&t, "qpki_ocsp_db_rows", "gauge", "Rows in the status database of each CA.");
         for (size_t i = 0; i < g->n; i++) {

@@ -13,9 +13,18 @@
  * not know.
  *
  * Signed responses for requests without a nonce are cached per (issuer, CertID)
- * and re-signed when half of their validity has passed or the status database
- * changed (generation).  Requests whose nonce is echoed are signed live, through a
- * bounded number of concurrent live signatures; beyond it the answer is tryLater.
+ * and re-signed when half of their validity has passed, or when the status
+ * database changed that serial's row: when the database generation moves, one
+ * thread asks qpki_db_changes_since which serials changed and drops only their
+ * responses (every CertID form of each); a database that cannot tell (a V1
+ * backend, a trimmed history) makes the issuer's whole cache stale, as before.
+ * No thread serves a cached response for a changed serial once the new
+ * generation is visible.  A status lookup that returns QPKI_ERR_STALE or
+ * QPKI_ERR_BUSY is answered tryLater and caches nothing; with a backend other
+ * than the library's own, a cache hit asks the database too, so a table past
+ * its staleness bound stops cached answers as well.  Requests whose nonce is
+ * echoed are signed live, through a bounded number of concurrent live
+ * signatures; beyond it the answer is tryLater.
  *
  * Thread safety: qpki_responder_respond may be called from any number of threads
  * at once; configuration calls (add_issuer, setters) must happen before serving,
@@ -184,7 +193,9 @@ QPKI_API qpki_status qpki_answer_error(const qpki_answer *a);
 /* Microseconds spent signing for this answer (0 for cache hits). */
 QPKI_API uint64_t qpki_answer_sign_us(const qpki_answer *a);
 
-/* Counters for metrics (monotonic since creation). */
+/* Counters for metrics (monotonic since creation).  The library fills as much
+ * of the struct as the caller's struct_size covers (at least up to
+ * cache_entries, the first version). */
 typedef struct qpki_responder_stats {
     uint32_t struct_size;            /* set by the caller: sizeof(qpki_responder_stats) */
     uint64_t requests;
@@ -195,6 +206,10 @@ typedef struct qpki_responder_stats {
     uint64_t sign_failures;
     uint64_t live_in_flight;         /* current */
     uint64_t cache_entries;          /* current */
+    /* Since 1.1 (struct_size covers them): */
+    uint64_t cache_invalidated;      /* entries dropped because their serial's row changed */
+    uint64_t cache_flushes;          /* times an issuer's whole cache went stale because the
+                                      * database could not say which rows changed */
 } qpki_responder_stats;
 QPKI_API qpki_status qpki_responder_get_stats(qpki_responder *r, qpki_responder_stats *stats);
 

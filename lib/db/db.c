@@ -24,6 +24,7 @@ struct qpki_db {
     qpki_status_db_ops ops;            /* copy of the backend's, zero-extended */
     const qpki_status_db_ops *ops_ptr; /* as given, for qpki_db_backend */
     void *self;
+    bool builtin;                      /* index.txt or memory table: lookups never refuse */
     /* Serialises refresh and guards the logging state below. */
     pthread_mutex_t refresh_lock;
     qpki_db_log_fn log_fn;
@@ -103,6 +104,14 @@ void qpki_db_free(qpki_db **pdb)
     pthread_mutex_destroy(&db->refresh_lock);
     qpki_free(db);
 }
+
+void qpki_db_mark_builtin(qpki_db *db)
+{
+    if (db)
+        db->builtin = true;
+}
+
+bool qpki_db_is_builtin(const qpki_db *db) { return db && db->builtin; }
 
 void *qpki_db_backend(qpki_db *db, const qpki_status_db_ops *ops)
 {

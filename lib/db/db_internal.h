@@ -3,6 +3,7 @@
 #ifndef QPKI_DB_INTERNAL_H
 #define QPKI_DB_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <qpki/db.h>
@@ -15,6 +16,12 @@
 /* The backend self pointer of db when db was created with exactly this ops
  * pointer; NULL otherwise (lets a backend's private helpers find their state). */
 void *qpki_db_backend(qpki_db *db, const qpki_status_db_ops *ops);
+
+/* The library's own backends (index.txt, memory table) mark their handles: their
+ * lookups never return QPKI_ERR_STALE or QPKI_ERR_BUSY, so the responder need
+ * not ask on a cache hit whether the table is too old to answer. */
+void qpki_db_mark_builtin(qpki_db *db);
+bool qpki_db_is_builtin(const qpki_db *db);
 
 /* An index.txt database read from memory, under the display name `name` (used
  * in messages, e.g. "index.txt:3: bad status"); refresh is a no-op.  For the

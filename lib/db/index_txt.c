@@ -959,6 +959,8 @@ static index_db *index_db_new(const char *path)
 static qpki_status wrap(index_db *db, char *error, size_t error_size, qpki_db **out)
 {
     qpki_status rc = qpki_db_new(&index_ops, db, out);
+    if (rc == QPKI_OK)
+        qpki_db_mark_builtin(*out);
     if (rc != QPKI_OK) {
         qpki_fmt(error, error_size, "%s: %s", db->path ? db->path : "index", qpki_strerror(rc));
         index_close(db);

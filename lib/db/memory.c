@@ -67,6 +67,8 @@ qpki_status qpki_db_memory_new(const char *name, qpki_db **out)
         rc = table_new(&m->table);
     if (rc == QPKI_OK)
         rc = qpki_db_new(&memory_ops, m, out);
+    if (rc == QPKI_OK)
+        qpki_db_mark_builtin(*out);
     if (rc != QPKI_OK)
         memory_close(m);
     return rc;

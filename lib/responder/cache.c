@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* lib/responder/cache.c - sharded signed-response cache. */
+/* lib/responder/cache.c - sharded signed-response cache.
+ *
+ * Each entry is found by its key (issuer, key index, CertID bytes) through the
+ * shard's key buckets, and by its group (issuer, serial) through the shard's
+ * group buckets; the shard is chosen by the group, so dropping a group takes one
+ * lock and walks one chain. */
 #include <pthread.h>
 #include <string.h>
 
@@ -11,17 +16,18 @@
 #define KEY_MAX 256
 
 struct entry {
-    struct entry *next;        /* bucket chain */
+    struct entry *next;        /* key bucket chain */
+    struct entry *gnext;       /* group bucket chain */
     struct entry *older, *newer; /* shard insertion order (FIFO eviction) */
-    uint64_t hash;
+    uint64_t hash, ghash;
     struct blob *blob;
-    size_t key_len;
-    uint8_t key[];
+    size_t key_len, group_len;
+    uint8_t key[];             /* key, then group */
 };
 
 struct shard {
     pthread_mutex_t lock;
-    struct entry **buckets;
+    struct entry **buckets, **gbuckets;
     size_t nbuckets;
     size_t count;
     struct entry *oldest, *newest;
@@ -63,11 +69,23 @@ void blob_unref(struct blob **pb)
     *pb = NULL;
 }
 
+static uint64_t bytes_hash(uint64_t seed, const uint8_t *key, size_t n);
+
 /* Keys come from requests (attacker-chosen serials), so the bucket hash is keyed
  * with a per-process random seed to keep chains short. */
 static uint64_t key_hash(const struct cache *c, const uint8_t *key, size_t n)
 {
-    uint64_t h = c->seed ^ (0x9e3779b97f4a7c15ull * (n + 1));
+    return bytes_hash(c->seed, key, n);
+}
+
+static struct shard *shard_of(struct cache *c, uint64_t ghash)
+{
+    return &c->shards[(ghash >> 40) % SHARDS];
+}
+
+static uint64_t bytes_hash(uint64_t seed, const uint8_t *key, size_t n)
+{
+    uint64_t h = seed ^ (0x9e3779b97f4a7c15ull * (n + 1));
     for (size_t i = 0; i < n; i++) {
         h ^= key[i];
         h *= 0x100000001b3ull;
@@ -94,7 +112,8 @@ struct cache *cache_new(size_t max_entries)
         pthread_mutex_init(&c->shards[i].lock, NULL);
         c->shards[i].nbuckets = nb;
         c->shards[i].buckets = qpki_calloc(nb, sizeof(struct entry *));
-        if (!c->shards[i].buckets) {
+        c->shards[i].gbuckets = qpki_calloc(nb, sizeof(struct entry *));
+        if (!c->shards[i].buckets || !c->shards[i].gbuckets) {
             cache_free(&c);
             return NULL;
         }
@@ -109,6 +128,11 @@ static void unlink_entry(struct shard *s, struct entry *e)
         pp = &(*pp)->next;
     if (*pp)
         *pp = e->next;
+    pp = &s->gbuckets[e->ghash & (s->nbuckets - 1)];
+    while (*pp && *pp != e)
+        pp = &(*pp)->gnext;
+    if (*pp)
+        *pp = e->gnext;
     if (e->older)
         e->older->newer = e->newer;
     else
@@ -136,20 +160,21 @@ void cache_free(struct cache **pc)
         return;
     struct cache *c = *pc;
     for (size_t i = 0; i < SHARDS; i++) {
-        if (c->shards[i].buckets) {
+        if (c->shards[i].buckets && c->shards[i].gbuckets)
             clear_shard(c, &c->shards[i]);
-            qpki_free(c->shards[i].buckets);
-        }
+        qpki_free(c->shards[i].buckets);
+        qpki_free(c->shards[i].gbuckets);
         pthread_mutex_destroy(&c->shards[i].lock);
     }
     qpki_free(c);
     *pc = NULL;
 }
 
-struct blob *cache_get(struct cache *c, const uint8_t *key, size_t key_len)
+struct blob *cache_get(struct cache *c, const uint8_t *key, size_t key_len,
+                       const uint8_t *group, size_t group_len)
 {
     uint64_t h = key_hash(c, key, key_len);
-    struct shard *s = &c->shards[(h >> 40) % SHARDS];
+    struct shard *s = shard_of(c, key_hash(c, group, group_len));
     struct blob *found = NULL;
     pthread_mutex_lock(&s->lock);
     for (struct entry *e = s->buckets[h & (s->nbuckets - 1)]; e; e = e->next) {
@@ -162,21 +187,30 @@ struct blob *cache_get(struct cache *c, const uint8_t *key, size_t key_len)
     return found;
 }
 
-void cache_put(struct cache *c, const uint8_t *key, size_t key_len, struct blob *b)
+bool cache_put(struct cache *c, const uint8_t *key, size_t key_len, const uint8_t *group,
+               size_t group_len, struct blob *b, const _Atomic uint64_t *cond, uint64_t want)
 {
-    if (key_len > KEY_MAX)
-        return;
-    uint64_t h = key_hash(c, key, key_len);
-    struct shard *s = &c->shards[(h >> 40) % SHARDS];
-    struct entry *fresh = qpki_malloc(sizeof(*fresh) + key_len);
+    if (key_len > KEY_MAX || group_len > CACHE_GROUP_MAX)
+        return false;
+    uint64_t h = key_hash(c, key, key_len), gh = key_hash(c, group, group_len);
+    struct shard *s = shard_of(c, gh);
+    struct entry *fresh = qpki_malloc(sizeof(*fresh) + key_len + group_len);
     if (!fresh)
-        return; /* caching is best effort */
+        return false; /* caching is best effort */
     memset(fresh, 0, sizeof(*fresh));
     fresh->hash = h;
+    fresh->ghash = gh;
     fresh->key_len = key_len;
+    fresh->group_len = group_len;
     memcpy(fresh->key, key, key_len);
-    fresh->blob = blob_ref(b);
+    memcpy(fresh->key + key_len, group, group_len);
     pthread_mutex_lock(&s->lock);
+    if (cond && atomic_load(cond) != want) {
+        pthread_mutex_unlock(&s->lock);
+        qpki_free(fresh);
+        return false;
+    }
+    fresh->blob = blob_ref(b);
     for (struct entry *e = s->buckets[h & (s->nbuckets - 1)]; e; e = e->next) {
         if (e->hash == h && e->key_len == key_len && !memcmp(e->key, key, key_len)) {
             unlink_entry(s, e);
@@ -191,6 +225,9 @@ void cache_put(struct cache *c, const uint8_t *key, size_t key_len, struct blob 
     struct entry **bucket = &s->buckets[h & (s->nbuckets - 1)];
     fresh->next = *bucket;
     *bucket = fresh;
+    bucket = &s->gbuckets[gh & (s->nbuckets - 1)];
+    fresh->gnext = *bucket;
+    *bucket = fresh;
     fresh->older = s->newest;
     if (s->newest)
         s->newest->newer = fresh;
@@ -200,6 +237,29 @@ void cache_put(struct cache *c, const uint8_t *key, size_t key_len, struct blob 
     s->count++;
     atomic_fetch_add(&c->count, 1);
     pthread_mutex_unlock(&s->lock);
+    return true;
+}
+
+size_t cache_drop_group(struct cache *c, const uint8_t *group, size_t group_len)
+{
+    uint64_t gh = key_hash(c, group, group_len);
+    struct shard *s = shard_of(c, gh);
+    size_t dropped = 0;
+    pthread_mutex_lock(&s->lock);
+    struct entry *e = s->gbuckets[gh & (s->nbuckets - 1)];
+    while (e) {
+        struct entry *next = e->gnext;
+        if (e->ghash == gh && e->group_len == group_len &&
+            !memcmp(e->key + e->key_len, group, group_len)) {
+            unlink_entry(s, e);
+            dropped++;
+        }
+        e = next;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (dropped)
+        atomic_fetch_sub(&c->count, dropped);
+    return dropped;
 }
 
 size_t cache_count(struct cache *c) { return c ? atomic_load(&c->count) : 0; }

@@ -9,6 +9,7 @@
 #define QPKI_CACHE_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <qpki/types.h>
@@ -18,7 +19,7 @@ struct blob {
     atomic_uint refs;
     qpki_time this_update, next_update, produced_at;
     qpki_time refresh_after;   /* re-sign when now >= this */
-    uint64_t generation;       /* status DB generation at signing time */
+    uint64_t flush_epoch;      /* issuer's whole-cache invalidations at signing time */
     uint64_t key_epoch;        /* issuer key set at signing time */
     uint64_t config_epoch;     /* issuer policy settings at signing time */
     qpki_cert_status cert_status;
@@ -36,14 +37,27 @@ QPKI_MUST_USE qpki_status answer_body_sha256(const struct qpki_answer *a, uint8_
 struct blob *blob_ref(struct blob *b);
 void blob_unref(struct blob **b);
 
+/* Entries belong to a group, the (issuer, serial) they answer for: every
+ * entry of one group sits in the same shard, chained for cache_drop_group, so a
+ * change of one row drops exactly that serial's responses (whatever CertID hash
+ * algorithm, parameters or key they were asked with) and nothing else. */
+#define CACHE_GROUP_MAX 40
+
 struct cache;
 struct cache *cache_new(size_t max_entries);
 void cache_free(struct cache **c);
 /* A new reference to the blob stored under key, or NULL. */
-struct blob *cache_get(struct cache *c, const uint8_t *key, size_t key_len);
+struct blob *cache_get(struct cache *c, const uint8_t *key, size_t key_len,
+                       const uint8_t *group, size_t group_len);
 /* Store b under key (the cache takes its own reference), replacing any older
- * blob; evicts the oldest entry of the shard when it is full. */
-void cache_put(struct cache *c, const uint8_t *key, size_t key_len, struct blob *b);
+ * blob; evicts the oldest entry of the shard when it is full.  Only when
+ * *cond == want, checked under the shard's lock (NULL: always): a writer that
+ * changes *cond before dropping groups never leaves behind an entry put for
+ * the old value.  Returns whether b was stored. */
+bool cache_put(struct cache *c, const uint8_t *key, size_t key_len, const uint8_t *group,
+               size_t group_len, struct blob *b, const _Atomic uint64_t *cond, uint64_t want);
+/* Remove every entry of a group; returns how many. */
+size_t cache_drop_group(struct cache *c, const uint8_t *group, size_t group_len);
 size_t cache_count(struct cache *c);
 void cache_clear(struct cache *c);
 

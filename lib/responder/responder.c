@@ -13,6 +13,7 @@
 #include <qpki/response.h>
 
 #include "../crypto/crypto.h"
+#include "../db/db_internal.h"
 #include "../der/oid.h"
 #include "../internal.h"
 #include "../ocsp/ocsp_internal.h"
@@ -58,6 +59,16 @@ struct qpki_responder_issuer {
     bool include_certs;
     qpki_responder_id_type responder_id;
     atomic_uint_fast64_t config_epoch; /* bumped by every policy setter */
+    /* Cache invalidation by changed rows (sync_issuer).  The cache holds
+     * responses for the database up to generation synced_done: every cached
+     * response whose serial changed in a generation <= synced_done is gone.
+     * synced_begin is UINT64_MAX while a sync runs, else synced_done; a
+     * response is cached only when synced_begin still equals the generation
+     * read before its lookup (checked under the cache shard's lock). */
+    pthread_mutex_t sync_lock;
+    _Atomic uint64_t synced_begin, synced_done;
+    _Atomic uint64_t flush_epoch;      /* bumped when the database cannot tell */
+    bool db_builtin;                   /* lookups never answer STALE / BUSY */
 };
 
 struct qpki_responder {
@@ -74,6 +85,7 @@ struct qpki_responder {
     unsigned max_live;
     atomic_uint live;
     atomic_uint_fast64_t requests, by_status[7], hits, misses, live_sigs, sign_failures;
+    atomic_uint_fast64_t invalidated, flushes;
 };
 
 struct qpki_answer {
@@ -242,6 +254,7 @@ void qpki_responder_free(qpki_responder **pr)
         struct qpki_responder_issuer *iss = r->issuers[i];
         keyset_unref(&iss->keys);
         pthread_mutex_destroy(&iss->key_lock);
+        pthread_mutex_destroy(&iss->sync_lock);
         qpki_cert_free(&iss->ca);
         qpki_free(iss);
     }
@@ -303,6 +316,12 @@ qpki_status qpki_responder_add_issuer(qpki_responder *r, const qpki_cert *ca, qp
     struct qpki_responder_issuer *iss = qpki_calloc(1, sizeof(*iss));
     QPKI_ENSURE(iss, QPKI_ERR_NOMEM);
     pthread_mutex_init(&iss->key_lock, NULL);
+    pthread_mutex_init(&iss->sync_lock, NULL);
+    uint64_t generation = qpki_db_generation(db);
+    atomic_init(&iss->synced_begin, generation);
+    atomic_init(&iss->synced_done, generation);
+    atomic_init(&iss->flush_epoch, 0);
+    iss->db_builtin = qpki_db_is_builtin(db);
     iss->r = r;
     iss->index = (int)r->count;
     iss->db = db;
@@ -337,6 +356,7 @@ qpki_status qpki_responder_add_issuer(qpki_responder *r, const qpki_cert *ca, qp
         key_unref(&k);
         qpki_cert_free(&iss->ca);
         pthread_mutex_destroy(&iss->key_lock);
+        pthread_mutex_destroy(&iss->sync_lock);
         qpki_free(iss);
         return rc;
     }
@@ -722,6 +742,70 @@ out:
     return rc;
 }
 
+/* The cache group of a serial: issuer index, then the serial's magnitude (what
+ * the status database names in changes_since). */
+static size_t cache_group(uint8_t buf[CACHE_GROUP_MAX], const struct qpki_responder_issuer *iss,
+                          const uint8_t *serial, size_t len)
+{
+    if (len + 2 > CACHE_GROUP_MAX)
+        len = CACHE_GROUP_MAX - 2; /* longer than any database serial: never dropped by name */
+    buf[0] = (uint8_t)(iss->index >> 8);
+    buf[1] = (uint8_t)iss->index;
+    memcpy(buf + 2, serial, len);
+    return len + 2;
+}
+
+typedef struct drop_ctx {
+    struct qpki_responder *r;
+    const struct qpki_responder_issuer *iss;
+    uint64_t dropped;
+} drop_ctx;
+
+static void drop_serial(void *user, const uint8_t *serial, size_t len)
+{
+    drop_ctx *d = user;
+    uint8_t group[CACHE_GROUP_MAX];
+    d->dropped += cache_drop_group(d->r->cache, group, cache_group(group, d->iss, serial, len));
+}
+
+/* Bring the issuer's cache up to the database's generation: drop the responses
+ * of the serials that changed since synced_done (or make them all stale when
+ * the database cannot tell).  One thread at a time; the others wait here, so
+ * none serves a response of a changed serial meanwhile. */
+static void sync_issuer(struct qpki_responder *r, struct qpki_responder_issuer *iss)
+{
+    pthread_mutex_lock(&iss->sync_lock);
+    uint64_t done = atomic_load(&iss->synced_done);
+    uint64_t now = qpki_db_generation(iss->db);
+    if (now != done) {
+        atomic_store(&iss->synced_begin, UINT64_MAX);
+        uint64_t upto = done;
+        drop_ctx d = {r, iss, 0};
+        qpki_status rc = QPKI_ERR_NOT_FOUND;
+        if (!r->cache) {
+            rc = QPKI_OK; /* nothing cached yet */
+            upto = now;
+        } else if (now > done) {
+            rc = qpki_db_changes_since(iss->db, done, &upto, drop_serial, &d);
+        }
+        if (rc != QPKI_OK) {
+            /* The database cannot say which rows changed (or its generation
+             * went backwards): every cached response of the issuer is stale. */
+            atomic_fetch_add(&iss->flush_epoch, 1);
+            atomic_fetch_add(&r->flushes, 1);
+            upto = qpki_db_generation(iss->db);
+            logf_(r, QPKI_LOG_INFO, "issuer %d: status database moved to generation %llu; "
+                  "it cannot tell which rows changed, every cached response is stale",
+                  iss->index, (unsigned long long)upto);
+        } else if (d.dropped) {
+            atomic_fetch_add(&r->invalidated, d.dropped);
+        }
+        atomic_store(&iss->synced_begin, upto);
+        atomic_store(&iss->synced_done, upto);
+    }
+    pthread_mutex_unlock(&iss->sync_lock);
+}
+
 /* Cache key: issuer index, key index, then the CertID exactly as requested. */
 static size_t cache_key(uint8_t *buf, size_t cap, const struct qpki_responder_issuer *iss,
                         size_t key_index, const qpki_certid *id)
@@ -790,26 +874,41 @@ static qpki_status respond_parsed(struct qpki_responder *r, const qpki_ocsp_requ
     }
     size_t ki = pick_key(keys, req);
     const struct key *k = keys->keys[ki];
-    uint64_t generation = qpki_db_generation(iss->db);
+    /* The cache is current up to the generation read here before any lookup:
+     * a lookup below sees a table at least that new (qpki_db_lookup). */
+    if (qpki_db_generation(iss->db) != atomic_load(&iss->synced_done))
+        sync_issuer(r, iss);
+    uint64_t generation = atomic_load(&iss->synced_done);
+    uint64_t flush_epoch = atomic_load(&iss->flush_epoch);
     uint64_t config_epoch = atomic_load(&iss->config_epoch);
 
-    uint8_t key[512];
-    size_t key_len = 0;
+    uint8_t key[512], group[CACHE_GROUP_MAX];
+    size_t key_len = 0, group_len = 0;
     bool cacheable = r->cache_enabled && n == 1 && !echo;
     if (cacheable) {
         key_len = cache_key(key, sizeof(key), iss, ki, first);
         cacheable = key_len > 0;
+        const uint8_t *serial;
+        size_t serial_len;
+        qpki_certid_serial_magnitude(first, &serial, &serial_len);
+        group_len = cache_group(group, iss, serial, serial_len);
     }
     if (cacheable && r->cache) {
-        struct blob *b = cache_get(r->cache, key, key_len);
-        if (b && b->generation == generation && b->key_epoch == keys->epoch &&
+        struct blob *b = cache_get(r->cache, key, key_len, group, group_len);
+        if (b && b->flush_epoch == flush_epoch && b->key_epoch == keys->epoch &&
             b->config_epoch == config_epoch && now < b->refresh_after) {
-            answer_from_blob(a, b);
-            a->cache_hit = true;
-            atomic_fetch_add(&r->hits, 1);
-            atomic_fetch_add(&r->by_status[QPKI_OCSP_RESP_SUCCESSFUL], 1);
-            keyset_unref(&keys);
-            return QPKI_OK;
+            struct decided probe;
+            qpki_status rc = iss->db_builtin ? QPKI_OK : decide(iss, first, now, &probe);
+            if (rc == QPKI_OK) {
+                answer_from_blob(a, b);
+                a->cache_hit = true;
+                atomic_fetch_add(&r->hits, 1);
+                atomic_fetch_add(&r->by_status[QPKI_OCSP_RESP_SUCCESSFUL], 1);
+                keyset_unref(&keys);
+                return QPKI_OK;
+            }
+            /* The database may refuse now (STALE, BUSY: tryLater below), even
+             * though a signed response is at hand. */
         }
         blob_unref(&b);
         atomic_fetch_add(&r->misses, 1);
@@ -878,15 +977,18 @@ static qpki_status respond_parsed(struct qpki_responder *r, const qpki_ocsp_requ
     b->produced_at = now;
     /* DESIGN §8: re-signed before half of the validity has passed. */
     b->refresh_after = now + (iss->validity / 2 > 0 ? iss->validity / 2 : 1);
-    b->generation = generation;
+    b->flush_epoch = flush_epoch;
     b->key_epoch = keys->epoch;
     b->config_epoch = config_epoch;
     b->cert_status = dp[0].status;
     answer_from_blob(a, b);
     a->nonce_echoed = echo;
     atomic_fetch_add(&r->by_status[QPKI_OCSP_RESP_SUCCESSFUL], 1);
+    /* Only while no sync has started since `generation` was read: a response
+     * looked up before a change must not outlive the drop of its serial. */
     if (cacheable && r->cache)
-        cache_put(r->cache, key, key_len, b);
+        (void)cache_put(r->cache, key, key_len, group, group_len, b, &iss->synced_begin,
+                        generation);
     rc = QPKI_OK;
 done:
     if (dp != d)
@@ -959,17 +1061,24 @@ uint64_t qpki_answer_sign_us(const qpki_answer *a) { return a->sign_us; }
 
 qpki_status qpki_responder_get_stats(qpki_responder *r, qpki_responder_stats *stats)
 {
-    QPKI_ENSURE(r && stats && stats->struct_size >= sizeof(*stats), QPKI_ERR_INVALID_ARG);
-    memset(stats, 0, sizeof(*stats));
-    stats->struct_size = sizeof(*stats);
-    stats->requests = atomic_load(&r->requests);
+    /* The first version of the struct ended with cache_entries. */
+    const size_t v1_size = offsetof(qpki_responder_stats, cache_entries) + sizeof(uint64_t);
+    QPKI_ENSURE(r && stats && stats->struct_size >= v1_size, QPKI_ERR_INVALID_ARG);
+    size_t size = stats->struct_size < sizeof(*stats) ? stats->struct_size : sizeof(*stats);
+    qpki_responder_stats s;
+    memset(&s, 0, sizeof(s));
+    s.struct_size = (uint32_t)size;
+    s.requests = atomic_load(&r->requests);
     for (size_t i = 0; i < 7; i++)
-        stats->by_resp_status[i] = atomic_load(&r->by_status[i]);
-    stats->cache_hits = atomic_load(&r->hits);
-    stats->cache_misses = atomic_load(&r->misses);
-    stats->live_signatures = atomic_load(&r->live_sigs);
-    stats->sign_failures = atomic_load(&r->sign_failures);
-    stats->live_in_flight = atomic_load(&r->live);
-    stats->cache_entries = cache_count(r->cache);
+        s.by_resp_status[i] = atomic_load(&r->by_status[i]);
+    s.cache_hits = atomic_load(&r->hits);
+    s.cache_misses = atomic_load(&r->misses);
+    s.live_signatures = atomic_load(&r->live_sigs);
+    s.sign_failures = atomic_load(&r->sign_failures);
+    s.live_in_flight = atomic_load(&r->live);
+    s.cache_entries = cache_count(r->cache);
+    s.cache_invalidated = atomic_load(&r->invalidated);
+    s.cache_flushes = atomic_load(&r->flushes);
+    memcpy(stats, &s, size);
     return QPKI_OK;
 }

@@ -3,6 +3,8 @@
  * nonces, tryLater, key replacement, concurrency.  Every successful answer is
  * checked with the verifier; the interop scripts check them with openssl too. */
 #include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,8 @@
 #include <qpki/verify.h>
 
 #include "testutil.h"
+#include "db/db_internal.h"
+#include "db/table.h"
 #include "der/der.h"
 #include "der/oid.h"
 #include "internal.h"
@@ -704,6 +708,414 @@ static void test_full_signing_queue_answers_try_later(void **state)
     qpki_signer_free(&gated);
 }
 
+
+/* ---- cache invalidation by changed rows ------------------------------------ */
+
+/* A status database in memory with serials 1001..1004 valid for a year. */
+static qpki_db *memory_db_1001_1004(void)
+{
+    qpki_db *m = NULL;
+    assert_int_equal(qpki_db_memory_new("test", &m), QPKI_OK);
+    for (unsigned s = 0x1001; s <= 0x1004; s++) {
+        uint8_t serial[2] = {(uint8_t)(s >> 8), (uint8_t)s};
+        qpki_db_entry e;
+        qpki_db_entry_init(&e);
+        e.row_status = 'V';
+        e.expiry = fixed_now + 365 * 86400;
+        assert_int_equal(qpki_db_memory_put(m, serial, 2, &e), QPKI_OK);
+    }
+    assert_int_equal(qpki_db_memory_commit(m, NULL), QPKI_OK);
+    return m;
+}
+
+static void revoke_in(qpki_db *m, unsigned s, qpki_crl_reason reason)
+{
+    uint8_t serial[2] = {(uint8_t)(s >> 8), (uint8_t)s};
+    qpki_db_entry e;
+    qpki_db_entry_init(&e);
+    e.row_status = 'R';
+    e.expiry = fixed_now + 365 * 86400;
+    e.revocation_time = fixed_now - 10;
+    e.reason = reason;
+    assert_int_equal(qpki_db_memory_put(m, serial, 2, &e), QPKI_OK);
+    assert_int_equal(qpki_db_memory_commit(m, NULL), QPKI_OK);
+}
+
+/* A request for serial s, CertID hashed with alg; absent_params: the hash
+ * AlgorithmIdentifier without its NULL (RFC 5754 §2: both forms are accepted). */
+static uint8_t *request_form(unsigned s, qpki_hash_alg alg, bool absent_params, size_t *len)
+{
+    uint8_t serial[2] = {(uint8_t)(s >> 8), (uint8_t)s};
+    qpki_certid *id = NULL;
+    assert_int_equal(qpki_certid_new(alg, ca, serial, 2, &id), QPKI_OK);
+    if (absent_params) {
+        const uint8_t *der;
+        size_t n;
+        qpki_certid_der(id, &der, &n);
+        /* 30 L 30 A 06 O <oid> 05 00 ...: short-form lengths for these sizes. */
+        assert_true(der[1] < 0x80 && der[3] < 0x80);
+        size_t null_at = 4 + 2 + der[5];
+        assert_int_equal(der[null_at], 0x05);
+        assert_int_equal(der[null_at + 1], 0x00);
+        uint8_t copy[256];
+        memcpy(copy, der, null_at);
+        memcpy(copy + null_at, der + null_at + 2, n - null_at - 2);
+        copy[1] = (uint8_t)(copy[1] - 2);
+        copy[3] = (uint8_t)(copy[3] - 2);
+        qpki_certid_free(&id);
+        assert_int_equal(qpki_certid_parse(copy, n - 2, &id), QPKI_OK);
+    }
+    const qpki_certid *ids[] = {id};
+    uint8_t *der;
+    assert_int_equal(qpki_ocsp_request_encode(ids, 1, NULL, 0, &der, len), QPKI_OK);
+    qpki_certid_free(&id);
+    return der;
+}
+
+/* Ask, check the answer with the verifier, return its certStatus; *hit
+ * receives whether it came from the cache. */
+static qpki_cert_status ask_status(qpki_responder *r, unsigned s, qpki_hash_alg alg,
+                                   bool absent_params, bool *hit)
+{
+    size_t len;
+    uint8_t *req = request_form(s, alg, absent_params, &len);
+    qpki_answer *a = ask(r, req, len);
+    assert_int_equal(qpki_answer_resp_status(a), QPKI_OCSP_RESP_SUCCESSFUL);
+    qpki_ocsp_response *resp = verified(a, ca, NULL, 0);
+    const qpki_ocsp_single *single = qpki_ocsp_response_single(resp, 0);
+    qpki_cert_status st = qpki_ocsp_single_status(single);
+    assert_int_equal(qpki_answer_cert_status(a), st);
+    assert_int_equal(qpki_certid_hash_alg(qpki_ocsp_single_certid(single)), alg);
+    *hit = qpki_answer_cache_hit(a);
+    qpki_ocsp_response_free(&resp);
+    qpki_answer_free(&a);
+    qpki_free(req);
+    return st;
+}
+
+static void stats_of(qpki_responder *r, qpki_responder_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->struct_size = sizeof(*st);
+    assert_int_equal(qpki_responder_get_stats(r, st), QPKI_OK);
+}
+
+static void test_a_revocation_drops_only_that_serials_cached_responses(void **state)
+{
+    (void)state;
+    qpki_db *m = memory_db_1001_1004();
+    qpki_responder *r = NULL;
+    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
+    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
+    assert_int_equal(qpki_responder_add_issuer(r, ca, m, rsigner, responder_cert, NULL), QPKI_OK);
+    /* 1001 asked three ways (SHA-1; SHA-256 with NULL parameters; SHA-256
+     * without), 1002 and 1003 once each: five cache entries. */
+    static const struct {
+        unsigned serial;
+        qpki_hash_alg alg;
+        bool absent;
+    } forms[] = {
+        {0x1001, QPKI_HASH_SHA1, false},   {0x1001, QPKI_HASH_SHA256, false},
+        {0x1001, QPKI_HASH_SHA256, true},  {0x1002, QPKI_HASH_SHA1, false},
+        {0x1003, QPKI_HASH_SHA384, true},
+    };
+    bool hit;
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(ask_status(r, forms[i].serial, forms[i].alg, forms[i].absent, &hit),
+                         QPKI_CERT_STATUS_GOOD);
+        assert_false(hit);
+    }
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(ask_status(r, forms[i].serial, forms[i].alg, forms[i].absent, &hit),
+                         QPKI_CERT_STATUS_GOOD);
+        assert_true(hit);
+    }
+    qpki_responder_stats st;
+    stats_of(r, &st);
+    assert_int_equal(st.cache_hits, 5);
+    assert_int_equal(st.cache_misses, 5);
+    assert_int_equal(st.cache_entries, 5);
+    assert_int_equal(st.live_signatures, 5);
+
+    /* Revoke 1001: its three responses go, the others stay cached. */
+    revoke_in(m, 0x1001, QPKI_REASON_KEY_COMPROMISE);
+    assert_int_equal(ask_status(r, 0x1002, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_GOOD);
+    assert_true(hit);
+    assert_int_equal(ask_status(r, 0x1003, QPKI_HASH_SHA384, true, &hit), QPKI_CERT_STATUS_GOOD);
+    assert_true(hit);
+    stats_of(r, &st);
+    assert_int_equal(st.cache_invalidated, 3);
+    assert_int_equal(st.cache_flushes, 0);
+    assert_int_equal(st.cache_entries, 2);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(ask_status(r, forms[i].serial, forms[i].alg, forms[i].absent, &hit),
+                         QPKI_CERT_STATUS_REVOKED);
+        assert_false(hit); /* re-signed */
+        assert_int_equal(ask_status(r, forms[i].serial, forms[i].alg, forms[i].absent, &hit),
+                         QPKI_CERT_STATUS_REVOKED);
+        assert_true(hit);
+    }
+    stats_of(r, &st);
+    assert_int_equal(st.live_signatures, 8);
+    assert_int_equal(st.cache_hits, 10);
+    assert_int_equal(st.cache_entries, 5);
+
+    /* A serial that was unknown is issued: its cached "unknown" goes. */
+    assert_int_equal(ask_status(r, 0x2000, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_UNKNOWN);
+    assert_int_equal(ask_status(r, 0x2000, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_UNKNOWN);
+    assert_true(hit);
+    uint8_t s2000[2] = {0x20, 0x00};
+    qpki_db_entry e;
+    qpki_db_entry_init(&e);
+    e.row_status = 'V';
+    e.expiry = fixed_now + 86400;
+    assert_int_equal(qpki_db_memory_put(m, s2000, 2, &e), QPKI_OK);
+    assert_int_equal(qpki_db_memory_commit(m, NULL), QPKI_OK);
+    assert_int_equal(ask_status(r, 0x2000, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_GOOD);
+    assert_false(hit);
+    assert_int_equal(ask_status(r, 0x1002, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_GOOD);
+    assert_true(hit);
+    stats_of(r, &st);
+    assert_int_equal(st.cache_invalidated, 4);
+
+    /* A caller built against 1.0 (struct without the new counters) still gets
+     * its fields, and nothing past them is written. */
+    uint8_t old[sizeof(qpki_responder_stats) + 8];
+    memset(old, 0xAB, sizeof(old));
+    qpki_responder_stats *v1 = (qpki_responder_stats *)old;
+    v1->struct_size = (uint32_t)(offsetof(qpki_responder_stats, cache_entries) + 8);
+    assert_int_equal(qpki_responder_get_stats(r, v1), QPKI_OK);
+    assert_int_equal(v1->cache_hits, st.cache_hits);
+    assert_int_equal(old[offsetof(qpki_responder_stats, cache_entries) + 8], 0xAB);
+    v1->struct_size = 8;
+    assert_int_equal(qpki_responder_get_stats(r, v1), QPKI_ERR_INVALID_ARG);
+    qpki_responder_free(&r);
+    qpki_db_free(&m);
+}
+
+/* An index.txt rewritten as `openssl ca -revoke` does (every other line
+ * unchanged) drops only the revoked serial's response too. */
+static void test_index_revocation_keeps_the_other_cached_responses(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/qpki-resp-inc-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], tmp[256], cmd[1400];
+    snprintf(path, sizeof(path), "%s/index.txt", dir);
+    snprintf(tmp, sizeof(tmp), "%s/index.txt.new", dir);
+    snprintf(cmd, sizeof(cmd), "cp %s %s", tu_data_path("ocsp/index.txt"), path);
+    assert_int_equal(system(cmd), 0);
+    qpki_db *mydb = NULL;
+    assert_int_equal(qpki_db_open_index(path, &mydb), QPKI_OK);
+    qpki_responder *r = NULL;
+    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
+    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
+    assert_int_equal(qpki_responder_add_issuer(r, ca, mydb, rsigner, responder_cert, NULL), QPKI_OK);
+    bool hit;
+    assert_int_equal(ask_status(r, 0x1001, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_GOOD);
+    assert_int_equal(ask_status(r, 0x1002, QPKI_HASH_SHA256, false, &hit),
+                     QPKI_CERT_STATUS_REVOKED);
+    snprintf(cmd, sizeof(cmd),
+             "sed 's/^V\\(\\t[0-9]*Z\\t\\)\\(\\t1001\\t\\)/R\\1240201000000Z,superseded\\2/' %s > %s "
+             "&& mv %s %s",
+             path, tmp, tmp, path);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(qpki_responder_refresh(r), QPKI_OK);
+    assert_int_equal(ask_status(r, 0x1002, QPKI_HASH_SHA256, false, &hit),
+                     QPKI_CERT_STATUS_REVOKED);
+    assert_true(hit);
+    assert_int_equal(ask_status(r, 0x1001, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_REVOKED);
+    assert_false(hit);
+    qpki_responder_stats st;
+    stats_of(r, &st);
+    assert_int_equal(st.cache_invalidated, 1);
+    assert_int_equal(st.cache_flushes, 0);
+    qpki_responder_free(&r);
+    qpki_db_free(&mydb);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* A backend of our own over a memory table: V1 (no changes_since) or V2, and
+ * a lookup that can be told to refuse (STALE or BUSY). */
+typedef struct wrapped {
+    qpki_db *inner;
+    qpki_status refuse;
+} wrapped;
+
+static qpki_status wrapped_lookup(void *self, const uint8_t *serial, size_t len,
+                                  qpki_db_entry *out)
+{
+    wrapped *w = self;
+    if (w->refuse != QPKI_OK)
+        return w->refuse;
+    return qpki_db_lookup(w->inner, serial, len, out);
+}
+static uint64_t wrapped_generation(void *self) { return qpki_db_generation(((wrapped *)self)->inner); }
+static size_t wrapped_count(void *self) { return qpki_db_count(((wrapped *)self)->inner); }
+static void wrapped_close(void *self) { (void)self; }
+static qpki_status wrapped_changes(void *self, uint64_t since, uint64_t *upto,
+                                   qpki_db_change_fn fn, void *user)
+{
+    return qpki_db_changes_since(((wrapped *)self)->inner, since, upto, fn, user);
+}
+
+static void test_a_backend_that_cannot_tell_makes_the_issuers_cache_stale(void **state)
+{
+    (void)state;
+    wrapped w = {memory_db_1001_1004(), QPKI_OK};
+    static const qpki_status_db_ops v1 = {
+        .abi_version = QPKI_DB_ABI_V1, .struct_size = sizeof(qpki_status_db_ops),
+        .lookup = wrapped_lookup, .generation = wrapped_generation, .count = wrapped_count,
+        .close = wrapped_close};
+    qpki_db *vdb = NULL;
+    assert_int_equal(qpki_db_new(&v1, &w, &vdb), QPKI_OK);
+    qpki_responder *r = NULL;
+    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
+    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
+    assert_int_equal(qpki_responder_add_issuer(r, ca, vdb, rsigner, responder_cert, NULL), QPKI_OK);
+    bool hit;
+    assert_int_equal(ask_status(r, 0x1001, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_GOOD);
+    assert_int_equal(ask_status(r, 0x1002, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_GOOD);
+    assert_int_equal(ask_status(r, 0x1002, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_GOOD);
+    assert_true(hit);
+    revoke_in(w.inner, 0x1001, QPKI_REASON_SUPERSEDED);
+    /* V1: no changes_since, so 1002's response is stale too. */
+    assert_int_equal(ask_status(r, 0x1002, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_GOOD);
+    assert_false(hit);
+    assert_int_equal(ask_status(r, 0x1001, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_REVOKED);
+    assert_false(hit);
+    qpki_responder_stats st;
+    stats_of(r, &st);
+    assert_int_equal(st.cache_flushes, 1);
+    assert_int_equal(st.cache_invalidated, 0);
+    qpki_responder_free(&r);
+    qpki_db_free(&vdb);
+
+    /* A memory table whose history was trimmed: the same. */
+    table_set_history_limit(qpki_db_memory_table(w.inner), 1);
+    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
+    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
+    assert_int_equal(qpki_responder_add_issuer(r, ca, w.inner, rsigner, responder_cert, NULL),
+                     QPKI_OK);
+    assert_int_equal(ask_status(r, 0x1003, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_GOOD);
+    uint8_t a[2] = {0x10, 0x02}, b[2] = {0x10, 0x04};
+    assert_int_equal(qpki_db_memory_remove(w.inner, a, 2), QPKI_OK);
+    assert_int_equal(qpki_db_memory_remove(w.inner, b, 2), QPKI_OK);
+    assert_int_equal(qpki_db_memory_commit(w.inner, NULL), QPKI_OK); /* 2 serials > 1 */
+    assert_int_equal(ask_status(r, 0x1003, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_GOOD);
+    assert_false(hit);
+    stats_of(r, &st);
+    assert_int_equal(st.cache_flushes, 1);
+    qpki_responder_free(&r);
+    qpki_db_free(&w.inner);
+}
+
+static void test_a_stale_or_busy_database_answers_try_later_and_caches_nothing(void **state)
+{
+    (void)state;
+    wrapped w = {memory_db_1001_1004(), QPKI_OK};
+    static const qpki_status_db_ops v2 = {
+        .abi_version = QPKI_DB_ABI_V2, .struct_size = sizeof(qpki_status_db_ops),
+        .lookup = wrapped_lookup, .generation = wrapped_generation, .count = wrapped_count,
+        .close = wrapped_close, .changes_since = wrapped_changes};
+    qpki_db *vdb = NULL;
+    assert_int_equal(qpki_db_new(&v2, &w, &vdb), QPKI_OK);
+    qpki_responder *r = NULL;
+    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
+    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
+    assert_int_equal(qpki_responder_add_issuer(r, ca, vdb, rsigner, responder_cert, NULL), QPKI_OK);
+    bool hit;
+    assert_int_equal(ask_status(r, 0x1001, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_GOOD);
+    static const qpki_status refusals[] = {QPKI_ERR_STALE, QPKI_ERR_BUSY};
+    for (size_t i = 0; i < 2; i++) {
+        w.refuse = refusals[i];
+        /* RFC 6960 §2.3 tryLater, for the cached serial and an uncached one. */
+        for (unsigned s = 0x1001; s <= 0x1002; s++) {
+            size_t len;
+            uint8_t *req = request_form(s, QPKI_HASH_SHA1, false, &len);
+            qpki_answer *a = ask(r, req, len);
+            assert_int_equal(qpki_answer_resp_status(a), QPKI_OCSP_RESP_TRY_LATER);
+            assert_int_equal(qpki_answer_error(a), refusals[i]);
+            assert_false(qpki_answer_cache_hit(a));
+            const uint8_t *der;
+            size_t n;
+            qpki_answer_bytes(a, &der, &n);
+            static const uint8_t try_later[] = {0x30, 0x03, 0x0a, 0x01, 0x03};
+            assert_int_equal(n, sizeof(try_later));
+            assert_memory_equal(der, try_later, n);
+            qpki_answer_free(&a);
+            qpki_free(req);
+        }
+    }
+    w.refuse = QPKI_OK;
+    /* Nothing was cached for 1002; 1001's response signed before is served. */
+    assert_int_equal(ask_status(r, 0x1002, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_GOOD);
+    assert_false(hit);
+    assert_int_equal(ask_status(r, 0x1001, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_GOOD);
+    assert_true(hit);
+    qpki_responder_stats st;
+    stats_of(r, &st);
+    assert_int_equal(st.by_resp_status[QPKI_OCSP_RESP_TRY_LATER], 4);
+    assert_int_equal(st.cache_entries, 2);
+    qpki_responder_free(&r);
+    qpki_db_free(&vdb);
+    qpki_db_free(&w.inner);
+}
+
+/* The race: a response looked up before a revocation, still being signed while
+ * the responder drops the serial's responses, must not enter the cache after
+ * the drop (it would be served as "good" until re-signed). */
+static void test_a_response_signed_before_a_change_is_not_cached_after_it(void **state)
+{
+    (void)state;
+    static const qpki_signer_ops ops = {
+        .abi_version = QPKI_SIGNER_ABI_V1, .struct_size = sizeof(qpki_signer_ops),
+        .algorithm = down_alg, .public_key = down_pub, .max_signature_size = down_max,
+        .sign = gated_sign, .close = down_close};
+    qpki_signer *gated = NULL;
+    assert_int_equal(qpki_signer_new(&ops, rsigner, &gated), QPKI_OK);
+    qpki_db *m = memory_db_1001_1004();
+    qpki_responder *r = NULL;
+    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
+    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
+    assert_int_equal(qpki_responder_add_issuer(r, ca, m, gated, responder_cert, NULL), QPKI_OK);
+    gate_open = 0;
+    gate_entered = 0;
+    size_t len;
+    uint8_t *req = request_form(0x1001, QPKI_HASH_SHA1, false, &len);
+    struct ask_args slow = {r, req, len, NULL};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, ask_thread, &slow), 0);
+    pthread_mutex_lock(&gate_lock);
+    while (!gate_entered)
+        pthread_cond_wait(&gate_cond, &gate_lock);
+    pthread_mutex_unlock(&gate_lock);
+    /* 1001 was looked up (good) and is being signed.  Revoke it, and let
+     * another request bring the cache to the new generation. */
+    revoke_in(m, 0x1001, QPKI_REASON_KEY_COMPROMISE);
+    pthread_mutex_lock(&gate_lock);
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_cond);
+    pthread_mutex_unlock(&gate_lock);
+    bool hit;
+    assert_int_equal(ask_status(r, 0x1002, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_GOOD);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_non_null(slow.a);
+    /* The slow answer said good (it was true when looked up) ... */
+    assert_int_equal(qpki_answer_cert_status(slow.a), QPKI_CERT_STATUS_GOOD);
+    qpki_answer_free(&slow.a);
+    /* ... but was not cached: the next answer is signed anew, revoked. */
+    assert_int_equal(ask_status(r, 0x1001, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_REVOKED);
+    assert_false(hit);
+    assert_int_equal(ask_status(r, 0x1001, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_REVOKED);
+    assert_true(hit);
+    qpki_free(req);
+    qpki_responder_free(&r);
+    qpki_signer_free(&gated);
+    qpki_db_free(&m);
+}
+
 struct storm {
     qpki_responder *r;
     int failures;
@@ -889,6 +1301,11 @@ int main(void)
         cmocka_unit_test(test_concurrent_callers_all_get_valid_answers),
         cmocka_unit_test(test_negative_serial_is_unknown),
         cmocka_unit_test(test_hybrid_key_adds_the_pq_signature),
+        cmocka_unit_test(test_a_revocation_drops_only_that_serials_cached_responses),
+        cmocka_unit_test(test_index_revocation_keeps_the_other_cached_responses),
+        cmocka_unit_test(test_a_backend_that_cannot_tell_makes_the_issuers_cache_stale),
+        cmocka_unit_test(test_a_stale_or_busy_database_answers_try_later_and_caches_nothing),
+        cmocka_unit_test(test_a_response_signed_before_a_change_is_not_cached_after_it),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
