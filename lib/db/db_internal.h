@@ -52,6 +52,10 @@ QPKI_MUST_USE qpki_status qpki_index_apply_memory(qpki_db *db, const char *name,
                                                   const uint8_t *data, size_t len, char *error,
                                                   size_t error_size);
 
+/* For tests: load in full when more than max(lines, lines in the file / 64)
+ * lines changed (default 4096). */
+QPKI_MUST_USE qpki_status qpki_index_set_diff_limit(qpki_db *db, size_t lines);
+
 /* The table of an index database; NULL for any other. */
 struct db_table *qpki_index_table(qpki_db *db);
 

@@ -218,8 +218,8 @@ static void fail_duplicate(loader *ld, uint64_t line, uint64_t first, const uint
                  hex, first);
 }
 
-static void loader_init(loader *ld, load_mode mode, db_table *t, line_map *map, const char *name,
-                        char *error, size_t error_size)
+static void loader_init(loader *ld, load_mode mode, db_table *t, line_map *map, size_t min_limit,
+                        const char *name, char *error, size_t error_size)
 {
     memset(ld, 0, sizeof(*ld));
     ld->mode = mode;
@@ -230,7 +230,7 @@ static void loader_init(loader *ld, load_mode mode, db_table *t, line_map *map, 
     ld->error_size = error_size;
     ld->file_hash = 0x243f6a8885a308d3ull;
     size_t limit = map ? map->n / 64 : 0;
-    ld->changed_limit = limit > DIFF_MIN_LIMIT ? limit : DIFF_MIN_LIMIT;
+    ld->changed_limit = limit > min_limit ? limit : min_limit;
 }
 
 /* Start (again): FULL begins a new table. */
@@ -720,6 +720,7 @@ typedef struct index_db {
     pthread_mutex_t refresh_lock;
     line_map map;              /* the lines of the file the table holds */
     bool map_valid;
+    size_t diff_min_limit;     /* DIFF_MIN_LIMIT; tests lower it */
     read_result seen;          /* the file as last read, good or bad */
     qpki_status seen_rc;       /* what that read gave (OK or a content error) */
     qpki_index_stats stats;
@@ -765,7 +766,7 @@ static qpki_status load_full(index_db *db, const source *src, const char *name, 
     map_clear(&db->map);
     db->map_valid = false;
     loader ld;
-    loader_init(&ld, LOAD_FULL, db->table, NULL, name, msg, msg_size);
+    loader_init(&ld, LOAD_FULL, db->table, NULL, 0, name, msg, msg_size);
     qpki_status rc = load_from(src, &ld, res);
     if (rc == QPKI_OK)
         rc = ld.rc;
@@ -799,7 +800,7 @@ static qpki_status load_changes(index_db *db, const source *src, const char *nam
     if (!db->map_valid)
         return load_full(db, src, name, res, msg, msg_size);
     loader ld;
-    loader_init(&ld, LOAD_DIFF, db->table, &db->map, name, msg, msg_size);
+    loader_init(&ld, LOAD_DIFF, db->table, &db->map, db->diff_min_limit, name, msg, msg_size);
     qpki_status rc = load_from(src, &ld, res);
     size_t new_n = (size_t)ld.lineno;
     if (rc == QPKI_OK && !ld.too_many && ld.rc == QPKI_OK && db->map.n > new_n &&
@@ -938,6 +939,7 @@ static index_db *index_db_new(const char *path)
         qpki_free(db);
         return NULL;
     }
+    db->diff_min_limit = DIFF_MIN_LIMIT;
     if (table_new(&db->table) != QPKI_OK) {
         qpki_free(db->path);
         qpki_free(db);
@@ -1063,6 +1065,16 @@ qpki_status qpki_index_apply_memory(qpki_db *db, const char *name, const uint8_t
     qpki_status rc = load_changes(self, &src, name, &r, error, error_size, &same);
     pthread_mutex_unlock(&self->refresh_lock);
     return rc;
+}
+
+qpki_status qpki_index_set_diff_limit(qpki_db *db, size_t lines)
+{
+    index_db *self = qpki_db_backend(db, &index_ops);
+    QPKI_ENSURE(self, QPKI_ERR_INVALID_ARG);
+    pthread_mutex_lock(&self->refresh_lock);
+    self->diff_min_limit = lines;
+    pthread_mutex_unlock(&self->refresh_lock);
+    return QPKI_OK;
 }
 
 qpki_status qpki_index_get_stats(qpki_db *db, qpki_index_stats *stats)

@@ -947,6 +947,23 @@ void table_set_history_limit(db_table *t, size_t max)
     pthread_mutex_unlock(&t->history_lock);
 }
 
+void table_foreach(db_table *t, table_row_fn fn, void *user)
+{
+    const store *s = atomic_load_explicit(&t->current, memory_order_relaxed);
+    const slot_index *ix = atomic_load_explicit(&s->index, memory_order_relaxed);
+    for (size_t i = 0; i <= ix->mask; i++) {
+        uint64_t v = atomic_load_explicit(&ix->slots[i], memory_order_relaxed);
+        uint32_t ref = (uint32_t)v;
+        if (v == 0 || ref == SLOT_TOMB)
+            continue;
+        const uint8_t *rec = rec_at(s, ref);
+        qpki_db_entry e;
+        qpki_db_entry_init(&e);
+        rec_to_entry(rec, &e);
+        fn(user, rec + REC_HEAD, rec[0], &e);
+    }
+}
+
 void table_get_stats(db_table *t, table_stats *st)
 {
     const store *s = write_store(t);

@@ -68,6 +68,12 @@ size_t table_write_count(const db_table *t);
 qpki_status table_commit(db_table *t, uint64_t *generation);
 void table_abort(db_table *t);
 
+/* Call fn for every row of the table lookups see (writer side: no write may
+ * run meanwhile).  For tests and the fuzzer. */
+typedef void (*table_row_fn)(void *user, const uint8_t *serial, size_t len,
+                             const qpki_db_entry *entry);
+void table_foreach(db_table *t, table_row_fn fn, void *user);
+
 /* For tests: keep at most max serials in the changes history (>= 1). */
 void table_set_history_limit(db_table *t, size_t max);
 

@@ -5,6 +5,14 @@
  * also runs with an allocation failing (fuzz_alloc.h): QPKI_ERR_NOMEM, with a
  * message, and nothing leaked.
  *
+ * The input is also read as two versions of the file (split at the first form
+ * feed; without one, the first half of the lines and then the whole input, an
+ * append): the second is applied on top of the first the way a reload applies
+ * a changed index.txt (only the changed lines, row by row; and again forcing
+ * the full load used when many lines changed), and
+ * the result must equal a fresh load of the second -- the same rows, or, when
+ * the second is bad, the same error and the first version's rows kept.
+ *
  * Build (against a static library compiled with -fsanitize=fuzzer-no-link,address):
  *   clang -fsanitize=fuzzer,address -Iinclude -Ilib -I<build> tests/fuzz/fuzz_index.c \
  *         <build>/lib/libqpki-ocsp.a -lwolfssl -lpthread -lm -o fuzz_index
@@ -17,9 +25,75 @@
 #include <qpki/limits.h>
 
 #include "db/db_internal.h"
+#include "db/table.h"
 #include "fuzz_alloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Every row of one table is in the other with the same values. */
+static void same_row(void *user, const uint8_t *serial, size_t len, const qpki_db_entry *want)
+{
+    qpki_db *other = user;
+    qpki_db_entry got;
+    qpki_db_entry_init(&got);
+    if (qpki_db_lookup(other, serial, len, &got) != QPKI_OK || got.row_status != want->row_status ||
+        got.expiry != want->expiry || got.revocation_time != want->revocation_time ||
+        got.reason != want->reason || got.hold_instruction != want->hold_instruction ||
+        got.invalidity_date != want->invalidity_date)
+        abort();
+}
+
+static void same_rows(qpki_db *a, qpki_db *b)
+{
+    if (qpki_db_count(a) != qpki_db_count(b))
+        abort();
+    table_foreach(qpki_index_table(a), same_row, b);
+}
+
+/* diff_limit: load the second version in full when more lines than that
+ * changed (SIZE_MAX: the default). */
+static void two_versions(const uint8_t *data, size_t size, size_t diff_limit)
+{
+    const uint8_t *first = data, *second = data;
+    size_t first_len, second_len = size;
+    const uint8_t *ff = memchr(data, '\f', size);
+    if (ff) {
+        first_len = (size_t)(ff - data);
+        second = ff + 1;
+        second_len = size - first_len - 1;
+    } else {
+        first_len = size / 2;
+        while (first_len > 0 && data[first_len - 1] != '\n')
+            first_len--;
+    }
+    qpki_db *inc = NULL, *fresh = NULL, *before = NULL;
+    char e1[QPKI_DB_MESSAGE_MAX], e2[QPKI_DB_MESSAGE_MAX];
+    if (qpki_index_open_memory("index.txt", first, first_len, NULL, 0, &inc) != QPKI_OK)
+        return;
+    if (diff_limit != SIZE_MAX && qpki_index_set_diff_limit(inc, diff_limit) != QPKI_OK)
+        abort();
+    uint64_t g0 = qpki_db_generation(inc);
+    qpki_status rc_inc = qpki_index_apply_memory(inc, "index.txt", second, second_len, e1,
+                                                 sizeof(e1));
+    qpki_status rc_fresh = qpki_index_open_memory("index.txt", second, second_len, e2,
+                                                  sizeof(e2), &fresh);
+    if (rc_inc != rc_fresh || (rc_inc != QPKI_OK && strcmp(e1, e2) != 0))
+        abort();
+    if (rc_inc == QPKI_OK) {
+        same_rows(inc, fresh);
+        same_rows(fresh, inc);
+    } else {
+        /* Bad: the first version stays, generation and all. */
+        if (qpki_index_open_memory("index.txt", first, first_len, NULL, 0, &before) != QPKI_OK)
+            abort();
+        same_rows(inc, before);
+        if (qpki_db_generation(inc) != g0)
+            abort();
+    }
+    qpki_db_free(&inc);
+    qpki_db_free(&fresh);
+    qpki_db_free(&before);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -69,6 +143,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (error[0] == '\0') {
         abort(); /* every failure must say why */
     }
+
+    two_versions(data, size, SIZE_MAX); /* the changed lines, row by row */
+    two_versions(data, size, 1);        /* a full load beside the old table */
 
     /* The CLI's serial parser on the first line. */
     char text[256];

@@ -847,6 +847,277 @@ static void test_lookups_during_reloads_see_each_row_whole_and_never_older(void 
         free(text[v]);
 }
 
+
+/* ---- incremental reloads ------------------------------------------------- */
+
+/* changes_since as a sorted, comma-separated list of hex serials. */
+static void collect_hex(void *user, const uint8_t *serial, size_t len)
+{
+    char *out = user;
+    char hex[2 * QPKI_SERIAL_MAX + 1];
+    qpki_serial_hex(serial, len, hex);
+    size_t n = strlen(out);
+    snprintf(out + n, 1024 - n, "%s%s", n ? "," : "", hex);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* want: the serials in hex, sorted, comma-separated. */
+static void expect_changes(qpki_db *db, uint64_t since, const char *want)
+{
+    char raw[1024] = "";
+    uint64_t upto = 0;
+    assert_int_equal(qpki_db_changes_since(db, since, &upto, collect_hex, raw), QPKI_OK);
+    assert_int_equal(upto, qpki_db_generation(db));
+    char *items[64];
+    size_t n = 0;
+    for (char *tok = strtok(raw, ","); tok && n < 64; tok = strtok(NULL, ","))
+        items[n++] = tok;
+    qsort(items, n, sizeof(items[0]), cmp_str);
+    char got[1024] = "";
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && strcmp(items[i], items[i - 1]) == 0)
+            continue; /* "at least once" */
+        size_t used = strlen(got);
+        snprintf(got + used, sizeof(got) - used, "%s%s", used ? "," : "", items[i]);
+    }
+    if (strcmp(got, want) != 0)
+        fail_msg("changes since %llu: got \"%s\", want \"%s\"", (unsigned long long)since, got,
+                 want);
+}
+
+static qpki_index_stats stats_of(qpki_db *db)
+{
+    qpki_index_stats st;
+    assert_int_equal(qpki_index_get_stats(db, &st), QPKI_OK);
+    return st;
+}
+
+static void apply_ok(qpki_db *db, const char *text)
+{
+    char err[512];
+    qpki_status rc = qpki_index_apply_memory(db, "index.txt", (const uint8_t *)text,
+                                             strlen(text), err, sizeof(err));
+    if (rc != QPKI_OK)
+        fail_msg("apply failed: %s", err);
+}
+
+static void apply_fails(qpki_db *db, const char *text, const char *want)
+{
+    char err[512] = "unset";
+    assert_int_equal(qpki_index_apply_memory(db, "index.txt", (const uint8_t *)text,
+                                             strlen(text), err, sizeof(err)),
+                     QPKI_ERR_PARSE);
+    if (strcmp(err, want) != 0)
+        fail_msg("got \"%s\", want \"%s\"", err, want);
+}
+
+#define ROW_V(serial) "V\t270101000000Z\t\t" serial "\tunknown\t/CN=" serial "\n"
+#define ROW_R(serial) "R\t270101000000Z\t240115100000Z,keyCompromise\t" serial "\tunknown\t/CN=" serial "\n"
+
+static void test_appended_and_rewritten_rows_are_applied_one_by_one(void **state)
+{
+    (void)state;
+    qpki_db *db = open_memory("# CA\n" ROW_V("01") ROW_V("02") ROW_V("03"));
+    assert_int_equal(qpki_db_generation(db), 1);
+    qpki_index_stats st0 = stats_of(db);
+    assert_int_equal(st0.full_loads, 1);
+
+    /* Appended (qpki cert issue, openssl ca). */
+    apply_ok(db, "# CA\n" ROW_V("01") ROW_V("02") ROW_V("03") ROW_V("04") ROW_V("0A"));
+    qpki_index_stats st = stats_of(db);
+    assert_int_equal(st.full_loads, 1);
+    assert_int_equal(st.incremental_loads, 1);
+    assert_int_equal(st.changed_lines, 2);
+    assert_int_equal(qpki_db_generation(db), 2);
+    assert_int_equal(qpki_db_count(db), 5);
+    expect_changes(db, 1, "04,0A");
+    expect_row(db, "0a", 'V', 1798761600, 0, QPKI_REASON_NONE, 0, 0);
+
+    /* One row's status rewritten in place (openssl ca -revoke). */
+    apply_ok(db, "# CA\n" ROW_V("01") ROW_R("02") ROW_V("03") ROW_V("04") ROW_V("0A"));
+    st = stats_of(db);
+    assert_int_equal(st.incremental_loads, 2);
+    assert_int_equal(st.changed_lines, 1);
+    assert_int_equal(qpki_db_generation(db), 3);
+    expect_changes(db, 2, "02");
+    expect_changes(db, 1, "02,04,0A");
+    expect_row(db, "02", 'R', 1798761600, 1705312800, QPKI_REASON_KEY_COMPROMISE, 0, 0);
+
+    /* Two lines swapped: both lines differ, the rows do not. */
+    apply_ok(db, "# CA\n" ROW_V("01") ROW_R("02") ROW_V("03") ROW_V("0A") ROW_V("04"));
+    assert_int_equal(stats_of(db).changed_lines, 2);
+    assert_int_equal(qpki_db_generation(db), 3);
+
+    /* Line 5 now names another serial (0A goes, 05 comes) and the last line
+     * (04) is gone. */
+    apply_ok(db, "# CA\n" ROW_V("01") ROW_R("02") ROW_V("03") ROW_V("05"));
+    assert_int_equal(stats_of(db).changed_lines, 2);
+    assert_int_equal(qpki_db_generation(db), 4);
+    expect_changes(db, 3, "04,05,0A");
+    qpki_db_entry e;
+    assert_int_equal(lookup_hex(db, "04", &e), QPKI_ERR_NOT_FOUND);
+    assert_int_equal(lookup_hex(db, "0a", &e), QPKI_ERR_NOT_FOUND);
+    assert_int_equal(lookup_hex(db, "05", &e), QPKI_OK);
+    assert_int_equal(qpki_db_count(db), 4);
+
+    /* A comment turned into a row and a row into a comment. */
+    apply_ok(db, ROW_V("06") ROW_V("01") ROW_R("02") ROW_V("03") "# 05 retired\n");
+    assert_int_equal(qpki_db_generation(db), 5);
+    assert_int_equal(qpki_db_count(db), 4);
+    assert_int_equal(lookup_hex(db, "05", &e), QPKI_ERR_NOT_FOUND);
+    assert_int_equal(lookup_hex(db, "06", &e), QPKI_OK);
+    assert_int_equal(stats_of(db).full_loads, 1);
+    qpki_db_free(&db);
+}
+
+static void test_a_bad_changed_line_keeps_the_table_and_names_the_line(void **state)
+{
+    (void)state;
+    qpki_db *db = open_memory(ROW_V("01") ROW_V("02") ROW_V("03"));
+    /* Row 02 revoked, but line 3 broken: nothing is applied. */
+    apply_fails(db, ROW_V("01") ROW_R("02") "V\t2701010000Z\t\t03\tunknown\t/CN=03\n",
+                "index.txt:3: bad expiry date '2701010000Z'");
+    assert_int_equal(qpki_db_generation(db), 1);
+    expect_row(db, "02", 'V', 1798761600, 0, QPKI_REASON_NONE, 0, 0);
+    /* A changed line that repeats an unchanged line's serial, after it ... */
+    apply_fails(db, ROW_V("01") ROW_V("02") ROW_V("03") ROW_R("01"),
+                "index.txt:4: duplicate serial number 01 (first on line 1)");
+    /* ... and before it (the second occurrence is the unchanged line 3). */
+    apply_fails(db, ROW_V("01") ROW_V("03") ROW_V("03"),
+                "index.txt:3: duplicate serial number 03 (first on line 2)");
+    /* Two changed lines with one serial. */
+    apply_fails(db, ROW_V("01") ROW_V("02") ROW_V("03") ROW_V("07") ROW_R("07"),
+                "index.txt:5: duplicate serial number 07 (first on line 4)");
+    /* The earliest fault wins, whichever its kind. */
+    apply_fails(db, ROW_V("01") "bad\n" ROW_V("03") ROW_V("01"),
+                "index.txt:2: expected 6 tab-separated fields, found 1");
+    apply_fails(db, ROW_V("01") ROW_V("02") ROW_V("01") "bad\n",
+                "index.txt:3: duplicate serial number 01 (first on line 1)");
+    assert_int_equal(qpki_db_generation(db), 1);
+    assert_int_equal(qpki_db_count(db), 3);
+    assert_int_equal(stats_of(db).full_loads, 1);
+    /* Fixed: applied. */
+    apply_ok(db, ROW_V("01") ROW_R("02") ROW_V("03"));
+    assert_int_equal(qpki_db_generation(db), 2);
+    expect_changes(db, 1, "02");
+    qpki_db_free(&db);
+}
+
+/* More changed lines than max(4096, lines/64): a full load, which still names
+ * only the rows that changed. */
+static void test_a_reordered_file_is_loaded_in_full_and_reports_only_real_changes(void **state)
+{
+    (void)state;
+    enum { ROWS = 5000 };
+    size_t cap = (size_t)ROWS * 64 + 1;
+    char *fwd = malloc(cap), *rev = malloc(cap);
+    assert_non_null(fwd);
+    assert_non_null(rev);
+    size_t a = 0, b = 0;
+    for (int i = 0; i < ROWS; i++) {
+        a += (size_t)snprintf(fwd + a, cap - a, "V\t270101000000Z\t\t%04X\tunknown\t/CN=x\n", i + 1);
+        int j = ROWS - i;
+        if (j == 77)
+            b += (size_t)snprintf(rev + b, cap - b,
+                                  "R\t270101000000Z\t240115100000Z,superseded\t%04X\tunknown\t/CN=x\n", j);
+        else
+            b += (size_t)snprintf(rev + b, cap - b, "V\t270101000000Z\t\t%04X\tunknown\t/CN=x\n", j);
+    }
+    qpki_db *db = open_memory(fwd);
+    assert_int_equal(qpki_db_count(db), ROWS);
+    apply_ok(db, rev);
+    qpki_index_stats st = stats_of(db);
+    assert_int_equal(st.full_loads, 2);
+    assert_int_equal(st.incremental_loads, 0);
+    assert_int_equal(qpki_db_generation(db), 2);
+    expect_changes(db, 1, "4D");
+    expect_row(db, "4d", 'R', 1798761600, 1705312800, QPKI_REASON_SUPERSEDED, 0, 0);
+    /* Back in order: full again (every line moved), and 4D is valid again. */
+    apply_ok(db, fwd);
+    assert_int_equal(stats_of(db).full_loads, 3);
+    expect_changes(db, 2, "4D");
+    /* The same lines without the final newline: nothing to apply. */
+    fwd[strlen(fwd) - 1] = '\0';
+    apply_ok(db, fwd);
+    assert_int_equal(qpki_db_generation(db), 3);
+    assert_int_equal(stats_of(db).incremental_loads, 0);
+    /* Then one revocation in place: row by row, on the full load's line map. */
+    a = 0;
+    for (int i = 0; i < ROWS; i++)
+        a += (size_t)snprintf(fwd + a, cap - a, "%c\t270101000000Z\t%s\t%04X\tunknown\t/CN=x\n",
+                              i + 1 == 16 ? 'R' : 'V', i + 1 == 16 ? "240115100000Z" : "", i + 1);
+    apply_ok(db, fwd);
+    assert_int_equal(qpki_db_generation(db), 4);
+    assert_int_equal(stats_of(db).incremental_loads, 1);
+    assert_int_equal(stats_of(db).changed_lines, 1);
+    expect_changes(db, 3, "10");
+    expect_row(db, "10", 'R', 1798761600, 1705312800, QPKI_REASON_NONE, 0, 0);
+    free(fwd);
+    free(rev);
+    qpki_db_free(&db);
+}
+
+/* `openssl ca -revoke` and `openssl ca` issuing on a real CA directory: each
+ * is applied row by row, and changes_since names the one serial. */
+static void test_openssl_ca_revoke_and_issue_are_applied_incrementally(void **state)
+{
+    (void)state;
+    if (!have_openssl_and_cryptography())
+        skip();
+    char dir[600];
+    snprintf(dir, sizeof(dir), "%s", tmp_path("inc-ca"));
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "sh '%s' '%s' >/dev/null", tu_data_path("index/make-openssl-index.sh"),
+             dir);
+    assert_int_equal(system(cmd), 0);
+    qpki_db *db = NULL;
+    assert_int_equal(qpki_db_open_index(dir, &db), QPKI_OK);
+    size_t rows = qpki_db_count(db);
+    qpki_db_entry e;
+    assert_int_equal(lookup_hex(db, "01", &e), QPKI_OK);
+    assert_int_equal(e.row_status, 'V');
+    uint64_t g0 = qpki_db_generation(db);
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && openssl ca -config ca.cnf -revoke c1.pem -crl_reason keyCompromise "
+             ">/dev/null 2>&1",
+             dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    qpki_index_stats st = stats_of(db);
+    assert_int_equal(st.full_loads, 1);
+    assert_int_equal(st.incremental_loads, 1);
+    assert_int_equal(st.changed_lines, 1);
+    assert_int_equal(qpki_db_generation(db), g0 + 1);
+    expect_changes(db, g0, "01");
+    assert_int_equal(lookup_hex(db, "01", &e), QPKI_OK);
+    assert_int_equal(e.row_status, 'R');
+    assert_int_equal(e.reason, QPKI_REASON_KEY_COMPROMISE);
+    /* Issue one more: appended (the serial file says which). */
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && openssl ca -batch -config ca.cnf -notext -in leaf.csr -out c99.pem "
+             ">/dev/null 2>&1 && openssl x509 -in c99.pem -noout -serial | cut -d= -f2",
+             dir);
+    int status = -1;
+    char *serial = tu_run(cmd, &status);
+    assert_non_null(serial);
+    assert_int_equal(status, 0);
+    serial[strcspn(serial, "\n")] = '\0';
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    st = stats_of(db);
+    assert_int_equal(st.full_loads, 1);
+    assert_int_equal(st.incremental_loads, 2);
+    assert_int_equal(qpki_db_count(db), rows + 1);
+    expect_changes(db, g0 + 1, serial);
+    assert_int_equal(lookup_hex(db, serial, &e), QPKI_OK);
+    assert_int_equal(e.row_status, 'V');
+    free(serial);
+    qpki_db_free(&db);
+}
+
 /* ---- allocation failures ---------------------------------------------- */
 
 static void test_allocation_failures_while_loading_are_reported_and_leak_nothing(void **state)
@@ -1114,6 +1385,10 @@ int main(void)
         cmocka_unit_test(test_allocation_failures_while_loading_are_reported_and_leak_nothing),
         cmocka_unit_test(test_custom_backend_is_checked_and_gets_normalised_serials),
         cmocka_unit_test(test_refresh_logs_reloads_and_each_new_failure_once),
+        cmocka_unit_test(test_appended_and_rewritten_rows_are_applied_one_by_one),
+        cmocka_unit_test(test_a_bad_changed_line_keeps_the_table_and_names_the_line),
+        cmocka_unit_test(test_a_reordered_file_is_loaded_in_full_and_reports_only_real_changes),
+        cmocka_unit_test(test_openssl_ca_revoke_and_issue_are_applied_incrementally),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }
