@@ -631,7 +631,7 @@ static void test_lookups_racing_the_writer_see_each_row_old_or_new_exactly(void 
         }
         if (step % 50 == 0)
             assert_int_equal(qpki_db_memory_commit(c.db, NULL), QPKI_OK);
-        if (step % 8000 == 7999) {
+        if (step % 2000 == 1999) {
             /* A full replace, every row one version on. */
             assert_int_equal(qpki_db_memory_replace_begin(c.db), QPKI_OK);
             for (uint32_t k = 0; k < next_new; k++) {
