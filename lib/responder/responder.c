@@ -81,12 +81,18 @@ struct qpki_responder {
     void *log_user;
     bool cache_enabled;
     size_t cache_max;
-    struct cache *cache;
+    _Atomic(struct cache *) cache; /* made on the first request (cache_of) */
     unsigned max_live;
     atomic_uint live;
     atomic_uint_fast64_t requests, by_status[7], hits, misses, live_sigs, sign_failures;
     atomic_uint_fast64_t invalidated, flushes;
 };
+
+/* The response cache, or NULL before the first request or when disabled. */
+static struct cache *cache_of(struct qpki_responder *r)
+{
+    return atomic_load_explicit(&r->cache, memory_order_acquire);
+}
 
 struct qpki_answer {
     struct blob *blob;        /* signed response (cache entry or live) */
@@ -258,7 +264,8 @@ void qpki_responder_free(qpki_responder **pr)
         qpki_cert_free(&iss->ca);
         qpki_free(iss);
     }
-    cache_free(&r->cache);
+    struct cache *c = atomic_load(&r->cache);
+    cache_free(&c);
     qpki_free(r);
     *pr = NULL;
 }
@@ -299,7 +306,7 @@ qpki_status qpki_responder_set_max_live_signing(qpki_responder *r, unsigned max)
 qpki_status qpki_responder_set_cache(qpki_responder *r, bool enabled, size_t max_entries)
 {
     QPKI_ENSURE(r && max_entries >= 1, QPKI_ERR_INVALID_ARG);
-    QPKI_ENSURE(!r->cache, QPKI_ERR_INVALID_ARG); /* before serving */
+    QPKI_ENSURE(!atomic_load(&r->cache), QPKI_ERR_INVALID_ARG); /* before serving */
     r->cache_enabled = enabled;
     r->cache_max = max_entries;
     return QPKI_OK;
@@ -765,7 +772,7 @@ static void drop_serial(void *user, const uint8_t *serial, size_t len)
 {
     drop_ctx *d = user;
     uint8_t group[CACHE_GROUP_MAX];
-    d->dropped += cache_drop_group(d->r->cache, group, cache_group(group, d->iss, serial, len));
+    d->dropped += cache_drop_group(cache_of(d->r), group, cache_group(group, d->iss, serial, len));
 }
 
 /* Bring the issuer's cache up to the database's generation: drop the responses
@@ -782,7 +789,7 @@ static void sync_issuer(struct qpki_responder *r, struct qpki_responder_issuer *
         uint64_t upto = done;
         drop_ctx d = {r, iss, 0};
         qpki_status rc = QPKI_ERR_NOT_FOUND;
-        if (!r->cache) {
+        if (!cache_of(r)) {
             rc = QPKI_OK; /* nothing cached yet */
             upto = now;
         } else if (now > done) {
@@ -893,8 +900,9 @@ static qpki_status respond_parsed(struct qpki_responder *r, const qpki_ocsp_requ
         qpki_certid_serial_magnitude(first, &serial, &serial_len);
         group_len = cache_group(group, iss, serial, serial_len);
     }
-    if (cacheable && r->cache) {
-        struct blob *b = cache_get(r->cache, key, key_len, group, group_len);
+    struct cache *cache = cache_of(r);
+    if (cacheable && cache) {
+        struct blob *b = cache_get(cache, key, key_len, group, group_len);
         if (b && b->flush_epoch == flush_epoch && b->key_epoch == keys->epoch &&
             b->config_epoch == config_epoch && now < b->refresh_after) {
             struct decided probe;
@@ -986,8 +994,8 @@ static qpki_status respond_parsed(struct qpki_responder *r, const qpki_ocsp_requ
     atomic_fetch_add(&r->by_status[QPKI_OCSP_RESP_SUCCESSFUL], 1);
     /* Only while no sync has started since `generation` was read: a response
      * looked up before a change must not outlive the drop of its serial. */
-    if (cacheable && r->cache)
-        (void)cache_put(r->cache, key, key_len, group, group_len, b, &iss->synced_begin,
+    if (cacheable && cache)
+        (void)cache_put(cache, key, key_len, group, group_len, b, &iss->synced_begin,
                         generation);
     rc = QPKI_OK;
 done:
@@ -1005,10 +1013,10 @@ qpki_status qpki_responder_respond(qpki_responder *r, const uint8_t *request, si
 {
     QPKI_ENSURE(r && out && (request || request_len == 0), QPKI_ERR_INVALID_ARG);
     *out = NULL;
-    if (r->cache_enabled && !r->cache) {
+    if (r->cache_enabled && !cache_of(r)) {
         pthread_mutex_lock(&cache_init_lock);
-        if (!r->cache)
-            r->cache = cache_new(r->cache_max);
+        if (!atomic_load_explicit(&r->cache, memory_order_relaxed))
+            atomic_store_explicit(&r->cache, cache_new(r->cache_max), memory_order_release);
         pthread_mutex_unlock(&cache_init_lock);
     }
     qpki_answer *a;
@@ -1076,7 +1084,7 @@ qpki_status qpki_responder_get_stats(qpki_responder *r, qpki_responder_stats *st
     s.live_signatures = atomic_load(&r->live_sigs);
     s.sign_failures = atomic_load(&r->sign_failures);
     s.live_in_flight = atomic_load(&r->live);
-    s.cache_entries = cache_count(r->cache);
+    s.cache_entries = cache_count(cache_of(r));
     s.cache_invalidated = atomic_load(&r->invalidated);
     s.cache_flushes = atomic_load(&r->flushes);
     memcpy(stats, &s, size);
