@@ -98,7 +98,7 @@ static void print_verbose(void)
 {
     Dl_info where;
     if (dladdr((void *)qpki_library_info, &where) && where.dli_fname)
-        printf("library:    %s\n", where.dli_fname);
+        printf("lib path:   %s\n", where.dli_fname);
     struct utsname u;
     if (uname(&u) == 0)
         printf("machine:    %s %s %s\n", u.sysname, u.release, u.machine);

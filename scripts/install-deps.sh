@@ -29,6 +29,8 @@ pkgs=(
   zsh       # the generated zsh completion, typed with TAB (tests/cli/completion.sh)
   # several responder nodes: PostgreSQL 15 (server and libpq), HAProxy
   postgresql libpq-dev haproxy
+  # Debian packages (tests/package/run.sh): debhelper and lintian (the other Build-Depends are above)
+  debhelper fakeroot lintian
   # benchmarks
   wrk nginx-light hyperfine
 )

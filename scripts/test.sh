@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is needed, builds, and runs every test
-# (unit, CLI, interop, server, PKCS#11, ABI, constant time), then every suite again under
+# (unit, CLI, interop, server, PKCS#11, ABI, constant time), builds the Debian packages
+# and uses them installed (tests/package/run.sh), then every suite again under
 # AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzzer briefly.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -39,6 +40,9 @@ openssl ocsp -respin "$stage/resp.der" -CAfile tests/data/ocsp/ca.crt -issuer te
   -serial 0x1001 -serial 0x1002 -no_nonce | tee "$stage/out.txt"
 grep -q "0x1001: good" "$stage/out.txt" && grep -q "0x1002: good" "$stage/out.txt"
 rm -rf "$stage"
+
+log "Debian packages: dpkg-buildpackage, lintian, installed, then the installed qpki and -dev used"
+bash tests/package/run.sh
 
 log "AddressSanitizer + UndefinedBehaviorSanitizer: every suite (ct has its own valgrind build)"
 rm -rf build-asan

@@ -68,7 +68,7 @@ if [ -n "${QPKI_TEST_PKCS11_PLUGIN:-}" ]; then
 else
     echo "note: the PKCS#11 plugin is not built; its line is not checked"
 fi
-lib=$(sed -n 's/^library: *\(\/.*\)$/\1/p' vv.txt)
+lib=$(sed -n "s/^lib path: *//p" vv.txt)
 soname=$(readelf -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ "$soname" = libqpki-ocsp.so.1 ] && ok "verbose: the library file $lib has SONAME $soname" \
     || fail "verbose: library '$lib' SONAME '$soname'"

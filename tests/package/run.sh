@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# tests/package/run.sh - the Debian packages, built from this tree and used as a user
+# would (scripts/test.sh runs it):
+#   1. dpkg-buildpackage -us -uc -b in a copy of the tree (debian/, dh + meson);
+#   2. lintian: no error and no warning on any package (a warning that stays is
+#      overridden in debian/*.lintian-overrides with the reason next to it);
+#   3. the packages installed on this machine with apt-get (as root, or through
+#      sudo; without either, unpacked into a throwaway root and run from there);
+#   4. the INSTALLED qpki: version report (library, plugin directory, the PKCS#11
+#      plugin loads), the qpki-ocsp system user, the conffile, a demo PKI served by
+#      `qpki ocsp serve` as qpki-ocsp with the example configuration and checked by
+#      `openssl ocsp` (good, revoked), stop; completion and man pages in place;
+#   5. examples/parse_request.c from the -dev package built with pkg-config alone
+#      and its response verified by openssl;
+#   6. qpki-ocsp@.service started for real when systemd runs this machine
+#      (start, Status, openssl ocsp, reload, stop); otherwise said, not counted.
+# Packages this script installed are removed at the end; the qpki-ocsp user stays
+# (as after a purge).  Runs serialise on /tmp/qpki-package-test.lock.
+set -euo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PASS=0
+ok() { PASS=$((PASS + 1)); echo "ok $PASS - $*"; }
+fail() { echo "FAIL - $*" >&2; exit 1; }
+note() { echo "NOT TESTED - $*"; }
+
+# as_root CMD...: root's commands run directly as root, through sudo otherwise
+if [[ $(id -u) == 0 ]]; then
+    mode=machine
+    as_root() { "$@"; }
+elif command -v sudo >/dev/null 2>&1; then
+    mode=machine
+    as_root() { sudo "$@"; }
+else
+    mode=root-dir
+    as_root() { "$@"; }
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/qpki-package.XXXXXX")
+installed_here=()
+server_pid=
+cleanup() {
+    local rc=$?
+    [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null || true
+    if [[ -n ${unit:-} ]]; then
+        as_root systemctl stop "$unit" 2>/dev/null || true
+        as_root rm -f "/etc/qpki/ocsp/${unit#qpki-ocsp@}.yaml"
+    fi
+    if ((${#installed_here[@]})); then
+        as_root apt-get purge -y -qq -o DPkg::Lock::Timeout=300 "${installed_here[@]}" >/dev/null 2>&1 ||
+            echo "warning: could not remove ${installed_here[*]}" >&2
+    fi
+    [[ -n ${pki:-} && $pki != "$work"* ]] && as_root rm -rf "$pki"
+    rm -rf "$work"
+    exit "$rc"
+}
+trap cleanup EXIT
+
+# ---- 1. build -----------------------------------------------------------------------------
+src=$work/libqpki-ocsp
+mkdir "$src"
+if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+    # tracked and new files, nothing ignored (no build directories)
+    (cd "$top" && git ls-files -z -co --exclude-standard | tar --null -T - -cf -) | tar -xf - -C "$src"
+else
+    (cd "$top" && tar --exclude='./build*' --exclude='./obj-*' -cf - .) | tar -xf - -C "$src"
+fi
+start=$(date +%s)
+(cd "$src" && DEB_BUILD_OPTIONS="nocheck noautodbgsym" \
+    dpkg-buildpackage -us -uc -b -j"$(nproc)" >"$work/build.log" 2>&1) ||
+    { tail -n 60 "$work/build.log"; fail "dpkg-buildpackage"; }
+version=$(cd "$src" && dpkg-parsechangelog -SVersion)
+mapfile -t debs < <(cd "$work" && ls ./*.deb)
+packages=$(printf '%s\n' "${debs[@]}" | sed 's|^\./||; s|_.*||' | tr '\n' ' ')
+ok "dpkg-buildpackage -us -uc -b: ${packages}($(($(date +%s) - start)) s)"
+for p in libqpki-ocsp1 libqpki-ocsp-dev qpki qpki-pkcs11; do
+    [[ -f $work/${p}_${version}_$(dpkg --print-architecture).deb ]] || fail "no package $p"
+done
+if grep -q "^option('pgsql'" "$top/meson_options.txt"; then
+    [[ -f $work/qpki-db-pgsql_${version}_$(dpkg --print-architecture).deb ]] || fail "no package qpki-db-pgsql"
+    dpkg-deb -c "$work"/qpki-db-pgsql_*.deb | grep -q '/qpki/qpki-db-pgsql\.so$' ||
+        fail "qpki-db-pgsql has no qpki-db-pgsql.so"
+    dpkg-deb -f "$work"/qpki-db-pgsql_*.deb Depends | grep -q 'libpq5' || fail "qpki-db-pgsql does not depend on libpq5"
+    ok "qpki-db-pgsql: the plugin, depending on libpq5"
+else
+    note "qpki-db-pgsql: this tree has no -Dpgsql option yet, so debian/rules leaves that package out"
+fi
+for p in libqpki-ocsp1 qpki qpki-pkcs11 libqpki-ocsp-dev; do
+    if dpkg-deb -f "$work/${p}_${version}_"*.deb Depends | grep -q libpq; then
+        fail "$p depends on libpq"
+    fi
+done
+ok "only qpki-db-pgsql may pull in libpq: libqpki-ocsp1, -dev, qpki, qpki-pkcs11 do not"
+
+# ---- 2. lintian ------------------------------------------------------------------------------
+lintian_args=(--fail-on error,warning)
+[[ $(id -u) == 0 ]] && lintian_args+=(--allow-root)
+if lintian "${lintian_args[@]}" "$work"/*.changes >"$work/lintian.txt" 2>&1; then
+    ok "lintian: no error, no warning ($(grep -c '^[IP]:' "$work/lintian.txt" || true) info lines)"
+else
+    cat "$work/lintian.txt"
+    fail "lintian"
+fi
+
+# ---- 3. install ----------------------------------------------------------------------------------
+arch=$(dpkg --print-architecture)
+main_debs=()
+for p in libqpki-ocsp1 libqpki-ocsp-dev qpki qpki-pkcs11; do
+    main_debs+=("$work/${p}_${version}_${arch}.deb")
+done
+exec 9>/tmp/qpki-package-test.lock
+flock 9
+if [[ $mode == machine ]]; then
+    for p in libqpki-ocsp1 libqpki-ocsp-dev qpki qpki-pkcs11; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || installed_here+=("$p")
+    done
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 \
+        --no-install-recommends "${main_debs[@]}" >"$work/install.log" 2>&1 ||
+        { cat "$work/install.log"; fail "apt-get install"; }
+    root=
+    QPKI=/usr/bin/qpki
+    for p in libqpki-ocsp1 libqpki-ocsp-dev qpki qpki-pkcs11; do
+        [[ $(dpkg-query -W -f='${Version}' "$p") == "$version" ]] || fail "$p $version is not installed"
+    done
+    ok "apt-get install of the four packages: installed, version $version"
+else
+    root=$work/root
+    for d in "${main_debs[@]}"; do dpkg-deb -x "$d" "$root"; done
+    QPKI=$root/usr/bin/qpki
+    multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+    export LD_LIBRARY_PATH=$root/usr/lib/$multiarch
+    export QPKI_PLUGIN_DIR=$root/usr/lib/$multiarch/qpki
+    echo "note: neither root nor sudo: the packages are unpacked into $root and run from there"
+fi
+
+# ---- 4. the installed qpki ------------------------------------------------------------------------
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+"$QPKI" version --verbose >"$work/version.txt"
+grep -q "^qpki $version (libqpki-ocsp $version)$" "$work/version.txt" || fail "qpki version: $(cat "$work/version.txt")"
+if [[ $mode == machine ]]; then
+    loaded=$(sed -n 's/^lib path: *//p' "$work/version.txt")
+    [[ $(realpath "$loaded") == "$(realpath "/usr/lib/$multiarch/libqpki-ocsp.so.1")" ]] ||
+        fail "the installed qpki does not load /usr/lib/$multiarch/libqpki-ocsp.so.1: $(cat "$work/version.txt")"
+    grep -q "^plugin dir: /usr/lib/$multiarch/qpki$" "$work/version.txt" || fail "plugin dir: $(cat "$work/version.txt")"
+fi
+grep -q "qpki-pkcs11\.so loads (signer plugin pkcs11 $version)$" "$work/version.txt" ||
+    fail "the PKCS#11 plugin does not load: $(cat "$work/version.txt")"
+ok "installed qpki version --verbose: $version, $(sed -n 's/^lib path: *//p' "$work/version.txt"), qpki-pkcs11.so loads"
+
+if [[ $mode == machine ]]; then
+    IFS=: read -r _ _ uid _ _ home shell < <(getent passwd qpki-ocsp) || fail "no user qpki-ocsp"
+    [[ $uid -lt 1000 && $home == /nonexistent && $shell == */nologin ]] ||
+        fail "qpki-ocsp: uid $uid home $home shell $shell"
+    getent group qpki-ocsp >/dev/null || fail "no group qpki-ocsp"
+    ok "system user qpki-ocsp (uid $uid, home $home, shell $shell) and its group"
+    dpkg-query -W -f='${Conffiles}\n' qpki | grep -q '^ /etc/qpki/ocsp/example.yaml ' ||
+        fail "/etc/qpki/ocsp/example.yaml is not a conffile"
+    [[ -f /lib/systemd/system/qpki-ocsp@.service ]] || fail "no /lib/systemd/system/qpki-ocsp@.service"
+    ok "conffile /etc/qpki/ocsp/example.yaml, unit /lib/systemd/system/qpki-ocsp@.service"
+fi
+bash -c ". '$root/usr/share/bash-completion/completions/qpki' && complete -p qpki" | grep -q -- '-F _qpki qpki' ||
+    fail "bash completion"
+[[ -f $root/usr/share/zsh/vendor-completions/_qpki ]] || fail "zsh completion"
+for m in qpki qpki-version qpki-ocsp-serve; do
+    [[ -f $root/usr/share/man/man1/$m.1.gz ]] || fail "man page $m"
+done
+ok "bash and zsh completion, man pages (qpki, qpki-version, qpki-ocsp-serve) installed"
+
+# a demo PKI outside /tmp and /home (the unit has PrivateTmp= and ProtectHome=)
+if [[ $mode == machine ]]; then
+    pki=$(as_root mktemp -d /var/lib/qpki-package-test.XXXXXX)
+    as_root chown "$(id -u)" "$pki"
+    chmod 755 "$pki"
+else
+    pki=$work/pki
+    mkdir "$pki"
+fi
+(
+    cd "$pki"
+    "$QPKI" ca init --ca-dir ca --var cn="Package Test CA" >/dev/null
+    "$QPKI" credential enroll --ca-dir ca --cred-dir credentials --profile ec/ocsp-responder \
+        --var cn=ocsp.package.test --id ocsp-responder >/dev/null
+    for leaf in good revoked; do
+        "$QPKI" key gen --algo ecdsa-p256 --out "$leaf.key" >/dev/null 2>&1
+        "$QPKI" csr create --key "$leaf.key" --cn "$leaf.package.test" --out "$leaf.csr" >/dev/null 2>&1
+        "$QPKI" cert issue --ca-dir ca --profile ec/tls-server --csr "$leaf.csr" --out "$leaf.crt" >/dev/null 2>&1
+    done
+    serial=$(openssl x509 -in revoked.crt -noout -serial | cut -d= -f2)
+    "$QPKI" cert revoke --ca-dir ca --serial "$serial" --reason keyCompromise >/dev/null
+    sed "s|/var/lib/qpki|$pki|g" "$root/etc/qpki/ocsp/example.yaml" >demo.yaml
+)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$pki/run"
+if [[ $mode == machine ]]; then
+    as_root chown -R qpki-ocsp:qpki-ocsp "$pki"
+    run_as=(as_root runuser -u qpki-ocsp --)
+    who="as qpki-ocsp"
+else
+    run_as=()
+    who="as $(id -un)"
+fi
+"${run_as[@]}" "$QPKI" ocsp serve --config "$pki/demo.yaml" --addr "127.0.0.1:$port" \
+    --pid-file "$pki/run/ocsp.pid" >"$work/serve.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do
+    grep -q 'msg=listening' "$work/serve.log" && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log"; fail "the installed qpki ocsp serve exited"; }
+    sleep 0.1
+done
+grep -q 'msg=listening' "$work/serve.log" || fail "qpki ocsp serve did not listen"
+query() { # CERT -> openssl ocsp output (verified against the CA)
+    openssl ocsp -issuer "$pki/ca/ca.crt" -cert "$pki/$1" -url "http://127.0.0.1:$port" \
+        -CAfile "$pki/ca/ca.crt" 2>&1
+}
+out=$(query good.crt)
+grep -q "good.crt: good" <<<"$out" && grep -q "Response verify OK" <<<"$out" || fail "good: $out"
+out=$(query revoked.crt)
+grep -q "revoked.crt: revoked" <<<"$out" && grep -q "Reason: keyCompromise" <<<"$out" &&
+    grep -q "Response verify OK" <<<"$out" || fail "revoked: $out"
+"${run_as[@]}" "$QPKI" ocsp stop --pid-file "$pki/run/ocsp.pid" >"$work/stop.txt" 2>&1 || fail "qpki ocsp stop: $(cat "$work/stop.txt")"
+wait "$server_pid" || fail "qpki ocsp serve exit status $?"
+server_pid=
+ok "installed qpki: demo PKI, ocsp serve $who with the example configuration, openssl ocsp: good, revoked (keyCompromise), verified; ocsp stop"
+
+# ---- 5. pkg-config consumer of the -dev package -----------------------------------------------------
+example=$root/usr/share/doc/libqpki-ocsp-dev/examples/parse_request.c
+[[ -f $example ]] || fail "no $example"
+if [[ $mode == machine ]]; then
+    flags=$(pkg-config --cflags --libs libqpki-ocsp)
+else
+    flags=$(PKG_CONFIG_PATH=$root/usr/lib/$multiarch/pkgconfig pkg-config --define-variable=prefix="$root/usr" \
+        --cflags --libs libqpki-ocsp)
+fi
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Wextra -Werror -o "$work/parse_request" "$example" $flags
+resolved=$(ldd "$work/parse_request" | awk '/libqpki-ocsp\.so\.1 =>/ {print $3}')
+if [[ $mode == machine && -n $resolved &&
+      $(realpath "$resolved") == "$(realpath "/usr/lib/$multiarch/libqpki-ocsp.so.1")" ]]; then
+    linked="runs with $resolved"
+elif [[ $mode == root-dir ]]; then
+    linked="linked against $root"
+else
+    fail "parse_request does not use the installed library: $(ldd "$work/parse_request")"
+fi
+"$work/parse_request" "$top/tests/data/ocsp/req-two.der" "$top/tests/data/ocsp/responder.crt" \
+    "$top/tests/data/ocsp/responder.key" >"$work/resp.der"
+out=$(openssl ocsp -respin "$work/resp.der" -CAfile "$top/tests/data/ocsp/ca.crt" \
+    -issuer "$top/tests/data/ocsp/ca.crt" -serial 0x1001 -serial 0x1002 -no_nonce 2>&1)
+grep -q "0x1001: good" <<<"$out" && grep -q "0x1002: good" <<<"$out" && grep -q "Response verify OK" <<<"$out" ||
+    fail "parse_request response: $out"
+ok "pkg-config --cflags --libs libqpki-ocsp: the -dev example builds ($flags), $linked; openssl verifies its response"
+
+# ---- 6. systemd -------------------------------------------------------------------------------------
+if [[ $mode != machine ]]; then
+    note "qpki-ocsp@.service: packages not installed on the machine (neither root nor sudo)"
+elif [[ ! -d /run/systemd/system ]]; then
+    note "qpki-ocsp@.service was not started: systemd does not run this machine (PID 1 is '$(ps -o comm= -p 1)'); the readiness protocol is checked by tests/server/notify.sh"
+else
+    name=pkgtest$$
+    unit=qpki-ocsp@$name.service
+    sed "s|^addr: .*|addr: \"127.0.0.1:$port\"|" "$pki/demo.yaml" | as_root tee "/etc/qpki/ocsp/$name.yaml" >/dev/null
+    as_root systemctl daemon-reload
+    # Type=notify: start returns once the server said READY=1
+    as_root systemctl start "$unit" || { as_root journalctl -u "$unit" --no-pager | tail -30; fail "systemctl start $unit"; }
+    show() { systemctl show -p "$1" --value "$unit"; }
+    [[ $(show ActiveState) == active && $(show User) == qpki-ocsp ]] || fail "$unit: $(show ActiveState) as $(show User)"
+    [[ $(show StatusText) == "answering on 127.0.0.1:$port" ]] || fail "$unit status: $(show StatusText)"
+    out=$(query good.crt)
+    grep -q "good.crt: good" <<<"$out" || fail "$unit: $out"
+    as_root systemctl reload "$unit"
+    for _ in $(seq 50); do [[ $(show StatusText) == reloaded ]] && break; sleep 0.1; done
+    [[ $(show StatusText) == reloaded && $(show ActiveState) == active ]] || fail "$unit after reload: $(show StatusText)"
+    as_root systemctl stop "$unit"
+    [[ $(show ActiveState) == inactive ]] || fail "$unit after stop: $(show ActiveState)"
+    as_root rm -f "/etc/qpki/ocsp/$name.yaml"
+    ok "systemd: $unit started (READY=1, Status 'answering on 127.0.0.1:$port', user qpki-ocsp), answered 'good', reloaded, stopped"
+    unit=
+fi
+
+echo "# package test: $PASS passed"
