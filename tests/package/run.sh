@@ -104,14 +104,16 @@ fi
 
 # ---- 3. install ----------------------------------------------------------------------------------
 arch=$(dpkg --print-architecture)
+pkgs=(libqpki-ocsp1 libqpki-ocsp-dev qpki qpki-pkcs11)
+[[ -f $work/qpki-db-pgsql_${version}_${arch}.deb ]] && pkgs+=(qpki-db-pgsql)
 main_debs=()
-for p in libqpki-ocsp1 libqpki-ocsp-dev qpki qpki-pkcs11; do
+for p in "${pkgs[@]}"; do
     main_debs+=("$work/${p}_${version}_${arch}.deb")
 done
 exec 9>/tmp/qpki-package-test.lock
 flock 9
 if [[ $mode == machine ]]; then
-    for p in libqpki-ocsp1 libqpki-ocsp-dev qpki qpki-pkcs11; do
+    for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || installed_here+=("$p")
     done
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 \
@@ -119,10 +121,10 @@ if [[ $mode == machine ]]; then
         { cat "$work/install.log"; fail "apt-get install"; }
     root=
     QPKI=/usr/bin/qpki
-    for p in libqpki-ocsp1 libqpki-ocsp-dev qpki qpki-pkcs11; do
+    for p in "${pkgs[@]}"; do
         [[ $(dpkg-query -W -f='${Version}' "$p") == "$version" ]] || fail "$p $version is not installed"
     done
-    ok "apt-get install of the four packages: installed, version $version"
+    ok "apt-get install ${pkgs[*]}: installed, version $version"
 else
     root=$work/root
     for d in "${main_debs[@]}"; do dpkg-deb -x "$d" "$root"; done
@@ -145,7 +147,11 @@ if [[ $mode == machine ]]; then
 fi
 grep -q "qpki-pkcs11\.so loads (signer plugin pkcs11 $version)$" "$work/version.txt" ||
     fail "the PKCS#11 plugin does not load: $(cat "$work/version.txt")"
-ok "installed qpki version --verbose: $version, $(sed -n 's/^lib path: *//p' "$work/version.txt"), qpki-pkcs11.so loads"
+if [[ " ${pkgs[*]} " == *" qpki-db-pgsql "* ]]; then
+    grep -q "qpki-db-pgsql\.so loads (" "$work/version.txt" ||
+        fail "the PostgreSQL plugin does not load: $(cat "$work/version.txt")"
+fi
+ok "installed qpki version --verbose: $version, $(sed -n 's/^lib path: *//p' "$work/version.txt"), $(grep -c ' loads (' "$work/version.txt") plugins load"
 
 if [[ $mode == machine ]]; then
     IFS=: read -r _ _ uid _ _ home shell < <(getent passwd qpki-ocsp) || fail "no user qpki-ocsp"
