@@ -78,15 +78,16 @@ for p in libqpki-ocsp1 libqpki-ocsp-dev qpki qpki-pkcs11; do
 done
 if grep -q "^option('pgsql'" "$top/meson_options.txt"; then
     [[ -f $work/qpki-db-pgsql_${version}_$(dpkg --print-architecture).deb ]] || fail "no package qpki-db-pgsql"
-    dpkg-deb -c "$work"/qpki-db-pgsql_*.deb | grep -q '/qpki/qpki-db-pgsql\.so$' ||
+    dpkg-deb -c "$work"/qpki-db-pgsql_*.deb >"$work/pgsql.list"
+    grep -q '/qpki/qpki-db-pgsql\.so$' "$work/pgsql.list" ||
         fail "qpki-db-pgsql has no qpki-db-pgsql.so"
-    dpkg-deb -f "$work"/qpki-db-pgsql_*.deb Depends | grep -q 'libpq5' || fail "qpki-db-pgsql does not depend on libpq5"
+    grep -q 'libpq5' <<<"$(dpkg-deb -f "$work"/qpki-db-pgsql_*.deb Depends)" || fail "qpki-db-pgsql does not depend on libpq5"
     ok "qpki-db-pgsql: the plugin, depending on libpq5"
 else
     note "qpki-db-pgsql: this tree has no -Dpgsql option yet, so debian/rules leaves that package out"
 fi
 for p in libqpki-ocsp1 qpki qpki-pkcs11 libqpki-ocsp-dev; do
-    if dpkg-deb -f "$work/${p}_${version}_"*.deb Depends | grep -q libpq; then
+    if grep -q libpq <<<"$(dpkg-deb -f "$work/${p}_${version}_"*.deb Depends)"; then
         fail "$p depends on libpq"
     fi
 done
@@ -114,7 +115,8 @@ exec 9>/tmp/qpki-package-test.lock
 flock 9
 if [[ $mode == machine ]]; then
     for p in "${pkgs[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || installed_here+=("$p")
+        grep -q 'install ok installed' <<<"$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" ||
+            installed_here+=("$p")
     done
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 \
         --no-install-recommends "${main_debs[@]}" >"$work/install.log" 2>&1 ||
@@ -159,12 +161,12 @@ if [[ $mode == machine ]]; then
         fail "qpki-ocsp: uid $uid home $home shell $shell"
     getent group qpki-ocsp >/dev/null || fail "no group qpki-ocsp"
     ok "system user qpki-ocsp (uid $uid, home $home, shell $shell) and its group"
-    dpkg-query -W -f='${Conffiles}\n' qpki | grep -q '^ /etc/qpki/ocsp/example.yaml ' ||
+    grep -q '^ /etc/qpki/ocsp/example.yaml ' <<<"$(dpkg-query -W -f='${Conffiles}\n' qpki)" ||
         fail "/etc/qpki/ocsp/example.yaml is not a conffile"
     [[ -f /lib/systemd/system/qpki-ocsp@.service ]] || fail "no /lib/systemd/system/qpki-ocsp@.service"
     ok "conffile /etc/qpki/ocsp/example.yaml, unit /lib/systemd/system/qpki-ocsp@.service"
 fi
-bash -c ". '$root/usr/share/bash-completion/completions/qpki' && complete -p qpki" | grep -q -- '-F _qpki qpki' ||
+grep -q -- '-F _qpki qpki' <<<"$(bash -c ". '$root/usr/share/bash-completion/completions/qpki' && complete -p qpki")" ||
     fail "bash completion"
 [[ -f $root/usr/share/zsh/vendor-completions/_qpki ]] || fail "zsh completion"
 for m in qpki qpki-version qpki-ocsp-serve; do
