@@ -246,6 +246,96 @@ QPKI_API qpki_status qpki_crl_builder_sign_hybrid(const qpki_crl_builder *b,
                                                   qpki_signer *signer, qpki_signer *alt_signer,
                                                   uint8_t **der, size_t *len);
 
+/* ---- a status database fed by CRLs (qpki ocsp serve --crl) ---------------------------
+ *
+ * A qpki_db answering for one CA from the CRLs it publishes: a CA that issues
+ * only CRLs (an `openssl ca`, Active Directory Certificate Services, an
+ * appliance) gets an OCSP responder.  The application fetches CRLs (files, HTTP)
+ * and offers each with qpki_db_crl_update; the database checks it and, when it
+ * accepts it, answers from it:
+ *
+ *  - the CRL must be usable (qpki_crl_usable), signed by the CA's key with the
+ *    CA's name as issuer (qpki_crl_verify_signature; a Catalyst CRL's
+ *    alternative signature is checked too), not past nextUpdate + grace, with a
+ *    thisUpdate at most 5 minutes ahead, and a cRLNumber above the one of the
+ *    CRL the source holds (RFC 5280 §5.2.3; CRLs without a number: a later
+ *    thisUpdate).  A refused CRL leaves the previous one in use.
+ *  - Sources: complete CRLs, one per partition (issuingDistributionPoint; two
+ *    sources of the same scope are refused), and delta CRLs (RFC 5280 §5.2.4),
+ *    each applied to the complete CRL of the same scope when its BaseCRLNumber
+ *    is at most that CRL's number and its own number above it (the newest
+ *    such delta); removeFromCRL entries of a delta take the serial off.  A
+ *    serial listed by several partitions gets the entry of the last source.
+ *  - Answers: a listed serial is revoked with the entry's time, reason, hold
+ *    instruction (certificateHold) and invalidity date.  A serial on no CRL is
+ *    good (the row 'V', expiry 0) - what a CRL can say; with an issued list
+ *    (qpki_db_crl_set_issued) a serial absent from it is not found (unknown).
+ *    removeFromCRL in a complete CRL (OpenSSL's `ca -gencrl` writes it for an
+ *    index row of that reason) is kept as a revocation with that reason, as
+ *    the index-based database answers for the same row.
+ *  - Staleness: until every complete source has a CRL, and once any CRL in use
+ *    is past nextUpdate + grace, lookups fail with QPKI_ERR_STALE (the
+ *    responder answers tryLater, never a good from an expired list) and the
+ *    generation moves (cached answers go); a newer CRL brings it back.
+ *  - Changes: each accepted CRL rebuilds the table; changes_since names only the
+ *    serials whose entry changed.
+ *
+ * Thread safety: lookups, generation, count and changes_since from any thread;
+ * qpki_db_crl_update and the setters are serialised inside. */
+
+/* A new CRL database for the CA certificate ca (copied). */
+QPKI_API qpki_status qpki_db_crl_new(const qpki_cert *ca, qpki_db **out);
+/* Declare a source (a file or URL, named for messages): delta false for complete
+ * CRLs, true for delta CRLs.  *index (may be NULL) receives its number, in the
+ * order added. */
+QPKI_API qpki_status qpki_db_crl_add_source(qpki_db *db, const char *name, bool delta,
+                                            size_t *index);
+/* Seconds a CRL stays in use past its nextUpdate (default 0). */
+QPKI_API qpki_status qpki_db_crl_set_grace(qpki_db *db, qpki_time grace);
+/* Clock for the time checks (NULL: the system clock). */
+QPKI_API qpki_status qpki_db_crl_set_clock(qpki_db *db, qpki_time (*now)(void *user),
+                                           void *user);
+/* The certificates the CA issued (a database whose rows are the issued serials,
+ * e.g. a qpki_db_memory table); set once (QPKI_ERR_EXISTS after).  A serial on
+ * no CRL and absent from it is then QPKI_ERR_NOT_FOUND (unknown); present, it
+ * is good with that row's expiry.  A reference is kept; when its generation
+ * moves, cached answers go. */
+QPKI_API qpki_status qpki_db_crl_set_issued(qpki_db *db, qpki_db *issued);
+/* Offer a CRL to source index; *crl is taken (and set to NULL) in every case.
+ * QPKI_OK: accepted and in use.  QPKI_ERR_EXISTS: the very CRL the source holds
+ * (nothing done).  Refusals, with msg (may be NULL) saying why: see the checks
+ * above (QPKI_ERR_UNSUPPORTED, QPKI_ERR_INVALID_ARG wrong kind or duplicate
+ * scope, QPKI_ERR_UNKNOWN_ISSUER, QPKI_ERR_KEY_MISMATCH, QPKI_ERR_BAD_SIGNATURE,
+ * QPKI_ERR_NOT_YET_VALID, QPKI_ERR_STALE expired or not newer, QPKI_ERR_DECODE,
+ * QPKI_ERR_NOT_FOUND a delta without its complete CRL).  QPKI_ERR_NOMEM: the
+ * CRL is kept but the table could not be rebuilt (lookups are QPKI_ERR_STALE
+ * until an update succeeds). */
+QPKI_API qpki_status qpki_db_crl_update(qpki_db *db, size_t index, qpki_crl **crl, char *msg,
+                                        size_t msg_size);
+
+/* What a source holds.  Fields are only appended; set struct_size. */
+typedef struct qpki_db_crl_info {
+    uint32_t struct_size;
+    bool delta;
+    bool loaded;                  /* a CRL was accepted */
+    bool active;                  /* in use at the last rebuild (a delta: applicable) */
+    bool has_number;
+    uint8_t number[QPKI_CRL_NUMBER_MAX]; /* cRLNumber magnitude */
+    size_t number_len;
+    qpki_time this_update;
+    qpki_time next_update;        /* 0 when absent */
+    qpki_time loaded_at;          /* when it was accepted (the database's clock) */
+    size_t entries;
+    uint64_t updates;             /* CRLs accepted */
+    uint64_t refusals;            /* CRLs refused */
+} qpki_db_crl_info;
+/* QPKI_ERR_NOT_FOUND for an index past the last source. */
+QPKI_API qpki_status qpki_db_crl_source_info(qpki_db *db, size_t index, qpki_db_crl_info *info);
+QPKI_API size_t qpki_db_crl_source_count(qpki_db *db);
+/* True when lookups answer QPKI_ERR_STALE now (not ready, or past nextUpdate +
+ * grace); true for a database that is not a CRL database. */
+QPKI_API bool qpki_db_crl_is_stale(qpki_db *db);
+
 #ifdef __cplusplus
 }
 #endif

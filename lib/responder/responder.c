@@ -599,6 +599,7 @@ struct decided {
     qpki_time revocation_time;
     qpki_crl_reason reason;
     qpki_time invalidity_date;
+    qpki_hold_instruction hold_instruction;
     bool extended_revoke;
 };
 
@@ -645,6 +646,7 @@ static qpki_status decide(const struct qpki_responder_issuer *iss, const qpki_ce
         d->revocation_time = e.revocation_time;
         d->reason = e.reason;
         d->invalidity_date = e.invalidity_date;
+        d->hold_instruction = e.hold_instruction;
         return QPKI_OK;
     }
     bool expired = e.row_status == 'E' || (e.expiry != 0 && e.expiry < now);
@@ -727,6 +729,19 @@ static qpki_status build_and_sign(struct qpki_responder_issuer *iss, const struc
                 b, OID_CE_INVALIDITY_DATE.p, OID_CE_INVALIDITY_DATE.n, false, val, val_len);
             qpki_free(val);
             QPKI_CHECK(rc);
+        }
+        if (d[i].status == QPKI_CERT_STATUS_REVOKED &&
+            d[i].reason == QPKI_REASON_CERTIFICATE_HOLD &&
+            d[i].hold_instruction >= QPKI_HOLD_INSTRUCTION_NONE &&
+            d[i].hold_instruction <= QPKI_HOLD_INSTRUCTION_REJECT) {
+            /* RFC 5280 §5.3.2 holdInstructionCode as a singleExtension (RFC 6960
+             * §4.4): HoldInstructionCode ::= OBJECT IDENTIFIER, id-holdinstruction
+             * (1.2.840.10040.2) .1 none, .2 callissuer, .3 reject. */
+            uint8_t code[] = {DER_OID, 7, 0x2a, 0x86, 0x48, 0xce, 0x38, 0x02,
+                              (uint8_t)d[i].hold_instruction};
+            QPKI_CHECK(qpki_ocsp_response_builder_add_single_extension(
+                b, OID_CE_HOLD_INSTRUCTION.p, OID_CE_HOLD_INSTRUCTION.n, false, code,
+                sizeof(code)));
         }
         extended_revoke |= d[i].extended_revoke;
     }
