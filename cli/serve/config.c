@@ -38,6 +38,23 @@ static const char serve_help[] =
     "  to the first one).  A CA without signer options signs with its own key\n"
     "  (ca.key or private/cakey.pem in its directory).\n"
     "\n"
+    "CRLs (a CA answered from the CRLs it publishes instead of index.txt):\n"
+    "  --crl SOURCE            a complete CRL: a file (PEM or DER) or an http(s) URL,\n"
+    "                          checked against the CA certificate; repeat for the\n"
+    "                          partitions of a partitioned CRL.  A serial on no CRL\n"
+    "                          is answered good (docs/CONFORMANCE.md)\n"
+    "  --delta-crl SOURCE      a delta CRL source (RFC 5280 §5.2.4), repeatable\n"
+    "  --crl-refresh DURATION  fetch each source again after (default 5m), and at its\n"
+    "                          CRL's nextUpdate\n"
+    "  --crl-grace DURATION    keep answering this long past nextUpdate (default 0);\n"
+    "                          then tryLater until a newer CRL arrives\n"
+    "  --crl-unknown-as A      good (default) | unknown: with --issued, serials on no\n"
+    "                          CRL and not in the list are answered per --unknown-policy\n"
+    "  --issued FILE           issued serials, one hex serial a line (reloaded on change)\n"
+    "  --crl-timeout DURATION  one HTTP fetch (default 30s)\n"
+    "  --crl-max-size SIZE     largest CRL accepted (default 256MiB)\n"
+    "  --crl, --delta-crl and --issued belong to the --ca-dir they follow.\n"
+    "\n"
     "Responses:\n"
     "  --validity DURATION     response validity, nextUpdate - thisUpdate (default 1h)\n"
     "  --backdate DURATION     thisUpdate this much before now (default 1m)\n"
@@ -86,6 +103,9 @@ void serve_config_init(struct serve_config *c)
     struct serve_ca_config *d = &c->defaults;
     d->validity = d->backdate = -1;
     d->nonce_policy = d->unknown_policy = d->include_certs = d->responder_id = -1;
+    d->crl_refresh = d->crl_grace = d->crl_timeout = -1;
+    d->crl_max_size = -1;
+    d->crl_unknown = -1;
 }
 
 static void ca_config_init(struct serve_ca_config *ca)
@@ -93,6 +113,9 @@ static void ca_config_init(struct serve_ca_config *ca)
     memset(ca, 0, sizeof(*ca));
     ca->validity = ca->backdate = -1;
     ca->nonce_policy = ca->unknown_policy = ca->include_certs = ca->responder_id = -1;
+    ca->crl_refresh = ca->crl_grace = ca->crl_timeout = -1;
+    ca->crl_max_size = -1;
+    ca->crl_unknown = -1;
 }
 
 static void ca_config_free(struct serve_ca_config *ca)
@@ -100,7 +123,8 @@ static void ca_config_free(struct serve_ca_config *ca)
     char **fields[] = {&ca->dir, &ca->name, &ca->cert, &ca->key, &ca->credential,
                        &ca->extra_credentials,
                        &ca->cred_dir, &ca->hsm_config, &ca->key_label, &ca->key_id,
-                       &ca->passphrase_env, &ca->passphrase_file};
+                       &ca->passphrase_env, &ca->passphrase_file, &ca->crl,
+                       &ca->delta_crl, &ca->issued};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         free(*fields[i]);
         *fields[i] = NULL;
@@ -130,6 +154,25 @@ static bool set_str(char **field, const char *value)
     }
     free(*field);
     *field = copy;
+    return true;
+}
+
+/* Append a line to a '\n'-separated list (a repeated --crl). */
+static bool append_line(char **field, const char *value)
+{
+    if (!*value || strchr(value, '\n')) {
+        cli_usage_error("a CRL source cannot be empty or hold a line break");
+        return false;
+    }
+    size_t n = *field ? strlen(*field) : 0;
+    char *joined = malloc(n + strlen(value) + 2);
+    if (!joined) {
+        cli_error("out of memory");
+        return false;
+    }
+    snprintf(joined, n + strlen(value) + 2, "%s%s%s", n ? *field : "", n ? "\n" : "", value);
+    free(*field);
+    *field = joined;
     return true;
 }
 
@@ -203,6 +246,7 @@ static const char *const nonce_names[] = {"echo", "ignore", "require"};
 static const char *const unknown_names[] = {"unknown", "unauthorized", "revoked"};
 static const char *const rid_names[] = {"key", "name", "auto"}; /* enum order */
 static const char *const log_names[] = {"logfmt", "json"};
+static const char *const crl_unknown_names[] = {"good", "unknown"};
 
 /* ---- command line ------------------------------------------------------------- */
 
@@ -212,7 +256,8 @@ enum {
     OPT_BACKDATE, OPT_NONCE_POLICY, OPT_UNKNOWN_POLICY, OPT_NO_CERTS, OPT_RESPONDER_ID,
     OPT_MAX_LIVE, OPT_CACHE_SIZE, OPT_MAX_CERTIDS, OPT_THREADS, OPT_MAX_BODY, OPT_MAX_URL,
     OPT_TIMEOUT, OPT_MAX_CONN, OPT_MAX_CONN_IP, OPT_ADMIN, OPT_CONFIG, OPT_PID_FILE, OPT_LOG_FORMAT, OPT_QUIET,
-    OPT_DRAIN
+    OPT_DRAIN, OPT_CRL, OPT_DELTA_CRL, OPT_ISSUED, OPT_CRL_REFRESH, OPT_CRL_GRACE,
+    OPT_CRL_UNKNOWN, OPT_CRL_TIMEOUT, OPT_CRL_MAX_SIZE
 };
 
 static const struct option serve_options[] = {
@@ -249,6 +294,14 @@ static const struct option serve_options[] = {
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"drain-timeout", required_argument, NULL, OPT_DRAIN},
+    {"crl", required_argument, NULL, OPT_CRL},
+    {"delta-crl", required_argument, NULL, OPT_DELTA_CRL},
+    {"issued", required_argument, NULL, OPT_ISSUED},
+    {"crl-refresh", required_argument, NULL, OPT_CRL_REFRESH},
+    {"crl-grace", required_argument, NULL, OPT_CRL_GRACE},
+    {"crl-unknown-as", required_argument, NULL, OPT_CRL_UNKNOWN},
+    {"crl-timeout", required_argument, NULL, OPT_CRL_TIMEOUT},
+    {"crl-max-size", required_argument, NULL, OPT_CRL_MAX_SIZE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -332,6 +385,10 @@ int serve_config_from_args(int argc, char **argv, struct serve_config *c,
                 ca->hsm_config = before.hsm_config;
                 ca->key_label = before.key_label;
                 ca->key_id = before.key_id;
+                ca->crl = before.crl;
+                ca->delta_crl = before.delta_crl;
+                ca->issued = before.issued;
+                before.crl = before.delta_crl = before.issued = NULL;
                 before.cert = before.key = before.credential = NULL;
                 before.extra_credentials = NULL;
                 before.hsm_config = before.key_label = before.key_id = NULL;
@@ -350,6 +407,49 @@ int serve_config_from_args(int argc, char **argv, struct serve_config *c,
         case OPT_CRED_DIR:
             if (!set_str(&d->cred_dir, optarg))
                 goto out;
+            break;
+        case OPT_CRL:
+            if (!append_line(&signer_target(c, &before)->crl, optarg))
+                goto out;
+            break;
+        case OPT_DELTA_CRL:
+            if (!append_line(&signer_target(c, &before)->delta_crl, optarg))
+                goto out;
+            break;
+        case OPT_ISSUED: {
+            struct serve_ca_config *t = signer_target(c, &before);
+            if (t->issued) {
+                cli_usage_error("--issued given twice for the same --ca-dir");
+                goto out;
+            }
+            if (!set_str(&t->issued, optarg))
+                goto out;
+            break;
+        }
+        case OPT_CRL_REFRESH:
+        case OPT_CRL_GRACE:
+        case OPT_CRL_TIMEOUT:
+            if (!strcmp(optarg, "0") && opt == OPT_CRL_GRACE)
+                secs = 0;
+            else if (!parse_seconds(optarg, &secs) || secs > 365 * 86400 ||
+                     (opt == OPT_CRL_TIMEOUT && secs > 3600)) {
+                cli_usage_error("bad duration '%s' (examples: 30s 15m 1h 7d)", optarg);
+                goto out;
+            }
+            *(opt == OPT_CRL_REFRESH ? &d->crl_refresh
+                                     : opt == OPT_CRL_GRACE ? &d->crl_grace : &d->crl_timeout) = secs;
+            break;
+        case OPT_CRL_UNKNOWN:
+            if ((d->crl_unknown = parse_choice(optarg, crl_unknown_names, 2)) < 0) {
+                cli_usage_error("--crl-unknown-as is good or unknown, not '%s'", optarg);
+                goto out;
+            }
+            break;
+        case OPT_CRL_MAX_SIZE:
+            if (!parse_size(optarg, 128, 1L << 30, &d->crl_max_size)) {
+                cli_usage_error("bad --crl-max-size '%s' (128 bytes .. 1024MiB)", optarg);
+                goto out;
+            }
             break;
         case OPT_PASS_ENV:
             if (!set_str(&d->passphrase_env, optarg))
@@ -488,6 +588,16 @@ int serve_config_from_args(int argc, char **argv, struct serve_config *c,
         cli_usage_error("unexpected argument '%s'", argv[optind]);
         goto out;
     }
+    if (!c->n_cas && (before.crl || before.delta_crl || before.issued)) {
+        if (!*config_path) {
+            cli_usage_error("--ca-dir is required");
+            goto out;
+        }
+        c->defaults.crl = before.crl;
+        c->defaults.delta_crl = before.delta_crl;
+        c->defaults.issued = before.issued;
+        before.crl = before.delta_crl = before.issued = NULL;
+    }
     if (!c->n_cas && (before.cert || before.key || before.credential || before.hsm_config)) {
         if (!*config_path) {
             cli_usage_error("--ca-dir is required");
@@ -568,7 +678,7 @@ static int yaml_ca_key(const struct yaml_ctx *y, const char *key, const struct d
         {"extra_credentials", &ca->extra_credentials},
         {"hsm_config", &ca->hsm_config}, {"key_label", &ca->key_label},
         {"key_id", &ca->key_id}, {"passphrase_env", &ca->passphrase_env},
-        {"passphrase_file", &ca->passphrase_file},
+        {"passphrase_file", &ca->passphrase_file}, {"issued", &ca->issued},
     };
     const char *s;
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
@@ -622,6 +732,50 @@ static int yaml_ca_key(const struct yaml_ctx *y, const char *key, const struct d
     }
     if (key_is(key, "include_certs"))
         return yaml_bool(y, v, &ca->include_certs) ? 1 : -1;
+    if (key_is(key, "crl") || key_is(key, "delta_crl")) {
+        /* one source or a list of them */
+        char **field = key_is(key, "crl") ? &ca->crl : &ca->delta_crl;
+        free(*field);
+        *field = NULL;
+        if (v && v->type == DOC_SEQ) {
+            for (size_t i = 0; i < v->n; i++)
+                if (!yaml_scalar(y, v->items[i], &s) || !append_line(field, s))
+                    return -1;
+            return 1;
+        }
+        return yaml_scalar(y, v, &s) && append_line(field, s) ? 1 : -1;
+    }
+    if (key_is(key, "crl_refresh") || key_is(key, "crl_grace") || key_is(key, "crl_timeout")) {
+        if (!yaml_scalar(y, v, &s))
+            return -1;
+        if (!strcmp(s, "0") && key_is(key, "crl_grace"))
+            secs = 0;
+        else if (!parse_seconds(s, &secs) || secs > 365 * 86400) {
+            yaml_error(y, v, "bad duration (examples: 30s 15m 1h 7d)");
+            return -1;
+        }
+        *(key_is(key, "crl_refresh") ? &ca->crl_refresh
+          : key_is(key, "crl_grace") ? &ca->crl_grace : &ca->crl_timeout) = secs;
+        return 1;
+    }
+    if (key_is(key, "crl_unknown_as")) {
+        if (!yaml_scalar(y, v, &s))
+            return -1;
+        if ((ca->crl_unknown = parse_choice(s, crl_unknown_names, 2)) < 0) {
+            yaml_error(y, v, "crl_unknown_as is good or unknown");
+            return -1;
+        }
+        return 1;
+    }
+    if (key_is(key, "crl_max_size")) {
+        if (!yaml_scalar(y, v, &s))
+            return -1;
+        if (!parse_size(s, 128, 1L << 30, &ca->crl_max_size)) {
+            yaml_error(y, v, "bad size (128 bytes .. 1024MiB)");
+            return -1;
+        }
+        return 1;
+    }
     return 0;
 }
 
@@ -793,8 +947,20 @@ static bool ca_merge(struct serve_ca_config *dst, const struct serve_ca_config *
         if (!dup_field(&dst->dir, s->dir) || !dup_field(&dst->name, s->name) ||
             !dup_field(&dst->cred_dir, s->cred_dir) ||
             !dup_field(&dst->passphrase_env, s->passphrase_env) ||
-            !dup_field(&dst->passphrase_file, s->passphrase_file))
+            !dup_field(&dst->passphrase_file, s->passphrase_file) ||
+            !dup_field(&dst->crl, s->crl) || !dup_field(&dst->delta_crl, s->delta_crl) ||
+            !dup_field(&dst->issued, s->issued))
             return false;
+        if (s->crl_refresh >= 0)
+            dst->crl_refresh = s->crl_refresh;
+        if (s->crl_grace >= 0)
+            dst->crl_grace = s->crl_grace;
+        if (s->crl_timeout >= 0)
+            dst->crl_timeout = s->crl_timeout;
+        if (s->crl_max_size >= 0)
+            dst->crl_max_size = s->crl_max_size;
+        if (s->crl_unknown >= 0)
+            dst->crl_unknown = s->crl_unknown;
         /* the signer is one unit: a source that names one replaces it whole */
         if (s->cert || s->key || s->credential || s->hsm_config || s->key_label || s->key_id) {
             free(dst->cert);
@@ -945,6 +1111,9 @@ bool serve_config_finish(struct serve_config *c)
             defaults.extra_credentials = NULL;
             defaults.hsm_config = defaults.key_label = defaults.key_id = NULL;
         }
+        /* so are CRL sources and the issued list: they name one CA's files */
+        if (ca->crl || ca->delta_crl || ca->issued || c->n_cas > 1)
+            defaults.crl = defaults.delta_crl = defaults.issued = NULL;
         if (!ca_merge(&merged, &defaults, ca)) {
             ca_config_free(&merged);
             return false;
@@ -970,6 +1139,31 @@ bool serve_config_finish(struct serve_config *c)
             ca->include_certs = 1;
         if (ca->responder_id < 0)
             ca->responder_id = QPKI_RESPONDER_ID_AUTO;
+        if (ca->crl_refresh <= 0)
+            ca->crl_refresh = 300;
+        if (ca->crl_grace < 0)
+            ca->crl_grace = 0;
+        if (ca->crl_timeout <= 0)
+            ca->crl_timeout = 30;
+        if (ca->crl_max_size < 0)
+            ca->crl_max_size = 256L << 20;
+        if (ca->crl_unknown < 0)
+            ca->crl_unknown = 0;
+        if (ca->delta_crl && !ca->crl) {
+            cli_usage_error("CA %s: --delta-crl needs --crl (the complete CRL it applies to)",
+                            ca->dir);
+            return false;
+        }
+        if ((ca->crl_unknown == 1) != (ca->issued != NULL)) {
+            cli_usage_error("CA %s: --crl-unknown-as unknown and --issued FILE go together "
+                            "(a CRL cannot tell an issued serial from another one)",
+                            ca->dir);
+            return false;
+        }
+        if (ca->issued && !ca->crl) {
+            cli_usage_error("CA %s: --issued is for a CA answered from CRLs (--crl)", ca->dir);
+            return false;
+        }
         if (ca->cert || ca->key || ca->credential || ca->hsm_config || ca->key_label ||
             ca->key_id) {
             struct cli_signer_opts o = {ca->cert, ca->key, ca->credential, ca->cred_dir,

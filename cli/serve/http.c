@@ -772,15 +772,27 @@ static enum MHD_Result on_admin(void *cls, struct MHD_Connection *c, const char 
     if (!strcmp(url, "/healthz")) {
         pthread_rwlock_rdlock(&serve_srv.lock);
         qpki_status st = qpki_responder_health(serve_srv.gen->r);
+        /* CAs answered from CRLs: one line per CRL; a stale one is unhealthy */
+        bool crl_stale = false;
+        char *crl = serve_crl_health(serve_srv.gen, &crl_stale);
         pthread_rwlock_unlock(&serve_srv.lock);
-        if (st == QPKI_OK)
-            return send_text(c, 200, "text/plain; charset=utf-8", "ok\n", false);
         char msg[256];
-        snprintf(msg, sizeof(msg), "unhealthy: %s\n", qpki_strerror(st));
-        char *copy = strdup(msg);
-        if (!copy)
+        if (st == QPKI_OK && !crl_stale)
+            snprintf(msg, sizeof(msg), "ok\n");
+        else if (st == QPKI_OK)
+            snprintf(msg, sizeof(msg), "unhealthy: a CRL is past its nextUpdate (tryLater)\n");
+        else
+            snprintf(msg, sizeof(msg), "unhealthy: %s\n", qpki_strerror(st));
+        size_t n = strlen(msg) + (crl ? strlen(crl) : 0) + 1;
+        char *body = malloc(n);
+        if (!body) {
+            free(crl);
             return MHD_NO;
-        return send_text(c, 503, "text/plain; charset=utf-8", copy, true);
+        }
+        snprintf(body, n, "%s%s", msg, crl ? crl : "");
+        free(crl);
+        return send_text(c, st == QPKI_OK && !crl_stale ? 200 : 503, "text/plain; charset=utf-8",
+                         body, true);
     }
     if (!strcmp(url, "/metrics")) {
         char *text = serve_metrics_render();

@@ -234,6 +234,98 @@ static void label_value(char *out, size_t size, const char *v)
 static const char *resp_status_names[7] = {"successful", "malformedRequest", "internalError",
                                            "tryLater", NULL, "sigRequired", "unauthorized"};
 
+/* Per CRL source of the CAs answered from CRLs (--crl). */
+static void crl_metrics(struct text *t, struct serve_gen *g)
+{
+    static const struct {
+        const char *name, *type, *help;
+    } m_[] = {
+        {"qpki_crl_info", "gauge", "A CRL in use (1), labelled with its cRLNumber in hex."},
+        {"qpki_crl_number", "gauge", "cRLNumber of the CRL in use (when below 2^53)."},
+        {"qpki_crl_this_update_seconds", "gauge", "thisUpdate of the CRL in use."},
+        {"qpki_crl_next_update_seconds", "gauge",
+         "nextUpdate of the CRL in use (0: none); past it plus --crl-grace: tryLater."},
+        {"qpki_crl_age_seconds", "gauge", "Seconds since the thisUpdate of the CRL in use."},
+        {"qpki_crl_entries", "gauge", "Revoked certificates listed by the CRL in use."},
+        {"qpki_crl_updates_total", "counter", "CRLs accepted from the source."},
+        {"qpki_crl_refused_total", "counter",
+         "CRLs refused (bad signature, other CA, older number, expired, ...): the previous "
+         "one kept."},
+        {"qpki_crl_fetches_total", "counter", "Fetches of the source."},
+        {"qpki_crl_fetch_failures_total", "counter", "Fetches that failed."},
+        {"qpki_crl_not_modified_total", "counter",
+         "Fetches that found the same CRL (HTTP 304, unchanged file)."},
+    };
+    bool any = false;
+    for (size_t i = 0; i < g->n; i++)
+        any |= g->issuers[i].crl != NULL;
+    if (!any)
+        return;
+    time_t now = time(NULL);
+    for (size_t k = 0; k < sizeof(m_) / sizeof(m_[0]); k++) {
+        header(t, m_[k].name, m_[k].type, m_[k].help);
+        for (size_t i = 0; i < g->n; i++) {
+            struct serve_crl *c = g->issuers[i].crl;
+            char ca[512];
+            label_value(ca, sizeof(ca), g->issuers[i].name);
+            for (size_t j = 0; j < serve_crl_source_count(c); j++) {
+                struct serve_crl_stats st;
+                serve_crl_source_stats(c, j, &st);
+                char src[1024], hex[2 * QPKI_CRL_NUMBER_MAX + 1] = "";
+                label_value(src, sizeof(src), st.where);
+                const qpki_db_crl_info *in = &st.info;
+                unsigned long long num = 0;
+                for (size_t b = 0; b < in->number_len; b++) {
+                    snprintf(hex + 2 * b, 3, "%02X", in->number[b]);
+                    num = num << 8 | in->number[b];
+                }
+                const char *kind = st.delta ? "delta" : "complete";
+                bool loaded = in->loaded;
+                switch (k) {
+                case 0:
+                    if (loaded)
+                        add(t, "%s{ca=\"%s\",source=\"%s\",kind=\"%s\",number=\"%s\"} 1\n",
+                            m_[k].name, ca, src, kind, hex);
+                    break;
+                case 1:
+                    if (loaded && in->has_number && in->number_len <= 6)
+                        add(t, "%s{ca=\"%s\",source=\"%s\"} %llu\n", m_[k].name, ca, src,
+                            num);
+                    break;
+                case 2:
+                case 3:
+                case 4:
+                case 5:
+                    if (loaded)
+                        add(t, "%s{ca=\"%s\",source=\"%s\"} %lld\n", m_[k].name, ca, src,
+                            (long long)(k == 2   ? in->this_update
+                                        : k == 3 ? in->next_update
+                                        : k == 4 ? (int64_t)now - in->this_update
+                                                 : (int64_t)in->entries));
+                    break;
+                default:
+                    add(t, "%s{ca=\"%s\",source=\"%s\"} %llu\n", m_[k].name, ca, src,
+                        (unsigned long long)(k == 6   ? in->updates
+                                             : k == 7 ? in->refusals
+                                             : k == 8 ? st.fetches
+                                             : k == 9 ? st.fetch_failures
+                                                      : st.not_modified));
+                    break;
+                }
+            }
+        }
+    }
+    header(t, "qpki_crl_stale", "gauge",
+           "1 when the CA answers tryLater: no CRL yet, or one past nextUpdate + --crl-grace.");
+    for (size_t i = 0; i < g->n; i++) {
+        if (!g->issuers[i].crl)
+            continue;
+        char ca[512];
+        label_value(ca, sizeof(ca), g->issuers[i].name);
+        add(t, "qpki_crl_stale{ca=\"%s\"} %d\n", ca, serve_crl_stale(g->issuers[i].crl) ? 1 : 0);
+    }
+}
+
 char *serve_metrics_render(void)
 {
     struct text t = {NULL, 0, 0, false};
@@ -339,6 +431,7 @@ char *serve_metrics_render(void)
             add(&t, "qpki_ocsp_db_generation{ca=\"%s\"} %llu\n", lv,
                 (unsigned long long)qpki_db_generation(g->issuers[i].db));
         }
+        crl_metrics(&t, g);
     }
     pthread_rwlock_unlock(&serve_srv.lock);
     if (t.oom) {

@@ -7,7 +7,8 @@
  *   http.c     libmicrohttpd: the OCSP listener and the admin listener
  *   metrics.c  counters and the Prometheus text
  *   pidfile.c  the PID file (shared with `ocsp stop`, cli/ocsp_stop.c)
- *   notify.c   systemd readiness (sd_notify datagrams, no libsystemd) */
+ *   notify.c   systemd readiness (sd_notify datagrams, no libsystemd)
+ *   crl.c      CAs answered from their CRLs: fetching, the refresher thread */
 #ifndef QPKI_CLI_SERVE_H
 #define QPKI_CLI_SERVE_H
 
@@ -18,6 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <qpki/crl.h>
 #include <qpki/db.h>
 #include <qpki/http.h>
 #include <qpki/responder.h>
@@ -41,6 +43,15 @@ struct serve_ca_config {
     int unknown_policy;          /* qpki_unknown_policy */
     int include_certs;           /* 0/1 */
     int responder_id;            /* qpki_responder_id_type */
+    /* answering from CRLs (--crl) instead of index.txt */
+    char *crl;                   /* complete CRL sources (files, http(s) URLs), '\n'-separated */
+    char *delta_crl;             /* delta CRL sources, the same */
+    char *issued;                /* issued-serials list (--issued) */
+    int64_t crl_refresh;         /* seconds between fetches (default 300) */
+    int64_t crl_grace;           /* seconds a CRL serves past nextUpdate (default 0) */
+    int64_t crl_timeout;         /* seconds for one HTTP fetch (default 30) */
+    long crl_max_size;           /* largest CRL fetched (default 256 MiB) */
+    int crl_unknown;             /* --crl-unknown-as: 0 good (default), 1 unknown */
 };
 
 enum serve_log_format { SERVE_LOG_LOGFMT = 0, SERVE_LOG_JSON = 1 };
@@ -135,10 +146,13 @@ struct file_id {
     int64_t mtime_ns, ctime_ns;
 };
 
+struct serve_crl;
+
 struct serve_issuer {
     char *name;
     qpki_cert *ca;
     qpki_db *db;
+    struct serve_crl *crl;       /* answered from CRLs (--crl), else NULL */
     qpki_responder_issuer *iss;
     qpki_cert *responder_cert;   /* current delegated certificate (NULL: CA-signed) */
     /* watched signer files: certificate, key, credential.meta.json of the default
@@ -158,6 +172,12 @@ struct serve_gen {
     qpki_http *http;
     size_t n;
     struct serve_issuer *issuers;
+    /* the CRL refresher thread (crl.c), when some CA has --crl */
+    pthread_t crl_thread;
+    bool crl_running;
+    atomic_bool crl_stop;
+    pthread_mutex_t crl_wait;
+    pthread_cond_t crl_wake;
 };
 
 /* Build a generation from a finished configuration (the configuration is moved
@@ -181,6 +201,35 @@ struct serve_server {
     atomic_long in_flight;
 };
 extern struct serve_server serve_srv;
+
+/* ---- CAs answered from CRLs (crl.c) ------------------------------------------------- */
+
+/* The CRL database of a CA with --crl: its sources declared, the issued list
+ * loaded, every source fetched and offered once (any failure is printed and
+ * fails).  *db receives a reference for the responder. */
+bool serve_crl_open(const struct serve_ca_config *ca, const qpki_cert *cert,
+                    struct serve_crl **out, qpki_db **db);
+void serve_crl_close(struct serve_crl **c);
+/* The refresher thread of a generation (nothing when no CA has --crl). */
+bool serve_crl_start(struct serve_gen *g);
+void serve_crl_stop(struct serve_gen *g);
+
+struct serve_crl_stats {
+    const char *where;           /* the source */
+    bool delta;
+    qpki_db_crl_info info;       /* what the database holds from it */
+    uint64_t fetches, fetch_failures, not_modified;
+    int64_t last_success;        /* Unix time of the last fetch that worked; 0: none */
+    char last_error[256];        /* the last fetch failure or refusal; "" after a success */
+};
+size_t serve_crl_source_count(const struct serve_crl *c);
+void serve_crl_source_stats(struct serve_crl *c, size_t index, struct serve_crl_stats *out);
+/* The CA answers tryLater now (no CRL yet, or one past nextUpdate + grace). */
+bool serve_crl_stale(struct serve_crl *c);
+/* The /healthz lines of every CRL of g ("crl ca=... source=... state=ok|stale|none
+ * number=... this_update=... next_update=... age=...s entries=..."), malloc'd;
+ * NULL when no CA answers from CRLs.  *stale is set when one of them is stale. */
+char *serve_crl_health(struct serve_gen *g, bool *stale);
 
 /* ---- HTTP listeners ----------------------------------------------------------------- */
 

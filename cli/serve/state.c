@@ -228,14 +228,22 @@ static bool load_issuer(struct serve_gen *g, size_t index)
     }
     if (!cli_load_cert(path, "CA certificate", &is->ca))
         goto out;
-    snprintf(path, sizeof(path), "%s/index.txt", ca->dir);
-    char err[512] = "";
-    qpki_status st = qpki_db_open_index_err(path, err, sizeof(err), &is->db);
-    if (st != QPKI_OK) {
-        cli_error("cannot load the status database %s: %s", path, err[0] ? err : qpki_strerror(st));
-        goto out;
+    qpki_status st;
+    if (ca->crl) {
+        /* the CA's status from its CRLs (crl.c), not from index.txt */
+        if (!serve_crl_open(ca, is->ca, &is->crl, &is->db))
+            goto out;
+    } else {
+        snprintf(path, sizeof(path), "%s/index.txt", ca->dir);
+        char err[512] = "";
+        st = qpki_db_open_index_err(path, err, sizeof(err), &is->db);
+        if (st != QPKI_OK) {
+            cli_error("cannot load the status database %s: %s", path,
+                      err[0] ? err : qpki_strerror(st));
+            goto out;
+        }
+        qpki_db_set_log(is->db, db_log, is->name);
     }
-    qpki_db_set_log(is->db, db_log, is->name);
 
     if (has_signer(ca)) {
         struct cli_signer_opts o = signer_opts(ca);
@@ -312,6 +320,8 @@ bool serve_gen_build(struct serve_config *conf, struct serve_gen **out)
     }
     g->conf = *conf;
     serve_config_init(conf); /* moved */
+    pthread_mutex_init(&g->crl_wait, NULL);
+    pthread_cond_init(&g->crl_wake, NULL);
     qpki_status st;
     if ((st = qpki_responder_new(&g->r)) != QPKI_OK || (st = qpki_http_new(&g->http)) != QPKI_OK) {
         cli_error_st(st, "cannot create the responder");
@@ -342,6 +352,8 @@ bool serve_gen_build(struct serve_config *conf, struct serve_gen **out)
     for (size_t i = 0; i < g->n; i++)
         if (!load_issuer(g, i))
             goto fail;
+    if (!serve_crl_start(g))
+        goto fail;
     *out = g;
     return true;
 fail:
@@ -354,18 +366,22 @@ void serve_gen_free(struct serve_gen **gp)
     struct serve_gen *g = gp ? *gp : NULL;
     if (!g)
         return;
+    serve_crl_stop(g);
     /* the responder first: it borrows the databases */
     qpki_responder_free(&g->r);
     qpki_http_free(&g->http);
     for (size_t i = 0; g->issuers && i < g->n; i++) {
         struct serve_issuer *is = &g->issuers[i];
         qpki_db_free(&is->db);
+        serve_crl_close(&is->crl);
         qpki_cert_free(&is->ca);
         qpki_cert_free(&is->responder_cert);
         free(is->name);
     }
     free(g->issuers);
     serve_config_free(&g->conf);
+    pthread_mutex_destroy(&g->crl_wait);
+    pthread_cond_destroy(&g->crl_wake);
     free(g);
     *gp = NULL;
 }
