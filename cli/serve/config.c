@@ -53,7 +53,7 @@ static const char serve_help[] =
     "  --issued FILE           issued serials, one hex serial a line (reloaded on change)\n"
     "  --crl-timeout DURATION  one HTTP fetch (default 30s)\n"
     "  --crl-max-size SIZE     largest CRL accepted (default 256MiB)\n"
-    "  --crl, --delta-crl and --issued belong to the --ca-dir they follow.\n"
+    "  CRL sources and --issued belong to the --ca-dir they follow.\n"
     "\n"
     "Responses:\n"
     "  --validity DURATION     response validity, nextUpdate - thisUpdate (default 1h)\n"
