@@ -19,12 +19,19 @@
  * octet is >= 0x80 is a negative number; the database has no negative serials, so
  * callers holding INTEGER contents reject those before the lookup.
  *
- * Thread safety: qpki_db_lookup, qpki_db_generation, qpki_db_count and
- * qpki_db_last_error may be called from any number of threads at once, also while
- * another thread runs qpki_db_refresh.  A lookup sees either the whole table from
- * before a reload or the whole table after it, never a mixture.  Calls to
- * qpki_db_refresh and qpki_db_set_log are serialised internally.  The last
- * qpki_db_free must not race with anything. */
+ * Thread safety: qpki_db_lookup, qpki_db_generation, qpki_db_count,
+ * qpki_db_changes_since and qpki_db_last_error may be called from any number of
+ * threads at once, also while another thread runs qpki_db_refresh.  A lookup
+ * sees each row whole, either as it was before a reload changed it or as it is
+ * after, never half of it; and it sees a table at least as new as the
+ * generation read before it.  (A reload that changes a few rows applies them
+ * one by one and moves the generation once all are in; a full reload swaps the
+ * whole table at once.)  Calls to qpki_db_refresh and qpki_db_set_log are
+ * serialised internally.  The last qpki_db_free must not race with anything.
+ *
+ * Which rows changed: every generation move is recorded with the serials it
+ * changed (qpki_db_changes_since), so a responder re-signs only those serials'
+ * cached responses. */
 #ifndef QPKI_DB_H
 #define QPKI_DB_H
 
@@ -165,14 +172,25 @@ QPKI_API qpki_status qpki_db_new(const qpki_status_db_ops *ops, void *self, qpki
  * line fails the whole load with a message "<path>:<line>: <reason>".
  *
  * qpki_db_refresh re-reads the file when its identity (inode, size, mtime,
- * ctime) changed, or, for two seconds after a change, when its contents hash
- * differs (changes within one timestamp tick); the generation moves only when
- * the rows changed (not for a touch, a comment or a subject).  Writers should
- * replace the file by rename (as `openssl ca` does); a file that changes while
- * being read is read again.
+ * ctime) changed, or, for two seconds after a change, when its contents differ
+ * (changes within one timestamp tick); the generation moves only when the rows
+ * changed (not for a touch, a comment or a subject).  Writers should replace
+ * the file by rename (as `openssl ca` does); a file that changes while being
+ * read is read again.
  *
- * Memory: about 40 bytes per row with 16-octet serials (10 million rows: ~370
- * MiB); during a reload the old and the new table exist side by side. */
+ * Reloads are incremental: the new file is compared line by line with the one
+ * loaded (a 64-bit hash per line, in one pass), only the lines that differ are
+ * parsed, and once the whole file is known to be valid their rows are changed
+ * in the table one by one -- no second table.  `openssl ca` and `qpki cert
+ * issue/revoke` change a file exactly so (rows appended, one row rewritten in
+ * place).  When more than max(4096, lines / 64) lines differ, the file is
+ * loaded in full into a new table that replaces the old one at once.
+ * changes_since names the rows that really changed in both cases.
+ *
+ * Memory: about 40 bytes per row with 16-octet serials in the table, plus 12
+ * per line of the file for the line hashes (10 million rows: ~500 MiB); a
+ * row-by-row reload adds a few bytes per changed line; a full reload holds the
+ * old and the new table side by side until it completes. */
 QPKI_API qpki_status qpki_db_open_index(const char *path, qpki_db **out);
 /* The same; on failure error (may be NULL) receives the message, e.g.
  * "/srv/ca/index.txt:42: bad revocation date". */
