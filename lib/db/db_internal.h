@@ -33,13 +33,15 @@ QPKI_MUST_USE qpki_status qpki_index_open_memory(const char *name, const uint8_t
 /* Counters of an index database, for tests: full loads (every line parsed
  * into a new table), incremental loads (only the changed lines parsed and
  * applied; a read that finds no line changed counts as neither), re-reads made
- * to detect changes within one timestamp tick, and the lines the last
- * incremental load found changed or gone. */
+ * to detect changes within one timestamp tick, the lines the last incremental
+ * load found changed or gone, and merged loads (every line parsed, the rows
+ * that differ applied to the table in place). */
 typedef struct qpki_index_stats {
     uint64_t full_loads;
     uint64_t hash_checks;
     uint64_t incremental_loads;
     uint64_t changed_lines;
+    uint64_t merged_loads;
 } qpki_index_stats;
 QPKI_MUST_USE qpki_status qpki_index_get_stats(qpki_db *db, qpki_index_stats *stats);
 
@@ -52,9 +54,11 @@ QPKI_MUST_USE qpki_status qpki_index_apply_memory(qpki_db *db, const char *name,
                                                   const uint8_t *data, size_t len, char *error,
                                                   size_t error_size);
 
-/* For tests: load in full when more than max(lines, lines in the file / 64)
- * lines changed (default 4096). */
-QPKI_MUST_USE qpki_status qpki_index_set_diff_limit(qpki_db *db, size_t lines);
+/* For tests: parse every line (merge) when more than max(lines, lines in the
+ * file / 64) lines changed, and build a second table when more than max(rows,
+ * table rows / 16) rows differ, or always when rows is 0 (defaults 4096,
+ * 4096). */
+QPKI_MUST_USE qpki_status qpki_index_set_limits(qpki_db *db, size_t lines, size_t rows);
 
 /* The table of an index database; NULL for any other. */
 struct db_table *qpki_index_table(qpki_db *db);

@@ -153,12 +153,17 @@ static size_t map_line_of(const line_map *m, size_t n, table_ref ref)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Loading: one pass over the lines, in one of two modes.
- *   FULL: every line is parsed into a new table (replace_begin..commit) and a
- *         new line map.
- *   DIFF: lines are hashed and compared with the current map; the changed ones
- *         are parsed into `changed`, applied after the pass. */
-typedef enum load_mode { LOAD_FULL, LOAD_DIFF } load_mode;
+/* Loading: one pass over the lines, in one of three modes.
+ *   DIFF:  lines are hashed and compared with the current map; the changed
+ *          ones are parsed into `changed`, applied after the pass.
+ *   MERGE: every line is parsed and its row compared with the table's (rows
+ *          seen are marked in a bitmap by record); the rows that differ go to
+ *          `changed`, and after the pass they are applied and the rows not
+ *          seen removed, row by row.  For a file rewritten in another order:
+ *          no second table.
+ *   FULL:  every line is parsed into a new table (replace_begin..commit) and a
+ *          new line map: the first load, or when too many rows changed. */
+typedef enum load_mode { LOAD_FULL, LOAD_DIFF, LOAD_MERGE } load_mode;
 
 typedef struct changed_line {
     size_t line;   /* 0-based */
@@ -183,7 +188,9 @@ typedef struct loader {
     uint64_t file_hash;
     changed_line *changed;
     size_t changed_n, changed_cap, changed_limit;
-    bool too_many;       /* DIFF: give up, load in full */
+    bool too_many;       /* DIFF, MERGE: give up, load in full */
+    uint8_t *seen;       /* MERGE: bit ref / 8 set for each table row seen */
+    size_t seen_size, found;
 } loader;
 
 static void fail_at_line(loader *ld, uint64_t line, qpki_status rc, const char *fmt, ...)
@@ -243,11 +250,22 @@ static qpki_status loader_start(loader *ld)
     ld->changed_n = 0;
     ld->too_many = false;
     ld->fresh.n = 0;
+    ld->found = 0;
     if (ld->mode == LOAD_FULL) {
         qpki_status rc = table_replace_begin(ld->table);
         if (rc != QPKI_OK)
             fail_nomem(ld);
         return rc;
+    }
+    if (ld->mode == LOAD_MERGE) {
+        /* Records are at least 9 octets apart: ref / 8 tells them apart. */
+        qpki_free(ld->seen);
+        ld->seen_size = table_arena_used(ld->table) / 64 + 1;
+        ld->seen = qpki_calloc(ld->seen_size, 1);
+        if (!ld->seen) {
+            fail_nomem(ld);
+            return QPKI_ERR_NOMEM;
+        }
     }
     return QPKI_OK;
 }
@@ -257,6 +275,8 @@ static void loader_clear(loader *ld)
     if (ld->mode == LOAD_FULL && table_replacing(ld->table))
         table_abort(ld->table);
     map_clear(&ld->fresh);
+    qpki_free(ld->seen);
+    ld->seen = NULL;
     qpki_free(ld->changed);
     ld->changed = NULL;
     ld->changed_cap = ld->changed_n = 0;
@@ -324,27 +344,16 @@ static void full_line(loader *ld, const char *line, size_t len, uint64_t h)
     }
 }
 
+static changed_line *changed_add(loader *ld);
+
 static void diff_line(loader *ld, const char *line, size_t len, uint64_t h)
 {
     size_t k = (size_t)ld->lineno - 1;
     if (k < ld->map->n && ld->map->hash[k] == h)
         return; /* the same bytes as before: the same row */
-    if (ld->changed_n == ld->changed_limit) {
-        ld->too_many = true;
+    changed_line *c = changed_add(ld);
+    if (!c)
         return;
-    }
-    if (ld->changed_n == ld->changed_cap) {
-        size_t cap = ld->changed_cap ? ld->changed_cap * 2 : 16;
-        changed_line *c = qpki_realloc(ld->changed, cap * sizeof(*c));
-        if (!c) {
-            fail_nomem(ld);
-            return;
-        }
-        ld->changed = c;
-        ld->changed_cap = cap;
-    }
-    changed_line *c = &ld->changed[ld->changed_n];
-    memset(c, 0, sizeof(*c));
     c->line = k;
     c->hash = h;
     if (index_line_has_row(line, &len)) {
@@ -358,6 +367,71 @@ static void diff_line(loader *ld, const char *line, size_t len, uint64_t h)
     ld->changed_n++;
 }
 
+/* Room for one more changed line; false when there is none (too_many or out
+ * of memory). */
+static changed_line *changed_add(loader *ld)
+{
+    if (ld->changed_n == ld->changed_limit) {
+        ld->too_many = true;
+        return NULL;
+    }
+    if (ld->changed_n == ld->changed_cap) {
+        size_t cap = ld->changed_cap ? ld->changed_cap * 2 : 16;
+        changed_line *c = qpki_realloc(ld->changed, cap * sizeof(*c));
+        if (!c) {
+            fail_nomem(ld);
+            return NULL;
+        }
+        ld->changed = c;
+        ld->changed_cap = cap;
+    }
+    changed_line *c = &ld->changed[ld->changed_n];
+    memset(c, 0, sizeof(*c));
+    return c;
+}
+
+static void merge_line(loader *ld, const char *line, size_t len, uint64_t h)
+{
+    line_map *m = &ld->fresh;
+    if (!map_reserve(m, m->n + 1)) {
+        fail_nomem(ld);
+        return;
+    }
+    size_t k = m->n++;
+    m->hash[k] = h;
+    m->ref[k] = 0;
+    if (!index_line_has_row(line, &len))
+        return;
+    index_row r;
+    qpki_db_entry e;
+    if (!parse_row(ld, line, len, &r, &e))
+        return;
+    table_ref ref = table_find(ld->table, r.serial, r.serial_len);
+    if (ref) {
+        size_t bit = ref / 8;
+        if (ld->seen[bit / 8] & (1u << (bit % 8))) {
+            /* OpenSSL's `ca` refuses to index such a database, too. */
+            fail_duplicate(ld, ld->lineno, map_line_of(m, k, ref), r.serial, r.serial_len);
+            return;
+        }
+        ld->seen[bit / 8] |= (uint8_t)(1u << (bit % 8));
+        ld->found++;
+        m->ref[k] = ref;
+        if (table_row_equals(ld->table, ref, &e))
+            return;
+    }
+    changed_line *c = changed_add(ld);
+    if (!c)
+        return;
+    c->line = k;
+    c->hash = h;
+    c->has_row = true;
+    c->serial_len = (uint8_t)r.serial_len;
+    memcpy(c->serial, r.serial, r.serial_len);
+    c->entry = e;
+    ld->changed_n++;
+}
+
 /* One line (without its '\n'). */
 static void loader_line(loader *ld, const char *line, size_t len)
 {
@@ -368,6 +442,8 @@ static void loader_line(loader *ld, const char *line, size_t len)
         return;
     if (ld->mode == LOAD_FULL)
         full_line(ld, line, len, h);
+    else if (ld->mode == LOAD_MERGE)
+        merge_line(ld, line, len, h);
     else
         diff_line(ld, line, len, h);
 }
@@ -531,6 +607,103 @@ static qpki_status diff_apply(loader *ld, size_t new_n, uint64_t *changed_rows)
 out:
     qpki_free(rows.slot);
     qpki_free(gone.slot);
+    return rc;
+}
+
+/* The rows of the table a merge did not see: removed. */
+typedef struct unseen {
+    const loader *ld;
+    table_ref *refs;
+    size_t n, cap;
+    bool nomem;
+} unseen;
+
+static void collect_unseen(void *user, table_ref ref)
+{
+    unseen *u = user;
+    size_t bit = ref / 8;
+    if (u->ld->seen[bit / 8] & (1u << (bit % 8)))
+        return;
+    if (u->n == u->cap) {
+        size_t cap = u->cap ? u->cap * 2 : 64;
+        table_ref *r = qpki_realloc(u->refs, cap * sizeof(*r));
+        if (!r) {
+            u->nomem = true;
+            return;
+        }
+        u->refs = r;
+        u->cap = cap;
+    }
+    u->refs[u->n++] = ref;
+}
+
+/* After a merge pass: check the rows new to the table for duplicates, then
+ * remove the rows not seen, put the changed and new ones, and commit.  Sets
+ * too_many (and changes nothing) when more rows differ than the limit. */
+static qpki_status merge_apply(loader *ld)
+{
+    line_map *m = &ld->fresh;
+    size_t removed = table_write_count(ld->table) - ld->found;
+    if (ld->rc == QPKI_OK && removed + ld->changed_n > ld->changed_limit) {
+        ld->too_many = true;
+        return QPKI_OK;
+    }
+    /* A serial on two lines where neither is in the table yet (rows already
+     * there were caught by their seen bit during the pass). */
+    small_set rows = {0};
+    unseen u = {ld, NULL, 0, 0, false};
+    qpki_status rc = QPKI_OK;
+    if (!set_init(&rows, ld->changed_n)) {
+        fail_nomem(ld);
+        rc = ld->rc;
+        goto out;
+    }
+    uint64_t dup_line = UINT64_MAX, dup_first = 0;
+    const changed_line *dup = NULL;
+    for (size_t i = 0; i < ld->changed_n && !dup; i++) {
+        const changed_line *c = &ld->changed[i];
+        if (m->ref[c->line])
+            continue; /* a changed row of the table */
+        size_t first = serial_set_find(&rows, ld->changed, c->serial, c->serial_len, i);
+        if (first) { /* in line order: the first found is the earliest */
+            dup = c;
+            dup_line = c->line + 1;
+            dup_first = ld->changed[first - 1].line + 1;
+        }
+    }
+    if (dup && (ld->rc == QPKI_OK || (ld->rc == QPKI_ERR_PARSE && dup_line < ld->fail_line)))
+        fail_duplicate(ld, dup_line, dup_first, dup->serial, dup->serial_len);
+    if (ld->rc != QPKI_OK) {
+        rc = ld->rc;
+        goto out;
+    }
+    if (removed) {
+        table_foreach_ref(ld->table, collect_unseen, &u);
+        if (u.nomem) {
+            fail_nomem(ld);
+            rc = ld->rc;
+            goto out;
+        }
+        for (size_t i = 0; i < u.n; i++)
+            table_remove_ref(ld->table, u.refs[i]);
+    }
+    for (size_t i = 0; i < ld->changed_n; i++) {
+        const changed_line *c = &ld->changed[i];
+        table_ref ref = 0;
+        rc = table_put(ld->table, c->serial, c->serial_len, &c->entry, false, &ref);
+        if (rc != QPKI_OK) {
+            /* Out of memory half-way: what was applied stays (each row is
+             * whole); there is no line map, so the next change merges again. */
+            fail_nomem(ld);
+            (void)table_commit(ld->table, NULL);
+            goto out;
+        }
+        m->ref[c->line] = ref;
+    }
+    rc = table_commit(ld->table, NULL);
+out:
+    qpki_free(rows.slot);
+    qpki_free(u.refs);
     return rc;
 }
 
@@ -721,6 +894,7 @@ typedef struct index_db {
     line_map map;              /* the lines of the file the table holds */
     bool map_valid;
     size_t diff_min_limit;     /* DIFF_MIN_LIMIT; tests lower it */
+    size_t merge_min_limit;    /* DIFF_MIN_LIMIT; 0: never merge (tests) */
     read_result seen;          /* the file as last read, good or bad */
     qpki_status seen_rc;       /* what that read gave (OK or a content error) */
     qpki_index_stats stats;
@@ -755,6 +929,25 @@ static qpki_status load_from(const source *src, loader *ld, read_result *res)
     return QPKI_OK;
 }
 
+/* Make the loader's new line map the current one. */
+static void install_map(index_db *db, loader *ld)
+{
+    db->map = ld->fresh;
+    memset(&ld->fresh, 0, sizeof(ld->fresh));
+    db->map_valid = true;
+    /* Give back the map's growth slack. */
+    if (db->map.cap > db->map.n + db->map.n / 16 + 1024) {
+        uint64_t *h = qpki_realloc(db->map.hash, (db->map.n + 1) * sizeof(*h));
+        if (h)
+            db->map.hash = h;
+        table_ref *r = qpki_realloc(db->map.ref, (db->map.n + 1) * sizeof(*r));
+        if (r)
+            db->map.ref = r;
+        if (h && r)
+            db->map.cap = db->map.n + 1;
+    }
+}
+
 /* Load the source in full into a new table that replaces the current one. */
 static qpki_status load_full(index_db *db, const source *src, const char *name, read_result *res,
                              char *msg, size_t msg_size)
@@ -762,7 +955,7 @@ static qpki_status load_full(index_db *db, const source *src, const char *name, 
     db->stats.full_loads++;
     /* The old map goes first: both tables exist until the commit, the maps
      * need not.  A failed load leaves the table without a map; the next change
-     * is loaded in full again. */
+     * is merged (every line parsed) again. */
     map_clear(&db->map);
     db->map_valid = false;
     loader ld;
@@ -772,20 +965,36 @@ static qpki_status load_full(index_db *db, const source *src, const char *name, 
         rc = ld.rc;
     if (rc == QPKI_OK) {
         (void)table_commit(db->table, NULL);
-        db->map = ld.fresh;
-        memset(&ld.fresh, 0, sizeof(ld.fresh));
-        db->map_valid = true;
-        /* Give back the map's growth slack. */
-        if (db->map.cap > db->map.n + db->map.n / 16 + 1024) {
-            uint64_t *h = qpki_realloc(db->map.hash, (db->map.n + 1) * sizeof(*h));
-            if (h)
-                db->map.hash = h;
-            table_ref *r = qpki_realloc(db->map.ref, (db->map.n + 1) * sizeof(*r));
-            if (r)
-                db->map.ref = r;
-            if (h && r)
-                db->map.cap = db->map.n + 1;
-        }
+        install_map(db, &ld);
+    }
+    loader_clear(&ld);
+    return rc;
+}
+
+/* Parse the whole source and apply the rows that differ from the table, row
+ * by row (no second table); a full load when more than max(merge limit, rows
+ * / 16) rows differ, or when the table is empty. */
+static qpki_status load_merge(index_db *db, const source *src, const char *name,
+                              read_result *res, char *msg, size_t msg_size)
+{
+    size_t rows = table_write_count(db->table);
+    if (rows == 0 || db->merge_min_limit == 0)
+        return load_full(db, src, name, res, msg, msg_size);
+    map_clear(&db->map);
+    db->map_valid = false;
+    loader ld;
+    loader_init(&ld, LOAD_MERGE, db->table, NULL, 0, name, msg, msg_size);
+    ld.changed_limit = rows / 16 > db->merge_min_limit ? rows / 16 : db->merge_min_limit;
+    qpki_status rc = load_from(src, &ld, res);
+    if (rc == QPKI_OK && !ld.too_many)
+        rc = merge_apply(&ld);
+    if (rc == QPKI_OK && ld.too_many) {
+        loader_clear(&ld);
+        return load_full(db, src, name, res, msg, msg_size);
+    }
+    if (rc == QPKI_OK) {
+        db->stats.merged_loads++;
+        install_map(db, &ld);
     }
     loader_clear(&ld);
     return rc;
@@ -798,7 +1007,7 @@ static qpki_status load_changes(index_db *db, const source *src, const char *nam
 {
     *same = false;
     if (!db->map_valid)
-        return load_full(db, src, name, res, msg, msg_size);
+        return load_merge(db, src, name, res, msg, msg_size);
     loader ld;
     loader_init(&ld, LOAD_DIFF, db->table, &db->map, db->diff_min_limit, name, msg, msg_size);
     qpki_status rc = load_from(src, &ld, res);
@@ -808,7 +1017,7 @@ static qpki_status load_changes(index_db *db, const source *src, const char *nam
         ld.too_many = true; /* many lines gone */
     if (rc == QPKI_OK && ld.too_many) {
         loader_clear(&ld);
-        return load_full(db, src, name, res, msg, msg_size);
+        return load_merge(db, src, name, res, msg, msg_size);
     }
     if (rc == QPKI_OK && ld.changed_n == 0 && new_n == db->map.n && ld.rc == QPKI_OK) {
         *same = true;
@@ -817,9 +1026,12 @@ static qpki_status load_changes(index_db *db, const source *src, const char *nam
     }
     if (rc == QPKI_OK) {
         uint64_t changed_rows = 0;
-        db->stats.incremental_loads++;
-        db->stats.changed_lines = ld.changed_n + (db->map.n > new_n ? db->map.n - new_n : 0);
+        size_t changed_lines = ld.changed_n + (db->map.n > new_n ? db->map.n - new_n : 0);
         rc = diff_apply(&ld, new_n, &changed_rows);
+        if (rc == QPKI_OK) {
+            db->stats.incremental_loads++;
+            db->stats.changed_lines = changed_lines;
+        }
         if (rc == QPKI_ERR_NOMEM) {
             map_clear(&db->map); /* the table may be half-applied: reload in full */
             db->map_valid = false;
@@ -940,6 +1152,7 @@ static index_db *index_db_new(const char *path)
         return NULL;
     }
     db->diff_min_limit = DIFF_MIN_LIMIT;
+    db->merge_min_limit = DIFF_MIN_LIMIT;
     if (table_new(&db->table) != QPKI_OK) {
         qpki_free(db->path);
         qpki_free(db);
@@ -1067,12 +1280,13 @@ qpki_status qpki_index_apply_memory(qpki_db *db, const char *name, const uint8_t
     return rc;
 }
 
-qpki_status qpki_index_set_diff_limit(qpki_db *db, size_t lines)
+qpki_status qpki_index_set_limits(qpki_db *db, size_t lines, size_t rows)
 {
     index_db *self = qpki_db_backend(db, &index_ops);
     QPKI_ENSURE(self, QPKI_ERR_INVALID_ARG);
     pthread_mutex_lock(&self->refresh_lock);
     self->diff_min_limit = lines;
+    self->merge_min_limit = rows;
     pthread_mutex_unlock(&self->refresh_lock);
     return QPKI_OK;
 }

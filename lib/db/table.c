@@ -799,7 +799,10 @@ static void diff_stores(db_table *t, const store *a, const store *b)
         return;
     }
     const store *pair[2][2] = {{b, a}, {a, b}};
+    size_t found = 0; /* rows of b also in a */
     for (int pass = 0; pass < 2 && !t->pending_overflow; pass++) {
+        if (pass == 1 && found == a->count)
+            break; /* every row of a is in b: none was removed */
         const store *from = pair[pass][0], *other = pair[pass][1];
         const slot_index *ix = atomic_load_explicit(&from->index, memory_order_relaxed);
         const slot_index *oix = atomic_load_explicit(&other->index, memory_order_relaxed);
@@ -813,6 +816,7 @@ static void diff_stores(db_table *t, const store *a, const store *b)
                               serial_hash(rec + REC_HEAD, rec[0]), NULL);
             bool differs = at == SIZE_MAX;
             if (!differs && pass == 0) {
+                found++;
                 const uint8_t *o = rec_at(
                     other, (table_ref)atomic_load_explicit(&oix->slots[at], memory_order_relaxed));
                 size_t n = rec_size(rec);
@@ -946,6 +950,30 @@ void table_set_history_limit(db_table *t, size_t max)
     t->ring_cap = 0;
     pthread_mutex_unlock(&t->history_lock);
 }
+
+bool table_row_equals(db_table *t, table_ref ref, const qpki_db_entry *entry)
+{
+    const uint8_t *rec = rec_at(write_store(t), ref);
+    uint8_t want[REC_MAX];
+    size_t n;
+    if (rec_encode(rec + REC_HEAD, rec[0], entry, want, &n) != QPKI_OK)
+        return false;
+    return rec_size(rec) == n && memcmp(rec, want, n) == 0;
+}
+
+void table_foreach_ref(db_table *t, table_ref_fn fn, void *user)
+{
+    const store *s = write_store(t);
+    const slot_index *ix = atomic_load_explicit(&s->index, memory_order_relaxed);
+    for (size_t i = 0; i <= ix->mask; i++) {
+        uint64_t v = atomic_load_explicit(&ix->slots[i], memory_order_relaxed);
+        uint32_t ref = (uint32_t)v;
+        if (v != 0 && ref != SLOT_TOMB)
+            fn(user, ref);
+    }
+}
+
+size_t table_arena_used(const db_table *t) { return write_store(t)->used; }
 
 void table_foreach(db_table *t, table_row_fn fn, void *user)
 {

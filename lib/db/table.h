@@ -74,6 +74,16 @@ typedef void (*table_row_fn)(void *user, const uint8_t *serial, size_t len,
                              const qpki_db_entry *entry);
 void table_foreach(db_table *t, table_row_fn fn, void *user);
 
+/* Whether the row of ref (in the table written to) holds exactly entry
+ * (false also for an entry the table cannot hold). */
+bool table_row_equals(db_table *t, table_ref ref, const qpki_db_entry *entry);
+/* Call fn for the record of every row of the table written to (no write may
+ * run meanwhile). */
+typedef void (*table_ref_fn)(void *user, table_ref ref);
+void table_foreach_ref(db_table *t, table_ref_fn fn, void *user);
+/* Octets of the arena of the table written to: every ref is below this + 1. */
+size_t table_arena_used(const db_table *t);
+
 /* For tests: keep at most max serials in the changes history (>= 1). */
 void table_set_history_limit(db_table *t, size_t max);
 

@@ -8,8 +8,9 @@
  * The input is also read as two versions of the file (split at the first form
  * feed; without one, the first half of the lines and then the whole input, an
  * append): the second is applied on top of the first the way a reload applies
- * a changed index.txt (only the changed lines, row by row; and again forcing
- * the full load used when many lines changed), and
+ * a changed index.txt (only the changed lines, row by row; again forcing the
+ * merge used when many lines changed; and again forcing the full load used
+ * when many rows changed), and
  * the result must equal a fresh load of the second -- the same rows, or, when
  * the second is bad, the same error and the first version's rows kept.
  *
@@ -50,9 +51,9 @@ static void same_rows(qpki_db *a, qpki_db *b)
     table_foreach(qpki_index_table(a), same_row, b);
 }
 
-/* diff_limit: load the second version in full when more lines than that
- * changed (SIZE_MAX: the default). */
-static void two_versions(const uint8_t *data, size_t size, size_t diff_limit)
+/* diff_limit, merge_limit: see qpki_index_set_limits (SIZE_MAX: the
+ * defaults). */
+static void two_versions(const uint8_t *data, size_t size, size_t diff_limit, size_t merge_limit)
 {
     const uint8_t *first = data, *second = data;
     size_t first_len, second_len = size;
@@ -70,7 +71,7 @@ static void two_versions(const uint8_t *data, size_t size, size_t diff_limit)
     char e1[QPKI_DB_MESSAGE_MAX], e2[QPKI_DB_MESSAGE_MAX];
     if (qpki_index_open_memory("index.txt", first, first_len, NULL, 0, &inc) != QPKI_OK)
         return;
-    if (diff_limit != SIZE_MAX && qpki_index_set_diff_limit(inc, diff_limit) != QPKI_OK)
+    if (diff_limit != SIZE_MAX && qpki_index_set_limits(inc, diff_limit, merge_limit) != QPKI_OK)
         abort();
     uint64_t g0 = qpki_db_generation(inc);
     qpki_status rc_inc = qpki_index_apply_memory(inc, "index.txt", second, second_len, e1,
@@ -144,8 +145,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* every failure must say why */
     }
 
-    two_versions(data, size, SIZE_MAX); /* the changed lines, row by row */
-    two_versions(data, size, 1);        /* a full load beside the old table */
+    two_versions(data, size, SIZE_MAX, SIZE_MAX); /* the changed lines, row by row */
+    two_versions(data, size, 0, SIZE_MAX);        /* every line parsed, merged */
+    two_versions(data, size, 0, 0);               /* a full load beside the old table */
 
     /* The CLI's serial parser on the first line. */
     char text[256];

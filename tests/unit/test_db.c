@@ -1007,9 +1007,11 @@ static void test_a_bad_changed_line_keeps_the_table_and_names_the_line(void **st
     qpki_db_free(&db);
 }
 
-/* More changed lines than max(4096, lines/64): a full load, which still names
- * only the rows that changed. */
-static void test_a_reordered_file_is_loaded_in_full_and_reports_only_real_changes(void **state)
+/* More changed lines than max(4096, lines/64): every line is parsed and the
+ * rows that differ are applied in place (a merge); more rows differing than
+ * max(4096, rows/16): a full load into a second table.  Both name only the
+ * rows that changed. */
+static void test_a_reordered_file_is_merged_and_reports_only_real_changes(void **state)
 {
     (void)state;
     enum { ROWS = 5000 };
@@ -1024,28 +1026,51 @@ static void test_a_reordered_file_is_loaded_in_full_and_reports_only_real_change
         if (j == 77)
             b += (size_t)snprintf(rev + b, cap - b,
                                   "R\t270101000000Z\t240115100000Z,superseded\t%04X\tunknown\t/CN=x\n", j);
-        else
+        else if (j != 4000) /* 0FA0 deleted */
             b += (size_t)snprintf(rev + b, cap - b, "V\t270101000000Z\t\t%04X\tunknown\t/CN=x\n", j);
     }
+    b += (size_t)snprintf(rev + b, cap - b, "V\t270101000000Z\t\t%04X\tunknown\t/CN=x\n", 9999);
     qpki_db *db = open_memory(fwd);
     assert_int_equal(qpki_db_count(db), ROWS);
+    /* Reversed, 4D revoked, 0FA0 gone, 270F new. */
     apply_ok(db, rev);
     qpki_index_stats st = stats_of(db);
-    assert_int_equal(st.full_loads, 2);
+    assert_int_equal(st.full_loads, 1);
+    assert_int_equal(st.merged_loads, 1);
     assert_int_equal(st.incremental_loads, 0);
     assert_int_equal(qpki_db_generation(db), 2);
-    expect_changes(db, 1, "4D");
+    assert_int_equal(qpki_db_count(db), ROWS);
+    expect_changes(db, 1, "0FA0,270F,4D");
     expect_row(db, "4d", 'R', 1798761600, 1705312800, QPKI_REASON_SUPERSEDED, 0, 0);
-    /* Back in order: full again (every line moved), and 4D is valid again. */
+    qpki_db_entry e;
+    assert_int_equal(lookup_hex(db, "0fa0", &e), QPKI_ERR_NOT_FOUND);
+    assert_int_equal(lookup_hex(db, "270f", &e), QPKI_OK);
+    /* A merge that finds a serial twice (every line moved, and 05 repeated at
+     * the end): the table is left alone. */
+    char *dup = malloc(cap + 64);
+    assert_non_null(dup);
+    snprintf(dup, cap + 64, "%sV\t270101000000Z\t\t0005\tunknown\t/CN=again\n", fwd);
+    char err[512], want[128];
+    assert_int_equal(qpki_index_apply_memory(db, "index.txt", (const uint8_t *)dup, strlen(dup),
+                                             err, sizeof(err)),
+                     QPKI_ERR_PARSE);
+    snprintf(want, sizeof(want), "index.txt:%d: duplicate serial number 05 (first on line %d)",
+             ROWS + 1, 5);
+    assert_string_equal(err, want);
+    assert_int_equal(qpki_db_generation(db), 2);
+    free(dup);
+    /* Back in order: merged again (every line moved), 4D valid again. */
     apply_ok(db, fwd);
-    assert_int_equal(stats_of(db).full_loads, 3);
-    expect_changes(db, 2, "4D");
+    st = stats_of(db);
+    assert_int_equal(st.merged_loads, 2); /* the failed one is not counted */
+    assert_int_equal(st.full_loads, 1);
+    expect_changes(db, 2, "0FA0,270F,4D");
     /* The same lines without the final newline: nothing to apply. */
     fwd[strlen(fwd) - 1] = '\0';
     apply_ok(db, fwd);
     assert_int_equal(qpki_db_generation(db), 3);
     assert_int_equal(stats_of(db).incremental_loads, 0);
-    /* Then one revocation in place: row by row, on the full load's line map. */
+    /* Then one revocation in place: row by row, on the merge's line map. */
     a = 0;
     for (int i = 0; i < ROWS; i++)
         a += (size_t)snprintf(fwd + a, cap - a, "%c\t270101000000Z\t%s\t%04X\tunknown\t/CN=x\n",
@@ -1056,6 +1081,17 @@ static void test_a_reordered_file_is_loaded_in_full_and_reports_only_real_change
     assert_int_equal(stats_of(db).changed_lines, 1);
     expect_changes(db, 3, "10");
     expect_row(db, "10", 'R', 1798761600, 1705312800, QPKI_REASON_NONE, 0, 0);
+    /* Every row revoked, in reverse order: more than 4096 rows differ, a
+     * second table is built. */
+    b = 0;
+    for (int i = 0; i < ROWS; i++)
+        b += (size_t)snprintf(rev + b, cap - b, "R\t270101000000Z\t240115100000Z\t%04X\tunknown\t/CN=x\n",
+                              ROWS - i);
+    apply_ok(db, rev);
+    st = stats_of(db);
+    assert_int_equal(st.full_loads, 2);
+    assert_int_equal(qpki_db_generation(db), 5);
+    expect_row(db, "01", 'R', 1798761600, 1705312800, QPKI_REASON_NONE, 0, 0);
     free(fwd);
     free(rev);
     qpki_db_free(&db);
@@ -1387,7 +1423,7 @@ int main(void)
         cmocka_unit_test(test_refresh_logs_reloads_and_each_new_failure_once),
         cmocka_unit_test(test_appended_and_rewritten_rows_are_applied_one_by_one),
         cmocka_unit_test(test_a_bad_changed_line_keeps_the_table_and_names_the_line),
-        cmocka_unit_test(test_a_reordered_file_is_loaded_in_full_and_reports_only_real_changes),
+        cmocka_unit_test(test_a_reordered_file_is_merged_and_reports_only_real_changes),
         cmocka_unit_test(test_openssl_ca_revoke_and_issue_are_applied_incrementally),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
