@@ -55,6 +55,16 @@ static const char serve_help[] =
     "  --crl-max-size SIZE     largest CRL accepted (default 256MiB)\n"
     "  CRL sources and --issued belong to the --ca-dir they follow.\n"
     "\n"
+    "Publishing CRLs (a CA with index.txt and ca.key):\n"
+    "  --publish-crl PATH      serve the CA's CRL at this URL path (e.g. /crl/ca.crl):\n"
+    "                          application/pkix-crl with Last-Modified, Expires and ETag;\n"
+    "                          made from index.txt with the CA's key, numbered from\n"
+    "                          crlnumber, remade when the status changes.  Belongs to the\n"
+    "                          --ca-dir it follows\n"
+    "  --publish-crl-validity DURATION  nextUpdate - thisUpdate (default 7d); remade\n"
+    "                          when half of it has passed\n"
+    "  --crl-min-interval DURATION  remade at most this often (default 60s)\n"
+    "\n"
     "Responses:\n"
     "  --validity DURATION     response validity, nextUpdate - thisUpdate (default 1h)\n"
     "  --backdate DURATION     thisUpdate this much before now (default 1m)\n"
@@ -106,6 +116,7 @@ void serve_config_init(struct serve_config *c)
     d->crl_refresh = d->crl_grace = d->crl_timeout = -1;
     d->crl_max_size = -1;
     d->crl_unknown = -1;
+    d->publish_crl_validity = d->crl_min_interval = -1;
 }
 
 static void ca_config_init(struct serve_ca_config *ca)
@@ -116,6 +127,7 @@ static void ca_config_init(struct serve_ca_config *ca)
     ca->crl_refresh = ca->crl_grace = ca->crl_timeout = -1;
     ca->crl_max_size = -1;
     ca->crl_unknown = -1;
+    ca->publish_crl_validity = ca->crl_min_interval = -1;
 }
 
 static void ca_config_free(struct serve_ca_config *ca)
@@ -124,7 +136,7 @@ static void ca_config_free(struct serve_ca_config *ca)
                        &ca->extra_credentials,
                        &ca->cred_dir, &ca->hsm_config, &ca->key_label, &ca->key_id,
                        &ca->passphrase_env, &ca->passphrase_file, &ca->crl,
-                       &ca->delta_crl, &ca->issued};
+                       &ca->delta_crl, &ca->issued, &ca->publish_crl};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         free(*fields[i]);
         *fields[i] = NULL;
@@ -257,7 +269,8 @@ enum {
     OPT_MAX_LIVE, OPT_CACHE_SIZE, OPT_MAX_CERTIDS, OPT_THREADS, OPT_MAX_BODY, OPT_MAX_URL,
     OPT_TIMEOUT, OPT_MAX_CONN, OPT_MAX_CONN_IP, OPT_ADMIN, OPT_CONFIG, OPT_PID_FILE, OPT_LOG_FORMAT, OPT_QUIET,
     OPT_DRAIN, OPT_CRL, OPT_DELTA_CRL, OPT_ISSUED, OPT_CRL_REFRESH, OPT_CRL_GRACE,
-    OPT_CRL_UNKNOWN, OPT_CRL_TIMEOUT, OPT_CRL_MAX_SIZE
+    OPT_CRL_UNKNOWN, OPT_CRL_TIMEOUT, OPT_CRL_MAX_SIZE, OPT_PUBLISH_CRL, OPT_PUBLISH_VALIDITY,
+    OPT_CRL_MIN_INTERVAL
 };
 
 static const struct option serve_options[] = {
@@ -302,6 +315,9 @@ static const struct option serve_options[] = {
     {"crl-unknown-as", required_argument, NULL, OPT_CRL_UNKNOWN},
     {"crl-timeout", required_argument, NULL, OPT_CRL_TIMEOUT},
     {"crl-max-size", required_argument, NULL, OPT_CRL_MAX_SIZE},
+    {"publish-crl", required_argument, NULL, OPT_PUBLISH_CRL},
+    {"publish-crl-validity", required_argument, NULL, OPT_PUBLISH_VALIDITY},
+    {"crl-min-interval", required_argument, NULL, OPT_CRL_MIN_INTERVAL},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -388,7 +404,8 @@ int serve_config_from_args(int argc, char **argv, struct serve_config *c,
                 ca->crl = before.crl;
                 ca->delta_crl = before.delta_crl;
                 ca->issued = before.issued;
-                before.crl = before.delta_crl = before.issued = NULL;
+                ca->publish_crl = before.publish_crl;
+                before.crl = before.delta_crl = before.issued = before.publish_crl = NULL;
                 before.cert = before.key = before.credential = NULL;
                 before.extra_credentials = NULL;
                 before.hsm_config = before.key_label = before.key_id = NULL;
@@ -426,6 +443,26 @@ int serve_config_from_args(int argc, char **argv, struct serve_config *c,
                 goto out;
             break;
         }
+        case OPT_PUBLISH_CRL: {
+            struct serve_ca_config *t = signer_target(c, &before);
+            if (t->publish_crl) {
+                cli_usage_error("--publish-crl given twice for the same --ca-dir");
+                goto out;
+            }
+            if (!set_str(&t->publish_crl, optarg))
+                goto out;
+            break;
+        }
+        case OPT_PUBLISH_VALIDITY:
+        case OPT_CRL_MIN_INTERVAL:
+            if (!strcmp(optarg, "0") && opt == OPT_CRL_MIN_INTERVAL)
+                secs = 0;
+            else if (!parse_seconds(optarg, &secs) || secs > 3650 * 86400) {
+                cli_usage_error("bad duration '%s' (examples: 30s 15m 1h 7d)", optarg);
+                goto out;
+            }
+            *(opt == OPT_PUBLISH_VALIDITY ? &d->publish_crl_validity : &d->crl_min_interval) = secs;
+            break;
         case OPT_CRL_REFRESH:
         case OPT_CRL_GRACE:
         case OPT_CRL_TIMEOUT:
@@ -588,7 +625,7 @@ int serve_config_from_args(int argc, char **argv, struct serve_config *c,
         cli_usage_error("unexpected argument '%s'", argv[optind]);
         goto out;
     }
-    if (!c->n_cas && (before.crl || before.delta_crl || before.issued)) {
+    if (!c->n_cas && (before.crl || before.delta_crl || before.issued || before.publish_crl)) {
         if (!*config_path) {
             cli_usage_error("--ca-dir is required");
             goto out;
@@ -596,7 +633,8 @@ int serve_config_from_args(int argc, char **argv, struct serve_config *c,
         c->defaults.crl = before.crl;
         c->defaults.delta_crl = before.delta_crl;
         c->defaults.issued = before.issued;
-        before.crl = before.delta_crl = before.issued = NULL;
+        c->defaults.publish_crl = before.publish_crl;
+        before.crl = before.delta_crl = before.issued = before.publish_crl = NULL;
     }
     if (!c->n_cas && (before.cert || before.key || before.credential || before.hsm_config)) {
         if (!*config_path) {
@@ -679,6 +717,7 @@ static int yaml_ca_key(const struct yaml_ctx *y, const char *key, const struct d
         {"hsm_config", &ca->hsm_config}, {"key_label", &ca->key_label},
         {"key_id", &ca->key_id}, {"passphrase_env", &ca->passphrase_env},
         {"passphrase_file", &ca->passphrase_file}, {"issued", &ca->issued},
+        {"publish_crl", &ca->publish_crl},
     };
     const char *s;
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
@@ -756,6 +795,19 @@ static int yaml_ca_key(const struct yaml_ctx *y, const char *key, const struct d
         }
         *(key_is(key, "crl_refresh") ? &ca->crl_refresh
           : key_is(key, "crl_grace") ? &ca->crl_grace : &ca->crl_timeout) = secs;
+        return 1;
+    }
+    if (key_is(key, "publish_crl_validity") || key_is(key, "crl_min_interval")) {
+        if (!yaml_scalar(y, v, &s))
+            return -1;
+        if (!strcmp(s, "0") && key_is(key, "crl_min_interval"))
+            secs = 0;
+        else if (!parse_seconds(s, &secs) || secs > 3650 * 86400) {
+            yaml_error(y, v, "bad duration (examples: 30s 15m 1h 7d)");
+            return -1;
+        }
+        *(key_is(key, "publish_crl_validity") ? &ca->publish_crl_validity
+                                              : &ca->crl_min_interval) = secs;
         return 1;
     }
     if (key_is(key, "crl_unknown_as")) {
@@ -949,8 +1001,12 @@ static bool ca_merge(struct serve_ca_config *dst, const struct serve_ca_config *
             !dup_field(&dst->passphrase_env, s->passphrase_env) ||
             !dup_field(&dst->passphrase_file, s->passphrase_file) ||
             !dup_field(&dst->crl, s->crl) || !dup_field(&dst->delta_crl, s->delta_crl) ||
-            !dup_field(&dst->issued, s->issued))
+            !dup_field(&dst->issued, s->issued) || !dup_field(&dst->publish_crl, s->publish_crl))
             return false;
+        if (s->publish_crl_validity >= 0)
+            dst->publish_crl_validity = s->publish_crl_validity;
+        if (s->crl_min_interval >= 0)
+            dst->crl_min_interval = s->crl_min_interval;
         if (s->crl_refresh >= 0)
             dst->crl_refresh = s->crl_refresh;
         if (s->crl_grace >= 0)
@@ -1114,6 +1170,8 @@ bool serve_config_finish(struct serve_config *c)
         /* so are CRL sources and the issued list: they name one CA's files */
         if (ca->crl || ca->delta_crl || ca->issued || c->n_cas > 1)
             defaults.crl = defaults.delta_crl = defaults.issued = NULL;
+        if (ca->publish_crl || c->n_cas > 1)
+            defaults.publish_crl = NULL;
         if (!ca_merge(&merged, &defaults, ca)) {
             ca_config_free(&merged);
             return false;
@@ -1159,6 +1217,27 @@ bool serve_config_finish(struct serve_config *c)
                             "(a CRL cannot tell an issued serial from another one)",
                             ca->dir);
             return false;
+        }
+        if (ca->publish_crl_validity <= 0)
+            ca->publish_crl_validity = 7 * 86400;
+        if (ca->crl_min_interval < 0)
+            ca->crl_min_interval = 60;
+        if (ca->publish_crl) {
+            if (ca->publish_crl[0] != '/') {
+                cli_usage_error("--publish-crl '%s' is a URL path: it starts with '/'",
+                                ca->publish_crl);
+                return false;
+            }
+            if (ca->crl) {
+                cli_usage_error("CA %s: --publish-crl publishes the CRL made from index.txt; "
+                                "a CA answered from --crl has none", ca->dir);
+                return false;
+            }
+            for (size_t j = 0; j < i; j++)
+                if (c->cas[j].publish_crl && !strcmp(c->cas[j].publish_crl, ca->publish_crl)) {
+                    cli_usage_error("--publish-crl %s given for two CAs", ca->publish_crl);
+                    return false;
+                }
         }
         if (ca->issued && !ca->crl) {
             cli_usage_error("CA %s: --issued is for a CA answered from CRLs (--crl)", ca->dir);

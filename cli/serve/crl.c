@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cli/serve/crl.c - CAs answered from their CRLs (`qpki ocsp serve --crl`): each
+/* cli/serve/crl.c - CRLs in the responder.  Publishing (`--publish-crl`): the
+ * CA's own CRL made from its index.txt (cli/crl_make.c), remade when the status
+ * changes (at most every --crl-min-interval) and at half its validity.
+ * Answering from CRLs (`--crl`): each
  * CA's qpki_db_crl database (lib/db/crl_db.c checks and applies the CRLs), the
  * fetching of its sources - files, and http(s) URLs with libcurl (If-None-Match
  * / If-Modified-Since, timeouts, a size cap, at most 5 redirects, http and https
@@ -20,6 +23,7 @@
 
 #include <qpki/crl.h>
 
+#include "crl_make.h"
 #include "serve.h"
 
 struct crl_src {
@@ -483,9 +487,13 @@ void serve_crl_close(struct serve_crl **cp)
 
 /* Due sources of every CRL CA of g, the issued lists, and serve_epoch when an
  * answer may have changed (a CRL accepted, the stale state flipped). */
+static void pub_due(struct serve_pub *p);
+
 static void refresh_due(struct serve_gen *g)
 {
     for (size_t i = 0; i < g->n; i++) {
+        if (g->issuers[i].pub)
+            pub_due(g->issuers[i].pub);
         struct serve_crl *c = g->issuers[i].crl;
         if (!c)
             continue;
@@ -535,7 +543,7 @@ bool serve_crl_start(struct serve_gen *g)
 {
     bool any = false;
     for (size_t i = 0; i < g->n; i++)
-        any |= g->issuers[i].crl != NULL;
+        any |= g->issuers[i].crl != NULL || g->issuers[i].pub != NULL;
     if (!any)
         return true;
     atomic_store(&g->crl_stop, false);
@@ -627,4 +635,198 @@ char *serve_crl_health(struct serve_gen *g, bool *stale)
         }
     }
     return out;
+}
+
+/* ---- publishing the CA's own CRL (--publish-crl) ------------------------------------------ */
+
+struct serve_pub {
+    char *path;                  /* the URL path it is served at */
+    char *ca_name;
+    const qpki_cert *ca;         /* the issuer's (borrowed) */
+    qpki_db *db;                 /* reference: its generation says when to remake */
+    qpki_ca_store *store;
+    qpki_signer *signer, *alt_signer;
+    int64_t validity, min_interval;
+    uint64_t made_generation;
+    qpki_time made_at;
+    pthread_mutex_t lock;        /* current */
+    struct serve_blob *current;
+    uint64_t makes, make_failures;
+};
+
+static void blob_unref(struct serve_blob *b)
+{
+    if (b && atomic_fetch_sub(&b->refs, 1) == 1) {
+        qpki_free(b->der);
+        free(b);
+    }
+}
+
+void serve_blob_release(struct serve_blob *b) { blob_unref(b); }
+
+static void http_date(qpki_time t, char *buf, size_t size)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) || !strftime(buf, size, "%a, %d %b %Y %H:%M:%S GMT", &tm))
+        buf[0] = '\0';
+}
+
+/* Make the CRL from index.txt and swap it in.  at_start: errors printed. */
+static bool pub_make(struct serve_pub *p, bool at_start)
+{
+    qpki_time now = wall_clock();
+    uint64_t gen = qpki_db_generation(p->db);
+    struct crl_make m = {p->ca, p->signer, p->alt_signer, crl_source_store(p->store), now,
+                         p->validity, NULL, NULL};
+    struct crl_made made;
+    char err[512];
+    bool ok = crl_make(&m, &made, err, sizeof(err));
+    /* kept as crl/ca.crl too: `qpki crl gen --delta` makes deltas against it */
+    qpki_status st = ok ? qpki_ca_store_save_crl(p->store, made.der, made.len) : QPKI_OK;
+    if (ok && st != QPKI_OK) {
+        const char *why = qpki_ca_store_last_error(p->store);
+        snprintf(err, sizeof(err), "cannot keep it in crl/: %s", why[0] ? why : qpki_strerror(st));
+        ok = false;
+    }
+    struct serve_blob *b = ok ? calloc(1, sizeof(*b)) : NULL;
+    if (ok && !b) {
+        snprintf(err, sizeof(err), "out of memory");
+        ok = false;
+    }
+    p->made_at = now;
+    if (!ok) {
+        qpki_free(made.der);
+        p->make_failures++;
+        if (at_start)
+            cli_error("CA %s: cannot make the CRL to publish: %s", p->ca_name, err);
+        else
+            serve_log("error", "cannot make the CRL to publish; the previous one stays",
+                      "ca", p->ca_name, "error", err, (const char *)NULL);
+        return false;
+    }
+    atomic_init(&b->refs, 1);
+    b->der = made.der;
+    b->len = made.len;
+    b->this_update = now;
+    b->next_update = now + p->validity;
+    for (size_t i = 0; i < made.number_len; i++)
+        snprintf(b->number + 2 * i, 3, "%02X", made.number[i]);
+    if (!made.number_len)
+        snprintf(b->number, sizeof(b->number), "00");
+    /* a new CRL has a new number: the number names the bytes */
+    snprintf(b->etag, sizeof(b->etag), "\"crl-%s\"", b->number);
+    http_date(b->this_update, b->last_modified, sizeof(b->last_modified));
+    http_date(b->next_update, b->expires, sizeof(b->expires));
+    pthread_mutex_lock(&p->lock);
+    struct serve_blob *old = p->current;
+    p->current = b;
+    pthread_mutex_unlock(&p->lock);
+    blob_unref(old);
+    p->made_generation = gen;
+    p->makes++;
+    char entries[32], next[32];
+    snprintf(entries, sizeof(entries), "%zu", made.entries);
+    cli_format_time(b->next_update, next, sizeof(next));
+    if (!at_start)
+        serve_log("info", "CRL published", "ca", p->ca_name, "path", p->path, "number",
+                  b->number, "entries", entries, "next_update", next, (const char *)NULL);
+    return true;
+}
+
+bool serve_pub_open(const struct serve_ca_config *ca, const qpki_cert *cert, qpki_db *db,
+                    struct serve_pub **out)
+{
+    *out = NULL;
+    struct serve_pub *p = calloc(1, sizeof(*p));
+    if (!p || pthread_mutex_init(&p->lock, NULL) != 0) {
+        free(p);
+        cli_error("out of memory");
+        return false;
+    }
+    p->ca = cert;
+    p->db = qpki_db_ref(db);
+    p->validity = ca->publish_crl_validity;
+    p->min_interval = ca->crl_min_interval;
+    p->path = strdup(ca->publish_crl);
+    p->ca_name = strdup(ca->name);
+    if (!p->path || !p->ca_name) {
+        cli_error("out of memory");
+        goto fail;
+    }
+    /* The CA signs its CRLs: its own keys (a delegated responder key cannot). */
+    char path[PATH_MAX];
+    static const char *const key_names[] = {"ca.key", "private/cakey.pem"};
+    size_t k = 0;
+    for (; k < 2; k++) {
+        snprintf(path, sizeof(path), "%s/%s", ca->dir, key_names[k]);
+        if (access(path, F_OK) == 0)
+            break;
+    }
+    if (k == 2) {
+        cli_error("CA %s: --publish-crl needs the CA's key (ca.key) to sign CRLs", ca->dir);
+        goto fail;
+    }
+    if (!cli_load_key_signer(path, ca->passphrase_env, ca->passphrase_file, &p->signer))
+        goto fail;
+    snprintf(path, sizeof(path), "%s/ca.alt.key", ca->dir);
+    if (access(path, F_OK) == 0 &&
+        !cli_load_key_signer(path, ca->passphrase_env, ca->passphrase_file, &p->alt_signer))
+        goto fail;
+    qpki_status st = qpki_ca_store_open(ca->dir, &p->store);
+    if (st != QPKI_OK) {
+        cli_error_st(st, "CA %s: --publish-crl needs index.txt", ca->dir);
+        goto fail;
+    }
+    if (!pub_make(p, true))
+        goto fail;
+    *out = p;
+    return true;
+fail:
+    serve_pub_close(&p);
+    return false;
+}
+
+void serve_pub_close(struct serve_pub **pp)
+{
+    struct serve_pub *p = pp ? *pp : NULL;
+    if (!p)
+        return;
+    blob_unref(p->current);
+    qpki_signer_free(&p->signer);
+    qpki_signer_free(&p->alt_signer);
+    qpki_ca_store_free(&p->store);
+    qpki_db_free(&p->db);
+    free(p->path);
+    free(p->ca_name);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+    *pp = NULL;
+}
+
+/* Remade when the status changed (at most every --crl-min-interval) and when
+ * half of its validity has passed. */
+static void pub_due(struct serve_pub *p)
+{
+    qpki_time now = wall_clock();
+    qpki_time half = p->current ? p->current->this_update + p->validity / 2 : 0;
+    bool changed = qpki_db_generation(p->db) != p->made_generation;
+    if ((changed && now - p->made_at >= p->min_interval) || now >= half)
+        (void)pub_make(p, false);
+}
+
+struct serve_blob *serve_pub_find(struct serve_gen *g, const char *path)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        struct serve_pub *p = g->issuers[i].pub;
+        if (!p || strcmp(p->path, path) != 0)
+            continue;
+        pthread_mutex_lock(&p->lock);
+        struct serve_blob *b = p->current;
+        if (b)
+            atomic_fetch_add(&b->refs, 1);
+        pthread_mutex_unlock(&p->lock);
+        return b;
+    }
+    return NULL;
 }

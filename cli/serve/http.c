@@ -472,6 +472,48 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *method, cons
     return r;
 }
 
+static void release_blob(void *cls) { serve_blob_release(cls); }
+
+/* A CRL published with --publish-crl at url: true when url is one (*r is then
+ * the result).  RFC 2585 §4.2: "application/pkix-crl"; Last-Modified =
+ * thisUpdate, Expires = nextUpdate, an ETag that names the CRL (its number);
+ * If-None-Match -> 304. */
+static bool published(struct MHD_Connection *c, const char *method, const char *url, uint64_t t0,
+                      enum MHD_Result *r)
+{
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return false;
+    pthread_rwlock_rdlock(&serve_srv.lock);
+    struct serve_blob *b = serve_pub_find(serve_srv.gen, url);
+    pthread_rwlock_unlock(&serve_srv.lock);
+    if (!b)
+        return false;
+    const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+    bool same = inm && (strstr(inm, b->etag) || !strcmp(inm, "*"));
+    struct MHD_Response *resp =
+        same ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)
+             : MHD_create_response_from_buffer_with_free_callback_cls(b->len, b->der,
+                                                                      release_blob, b);
+    if (!resp) {
+        serve_blob_release(b);
+        *r = MHD_NO;
+        return true;
+    }
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/pkix-crl");
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, b->last_modified);
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_EXPIRES, b->expires);
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, b->etag);
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "public, no-transform");
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_DATE, http_date_now());
+    unsigned code = same ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK;
+    if (same)
+        serve_blob_release(b);
+    account(c, method, code, NULL, NULL, now_us() - t0, false);
+    *r = MHD_queue_response(c, code, resp);
+    MHD_destroy_response(resp);
+    return true;
+}
+
 /* *req_cls of a GET between its two calls (no allocation on the hot path). */
 static char get_marker;
 
@@ -520,7 +562,11 @@ static enum MHD_Result on_ocsp(void *cls, struct MHD_Connection *c, const char *
             *upload_data_size = 0; /* a GET body means nothing */
             return MHD_YES;
         }
-        return answer(c, method, url, NULL, 0, false, now_us());
+        enum MHD_Result r;
+        uint64_t t0 = now_us();
+        if (published(c, method, url, t0, &r))
+            return r;
+        return answer(c, method, url, NULL, 0, false, t0);
     }
     struct post_state *ps = *req_cls;
     if (*upload_data_size > 0) {
@@ -549,7 +595,10 @@ static enum MHD_Result on_ocsp(void *cls, struct MHD_Connection *c, const char *
         ps->len += n;
         return MHD_YES;
     }
-    /* other methods get their 405 from lib/http */
+    /* HEAD of a published CRL; other methods get their 405 from lib/http */
+    enum MHD_Result pr;
+    if (!ps->too_large && published(c, method, url, ps->t0, &pr))
+        return pr;
     bool post = !strcmp(method, MHD_HTTP_METHOD_POST);
     return answer(c, method, url, post ? ps->buf : NULL, post ? ps->len : 0,
                   post && ps->too_large, ps->t0);

@@ -52,6 +52,10 @@ struct serve_ca_config {
     int64_t crl_timeout;         /* seconds for one HTTP fetch (default 30) */
     long crl_max_size;           /* largest CRL fetched (default 256 MiB) */
     int crl_unknown;             /* --crl-unknown-as: 0 good (default), 1 unknown */
+    /* publishing the CA's own CRL (--publish-crl) */
+    char *publish_crl;           /* URL path ("/crl/ca.crl") */
+    int64_t publish_crl_validity; /* nextUpdate - thisUpdate (default 7d) */
+    int64_t crl_min_interval;    /* remade at most this often on changes (default 60s) */
 };
 
 enum serve_log_format { SERVE_LOG_LOGFMT = 0, SERVE_LOG_JSON = 1 };
@@ -147,12 +151,14 @@ struct file_id {
 };
 
 struct serve_crl;
+struct serve_pub;
 
 struct serve_issuer {
     char *name;
     qpki_cert *ca;
     qpki_db *db;
     struct serve_crl *crl;       /* answered from CRLs (--crl), else NULL */
+    struct serve_pub *pub;       /* its CRL published (--publish-crl), else NULL */
     qpki_responder_issuer *iss;
     qpki_cert *responder_cert;   /* current delegated certificate (NULL: CA-signed) */
     /* watched signer files: certificate, key, credential.meta.json of the default
@@ -230,6 +236,25 @@ bool serve_crl_stale(struct serve_crl *c);
  * number=... this_update=... next_update=... age=...s entries=..."), malloc'd;
  * NULL when no CA answers from CRLs.  *stale is set when one of them is stale. */
 char *serve_crl_health(struct serve_gen *g, bool *stale);
+
+/* Publishing (--publish-crl): the CA's CRL, made now (a failure is printed and
+ * fails), then remade by the refresher thread. */
+bool serve_pub_open(const struct serve_ca_config *ca, const qpki_cert *cert, qpki_db *db,
+                    struct serve_pub **out);
+void serve_pub_close(struct serve_pub **p);
+/* A published CRL, shared by the requests sending it. */
+struct serve_blob {
+    atomic_int refs;
+    uint8_t *der;
+    size_t len;
+    qpki_time this_update, next_update;
+    char number[2 * QPKI_CRL_NUMBER_MAX + 1];
+    char etag[64];
+    char last_modified[40], expires[40]; /* IMF-fixdate */
+};
+/* The CRL published at path in g (a reference: serve_blob_release), or NULL. */
+struct serve_blob *serve_pub_find(struct serve_gen *g, const char *path);
+void serve_blob_release(struct serve_blob *b);
 
 /* ---- HTTP listeners ----------------------------------------------------------------- */
 

@@ -243,6 +243,8 @@ static bool load_issuer(struct serve_gen *g, size_t index)
             goto out;
         }
         qpki_db_set_log(is->db, db_log, is->name);
+        if (ca->publish_crl && !serve_pub_open(ca, is->ca, is->db, &is->pub))
+            goto out;
     }
 
     if (has_signer(ca)) {
@@ -374,6 +376,7 @@ void serve_gen_free(struct serve_gen **gp)
         struct serve_issuer *is = &g->issuers[i];
         qpki_db_free(&is->db);
         serve_crl_close(&is->crl);
+        serve_pub_close(&is->pub);
         qpki_cert_free(&is->ca);
         qpki_cert_free(&is->responder_cert);
         free(is->name);

@@ -13,7 +13,10 @@
 #   - past nextUpdate: tryLater (and /healthz 503), back to answers with a new CRL;
 #   - --crl-unknown-as unknown with --issued; --crl-max-size;
 #   - round trip: a CRL made by `qpki crl gen` answers exactly as the responder
-#     answers from the CA's index.txt (status, time, reason, hold, invalidity).
+#     answers from the CA's index.txt (status, time, reason, hold, invalidity);
+#   - --publish-crl: the CA's CRL at a URL path (headers, 304, remade on a
+#     revocation, no sooner than --crl-min-interval), checked by openssl and Python.
+TESTS=$(cd "$(dirname "$0")/.." && pwd)
 . "$(dirname "$0")/lib.sh"
 
 # python's http.server answers If-Modified-Since by the file's mtime in whole
@@ -308,4 +311,49 @@ expect_match "... and an invalidity date" "$(answer "$URL_CRL" 5)" "Invalidity D
 "$QPKI" ocsp stop --pid-file "$PIDFILE" >/dev/null 2>&1 || true
 "$QPKI" ocsp stop --pid-file "$PID_INDEX" >/dev/null 2>&1 || true
 ok "round trip: qpki crl gen fed back answers as index.txt does (6 certificates)"
+# ---- --publish-crl: the CA's own CRL over HTTP (the round-trip CA, index.txt)
+start_server pub --ca-dir rt --publish-crl /crl/rt.crl --crl-min-interval 4s \
+    --publish-crl-validity 2d
+curl -s -D pub.h -o pub1.crl "$URL/crl/rt.crl" || fail "GET /crl/rt.crl"
+tr -d '\r' < pub.h > pub.headers
+expect_match "Content-Type application/pkix-crl" "$(cat pub.headers)" "^Content-Type: application/pkix-crl$"
+openssl crl -inform DER -in pub1.crl -CAfile rt/ca.crt -noout >pub.txt 2>&1 || true
+expect_match "openssl: verify OK" "$(cat pub.txt)" "^verify OK"
+last=$(openssl crl -inform DER -in pub1.crl -noout -lastupdate | cut -d= -f2)
+next=$(openssl crl -inform DER -in pub1.crl -noout -nextupdate | cut -d= -f2)
+expect_eq "Last-Modified = thisUpdate" "$(sed -n 's/^Last-Modified: //p' pub.headers)" \
+    "$(date -u -d "$last" '+%a, %d %b %Y %H:%M:%S GMT')"
+expect_eq "Expires = nextUpdate" "$(sed -n 's/^Expires: //p' pub.headers)" \
+    "$(date -u -d "$next" '+%a, %d %b %Y %H:%M:%S GMT')"
+expect_eq "nextUpdate = thisUpdate + 2d" "$(( $(date -u -d "$next" +%s) - $(date -u -d "$last" +%s) ))" 172800
+etag=$(sed -n 's/^ETag: //p' pub.headers)
+n1=$(openssl crl -inform DER -in pub1.crl -noout -crlnumber | cut -d= -f2)
+expect_eq "ETag names the CRL number" "$etag" "\"crl-${n1#0x}\""
+expect_eq "If-None-Match: 304" "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$URL/crl/rt.crl")" 304
+/usr/bin/python3 "$TESTS/data/crl/crl_dump.py" --issuer rt/ca.crt pub1.crl > pub1.txt
+expect_match "Python cryptography: signature" "$(cat pub1.txt)" "^signature ok$"
+expect_match "... the 5 revoked rows" "$(cat pub1.txt)" "^entries 5$"
+# a revocation: a new CRL (new number and ETag) within the minimum interval + 1 s
+"$QPKI" cert revoke --ca-dir rt --serial "$(rts 6)" --reason superseded >/dev/null
+wait_for "the CRL remade after a revocation" 10 sh -c \
+    "curl -s '$URL/crl/rt.crl' -o pub2.crl && openssl crl -inform DER -in pub2.crl -noout -text | grep -q 'Serial Number: $(rts 6)'"
+n2=$(openssl crl -inform DER -in pub2.crl -noout -crlnumber | cut -d= -f2)
+[ "$((n2))" -gt "$((n1))" ] || fail "CRL number $n2 not above $n1"
+expect_match "a new ETag" "$(curl -s -D - -o /dev/null "$URL/crl/rt.crl" | tr -d '\r')" "^ETag: \"crl-${n2#0x}\"$"
+expect_eq "the old ETag: 200 now" "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$URL/crl/rt.crl")" 200
+# rate limit: a second change right after is published only after --crl-min-interval
+"$QPKI" cert issue --ca-dir rt --profile ec/tls-server --csr rt.csr --out rt7.crt >/dev/null 2>&1
+"$QPKI" cert revoke --ca-dir rt --serial "$(rts 7)" --reason keyCompromise >/dev/null
+sleep 1
+curl -s "$URL/crl/rt.crl" -o pub3.crl
+if openssl crl -inform DER -in pub3.crl -noout -text | grep -q "Serial Number: $(rts 7)"; then
+    fail "the CRL was remade within --crl-min-interval"
+fi
+wait_for "the second change published after the interval" 10 sh -c \
+    "curl -s '$URL/crl/rt.crl' -o pub3.crl && openssl crl -inform DER -in pub3.crl -noout -text | grep -q 'Serial Number: $(rts 7)'"
+cmp -s rt/crl/ca.crl.der pub3.crl || fail "crl/ca.crl.der is not the published CRL"
+# OCSP on the same listener still answers
+expect_match "OCSP beside it" "$(openssl ocsp -issuer rt/ca.crt -cert rt7.crt -url "$URL" -CAfile rt/ca.crt -no_nonce 2>&1)" "rt7.crt: revoked"
+"$QPKI" ocsp stop --pid-file "$PIDFILE" >/dev/null 2>&1 || true
+ok "--publish-crl: application/pkix-crl, Last-Modified/Expires/ETag, 304, remade on change, rate-limited"
 echo "all CRL responder checks passed"
