@@ -91,7 +91,7 @@ static void reset_peak(void)
     }
 }
 
-static int die(const char *what, qpki_status st)
+__attribute__((noreturn)) static void die(const char *what, qpki_status st)
 {
     fprintf(stderr, "bench_crl: %s: %s\n", what, qpki_strerror(st));
     exit(1);
@@ -118,8 +118,8 @@ static void generate(uint64_t entries, const char *dir)
     const uint8_t *spki;
     size_t spki_len;
     qpki_signer_public_key(signer, &spki, &spki_len);
-    uint8_t *name, *der;
-    size_t name_len, len;
+    uint8_t *name = NULL, *der = NULL;
+    size_t name_len = 0, len = 0;
     qpki_cert_builder *cb = NULL;
     static const uint8_t one[] = {1};
     time_t t = time(NULL);
