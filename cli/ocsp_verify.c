@@ -31,8 +31,11 @@ static const char help[] =
     "  --skew DURATION        clock skew tolerated (default 5m)\n"
     "  --max-age DURATION     reject thisUpdate older than this\n"
     "  -q, --quiet            print nothing on success\n"
-    "  --require-pq           fail unless the response carries a valid Catalyst\n"
-    "                         alternative (ML-DSA) signature\n"
+    "  --require-pq           fail unless every signature from the CA to the response\n"
+    "                         is post-quantum: the response's (ML-DSA or a Catalyst\n"
+    "                         alternative signature) and, for a delegated responder,\n"
+    "                         the CA's on its certificate (also --require-pq=path);\n"
+    "                         --require-pq=response: the response's own signature only\n"
     "  -h, --help             this help\n"
     "\n"
     "Exit status: 0 verified, 1 verification failed, 2 usage or input error.\n";
@@ -52,7 +55,7 @@ int cmd_ocsp_verify(int argc, char **argv)
         { "at", required_argument, NULL, O_AT },
         { "skew", required_argument, NULL, O_SKEW },
         { "max-age", required_argument, NULL, O_MAX_AGE },
-        { "require-pq", no_argument, NULL, O_REQUIRE_PQ },
+        { "require-pq", optional_argument, NULL, O_REQUIRE_PQ },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -61,7 +64,8 @@ int cmd_ocsp_verify(int argc, char **argv)
     const char *skew_text = NULL, *max_age_text = NULL;
     const char *certs[MAX_EXPECT], *serials[MAX_EXPECT];
     size_t n_certs = 0, n_serials = 0;
-    bool quiet = false, require_pq = false;
+    bool quiet = false;
+    qpki_pq_requirement require_pq = QPKI_PQ_REQUIRE_NONE;
     int c;
     while ((c = cli_getopt(argc, argv, "qh", opts)) != -1) {
         switch (c) {
@@ -81,7 +85,15 @@ int cmd_ocsp_verify(int argc, char **argv)
         case O_AT: at_text = optarg; break;
         case O_SKEW: skew_text = optarg; break;
         case O_MAX_AGE: max_age_text = optarg; break;
-        case O_REQUIRE_PQ: require_pq = true; break;
+        case O_REQUIRE_PQ:
+            if (!optarg || !strcmp(optarg, "path"))
+                require_pq = QPKI_PQ_REQUIRE_PATH;
+            else if (!strcmp(optarg, "response"))
+                require_pq = QPKI_PQ_REQUIRE_RESPONSE;
+            else
+                return cli_usage_error("--require-pq=%s: use path (the default) or response",
+                                       optarg);
+            break;
         case 'q': quiet = true; break;
         case 'h': return cli_help(help);
         default: return CLI_USAGE;
@@ -144,8 +156,7 @@ int cmd_ocsp_verify(int argc, char **argv)
         (void)qpki_ocsp_verifier_set_max_age(v, max_age);
     if (nonce_text)
         (void)qpki_ocsp_verifier_set_nonce(v, nonce, nonce_len);
-    if (require_pq)
-        (void)qpki_ocsp_verifier_set_require_pq(v, true);
+    (void)qpki_ocsp_verifier_set_pq_requirement(v, require_pq);
     for (size_t i = 0; i < n_certs; i++) {
         qpki_cert *cert = NULL;
         qpki_certid *id = NULL;

@@ -87,9 +87,24 @@ typedef enum qpki_pq_result {
                              certificate carries only a classical signature by the
                              CA */
 } qpki_pq_result;
-/* Fail with QPKI_ERR_PQ_SIGNATURE unless the response's post-quantum signature is
- * present and valid: QPKI_PQ_OK, QPKI_PQ_PURE or QPKI_PQ_UNCHAINED (default
- * false: classical-only responses verify). */
+/* What post-quantum protection a response must have (default NONE: classical-only
+ * responses verify). */
+typedef enum qpki_pq_requirement {
+    QPKI_PQ_REQUIRE_NONE = 0,
+    /* the response's own post-quantum signature is present and valid:
+     * QPKI_PQ_OK, QPKI_PQ_PURE or QPKI_PQ_UNCHAINED */
+    QPKI_PQ_REQUIRE_RESPONSE = 1,
+    /* every signature from the trust anchor (the CA) to the response is
+     * post-quantum: also the CA's signature on a delegated responder certificate
+     * (ML-DSA, or a Catalyst alternative signature that verifies).  QPKI_PQ_OK or
+     * QPKI_PQ_PURE; QPKI_PQ_UNCHAINED fails, the message naming the link */
+    QPKI_PQ_REQUIRE_PATH = 2
+} qpki_pq_requirement;
+/* Fail with QPKI_ERR_PQ_SIGNATURE unless the requirement is met.  Since QPKI_1.1. */
+QPKI_API qpki_status qpki_ocsp_verifier_set_pq_requirement(qpki_ocsp_verifier *v,
+                                                           qpki_pq_requirement requirement);
+/* require true is QPKI_PQ_REQUIRE_PATH (since 1.1; 1.0 checked the response
+ * alone, now QPKI_PQ_REQUIRE_RESPONSE), false QPKI_PQ_REQUIRE_NONE. */
 QPKI_API qpki_status qpki_ocsp_verifier_set_require_pq(qpki_ocsp_verifier *v, bool require);
 /* The alternative public key (SubjectPublicKeyInfo DER, copied) to check the
  * alternative signature with, instead of the signer certificate's

@@ -27,7 +27,7 @@ struct qpki_ocsp_verifier {
     size_t expect_serial_len[VERIFY_MAX_EXPECT];
     size_t expect_serial_count;
     const qpki_cert *signer;
-    bool require_pq;
+    qpki_pq_requirement require_pq;
     uint8_t *alt_spki;
     size_t alt_spki_len;
     qpki_pq_result pq;
@@ -121,11 +121,21 @@ qpki_status qpki_ocsp_verifier_expect_serial(qpki_ocsp_verifier *v, const uint8_
     return QPKI_OK;
 }
 
+qpki_status qpki_ocsp_verifier_set_pq_requirement(qpki_ocsp_verifier *v,
+                                                  qpki_pq_requirement requirement)
+{
+    QPKI_ENSURE(v && (requirement == QPKI_PQ_REQUIRE_NONE ||
+                      requirement == QPKI_PQ_REQUIRE_RESPONSE ||
+                      requirement == QPKI_PQ_REQUIRE_PATH),
+                QPKI_ERR_INVALID_ARG);
+    v->require_pq = requirement;
+    return QPKI_OK;
+}
+
 qpki_status qpki_ocsp_verifier_set_require_pq(qpki_ocsp_verifier *v, bool require)
 {
-    QPKI_ENSURE(v, QPKI_ERR_INVALID_ARG);
-    v->require_pq = require;
-    return QPKI_OK;
+    return qpki_ocsp_verifier_set_pq_requirement(v, require ? QPKI_PQ_REQUIRE_PATH
+                                                            : QPKI_PQ_REQUIRE_NONE);
 }
 
 qpki_status qpki_ocsp_verifier_set_alt_public_key(qpki_ocsp_verifier *v, const uint8_t *spki,
@@ -359,9 +369,24 @@ static qpki_status check_pq(qpki_ocsp_verifier *v, const qpki_ocsp_response *res
         else
             v->pq = alt_ok ? QPKI_PQ_OK : QPKI_PQ_PURE;
     }
-    if (!v->require_pq || v->pq == QPKI_PQ_OK || v->pq == QPKI_PQ_PURE ||
-        v->pq == QPKI_PQ_UNCHAINED)
+    if (v->require_pq == QPKI_PQ_REQUIRE_NONE || v->pq == QPKI_PQ_OK || v->pq == QPKI_PQ_PURE)
         return QPKI_OK;
+    if (v->pq == QPKI_PQ_UNCHAINED) {
+        if (v->require_pq == QPKI_PQ_REQUIRE_RESPONSE)
+            return QPKI_OK;
+        /* The whole path must survive a quantum attacker: one who can forge the
+         * CA's classical signature mints a responder certificate for a key of
+         * their own, and its post-quantum response signature then proves
+         * nothing. */
+        char subject[256];
+        if (qpki_cert_subject_text(v->signer, subject, sizeof(subject)) != QPKI_OK)
+            snprintf(subject, sizeof(subject), "(unprintable)");
+        return fail(v, QPKI_ERR_PQ_SIGNATURE,
+                    "the link CA -> responder certificate %s is classical only (%s, no "
+                    "post-quantum signature by the CA): the path from the trust anchor is not "
+                    "post-quantum",
+                    subject, qpki_sig_alg_name(qpki_cert_sig_alg(v->signer)));
+    }
     if (v->pq == QPKI_PQ_NO_KEY)
         return fail(v, QPKI_ERR_PQ_SIGNATURE,
                     "the signer certificate has no altSubjectPublicKeyInfo");

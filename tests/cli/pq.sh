@@ -63,6 +63,26 @@ expect_grep "  ... revoked" "^0A1B2C3D: revoked" "$last_out"
 check "ocsp info (pure ML-DSA)" qpki ocsp info pqc.ocsp
 expect_grep "  ... ML-DSA-65, 3309 bytes" "Signature: 3309 bytes" "$last_out"
 
+# --require-pq means the whole path: a Catalyst responder certified by a classical CA
+check "classical CA" qpki ca init --ca-dir ./eca --var cn="Classical CA"
+check "Catalyst responder certified by it (classical signature only)" qpki credential enroll \
+    --ca-dir ./eca --cred-dir ./credentials --profile hybrid/catalyst/ocsp-responder \
+    --var cn=unchained.example.com --id unchained
+check "its Catalyst response" qpki ocsp sign --serial 0A1B2C3D --status good --ca eca/ca.crt \
+    --credential unchained --out unchained.ocsp
+expect_rc 1 "--require-pq refuses the classical link CA -> responder" qpki ocsp verify \
+    --response unchained.ocsp --ca eca/ca.crt --require-pq
+expect_grep "  ... naming the link" "the link CA -> responder certificate CN=unchained.example.com is classical only \(ecdsa-with-SHA384" "$last_out"
+expect_rc 1 "--require-pq=path is the same" qpki ocsp verify --response unchained.ocsp --ca eca/ca.crt \
+    --require-pq=path
+check "--require-pq=response checks the response alone" qpki ocsp verify --response unchained.ocsp \
+    --ca eca/ca.crt --require-pq=response
+expect_grep "  ... and warns about the link" "carries only a classical signature by the CA" "$last_out"
+expect_rc 2 "--require-pq=other is a usage error" qpki ocsp verify --response unchained.ocsp \
+    --ca eca/ca.crt --require-pq=other
+"$OPENSSL" ocsp -respin unchained.ocsp -CAfile eca/ca.crt -issuer eca/ca.crt -serial 0x0A1B2C3D >"$TMP/.ossl" 2>&1 || true
+expect_grep "  ... openssl: the response itself is fine classically" "^Response verify OK" "$TMP/.ossl"
+
 check "CA-signed classical response" qpki ocsp sign --serial 01 --status good --ca ca/ca.crt \
     --cert ca/ca.crt --key ca/ca.key --out classic.ocsp
 check "ocsp verify (classical only)" qpki ocsp verify --response classic.ocsp --ca ca/ca.crt

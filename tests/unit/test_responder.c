@@ -1269,7 +1269,7 @@ static void test_hybrid_key_adds_the_pq_signature(void **state)
     qpki_ocsp_verifier *v = NULL;
     assert_int_equal(qpki_ocsp_verifier_new(&v), QPKI_OK);
     assert_int_equal(qpki_ocsp_verifier_set_ca(v, ca), QPKI_OK);
-    assert_int_equal(qpki_ocsp_verifier_set_require_pq(v, true), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_set_pq_requirement(v, QPKI_PQ_REQUIRE_RESPONSE), QPKI_OK);
     assert_int_equal(qpki_ocsp_verifier_verify(v, resp), QPKI_OK);
     /* the classical test CA bound the responder certificate with ECDSA only */
     assert_int_equal(qpki_ocsp_verifier_pq_result(v), QPKI_PQ_UNCHAINED);

@@ -393,7 +393,7 @@ static void test_catalyst_response_carries_a_valid_pq_signature(void **state)
     qpki_ocsp_verifier *v = NULL;
     assert_int_equal(qpki_ocsp_verifier_new(&v), QPKI_OK);
     assert_int_equal(qpki_ocsp_verifier_set_ca(v, ca), QPKI_OK);
-    assert_int_equal(qpki_ocsp_verifier_set_require_pq(v, true), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_set_pq_requirement(v, QPKI_PQ_REQUIRE_RESPONSE), QPKI_OK);
     assert_int_equal(qpki_ocsp_verifier_verify(v, r), QPKI_OK);
     /* verified; this classical test CA bound the responder certificate with ECDSA
      * only, which the verifier reports */

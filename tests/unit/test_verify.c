@@ -341,9 +341,11 @@ static qpki_ocsp_response *make_response(const qpki_cert *ca_cert, qpki_signer *
     return r;
 }
 
-/* pq_result and require_pq for one response against trust. */
-static void expect_pq(const qpki_ocsp_response *r, const qpki_cert *trust, qpki_pq_result want,
-                      qpki_status with_require)
+/* pq_result for one response against trust, and the verdicts with the whole path
+ * required (set_require_pq(true) = QPKI_PQ_REQUIRE_PATH) and with the response
+ * alone (QPKI_PQ_REQUIRE_RESPONSE). */
+static void expect_pq2(const qpki_ocsp_response *r, const qpki_cert *trust, qpki_pq_result want,
+                       qpki_status with_path, qpki_status with_response)
 {
     qpki_ocsp_verifier *v = NULL;
     assert_int_equal(qpki_ocsp_verifier_new(&v), QPKI_OK);
@@ -351,8 +353,21 @@ static void expect_pq(const qpki_ocsp_response *r, const qpki_cert *trust, qpki_
     assert_int_equal(qpki_ocsp_verifier_verify(v, r), QPKI_OK);
     assert_int_equal(qpki_ocsp_verifier_pq_result(v), want);
     assert_int_equal(qpki_ocsp_verifier_set_require_pq(v, true), QPKI_OK);
-    assert_int_equal(qpki_ocsp_verifier_verify(v, r), with_require);
+    assert_int_equal(qpki_ocsp_verifier_verify(v, r), with_path);
+    assert_int_equal(qpki_ocsp_verifier_set_pq_requirement(v, QPKI_PQ_REQUIRE_PATH), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_verify(v, r), with_path);
+    assert_int_equal(qpki_ocsp_verifier_set_pq_requirement(v, QPKI_PQ_REQUIRE_RESPONSE),
+                     QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_verify(v, r), with_response);
+    assert_int_equal(qpki_ocsp_verifier_set_pq_requirement(v, (qpki_pq_requirement)3),
+                     QPKI_ERR_INVALID_ARG);
     qpki_ocsp_verifier_free(&v);
+}
+
+static void expect_pq(const qpki_ocsp_response *r, const qpki_cert *trust, qpki_pq_result want,
+                      qpki_status with_require)
+{
+    expect_pq2(r, trust, want, with_require, with_require);
 }
 
 /* "Post-quantum" means the whole path: the response's ML-DSA signature (Catalyst
@@ -382,10 +397,22 @@ static void test_pq_result_covers_the_responder_certificate(void **state)
     qpki_ocsp_response_free(&resp);
 
     /* classical CA -> Catalyst responder (ECDSA binding only): the response's PQ
-     * signature is there and valid (require_pq passes), the chain is reported */
+     * signature is there and valid, but the CA's link to the responder is
+     * classical: the whole-path requirement fails naming that link, the
+     * response-only one passes */
     qpki_cert *mixed = make_cert("CN=R", false, r_ec, r_pq, ec_ca, ca_ec, NULL);
     resp = make_response(ec_ca, r_ec, r_pq, mixed);
-    expect_pq(resp, ec_ca, QPKI_PQ_UNCHAINED, QPKI_OK);
+    expect_pq2(resp, ec_ca, QPKI_PQ_UNCHAINED, QPKI_ERR_PQ_SIGNATURE, QPKI_OK);
+    qpki_ocsp_verifier *path = NULL;
+    assert_int_equal(qpki_ocsp_verifier_new(&path), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_set_ca(path, ec_ca), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_set_require_pq(path, true), QPKI_OK);
+    assert_int_equal(qpki_ocsp_verifier_verify(path, resp), QPKI_ERR_PQ_SIGNATURE);
+    assert_string_equal(qpki_ocsp_verifier_detail(path),
+                        "the link CA -> responder certificate CN=R is classical only "
+                        "(ecdsa-with-SHA256, no post-quantum signature by the CA): the path "
+                        "from the trust anchor is not post-quantum");
+    qpki_ocsp_verifier_free(&path);
     qpki_ocsp_response_free(&resp);
 
     /* pure ML-DSA: ML-DSA CA -> ML-DSA responder -> ML-DSA response */
