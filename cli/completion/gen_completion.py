@@ -81,6 +81,17 @@ for words, _ in commands:
     if len(words) == 2 and words[0] not in groups:
         groups.append(words[0])
 singles = [words[0] for words, _ in commands if len(words) == 1]
+subcommands = {g: [w[1] for w, _ in commands if w[0] == g and len(w) == 2] for g in groups}
+first_words = groups + singles + [w for w in top if w not in groups + singles]
+
+
+def dispatch(out, group_case, single_case):
+    """The case arms that choose the command function, in either shell: group_case
+    and single_case are templates of {g} (a group), {subs} (its commands), {w}."""
+    for g in groups:
+        out += group_case.format(g=g, subs=" ".join(subcommands[g])).split("\n")
+    for w in ["--version"] + singles:
+        out.append(single_case.format(w=w, fn="version" if w == "--version" else w))
 
 
 def value_kind(meta):
@@ -141,23 +152,18 @@ b.append("_qpki() {")
 b.append("    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}")
 b.append("    COMPREPLY=()")
 b.append("    if ((COMP_CWORD == 1)); then")
-first = groups + singles + [w for w in top if w not in groups + singles]
-b.append(f"        COMPREPLY=($(compgen -W \"{' '.join(first)}\" -- \"$cur\"))")
+b.append(f"        COMPREPLY=($(compgen -W \"{' '.join(first_words)}\" -- \"$cur\"))")
 b.append("        return 0")
 b.append("    fi")
 b.append("    local cmd")
 b.append("    case ${COMP_WORDS[1]} in")
-for g in groups:
-    subs = [w[1] for w, _ in commands if w[0] == g and len(w) == 2]
-    b.append(f"        {g})")
-    b.append("            if ((COMP_CWORD == 2)); then")
-    b.append(f"                COMPREPLY=($(compgen -W \"{' '.join(subs)} --help -h\" -- \"$cur\"))")
-    b.append("                return 0")
-    b.append("            fi")
-    b.append(f"            cmd={g}_${{COMP_WORDS[2]//-/_}}; local first=3 ;;")
-b.append("        --version) cmd=version; local first=2 ;;")
-for w in singles:
-    b.append(f"        {w}) cmd={w}; local first=2 ;;")
+dispatch(b, """        {g})
+            if ((COMP_CWORD == 2)); then
+                COMPREPLY=($(compgen -W "{subs} --help -h" -- "$cur"))
+                return 0
+            fi
+            cmd={g}_${{COMP_WORDS[2]//-/_}}; local first=3 ;;""",
+         "        {w}) cmd={fn}; local first=2 ;;")
 b.append("        *) return 0 ;;")
 b.append("    esac")
 b.append("    declare -F \"_qpki_$cmd\" >/dev/null || return 0")
@@ -201,22 +207,18 @@ for words, opts in commands:
     z.append("")
 z.append("_qpki() {")
 z.append("    if (( CURRENT == 2 )); then")
-z.append(f"        compadd -- {' '.join(first)}")
+z.append(f"        compadd -- {' '.join(first_words)}")
 z.append("        return")
 z.append("    fi")
 z.append("    local cmd first")
 z.append("    case $words[2] in")
-for g in groups:
-    subs = [w[1] for w, _ in commands if w[0] == g and len(w) == 2]
-    z.append(f"        {g})")
-    z.append("            if (( CURRENT == 3 )); then")
-    z.append(f"                compadd -- {' '.join(subs)} --help -h")
-    z.append("                return")
-    z.append("            fi")
-    z.append(f"            cmd=_qpki_{g}_${{words[3]//-/_}}; first=3 ;;")
-z.append("        --version) cmd=_qpki_version; first=2 ;;")
-for w in singles:
-    z.append(f"        {w}) cmd=_qpki_{w}; first=2 ;;")
+dispatch(z, """        {g})
+            if (( CURRENT == 3 )); then
+                compadd -- {subs} --help -h
+                return
+            fi
+            cmd=_qpki_{g}_${{words[3]//-/_}}; first=3 ;;""",
+         "        {w}) cmd=_qpki_{fn}; first=2 ;;")
 z.append("        *) return 1 ;;")
 z.append("    esac")
 z.append("    (( $+functions[$cmd] )) || return 1")
