@@ -107,3 +107,100 @@ int qpki_ct_memcmp(const void *a, const void *b, size_t n)
         d = (uint8_t)(d | (x[i] ^ y[i]));
     return d != 0;
 }
+
+/* ---- per-request arena --------------------------------------------------------- */
+
+/* A heap block of an arena: the header, then the bytes handed out. */
+struct arena_block {
+    struct arena_block *next;
+    size_t cap;
+    max_align_t bytes[];
+};
+
+#define ARENA_ALIGN ((size_t)_Alignof(max_align_t))
+#define ARENA_MIN_BLOCK ((size_t)4096)
+
+static size_t arena_round(size_t n) { return (n + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1); }
+
+void arena_init(arena *a, void *first, size_t cap)
+{
+    /* the first block starts aligned: skip to the next boundary */
+    uintptr_t p = (uintptr_t)first, q = (p + ARENA_ALIGN - 1) & ~(uintptr_t)(ARENA_ALIGN - 1);
+    size_t skip = (size_t)(q - p);
+    a->base = (uint8_t *)first + (skip <= cap ? skip : cap);
+    a->cap = skip <= cap ? cap - skip : 0;
+    a->used = 0;
+    a->last = NULL;
+    a->blocks = NULL;
+}
+
+void *arena_alloc(arena *a, size_t n)
+{
+    if (n > SIZE_MAX / 2)
+        return NULL;
+    size_t need = arena_round(n ? n : 1);
+    if (need > a->cap - a->used) {
+        /* a new heap block, at least twice the last one, large enough for n */
+        size_t cap = a->blocks ? 2 * a->blocks->cap : ARENA_MIN_BLOCK;
+        if (cap < need)
+            cap = need;
+        struct arena_block *blk = qpki_malloc(sizeof(*blk) + cap);
+        if (!blk)
+            return NULL;
+        blk->next = a->blocks;
+        blk->cap = cap;
+        a->blocks = blk;
+        a->base = (uint8_t *)blk->bytes;
+        a->cap = cap;
+        a->used = 0;
+    }
+    void *p = a->base + a->used;
+    a->used += need;
+    a->last = p;
+    return p;
+}
+
+void *arena_calloc(arena *a, size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / 2 / size)
+        return NULL;
+    void *p = arena_alloc(a, count * size);
+    if (p)
+        memset(p, 0, count * size);
+    return p;
+}
+
+void *arena_realloc(arena *a, void *p, size_t old_n, size_t n)
+{
+    if (!p)
+        return arena_alloc(a, n);
+    if (n <= old_n)
+        return p;
+    /* the most recent allocation grows in place while its block has room */
+    if (p == a->last && n <= SIZE_MAX / 2) {
+        size_t off = (size_t)((uint8_t *)p - a->base);
+        size_t need = arena_round(n);
+        if (need <= a->cap - off) {
+            a->used = off + need;
+            return p;
+        }
+    }
+    void *q = arena_alloc(a, n);
+    if (q)
+        memcpy(q, p, old_n);
+    return q;
+}
+
+void arena_release(arena *a)
+{
+    struct arena_block *blk = a->blocks;
+    while (blk) {
+        struct arena_block *next = blk->next;
+        qpki_free(blk);
+        blk = next;
+    }
+    a->blocks = NULL;
+    a->base = NULL;
+    a->cap = a->used = 0;
+    a->last = NULL;
+}

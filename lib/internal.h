@@ -97,4 +97,25 @@ size_t qpki_time_text(qpki_time t, qpki_time_form form, char out[QPKI_TIME_TEXT_
 qpki_sig_alg qpki_default_sig_alg(qpki_key_alg key);
 qpki_key_alg qpki_ec_curve_alg(const uint8_t *oid, size_t oid_len);
 
+/* Per-request arena: a bump allocator over a first block the caller provides
+ * (usually on its stack) and then heap blocks, all released at once by
+ * arena_release, so that answering a request costs a few allocations instead of
+ * one per object.  Nothing is freed singly; memory is not wiped (no secrets go
+ * in an arena).  Allocations are aligned for any type; the most recent one grows
+ * in place while its block has room (der_buf growth).  NULL = out of memory.
+ * Not thread-safe: one arena per request. */
+typedef struct arena {
+    uint8_t *base;               /* current block */
+    size_t used, cap;
+    void *last;                  /* most recent allocation */
+    struct arena_block *blocks;  /* heap blocks, newest first */
+} arena;
+
+void arena_init(arena *a, void *first, size_t cap);
+void *arena_alloc(arena *a, size_t n);
+void *arena_calloc(arena *a, size_t count, size_t size);
+/* p (NULL, or the arena's allocation of old_n bytes) grown to n bytes. */
+void *arena_realloc(arena *a, void *p, size_t old_n, size_t n);
+void arena_release(arena *a);
+
 #endif

@@ -374,9 +374,25 @@ void der_buf_init(der_buf *b, size_t max)
     b->max = max ? max : DER_BUF_DEFAULT_MAX;
 }
 
+void der_buf_init_in(der_buf *b, struct arena *a, size_t max)
+{
+    der_buf_init(b, max);
+    b->arena = a;
+}
+
+qpki_status der_buf_view(const der_buf *b, const uint8_t **out, size_t *out_len)
+{
+    QPKI_GUARD(b->err);
+    QPKI_ENSURE(b->open == 0, QPKI_ERR_INTERNAL); /* unbalanced der_begin/der_end */
+    *out = b->p ? b->p : (const uint8_t *)"";
+    *out_len = b->len;
+    return QPKI_OK;
+}
+
 void der_buf_free(der_buf *b)
 {
-    qpki_free(b->p);
+    if (!b->arena)
+        qpki_free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;
 }
@@ -389,6 +405,16 @@ qpki_status der_buf_finish(der_buf *b, uint8_t **out, size_t *out_len)
     if (rc != QPKI_OK) {
         der_buf_free(b);
         return rc;
+    }
+    if (b->arena) {
+        /* the caller frees what it gets: a heap copy of the arena's bytes */
+        uint8_t *copy = qpki_memdup(b->p ? b->p : (const uint8_t *)"", b->len);
+        QPKI_ENSURE(copy, QPKI_ERR_NOMEM);
+        *out = copy;
+        *out_len = b->len;
+        b->p = NULL;
+        b->len = b->cap = 0;
+        return QPKI_OK;
     }
     if (!b->p) {
         b->p = qpki_malloc(1);
@@ -418,7 +444,7 @@ static bool reserve(der_buf *b, size_t extra)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     if (cap > b->max)
         cap = b->max;
-    uint8_t *p = qpki_realloc(b->p, cap);
+    uint8_t *p = b->arena ? arena_realloc(b->arena, b->p, b->cap, cap) : qpki_realloc(b->p, cap);
     if (!p) {
         b->err = QPKI_ERR_NOMEM;
         return false;

@@ -137,6 +137,8 @@ qpki_status der_oid_from_text(const char *text, uint8_t *out, size_t cap, size_t
 
 #define DER_BUF_DEFAULT_MAX ((size_t)16 * 1024 * 1024)
 
+struct arena;
+
 typedef struct der_buf {
     uint8_t *p;
     size_t len;
@@ -144,13 +146,21 @@ typedef struct der_buf {
     size_t max;          /* hard cap on len */
     qpki_status err;     /* sticky: first failure */
     unsigned open;       /* currently open constructed elements */
+    struct arena *arena; /* where p lives; NULL: the heap */
 } der_buf;
 
 /* max == 0 means DER_BUF_DEFAULT_MAX. */
 void der_buf_init(der_buf *b, size_t max);
+/* A buffer in a per-request arena (lib/internal.h; NULL a = the heap, as
+ * der_buf_init): nothing to free, der_buf_view hands out the bytes. */
+void der_buf_init_in(der_buf *b, struct arena *a, size_t max);
+/* The encoded bytes, still owned by b (valid until b changes or, for an arena
+ * buffer, until the arena is released), or the sticky error. */
+QPKI_MUST_USE qpki_status der_buf_view(const der_buf *b, const uint8_t **out, size_t *out_len);
 void der_buf_free(der_buf *b);
 /* Hand the encoded bytes to the caller (free with qpki_free) or return the
- * sticky error (the buffer is freed either way). */
+ * sticky error (the buffer is freed either way); an arena buffer's bytes are
+ * copied to the heap. */
 QPKI_MUST_USE qpki_status der_buf_finish(der_buf *b, uint8_t **out, size_t *out_len);
 
 /* Open a constructed element; returns a mark for der_end. */

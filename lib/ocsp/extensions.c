@@ -5,14 +5,14 @@
 #include "../der/oid.h"
 #include "ocsp_internal.h"
 
-qpki_status ocsp_read_extensions(der_cursor *c, ocsp_ext **exts, size_t *count)
+qpki_status ocsp_read_extensions(der_cursor *c, struct arena *a, ocsp_ext **exts, size_t *count)
 {
     der_cursor list;
     *exts = NULL;
     *count = 0;
     QPKI_GUARD(der_read_tlv(c, DER_SEQUENCE, &list));
     QPKI_GUARD(der_expect_end(c));
-    return x509_read_extensions(list, exts, count);
+    return x509_read_extensions(list, a, exts, count);
 }
 
 qpki_status ocsp_extension_get(const ocsp_ext *exts, size_t count, size_t i,

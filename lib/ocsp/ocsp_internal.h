@@ -38,8 +38,8 @@ void certid_write(der_buf *b, const struct qpki_certid *id);
 typedef x509_ext ocsp_ext;
 
 /* Parse `[n] EXPLICIT Extensions` contents at c: the SEQUENCE, then the list
- * (x509_read_extensions).  Allocates *exts. */
-QPKI_MUST_USE qpki_status ocsp_read_extensions(der_cursor *c, ocsp_ext **exts,
+ * (x509_read_extensions).  Allocates *exts in the arena a (NULL: on the heap). */
+QPKI_MUST_USE qpki_status ocsp_read_extensions(der_cursor *c, struct arena *a, ocsp_ext **exts,
                                                size_t *count);
 /* The i-th of count parsed extensions, as the public *_extension() accessors
  * hand it out: QPKI_ERR_INVALID_ARG for a NULL out pointer, QPKI_ERR_NOT_FOUND
@@ -60,6 +60,23 @@ void ocsp_write_nonce_extension(der_buf *b, const uint8_t *nonce, size_t len);
 /* RFC 9654 §2.1 Nonce ::= OCTET STRING(SIZE(1..128)) inside extnValue.  Sets *nonce to
  * the nonce octets; QPKI_ERR_NONCE_LENGTH for 0 or > 128 octets. */
 QPKI_MUST_USE qpki_status ocsp_nonce_decode(der_view extn_value, der_view *nonce);
+
+/* A response builder whose parts live in the arena a (NULL: the heap, as
+ * qpki_ocsp_response_builder_new); qpki_ocsp_response_builder_free then only
+ * drops its signer reference. */
+QPKI_MUST_USE qpki_status ocsp_response_builder_new_in(struct arena *a,
+                                                       qpki_ocsp_response_builder **out);
+/* qpki_ocsp_response_builder_sign for an arena builder: *out points into the
+ * arena (no copy; valid until the arena is released). */
+QPKI_MUST_USE qpki_status ocsp_response_builder_sign_view(qpki_ocsp_response_builder *b,
+                                                          qpki_signer *signer,
+                                                          const uint8_t **out, size_t *out_len);
+/* qpki_ocsp_request_parse with the request in the arena a (NULL: on the heap, a
+ * copy of der); in an arena it borrows der, which must outlive it, and
+ * qpki_ocsp_request_free only forgets it (the arena's release frees it). */
+QPKI_MUST_USE qpki_status ocsp_request_parse_in(const uint8_t *der, size_t len,
+                                                const qpki_limits *limits, struct arena *a,
+                                                qpki_ocsp_request **out);
 
 /* Catalyst: tbsResponseData re-encoded without the altSignatureValue extension
  * (the bytes the alternative signature covers). Free with qpki_free. */

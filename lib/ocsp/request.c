@@ -8,8 +8,9 @@
 #define PREF_SIG_ALGS_MAX 16
 
 struct qpki_ocsp_request {
-    uint8_t *der;
+    const uint8_t *der;          /* owned (heap) unless the request lives in an arena */
     size_t der_len;
+    struct arena *arena;         /* where the request and its arrays live; NULL: the heap */
     struct qpki_certid *ids;
     size_t count;
     der_view requestor;          /* GeneralName TLV, n == 0 when absent */
@@ -53,7 +54,7 @@ static qpki_status read_pref_sig_algs(struct qpki_ocsp_request *r, der_view valu
 
 static qpki_status read_request_extensions(struct qpki_ocsp_request *r, der_cursor *c)
 {
-    QPKI_GUARD(ocsp_read_extensions(c, &r->exts, &r->ext_count));
+    QPKI_GUARD(ocsp_read_extensions(c, r->arena, &r->exts, &r->ext_count));
     for (size_t i = 0; i < r->ext_count; i++) {
         const ocsp_ext *e = &r->exts[i];
         if (der_oid_eq(e->oid, OID_OCSP_NONCE)) {
@@ -71,7 +72,8 @@ static qpki_status read_request_extensions(struct qpki_ocsp_request *r, der_curs
 
 /* Request ::= SEQUENCE { reqCert CertID,
  *                        singleRequestExtensions [0] EXPLICIT Extensions OPTIONAL } */
-static qpki_status read_single_request(der_cursor *list, struct qpki_certid *id)
+static qpki_status read_single_request(struct qpki_ocsp_request *r, der_cursor *list,
+                                       struct qpki_certid *id)
 {
     der_cursor req, ext;
     bool present;
@@ -81,8 +83,9 @@ static qpki_status read_single_request(der_cursor *list, struct qpki_certid *id)
     if (present) {
         ocsp_ext *exts;
         size_t n;
-        QPKI_GUARD(ocsp_read_extensions(&ext, &exts, &n));
-        qpki_free(exts); /* validated, not used (e.g. service locator) */
+        QPKI_GUARD(ocsp_read_extensions(&ext, r->arena, &exts, &n));
+        if (!r->arena)
+            qpki_free(exts); /* validated, not used (e.g. service locator) */
     }
     return der_expect_end(&req);
 }
@@ -121,10 +124,10 @@ static qpki_status parse_body(struct qpki_ocsp_request *r, const qpki_limits *li
     }
     /* RFC 6960 §4.1.1: requestList holds one or more Requests. */
     QPKI_ENSURE(n >= 1, QPKI_ERR_DECODE);
-    r->ids = qpki_calloc(n, sizeof(*r->ids));
+    r->ids = r->arena ? arena_calloc(r->arena, n, sizeof(*r->ids)) : qpki_calloc(n, sizeof(*r->ids));
     QPKI_ENSURE(r->ids, QPKI_ERR_NOMEM);
     for (size_t i = 0; i < n; i++)
-        QPKI_GUARD(read_single_request(&list, &r->ids[i]));
+        QPKI_GUARD(read_single_request(r, &list, &r->ids[i]));
     r->count = n;
     /* requestExtensions [2] EXPLICIT Extensions OPTIONAL */
     QPKI_GUARD(der_read_optional(&tbs, DER_CTX_CONS(2), &x, &present));
@@ -160,6 +163,12 @@ static qpki_status parse_body(struct qpki_ocsp_request *r, const qpki_limits *li
 qpki_status qpki_ocsp_request_parse(const uint8_t *der, size_t len, const qpki_limits *limits,
                                     qpki_ocsp_request **out)
 {
+    return ocsp_request_parse_in(der, len, limits, NULL, out);
+}
+
+qpki_status ocsp_request_parse_in(const uint8_t *der, size_t len, const qpki_limits *limits,
+                                  struct arena *a, qpki_ocsp_request **out)
+{
     QPKI_ENSURE(out && (der || len == 0), QPKI_ERR_INVALID_ARG);
     *out = NULL;
     qpki_limits lim;
@@ -174,9 +183,11 @@ qpki_status qpki_ocsp_request_parse(const uint8_t *der, size_t len, const qpki_l
     QPKI_ENSURE(len <= lim.max_request_size, QPKI_ERR_TOO_LARGE);
     QPKI_ENSURE(len > 0, QPKI_ERR_TRUNCATED);
 
-    struct qpki_ocsp_request *r = qpki_calloc(1, sizeof(*r));
+    struct qpki_ocsp_request *r = a ? arena_calloc(a, 1, sizeof(*r)) : qpki_calloc(1, sizeof(*r));
     QPKI_ENSURE(r, QPKI_ERR_NOMEM);
-    r->der = qpki_memdup(der, len);
+    r->arena = a;
+    /* in an arena the request borrows the caller's bytes (they outlive it) */
+    r->der = a ? der : qpki_memdup(der, len);
     r->der_len = len;
     qpki_status rc = r->der ? parse_body(r, &lim) : QPKI_ERR_NOMEM;
     if (rc != QPKI_OK) {
@@ -191,10 +202,12 @@ void qpki_ocsp_request_free(qpki_ocsp_request **req)
 {
     if (!req || !*req)
         return;
-    qpki_free((*req)->ids);
-    qpki_free((*req)->exts);
-    qpki_free((*req)->der);
-    qpki_free(*req);
+    if (!(*req)->arena) {
+        qpki_free((*req)->ids);
+        qpki_free((*req)->exts);
+        qpki_free((void *)(uintptr_t)(*req)->der);
+        qpki_free(*req);
+    }
     *req = NULL;
 }
 

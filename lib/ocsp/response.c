@@ -39,14 +39,39 @@ struct qpki_ocsp_response_builder {
     const qpki_cert **certs;
     size_t cert_count;
     qpki_signer *alt;    /* Catalyst: ML-DSA signer for altSignatureValue */
+    struct arena *arena; /* where the builder and everything it holds live; NULL: the heap */
 };
+
+/* Memory for the builder's parts: from its arena, or the heap. */
+static void *b_alloc(const struct qpki_ocsp_response_builder *b, size_t n)
+{
+    return b->arena ? arena_alloc(b->arena, n) : qpki_malloc(n);
+}
+
+static void *b_realloc(const struct qpki_ocsp_response_builder *b, void *p, size_t old_n, size_t n)
+{
+    return b->arena ? arena_realloc(b->arena, p, old_n, n) : qpki_realloc(p, n);
+}
+
+static void b_free(const struct qpki_ocsp_response_builder *b, void *p)
+{
+    if (!b->arena)
+        qpki_free(p);
+}
 
 qpki_status qpki_ocsp_response_builder_new(qpki_ocsp_response_builder **out)
 {
+    return ocsp_response_builder_new_in(NULL, out);
+}
+
+qpki_status ocsp_response_builder_new_in(struct arena *a, qpki_ocsp_response_builder **out)
+{
     QPKI_ENSURE(out, QPKI_ERR_INVALID_ARG);
-    struct qpki_ocsp_response_builder *b = qpki_calloc(1, sizeof(*b));
+    struct qpki_ocsp_response_builder *b =
+        a ? arena_calloc(a, 1, sizeof(*b)) : qpki_calloc(1, sizeof(*b));
     QPKI_ENSURE(b, QPKI_ERR_NOMEM);
-    der_buf_init(&b->exts, 0);
+    b->arena = a;
+    der_buf_init_in(&b->exts, a, 0);
     *out = b;
     return QPKI_OK;
 }
@@ -56,6 +81,12 @@ void qpki_ocsp_response_builder_free(qpki_ocsp_response_builder **pb)
     if (!pb || !*pb)
         return;
     struct qpki_ocsp_response_builder *b = *pb;
+    if (b->arena) {
+        /* the arena holds the rest */
+        qpki_signer_free(&b->alt);
+        *pb = NULL;
+        return;
+    }
     for (size_t i = 0; i < b->count; i++) {
         qpki_free(b->singles[i].certid_der);
         der_buf_free(&b->singles[i].exts);
@@ -113,9 +144,10 @@ qpki_status qpki_ocsp_response_builder_set_responder_by_name(qpki_ocsp_response_
     der_view whole;
     QPKI_GUARD(der_read_raw(&c, DER_SEQUENCE, &whole));
     QPKI_GUARD(der_expect_end(&c));
-    uint8_t *copy = qpki_memdup(name_der, name_len);
+    uint8_t *copy = b_alloc(b, name_len);
     QPKI_ENSURE(copy, QPKI_ERR_NOMEM);
-    qpki_free(b->name_der);
+    memcpy(copy, name_der, name_len);
+    b_free(b, b->name_der);
     b->name_der = copy;
     b->name_len = name_len;
     b->by_name = true;
@@ -150,22 +182,24 @@ qpki_status qpki_ocsp_response_builder_add_single(qpki_ocsp_response_builder *b,
     QPKI_ENSURE(b->count < RESPONSE_MAX_SINGLES, QPKI_ERR_LIMIT);
     if (b->count == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 4;
-        struct builder_single *s = qpki_realloc(b->singles, cap * sizeof(*s));
+        struct builder_single *s =
+            b_realloc(b, b->singles, b->cap * sizeof(*s), cap * sizeof(*s));
         QPKI_ENSURE(s, QPKI_ERR_NOMEM);
         b->singles = s;
         b->cap = cap;
     }
     struct builder_single *s = &b->singles[b->count];
     memset(s, 0, sizeof(*s));
-    s->certid_der = qpki_memdup(id->der, id->der_len);
+    s->certid_der = b_alloc(b, id->der_len);
     QPKI_ENSURE(s->certid_der, QPKI_ERR_NOMEM);
+    memcpy(s->certid_der, id->der, id->der_len);
     s->certid_len = id->der_len;
     s->status = status;
     s->revocation_time = revocation_time;
     s->reason = reason;
     s->this_update = this_update;
     s->next_update = next_update;
-    der_buf_init(&s->exts, 0);
+    der_buf_init_in(&s->exts, b->arena, 0);
     b->count++;
     return QPKI_OK;
 }
@@ -211,7 +245,8 @@ qpki_status qpki_ocsp_response_builder_add_cert(qpki_ocsp_response_builder *b,
 {
     QPKI_ENSURE(b && cert, QPKI_ERR_INVALID_ARG);
     QPKI_ENSURE(b->cert_count < RESPONSE_MAX_CERTS, QPKI_ERR_LIMIT);
-    const qpki_cert **certs = qpki_realloc(b->certs, (b->cert_count + 1) * sizeof(*certs));
+    const qpki_cert **certs = b_realloc(b, (void *)b->certs, b->cert_count * sizeof(*certs),
+                                        (b->cert_count + 1) * sizeof(*certs));
     QPKI_ENSURE(certs, QPKI_ERR_NOMEM);
     certs[b->cert_count++] = cert;
     b->certs = certs;
@@ -331,38 +366,36 @@ static qpki_status catalyst_extensions(const struct qpki_ocsp_response_builder *
     QPKI_GUARD(qpki_signer_algorithm(b->alt, &alg, &alg_len));
     der_put_extension(alt_exts, OID_CE_ALT_SIG_ALG, false, alg, alg_len);
     QPKI_GUARD(alt_exts->err);
-    der_buf tb;
-    der_buf_init(&tb, 0);
+    der_buf tb, v;
+    der_buf_init_in(&tb, b->arena, 0);
+    der_buf_init_in(&v, b->arena, 0);
     write_tbs(&tb, b, produced, alt_exts);
-    uint8_t *tbs = NULL, *sig = NULL, *value = NULL;
+    const uint8_t *tbs, *value;
+    uint8_t *sig = NULL;
     size_t tbs_len, value_len;
     qpki_status rc;
-    QPKI_CHECK(der_buf_finish(&tb, &tbs, &tbs_len));
+    QPKI_CHECK(der_buf_view(&tb, &tbs, &tbs_len));
     size_t cap = qpki_signer_max_signature_size(b->alt);
-    sig = qpki_malloc(cap ? cap : 1);
+    sig = b_alloc(b, cap ? cap : 1);
     if (!sig)
         QPKI_FAIL(QPKI_ERR_NOMEM);
     size_t sig_len = cap;
     QPKI_CHECK(qpki_signer_sign(b->alt, tbs, tbs_len, sig, &sig_len));
-    der_buf v;
-    der_buf_init(&v, 0);
     der_put_bit_string(&v, sig, sig_len, 0);
-    QPKI_CHECK(der_buf_finish(&v, &value, &value_len));
+    QPKI_CHECK(der_buf_view(&v, &value, &value_len));
     der_put_extension(alt_exts, OID_CE_ALT_SIG_VALUE, false, value, value_len);
     rc = alt_exts->err;
 out:
     der_buf_free(&tb);
-    qpki_free(tbs);
-    qpki_free(sig);
-    qpki_free(value);
+    der_buf_free(&v);
+    b_free(b, sig);
     return rc;
 }
 
-qpki_status qpki_ocsp_response_builder_sign(qpki_ocsp_response_builder *b, qpki_signer *signer,
-                                            uint8_t **out, size_t *out_len)
+/* Encode and sign into ob (a fresh buffer the caller owns). */
+static qpki_status builder_sign(struct qpki_ocsp_response_builder *b, qpki_signer *signer,
+                                der_buf *ob)
 {
-    QPKI_ENSURE(b && signer && out && out_len, QPKI_ERR_INVALID_ARG);
-    *out = NULL;
     /* RFC 6960 §4.2.1: responses contains one SingleResponse per CertID. */
     QPKI_ENSURE(b->count > 0, QPKI_ERR_INVALID_ARG);
     QPKI_GUARD(b->exts.err);
@@ -380,21 +413,21 @@ qpki_status qpki_ocsp_response_builder_sign(qpki_ocsp_response_builder *b, qpki_
     qpki_time produced = b->produced_set ? b->produced_at : (qpki_time)time(NULL);
 
     qpki_status rc;
-    uint8_t *tbs = NULL, *sig = NULL;
+    const uint8_t *tbs;
+    uint8_t *sig = NULL;
     size_t tbs_len = 0;
-    der_buf tb, ob, alt_exts;
-    der_buf_init(&tb, 0);
-    der_buf_init(&ob, 0);
-    der_buf_init(&alt_exts, 0);
+    der_buf tb, alt_exts;
+    der_buf_init_in(&tb, b->arena, 0);
+    der_buf_init_in(&alt_exts, b->arena, 0);
     if (b->alt)
         QPKI_CHECK(catalyst_extensions(b, produced, &alt_exts));
     write_tbs(&tb, b, produced, &alt_exts);
-    QPKI_CHECK(der_buf_finish(&tb, &tbs, &tbs_len));
+    QPKI_CHECK(der_buf_view(&tb, &tbs, &tbs_len));
 
     size_t sig_cap = qpki_signer_max_signature_size(signer);
     if (sig_cap == 0)
         QPKI_FAIL(QPKI_ERR_INTERNAL);
-    sig = qpki_malloc(sig_cap);
+    sig = b_alloc(b, sig_cap);
     if (!sig)
         QPKI_FAIL(QPKI_ERR_NOMEM);
     size_t sig_len = sig_cap;
@@ -404,41 +437,64 @@ qpki_status qpki_ocsp_response_builder_sign(qpki_ocsp_response_builder *b, qpki_
      *                             responseBytes [0] EXPLICIT ResponseBytes OPTIONAL }
      * ResponseBytes ::= SEQUENCE { responseType OBJECT IDENTIFIER,
      *                              response OCTET STRING } */
-    size_t resp = der_begin(&ob, DER_SEQUENCE);
-    der_put_enumerated(&ob, QPKI_OCSP_RESP_SUCCESSFUL);
-    size_t bytes0 = der_begin(&ob, DER_CTX_CONS(0));
-    size_t bytes = der_begin(&ob, DER_SEQUENCE);
-    der_put_oid(&ob, OID_OCSP_BASIC);
-    size_t octets = der_begin(&ob, DER_OCTET_STRING);
-    size_t basic = der_begin(&ob, DER_SEQUENCE);
-    der_put_bytes(&ob, tbs, tbs_len);
-    der_put_bytes(&ob, alg, alg_len);
-    der_put_bit_string(&ob, sig, sig_len, 0);
+    size_t resp = der_begin(ob, DER_SEQUENCE);
+    der_put_enumerated(ob, QPKI_OCSP_RESP_SUCCESSFUL);
+    size_t bytes0 = der_begin(ob, DER_CTX_CONS(0));
+    size_t bytes = der_begin(ob, DER_SEQUENCE);
+    der_put_oid(ob, OID_OCSP_BASIC);
+    size_t octets = der_begin(ob, DER_OCTET_STRING);
+    size_t basic = der_begin(ob, DER_SEQUENCE);
+    der_put_bytes(ob, tbs, tbs_len);
+    der_put_bytes(ob, alg, alg_len);
+    der_put_bit_string(ob, sig, sig_len, 0);
     if (b->cert_count) {
-        size_t certs0 = der_begin(&ob, DER_CTX_CONS(0));
-        size_t certs = der_begin(&ob, DER_SEQUENCE);
+        size_t certs0 = der_begin(ob, DER_CTX_CONS(0));
+        size_t certs = der_begin(ob, DER_SEQUENCE);
         for (size_t i = 0; i < b->cert_count; i++) {
             const uint8_t *der;
             size_t len;
             qpki_cert_der(b->certs[i], &der, &len);
-            der_put_bytes(&ob, der, len);
+            der_put_bytes(ob, der, len);
         }
-        der_end(&ob, certs);
-        der_end(&ob, certs0);
+        der_end(ob, certs);
+        der_end(ob, certs0);
     }
-    der_end(&ob, basic);
-    der_end(&ob, octets);
-    der_end(&ob, bytes);
-    der_end(&ob, bytes0);
-    der_end(&ob, resp);
-    rc = der_buf_finish(&ob, out, out_len);
+    der_end(ob, basic);
+    der_end(ob, octets);
+    der_end(ob, bytes);
+    der_end(ob, bytes0);
+    der_end(ob, resp);
+    rc = ob->err;
 out:
-    der_buf_free(&ob);
     der_buf_free(&tb);
     der_buf_free(&alt_exts);
-    qpki_free(tbs);
-    qpki_free(sig);
+    b_free(b, sig);
     return rc;
+}
+
+qpki_status qpki_ocsp_response_builder_sign(qpki_ocsp_response_builder *b, qpki_signer *signer,
+                                            uint8_t **out, size_t *out_len)
+{
+    QPKI_ENSURE(b && signer && out && out_len, QPKI_ERR_INVALID_ARG);
+    *out = NULL;
+    der_buf ob;
+    der_buf_init_in(&ob, b->arena, 0);
+    qpki_status rc = builder_sign(b, signer, &ob);
+    if (rc != QPKI_OK) {
+        der_buf_free(&ob);
+        return rc;
+    }
+    return der_buf_finish(&ob, out, out_len);
+}
+
+qpki_status ocsp_response_builder_sign_view(qpki_ocsp_response_builder *b, qpki_signer *signer,
+                                            const uint8_t **out, size_t *out_len)
+{
+    QPKI_ENSURE(b && b->arena && signer && out && out_len, QPKI_ERR_INVALID_ARG);
+    der_buf ob;
+    der_buf_init_in(&ob, b->arena, 0);
+    QPKI_GUARD(builder_sign(b, signer, &ob));
+    return der_buf_view(&ob, out, out_len);
 }
 
 qpki_status qpki_ocsp_response_error_der(qpki_ocsp_resp_status status, const uint8_t **out,
@@ -538,7 +594,7 @@ static qpki_status read_single(der_cursor *list, struct qpki_ocsp_single *s)
     }
     QPKI_GUARD(der_read_optional(&seq, DER_CTX_CONS(1), &x, &present));
     if (present)
-        QPKI_GUARD(ocsp_read_extensions(&x, &s->exts, &s->ext_count));
+        QPKI_GUARD(ocsp_read_extensions(&x, NULL, &s->exts, &s->ext_count));
     return der_expect_end(&seq);
 }
 
@@ -613,7 +669,7 @@ static qpki_status read_basic(struct qpki_ocsp_response *r, der_view body)
     }
     QPKI_GUARD(der_read_optional(&tbs, DER_CTX_CONS(1), &x, &present));
     if (present) {
-        QPKI_GUARD(ocsp_read_extensions(&x, &r->exts, &r->ext_count));
+        QPKI_GUARD(ocsp_read_extensions(&x, NULL, &r->exts, &r->ext_count));
         for (size_t i = 0; i < r->ext_count; i++) {
             if (der_oid_eq(r->exts[i].oid, OID_OCSP_NONCE)) {
                 /* A response nonce of bad length is still reported so the verifier

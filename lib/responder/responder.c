@@ -22,6 +22,10 @@
 #define MAX_KEYS 8
 #define MAX_ISSUERS 256
 #define HASH_SLOTS 5 /* indexed by qpki_hash_alg */
+/* Stack bytes for one request's arena: a one-CertID request and an ECDSA or
+ * EdDSA response with a delegated responder certificate need about 2.5 KiB;
+ * more (ML-DSA, many CertIDs) goes to heap blocks. */
+#define RESPOND_ARENA 4096
 
 /* One signing key of an issuer: immutable, shared by reference. */
 struct key {
@@ -682,13 +686,15 @@ static size_t pick_key(const struct keyset *s, const qpki_ocsp_request *req)
     return 0;
 }
 
+/* The response, signed, as a view into the request's arena. */
 static qpki_status build_and_sign(struct qpki_responder_issuer *iss, const struct key *k,
                                   const qpki_ocsp_request *req, const struct decided *d,
                                   const uint8_t *nonce, size_t nonce_len, qpki_time now,
-                                  uint8_t **der, size_t *len, qpki_time *tu, qpki_time *nu)
+                                  arena *ar, const uint8_t **der, size_t *len, qpki_time *tu,
+                                  qpki_time *nu)
 {
     qpki_ocsp_response_builder *b;
-    QPKI_GUARD(qpki_ocsp_response_builder_new(&b));
+    QPKI_GUARD(ocsp_response_builder_new_in(ar, &b));
     qpki_status rc;
     const qpki_cert *named = k->cert ? k->cert : iss->ca;
     /* RFC 6960 §4.2.2.3: "The ResponderID information MUST correspond to the
@@ -720,15 +726,13 @@ static qpki_status build_and_sign(struct qpki_responder_issuer *iss, const struc
             /* RFC 5280 §5.3.2 invalidityDate as a singleExtension (RFC 6960 §4.4
              * allows CRL entry extensions there): InvalidityDate ::= GeneralizedTime. */
             der_buf v;
-            der_buf_init(&v, 64);
+            der_buf_init_in(&v, ar, 64);
             der_put_generalized_time(&v, d[i].invalidity_date);
-            uint8_t *val;
+            const uint8_t *val;
             size_t val_len;
-            QPKI_CHECK(der_buf_finish(&v, &val, &val_len));
-            rc = qpki_ocsp_response_builder_add_single_extension(
-                b, OID_CE_INVALIDITY_DATE.p, OID_CE_INVALIDITY_DATE.n, false, val, val_len);
-            qpki_free(val);
-            QPKI_CHECK(rc);
+            QPKI_CHECK(der_buf_view(&v, &val, &val_len));
+            QPKI_CHECK(qpki_ocsp_response_builder_add_single_extension(
+                b, OID_CE_INVALIDITY_DATE.p, OID_CE_INVALIDITY_DATE.n, false, val, val_len));
         }
         if (d[i].status == QPKI_CERT_STATUS_REVOKED &&
             d[i].reason == QPKI_REASON_CERTIFICATE_HOLD &&
@@ -758,7 +762,7 @@ static qpki_status build_and_sign(struct qpki_responder_issuer *iss, const struc
         QPKI_CHECK(qpki_ocsp_response_builder_add_cert(b, k->cert));
     if (k->alt)
         QPKI_CHECK(qpki_ocsp_response_builder_set_alt_signer(b, k->alt));
-    rc = qpki_ocsp_response_builder_sign(b, k->signer, der, len);
+    rc = ocsp_response_builder_sign_view(b, k->signer, der, len);
 out:
     qpki_ocsp_response_builder_free(&b);
     return rc;
@@ -857,7 +861,7 @@ static void answer_from_blob(qpki_answer *a, struct blob *b)
 }
 
 static qpki_status respond_parsed(struct qpki_responder *r, const qpki_ocsp_request *req,
-                                  qpki_answer *a)
+                                  arena *ar, qpki_answer *a)
 {
     qpki_time now = now_of(r);
     size_t n = qpki_ocsp_request_count(req);
@@ -972,11 +976,11 @@ static qpki_status respond_parsed(struct qpki_responder *r, const qpki_ocsp_requ
         answer_error(r, a, QPKI_OCSP_RESP_INTERNAL_ERROR, rc);
         goto done;
     }
-    uint8_t *der = NULL;
+    const uint8_t *der = NULL;
     size_t len = 0;
     qpki_time tu = 0, nu = 0;
     uint64_t t0 = mono_us();
-    rc = build_and_sign(iss, k, req, dp, nonce, nonce_len, now, &der, &len, &tu, &nu);
+    rc = build_and_sign(iss, k, req, dp, nonce, nonce_len, now, ar, &der, &len, &tu, &nu);
     a->sign_us = mono_us() - t0;
     atomic_fetch_add(&r->live_sigs, 1);
     if (rc != QPKI_OK) {
@@ -990,7 +994,6 @@ static qpki_status respond_parsed(struct qpki_responder *r, const qpki_ocsp_requ
         goto done;
     }
     struct blob *b = blob_new(der, len);
-    qpki_free(der);
     if (!b) {
         answer_error(r, a, QPKI_OCSP_RESP_INTERNAL_ERROR, QPKI_ERR_NOMEM);
         goto done;
@@ -1037,19 +1040,26 @@ qpki_status qpki_responder_respond(qpki_responder *r, const uint8_t *request, si
     qpki_answer *a;
     QPKI_GUARD(answer_new(&a));
     atomic_fetch_add(&r->requests, 1);
+    /* The request, the response builder and the encoding live in one arena,
+     * on the stack for the usual sizes; only the signed response (the blob)
+     * outlives the call. */
+    max_align_t first[RESPOND_ARENA / sizeof(max_align_t)];
+    arena ar;
+    arena_init(&ar, first, sizeof(first));
     qpki_ocsp_request *req = NULL;
-    qpki_status rc = qpki_ocsp_request_parse(request, request_len, &r->limits, &req);
+    qpki_status rc = ocsp_request_parse_in(request, request_len, &r->limits, &ar, &req);
     if (rc == QPKI_ERR_NOMEM) {
         answer_error(r, a, QPKI_OCSP_RESP_INTERNAL_ERROR, rc);
     } else if (rc != QPKI_OK) {
         /* RFC 6960 §2.3: "malformedRequest: Illegal confirmation request". */
         answer_error(r, a, QPKI_OCSP_RESP_MALFORMED, rc);
     } else {
-        rc = respond_parsed(r, req, a);
+        rc = respond_parsed(r, req, &ar, a);
         if (rc != QPKI_OK)
             answer_error(r, a, QPKI_OCSP_RESP_INTERNAL_ERROR, rc);
     }
     qpki_ocsp_request_free(&req);
+    arena_release(&ar);
     *out = a;
     return QPKI_OK;
 }

@@ -85,7 +85,7 @@ qpki_status x509_read_spki(der_cursor *c, der_view *whole, der_view *key_bits,
  *   Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER,
  *                            critical BOOLEAN DEFAULT FALSE,
  *                            extnValue OCTET STRING } */
-qpki_status x509_read_extensions(der_cursor seq, x509_ext **exts, size_t *count)
+qpki_status x509_read_extensions(der_cursor seq, struct arena *a, x509_ext **exts, size_t *count)
 {
     *exts = NULL;
     *count = 0;
@@ -95,7 +95,7 @@ qpki_status x509_read_extensions(der_cursor seq, x509_ext **exts, size_t *count)
         QPKI_ENSURE(n < QPKI_CERT_MAX_EXTENSIONS, QPKI_ERR_LIMIT);
         QPKI_GUARD(der_skip(&probe));
     }
-    x509_ext *e = qpki_calloc(n, sizeof(*e));
+    x509_ext *e = a ? arena_calloc(a, n, sizeof(*e)) : qpki_calloc(n, sizeof(*e));
     QPKI_ENSURE(e, QPKI_ERR_NOMEM);
     qpki_status rc = QPKI_OK;
     for (size_t i = 0; i < n; i++) {
@@ -124,7 +124,8 @@ qpki_status x509_read_extensions(der_cursor seq, x509_ext **exts, size_t *count)
     *count = n;
     return QPKI_OK;
 out:
-    qpki_free(e);
+    if (!a)
+        qpki_free(e);
     return rc;
 }
 
@@ -337,7 +338,7 @@ static qpki_status parse_tbs(qpki_cert *cert, der_cursor *outer)
         der_cursor seq;
         QPKI_GUARD(der_read_tlv(&f, DER_SEQUENCE, &seq));
         QPKI_GUARD(der_expect_end(&f));
-        QPKI_GUARD(x509_read_extensions(seq, &cert->exts, &cert->ext_count));
+        QPKI_GUARD(x509_read_extensions(seq, NULL, &cert->exts, &cert->ext_count));
     }
     return der_expect_end(&tbs);
 }

@@ -306,7 +306,7 @@ static qpki_status parse_tbs(qpki_crl *crl, der_cursor *outer)
         der_cursor seq;
         QPKI_GUARD(der_read_tlv(&f, DER_SEQUENCE, &seq));
         QPKI_GUARD(der_expect_end(&f));
-        QPKI_GUARD(x509_read_extensions(seq, &crl->exts, &crl->ext_count));
+        QPKI_GUARD(x509_read_extensions(seq, NULL, &crl->exts, &crl->ext_count));
     }
     return der_expect_end(&tbs);
 }

@@ -17,7 +17,7 @@ static qpki_status parse_extension_request(qpki_csr *csr, der_cursor values)
     der_cursor seq;
     QPKI_GUARD(der_read_tlv(&values, DER_SEQUENCE, &seq));
     QPKI_GUARD(der_expect_end(&values)); /* SINGLE VALUE */
-    QPKI_GUARD(x509_read_extensions(seq, &csr->exts, &csr->ext_count));
+    QPKI_GUARD(x509_read_extensions(seq, NULL, &csr->exts, &csr->ext_count));
     for (size_t i = 0; i < csr->ext_count; i++) {
         if (der_oid_eq(csr->exts[i].oid, OID_CE_SUBJECT_ALT_NAME)) {
             der_view contents;

@@ -146,8 +146,11 @@ QPKI_MUST_USE qpki_status x509_read_spki(der_cursor *c, der_view *whole, der_vie
 qpki_key_alg x509_key_alg_from_alg_id(der_view alg_tlv);
 /* Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension, given the SEQUENCE
  * contents.  Duplicates -> QPKI_ERR_DECODE; more than QPKI_CERT_MAX_EXTENSIONS
- * -> QPKI_ERR_LIMIT.  *exts is allocated (qpki_free). */
-QPKI_MUST_USE qpki_status x509_read_extensions(der_cursor seq, x509_ext **exts, size_t *count);
+ * -> QPKI_ERR_LIMIT.  *exts is allocated in the arena a, or on the heap
+ * (qpki_free) when a is NULL. */
+struct arena;
+QPKI_MUST_USE qpki_status x509_read_extensions(der_cursor seq, struct arena *a, x509_ext **exts,
+                                               size_t *count);
 /* RFC 5280 §4.2.1.1 AuthorityKeyIdentifier extnValue: checks its shape and
  * sets *key_id to the keyIdentifier contents when present (else unchanged). */
 QPKI_MUST_USE qpki_status x509_read_aki(der_view value, der_view *key_id);

@@ -241,6 +241,65 @@ static void test_crl_parse_and_build_fail_cleanly(void **state)
     qpki_crl_free(&crl);
 }
 
+/* The per-request arena (lib/alloc.c): the first block first, then heap blocks
+ * that the allocation-failure hook reaches; the last allocation grows in
+ * place, an earlier one moves with its bytes; release frees the heap blocks
+ * (LeakSanitizer checks it under scripts/test.sh). */
+static void test_arena_uses_first_block_then_heap_blocks(void **state)
+{
+    (void)state;
+    max_align_t first[64 / sizeof(max_align_t)];
+    arena a;
+    arena_init(&a, first, sizeof(first));
+    uint8_t *p = arena_alloc(&a, 10), *q = arena_alloc(&a, 10);
+    assert_non_null(p);
+    assert_non_null(q);
+    assert_ptr_equal(p, (uint8_t *)first);
+    assert_int_equal((uintptr_t)q % _Alignof(max_align_t), 0);
+    assert_true(q >= p + 10 && q + 10 <= (uint8_t *)first + sizeof(first));
+    memset(p, 0xa5, 10);
+    memset(q, 0x5a, 10);
+    /* past the first block: a heap block, and the first block's bytes stay */
+    uint8_t *big = arena_alloc(&a, 5000);
+    assert_non_null(big);
+    assert_true(big < (uint8_t *)first || big >= (uint8_t *)first + sizeof(first));
+    memset(big, 1, 5000);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(p[i], 0xa5);
+        assert_int_equal(q[i], 0x5a);
+    }
+    /* the most recent allocation grows in place; an older one is copied */
+    uint8_t *t = arena_alloc(&a, 16);
+    memcpy(t, "0123456789abcdef", 16);
+    uint8_t *t2 = arena_realloc(&a, t, 16, 64);
+    assert_ptr_equal(t2, t);
+    uint8_t *q2 = arena_realloc(&a, q, 10, 40);
+    assert_ptr_not_equal(q2, q);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(q2[i], 0x5a);
+    assert_memory_equal(t2, "0123456789abcdef", 16);
+    uint8_t *z = arena_calloc(&a, 8, 8);
+    assert_non_null(z);
+    for (int i = 0; i < 64; i++)
+        assert_int_equal(z[i], 0);
+    arena_release(&a);
+}
+
+static void test_arena_heap_block_failure_is_null(void **state)
+{
+    (void)state;
+    max_align_t first[64 / sizeof(max_align_t)];
+    arena a;
+    arena_init(&a, first, sizeof(first));
+    qpki_test_fail_alloc_after(0);
+    assert_non_null(arena_alloc(&a, 16));   /* fits the first block: no heap */
+    assert_null(arena_alloc(&a, 4096));     /* needs a heap block */
+    assert_null(arena_calloc(&a, SIZE_MAX / 4, 4));
+    qpki_test_fail_alloc_after(-1);
+    assert_non_null(arena_alloc(&a, 4096));
+    arena_release(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +308,8 @@ int main(void)
         cmocka_unit_test(test_response_builder_fails_cleanly),
         cmocka_unit_test(test_crl_parse_and_build_fail_cleanly),
         cmocka_unit_test(test_responder_under_allocation_failure_answers_internal_error),
+        cmocka_unit_test(test_arena_uses_first_block_then_heap_blocks),
+        cmocka_unit_test(test_arena_heap_block_failure_is_null),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
