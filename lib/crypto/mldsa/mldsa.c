@@ -82,11 +82,13 @@ static void expand_a(mldsa_poly *A, const uint8_t rho[32], const mldsa_params *p
 }
 
 /* ExpandMask output for the AVX2 path: rows are generated four consecutive nonces
- * at a time (nonces 4g .. 4g+3); the group that straddles two signing iterations
- * is kept for the next one.  Holds y values: lives in the (wiped) workspace. */
+ * at a time (nonces 4g .. 4g+3), straight into y where they belong to this
+ * iteration; the rows of the group that straddles two signing iterations which
+ * belong to the next one are kept here.  Holds y values: lives in the (wiped)
+ * workspace. */
 struct mask_cache {
     mldsa_poly y[4];
-    unsigned group; /* nonce group held, UINT_MAX for none */
+    unsigned group; /* nonce group whose later rows are held, UINT_MAX for none */
 };
 
 /* FIPS 204 Algorithm 34 ExpandMask(rho'', kappa): y[r] for r < l with nonce kappa + r. */
@@ -94,20 +96,22 @@ static void expand_mask(mldsa_poly *y, const uint8_t rhopp[64], unsigned kappa,
                         const mldsa_params *p, struct mask_cache *mc)
 {
     if (mldsa_avx2_active()) {
-        for (unsigned g = kappa / 4; g <= (kappa + p->l - 1) / 4; g++) {
-            if (mc->group != g) {
-                mldsa_poly *yy[4] = {&mc->y[0], &mc->y[1], &mc->y[2], &mc->y[3]};
-                uint16_t nonce[4];
+        const unsigned end = kappa + p->l;
+        for (unsigned g = kappa / 4; g <= (end - 1) / 4; g++) {
+            if (mc->group == g) { /* generated last time: its rows from kappa on */
                 for (unsigned t = 0; t < 4; t++)
-                    nonce[t] = (uint16_t)(4 * g + t);
-                mldsa_expand_mask_x4(yy, rhopp, nonce, p);
-                mc->group = g;
+                    if (4 * g + t >= kappa && 4 * g + t < end)
+                        y[4 * g + t - kappa] = mc->y[t];
+                continue;
             }
+            mldsa_poly *yy[4];
+            uint16_t nonce[4];
             for (unsigned t = 0; t < 4; t++) {
-                unsigned nonce = 4 * g + t;
-                if (nonce >= kappa && nonce < kappa + p->l)
-                    y[nonce - kappa] = mc->y[t];
+                nonce[t] = (uint16_t)(4 * g + t);
+                yy[t] = nonce[t] < end ? &y[nonce[t] - kappa] : &mc->y[t];
             }
+            mldsa_expand_mask_x4(yy, rhopp, nonce, p);
+            mc->group = g;
         }
         return;
     }
@@ -428,14 +432,22 @@ static void sig_encode(uint8_t *sig, const struct sign_ws *ws, const mldsa_param
     uint8_t *o = sig + p->ctilde_bytes;
     for (unsigned r = 0; r < p->l; r++, o += z_poly_bytes(p))
         mldsa_pack(o, &ws->z[r], p->gamma1_bits, p->gamma1);
-    memset(o, 0, p->omega + p->k);
+    /* Without a branch per coefficient (the 1's are few and scattered, and a
+     * mispredicted branch per 1 costs more than the loop): j is written at y[index]
+     * for every j and index advances past it only for a 1.  The accepted h has at
+     * most omega 1's, so index <= omega: y has one spare byte, and the bytes from the
+     * final index on are zeroed afterwards. */
+    uint8_t y[80 + 1]; /* omega <= 80 */
     unsigned index = 0;
     for (unsigned i = 0; i < p->k; i++) {
-        for (unsigned j = 0; j < N; j++)
-            if (ws->h[i].c[j] != 0)
-                o[index++] = (uint8_t)j;
+        for (unsigned j = 0; j < N; j++) {
+            y[index] = (uint8_t)j;
+            index += (unsigned)ws->h[i].c[j]; /* 0 or 1 */
+        }
         o[p->omega + i] = (uint8_t)index;
     }
+    memcpy(o, y, index);
+    memset(o + index, 0, p->omega - index);
 }
 
 /* FIPS 204 Algorithm 7 ML-DSA.Sign_internal(sk, M', rnd), from step 7 on (mu
@@ -474,10 +486,8 @@ int mldsa_sign_ctx_mu(const mldsa_sign_ctx *ctx, const uint8_t mu[MLDSA_MU_BYTES
         /* Step 11: y <- ExpandMask(rho'', kappa). */
         expand_mask(ws->y, ws->rhopp, kappa, p, &ws->mc);
         mldsa_poly *yhat = ws->z;
-        for (unsigned r = 0; r < p->l; r++) {
-            yhat[r] = ws->y[r];
-            mldsa_poly_ntt(&yhat[r]);
-        }
+        for (unsigned r = 0; r < p->l; r++)
+            mldsa_poly_ntt_from(&yhat[r], &ws->y[r]);
         /* Step 12: w <- NTT^-1(A_hat o NTT(y)).  Step 13: w1 <- HighBits(w) (the low
          * bits w0 kept for steps 21 and 26), encoded right away (Algorithm 28
          * w1Encode: SimpleBitPack(w1[i], (q-1)/(2 gamma2) - 1) for each i). */

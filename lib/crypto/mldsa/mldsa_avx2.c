@@ -127,13 +127,14 @@ static inline AVX2 void ntt_small_levels(__m256i *t, unsigned b)
  *     among themselves on those levels;
  *  2. levels len = 16, 8 (whole vectors) and 4, 2, 1 (transposed) on each block of
  *     8 consecutive vectors.
- * The butterflies are those of the scalar code, in another order: the same values. */
-AVX2 void mldsa_poly_ntt_avx2(int32_t *a)
+ * The butterflies are those of the scalar code, in another order: the same values.
+ * The input is read from in (which may be a) and the output written to a. */
+AVX2 void mldsa_poly_ntt_avx2(int32_t *a, const int32_t *in)
 {
     for (unsigned o = 0; o < 4; o++) {
         __m256i v[8];
         for (unsigned j = 0; j < 8; j++)
-            v[j] = LD(a + 8 * (o + 4 * j));
+            v[j] = LD(in + 8 * (o + 4 * j));
         for (unsigned j = 0; j < 4; j++)
             FWD(v[j], v[j + 4], BC(zeta_bc, 1), BC(zeta_bc_q, 1));
         for (unsigned h = 0; h < 2; h++) {

@@ -60,6 +60,7 @@ typedef struct mldsa_poly {
 /* Arithmetic mod q (Montgomery, R = 2^32). */
 int32_t mldsa_montgomery_reduce(int64_t a);
 void mldsa_poly_ntt(mldsa_poly *p);                    /* FIPS 204 Algorithm 41 */
+void mldsa_poly_ntt_from(mldsa_poly *r, const mldsa_poly *a); /* r <- NTT(a), a kept */
 void mldsa_poly_invntt(mldsa_poly *p);                 /* Algorithm 42, on products */
 void mldsa_poly_pointwise(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b);
 void mldsa_poly_pointwise_acc(mldsa_poly *r, const mldsa_poly *a, const mldsa_poly *b);
@@ -117,7 +118,7 @@ static inline void mldsa_decompose(int32_t gamma2, int32_t r, int32_t *r1, int32
 #else
 #define MLDSA_HAVE_AVX2 0
 #endif
-void mldsa_poly_ntt_avx2(int32_t *a);
+void mldsa_poly_ntt_avx2(int32_t *a, const int32_t *in); /* a <- NTT(in), in may be a */
 void mldsa_poly_invntt_avx2(int32_t *a);
 void mldsa_poly_pointwise_avx2(int32_t *r, const int32_t *a, const int32_t *b, int acc);
 /* r = NTT^-1(sum over j < n of a[j] o b[j] - c o d), c and d optional (NULL): a row

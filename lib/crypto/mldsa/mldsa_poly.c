@@ -190,7 +190,7 @@ void mldsa_poly_ntt(mldsa_poly *p)
 {
     int32_t *w = p->c;
     if (mldsa_avx2_active()) {
-        mldsa_poly_ntt_avx2(w);
+        mldsa_poly_ntt_avx2(w, w);
         return;
     }
     Q_IN_REGISTER(q);
@@ -198,6 +198,18 @@ void mldsa_poly_ntt(mldsa_poly *p)
     ntt_two_levels(w, 32, q);
     ntt_two_levels(w, 8, q);
     ntt_two_levels(w, 2, q);
+}
+
+void mldsa_poly_ntt_from(mldsa_poly *r, const mldsa_poly *a)
+{
+#if MLDSA_HAVE_AVX2
+    if (mldsa_avx2_active()) {
+        mldsa_poly_ntt_avx2(r->c, a->c);
+        return;
+    }
+#endif
+    *r = *a;
+    mldsa_poly_ntt(r);
 }
 
 /* The value entering the inverse NTT at index i: w[i] itself (n = 0), or the
