@@ -2,8 +2,10 @@
 /* bench/bench_respond.c - the responder's in-process cost per request, without
  * HTTP: qpki_responder_respond() on pre-made DER requests in a loop, one thread.
  *
- *   bench_respond CA.crt INDEX.txt RESPONDER.crt RESPONDER.key LIST [SECONDS]
+ *   bench_respond CA.crt INDEX.txt RESPONDER.crt RESPONDER.key LIST [SECONDS [ALT.key]]
  *
+ * ALT.key: a Catalyst responder's ML-DSA key (docs/CATALYST.md); the answers then
+ * carry both signatures and sign_us covers both.
  * LIST names DER OCSP requests, one path per line (bench/run.sh makes them).
  * Prints one line:
  *   RESULT respond_per_s=... cpu_us_per_respond=... sign_us_per_respond=... live=N cached=N
@@ -57,7 +59,8 @@ static int load_list(const char *path, uint8_t **reqs, size_t *lens, size_t *cou
 int main(int argc, char **argv)
 {
     if (argc < 6) {
-        fprintf(stderr, "usage: %s CA.crt INDEX.txt RESPONDER.crt RESPONDER.key LIST [SECONDS]\n",
+        fprintf(stderr,
+                "usage: %s CA.crt INDEX.txt RESPONDER.crt RESPONDER.key LIST [SECONDS [ALT.key]]\n",
                 argv[0]);
         return 2;
     }
@@ -67,15 +70,19 @@ int main(int argc, char **argv)
     size_t nreq = 0;
     qpki_cert *ca = NULL, *rcert = NULL;
     qpki_db *db = NULL;
-    qpki_signer *signer = NULL;
+    qpki_signer *signer = NULL, *alt = NULL;
     qpki_responder *r = NULL;
+    qpki_responder_issuer *iss = NULL;
     qpki_status st;
     if ((st = qpki_cert_load_file(argv[1], &ca)) != QPKI_OK ||
         (st = qpki_db_open_index(argv[2], &db)) != QPKI_OK ||
         (st = qpki_cert_load_file(argv[3], &rcert)) != QPKI_OK ||
         (st = qpki_signer_software_load(argv[4], NULL, &signer)) != QPKI_OK ||
         (st = qpki_responder_new(&r)) != QPKI_OK ||
-        (st = qpki_responder_add_issuer(r, ca, db, signer, rcert, NULL)) != QPKI_OK) {
+        (st = qpki_responder_add_issuer(r, ca, db, signer, rcert, &iss)) != QPKI_OK ||
+        (argc > 7 && ((st = qpki_signer_software_load(argv[7], NULL, &alt)) != QPKI_OK ||
+                      (st = qpki_responder_issuer_replace_key_hybrid(iss, signer, alt, rcert)) !=
+                          QPKI_OK))) {
         fprintf(stderr, "bench_respond: setup: %s\n", qpki_strerror(st));
         return 1;
     }
@@ -108,6 +115,7 @@ int main(int argc, char **argv)
         free(reqs[i]);
     qpki_responder_free(&r);
     qpki_signer_free(&signer);
+    qpki_signer_free(&alt);
     qpki_cert_free(&rcert);
     qpki_cert_free(&ca);
     qpki_db_free(&db);

@@ -10,17 +10,22 @@
 #   (ECDSA P-256, Ed25519)                  vs  the raw signing rate of the same key
 #                                               (bench_sign through the library, and
 #                                               openssl speed)
+#   live nonce signing    qpki ocsp serve   vs  the raw signing rate of the same key(s)
+#   (ML-DSA-65; Catalyst                        (bench_sign; openssl 3.0 has no ML-DSA,
+#   ECDSA P-384 + ML-DSA-65)                    so there is no openssl ocsp run)
 #
-# The PKI: one ECDSA and one Ed25519 CA made with `qpki ca init`, a responder
-# credential each (`qpki credential enroll`), and NROWS synthetic rows in each
-# index.txt (10% revoked).  Requests are made by `openssl ocsp -reqout`.
+# The PKI: one ECDSA, one Ed25519, one ML-DSA (ml/ profiles: ML-DSA-87 CA, ML-DSA-65
+# responder) and one Catalyst CA (hybrid/catalyst/: ECDSA P-384 + ML-DSA-65) made
+# with `qpki ca init`, a responder credential each (`qpki credential enroll`), and
+# NROWS synthetic rows in each index.txt (10% revoked).  Requests are made by
+# `openssl ocsp -reqout` (ECDSA, Ed25519) and `qpki ocsp request` (ML-DSA, Catalyst).
 # For fairness under the noise of a shared machine, the two sides of each
 # comparison alternate run by run; the summary keeps the median of REPS runs.
 # Each timed run records wrk's RESULT line (bench/ocsp.lua) and the server's CPU
 # time per request; RSS is the peak of the server's process tree.  Every server
 # first answers a checked run (each response must be HTTP 200 + successful).
 #
-# Usage: bench/run.sh            (about 6 minutes on 2 cores)
+# Usage: bench/run.sh            (about 9 minutes on 2 cores)
 #        PIN=1 bench/run.sh      per-core variant (as ../shared/bench-anchors does):
 #                                every server, signer and `openssl speed` on CPU 0
 #                                with one thread / process, wrk -t1 on CPU 1, so
@@ -77,13 +82,15 @@ build() {
 # ---- PKI and requests ----------------------------------------------------------------
 pki() {
     rm -rf "$WORK"
-    mkdir -p "$WORK"/{ec,ed,www,nginx/tmp,nginx/logs,logs}
-    local alg
-    for alg in ec ed; do
-        "$QPKI" ca init --ca-dir "$WORK/$alg/ca" --profile "$alg/root-ca" \
+    mkdir -p "$WORK"/{ec,ed,ml,cat,www,nginx/tmp,nginx/logs,logs}
+    local alg prof
+    for alg in ec ed ml cat; do
+        prof=$alg
+        [[ $alg == cat ]] && prof=hybrid/catalyst
+        "$QPKI" ca init --ca-dir "$WORK/$alg/ca" --profile "$prof/root-ca" \
             --var cn="Bench $alg CA" >/dev/null 2>&1
         "$QPKI" credential enroll --ca-dir "$WORK/$alg/ca" --cred-dir "$WORK/credentials" \
-            --profile "$alg/ocsp-responder" --var cn="ocsp.$alg.bench" --id "ocsp-$alg" \
+            --profile "$prof/ocsp-responder" --var cn="ocsp.$alg.bench" --id "ocsp-$alg" \
             >/dev/null 2>&1
         # NROWS synthetic rows in OpenSSL's format, 10% revoked
         python3 - "$WORK/$alg/ca/index.txt" "$NROWS" "$WORK/$alg/serials.txt" <<'EOF'
@@ -106,12 +113,12 @@ rnd.shuffle(serials)
 open(out, "w").write("\n".join(serials) + "\n")
 EOF
     done
-    log "PKI: ECDSA and Ed25519 CAs, $NROWS rows each ($(wc -l <"$WORK/ec/ca/index.txt") lines)"
+    log "PKI: ECDSA, Ed25519, ML-DSA and Catalyst CAs, $NROWS rows each ($(wc -l <"$WORK/ec/ca/index.txt") lines)"
 }
 
 reqs() {
     local alg i s
-    mkdir -p "$WORK/reqs/get" "$WORK/reqs/nonce-ec" "$WORK/reqs/nonce-ed"
+    mkdir -p "$WORK/reqs/get" "$WORK/reqs/nonce-"{ec,ed,ml,cat}
     : >"$WORK/reqs/get.lst"
     for i in $(seq 1 "$NREQ"); do
         s=$(sed -n "${i}p" "$WORK/ec/serials.txt")
@@ -126,12 +133,17 @@ with open(sys.argv[2], "w") as o:
         b = base64.b64encode(open(p.strip(), "rb").read()).decode()
         o.write(urllib.parse.quote(b, safe="") + "\n")
 EOF
-    for alg in ec ed; do
+    for alg in ec ed ml cat; do
         : >"$WORK/reqs/nonce-$alg.lst"
         for i in $(seq 1 "$NNONCE"); do
             s=$(sed -n "${i}p" "$WORK/$alg/serials.txt")
-            openssl ocsp -issuer "$WORK/$alg/ca/ca.crt" -serial "0x$s" -nonce \
-                -reqout "$WORK/reqs/nonce-$alg/$i.der" 2>/dev/null
+            if [[ $alg == ec || $alg == ed ]]; then
+                openssl ocsp -issuer "$WORK/$alg/ca/ca.crt" -serial "0x$s" -nonce \
+                    -reqout "$WORK/reqs/nonce-$alg/$i.der" 2>/dev/null
+            else
+                "$QPKI" ocsp request --ca "$WORK/$alg/ca/ca.crt" --serial "$s" --nonce \
+                    --out "$WORK/reqs/nonce-$alg/$i.der"
+            fi
             echo "$WORK/reqs/nonce-$alg/$i.der" >>"$WORK/reqs/nonce-$alg.lst"
         done
     done
@@ -145,6 +157,7 @@ start_qpki() {
         --quiet --threads "$SCPU" \
         --cred-dir "$WORK/credentials" \
         --ca-dir "$WORK/ec/ca" --credential ocsp-ec --ca-dir "$WORK/ed/ca" --credential ocsp-ed \
+        --ca-dir "$WORK/ml/ca" --credential ocsp-ml --ca-dir "$WORK/cat/ca" --credential ocsp-cat \
         >"$WORK/logs/qpki.log" 2>&1 &
     QPKI_PID=$!
     PIDS+=("$QPKI_PID")
@@ -246,7 +259,7 @@ verify() { # name RESULT-line: answers came, all of them HTTP 200 + successful
 
 measure() {
     : >"$TSV"
-    local rep a
+    local rep a cred alt
     start_qpki
     start_nginx
     for rep in $(seq 1 "$REPS"); do
@@ -255,20 +268,29 @@ measure() {
         run qpki-get "$QPKI_PID" "$P_QPKI" get "$WORK/reqs/get.url"
         run nginx-post "$NGINX_PID" "$P_NGINX" post "$WORK/reqs/get.lst"
         run qpki-post "$QPKI_PID" "$P_QPKI" post "$WORK/reqs/get.lst"
-        for a in ec ed; do
+        for a in ec ed ml cat; do
             log "round $rep/$REPS: live nonce signing ($a)"
-            start_openssl "$a"
-            run "openssl-nonce-$a" "$OPENSSL_PID" "$P_OPENSSL" post \
-                "$WORK/reqs/nonce-$a.lst" inline
-            stop_pid "$OPENSSL_PID"
+            cred=$WORK/credentials/ocsp-$a/ocsp-$a
+            alt=()
+            if [[ $a == ec || $a == ed ]]; then
+                start_openssl "$a"
+                run "openssl-nonce-$a" "$OPENSSL_PID" "$P_OPENSSL" post \
+                    "$WORK/reqs/nonce-$a.lst" inline
+                stop_pid "$OPENSSL_PID"
+            fi
             run "qpki-nonce-$a" "$QPKI_PID" "$P_QPKI" post "$WORK/reqs/nonce-$a.lst" inline
-            # the same key, signing alone, right after (same machine conditions)
-            "${SRV[@]}" "$BENCH_SIGN" "$WORK/credentials/ocsp-$a/ocsp-$a.key" "$SCPU" "${DUR%s}" |
+            # the same key, signing alone, right after (same machine conditions);
+            # Catalyst: each of its two keys (a hybrid answer costs both)
+            "${SRV[@]}" "$BENCH_SIGN" "$cred.key" "$SCPU" "${DUR%s}" |
                 sed "s/^RESULT/bench_sign-$a\tRESULT/" | tee -a "$TSV" | sed 's/^/    /' >&2
+            if [[ $a == cat ]]; then
+                alt=("$cred.alt.key")
+                "${SRV[@]}" "$BENCH_SIGN" "$cred.alt.key" "$SCPU" "${DUR%s}" |
+                    sed "s/^RESULT/bench_sign-cat-alt\tRESULT/" | tee -a "$TSV" | sed 's/^/    /' >&2
+            fi
             # the responder library alone on the same requests (no HTTP, one thread)
             "${SRV[@]}" "$BENCH_RESPOND" "$WORK/$a/ca/ca.crt" "$WORK/$a/ca/index.txt" \
-                "$WORK/credentials/ocsp-$a/ocsp-$a.crt" "$WORK/credentials/ocsp-$a/ocsp-$a.key" \
-                "$WORK/reqs/nonce-$a.lst" "${DUR%s}" |
+                "$cred.crt" "$cred.key" "$WORK/reqs/nonce-$a.lst" "${DUR%s}" "${alt[@]}" |
                 sed "s/^RESULT/bench_respond-$a\tRESULT/" | tee -a "$TSV" | sed 's/^/    /' >&2
         done
     done
@@ -300,7 +322,7 @@ def row(name):
 print("| run | req/s (median) | p50 ms | p99 ms | server CPU us/req | peak RSS MiB | min kreq/s |")
 print("|---|---:|---:|---:|---:|---:|---:|")
 for n in ["nginx-get", "qpki-get", "nginx-post", "qpki-post", "openssl-nonce-ec",
-          "qpki-nonce-ec", "openssl-nonce-ed", "qpki-nonce-ed"]:
+          "qpki-nonce-ec", "openssl-nonce-ed", "qpki-nonce-ed", "qpki-nonce-ml", "qpki-nonce-cat"]:
     if n in runs:
         print(row(n))
 print()
@@ -310,13 +332,26 @@ m = re.search(r"ecdsa \(nistp256\)\s+\S+\s+\S+\s+([\d.]+)", text)
 if m: sp["ec"] = float(m.group(1))
 m = re.search(r"EdDSA \(Ed25519\)\s+\S+\s+\S+\s+([\d.]+)", text)
 if m: sp["ed"] = float(m.group(1))
+ALGS = (("ec", "ECDSA P-256"), ("ed", "Ed25519"), ("ml", "ML-DSA-65"),
+        ("cat", "Catalyst (ECDSA P-384 + ML-DSA-65)"))
+# A Catalyst answer carries two signatures: its signing cost is the sum of its two
+# keys' (bench_sign-cat and bench_sign-cat-alt), its rate their serial composition.
+if "bench_sign-cat" in runs and "bench_sign-cat-alt" in runs:
+    runs["bench_sign-cat-ec"] = runs["bench_sign-cat"]
+    runs["bench_sign-cat"] = [{
+        "cpu_us_per_sign": str(float(x["cpu_us_per_sign"]) + float(y["cpu_us_per_sign"])),
+        "sign_per_s": str(1 / (1 / float(x["sign_per_s"]) + 1 / float(y["sign_per_s"])))}
+        for x, y in zip(runs["bench_sign-cat-ec"], runs["bench_sign-cat-alt"])]
 print("| signing ceiling (%s threads/processes) | sign/s |" % ncpu)
 print("|---|---:|")
-for a, label in (("ec", "ECDSA P-256"), ("ed", "Ed25519")):
+for a, label in ALGS:
     n = "bench_sign-" + a
     if n in runs:
         print("| library signer, %s (bench_sign; %.1f us CPU per signature) | %.0f |" % (
             label, med(n, "cpu_us_per_sign"), med(n, "sign_per_s")))
+    if a == "cat" and "bench_sign-cat-ec" in runs:
+        print("| of which ECDSA P-384 alone / ML-DSA-65 alone (us CPU per signature) | %.1f / %.1f |" % (
+            med("bench_sign-cat-ec", "cpu_us_per_sign"), med("bench_sign-cat-alt", "cpu_us_per_sign")))
     n = "bench_respond-" + a
     if n in runs:
         print("| responder library alone, %s (bench_respond, 1 thread; %.1f us CPU per answer, %.1f of them signing) | %.0f |" % (
@@ -332,7 +367,7 @@ if "qpki-get" in runs and "nginx-get" in runs:
     print("| cached GET, qpki / nginx | %.2f | >= 1.0 |" % ratio("qpki-get", "nginx-get"))
 if "qpki-post" in runs and "nginx-post" in runs:
     print("| cached POST, qpki / nginx | %.2f | >= 1.0 |" % ratio("qpki-post", "nginx-post"))
-for a, label in (("ec", "ECDSA P-256"), ("ed", "Ed25519")):
+for a, label in ALGS:
     q = "qpki-nonce-" + a
     if q in runs and "bench_sign-" + a in runs:
         print("| live nonce %s, qpki req/s / raw signing rate | %.2f | >= 0.85 |" % (
