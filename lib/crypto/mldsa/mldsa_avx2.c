@@ -106,13 +106,16 @@ static inline AVX2 void ntt_small_levels(__m256i *t, unsigned b)
 {
     transpose8(t);
     const __m256i z4 = LDA(zeta_fwd4 + 8 * b), z4q = LDA(zeta_fwd4_q + 8 * b);
+    MLDSA_UNROLL
     for (unsigned c = 0; c < 4; c++)
         FWD(t[c], t[c + 4], z4, z4q);
+    MLDSA_UNROLL
     for (unsigned h = 0; h < 2; h++) {
         const __m256i z2 = LDA(zeta_fwd2 + 16 * b + 8 * h), z2q = LDA(zeta_fwd2_q + 16 * b + 8 * h);
         FWD(t[4 * h], t[4 * h + 2], z2, z2q);
         FWD(t[4 * h + 1], t[4 * h + 3], z2, z2q);
     }
+    MLDSA_UNROLL
     for (unsigned k = 0; k < 4; k++) {
         const __m256i z1 = LDA(zeta_fwd1 + 32 * b + 8 * k), z1q = LDA(zeta_fwd1_q + 32 * b + 8 * k);
         FWD(t[2 * k], t[2 * k + 1], z1, z1q);
@@ -131,33 +134,44 @@ static inline AVX2 void ntt_small_levels(__m256i *t, unsigned b)
  * The input is read from in (which may be a) and the output written to a. */
 AVX2 void mldsa_poly_ntt_avx2(int32_t *a, const int32_t *in)
 {
+    MLDSA_UNROLL
     for (unsigned o = 0; o < 4; o++) {
         __m256i v[8];
+        MLDSA_UNROLL
         for (unsigned j = 0; j < 8; j++)
             v[j] = LD(in + 8 * (o + 4 * j));
+        MLDSA_UNROLL
         for (unsigned j = 0; j < 4; j++)
             FWD(v[j], v[j + 4], BC(zeta_bc, 1), BC(zeta_bc_q, 1));
+        MLDSA_UNROLL
         for (unsigned h = 0; h < 2; h++) {
             FWD(v[4 * h], v[4 * h + 2], BC(zeta_bc, 2 + h), BC(zeta_bc_q, 2 + h));
             FWD(v[4 * h + 1], v[4 * h + 3], BC(zeta_bc, 2 + h), BC(zeta_bc_q, 2 + h));
         }
+        MLDSA_UNROLL
         for (unsigned k = 0; k < 4; k++)
             FWD(v[2 * k], v[2 * k + 1], BC(zeta_bc, 4 + k), BC(zeta_bc_q, 4 + k));
+        MLDSA_UNROLL
         for (unsigned j = 0; j < 8; j++)
             ST(a + 8 * (o + 4 * j), v[j]);
     }
+    MLDSA_UNROLL
     for (unsigned b = 0; b < 4; b++) {
         __m256i v[8];
+        MLDSA_UNROLL
         for (unsigned j = 0; j < 8; j++)
             v[j] = LD(a + 64 * b + 8 * j);
+        MLDSA_UNROLL
         for (unsigned h = 0; h < 2; h++) {
             FWD(v[4 * h], v[4 * h + 2], BC(zeta_bc, 8 + 2 * b + h), BC(zeta_bc_q, 8 + 2 * b + h));
             FWD(v[4 * h + 1], v[4 * h + 3], BC(zeta_bc, 8 + 2 * b + h),
                 BC(zeta_bc_q, 8 + 2 * b + h));
         }
+        MLDSA_UNROLL
         for (unsigned k = 0; k < 4; k++)
             FWD(v[2 * k], v[2 * k + 1], BC(zeta_bc, 16 + 4 * b + k), BC(zeta_bc_q, 16 + 4 * b + k));
         ntt_small_levels(v, b);
+        MLDSA_UNROLL
         for (unsigned j = 0; j < 8; j++)
             ST(a + 64 * b + 8 * j, v[j]);
     }
@@ -170,6 +184,7 @@ invntt_input(unsigned i, const mldsa_poly *a, const mldsa_poly *b, const unsigne
              const mldsa_poly *c, const mldsa_poly *d)
 {
     __m256i se = _mm256_setzero_si256(), so = _mm256_setzero_si256();
+    MLDSA_UNROLL
     for (unsigned j = 0; j < n; j++) {
         __m256i x = LD(a[j].c + 8 * i), y = LD(b[j].c + 8 * i);
         se = _mm256_add_epi64(se, _mm256_mul_epi32(x, y));
@@ -205,16 +220,20 @@ invntt_avx2(int32_t *w, const mldsa_poly *a, const mldsa_poly *b, const unsigned
     if (n)
         for (unsigned i = 0; i < 32; i++)
             ST(w + 8 * i, invntt_input(i, a, b, n, c, d));
+    MLDSA_UNROLL
     for (unsigned bl = 0; bl < 4; bl++) {
         __m256i v[8];
+        MLDSA_UNROLL
         for (unsigned j = 0; j < 8; j++)
             v[j] = LD(w + 64 * bl + 8 * j);
         transpose8(v);
+        MLDSA_UNROLL
         for (unsigned k = 0; k < 4; k++) {
             const __m256i z1 = LDA(zeta_inv1 + 32 * bl + 8 * k),
                           z1q = LDA(zeta_inv1_q + 32 * bl + 8 * k);
             INV(v[2 * k], v[2 * k + 1], z1, z1q);
         }
+        MLDSA_UNROLL
         for (unsigned h = 0; h < 2; h++) {
             const __m256i z2 = LDA(zeta_inv2 + 16 * bl + 8 * h),
                           z2q = LDA(zeta_inv2_q + 16 * bl + 8 * h);
@@ -222,41 +241,51 @@ invntt_avx2(int32_t *w, const mldsa_poly *a, const mldsa_poly *b, const unsigned
             INV(v[4 * h + 1], v[4 * h + 3], z2, z2q);
         }
         const __m256i z4 = LDA(zeta_inv4 + 8 * bl), z4q = LDA(zeta_inv4_q + 8 * bl);
+        MLDSA_UNROLL
         for (unsigned k = 0; k < 4; k++)
             INV(v[k], v[k + 4], z4, z4q);
         transpose8(v);
         /* len = 8: group g = 4 bl + k uses -zetas[31 - g]; len = 16: g = 2 bl + h,
          * -zetas[15 - g] */
+        MLDSA_UNROLL
         for (unsigned k = 0; k < 4; k++)
             INV(v[2 * k], v[2 * k + 1], BC(zeta_ibc, 31 - 4 * bl - k),
                 BC(zeta_ibc_q, 31 - 4 * bl - k));
+        MLDSA_UNROLL
         for (unsigned h = 0; h < 2; h++) {
             INV(v[4 * h], v[4 * h + 2], BC(zeta_ibc, 15 - 2 * bl - h),
                 BC(zeta_ibc_q, 15 - 2 * bl - h));
             INV(v[4 * h + 1], v[4 * h + 3], BC(zeta_ibc, 15 - 2 * bl - h),
                 BC(zeta_ibc_q, 15 - 2 * bl - h));
         }
+        MLDSA_UNROLL
         for (unsigned j = 0; j < 8; j++)
             ST(w + 64 * bl + 8 * j, v[j]);
     }
     const __m256i f = _mm256_set1_epi32(41978), fq = _mm256_set1_epi32(-8395782);
     const __m256i fz = _mm256_set1_epi32(3975713), fzq = _mm256_set1_epi32(151046689);
+    MLDSA_UNROLL
     for (unsigned o = 0; o < 4; o++) {
         __m256i v[8];
+        MLDSA_UNROLL
         for (unsigned j = 0; j < 8; j++)
             v[j] = LD(w + 8 * (o + 4 * j));
         /* len = 32: -zetas[7 - g]; len = 64: -zetas[3 - g] */
+        MLDSA_UNROLL
         for (unsigned k = 0; k < 4; k++)
             INV(v[2 * k], v[2 * k + 1], BC(zeta_ibc, 7 - k), BC(zeta_ibc_q, 7 - k));
+        MLDSA_UNROLL
         for (unsigned h = 0; h < 2; h++) {
             INV(v[4 * h], v[4 * h + 2], BC(zeta_ibc, 3 - h), BC(zeta_ibc_q, 3 - h));
             INV(v[4 * h + 1], v[4 * h + 3], BC(zeta_ibc, 3 - h), BC(zeta_ibc_q, 3 - h));
         }
+        MLDSA_UNROLL
         for (unsigned j = 0; j < 4; j++) {
             __m256i x = v[j], y = v[j + 4];
             v[j] = mulz(_mm256_add_epi32(x, y), f, fq);
             v[j + 4] = mulz(_mm256_sub_epi32(x, y), fz, fzq);
         }
+        MLDSA_UNROLL
         for (unsigned j = 0; j < 8; j++)
             ST(w + 8 * (o + 4 * j), v[j]);
     }

@@ -112,6 +112,18 @@ static inline void mldsa_decompose(int32_t gamma2, int32_t r, int32_t *r1, int32
     *r0 = lo + wrap;
 }
 
+/* Short loops with a constant trip count are unrolled at -O2 too (gcc unrolls them
+ * completely only at -O3): the bit positions in pack / unpack, the sums of
+ * MatrixVectorNTT and the butterflies of the AVX2 NTT passes (whose 8 vectors
+ * then stay in registers) become straight-line code. */
+#if defined(__clang__)
+#define MLDSA_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define MLDSA_UNROLL _Pragma("GCC unroll 8")
+#else
+#define MLDSA_UNROLL
+#endif
+
 /* AVX2 path (mldsa_avx2.c), chosen at run time with __builtin_cpu_supports. */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define MLDSA_HAVE_AVX2 1

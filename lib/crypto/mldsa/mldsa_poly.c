@@ -138,16 +138,6 @@ int mldsa_avx2_active(void)
 #else
 #define NTT_INLINE static inline
 #endif
-/* Short loops with a constant trip count are unrolled at -O2 too (gcc unrolls them
- * completely only at -O3): the bit positions in pack / unpack and the sums of
- * MatrixVectorNTT then become straight-line code. */
-#if defined(__clang__)
-#define UNROLL _Pragma("unroll")
-#elif defined(__GNUC__)
-#define UNROLL _Pragma("GCC unroll 8")
-#else
-#define UNROLL
-#endif
 
 /* Forward levels len and len/2 over each group of 2 len coefficients: the same
  * butterflies in the same order for each coefficient as level by level, with four
@@ -225,7 +215,7 @@ NTT_INLINE int32_t invntt_input(const int32_t *w, unsigned i, const mldsa_poly *
     if (n == 0)
         return w[i];
     int64_t acc = 0;
-    UNROLL
+    MLDSA_UNROLL
     for (unsigned j = 0; j < n; j++)
         acc += (int64_t)a[j].c[i] * b[j].c[i];
     return mont_q(acc, q);
@@ -678,24 +668,24 @@ NTT_INLINE void pack_fixed(uint8_t *out, const mldsa_poly *p, const unsigned bit
         uint8_t *o = out + bits * g;
         if (bits <= 8) { /* the group fits one 64-bit word */
             uint64_t word = 0;
-            UNROLL
+            MLDSA_UNROLL
             for (unsigned k = 0; k < 8; k++) {
                 uint32_t v = off ? (uint32_t)(off - c[k]) : (uint32_t)c[k];
                 word |= (uint64_t)(v & mask) << (k * bits);
             }
-            UNROLL
+            MLDSA_UNROLL
             for (unsigned b = 0; b < bits; b++)
                 o[b] = (uint8_t)(word >> (8 * b));
             continue;
         }
         uint64_t acc = 0;
         unsigned nacc = 0;
-        UNROLL
+        MLDSA_UNROLL
         for (unsigned k = 0; k < 8; k++) {
             uint32_t v = off ? (uint32_t)(off - c[k]) : (uint32_t)c[k];
             acc |= (uint64_t)(v & mask) << nacc;
             nacc += bits;
-            UNROLL
+            MLDSA_UNROLL
             while (nacc >= 8) {
                 *o++ = (uint8_t)acc;
                 acc >>= 8;
@@ -736,7 +726,7 @@ static inline uint32_t load32_le(const uint8_t *b)
 NTT_INLINE void unpack_group(int32_t *c, const uint8_t *g, const unsigned bits, int32_t off)
 {
     const uint32_t mask = (uint32_t)((1u << bits) - 1u);
-    UNROLL
+    MLDSA_UNROLL
     for (unsigned k = 0; k < 8; k++) {
         const unsigned bit = k * bits;
         int32_t v = (int32_t)((load32_le(g + bit / 8) >> (bit % 8)) & mask);
