@@ -14,7 +14,7 @@
  * cost is dominated by the lattice part, not the message hash); ML-DSA signs
  * hedged with a fixed rnd, as a responder would with fresh random bytes.
  *
- *   bench_mldsa --count LEVEL PATH N [stateless|verify]
+ *   bench_mldsa --count LEVEL PATH N [stateless|verify|dump]
  *
  * runs one key generation (fixed seed), prepares the key, and makes N signatures
  * (new message each time, fixed rnd) on PATH (avx2 or portable), printing nothing:
@@ -24,7 +24,8 @@
  * signature and verifies it N times.  The key (seed 0x01 * 32), the messages (64
  * bytes, zero but for the counter in the first two) and rnd (0x5a * 32) are those
  * of the pq-crystals anchor's counting driver (docs/ML-DSA.md), so both sides make
- * the same signatures and run the same rejection iterations. */
+ * the same signatures and run the same rejection iterations; "dump" signs as
+ * "stateless" and writes the last signature to standard output (to check that). */
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/random.h>
@@ -140,7 +141,8 @@ static int count_mode(int argc, char **argv)
     m->lv = (mldsa_level)atoi(argv[2]);
     mldsa_set_avx2(strcmp(argv[3], "avx2") == 0);
     long n = atol(argv[4]);
-    int stateless = argc > 5 && strcmp(argv[5], "stateless") == 0;
+    int dump = argc > 5 && strcmp(argv[5], "dump") == 0;
+    int stateless = dump || (argc > 5 && strcmp(argv[5], "stateless") == 0);
     int verify = argc > 5 && strcmp(argv[5], "verify") == 0;
     memset(m->seed, 1, sizeof(m->seed));
     memset(m->rnd, 0x5a, sizeof(m->rnd));
@@ -158,6 +160,8 @@ static int count_mode(int argc, char **argv)
             if ((stateless ? op_sign(m, (unsigned)i) : op_sign_ctx(m, (unsigned)i)) != 0)
                 return 1;
     }
+    if (dump && fwrite(m->sig, 1, mldsa_sig_bytes(m->lv), stdout) != mldsa_sig_bytes(m->lv))
+        return 1;
     mldsa_sign_ctx_free(&m->ctx);
     free(m);
     return 0;
