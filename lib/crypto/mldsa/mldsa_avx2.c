@@ -83,6 +83,22 @@ static inline AVX2 void transpose8(__m256i *r)
 #define LDA(p) _mm256_load_si256((const __m256i *)(const void *)(p))
 #define BC(t, m) _mm256_set1_epi32((t)[m])
 
+/* The 8 vectors a pass works on: vectors o, o + 4, ..., o + 28 (stride) or the block
+ * of vectors 8b .. 8b + 7. */
+static inline AVX2 void load8(__m256i *v, const int32_t *a, unsigned first, unsigned step)
+{
+    MLDSA_UNROLL
+    for (unsigned j = 0; j < 8; j++)
+        v[j] = LD(a + 8 * (first + step * j));
+}
+
+static inline AVX2 void store8(int32_t *a, const __m256i *v, unsigned first, unsigned step)
+{
+    MLDSA_UNROLL
+    for (unsigned j = 0; j < 8; j++)
+        ST(a + 8 * (first + step * j), v[j]);
+}
+
 /* Forward butterfly: (x, y) <- (x + z y, x - z y). */
 #define FWD(x, y, z, zq)                          \
     do {                                          \
@@ -134,12 +150,9 @@ static inline AVX2 void ntt_small_levels(__m256i *t, unsigned b)
  * The input is read from in (which may be a) and the output written to a. */
 AVX2 void mldsa_poly_ntt_avx2(int32_t *a, const int32_t *in)
 {
-    MLDSA_UNROLL
     for (unsigned o = 0; o < 4; o++) {
         __m256i v[8];
-        MLDSA_UNROLL
-        for (unsigned j = 0; j < 8; j++)
-            v[j] = LD(in + 8 * (o + 4 * j));
+        load8(v, in, o, 4);
         MLDSA_UNROLL
         for (unsigned j = 0; j < 4; j++)
             FWD(v[j], v[j + 4], BC(zeta_bc, 1), BC(zeta_bc_q, 1));
@@ -151,16 +164,11 @@ AVX2 void mldsa_poly_ntt_avx2(int32_t *a, const int32_t *in)
         MLDSA_UNROLL
         for (unsigned k = 0; k < 4; k++)
             FWD(v[2 * k], v[2 * k + 1], BC(zeta_bc, 4 + k), BC(zeta_bc_q, 4 + k));
-        MLDSA_UNROLL
-        for (unsigned j = 0; j < 8; j++)
-            ST(a + 8 * (o + 4 * j), v[j]);
+        store8(a, v, o, 4);
     }
-    MLDSA_UNROLL
     for (unsigned b = 0; b < 4; b++) {
         __m256i v[8];
-        MLDSA_UNROLL
-        for (unsigned j = 0; j < 8; j++)
-            v[j] = LD(a + 64 * b + 8 * j);
+        load8(v, a, 8 * b, 1);
         MLDSA_UNROLL
         for (unsigned h = 0; h < 2; h++) {
             FWD(v[4 * h], v[4 * h + 2], BC(zeta_bc, 8 + 2 * b + h), BC(zeta_bc_q, 8 + 2 * b + h));
@@ -171,9 +179,7 @@ AVX2 void mldsa_poly_ntt_avx2(int32_t *a, const int32_t *in)
         for (unsigned k = 0; k < 4; k++)
             FWD(v[2 * k], v[2 * k + 1], BC(zeta_bc, 16 + 4 * b + k), BC(zeta_bc_q, 16 + 4 * b + k));
         ntt_small_levels(v, b);
-        MLDSA_UNROLL
-        for (unsigned j = 0; j < 8; j++)
-            ST(a + 64 * b + 8 * j, v[j]);
+        store8(a, v, 8 * b, 1);
     }
 }
 
@@ -220,12 +226,9 @@ invntt_avx2(int32_t *w, const mldsa_poly *a, const mldsa_poly *b, const unsigned
     if (n)
         for (unsigned i = 0; i < 32; i++)
             ST(w + 8 * i, invntt_input(i, a, b, n, c, d));
-    MLDSA_UNROLL
     for (unsigned bl = 0; bl < 4; bl++) {
         __m256i v[8];
-        MLDSA_UNROLL
-        for (unsigned j = 0; j < 8; j++)
-            v[j] = LD(w + 64 * bl + 8 * j);
+        load8(v, w, 8 * bl, 1);
         transpose8(v);
         MLDSA_UNROLL
         for (unsigned k = 0; k < 4; k++) {
@@ -258,18 +261,13 @@ invntt_avx2(int32_t *w, const mldsa_poly *a, const mldsa_poly *b, const unsigned
             INV(v[4 * h + 1], v[4 * h + 3], BC(zeta_ibc, 15 - 2 * bl - h),
                 BC(zeta_ibc_q, 15 - 2 * bl - h));
         }
-        MLDSA_UNROLL
-        for (unsigned j = 0; j < 8; j++)
-            ST(w + 64 * bl + 8 * j, v[j]);
+        store8(w, v, 8 * bl, 1);
     }
     const __m256i f = _mm256_set1_epi32(41978), fq = _mm256_set1_epi32(-8395782);
     const __m256i fz = _mm256_set1_epi32(3975713), fzq = _mm256_set1_epi32(151046689);
-    MLDSA_UNROLL
     for (unsigned o = 0; o < 4; o++) {
         __m256i v[8];
-        MLDSA_UNROLL
-        for (unsigned j = 0; j < 8; j++)
-            v[j] = LD(w + 8 * (o + 4 * j));
+        load8(v, w, o, 4);
         /* len = 32: -zetas[7 - g]; len = 64: -zetas[3 - g] */
         MLDSA_UNROLL
         for (unsigned k = 0; k < 4; k++)
@@ -285,9 +283,7 @@ invntt_avx2(int32_t *w, const mldsa_poly *a, const mldsa_poly *b, const unsigned
             v[j] = mulz(_mm256_add_epi32(x, y), f, fq);
             v[j + 4] = mulz(_mm256_sub_epi32(x, y), fz, fzq);
         }
-        MLDSA_UNROLL
-        for (unsigned j = 0; j < 8; j++)
-            ST(w + 8 * (o + 4 * j), v[j]);
+        store8(w, v, o, 4);
     }
 }
 
