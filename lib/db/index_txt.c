@@ -99,15 +99,6 @@ static uint64_t line_hash(const uint8_t *p, size_t n)
     return mum(h ^ HK0, (uint64_t)n ^ HK1);
 }
 
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
 
 /* ------------------------------------------------------------------------ */
 /* The line map: per line of the loaded file, its hash and its row's record. */
@@ -306,21 +297,29 @@ static bool parse_row(loader *ld, const char *line, size_t len, index_row *r, qp
     return true;
 }
 
-static void full_line(loader *ld, const char *line, size_t len, uint64_t h)
+/* FULL and MERGE: add the line to the new line map (*k: its index) and parse
+ * its row; false when it holds none or is bad (ld->rc). */
+static bool fresh_line(loader *ld, const char *line, size_t len, uint64_t h, size_t *k,
+                       index_row *r, qpki_db_entry *e)
 {
     line_map *m = &ld->fresh;
     if (!map_reserve(m, m->n + 1)) {
         fail_nomem(ld);
-        return;
+        return false;
     }
-    size_t k = m->n++;
-    m->hash[k] = h;
-    m->ref[k] = 0;
-    if (!index_line_has_row(line, &len))
-        return;
+    *k = m->n++;
+    m->hash[*k] = h;
+    m->ref[*k] = 0;
+    return index_line_has_row(line, &len) && parse_row(ld, line, len, r, e);
+}
+
+static void full_line(loader *ld, const char *line, size_t len, uint64_t h)
+{
+    line_map *m = &ld->fresh;
+    size_t k;
     index_row r;
     qpki_db_entry e;
-    if (!parse_row(ld, line, len, &r, &e))
+    if (!fresh_line(ld, line, len, h, &k, &r, &e))
         return;
     table_ref ref = 0;
     qpki_status rc = table_put(ld->table, r.serial, r.serial_len, &e, true, &ref);
@@ -393,18 +392,10 @@ static changed_line *changed_add(loader *ld)
 static void merge_line(loader *ld, const char *line, size_t len, uint64_t h)
 {
     line_map *m = &ld->fresh;
-    if (!map_reserve(m, m->n + 1)) {
-        fail_nomem(ld);
-        return;
-    }
-    size_t k = m->n++;
-    m->hash[k] = h;
-    m->ref[k] = 0;
-    if (!index_line_has_row(line, &len))
-        return;
+    size_t k;
     index_row r;
     qpki_db_entry e;
-    if (!parse_row(ld, line, len, &r, &e))
+    if (!fresh_line(ld, line, len, h, &k, &r, &e))
         return;
     table_ref ref = table_find(ld->table, r.serial, r.serial_len);
     if (ref) {
@@ -506,6 +497,27 @@ static bool ref_set_has(small_set *s, table_ref ref, bool insert)
     }
 }
 
+/* Put the rows of the changed lines and note their records (and hashes) in the
+ * line map m.  Out of memory half-way: what was applied stays (each row is
+ * whole) and is committed; the caller then drops the line map, so the next
+ * change parses every line. */
+static qpki_status put_changed(loader *ld, line_map *m)
+{
+    for (size_t i = 0; i < ld->changed_n; i++) {
+        const changed_line *c = &ld->changed[i];
+        table_ref ref = 0;
+        if (c->has_row &&
+            table_put(ld->table, c->serial, c->serial_len, &c->entry, false, &ref) != QPKI_OK) {
+            fail_nomem(ld);
+            (void)table_commit(ld->table, NULL);
+            return QPKI_ERR_NOMEM;
+        }
+        m->ref[c->line] = ref;
+        m->hash[c->line] = c->hash;
+    }
+    return QPKI_OK;
+}
+
 /* Check the diff of a file of new_n lines against the table, then apply it and
  * commit.  Fails (table untouched) on a duplicate serial. */
 static qpki_status diff_apply(loader *ld, size_t new_n, uint64_t *changed_rows)
@@ -585,22 +597,9 @@ static qpki_status diff_apply(loader *ld, size_t new_n, uint64_t *changed_rows)
     }
     for (size_t k = new_n; k < m->n; k++)
         m->ref[k] = 0;
-    for (size_t i = 0; i < ld->changed_n; i++) {
-        const changed_line *c = &ld->changed[i];
-        table_ref ref = 0;
-        if (c->has_row) {
-            rc = table_put(ld->table, c->serial, c->serial_len, &c->entry, false, &ref);
-            if (rc != QPKI_OK) {
-                /* Out of memory half-way: what was applied stays (each row is
-                 * whole); the caller loads the file in full next time. */
-                fail_nomem(ld);
-                (void)table_commit(ld->table, NULL);
-                goto out;
-            }
-        }
-        m->ref[c->line] = ref;
-        m->hash[c->line] = c->hash;
-    }
+    rc = put_changed(ld, m);
+    if (rc != QPKI_OK)
+        goto out;
     m->n = new_n;
     rc = table_commit(ld->table, NULL);
     *changed_rows = table_generation(ld->table) != before;
@@ -687,20 +686,9 @@ static qpki_status merge_apply(loader *ld)
         for (size_t i = 0; i < u.n; i++)
             table_remove_ref(ld->table, u.refs[i]);
     }
-    for (size_t i = 0; i < ld->changed_n; i++) {
-        const changed_line *c = &ld->changed[i];
-        table_ref ref = 0;
-        rc = table_put(ld->table, c->serial, c->serial_len, &c->entry, false, &ref);
-        if (rc != QPKI_OK) {
-            /* Out of memory half-way: what was applied stays (each row is
-             * whole); there is no line map, so the next change merges again. */
-            fail_nomem(ld);
-            (void)table_commit(ld->table, NULL);
-            goto out;
-        }
-        m->ref[c->line] = ref;
-    }
-    rc = table_commit(ld->table, NULL);
+    rc = put_changed(ld, m);
+    if (rc == QPKI_OK)
+        rc = table_commit(ld->table, NULL);
 out:
     qpki_free(rows.slot);
     qpki_free(u.refs);

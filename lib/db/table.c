@@ -188,18 +188,7 @@ static qpki_status rec_encode(const uint8_t *serial, size_t len, const qpki_db_e
 }
 
 /* ------------------------------------------------------------------------ */
-/* Hashing: the SplitMix64 finaliser (a bijection with full avalanche), serials
- * absorbed 8 octets at a time. */
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
-
+/* Hashing: serials absorbed 8 octets at a time through mix64 (table.h). */
 static uint64_t serial_hash(const uint8_t *s, size_t n)
 {
     uint64_t h = mix64(0x6a09e667f3bcc908ull ^ n);
@@ -403,6 +392,15 @@ static const uint8_t *find(const store *s, const slot_index *ix, const uint8_t *
     }
 }
 
+/* Writer side: the record slot i points to; 0 for an empty slot or a
+ * tombstone. */
+static table_ref live_ref(const slot_index *ix, size_t i)
+{
+    uint64_t v = atomic_load_explicit(&ix->slots[i], memory_order_relaxed);
+    uint32_t ref = (uint32_t)v;
+    return v == 0 || ref == SLOT_TOMB ? 0 : ref;
+}
+
 /* ------------------------------------------------------------------------ */
 /* The table. */
 #define READER_SHARDS 32
@@ -566,10 +564,10 @@ static qpki_status rebuild_index(db_table *t, store *s, size_t extra)
     slot_index *ix = index_new(cap);
     QPKI_ENSURE(ix, QPKI_ERR_NOMEM);
     for (size_t i = 0; i <= old->mask; i++) {
-        uint64_t v = atomic_load_explicit(&old->slots[i], memory_order_relaxed);
-        uint32_t ref = (uint32_t)v;
-        if (v == 0 || ref == SLOT_TOMB)
+        table_ref ref = live_ref(old, i);
+        if (!ref)
             continue;
+        uint64_t v = atomic_load_explicit(&old->slots[i], memory_order_relaxed);
         const uint8_t *rec = rec_at(s, ref);
         uint64_t h = serial_hash(rec + REC_HEAD, rec[0]);
         size_t j = (size_t)h & ix->mask;
@@ -807,9 +805,8 @@ static void diff_stores(db_table *t, const store *a, const store *b)
         const slot_index *ix = atomic_load_explicit(&from->index, memory_order_relaxed);
         const slot_index *oix = atomic_load_explicit(&other->index, memory_order_relaxed);
         for (size_t i = 0; i <= ix->mask && !t->pending_overflow; i++) {
-            uint64_t v = atomic_load_explicit(&ix->slots[i], memory_order_relaxed);
-            uint32_t ref = (uint32_t)v;
-            if (v == 0 || ref == SLOT_TOMB)
+            table_ref ref = live_ref(ix, i);
+            if (!ref)
                 continue;
             const uint8_t *rec = rec_at(from, ref);
             size_t at = probe(other, oix, rec + REC_HEAD, rec[0],
@@ -966,30 +963,34 @@ void table_foreach_ref(db_table *t, table_ref_fn fn, void *user)
     const store *s = write_store(t);
     const slot_index *ix = atomic_load_explicit(&s->index, memory_order_relaxed);
     for (size_t i = 0; i <= ix->mask; i++) {
-        uint64_t v = atomic_load_explicit(&ix->slots[i], memory_order_relaxed);
-        uint32_t ref = (uint32_t)v;
-        if (v != 0 && ref != SLOT_TOMB)
+        table_ref ref = live_ref(ix, i);
+        if (ref)
             fn(user, ref);
     }
 }
 
 size_t table_arena_used(const db_table *t) { return write_store(t)->used; }
 
+typedef struct row_visit {
+    const store *s;
+    table_row_fn fn;
+    void *user;
+} row_visit;
+
+static void visit_row(void *user, table_ref ref)
+{
+    const row_visit *v = user;
+    const uint8_t *rec = rec_at(v->s, ref);
+    qpki_db_entry e;
+    qpki_db_entry_init(&e);
+    rec_to_entry(rec, &e);
+    v->fn(v->user, rec + REC_HEAD, rec[0], &e);
+}
+
 void table_foreach(db_table *t, table_row_fn fn, void *user)
 {
-    const store *s = atomic_load_explicit(&t->current, memory_order_relaxed);
-    const slot_index *ix = atomic_load_explicit(&s->index, memory_order_relaxed);
-    for (size_t i = 0; i <= ix->mask; i++) {
-        uint64_t v = atomic_load_explicit(&ix->slots[i], memory_order_relaxed);
-        uint32_t ref = (uint32_t)v;
-        if (v == 0 || ref == SLOT_TOMB)
-            continue;
-        const uint8_t *rec = rec_at(s, ref);
-        qpki_db_entry e;
-        qpki_db_entry_init(&e);
-        rec_to_entry(rec, &e);
-        fn(user, rec + REC_HEAD, rec[0], &e);
-    }
+    row_visit v = {write_store(t), fn, user};
+    table_foreach_ref(t, visit_row, &v);
 }
 
 void table_get_stats(db_table *t, table_stats *st)

@@ -17,6 +17,18 @@
 
 typedef struct db_table db_table;
 
+/* The SplitMix64 finaliser: a bijection with full avalanche (serial hashes in
+ * table.c, line and set hashes in index_txt.c). */
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return x;
+}
+
 /* A record reference: the record's offset in its arena + 1; 0 = none.  Valid
  * for the writer until the row is changed or removed (or the store replaced). */
 typedef uint32_t table_ref;
@@ -68,8 +80,8 @@ size_t table_write_count(const db_table *t);
 qpki_status table_commit(db_table *t, uint64_t *generation);
 void table_abort(db_table *t);
 
-/* Call fn for every row of the table lookups see (writer side: no write may
- * run meanwhile).  For tests and the fuzzer. */
+/* Call fn for every row of the table written to (no write may run
+ * meanwhile).  For tests and the fuzzer. */
 typedef void (*table_row_fn)(void *user, const uint8_t *serial, size_t len,
                              const qpki_db_entry *entry);
 void table_foreach(db_table *t, table_row_fn fn, void *user);

@@ -81,13 +81,60 @@ static int teardown(void **state)
     return 0;
 }
 
-static qpki_responder *new_responder(qpki_responder_issuer **iss)
+/* A responder on the test clock for the test CA, answering from `on` with the
+ * delegated responder certificate and `signer`. */
+static qpki_responder *responder_on(qpki_db *on, qpki_signer *signer)
 {
     qpki_responder *r = NULL;
     assert_int_equal(qpki_responder_new(&r), QPKI_OK);
     assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
-    assert_int_equal(qpki_responder_add_issuer(r, ca, db, rsigner, responder_cert, iss), QPKI_OK);
+    assert_int_equal(qpki_responder_add_issuer(r, ca, on, signer, responder_cert, NULL), QPKI_OK);
     return r;
+}
+
+static qpki_responder *new_responder(qpki_responder_issuer **iss)
+{
+    qpki_responder *r = responder_on(db, rsigner);
+    if (iss)
+        *iss = qpki_responder_issuer_at(r, 0);
+    return r;
+}
+
+/* A copy of tests/data/ocsp/index.txt in a temporary directory, opened. */
+typedef struct temp_index {
+    char dir[64], path[256];
+    qpki_db *db;
+} temp_index;
+
+static void temp_index_open(temp_index *ti)
+{
+    snprintf(ti->dir, sizeof(ti->dir), "/tmp/qpki-resp-db-XXXXXX");
+    assert_non_null(mkdtemp(ti->dir));
+    snprintf(ti->path, sizeof(ti->path), "%s/index.txt", ti->dir);
+    char cmd[1400];
+    snprintf(cmd, sizeof(cmd), "cp %s %s", tu_data_path("ocsp/index.txt"), ti->path);
+    assert_int_equal(system(cmd), 0);
+    ti->db = NULL;
+    assert_int_equal(qpki_db_open_index(ti->path, &ti->db), QPKI_OK);
+}
+
+/* Revoke 1001 (superseded) the way `openssl ca` does: rewrite and rename. */
+static void temp_index_revoke_1001(const temp_index *ti)
+{
+    char cmd[1400];
+    snprintf(cmd, sizeof(cmd),
+             "sed 's/^V\\(\\t[0-9]*Z\\t\\)\\(\\t1001\\t\\)/R\\1240201000000Z,superseded\\2/' %s "
+             "> %s.new && mv %s.new %s",
+             ti->path, ti->path, ti->path, ti->path);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void temp_index_close(temp_index *ti)
+{
+    qpki_db_free(&ti->db);
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", ti->dir);
+    assert_int_equal(system(cmd), 0);
 }
 
 static uint8_t *request_for(const uint8_t *serial, size_t serial_len, qpki_hash_alg alg,
@@ -492,28 +539,13 @@ static void test_unavailable_signer_yields_try_later(void **state)
 static void test_index_change_invalidates_the_cache(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/qpki-resp-db-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[256], tmp[256], cmd[1400];
-    snprintf(path, sizeof(path), "%s/index.txt", dir);
-    snprintf(tmp, sizeof(tmp), "%s/index.txt.new", dir);
-    snprintf(cmd, sizeof(cmd), "cp %s %s", tu_data_path("ocsp/index.txt"), path);
-    assert_int_equal(system(cmd), 0);
-    qpki_db *mydb = NULL;
-    assert_int_equal(qpki_db_open_index(path, &mydb), QPKI_OK);
-    qpki_responder *r = NULL;
-    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
-    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
-    assert_int_equal(qpki_responder_add_issuer(r, ca, mydb, rsigner, responder_cert, NULL), QPKI_OK);
+    temp_index ti;
+    temp_index_open(&ti);
+    qpki_responder *r = responder_on(ti.db, rsigner);
     qpki_answer *a = ask_file(r, "ocsp/req-sha1-nononce.der");
     assert_int_equal(qpki_answer_cert_status(a), QPKI_CERT_STATUS_GOOD);
     qpki_answer_free(&a);
-    /* revoke 1001 the way `openssl ca` does: rewrite and rename */
-    snprintf(cmd, sizeof(cmd),
-             "sed 's/^V\\(\\t[0-9]*Z\\t\\)\\(\\t1001\\t\\)/R\\1240201000000Z,superseded\\2/' %s > %s "
-             "&& mv %s %s",
-             path, tmp, tmp, path);
-    assert_int_equal(system(cmd), 0);
+    temp_index_revoke_1001(&ti);
     assert_int_equal(qpki_responder_refresh(r), QPKI_OK);
     a = ask_file(r, "ocsp/req-sha1-nononce.der");
     assert_false(qpki_answer_cache_hit(a));
@@ -524,16 +556,16 @@ static void test_index_change_invalidates_the_cache(void **state)
     qpki_ocsp_response_free(&resp);
     qpki_answer_free(&a);
     /* a corrupt file keeps the previous table */
-    snprintf(cmd, sizeof(cmd), "printf 'X\\tbroken\\n' > %s && mv %s %s", tmp, tmp, path);
+    char cmd[1400];
+    snprintf(cmd, sizeof(cmd), "printf 'X\\tbroken\\n' > %s.new && mv %s.new %s", ti.path, ti.path,
+             ti.path);
     assert_int_equal(system(cmd), 0);
     assert_int_not_equal(qpki_responder_refresh(r), QPKI_OK);
     a = ask_file(r, "ocsp/req-sha1-nononce.der");
     assert_int_equal(qpki_answer_cert_status(a), QPKI_CERT_STATUS_REVOKED);
     qpki_answer_free(&a);
     qpki_responder_free(&r);
-    qpki_db_free(&mydb);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    temp_index_close(&ti);
 }
 
 static void test_key_replacement_switches_responder_certificate(void **state)
@@ -804,10 +836,7 @@ static void test_a_revocation_drops_only_that_serials_cached_responses(void **st
 {
     (void)state;
     qpki_db *m = memory_db_1001_1004();
-    qpki_responder *r = NULL;
-    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
-    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
-    assert_int_equal(qpki_responder_add_issuer(r, ca, m, rsigner, responder_cert, NULL), QPKI_OK);
+    qpki_responder *r = responder_on(m, rsigner);
     /* 1001 asked three ways (SHA-1; SHA-256 with NULL parameters; SHA-256
      * without), 1002 and 1003 once each: five cache entries. */
     static const struct {
@@ -898,28 +927,14 @@ static void test_a_revocation_drops_only_that_serials_cached_responses(void **st
 static void test_index_revocation_keeps_the_other_cached_responses(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/qpki-resp-inc-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[256], tmp[256], cmd[1400];
-    snprintf(path, sizeof(path), "%s/index.txt", dir);
-    snprintf(tmp, sizeof(tmp), "%s/index.txt.new", dir);
-    snprintf(cmd, sizeof(cmd), "cp %s %s", tu_data_path("ocsp/index.txt"), path);
-    assert_int_equal(system(cmd), 0);
-    qpki_db *mydb = NULL;
-    assert_int_equal(qpki_db_open_index(path, &mydb), QPKI_OK);
-    qpki_responder *r = NULL;
-    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
-    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
-    assert_int_equal(qpki_responder_add_issuer(r, ca, mydb, rsigner, responder_cert, NULL), QPKI_OK);
+    temp_index ti;
+    temp_index_open(&ti);
+    qpki_responder *r = responder_on(ti.db, rsigner);
     bool hit;
     assert_int_equal(ask_status(r, 0x1001, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_GOOD);
     assert_int_equal(ask_status(r, 0x1002, QPKI_HASH_SHA256, false, &hit),
                      QPKI_CERT_STATUS_REVOKED);
-    snprintf(cmd, sizeof(cmd),
-             "sed 's/^V\\(\\t[0-9]*Z\\t\\)\\(\\t1001\\t\\)/R\\1240201000000Z,superseded\\2/' %s > %s "
-             "&& mv %s %s",
-             path, tmp, tmp, path);
-    assert_int_equal(system(cmd), 0);
+    temp_index_revoke_1001(&ti);
     assert_int_equal(qpki_responder_refresh(r), QPKI_OK);
     assert_int_equal(ask_status(r, 0x1002, QPKI_HASH_SHA256, false, &hit),
                      QPKI_CERT_STATUS_REVOKED);
@@ -931,9 +946,7 @@ static void test_index_revocation_keeps_the_other_cached_responses(void **state)
     assert_int_equal(st.cache_invalidated, 1);
     assert_int_equal(st.cache_flushes, 0);
     qpki_responder_free(&r);
-    qpki_db_free(&mydb);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    temp_index_close(&ti);
 }
 
 /* A backend of our own over a memory table: V1 (no changes_since) or V2, and
@@ -970,10 +983,7 @@ static void test_a_backend_that_cannot_tell_makes_the_issuers_cache_stale(void *
         .close = wrapped_close};
     qpki_db *vdb = NULL;
     assert_int_equal(qpki_db_new(&v1, &w, &vdb), QPKI_OK);
-    qpki_responder *r = NULL;
-    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
-    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
-    assert_int_equal(qpki_responder_add_issuer(r, ca, vdb, rsigner, responder_cert, NULL), QPKI_OK);
+    qpki_responder *r = responder_on(vdb, rsigner);
     bool hit;
     assert_int_equal(ask_status(r, 0x1001, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_GOOD);
     assert_int_equal(ask_status(r, 0x1002, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_GOOD);
@@ -994,10 +1004,7 @@ static void test_a_backend_that_cannot_tell_makes_the_issuers_cache_stale(void *
 
     /* A memory table whose history was trimmed: the same. */
     table_set_history_limit(qpki_db_memory_table(w.inner), 1);
-    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
-    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
-    assert_int_equal(qpki_responder_add_issuer(r, ca, w.inner, rsigner, responder_cert, NULL),
-                     QPKI_OK);
+    r = responder_on(w.inner, rsigner);
     assert_int_equal(ask_status(r, 0x1003, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_GOOD);
     uint8_t a[2] = {0x10, 0x02}, b[2] = {0x10, 0x04};
     assert_int_equal(qpki_db_memory_remove(w.inner, a, 2), QPKI_OK);
@@ -1021,10 +1028,7 @@ static void test_a_stale_or_busy_database_answers_try_later_and_caches_nothing(v
         .close = wrapped_close, .changes_since = wrapped_changes};
     qpki_db *vdb = NULL;
     assert_int_equal(qpki_db_new(&v2, &w, &vdb), QPKI_OK);
-    qpki_responder *r = NULL;
-    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
-    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
-    assert_int_equal(qpki_responder_add_issuer(r, ca, vdb, rsigner, responder_cert, NULL), QPKI_OK);
+    qpki_responder *r = responder_on(vdb, rsigner);
     bool hit;
     assert_int_equal(ask_status(r, 0x1001, QPKI_HASH_SHA1, false, &hit), QPKI_CERT_STATUS_GOOD);
     static const qpki_status refusals[] = {QPKI_ERR_STALE, QPKI_ERR_BUSY};
@@ -1076,10 +1080,7 @@ static void test_a_response_signed_before_a_change_is_not_cached_after_it(void *
     qpki_signer *gated = NULL;
     assert_int_equal(qpki_signer_new(&ops, rsigner, &gated), QPKI_OK);
     qpki_db *m = memory_db_1001_1004();
-    qpki_responder *r = NULL;
-    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
-    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
-    assert_int_equal(qpki_responder_add_issuer(r, ca, m, gated, responder_cert, NULL), QPKI_OK);
+    qpki_responder *r = responder_on(m, gated);
     gate_open = 0;
     gate_entered = 0;
     size_t len;
@@ -1190,10 +1191,7 @@ static void test_negative_serial_is_unknown(void **state)
     qpki_db *negdb = NULL;
     assert_int_equal(qpki_db_open_index(path, &negdb), QPKI_OK);
     unlink(path);
-    qpki_responder *r = NULL;
-    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
-    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
-    assert_int_equal(qpki_responder_add_issuer(r, ca, negdb, rsigner, responder_cert, NULL), QPKI_OK);
+    qpki_responder *r = responder_on(negdb, rsigner);
     qpki_certid *pos = NULL;
     assert_int_equal(qpki_certid_new(QPKI_HASH_SHA1, ca, (const uint8_t *)"\x90\x02", 2, &pos), QPKI_OK);
     const uint8_t *nh, *kh;
