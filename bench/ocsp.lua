@@ -2,11 +2,17 @@
 --
 --   wrk -t2 -c64 -d10s -s bench/ocsp.lua http://127.0.0.1:PORT -- get  MANIFEST
 --   wrk -t2 -c64 -d10s -s bench/ocsp.lua http://127.0.0.1:PORT -- post MANIFEST
+--   wrk -t2 -c64 -d10s -s bench/ocsp.lua http://127.0.0.1:PORT -- mixed MANIFEST
 --
 -- get:  MANIFEST lists url-encoded base64 requests, one per line; each request
 --       is GET /<line>.
 -- post: MANIFEST lists DER request files, one per line; each request is a POST
 --       of the file with Content-Type: application/ocsp-request.
+-- mixed: each line is "GET <url-encoded base64>" or "POST <DER file>" (the mix is
+--       the proportion of lines; bench/soak.sh uses it).
+-- With OCSP_DELAY_MS=N each connection waits N ms after an answer before its
+-- next request (a bounded load: about connections * 1000 / (N + latency) per
+-- second).
 -- Requests are pre-formatted once and picked at random.  With OCSP_CHECK=1 in
 -- the environment every answer is checked (HTTP 200 and OCSP responseStatus
 -- successful, else it counts as bad); leave it off for throughput runs (a Lua
@@ -30,11 +36,16 @@ local pool, n = {}, 0
 
 function init(args)
    local mode, manifest = args[1], args[2]
-   assert(mode == "get" or mode == "post", "usage: -- get|post MANIFEST")
+   assert(mode == "get" or mode == "post" or mode == "mixed", "usage: -- get|post|mixed MANIFEST")
    for line in io.lines(manifest) do
       if line ~= "" then
          n = n + 1
-         if mode == "get" then
+         local how = mode
+         if mode == "mixed" then
+            how, line = line:match("^(%u+) (.*)$")
+            how = how == "GET" and "get" or "post"
+         end
+         if how == "get" then
             pool[n] = wrk.format("GET", "/" .. line)
          else
             local f = assert(io.open(line, "rb"))
@@ -67,6 +78,11 @@ local function check(status, headers, body)
    if not ok then bad = bad + 1 end
 end
 if os.getenv("OCSP_CHECK") == "1" then response = check end
+
+local pause = tonumber(os.getenv("OCSP_DELAY_MS") or "")
+if pause and pause > 0 then
+   function delay() return pause end
+end
 
 function done(summary, latency, requests)
    local b = 0

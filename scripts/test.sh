@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is needed, builds, and runs every test
-# (unit, CLI, interop, server, PKCS#11, ABI, constant time), builds the Debian packages
-# and uses them installed (tests/package/run.sh), then every suite again under
-# AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzzer briefly.
+# (unit, CLI, interop, server, PKCS#11, ABI, constant time), a 2-minute soak of the
+# server, builds the Debian packages and uses them installed (tests/package/run.sh),
+# then every suite again under AddressSanitizer + UndefinedBehaviorSanitizer, then
+# each fuzzer briefly.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 top=$PWD
@@ -24,6 +25,9 @@ ninja -C build-rel
 
 log "tests: unit, cli, interop, server, pkcs11, abi, constant time"
 meson test -C build-ci --print-errorlogs --num-processes "$jobs"
+
+log "soak: 2 minutes of bench/soak.sh (mixed load at half capacity, index changes, key rotations, SIGHUP; every sampled answer checked)"
+DURATION=${QPKI_SOAK_SECONDS:-120} BUILD=build-ci bash bench/soak.sh
 
 log "install + pkg-config consumer (examples/parse_request.c built with pkg-config alone)"
 stage=$(mktemp -d)
