@@ -14,7 +14,8 @@
 #               (libFuzzer -merge=1: only inputs with new features are added)
 #   -b DIR      the build (default build-fuzz; configured when missing: clang,
 #               -O2, AddressSanitizer + UndefinedBehaviorSanitizer, -Dfuzzing=true)
-#   TARGET      der cert request response index key http (default: all)
+#   TARGET      der cert crl request response index key http (default: every
+#               tests/fuzz/fuzz_*.c)
 #
 # Environment: NICE (default 10), OUT (work directory, default a new one in /tmp),
 # MAX_CRASHES per target (default 5; after a crash the target starts again from
@@ -32,13 +33,18 @@ while getopts 'n:t:ub:h' opt; do
     t) budget=$OPTARG; [[ $runs == 10000000 ]] && runs=-1 ;;
     u) update=true ;;
     b) build=$(cd "$OPTARG" 2>/dev/null && pwd || echo "$OPTARG") ;;
-    h) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    h) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
 targets=("$@")
-((${#targets[@]})) || targets=(der cert request response index key http)
+if ((${#targets[@]} == 0)); then
+  for src in "$here"/fuzz_*.c; do
+    t=${src##*/fuzz_}
+    targets+=("${t%.c}")
+  done
+fi
 nice_level=${NICE:-10}
 max_crashes=${MAX_CRASHES:-5}
 out=${OUT:-$(mktemp -d /tmp/qpki-fuzz-campaign.XXXXXX)}
