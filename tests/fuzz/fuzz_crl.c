@@ -3,7 +3,8 @@
  * every entry, touch every accessor, the TBS re-encoder and both signature
  * checks (with the issuer's certificate when the CRL names the fixture CA).
  * What parses must re-encode to its own TBS, and an entry walk must end exactly
- * after qpki_crl_entry_count entries. */
+ * after qpki_crl_entry_count entries.  Every call that can allocate also runs
+ * with an allocation failing (fuzz_alloc.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <qpki/crl.h>
 #include "der/der.h"
 #include "der/oid.h"
+#include "fuzz_alloc.h"
 #include "internal.h"
 #include "x509/x509.h"
 
@@ -62,30 +64,37 @@ static void use_crl(const qpki_crl *c)
     const uint8_t *tbs;
     size_t tbs_len;
     qpki_crl_tbs(c, &tbs, &tbs_len);
-    if (x509_crl_tbs_reencode(c, false, (der_oid){NULL, 0}, &out, &out_len) == QPKI_OK) {
+    FUZZ_CALL(rc, x509_crl_tbs_reencode(c, false, (der_oid){NULL, 0}, &out, &out_len), out);
+    if (rc == QPKI_OK) {
         if (out_len != tbs_len || memcmp(out, tbs, tbs_len) != 0)
             abort();
         qpki_free(out);
+        out = NULL;
     }
-    if (x509_crl_tbs_reencode(c, true, OID_CE_ALT_SIG_VALUE, &out, &out_len) == QPKI_OK)
+    FUZZ_CALL(rc, x509_crl_tbs_reencode(c, true, OID_CE_ALT_SIG_VALUE, &out, &out_len), out);
+    if (rc == QPKI_OK)
         qpki_free(out);
     const uint8_t *alg, *sig;
     size_t alg_len, sig_len;
     (void)qpki_crl_alt_signature(c, &alg, &alg_len, &sig, &sig_len);
     qpki_cert *ca = fixture_ca();
     if (ca) {
-        (void)qpki_crl_verify_signature(c, ca);
-        (void)qpki_crl_verify_alt_signature(c, ca);
+        FUZZ_CALL(rc, qpki_crl_verify_signature(c, ca), NULL);
+        FUZZ_CALL(rc, qpki_crl_verify_alt_signature(c, ca), NULL);
     }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    fuzz_alloc_input(data, size);
+    qpki_status rc;
     qpki_crl *c = NULL;
-    if (qpki_crl_parse(data, size, &c) == QPKI_OK)
+    FUZZ_CALL(rc, qpki_crl_parse(data, size, &c), c);
+    if (rc == QPKI_OK)
         use_crl(c);
     qpki_crl_free(&c);
-    if (qpki_crl_parse_any(data, size, &c) == QPKI_OK)
+    FUZZ_CALL(rc, qpki_crl_parse_any(data, size, &c), c);
+    if (rc == QPKI_OK)
         use_crl(c);
     qpki_crl_free(&c);
     return 0;
