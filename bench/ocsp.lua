@@ -18,7 +18,11 @@
 -- successful, else it counts as bad); leave it off for throughput runs (a Lua
 -- callback per response costs wrk CPU on the same cores as the server).
 -- done() prints one line:
---   RESULT requests=N rps=R p50_us=.. p90_us=.. p99_us=.. max_us=.. bad=N errors=N
+--   RESULT requests=N rps=R p50_us=.. p90_us=.. p99_us=.. max_us=.. bad=N errors=N \
+--          connect=N read=N write=N status=N timeout=N
+-- errors is the sum of wrk's five socket error counts that follow it (wrk counts
+-- a timeout every 2 s for each connection whose request is older than --timeout,
+-- and for one that has not written its first request 2 s after the start).
 
 -- wrk normally opens and closes a probe connection before the run; `openssl
 -- ocsp -port` spins on such a connection, so look the address up without it.
@@ -89,8 +93,10 @@ function done(summary, latency, requests)
    for _, t in ipairs(threads) do b = b + (t:get("bad") or 0) end
    local e = summary.errors
    io.write(string.format(
-      "RESULT requests=%d rps=%.1f p50_us=%d p90_us=%d p99_us=%d max_us=%d bad=%d errors=%d\n",
+      "RESULT requests=%d rps=%.1f p50_us=%d p90_us=%d p99_us=%d max_us=%d bad=%d errors=%d " ..
+      "connect=%d read=%d write=%d status=%d timeout=%d\n",
       summary.requests, summary.requests / (summary.duration / 1e6), latency:percentile(50),
       latency:percentile(90), latency:percentile(99), latency.max, b,
-      e.connect + e.read + e.write + e.status + e.timeout))
+      e.connect + e.read + e.write + e.status + e.timeout,
+      e.connect, e.read, e.write, e.status, e.timeout))
 end

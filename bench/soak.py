@@ -275,7 +275,7 @@ class Soak:
         self.t_start = None
         self.counts = dict(checked=0, check_failed=0, wrong=0, nonce_checked=0, revoked_seen=0,
                            unknown_seen=0, index_changes=0, rotations=0, sighups=0,
-                           noble_verified=0)
+                           noble_verified=0, load_failed=0)
         self.by_ca = {c[0]: 0 for c in CAS}
         self.failures = []
         self.wrk = []      # (t, requests, rps, p99_us, max_us, bad, errors, conns)
@@ -375,12 +375,12 @@ class Soak:
                '-s', self.a.lua, 'http://127.0.0.1:%d' % self.port, '--', 'mixed', self.manifest]
         r = subprocess.run(cmd, env=env, capture_output=True, text=True)
         m = re.search(r'RESULT requests=(\d+) rps=([\d.]+) p50_us=(\d+) p90_us=(\d+) '
-                      r'p99_us=(\d+) max_us=(\d+) bad=(\d+) errors=(\d+)', r.stdout)
+                      r'p99_us=(\d+) max_us=(\d+) bad=(\d+) errors=(\d+) (.*)', r.stdout)
         if not m:
             raise SystemExit('wrk: %s %s' % (r.stdout, r.stderr))
-        v = [float(x) for x in m.groups()]
+        v = [float(x) for x in m.groups()[:8]]
         return dict(requests=int(v[0]), rps=v[1], p50=v[2], p99=v[4], max=v[5], bad=int(v[6]),
-                    errors=int(v[7]))
+                    errors=int(v[7]), kinds=m.group(9).strip(), t_end=time.time())
 
     # -- threads
     def every(self, period, fn, first=None):
@@ -405,8 +405,10 @@ class Soak:
                 self.wrk.append((t0 - self.t_start, r['requests'], r['rps'], r['p99'], r['max'],
                                  r['bad'], r['errors'], conns, load1))
             if r['bad'] or r['errors']:
-                self.fail('check_failed', 'wrk interval: %d bad answers, %d errors' %
-                          (r['bad'], r['errors']))
+                # counted in failed through wrk_bad (report()), not check_failed
+                self.fail('load_failed', 'wrk interval +%.0f..+%.0f s: %d bad answers, %d errors (%s)' %
+                          (t0 - self.t_start, r['t_end'] - self.t_start, r['bad'], r['errors'],
+                           r['kinds']))
             # re-tune the connection count toward the target rate, within a
             # factor of two of the first estimate: the offered load stays
             # bounded when the machine is busy with something else
@@ -726,12 +728,12 @@ class Soak:
         out.append('| checker latency p99 | %.2f ms |' % p99c)
         out.append('| server log errors | %d |' % len(errors))
         out.append('')
-        out.append('| from (s) | answers/s | p99 | max | connections | RSS (KiB) | load average |')
-        out.append('|---:|---:|---:|---:|---:|---:|---:|')
+        out.append('| from (s) | answers/s | p99 | max | connections | failed | RSS (KiB) | load average |')
+        out.append('|---:|---:|---:|---:|---:|---:|---:|---:|')
         for w in self.wrk:
             rss = next((s[1] for s in self.samples if s[0] >= w[0]), last[1])
-            out.append('| %d | %.0f | %.2f ms | %.1f ms | %d | %d | %.1f |' % (
-                w[0], w[2], w[3] / 1000, w[4] / 1000, w[7], rss, w[8]))
+            out.append('| %d | %.0f | %.2f ms | %.1f ms | %d | %d | %d | %.1f |' % (
+                w[0], w[2], w[3] / 1000, w[4] / 1000, w[7], w[5] + w[6], rss, w[8]))
         if self.failures:
             out.append('')
             out.append('First problems:')
