@@ -158,3 +158,6 @@ GRANT SELECT ON qpki.schema_version, qpki.ca, qpki.cert_status, qpki.cert_status
 GRANT INSERT, UPDATE, DELETE ON qpki.ca, qpki.cert_status TO qpki_writer;
 GRANT INSERT ON qpki.cert_status_deleted TO qpki_writer;
 GRANT USAGE ON SEQUENCE qpki.change_seq TO qpki_writer;
+-- nodes read the sequence's last value to notice a database restored to an
+-- older state (it went backwards)
+GRANT SELECT ON SEQUENCE qpki.change_seq TO qpki_reader, qpki_writer;

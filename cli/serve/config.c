@@ -78,6 +78,16 @@ static const char serve_help[] =
     "  --cache-size N          signed responses kept (default 1000000; 0 disables)\n"
     "  --max-certids N         CertIDs per request (default 16)\n"
     "\n"
+    "Status database (default: index.txt in each --ca-dir):\n"
+    "  --db URL                follow a PostgreSQL status database instead (libpq\n"
+    "                          connection string, no password in it: PGPASSFILE,\n"
+    "                          ~/.pgpass, a service file or PGPASSWORD); every CA's rows\n"
+    "                          are loaded at start and followed (qpki-db(1))\n"
+    "  --db-poll DURATION      look for changes at least this often (default 1s; a\n"
+    "                          primary also notifies at once)\n"
+    "  --db-max-staleness DURATION  answer tryLater once the table has not been\n"
+    "                          confirmed current for this long (default: --validity)\n"
+    "\n"
     "HTTP:\n"
     "  --port N                HTTP port (default 8080)\n"
     "  --addr HOST:PORT        full listen address (default :8080, all addresses)\n"
@@ -117,6 +127,7 @@ void serve_config_init(struct serve_config *c)
     d->crl_max_size = -1;
     d->crl_unknown = -1;
     d->publish_crl_validity = d->crl_min_interval = -1;
+    d->db_poll_ms = d->db_max_staleness_ms = -1;
 }
 
 static void ca_config_init(struct serve_ca_config *ca)
@@ -128,6 +139,7 @@ static void ca_config_init(struct serve_ca_config *ca)
     ca->crl_max_size = -1;
     ca->crl_unknown = -1;
     ca->publish_crl_validity = ca->crl_min_interval = -1;
+    ca->db_poll_ms = ca->db_max_staleness_ms = -1;
 }
 
 static void ca_config_free(struct serve_ca_config *ca)
@@ -136,7 +148,7 @@ static void ca_config_free(struct serve_ca_config *ca)
                        &ca->extra_credentials,
                        &ca->cred_dir, &ca->hsm_config, &ca->key_label, &ca->key_id,
                        &ca->passphrase_env, &ca->passphrase_file, &ca->crl,
-                       &ca->delta_crl, &ca->issued, &ca->publish_crl};
+                       &ca->delta_crl, &ca->issued, &ca->publish_crl, &ca->db};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         free(*fields[i]);
         *fields[i] = NULL;
@@ -246,6 +258,29 @@ static bool parse_seconds(const char *text, int64_t *out)
     return cli_parse_duration(text, out);
 }
 
+/* A duration in milliseconds: "250ms", or what parse_seconds reads. */
+static bool parse_ms(const char *text, int64_t *out)
+{
+    size_t n = strlen(text);
+    if (n > 2 && !strcmp(text + n - 2, "ms")) {
+        char digits[24];
+        if (n - 2 >= sizeof(digits))
+            return false;
+        memcpy(digits, text, n - 2);
+        digits[n - 2] = '\0';
+        long v;
+        if (!parse_long(digits, 1, 86400000L, &v))
+            return false;
+        *out = v;
+        return true;
+    }
+    int64_t secs;
+    if (!parse_seconds(text, &secs) || secs > 86400 * 366)
+        return false;
+    *out = secs * 1000;
+    return true;
+}
+
 static int parse_choice(const char *text, const char *const *names, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -270,7 +305,7 @@ enum {
     OPT_TIMEOUT, OPT_MAX_CONN, OPT_MAX_CONN_IP, OPT_ADMIN, OPT_CONFIG, OPT_PID_FILE, OPT_LOG_FORMAT, OPT_QUIET,
     OPT_DRAIN, OPT_CRL, OPT_DELTA_CRL, OPT_ISSUED, OPT_CRL_REFRESH, OPT_CRL_GRACE,
     OPT_CRL_UNKNOWN, OPT_CRL_TIMEOUT, OPT_CRL_MAX_SIZE, OPT_PUBLISH_CRL, OPT_PUBLISH_VALIDITY,
-    OPT_CRL_MIN_INTERVAL
+    OPT_CRL_MIN_INTERVAL, OPT_DB, OPT_DB_POLL, OPT_DB_MAX_STALENESS
 };
 
 static const struct option serve_options[] = {
@@ -318,6 +353,9 @@ static const struct option serve_options[] = {
     {"publish-crl", required_argument, NULL, OPT_PUBLISH_CRL},
     {"publish-crl-validity", required_argument, NULL, OPT_PUBLISH_VALIDITY},
     {"crl-min-interval", required_argument, NULL, OPT_CRL_MIN_INTERVAL},
+    {"db", required_argument, NULL, OPT_DB},
+    {"db-poll", required_argument, NULL, OPT_DB_POLL},
+    {"db-max-staleness", required_argument, NULL, OPT_DB_MAX_STALENESS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -608,6 +646,21 @@ int serve_config_from_args(int argc, char **argv, struct serve_config *c,
         case OPT_QUIET:
             c->quiet = 1;
             break;
+        case OPT_DB:
+            if (!set_str(&d->db, optarg))
+                goto out;
+            break;
+        case OPT_DB_POLL:
+        case OPT_DB_MAX_STALENESS: {
+            int64_t ms;
+            if (!parse_ms(optarg, &ms)) {
+                cli_usage_error("bad %s '%s' (examples: 500ms 1s 30s 1h)",
+                                opt == OPT_DB_POLL ? "--db-poll" : "--db-max-staleness", optarg);
+                goto out;
+            }
+            *(opt == OPT_DB_POLL ? &d->db_poll_ms : &d->db_max_staleness_ms) = ms;
+            break;
+        }
         case OPT_DRAIN:
             if (!strcmp(optarg, "0"))
                 secs = 0;
@@ -718,6 +771,7 @@ static int yaml_ca_key(const struct yaml_ctx *y, const char *key, const struct d
         {"key_id", &ca->key_id}, {"passphrase_env", &ca->passphrase_env},
         {"passphrase_file", &ca->passphrase_file}, {"issued", &ca->issued},
         {"publish_crl", &ca->publish_crl},
+        {"db", &ca->db},
     };
     const char *s;
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
@@ -740,6 +794,17 @@ static int yaml_ca_key(const struct yaml_ctx *y, const char *key, const struct d
             return -1;
         }
         *(backdate ? &ca->backdate : &ca->validity) = secs;
+        return 1;
+    }
+    if (key_is(key, "db_poll") || key_is(key, "db_max_staleness")) {
+        int64_t ms;
+        if (!yaml_scalar(y, v, &s))
+            return -1;
+        if (!parse_ms(s, &ms)) {
+            yaml_error(y, v, "bad duration (examples: 500ms 1s 30s 1h)");
+            return -1;
+        }
+        *(key_is(key, "db_poll") ? &ca->db_poll_ms : &ca->db_max_staleness_ms) = ms;
         return 1;
     }
     if (key_is(key, "nonce_policy")) {
@@ -1001,7 +1066,8 @@ static bool ca_merge(struct serve_ca_config *dst, const struct serve_ca_config *
             !dup_field(&dst->passphrase_env, s->passphrase_env) ||
             !dup_field(&dst->passphrase_file, s->passphrase_file) ||
             !dup_field(&dst->crl, s->crl) || !dup_field(&dst->delta_crl, s->delta_crl) ||
-            !dup_field(&dst->issued, s->issued) || !dup_field(&dst->publish_crl, s->publish_crl))
+            !dup_field(&dst->issued, s->issued) || !dup_field(&dst->publish_crl, s->publish_crl) ||
+            !dup_field(&dst->db, s->db))
             return false;
         if (s->publish_crl_validity >= 0)
             dst->publish_crl_validity = s->publish_crl_validity;
@@ -1048,6 +1114,10 @@ static bool ca_merge(struct serve_ca_config *dst, const struct serve_ca_config *
             dst->include_certs = s->include_certs;
         if (s->responder_id >= 0)
             dst->responder_id = s->responder_id;
+        if (s->db_poll_ms >= 0)
+            dst->db_poll_ms = s->db_poll_ms;
+        if (s->db_max_staleness_ms >= 0)
+            dst->db_max_staleness_ms = s->db_max_staleness_ms;
     }
     return true;
 }
@@ -1172,6 +1242,9 @@ bool serve_config_finish(struct serve_config *c)
             defaults.crl = defaults.delta_crl = defaults.issued = NULL;
         if (ca->publish_crl || c->n_cas > 1)
             defaults.publish_crl = NULL;
+        /* a CA of its own CRLs does not take the default database either */
+        if (ca->crl)
+            defaults.db = NULL;
         if (!ca_merge(&merged, &defaults, ca)) {
             ca_config_free(&merged);
             return false;
@@ -1195,6 +1268,18 @@ bool serve_config_finish(struct serve_config *c)
             ca->unknown_policy = QPKI_UNKNOWN_AS_UNKNOWN;
         if (ca->include_certs < 0)
             ca->include_certs = 1;
+        if (ca->db_poll_ms < 0)
+            ca->db_poll_ms = 1000;
+        /* a table older than the answers' validity would let a revocation be
+         * missed for longer than a client caches an answer anyway */
+        if (ca->db_max_staleness_ms < 0)
+            ca->db_max_staleness_ms = ca->validity * 1000;
+        if (ca->db && ca->db_max_staleness_ms <= ca->db_poll_ms) {
+            cli_usage_error("CA %s: --db-max-staleness (%lld ms) must be longer than --db-poll "
+                            "(%lld ms)", ca->dir, (long long)ca->db_max_staleness_ms,
+                            (long long)ca->db_poll_ms);
+            return false;
+        }
         if (ca->responder_id < 0)
             ca->responder_id = QPKI_RESPONDER_ID_AUTO;
         if (ca->crl_refresh <= 0)
@@ -1233,6 +1318,12 @@ bool serve_config_finish(struct serve_config *c)
                                 "a CA answered from --crl has none", ca->dir);
                 return false;
             }
+            if (ca->db) {
+                cli_usage_error("CA %s: --publish-crl publishes the CRL made from index.txt; "
+                                "a CA followed from --db has none here (qpki crl gen makes "
+                                "its CRLs)", ca->dir);
+                return false;
+            }
             for (size_t j = 0; j < i; j++)
                 if (c->cas[j].publish_crl && !strcmp(c->cas[j].publish_crl, ca->publish_crl)) {
                     cli_usage_error("--publish-crl %s given for two CAs", ca->publish_crl);
@@ -1241,6 +1332,11 @@ bool serve_config_finish(struct serve_config *c)
         }
         if (ca->issued && !ca->crl) {
             cli_usage_error("CA %s: --issued is for a CA answered from CRLs (--crl)", ca->dir);
+            return false;
+        }
+        if (ca->crl && ca->db) {
+            cli_usage_error("CA %s: answered from CRLs (--crl) or from a database (--db), not "
+                            "both", ca->dir);
             return false;
         }
         if (ca->cert || ca->key || ca->credential || ca->hsm_config || ca->key_label ||

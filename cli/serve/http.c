@@ -819,29 +819,38 @@ static enum MHD_Result on_admin(void *cls, struct MHD_Connection *c, const char 
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return send_text(c, 405, "text/plain; charset=utf-8", "use GET\n", false);
     if (!strcmp(url, "/healthz")) {
+        char dbmsg[2048];
         pthread_rwlock_rdlock(&serve_srv.lock);
         qpki_status st = qpki_responder_health(serve_srv.gen->r);
         /* CAs answered from CRLs: one line per CRL; a stale one is unhealthy */
         bool crl_stale = false;
         char *crl = serve_crl_health(serve_srv.gen, &crl_stale);
+        /* CAs answered from PostgreSQL (--db): degraded still answers normally from
+         * the table (200: keep this node in the balancer); stale answers tryLater
+         * (503: prefer other nodes) */
+        enum serve_db_state db = serve_gen_db_state(serve_srv.gen, dbmsg, sizeof(dbmsg));
         pthread_rwlock_unlock(&serve_srv.lock);
         char msg[256];
-        if (st == QPKI_OK && !crl_stale)
-            snprintf(msg, sizeof(msg), "ok\n");
-        else if (st == QPKI_OK)
-            snprintf(msg, sizeof(msg), "unhealthy: a CRL is past its nextUpdate (tryLater)\n");
-        else
+        if (st != QPKI_OK)
             snprintf(msg, sizeof(msg), "unhealthy: %s\n", qpki_strerror(st));
-        size_t n = strlen(msg) + (crl ? strlen(crl) : 0) + 1;
+        else if (crl_stale)
+            snprintf(msg, sizeof(msg), "unhealthy: a CRL is past its nextUpdate (tryLater)\n");
+        else if (db == SERVE_DB_STALE)
+            snprintf(msg, sizeof(msg), "stale\n");
+        else if (db == SERVE_DB_DEGRADED)
+            snprintf(msg, sizeof(msg), "degraded\n");
+        else
+            snprintf(msg, sizeof(msg), "ok\n");
+        size_t n = strlen(msg) + strlen(dbmsg) + (crl ? strlen(crl) : 0) + 1;
         char *body = malloc(n);
         if (!body) {
             free(crl);
             return MHD_NO;
         }
-        snprintf(body, n, "%s%s", msg, crl ? crl : "");
+        snprintf(body, n, "%s%s%s", msg, dbmsg, crl ? crl : "");
         free(crl);
-        return send_text(c, st == QPKI_OK && !crl_stale ? 200 : 503, "text/plain; charset=utf-8",
-                         body, true);
+        bool healthy = st == QPKI_OK && !crl_stale && db != SERVE_DB_STALE;
+        return send_text(c, healthy ? 200 : 503, "text/plain; charset=utf-8", body, true);
     }
     if (!strcmp(url, "/metrics")) {
         char *text = serve_metrics_render();

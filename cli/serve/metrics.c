@@ -432,6 +432,43 @@ char *serve_metrics_render(void)
                 (unsigned long long)qpki_db_generation(g->issuers[i].db));
         }
         crl_metrics(&t, g);
+        /* CAs served from a database (--db): its connection and how current
+         * the table is */
+        static const struct {
+            const char *name, *type, *help;
+        } dbm[] = {
+            {"qpki_db_connected", "gauge",
+             "1 while the CA's status database connection is up (--db CAs)."},
+            {"qpki_db_staleness_seconds", "gauge",
+             "Time since the CA's table was last confirmed current by its database."},
+            {"qpki_db_changes_total", "counter",
+             "Changed rows applied from the database since start."},
+            {"qpki_db_reloads_total", "counter",
+             "Full loads of the CA's rows (the first included)."},
+        };
+        for (size_t k = 0; k < sizeof(dbm) / sizeof(dbm[0]); k++) {
+            bool headed = false;
+            for (size_t i = 0; i < g->n; i++) {
+                qpki_db_health h;
+                memset(&h, 0, sizeof(h));
+                h.struct_size = (uint32_t)sizeof(h);
+                if (qpki_db_get_health(g->issuers[i].db, &h) != QPKI_OK || h.connected < 0)
+                    continue;
+                if (!headed)
+                    header(&t, dbm[k].name, dbm[k].type, dbm[k].help);
+                headed = true;
+                char lv[512];
+                label_value(lv, sizeof(lv), g->issuers[i].name);
+                if (k == 0)
+                    add(&t, "%s{ca=\"%s\"} %d\n", dbm[k].name, lv, h.connected);
+                else if (k == 1)
+                    add(&t, "%s{ca=\"%s\"} %.3f\n", dbm[k].name, lv,
+                        (double)h.staleness_ms / 1000.0);
+                else
+                    add(&t, "%s{ca=\"%s\"} %llu\n", dbm[k].name, lv,
+                        (unsigned long long)(k == 2 ? h.changes : h.reloads));
+            }
+        }
     }
     pthread_rwlock_unlock(&serve_srv.lock);
     if (t.oom) {

@@ -56,6 +56,10 @@ struct serve_ca_config {
     char *publish_crl;           /* URL path ("/crl/ca.crl") */
     int64_t publish_crl_validity; /* nextUpdate - thisUpdate (default 7d) */
     int64_t crl_min_interval;    /* remade at most this often on changes (default 60s) */
+    /* the status database: index.txt in dir, or a PostgreSQL database */
+    char *db;                    /* libpq connection string (no password) or NULL */
+    int64_t db_poll_ms;          /* poll for changes at least this often (default 1 s) */
+    int64_t db_max_staleness_ms; /* tryLater past this (default: the validity) */
 };
 
 enum serve_log_format { SERVE_LOG_LOGFMT = 0, SERVE_LOG_JSON = 1 };
@@ -193,6 +197,14 @@ void serve_gen_free(struct serve_gen **g);
 /* Periodic work on the current generation: refresh the status databases, apply
  * changed credential files. */
 void serve_gen_maintain(struct serve_gen *g);
+
+/* The status databases that follow a remote source (--db), for /healthz:
+ * SERVE_DB_OK; SERVE_DB_DEGRADED when one has lost its connection but its table
+ * is still within --db-max-staleness (answers stay normal); SERVE_DB_STALE when
+ * one is past it (that CA answers tryLater).  buf receives one line per CA that
+ * is not OK ("ca=NAME database unreachable for 12.3s (max 3600s): <cause>"). */
+enum serve_db_state { SERVE_DB_OK, SERVE_DB_DEGRADED, SERVE_DB_STALE };
+enum serve_db_state serve_gen_db_state(struct serve_gen *g, char *buf, size_t size);
 
 /* Moves whenever an answer may change: a status database reloaded, a key
  * switched, a SIGHUP swap.  The HTTP answer cache keeps entries of the current

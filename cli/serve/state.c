@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <qpki/cert.h>
+#include <qpki/db_plugin.h>
 
 #include "serve.h"
 
@@ -207,6 +208,57 @@ static qpki_status extra_keys_add(struct serve_issuer *is, const struct extra_ke
     return st;
 }
 
+/* Messages of a database source's following thread (connection lost and back,
+ * reloads); it runs on that thread (serve_log is safe from any thread). */
+static void db_follow_log(void *user, qpki_status status, const char *message)
+{
+    serve_log(status == QPKI_OK ? "info" : "warn", message, "ca", (const char *)user,
+              (const char *)NULL);
+}
+
+/* --db: the CA's rows from PostgreSQL, loaded now and followed (DESIGN §11).
+ * An unreachable database, a wrong role or a schema this qpki does not know
+ * fail the start (exit 2) with the server and the cause. */
+static bool open_db_source(const struct serve_ca_config *ca, struct serve_issuer *is)
+{
+    uint8_t id[QPKI_DB_CA_ID_LEN];
+    qpki_status st = qpki_db_ca_id(is->ca, id);
+    if (st != QPKI_OK) {
+        cli_error_st(st, "CA %s: cannot compute its identifier", ca->dir);
+        return false;
+    }
+    char err[1024] = "";
+    qpki_db_plugin *plugin = NULL;
+    st = qpki_db_plugin_load(NULL, &plugin, err, sizeof(err));
+    if (st != QPKI_OK) {
+        cli_error("CA %s: cannot load the database plugin: %s", ca->dir,
+                  err[0] ? err : qpki_strerror(st));
+        return false;
+    }
+    qpki_db_source_params p = {
+        .struct_size = (uint32_t)sizeof(p),
+        .url = ca->db,
+        .ca_id = id,
+        .ca_id_len = sizeof(id),
+        .ca_name = is->name,
+        .poll_ms = (uint32_t)ca->db_poll_ms,
+        .max_staleness_ms = (uint32_t)(ca->db_max_staleness_ms > UINT32_MAX
+                                           ? UINT32_MAX
+                                           : ca->db_max_staleness_ms),
+        .log_fn = db_follow_log,
+        .log_user = is->name,
+    };
+    st = qpki_db_plugin_check_url(plugin, ca->db, err, sizeof(err));
+    if (st == QPKI_OK)
+        st = qpki_db_plugin_open_source(plugin, &p, &is->db, err, sizeof(err));
+    qpki_db_plugin_free(&plugin); /* the source keeps the plugin's code mapped */
+    if (st != QPKI_OK) {
+        cli_error("CA %s: --db: %s", ca->dir, err[0] ? err : qpki_strerror(st));
+        return false;
+    }
+    return true;
+}
+
 static bool load_issuer(struct serve_gen *g, size_t index)
 {
     const struct serve_ca_config *ca = &g->conf.cas[index];
@@ -232,6 +284,10 @@ static bool load_issuer(struct serve_gen *g, size_t index)
     if (ca->crl) {
         /* the CA's status from its CRLs (crl.c), not from index.txt */
         if (!serve_crl_open(ca, is->ca, &is->crl, &is->db))
+            goto out;
+    } else if (ca->db) {
+        /* from PostgreSQL, shared by several nodes */
+        if (!open_db_source(ca, is))
             goto out;
     } else {
         snprintf(path, sizeof(path), "%s/index.txt", ca->dir);
@@ -480,4 +536,33 @@ void serve_gen_maintain(struct serve_gen *g)
         is->has_pending = false;
         reload_key(g, i, now);
     }
+}
+
+enum serve_db_state serve_gen_db_state(struct serve_gen *g, char *buf, size_t size)
+{
+    enum serve_db_state worst = SERVE_DB_OK;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; g && i < g->n; i++) {
+        qpki_db_health h;
+        memset(&h, 0, sizeof(h));
+        h.struct_size = (uint32_t)sizeof(h);
+        if (qpki_db_get_health(g->issuers[i].db, &h) != QPKI_OK || h.connected != 0)
+            continue;
+        bool stale = h.max_staleness_ms && h.staleness_ms > h.max_staleness_ms;
+        if (stale)
+            worst = SERVE_DB_STALE;
+        else if (worst == SERVE_DB_OK)
+            worst = SERVE_DB_DEGRADED;
+        char why[512];
+        qpki_db_last_error(g->issuers[i].db, why, sizeof(why));
+        int n = snprintf(buf + used, size - used,
+                         "ca=%s status database unreachable, table %.1fs old (max %.1fs)%s: %s\n",
+                         g->issuers[i].name, (double)h.staleness_ms / 1000.0,
+                         (double)h.max_staleness_ms / 1000.0,
+                         stale ? ", answering tryLater" : "", why);
+        if (n > 0 && (size_t)n < size - used)
+            used += (size_t)n;
+    }
+    return worst;
 }

@@ -47,6 +47,7 @@ extern "C" {
 
 #define QPKI_DB_ABI_V1 1u
 #define QPKI_DB_ABI_V2 2u /* V2 appends changes_since to qpki_status_db_ops */
+#define QPKI_DB_ABI_V3 3u /* V3 appends health */
 
 /* Row status exactly as the index file states it. */
 typedef enum qpki_db_row_status {
@@ -96,10 +97,23 @@ QPKI_API void qpki_db_entry_init(qpki_db_entry *entry);
  * octets; serial_len 0 is serial number zero). */
 typedef void (*qpki_db_change_fn)(void *user, const uint8_t *serial, size_t serial_len);
 
+/* How a backend that follows a remote source (a database) is doing
+ * (qpki_db_health).  Fields are only ever appended; the caller sets
+ * struct_size to the size of its copy. */
+typedef struct qpki_db_health {
+    uint32_t struct_size;       /* sizeof(qpki_db_health) as the caller was built */
+    int connected;              /* 1 connected to the source, 0 not (answering from the
+                                   table and reconnecting), -1 no connection to speak of */
+    uint64_t staleness_ms;      /* since the table was last confirmed to match the source */
+    uint64_t max_staleness_ms;  /* lookups fail with QPKI_ERR_STALE past it; 0: never */
+    uint64_t changes;           /* changed rows applied from the source since open */
+    uint64_t reloads;           /* full loads since open (the first included) */
+} qpki_db_health;
+
 /* The backend vtable.  Methods are only ever appended; qpki_db_new checks
  * abi_version and struct_size before anything is called. */
 typedef struct qpki_status_db_ops {
-    uint32_t abi_version; /* QPKI_DB_ABI_V1 */
+    uint32_t abi_version; /* QPKI_DB_ABI_V1, _V2 or _V3 (the methods it declares) */
     uint32_t struct_size; /* sizeof(qpki_status_db_ops) as the backend was built */
     /* Find a serial.  serial is normalised: no leading zero octets, 0 to
      * QPKI_SERIAL_MAX octets (0 octets is serial number zero).  *out arrives
@@ -139,11 +153,15 @@ typedef struct qpki_status_db_ops {
      * back into this database. */
     qpki_status (*changes_since)(void *self, uint64_t since, uint64_t *upto,
                                  qpki_db_change_fn fn, void *user);
+    /* V3; may be NULL.  Fill *out (arriving zeroed with the library's
+     * struct_size) with the state of the connection to the source.  Safe from
+     * any thread; must not block. */
+    qpki_status (*health)(void *self, qpki_db_health *out);
 } qpki_status_db_ops;
 
 typedef struct qpki_db qpki_db;
 
-/* Wrap a backend.  abi_version must be 1..QPKI_DB_ABI_V2 and struct_size must
+/* Wrap a backend.  abi_version must be 1..QPKI_DB_ABI_V3 and struct_size must
  * cover every V1 method (else QPKI_ERR_PLUGIN_ABI); lookup, generation, count and
  * close are required (else QPKI_ERR_INVALID_ARG).  A V2 method is used only when
  * abi_version is 2 and struct_size covers it (a V1 backend's struct stays
@@ -222,6 +240,12 @@ QPKI_API qpki_status qpki_db_refresh(qpki_db *db);
  * "/srv/ca/index.txt:42: bad revocation date '2401151000Z'".  Safe from any
  * thread. */
 QPKI_API void qpki_db_last_error(qpki_db *db, char *buf, size_t size);
+
+/* The state of a backend that follows a remote source (see
+ * qpki_status_db_ops.health): QPKI_OK with *out filled (as many bytes as
+ * out->struct_size says); QPKI_ERR_UNSUPPORTED for a backend without one (an
+ * index.txt file).  Safe from any thread. */
+QPKI_API qpki_status qpki_db_get_health(qpki_db *db, qpki_db_health *out);
 
 /* Which serials changed since generation `since` (see
  * qpki_status_db_ops.changes_since); QPKI_ERR_NOT_FOUND also when the backend

@@ -18,6 +18,8 @@
 #define ENTRY_V1_SIZE (offsetof(qpki_db_entry, invalidity_date) + sizeof(qpki_time))
 #define OPS_V1_SIZE (offsetof(qpki_status_db_ops, close) + sizeof(void (*)(void *)))
 #define OPS_V2_SIZE (offsetof(qpki_status_db_ops, changes_since) + sizeof(void (*)(void)))
+#define OPS_V3_SIZE (offsetof(qpki_status_db_ops, health) + sizeof(void (*)(void)))
+#define HEALTH_V1_SIZE (offsetof(qpki_db_health, reloads) + sizeof(uint64_t))
 
 struct qpki_db {
     _Atomic unsigned refs;
@@ -59,7 +61,7 @@ qpki_status qpki_db_new(const qpki_status_db_ops *ops, void *self, qpki_db **out
     QPKI_ENSURE(out, QPKI_ERR_INVALID_ARG);
     *out = NULL;
     QPKI_ENSURE(ops, QPKI_ERR_INVALID_ARG);
-    QPKI_ENSURE(ops->abi_version >= 1 && ops->abi_version <= QPKI_DB_ABI_V2,
+    QPKI_ENSURE(ops->abi_version >= 1 && ops->abi_version <= QPKI_DB_ABI_V3,
                 QPKI_ERR_PLUGIN_ABI);
     QPKI_ENSURE(ops->struct_size >= OPS_V1_SIZE, QPKI_ERR_PLUGIN_ABI);
     QPKI_ENSURE(ops->lookup && ops->generation && ops->count && ops->close,
@@ -78,6 +80,8 @@ qpki_status qpki_db_new(const qpki_status_db_ops *ops, void *self, qpki_db **out
     /* A method counts only when the version that introduced it is declared. */
     if (ops->abi_version < QPKI_DB_ABI_V2 || ops->struct_size < OPS_V2_SIZE)
         db->ops.changes_since = NULL;
+    if (ops->abi_version < QPKI_DB_ABI_V3 || ops->struct_size < OPS_V3_SIZE)
+        db->ops.health = NULL;
     db->ops_ptr = ops;
     db->self = self;
     atomic_init(&db->refs, 1u);
@@ -157,6 +161,25 @@ uint64_t qpki_db_generation(qpki_db *db)
 size_t qpki_db_count(qpki_db *db)
 {
     return db ? db->ops.count(db->self) : 0;
+}
+
+qpki_status qpki_db_get_health(qpki_db *db, qpki_db_health *out)
+{
+    QPKI_ENSURE(db && out && out->struct_size >= HEALTH_V1_SIZE, QPKI_ERR_INVALID_ARG);
+    if (!db->ops.health)
+        return QPKI_ERR_UNSUPPORTED;
+    /* the backend fills a full-size struct of ours; the caller gets as much of
+     * it as its own struct holds */
+    qpki_db_health h;
+    memset(&h, 0, sizeof(h));
+    h.struct_size = (uint32_t)sizeof(h);
+    qpki_status rc = db->ops.health(db->self, &h);
+    if (rc != QPKI_OK)
+        return rc;
+    uint32_t caller_size = out->struct_size;
+    memcpy(out, &h, caller_size < sizeof(h) ? caller_size : sizeof(h));
+    out->struct_size = caller_size;
+    return QPKI_OK;
 }
 
 qpki_status qpki_db_changes_since(qpki_db *db, uint64_t since, uint64_t *upto,

@@ -1278,6 +1278,69 @@ static void log_cb(void *user, qpki_status rc, const char *message)
     snprintf(l->msg, sizeof(l->msg), "%s", message);
 }
 
+static qpki_status fake_health(void *self, qpki_db_health *out)
+{
+    fake *f = self;
+    out->connected = 0;
+    out->staleness_ms = 4200;
+    out->max_staleness_ms = 5000;
+    out->changes = f->generation;
+    out->reloads = 2;
+    return QPKI_OK;
+}
+
+/* qpki_db_get_health: a V3 backend's report reaches the caller (as much as its
+ * struct holds); a backend that declares V2, or whose struct ends before the
+ * method, has none (QPKI_ERR_UNSUPPORTED), as has index.txt. */
+static void test_health_comes_only_from_a_backend_that_declares_v3(void **state)
+{
+    (void)state;
+    fake f = {.generation = 9};
+    qpki_status_db_ops ops = {
+        .abi_version = QPKI_DB_ABI_V3,
+        .struct_size = sizeof(qpki_status_db_ops),
+        .lookup = fake_lookup,
+        .generation = fake_generation,
+        .count = fake_count,
+        .close = fake_close,
+        .health = fake_health,
+    };
+    qpki_db *db = NULL;
+    assert_int_equal(qpki_db_new(&ops, &f, &db), QPKI_OK);
+    qpki_db_health h;
+    memset(&h, 0xee, sizeof(h));
+    h.struct_size = sizeof(h);
+    assert_int_equal(qpki_db_get_health(db, &h), QPKI_OK);
+    assert_int_equal(h.struct_size, sizeof(h));
+    assert_int_equal(h.connected, 0);
+    assert_int_equal(h.staleness_ms, 4200);
+    assert_int_equal(h.max_staleness_ms, 5000);
+    assert_int_equal(h.changes, 9);
+    assert_int_equal(h.reloads, 2);
+    /* a caller's struct smaller than the first version is refused */
+    h.struct_size = 8;
+    assert_int_equal(qpki_db_get_health(db, &h), QPKI_ERR_INVALID_ARG);
+    qpki_db_free(&db);
+
+    qpki_status_db_ops v2 = ops;
+    v2.abi_version = QPKI_DB_ABI_V2;
+    assert_int_equal(qpki_db_new(&v2, &f, &db), QPKI_OK);
+    h.struct_size = sizeof(h);
+    assert_int_equal(qpki_db_get_health(db, &h), QPKI_ERR_UNSUPPORTED);
+    qpki_db_free(&db);
+    qpki_status_db_ops short_v3 = ops;
+    short_v3.struct_size = offsetof(qpki_status_db_ops, health);
+    assert_int_equal(qpki_db_new(&short_v3, &f, &db), QPKI_OK);
+    assert_int_equal(qpki_db_get_health(db, &h), QPKI_ERR_UNSUPPORTED);
+    qpki_db_free(&db);
+    assert_int_equal(f.closed, 3);
+
+    assert_int_equal(qpki_index_open_memory("index.txt", (const uint8_t *)"", 0, NULL, 0, &db),
+                     QPKI_OK);
+    assert_int_equal(qpki_db_get_health(db, &h), QPKI_ERR_UNSUPPORTED);
+    qpki_db_free(&db);
+}
+
 static void test_custom_backend_is_checked_and_gets_normalised_serials(void **state)
 {
     (void)state;
@@ -1295,7 +1358,7 @@ static void test_custom_backend_is_checked_and_gets_normalised_serials(void **st
     bad.abi_version = 0;
     assert_int_equal(qpki_db_new(&bad, &f, &db), QPKI_ERR_PLUGIN_ABI);
     assert_null(db);
-    bad.abi_version = QPKI_DB_ABI_V2 + 1;
+    bad.abi_version = QPKI_DB_ABI_V3 + 1;
     assert_int_equal(qpki_db_new(&bad, &f, &db), QPKI_ERR_PLUGIN_ABI);
     bad = ops;
     bad.struct_size = offsetof(qpki_status_db_ops, close);
@@ -1420,6 +1483,7 @@ int main(void)
         cmocka_unit_test(test_lookups_during_reloads_see_each_row_whole_and_never_older),
         cmocka_unit_test(test_allocation_failures_while_loading_are_reported_and_leak_nothing),
         cmocka_unit_test(test_custom_backend_is_checked_and_gets_normalised_serials),
+        cmocka_unit_test(test_health_comes_only_from_a_backend_that_declares_v3),
         cmocka_unit_test(test_refresh_logs_reloads_and_each_new_failure_once),
         cmocka_unit_test(test_appended_and_rewritten_rows_are_applied_one_by_one),
         cmocka_unit_test(test_a_bad_changed_line_keeps_the_table_and_names_the_line),
