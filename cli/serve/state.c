@@ -216,6 +216,15 @@ static void db_follow_log(void *user, qpki_status status, const char *message)
               (const char *)NULL);
 }
 
+/* A database source published changes: the per-thread HTTP answer cache
+ * (cli/serve/http.c) must not answer from before them, not even for the rest
+ * of the second (the responder's own cache follows the generation by itself). */
+static void db_changed(void *user)
+{
+    (void)user;
+    atomic_fetch_add(&serve_epoch, 1);
+}
+
 /* --db: the CA's rows from PostgreSQL, loaded now and followed (DESIGN §11).
  * An unreachable database, a wrong role or a schema this qpki does not know
  * fail the start (exit 2) with the server and the cause. */
@@ -247,6 +256,8 @@ static bool open_db_source(const struct serve_ca_config *ca, struct serve_issuer
                                            : ca->db_max_staleness_ms),
         .log_fn = db_follow_log,
         .log_user = is->name,
+        .changed_fn = db_changed,
+        .changed_user = NULL,
     };
     st = qpki_db_plugin_check_url(plugin, ca->db, err, sizeof(err));
     if (st == QPKI_OK)

@@ -145,6 +145,12 @@ typedef struct qpki_db_source_params {
                                    lost / back, reloads); may be NULL; called from
                                    that thread */
     void *log_user;
+    /* Called from the following thread right after changes were published
+     * (the generation moved), so that caches outside the responder (an HTTP
+     * answer cache) can drop what they hold at once; may be NULL.  Must be
+     * quick and must not call back into the source. */
+    void (*changed_fn)(void *user);
+    void *changed_user;
 } qpki_db_source_params;
 
 /* ---- the plugin descriptor -------------------------------------------------------- */

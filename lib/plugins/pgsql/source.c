@@ -30,6 +30,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,12 +63,15 @@ struct pg_source {
     uint32_t poll_ms, max_staleness_ms;
     qpki_db_log_fn log_fn;
     void *log_user;
+    void (*changed_fn)(void *user);
+    void *changed_user;
     /* the following thread's own */
     PGconn *c;
     int64_t last_seq;
     bool need_full;
     char logged[QPKI_PG_MESSAGE_MAX]; /* the failure last logged, to log each once */
     int64_t lost_at_ms;
+    uint64_t reloads_seen;
     /* shared */
     int stop_pipe[2];
     pthread_t thread;
@@ -410,11 +414,13 @@ static qpki_status follow_batch(struct pg_source *s, bool *more, uint64_t *appli
 }
 
 /* Bring the table up to date: changes since last_seq, or everything when the
- * sequence went backwards or a reload is due. */
-static qpki_status catch_up(struct pg_source *s, uint64_t *applied, char *err, size_t errlen)
+ * sequence went backwards (checked when check_sequence: on polls, not on every
+ * notification) or a reload is due. */
+static qpki_status catch_up(struct pg_source *s, bool check_sequence, uint64_t *applied,
+                           char *err, size_t errlen)
 {
     *applied = 0;
-    if (!s->need_full) {
+    if (!s->need_full && check_sequence) {
         PGresult *r = pg_exec(s->c,
                               "SELECT CASE WHEN is_called THEN last_value ELSE 0 END "
                               "FROM qpki.change_seq",
@@ -443,7 +449,7 @@ static qpki_status catch_up(struct pg_source *s, uint64_t *applied, char *err, s
             /* far behind (a long outage, a large import): one snapshot is
              * cheaper than many batches */
             s->need_full = true;
-            return catch_up(s, applied, err, errlen);
+            return catch_up(s, false, applied, err, errlen);
         }
         QPKI_GUARD(follow_batch(s, &more, applied, err, errlen));
     }
@@ -521,6 +527,7 @@ static void *follow(void *arg)
     struct pg_source *s = arg;
     int64_t backoff = BACKOFF_FIRST_MS;
     char err[QPKI_PG_MESSAGE_MAX];
+    bool notified = false;
     for (;;) {
         if (!s->c) {
             err[0] = '\0';
@@ -539,7 +546,7 @@ static void *follow(void *arg)
         int64_t t0 = now_ms();
         uint64_t applied = 0;
         err[0] = '\0';
-        qpki_status rc = catch_up(s, &applied, err, sizeof(err));
+        qpki_status rc = catch_up(s, !notified, &applied, err, sizeof(err));
         if (rc != QPKI_OK) {
             if (strcmp(err, "stopped") == 0)
                 break;
@@ -547,6 +554,9 @@ static void *follow(void *arg)
             lost(s, err);
             continue;
         }
+        if ((applied || s->reloads_seen != atomic_load(&s->reloads)) && s->changed_fn)
+            s->changed_fn(s->changed_user);
+        s->reloads_seen = atomic_load(&s->reloads);
         atomic_store_explicit(&s->last_ok_ms, t0, memory_order_release);
         if (atomic_exchange(&s->connected, 1) == 0) {
             set_error(s, "");
@@ -558,6 +568,7 @@ static void *follow(void *arg)
                 qpki_db_count(s->table));
         }
         int w = wait_change(s, s->poll_ms);
+        notified = w == 1;
         if (w == -1)
             break;
         if (w == -2) {
@@ -632,6 +643,10 @@ qpki_status pg_source_open(const qpki_db_source_params *p, const qpki_status_db_
     s->max_staleness_ms = p->max_staleness_ms;
     s->log_fn = p->log_fn;
     s->log_user = p->log_user;
+    if (p->struct_size >= offsetof(qpki_db_source_params, changed_user) + sizeof(void *)) {
+        s->changed_fn = p->changed_fn;
+        s->changed_user = p->changed_user;
+    }
     s->need_full = true;
     qpki_status rc = QPKI_ERR_NOMEM;
     if (!s->url || pipe2(s->stop_pipe, O_CLOEXEC) != 0 ||
@@ -647,6 +662,7 @@ qpki_status pg_source_open(const qpki_db_source_params *p, const qpki_status_db_
         atomic_store(&s->last_ok_ms, t0);
         atomic_store(&s->connected, 1);
     }
+    s->reloads_seen = atomic_load(&s->reloads);
     if (rc == QPKI_OK && pthread_create(&s->thread, NULL, follow, s) != 0) {
         snprintf(err, errlen, "cannot start the following thread");
         rc = QPKI_ERR_NOMEM;
