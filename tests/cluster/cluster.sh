@@ -199,8 +199,11 @@ warm=$(seq 2 21 | awk '{printf "0x%08X ", 16777216 + $1 * 10 + 1}')
 for n in A B C D; do
     for s in $warm; do expect_eq "warm $n $s" "$(status $n "$s")" good; done
 done
-declare -A HITS
-for n in A B C D; do HITS[$n]=$(metric $n qpki_ocsp_cache_hits_total); done
+declare -A HITS FLUSHES
+for n in A B C D; do
+    HITS[$n]=$(metric $n qpki_ocsp_cache_hits_total)
+    FLUSHES[$n]=$(metric $n qpki_ocsp_cache_flushes_total)
+done
 t=$(now_ms)
 pg_sql p -c "UPDATE qpki.cert_status SET status = 'R', revocation_time = now(), reason = 1
              WHERE serial IN (SELECT decode(lpad(to_hex(16777216 + 10 * g + 3), 8, '0'), 'hex')
@@ -211,8 +214,11 @@ for n in A B C D; do
     for s in $warm; do expect_eq "still good $n $s" "$(status $n "$s")" good; done
     hits=$(metric $n qpki_ocsp_cache_hits_total)
     [ $((hits - HITS[$n])) -ge 20 ] || fail "node $n: $((hits - HITS[$n])) cache hits for the 20 unchanged serials (the change dropped them)"
+    HITS_LINE="${HITS_LINE:-} $n=+$((hits - HITS[$n]))"
+    expect_eq "node $n: no whole-cache flush" "$(metric $n qpki_ocsp_cache_flushes_total)" "${FLUSHES[$n]}"
     expect_eq "node $n: a revoked serial of the batch" "$(status $n 0x01001F43)" revoked
 done
+echo "  cache hits for the 20 unchanged serials:$HITS_LINE (no whole-cache flush)"
 ok "1,000 revocations in one UPDATE: on every node within 3 s; the 20 unchanged answers were served from the cache"
 
 # ---- a foreign CA writes with psql -------------------------------------------------------------------
