@@ -34,7 +34,9 @@ here=$ROOT/tests/cluster
 now_ms() { date +%s%3N; }
 say() { printf '%s\n' "$*" | tee -a "$WORK/summary.txt"; }
 say "bench/pgsql.sh $(date -u +%Y-%m-%dT%H:%MZ) ROWS=$ROWS DUR=$DUR REPS=$REPS CONNS=$CONNS RATE=$RATE PROP=$PROP"
-say "machine: $(nproc) CPUs, $(sed -n 's/^model name\t: //p' /proc/cpuinfo | head -1), PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}')"
+say "machine: $(nproc) CPUs, $(sed -n 's/^model name\t: //p' /proc/cpuinfo | head -1), PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# CPU seconds (user + system) a process has used so far
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 
 pg_init p
 # a database of this size wants more than the test's 64 MB
@@ -79,7 +81,8 @@ until grep -q msg=listening "$WORK/node-db.log" 2>/dev/null; do
     sleep 0.05
 done
 ms=$(($(now_ms) - t))
-say "2. node cold start (exec -> listening, $ROWS rows loaded from the primary): $ms ms;" \
+say "2. node cold start (exec -> listening, $ROWS rows loaded from the primary): $ms ms" \
+    "($(cpu_of $NODE_DB) s CPU in the node, load average $(cut -d' ' -f1 /proc/loadavg));" \
     "RSS $(awk '/VmRSS/ {printf "%.0f", $2/1024}' /proc/$NODE_DB/status) MiB," \
     "peak $(awk '/VmHWM/ {printf "%.0f", $2/1024}' /proc/$NODE_DB/status) MiB"
 "$BUILD/bench/bench_pgsql" "$(pg_url r ocsp_node)" "$id" "$ROWS" | sed 's/^/   bench_pgsql (replica): /' | tee -a "$WORK/summary.txt"
@@ -129,5 +132,6 @@ say "4. propagation, $RATE revocations/s for $PROP s:"
 /usr/bin/python3 "$ROOT/bench/pgsql.py" propagate \
     "host=$(pg_sock p) port=$(pg_port p) user=$PG_SUPERUSER dbname=qpki" "$id" "$RATE" "$PROP" template.der \
     "primary=http://127.0.0.1:$PORT_DB" "replica=http://127.0.0.1:$PORT_R" | sed 's/^/   /' | tee -a "$WORK/summary.txt"
+say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 cp "$WORK/summary.txt" /tmp/qpki-bench-pgsql.txt
 echo "summary in /tmp/qpki-bench-pgsql.txt"
