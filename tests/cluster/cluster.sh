@@ -370,6 +370,15 @@ serve_fail "schema too new" "schema version 99, newer than this qpki knows" \
     "postgresql://ocsp_node@127.0.0.1:$(pg_port p)/newer?sslmode=disable"
 serve_fail "unreachable" "cannot connect to the status database at 127.0.0.1:1: .*refused" \
     "postgresql://ocsp_node@127.0.0.1:1/qpki?sslmode=disable"
-ok "serve refuses to start (exit 2, the cause named): password in URL, wrong role, missing table, schema too new, unreachable"
+# --publish-crl makes the CRL from index.txt: not for a CA followed from the database
+set +e
+"$QPKI" ocsp serve --ca-dir ca --credential ocsp-ca --db "$(pg_url p ocsp_node)" --publish-crl /crl/ca.crl \
+    --addr "127.0.0.1:$(free_port)" --pid-file "$WORK/fail.pid" >fail.out 2>&1
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "--db with --publish-crl: exit $rc, expected 2: $(cat fail.out)"
+grep -q -- "--publish-crl publishes the CRL made from index.txt; a CA followed from --db has none" fail.out ||
+    fail "--db with --publish-crl: message '$(cat fail.out)'"
+ok "serve refuses to start (exit 2, the cause named): password in URL, wrong role, missing table, schema too new, unreachable, --publish-crl with --db"
 
 echo "cluster test: $(($(date +%s) - T0)) s"
