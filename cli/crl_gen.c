@@ -12,11 +12,12 @@
 
 #include "cli.h"
 #include "crl_make.h"
+#include "db.h"
 #include "pki.h"
 
 static const char help[] =
-    "Usage: qpki crl gen --ca-dir DIR [--next-update DURATION] [--delta] [--out FILE] [--der]\n"
-    "                    [--freshest-crl URL]\n"
+    "Usage: qpki crl gen --ca-dir DIR [--db URL] [--next-update DURATION] [--delta]\n"
+    "                    [--out FILE] [--der] [--freshest-crl URL]\n"
     "\n"
     "Write a CRL v2 signed by the CA: every revoked, unexpired certificate of the CA\n"
     "directory's index.txt with its reason, invalidity date and hold instruction, a\n"
@@ -26,9 +27,13 @@ static const char help[] =
     "the next delta CRLs.  --delta writes a delta CRL (RFC 5280 §5.2.4) against that\n"
     "base: the entries added or changed since, and removeFromCRL for those that left\n"
     "it (released from hold); it is kept as DIR/crl/ca-delta.crl.\n"
+    "With --db, the rows and the CRL number come from the PostgreSQL status database\n"
+    "(the CA registered by qpki db init --ca-dir) instead of index.txt and crlnumber.\n"
     "\n"
     "Options:\n"
     "  --ca-dir DIR               CA directory (default ./ca)\n"
+    "  --db URL                   status database (libpq connection string, no\n"
+    "                             password: use ~/.pgpass or PGPASSFILE)\n"
     "  --next-update DURATION     nextUpdate after now: 30s, 15m, 1h, 7d (default 7d)\n"
     "  --delta                    a delta CRL against DIR/crl/ca.crl\n"
     "  --freshest-crl URL         complete CRL: where its delta CRLs are published\n"
@@ -39,7 +44,61 @@ static const char help[] =
     "  --passphrase-file F        ... or from the first line of file F\n"
     "  -h, --help                 this help\n";
 
-enum { O_CA_DIR = 256, O_NEXT_UPDATE, O_DELTA, O_DER, O_PASS_ENV, O_PASS_FILE, O_FRESHEST };
+enum { O_CA_DIR = 256, O_NEXT_UPDATE, O_DELTA, O_DER, O_PASS_ENV, O_PASS_FILE, O_FRESHEST,
+       O_DB };
+
+/* ---- the status database as the source of rows and numbers (--db) ---------------------- */
+
+struct db_source {
+    struct cli_db *db;
+    uint8_t id[QPKI_DB_CA_ID_LEN];
+    crl_row_fn fn;
+    void *ctx;
+};
+
+static int db_row(void *user, const qpki_db_row *row)
+{
+    struct db_source *d = user;
+    const qpki_db_entry *e = row->entry;
+    struct crl_row r = {row->serial, row->serial_len, e->row_status, e->expiry,
+                        e->revocation_time, e->invalidity_date, e->reason, e->hold_instruction};
+    return d->fn(d->ctx, &r);
+}
+
+static qpki_status db_rows(void *self, crl_row_fn fn, void *ctx, char *err, size_t errlen)
+{
+    struct db_source *d = self;
+    d->fn = fn;
+    d->ctx = ctx;
+    qpki_status st = d->db->ops->foreach(d->db->self, d->id, sizeof(d->id), db_row, d);
+    if (st != QPKI_OK) {
+        char why[512];
+        snprintf(err, errlen, "cannot read the status database: %s",
+                 cli_db_error(d->db, why, sizeof(why))[0] ? why : qpki_strerror(st));
+    }
+    return st;
+}
+
+static qpki_status db_number(void *self, uint8_t *number, size_t cap, size_t *len, char *err,
+                             size_t errlen)
+{
+    struct db_source *d = self;
+    const qpki_db_store_ops *o = d->db->ops;
+    /* a plugin older than QPKI_DB_STORE_ABI_V2 keeps no CRL numbers */
+    if (o->abi_version < QPKI_DB_STORE_ABI_V2 ||
+        o->struct_size < offsetof(qpki_db_store_ops, next_crl_number) + sizeof(void (*)(void)) ||
+        !o->next_crl_number) {
+        snprintf(err, errlen, "the status database plugin keeps no CRL numbers (update it)");
+        return QPKI_ERR_UNSUPPORTED;
+    }
+    qpki_status st = o->next_crl_number(d->db->self, d->id, sizeof(d->id), number, cap, len);
+    if (st != QPKI_OK) {
+        char why[512];
+        snprintf(err, errlen, "cannot take the next CRL number from the status database: %s",
+                 cli_db_error(d->db, why, sizeof(why))[0] ? why : qpki_strerror(st));
+    }
+    return st;
+}
 
 int cmd_crl_gen(int argc, char **argv)
 {
@@ -50,13 +109,14 @@ int cmd_crl_gen(int argc, char **argv)
         { "out", required_argument, NULL, 'o' },
         { "der", no_argument, NULL, O_DER },
         { "freshest-crl", required_argument, NULL, O_FRESHEST },
+        { "db", required_argument, NULL, O_DB },
         { "passphrase-env", required_argument, NULL, O_PASS_ENV },
         { "passphrase-file", required_argument, NULL, O_PASS_FILE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *dir = "./ca", *out_path = NULL, *next_text = "7d";
-    const char *pass_env = NULL, *pass_file = NULL, *freshest = NULL;
+    const char *pass_env = NULL, *pass_file = NULL, *freshest = NULL, *db_url = NULL;
     bool delta = false, der_out = false;
     int c;
     while ((c = cli_getopt(argc, argv, "ho:", opts)) != -1) {
@@ -67,6 +127,7 @@ int cmd_crl_gen(int argc, char **argv)
         case 'o': out_path = optarg; break;
         case O_DER: der_out = true; break;
         case O_FRESHEST: freshest = optarg; break;
+        case O_DB: db_url = optarg; break;
         case O_PASS_ENV: pass_env = optarg; break;
         case O_PASS_FILE: pass_file = optarg; break;
         case 'h': return cli_help(help);
@@ -86,6 +147,19 @@ int cmd_crl_gen(int argc, char **argv)
     if (!ca_open(dir, pass_env, pass_file, &ca))
         return CLI_USAGE;
     int rc = CLI_USAGE;
+    struct cli_db db = {0};
+    struct db_source dbs = {&db, {0}, NULL, NULL};
+    struct crl_source src = crl_source_store(ca.store);
+    if (db_url) {
+        qpki_status idst = qpki_db_ca_id(ca.cert, dbs.id);
+        if (idst != QPKI_OK) {
+            cli_error_st(idst, "cannot compute the CA identifier");
+            goto out;
+        }
+        if (!cli_db_open(db_url, &db))
+            goto out;
+        src = (struct crl_source){db_rows, db_number, &dbs};
+    }
     qpki_crl *base = NULL;
     struct crl_made made = {0};
     char err[512], path[4096];
@@ -98,8 +172,7 @@ int cmd_crl_gen(int argc, char **argv)
             goto out;
         }
     }
-    struct crl_make m = {ca.cert, ca.signer, ca.alt_signer, crl_source_store(ca.store), now,
-                         next_in, freshest, base};
+    struct crl_make m = {ca.cert, ca.signer, ca.alt_signer, src, now, next_in, freshest, base};
     if (!crl_make(&m, &made, err, sizeof(err))) {
         cli_error("%s", err);
         goto out;
@@ -138,6 +211,7 @@ int cmd_crl_gen(int argc, char **argv)
 out:
     qpki_free(made.der);
     qpki_crl_free(&base);
+    cli_db_close(&db);
     ca_close(&ca);
     return rc;
 }

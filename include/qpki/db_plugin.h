@@ -86,6 +86,7 @@ typedef struct qpki_db_import_counts {
 } qpki_db_import_counts;
 
 #define QPKI_DB_STORE_ABI_V1 1u
+#define QPKI_DB_STORE_ABI_V2 2u /* V2 appends next_crl_number */
 
 /* The store vtable.  Each method that writes runs as one transaction: it
  * commits completely or changes nothing (import: from import_begin to
@@ -126,6 +127,16 @@ typedef struct qpki_db_store_ops {
     void (*last_error)(void *self, char *buf, size_t size);
     /* Disconnect and release self (an unfinished import is dropped). */
     void (*close)(void *self);
+    /* V2; may be NULL.  Take the CA's next CRL number (RFC 5280 §5.2.3; what a
+     * CA directory's crlnumber file holds): the value kept for ca_id (1 for a CA
+     * that never had one) as a big-endian magnitude without leading zero octets
+     * into number[0..*len), which the database replaces by value + 1 in the same
+     * statement.  QPKI_ERR_NOT_FOUND: the CA is not registered (qpki db init
+     * --ca-dir); QPKI_ERR_UNSUPPORTED: the schema predates CRL numbers (qpki db
+     * init migrates it); QPKI_ERR_LIMIT: the next number would pass 20 octets
+     * (nothing taken); QPKI_ERR_BUFFER_TOO_SMALL. */
+    qpki_status (*next_crl_number)(void *self, const uint8_t *ca_id, size_t ca_id_len,
+                                   uint8_t *number, size_t cap, size_t *len);
 } qpki_db_store_ops;
 
 /* ---- the source: what a responder answers from ---------------------------------- */

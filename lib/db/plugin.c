@@ -150,7 +150,7 @@ qpki_status qpki_db_plugin_open_store(const qpki_db_plugin *plugin, const char *
     void *s = NULL;
     QPKI_GUARD(plugin->desc->open_store(url, &o, &s, err, errlen));
     const char *name = qpki_db_plugin_name(plugin);
-    if (!o || o->abi_version == 0 || o->abi_version > QPKI_DB_STORE_ABI_V1 ||
+    if (!o || o->abi_version == 0 || o->abi_version > QPKI_DB_STORE_ABI_V2 ||
         o->struct_size < V1_STORE_SIZE || !o->init_schema || !o->import_begin ||
         !o->import_row || !o->import_end || !o->insert || !o->revoke || !o->foreach ||
         !o->close) {
@@ -159,7 +159,7 @@ qpki_status qpki_db_plugin_open_store(const qpki_db_plugin *plugin, const char *
                          "(ABI version %u, struct_size %u; this library supports ABI version "
                          "%u, struct_size at least %zu)",
                          name, o ? o->abi_version : 0, o ? o->struct_size : 0,
-                         QPKI_DB_STORE_ABI_V1, V1_STORE_SIZE);
+                         QPKI_DB_STORE_ABI_V2, V1_STORE_SIZE);
         if (o && o->struct_size >= V1_STORE_SIZE && o->close)
             o->close(s);
         return QPKI_ERR_PLUGIN_ABI;

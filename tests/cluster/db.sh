@@ -45,16 +45,16 @@ expect_exit() {
 
 # ---- db init: created, then nothing to do; the roles exist -------------------------------
 out=$("$QPKI" db init --db "$ADMIN")
-expect_eq "first init" "$out" "Created the qpki schema, version 1"
+expect_eq "first init" "$out" "Created the qpki schema, version 2"
 out=$("$QPKI" db init --db "$ADMIN")
-expect_eq "second init" "$out" "Schema version 1 is current; nothing to do"
+expect_eq "second init" "$out" "Schema version 2 is current; nothing to do"
 expect_eq "group roles" "$(pg_sql p -c "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles WHERE rolname LIKE 'qpki\_%' AND NOT rolcanlogin")" \
     "qpki_reader,qpki_writer"
 pg_login p ca_writer qpki_writer
 pg_login p node_reader qpki_reader
 WRITER=$(pg_url p ca_writer)
 READER=$(pg_url p node_reader)
-ok "db init creates schema version 1 and the roles, then is a no-op"
+ok "db init creates schema version 2 and the roles, then is a no-op"
 
 # ---- the CA identifier is the SHA-256 of the SubjectPublicKeyInfo -------------------------
 make_pki ca
@@ -151,6 +151,47 @@ n=$(printf '%s' "$json" | python3 -c 'import json,sys; print(len(json.load(sys.s
 expect_eq "list --db --json rows" "$n" 6
 ok "cert list --db: the database's rows (table and JSON)"
 
+# ---- crl gen --db: the database's rows and CRL numbers --------------------------------------------
+CRLCHECK="/usr/bin/python3 $here/../cli/crl_check.py"
+"$QPKI" crl gen --ca-dir ca --db "$WRITER" --out db1.crl >out.txt 2>err.txt || fail "crl gen --db: $(cat err.txt)"
+expect_match "crl gen --db: number 1" "$(cat out.txt)" "^Complete CRL number 01: "
+expect_eq "the next number in qpki.ca" "$(pg_sql p -c "SELECT crl_number FROM qpki.ca WHERE ca_id = decode('$id', 'hex')")" 2
+# the database's rows as index.txt (db export), read by Python: the CRL lists exactly its revocations
+"$QPKI" db export --db "$READER" --ca-dir ca --out dbrows.txt 2>/dev/null
+$CRLCHECK db1.crl ca/ca.crt dbrows.txt >out.txt 2>&1 || fail "crl_check: $(cat out.txt)"
+expect_match "Python: signature and entries against the database" "$(cat out.txt)" "^match: [0-9]+ entries, cRLNumber 1$"
+openssl crl -in db1.crl -noout -text >crl.txt
+expect_match "the hold instruction of a database row" "$(cat crl.txt)" "Hold Instruction Reject"
+expect_match "a database row's invalidity date" "$(tr -d '\n' < crl.txt)" "Serial Number: AB02.*Invalidity Date"
+cp db1.crl db1-base.crl
+"$QPKI" cert issue --ca-dir ca --profile ec/tls-server --csr leaf.csr --out leaf2.crt --db "$WRITER" >/dev/null 2>&1 ||
+    fail "cert issue --db"
+leaf2=$(openssl x509 -in leaf2.crt -noout -serial | cut -d= -f2)
+"$QPKI" cert revoke --ca-dir ca --serial "$leaf2" --reason superseded --db "$WRITER" >/dev/null
+"$QPKI" crl gen --ca-dir ca --db "$WRITER" --delta --out db2.crl >out.txt 2>err.txt || fail "crl gen --db --delta: $(cat err.txt)"
+expect_match "delta number 2" "$(cat out.txt)" "^Delta CRL number 02: 1 entry"
+"$QPKI" db export --db "$READER" --ca-dir ca --out dbrows.txt 2>/dev/null
+$CRLCHECK db2.crl ca/ca.crt dbrows.txt --base db1-base.crl >out.txt 2>&1 || fail "crl_check delta: $(cat out.txt)"
+expect_match "Python: the delta against the base and the database" "$(cat out.txt)" "^match: 1 entries, cRLNumber 2$"
+expect_eq "the next number in qpki.ca" "$(pg_sql p -c "SELECT crl_number FROM qpki.ca WHERE ca_id = decode('$id', 'hex')")" 3
+expect_exit 2 "crl gen --db with the reader role" "$QPKI" crl gen --ca-dir ca --db "$READER" --out x.crl
+expect_match "... permission denied" "$(cat err.txt)" "cannot take the next CRL number.*permission denied"
+ok "crl gen --db: rows and CRL numbers from the database (complete, delta), checked by Python against db export"
+
+# ---- a version-1 schema: crl gen --db asks for a migration; db init migrates it --------------------
+pg_sql p -d postgres -c 'CREATE DATABASE v1'
+V1="host=$(pg_sock p) port=$(pg_port p) user=$PG_SUPERUSER dbname=v1"
+pg_sql p -d v1 -f "$here/../../sql/001_init.sql" >/dev/null
+pg_sql p -d v1 -c "INSERT INTO qpki.schema_version (version) VALUES (1)"
+expect_exit 2 "crl gen --db on schema 1" "$QPKI" crl gen --ca-dir ca --db "$V1" --out x.crl
+expect_match "... asks for db init" "$(cat err.txt)" "no CRL numbers: run .qpki db init"
+out=$("$QPKI" db init --db "$V1")
+expect_eq "migration" "$out" "Migrated the qpki schema from version 1 to 2"
+"$QPKI" db init --db "$V1" --ca-dir ca >/dev/null
+"$QPKI" crl gen --ca-dir ca --db "$V1" --out v1.crl >out.txt 2>err.txt || fail "crl gen after the migration: $(cat err.txt)"
+expect_match "numbered from 1 there" "$(cat out.txt)" "^Complete CRL number 01: "
+ok "schema 1: crl gen --db refused with the way out; db init migrates to 2; numbers start at 1"
+
 # ---- a foreign writer: plain SQL, the database numbers the change --------------------------------
 pg_sql p -c "INSERT INTO qpki.cert_status (ca_id, serial, status, not_after, change_seq)
              VALUES (decode('$id', 'hex'), '\\x0000c0ffee', 'V', '2030-01-01Z', -5)"
@@ -185,7 +226,7 @@ NEWER="host=$(pg_sock p) port=$(pg_port p) user=$PG_SUPERUSER dbname=newer"
 "$QPKI" db init --db "$NEWER" >/dev/null
 pg_sql p -d newer -c "INSERT INTO qpki.schema_version (version) VALUES (99)"
 expect_exit 2 "schema too new (init)" "$QPKI" db init --db "$NEWER"
-expect_match "too new" "$(cat err.txt)" "schema version 99, newer than this qpki knows \\(1\\)"
+expect_match "too new" "$(cat err.txt)" "schema version 99, newer than this qpki knows \\(2\\)"
 expect_exit 2 "schema too new (import)" "$QPKI" db import --db "$NEWER" --ca-dir ca
 expect_match "too new (import)" "$(cat err.txt)" "newer than this qpki knows"
 expect_eq "too new: nothing imported" "$(pg_sql p -d newer -c 'SELECT count(*) FROM qpki.cert_status')" 0

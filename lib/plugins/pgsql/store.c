@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <qpki/cert.h>
+#include <qpki/crl.h>
 #include <qpki/db_plugin.h>
 
 #include "pgsql.h"
@@ -482,6 +483,93 @@ static qpki_status st_revoke(void *self, const uint8_t *ca_id, size_t ca_id_len,
     return run_ok(s, "COMMIT", 0, NULL) ? QPKI_OK : QPKI_ERR_IO;
 }
 
+/* ---- CRL numbers (schema version 2) ------------------------------------------------- */
+
+/* Decimal digits (a numeric's text) to a big-endian magnitude. */
+static bool decimal_to_magnitude(const char *text, uint8_t *out, size_t cap, size_t *len)
+{
+    size_t n = 0; /* out[cap - n .. cap) holds the value so far */
+    if (!*text)
+        return false;
+    for (const char *d = text; *d; d++) {
+        if (*d < '0' || *d > '9')
+            return false;
+        unsigned carry = (unsigned)(*d - '0');
+        for (size_t i = 0; i < n; i++) {
+            unsigned v = out[cap - 1 - i] * 10u + carry;
+            out[cap - 1 - i] = (uint8_t)v;
+            carry = v >> 8;
+        }
+        if (carry) {
+            if (n == cap)
+                return false;
+            out[cap - 1 - n++] = (uint8_t)carry;
+        }
+    }
+    memmove(out, out + cap - n, n);
+    *len = n;
+    return true;
+}
+
+static qpki_status st_next_crl_number(void *self, const uint8_t *ca_id, size_t ca_id_len,
+                                      uint8_t *number, size_t cap, size_t *len)
+{
+    struct pg_store *s = self;
+    s->err[0] = '\0';
+    char ca[2 * QPKI_DB_CA_ID_LEN + 3];
+    if (!ca_param(s, ca_id, ca_id_len, ca))
+        return QPKI_ERR_INVALID_ARG;
+    if (!number || !len)
+        return fail_msg(s, QPKI_ERR_INVALID_ARG, "invalid argument");
+    QPKI_GUARD(need_schema(s));
+    PGresult *r = run(s, "SELECT coalesce(max(version), 0) FROM qpki.schema_version", 0, NULL);
+    if (!r)
+        return QPKI_ERR_IO;
+    int64_t version = 0;
+    bool ok = PQntuples(r) == 1 && pg_parse_i64(PQgetvalue(r, 0, 0), &version);
+    PQclear(r);
+    if (!ok)
+        return fail_msg(s, QPKI_ERR_IO, "cannot read qpki.schema_version");
+    if (version < 2)
+        return fail_msg(s, QPKI_ERR_UNSUPPORTED,
+                        "the qpki schema (version %lld) has no CRL numbers: run `qpki db init "
+                        "--db URL` to migrate it", (long long)version);
+    /* RFC 5280 §5.2.3: at most 20 octets - the number after this one too */
+    if (!run_ok(s, "BEGIN", 0, NULL))
+        return QPKI_ERR_IO;
+    const char *p[1] = {ca};
+    r = run(s,
+            "UPDATE qpki.ca SET crl_number = crl_number + 1 WHERE ca_id = $1 "
+            "RETURNING (crl_number - 1)::text, crl_number < 2 ^ 159",
+            1, p);
+    if (!r) {
+        rollback(s);
+        return QPKI_ERR_IO;
+    }
+    qpki_status rc = QPKI_OK;
+    uint8_t buf[QPKI_CRL_NUMBER_MAX + 1];
+    size_t n = 0;
+    if (PQntuples(r) != 1)
+        rc = fail_msg(s, QPKI_ERR_NOT_FOUND, "the CA is not registered in the status "
+                                             "database (qpki db init --ca-dir)");
+    else if (strcmp(PQgetvalue(r, 0, 1), "t") != 0)
+        rc = fail_msg(s, QPKI_ERR_LIMIT, "the next CRL number would pass 20 octets");
+    else if (!decimal_to_magnitude(PQgetvalue(r, 0, 0), buf, sizeof(buf), &n))
+        rc = fail_msg(s, QPKI_ERR_IO, "qpki.ca.crl_number is not a number");
+    else if (n > cap)
+        rc = fail_msg(s, QPKI_ERR_BUFFER_TOO_SMALL, "buffer too small");
+    PQclear(r);
+    if (rc != QPKI_OK) {
+        rollback(s);
+        return rc;
+    }
+    if (!run_ok(s, "COMMIT", 0, NULL))
+        return QPKI_ERR_IO;
+    memcpy(number, buf, n);
+    *len = n;
+    return QPKI_OK;
+}
+
 /* ---- reading ------------------------------------------------------------------------------- */
 
 struct walk {
@@ -562,7 +650,7 @@ static void st_close(void *self)
 }
 
 static const qpki_db_store_ops store_ops = {
-    .abi_version = QPKI_DB_STORE_ABI_V1,
+    .abi_version = QPKI_DB_STORE_ABI_V2,
     .struct_size = (uint32_t)sizeof(qpki_db_store_ops),
     .init_schema = st_init_schema,
     .import_begin = st_import_begin,
@@ -573,6 +661,7 @@ static const qpki_db_store_ops store_ops = {
     .foreach = st_foreach,
     .last_error = st_last_error,
     .close = st_close,
+    .next_crl_number = st_next_crl_number,
 };
 
 qpki_status pg_store_open(const char *url, const qpki_db_store_ops **ops, void **self,
