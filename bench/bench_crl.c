@@ -27,18 +27,12 @@
 #include <qpki/cert.h>
 #include <qpki/crl.h>
 #include <qpki/db.h>
+
+#include "bench_util.h"
 #include <qpki/key.h>
 #include <qpki/signer.h>
 
 #define SERIAL_LEN 16
-
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 static void entry_serial(uint64_t i, uint8_t out[SERIAL_LEN])
 {
@@ -47,48 +41,6 @@ static void entry_serial(uint64_t i, uint8_t out[SERIAL_LEN])
     memcpy(out, &a, 8);
     memcpy(out + 8, &b, 8);
     out[0] = (uint8_t)(out[0] % 0x7f + 1);
-}
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static double proc_mib(const char *field)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f)
-        return -1;
-    char line[256];
-    long v = -1;
-    size_t n = strlen(field);
-    while (fgets(line, sizeof(line), f)) {
-        if (!strncmp(line, field, n) && line[n] == ':') {
-            v = strtol(line + n + 1, NULL, 10);
-            break;
-        }
-    }
-    fclose(f);
-    return (double)v / 1024.0;
-}
-
-static void reset_peak(void)
-{
-    FILE *f = fopen("/proc/self/clear_refs", "w");
-    if (f) {
-        fputs("5", f);
-        fclose(f);
-    }
 }
 
 __attribute__((noreturn)) static void die(const char *what, qpki_status st)

@@ -170,26 +170,6 @@ static enum fetch_result fetch_http(struct serve_crl *c, struct crl_src *s, FILE
     return FETCH_NEW;
 }
 
-static void file_id_get(const char *path, struct file_id *id)
-{
-    memset(id, 0, sizeof(*id));
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return;
-    id->exists = true;
-    id->dev = st.st_dev;
-    id->ino = st.st_ino;
-    id->size = st.st_size;
-    id->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-    id->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
-}
-
-static bool file_id_same(const struct file_id *a, const struct file_id *b)
-{
-    return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
-           a->size == b->size && a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
-}
-
 /* Fetch a source into *crl (NULL with FETCH_SAME). */
 static enum fetch_result fetch(struct serve_crl *c, struct crl_src *s, qpki_crl **crl, char *err,
                                size_t errlen)
@@ -198,12 +178,12 @@ static enum fetch_result fetch(struct serve_crl *c, struct crl_src *s, qpki_crl 
     qpki_status st;
     if (!s->http) {
         struct file_id now;
-        file_id_get(s->where, &now);
+        serve_file_id(s->where, &now);
         if (!now.exists) {
             snprintf(err, errlen, "%s", strerror(ENOENT));
             return FETCH_FAILED;
         }
-        if (file_id_same(&now, &s->file))
+        if (serve_file_ids_equal(&now, &s->file, 1))
             return FETCH_SAME;
         if (now.size > c->max_size) {
             snprintf(err, errlen, "larger than --crl-max-size (%ld bytes)", c->max_size);
@@ -449,7 +429,7 @@ bool serve_crl_open(const struct serve_ca_config *ca, const qpki_cert *cert,
             cli_error("out of memory");
             goto fail;
         }
-        file_id_get(c->issued_path, &c->issued_id);
+        serve_file_id(c->issued_path, &c->issued_id);
         if (!load_issued(c, true) || qpki_db_crl_set_issued(c->db, c->issued) != QPKI_OK)
             goto fail;
     }
@@ -503,8 +483,8 @@ static void refresh_due(struct serve_gen *g)
                 (void)refresh_source(c, &c->src[k], false);
         if (c->issued) {
             struct file_id id;
-            file_id_get(c->issued_path, &id);
-            if (!file_id_same(&id, &c->issued_id)) {
+            serve_file_id(c->issued_path, &id);
+            if (!serve_file_ids_equal(&id, &c->issued_id, 1)) {
                 c->issued_id = id;
                 (void)load_issued(c, false);
             }

@@ -154,6 +154,11 @@ struct file_id {
     int64_t mtime_ns, ctime_ns;
 };
 
+/* The identity of a file (exists = false when it does not); equal identities:
+ * the same contents for a writer that replaces files by rename. */
+void serve_file_id(const char *path, struct file_id *id);
+bool serve_file_ids_equal(const struct file_id *a, const struct file_id *b, size_t n);
+
 struct serve_crl;
 struct serve_pub;
 

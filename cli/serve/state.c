@@ -48,7 +48,7 @@ static void db_log(void *user, qpki_status status, const char *message)
     }
 }
 
-static void file_id_of(const char *path, struct file_id *id)
+void serve_file_id(const char *path, struct file_id *id)
 {
     memset(id, 0, sizeof(*id));
     struct stat st;
@@ -62,7 +62,7 @@ static void file_id_of(const char *path, struct file_id *id)
     id->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
 }
 
-static bool file_ids_equal(const struct file_id *a, const struct file_id *b, size_t n)
+bool serve_file_ids_equal(const struct file_id *a, const struct file_id *b, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (a[i].exists != b[i].exists || a[i].dev != b[i].dev || a[i].ino != b[i].ino ||
@@ -134,7 +134,7 @@ static void watch_setup(const struct serve_ca_config *ca, struct serve_issuer *i
     is->n_watch = 3 * (1 + (n < SERVE_EXTRA_KEYS_MAX ? n : SERVE_EXTRA_KEYS_MAX));
     free(list);
     for (size_t i = 0; i < is->n_watch; i++)
-        file_id_of(is->watch_path[i], &is->loaded[i]);
+        serve_file_id(is->watch_path[i], &is->loaded[i]);
     is->has_pending = false;
 }
 
@@ -461,7 +461,7 @@ static void reload_key(struct serve_gen *g, size_t index, const struct file_id *
 {
     const struct serve_ca_config *ca = &g->conf.cas[index];
     struct serve_issuer *is = &g->issuers[index];
-    bool extras_changed = !file_ids_equal(now + 3, is->loaded + 3, is->n_watch - 3);
+    bool extras_changed = !serve_file_ids_equal(now + 3, is->loaded + 3, is->n_watch - 3);
     memcpy(is->loaded, now, sizeof(is->loaded[0]) * is->n_watch);
     struct cli_signer_opts o = signer_opts(ca);
     qpki_cert *cert = NULL;
@@ -532,14 +532,14 @@ void serve_gen_maintain(struct serve_gen *g)
             continue;
         struct file_id now[SERVE_WATCH_MAX];
         for (size_t k = 0; k < is->n_watch; k++)
-            file_id_of(is->watch_path[k], &now[k]);
-        if (file_ids_equal(now, is->loaded, is->n_watch)) {
+            serve_file_id(is->watch_path[k], &now[k]);
+        if (serve_file_ids_equal(now, is->loaded, is->n_watch)) {
             is->has_pending = false;
             continue;
         }
         /* `credential activate` replaces the certificate and the key with two
          * renames: wait until the files have stopped changing for one tick. */
-        if (!is->has_pending || !file_ids_equal(now, is->pending, is->n_watch)) {
+        if (!is->has_pending || !serve_file_ids_equal(now, is->pending, is->n_watch)) {
             memcpy(is->pending, now, sizeof(is->pending[0]) * is->n_watch);
             is->has_pending = true;
             continue;
