@@ -9,3 +9,9 @@
 ALTER TABLE qpki.ca
     ADD COLUMN crl_number numeric(49, 0) NOT NULL DEFAULT 1
         CHECK (crl_number >= 0 AND crl_number < 2 ^ 159);
+
+-- Nodes read qpki.change_seq's last value to notice a database restored to an
+-- older state.  Version 1 grants that since nodes follow the database; a
+-- database made by an earlier version 1 lacks it: granting again changes nothing
+-- where it is present.
+GRANT SELECT ON SEQUENCE qpki.change_seq TO qpki_reader, qpki_writer;

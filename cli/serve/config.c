@@ -1320,7 +1320,8 @@ bool serve_config_finish(struct serve_config *c)
             }
             if (ca->db) {
                 cli_usage_error("CA %s: --publish-crl publishes the CRL made from index.txt; "
-                                "a CA followed from --db has none", ca->dir);
+                                "a CA followed from --db has none (qpki crl gen --db makes "
+                                "its CRLs)", ca->dir);
                 return false;
             }
             for (size_t j = 0; j < i; j++)

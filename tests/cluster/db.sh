@@ -183,10 +183,14 @@ pg_sql p -d postgres -c 'CREATE DATABASE v1'
 V1="host=$(pg_sock p) port=$(pg_port p) user=$PG_SUPERUSER dbname=v1"
 pg_sql p -d v1 -f "$here/../../sql/001_init.sql" >/dev/null
 pg_sql p -d v1 -c "INSERT INTO qpki.schema_version (version) VALUES (1)"
+# a version-1 database made before nodes read the change sequence
+pg_sql p -d v1 -c "REVOKE SELECT ON SEQUENCE qpki.change_seq FROM qpki_reader, qpki_writer"
 expect_exit 2 "crl gen --db on schema 1" "$QPKI" crl gen --ca-dir ca --db "$V1" --out x.crl
 expect_match "... asks for db init" "$(cat err.txt)" "no CRL numbers: run .qpki db init"
 out=$("$QPKI" db init --db "$V1")
 expect_eq "migration" "$out" "Migrated the qpki schema from version 1 to 2"
+expect_eq "the readers may read the change sequence after the migration" \
+    "$(pg_sql p -d v1 -c "SELECT has_sequence_privilege('qpki_reader', 'qpki.change_seq', 'SELECT')")" t
 "$QPKI" db init --db "$V1" --ca-dir ca >/dev/null
 "$QPKI" crl gen --ca-dir ca --db "$V1" --out v1.crl >out.txt 2>err.txt || fail "crl gen after the migration: $(cat err.txt)"
 expect_match "numbered from 1 there" "$(cat out.txt)" "^Complete CRL number 01: "
