@@ -43,11 +43,7 @@ pg_init p
 echo "shared_buffers = 1GB" >>"$(pg_dir p)/postgresql.conf"
 echo "max_wal_size = 8GB" >>"$(pg_dir p)/postgresql.conf"
 pg_start p
-pg_sql p -d postgres -c 'CREATE DATABASE qpki'
-ADMIN="host=$(pg_sock p) port=$(pg_port p) user=$PG_SUPERUSER dbname=qpki"
-"$QPKI" db init --db "$ADMIN" >/dev/null
-pg_login p ca_writer qpki_writer
-pg_login p ocsp_node qpki_reader
+pg_qpki_db p
 
 "$QPKI" ca init --ca-dir ca --var cn="Bench CA" >/dev/null
 "$QPKI" credential enroll --ca-dir ca --cred-dir credentials --profile ec/ocsp-responder \

@@ -25,9 +25,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../server/lib.sh"
 . "$here/lib.sh"
-QPKI_PLUGIN_DIR=${2:?usage: $0 QPKI PLUGIN_DIR}
-case "$QPKI_PLUGIN_DIR" in /*) ;; *) QPKI_PLUGIN_DIR="$OLDPWD/$QPKI_PLUGIN_DIR" ;; esac
-export QPKI_PLUGIN_DIR
+use_plugin_dir "${2:?usage: $0 QPKI PLUGIN_DIR}"
 command -v wrk >/dev/null 2>&1 || fail "wrk not found (scripts/install-deps.sh)"
 T0=$(date +%s)
 
@@ -36,11 +34,7 @@ now_ms() { date +%s%3N; }
 # ---- the database: primary, schema, roles, 100,000 rows, replica -----------------------------
 pg_init p
 pg_start p
-pg_sql p -d postgres -c 'CREATE DATABASE qpki'
-ADMIN="host=$(pg_sock p) port=$(pg_port p) user=$PG_SUPERUSER dbname=qpki"
-"$QPKI" db init --db "$ADMIN" >/dev/null
-pg_login p ca_writer qpki_writer
-pg_login p ocsp_node qpki_reader
+pg_qpki_db p
 WRITER=$(pg_url p ca_writer)
 
 make_pki ca

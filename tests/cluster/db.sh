@@ -12,9 +12,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../server/lib.sh"
 . "$here/lib.sh"
-QPKI_PLUGIN_DIR=${2:?usage: $0 QPKI PLUGIN_DIR}
-case "$QPKI_PLUGIN_DIR" in /*) ;; *) QPKI_PLUGIN_DIR="$OLDPWD/$QPKI_PLUGIN_DIR" ;; esac
-export QPKI_PLUGIN_DIR
+use_plugin_dir "${2:?usage: $0 QPKI PLUGIN_DIR}"
 
 # DESIGN §11: neither the library nor the qpki binary depends on libpq; only the
 # plugin does

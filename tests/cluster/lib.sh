@@ -12,6 +12,9 @@
 #   pg_catch_up NAME PRIMARY wait until the replica has replayed the primary's WAL
 #   pg_sql NAME SQL...       psql as the superuser over the Unix socket (-qAtX, stops on error)
 #   pg_port NAME, pg_sock NAME
+#   pg_qpki_db NAME          database qpki on NAME with the schema; login roles
+#                            ca_writer and ocsp_node; sets ADMIN
+#   use_plugin_dir DIR       export QPKI_PLUGIN_DIR (relative: to where the test started)
 #   haproxy_start CFG        HAProxy in the foreground (background job), stopped at exit
 #
 # initdb refuses to run as root: as root (CI in a fresh container) the servers run
@@ -182,6 +185,26 @@ pg_login() {
 # from PGPASSFILE)
 pg_url() {
     echo "postgresql://$2@127.0.0.1:$(pg_port "$1")/qpki?sslmode=disable&connect_timeout=5"
+}
+
+# pg_qpki_db NAME: on the started server NAME, the database qpki with the schema
+# (`qpki db init` as the superuser: ADMIN is its connection string) and two login
+# roles, ca_writer (qpki_writer) for the CA commands and ocsp_node (qpki_reader)
+# for the nodes
+pg_qpki_db() {
+    pg_sql "$1" -d postgres -c 'CREATE DATABASE qpki'
+    ADMIN="host=$(pg_sock "$1") port=$(pg_port "$1") user=$PG_SUPERUSER dbname=qpki"
+    "$QPKI" db init --db "$ADMIN" >/dev/null
+    pg_login "$1" ca_writer qpki_writer
+    pg_login "$1" ocsp_node qpki_reader
+}
+
+# use_plugin_dir DIR: where qpki finds qpki-db-pgsql.so; a relative DIR is taken
+# from the directory the test was started in (tests/server/lib.sh moved to WORK)
+use_plugin_dir() {
+    QPKI_PLUGIN_DIR=$1
+    case "$QPKI_PLUGIN_DIR" in /*) ;; *) QPKI_PLUGIN_DIR="$OLDPWD/$QPKI_PLUGIN_DIR" ;; esac
+    export QPKI_PLUGIN_DIR
 }
 
 haproxy_start() {
