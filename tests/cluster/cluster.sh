@@ -18,7 +18,8 @@
 #   - --db-max-staleness 5s: tryLater after 5 s without the database, normal
 #     answers once it is back;
 #   - a password in the URL, a wrong role, a missing table, a schema too new, an
-#     unreachable server: exit 2 with the cause.
+#     unreachable server, --publish-crl with --db: exit 2 with the cause;
+#   - two CAs in one database answered by one node.
 # examples/cluster/README.md walks through the same set-up.
 #
 # usage: cluster.sh QPKI PLUGIN_DIR
@@ -374,5 +375,40 @@ set -e
 grep -q -- "--publish-crl publishes the CRL made from index.txt; a CA followed from --db has none" fail.out ||
     fail "--db with --publish-crl: message '$(cat fail.out)'"
 ok "serve refuses to start (exit 2, the cause named): password in URL, wrong role, missing table, schema too new, unreachable, --publish-crl with --db"
+
+# ---- two CAs in one database, one node answering for both ------------------------------------------------
+make_pki ca2
+"$QPKI" db import --db "$WRITER" --ca-dir ca2 >/dev/null
+cat >two.yaml <<EOF
+quiet: true
+db_poll: 1s
+cas:
+  - dir: $WORK/ca
+    credential: ocsp-ca
+    cred_dir: $WORK/credentials
+    db: "$URL_P"
+  - dir: $WORK/ca2
+    credential: ocsp-ca2
+    cred_dir: $WORK/credentials
+    db: "$URL_P"
+EOF
+start_server two --config two.yaml
+# ocsp2 CA CERT|0xSERIAL: the status openssl verified from the node "two"
+ocsp2() {
+    if [ "${2#0x}" != "$2" ]; then set -- "$1" -serial "$2"; else set -- "$1" -cert "$2"; fi
+    openssl ocsp -issuer "$1/ca.crt" "$2" "$3" -url "$URL" -CAfile "$1/ca.crt" -no_nonce 2>&1 |
+        awk '/^Response verify OK/ {v = 1} / (good|revoked|unknown)$/ {s = $NF} END {if (v) print s}'
+}
+expect_eq "two CAs: ca2 good" "$(ocsp2 ca2 ca2-good.crt)" good
+expect_eq "two CAs: ca2 revoked" "$(ocsp2 ca2 ca2-revoked.crt)" revoked
+expect_eq "two CAs: ca's revoked row" "$(ocsp2 ca ca-revoked.crt)" revoked
+expect_eq "two CAs: ca's generated row" "$(ocsp2 ca 0x1000001)" good
+expect_eq "two CAs: a serial of ca is unknown to ca2" "$(ocsp2 ca2 0x1000001)" unknown
+ca2_good=$(openssl x509 -in ca2-good.crt -noout -serial | cut -d= -f2)
+"$QPKI" cert revoke --ca-dir ca2 --serial "$ca2_good" --reason superseded --db "$WRITER" >/dev/null
+ca2_revoked() { [ "$(ocsp2 ca2 ca2-good.crt)" = revoked ]; }
+wait_for "ca2's revocation on the node" 5 ca2_revoked
+expect_eq "two CAs: ca's rows unchanged" "$(ocsp2 ca 0x1000001)" good
+ok "two CAs in one database, one node: each CA's rows answered (another CA's serial unknown), a revocation of one CA seen"
 
 echo "cluster test: $(($(date +%s) - T0)) s"
