@@ -17,6 +17,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${1:-$ROOT/build-bench}
+case "$BUILD" in /*) ;; *) BUILD=$PWD/$BUILD ;; esac   # the tests' lib.sh moves to a work directory
 ROWS=${ROWS:-10000000}
 DUR=${DUR:-10s}
 REPS=${REPS:-3}
