@@ -5,6 +5,8 @@
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+# nginx and haproxy live in /usr/sbin, which is not on an ordinary user's PATH.
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin ;; esac
 need() { local b; for b in "$@"; do command -v "$b" >/dev/null || die "missing $b"; done; }
 
 free_port() {

@@ -30,6 +30,8 @@ if [ -z "$PG_BIN" ]; then
 fi
 [ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ] ||
     fail "PostgreSQL server binaries not found (Debian package postgresql; scripts/install-deps.sh)"
+# Debian installs haproxy in /usr/sbin, which is not on an ordinary user's PATH.
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin ;; esac
 command -v haproxy >/dev/null 2>&1 || fail "haproxy not found (scripts/install-deps.sh)"
 
 PG_SUPERUSER=qpki_admin
