@@ -76,6 +76,13 @@ static const char serve_help[] =
     "                          delegated responder) | key | name\n"
     "  --max-live-signing N    concurrent live signatures before tryLater (default 64)\n"
     "  --cache-size N          signed responses kept (default 1000000; 0 disables)\n"
+    "  --presign               sign every row's response ahead of time in a low-priority\n"
+    "                          thread (SCHED_IDLE), refresh it before half its validity\n"
+    "                          and re-sign a row when it changes: requests without a\n"
+    "                          nonce are answered from the cache (size --cache-size\n"
+    "                          above rows x hash forms x 8/7)\n"
+    "  --presign-hash LIST     CertID hash forms pre-signed: sha1 (default), sha256,\n"
+    "                          sha384, sha512, comma-separated\n"
     "  --max-certids N         CertIDs per request (default 16)\n"
     "\n"
     "Status database (default: index.txt in each --ca-dir):\n"
@@ -120,6 +127,7 @@ void serve_config_init(struct serve_config *c)
     c->drain_timeout = -1;
     c->log_format = -1;
     c->quiet = -1;
+    c->presign = c->presign_hash = -1;
     struct serve_ca_config *d = &c->defaults;
     d->validity = d->backdate = -1;
     d->nonce_policy = d->unknown_policy = d->include_certs = d->responder_id = -1;
@@ -297,6 +305,35 @@ static const char *const crl_unknown_names[] = {"good", "unknown"};
 
 /* ---- command line ------------------------------------------------------------- */
 
+/* "sha1,sha256": a set of bits 1 << qpki_hash_alg; -1 when bad. */
+static int parse_hash_list(const char *text)
+{
+    static const struct {
+        const char *name;
+        qpki_hash_alg alg;
+    } names[] = {{"sha1", QPKI_HASH_SHA1},
+                 {"sha256", QPKI_HASH_SHA256},
+                 {"sha384", QPKI_HASH_SHA384},
+                 {"sha512", QPKI_HASH_SHA512}};
+    int set = 0;
+    const char *p = text;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        bool found = false;
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+            if (strlen(names[i].name) == n && !strncasecmp(p, names[i].name, n)) {
+                set |= 1 << names[i].alg;
+                found = true;
+            }
+        }
+        if (!found)
+            return -1;
+        if (!p[n])
+            return set;
+        p += n + 1;
+    }
+}
+
 enum {
     OPT_PORT = 256, OPT_ADDR, OPT_CA_DIR, OPT_CERT, OPT_KEY, OPT_CREDENTIAL, OPT_CRED_DIR,
     OPT_HSM_CONFIG, OPT_KEY_LABEL, OPT_KEY_ID, OPT_PASS_ENV, OPT_PASS_FILE, OPT_VALIDITY,
@@ -305,7 +342,8 @@ enum {
     OPT_TIMEOUT, OPT_MAX_CONN, OPT_MAX_CONN_IP, OPT_ADMIN, OPT_CONFIG, OPT_PID_FILE, OPT_LOG_FORMAT, OPT_QUIET,
     OPT_DRAIN, OPT_CRL, OPT_DELTA_CRL, OPT_ISSUED, OPT_CRL_REFRESH, OPT_CRL_GRACE,
     OPT_CRL_UNKNOWN, OPT_CRL_TIMEOUT, OPT_CRL_MAX_SIZE, OPT_PUBLISH_CRL, OPT_PUBLISH_VALIDITY,
-    OPT_CRL_MIN_INTERVAL, OPT_DB, OPT_DB_POLL, OPT_DB_MAX_STALENESS
+    OPT_CRL_MIN_INTERVAL, OPT_DB, OPT_DB_POLL, OPT_DB_MAX_STALENESS, OPT_PRESIGN,
+    OPT_PRESIGN_HASH
 };
 
 static const struct option serve_options[] = {
@@ -341,6 +379,8 @@ static const struct option serve_options[] = {
     {"pid-file", required_argument, NULL, OPT_PID_FILE},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"presign", no_argument, NULL, OPT_PRESIGN},
+    {"presign-hash", required_argument, NULL, OPT_PRESIGN_HASH},
     {"drain-timeout", required_argument, NULL, OPT_DRAIN},
     {"crl", required_argument, NULL, OPT_CRL},
     {"delta-crl", required_argument, NULL, OPT_DELTA_CRL},
@@ -661,6 +701,16 @@ int serve_config_from_args(int argc, char **argv, struct serve_config *c,
             *(opt == OPT_DB_POLL ? &d->db_poll_ms : &d->db_max_staleness_ms) = ms;
             break;
         }
+        case OPT_PRESIGN:
+            c->presign = 1;
+            break;
+        case OPT_PRESIGN_HASH:
+            if ((c->presign_hash = parse_hash_list(optarg)) < 0) {
+                cli_usage_error("--presign-hash is a list of sha1, sha256, sha384, sha512, "
+                                "not '%s'", optarg);
+                goto out;
+            }
+            break;
         case OPT_DRAIN:
             if (!strcmp(optarg, "0"))
                 secs = 0;
@@ -1002,6 +1052,16 @@ bool serve_config_load_yaml(const char *path, struct serve_config *c)
         } else if (key_is(key, "quiet")) {
             if (!yaml_bool(&y, v, &c->quiet))
                 goto out;
+        } else if (key_is(key, "presign")) {
+            if (!yaml_bool(&y, v, &c->presign))
+                goto out;
+        } else if (key_is(key, "presign_hash")) {
+            if (!yaml_scalar(&y, v, &s))
+                goto out;
+            if ((c->presign_hash = parse_hash_list(s)) < 0) {
+                yaml_error(&y, v, "presign_hash is a list of sha1, sha256, sha384, sha512");
+                goto out;
+            }
         } else if (key_is(key, "cas")) {
             if (v->type != DOC_SEQ) {
                 yaml_error(&y, v, "cas must be a list of CAs");
@@ -1146,6 +1206,10 @@ bool serve_config_merge(const struct serve_config *base, const struct serve_conf
             out->log_format = s->log_format;
         if (s->quiet >= 0)
             out->quiet = s->quiet;
+        if (s->presign >= 0)
+            out->presign = s->presign;
+        if (s->presign_hash >= 0)
+            out->presign_hash = s->presign_hash;
     }
     if (!ca_merge(&out->defaults, &base->defaults, &over->defaults))
         goto fail;
@@ -1216,6 +1280,10 @@ bool serve_config_finish(struct serve_config *c)
         c->log_format = SERVE_LOG_LOGFMT;
     if (c->quiet < 0)
         c->quiet = 0;
+    if (c->presign < 0)
+        c->presign = 0;
+    if (c->presign_hash < 0)
+        c->presign_hash = 1 << QPKI_HASH_SHA1;
     if (c->drain_timeout < 0)
         c->drain_timeout = 10;
     if (!c->pid_file) {

@@ -417,6 +417,41 @@ char *serve_metrics_render(void)
                    "say which rows changed.");
             add(&t, "qpki_ocsp_cache_flushes_total %llu\n", (unsigned long long)st.cache_flushes);
         }
+        qpki_presign_stats ps = {.struct_size = sizeof(ps)};
+        if (qpki_responder_get_presign_stats(g->r, &ps) == QPKI_OK && ps.enabled) {
+            header(&t, "qpki_ocsp_presigned_total", "counter",
+                   "Responses pre-signed ahead of requests (--presign): first signatures, "
+                   "refreshes and changed rows.");
+            add(&t, "qpki_ocsp_presigned_total %llu\n", (unsigned long long)ps.signed_total);
+            header(&t, "qpki_ocsp_presign_changed_total", "counter",
+                   "Pre-signed again because the row changed.");
+            add(&t, "qpki_ocsp_presign_changed_total %llu\n", (unsigned long long)ps.changed);
+            header(&t, "qpki_ocsp_presign_refreshed_total", "counter",
+                   "Pre-signed again because 3/8 of the validity had passed.");
+            add(&t, "qpki_ocsp_presign_refreshed_total %llu\n",
+                (unsigned long long)ps.refreshed);
+            header(&t, "qpki_ocsp_presign_passes_total", "counter",
+                   "Passes over every CA's rows completed.");
+            add(&t, "qpki_ocsp_presign_passes_total %llu\n", (unsigned long long)ps.passes);
+            header(&t, "qpki_ocsp_presign_rows_visited_total", "counter",
+                   "Rows visited by the passes (progress of the pass under way).");
+            add(&t, "qpki_ocsp_presign_rows_visited_total %llu\n",
+                (unsigned long long)ps.rows_visited);
+            header(&t, "qpki_ocsp_presign_skipped_full_total", "counter",
+                   "Rows not pre-signed because the cache was at 7/8 of --cache-size "
+                   "(answered live and cached).");
+            add(&t, "qpki_ocsp_presign_skipped_full_total %llu\n",
+                (unsigned long long)ps.skipped_full);
+            header(&t, "qpki_ocsp_presign_failures_total", "counter",
+                   "Pre-signatures or lookups that failed.");
+            add(&t, "qpki_ocsp_presign_failures_total %llu\n", (unsigned long long)ps.failures);
+            header(&t, "qpki_ocsp_presign_queue", "gauge",
+                   "Changed rows waiting to be pre-signed again.");
+            add(&t, "qpki_ocsp_presign_queue %llu\n", (unsigned long long)ps.queued);
+            header(&t, "qpki_ocsp_presign_bytes", "gauge",
+                   "Memory of the blocks holding pre-signed responses.");
+            add(&t, "qpki_ocsp_presign_bytes %llu\n", (unsigned long long)ps.slab_bytes);
+        }
         header(&t, "qpki_ocsp_db_rows", "gauge", "Rows in the status database of each CA.");
         for (size_t i = 0; i < g->n; i++) {
             char lv[512];

@@ -81,6 +81,8 @@ struct serve_config {
     int log_format;
     int quiet;
     long drain_timeout;          /* seconds to finish in-flight requests on SIGTERM */
+    int presign;                 /* 0/1: --presign */
+    int presign_hash;            /* CertID hash forms pre-signed: bits 1 << qpki_hash_alg */
     /* defaults for every CA (the CA's own value wins) */
     struct serve_ca_config defaults;
     struct serve_ca_config *cas;
@@ -193,6 +195,12 @@ struct serve_gen {
     atomic_bool crl_stop;
     pthread_mutex_t crl_wait;
     pthread_cond_t crl_wake;
+    /* the pre-signing thread (presign.c), with --presign */
+    pthread_t presign_thread;
+    bool presign_running;
+    atomic_bool presign_stop;
+    pthread_mutex_t presign_wait;
+    pthread_cond_t presign_wake;
 };
 
 /* Build a generation from a finished configuration (the configuration is moved
@@ -224,6 +232,13 @@ struct serve_server {
     atomic_long in_flight;
 };
 extern struct serve_server serve_srv;
+
+/* ---- pre-signed responses (presign.c) ---------------------------------------------- */
+
+/* With --presign: turn pre-signing on in g's responder and start the thread
+ * that does it (nothing otherwise, or when the cache is off). */
+bool serve_presign_start(struct serve_gen *g);
+void serve_presign_stop(struct serve_gen *g);
 
 /* ---- CAs answered from CRLs (crl.c) ------------------------------------------------- */
 

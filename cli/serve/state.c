@@ -391,6 +391,8 @@ bool serve_gen_build(struct serve_config *conf, struct serve_gen **out)
     serve_config_init(conf); /* moved */
     pthread_mutex_init(&g->crl_wait, NULL);
     pthread_cond_init(&g->crl_wake, NULL);
+    pthread_mutex_init(&g->presign_wait, NULL);
+    pthread_cond_init(&g->presign_wake, NULL);
     qpki_status st;
     if ((st = qpki_responder_new(&g->r)) != QPKI_OK || (st = qpki_http_new(&g->http)) != QPKI_OK) {
         cli_error_st(st, "cannot create the responder");
@@ -421,7 +423,7 @@ bool serve_gen_build(struct serve_config *conf, struct serve_gen **out)
     for (size_t i = 0; i < g->n; i++)
         if (!load_issuer(g, i))
             goto fail;
-    if (!serve_crl_start(g))
+    if (!serve_crl_start(g) || !serve_presign_start(g))
         goto fail;
     *out = g;
     return true;
@@ -436,6 +438,7 @@ void serve_gen_free(struct serve_gen **gp)
     if (!g)
         return;
     serve_crl_stop(g);
+    serve_presign_stop(g);
     /* the responder first: it borrows the databases */
     qpki_responder_free(&g->r);
     qpki_http_free(&g->http);
@@ -452,6 +455,8 @@ void serve_gen_free(struct serve_gen **gp)
     serve_config_free(&g->conf);
     pthread_mutex_destroy(&g->crl_wait);
     pthread_cond_destroy(&g->crl_wake);
+    pthread_mutex_destroy(&g->presign_wait);
+    pthread_cond_destroy(&g->presign_wake);
     free(g);
     *gp = NULL;
 }

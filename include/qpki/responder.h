@@ -213,6 +213,72 @@ typedef struct qpki_responder_stats {
 } qpki_responder_stats;
 QPKI_API qpki_status qpki_responder_get_stats(qpki_responder *r, qpki_responder_stats *stats);
 
+/* ---- pre-signed responses (since 1.1) ----------------------------------------
+ *
+ * With pre-signing on, the responder signs ahead of time the response to a
+ * request without a nonce for every row of every issuer's status table, so such
+ * requests are answered from signed bytes even for a certificate nobody asked
+ * about before.  The caller supplies the thread: it calls
+ * qpki_responder_presign_step in a loop, at low priority (the library starts
+ * no thread).  Each step does a bounded amount of work, in this order:
+ *   1. it brings every issuer's cache up to its database (as a request does:
+ *      the cached responses of changed serials are dropped) and re-signs the
+ *      serials whose rows changed, so they are pre-signed again at once;
+ *   2. it continues a pass over the rows, signing each row whose response is
+ *      missing or has passed 3/8 of its validity -- replaced before half of
+ *      the validity has passed, when requests stop using it.  A pass starts
+ *      min(60 s, validity / 16) after the previous one ended, and at once
+ *      when an issuer's responses all went stale (key replaced, a setting
+ *      changed, a database that cannot say which rows changed).
+ * Responses are signed with the issuer's default (first) key, for a request of
+ * one CertID in each hash form selected (CertID hash parameters NULL, as
+ * OpenSSL, NSS and Go send them; a request in another form is answered live
+ * and cached).  They are stored in the response cache, in large blocks shared
+ * by many responses (no allocation per response).  The cache capacity
+ * (qpki_responder_set_cache) stays the bound: a row that has no response yet is
+ * pre-signed only while the cache holds less than 7/8 of its capacity (and the
+ * shard it falls in less than 7/8 of its share), and pre-signing never evicts;
+ * past that, rows are answered live and cached (evicting the oldest entries of
+ * their shard) like without pre-signing.  Rows of a status database plugin cannot
+ * be listed and are answered live.  Rows the database does not know, STALE or
+ * BUSY answers and policies that sign nothing (unauthorized) are not
+ * pre-signed. */
+
+/* Pre-sign for the CertID hash algorithms in hash_algs, a set of bits
+ * (1u << QPKI_HASH_SHA1 | 1u << QPKI_HASH_SHA256 ...); 0 (the default) turns
+ * pre-signing off.  Before serving, like qpki_responder_set_cache. */
+QPKI_API qpki_status qpki_responder_set_presign(qpki_responder *r, unsigned hash_algs);
+/* Do at most max_signatures (>= 1) pre-signatures of work and return; the
+ * number made goes to *signatures.  QPKI_OK with 0 signatures: nothing is due
+ * now (call again after a short sleep, e.g. 50 ms, to notice changed rows
+ * quickly).  QPKI_ERR_BUSY: live signatures are in flight; the step stopped
+ * so as not to compete with them (back off briefly).  QPKI_ERR_UNSUPPORTED
+ * when pre-signing or the cache is off.  Safe from any number of threads at
+ * once and concurrently with qpki_responder_respond and the database's
+ * refresh. */
+QPKI_API qpki_status qpki_responder_presign_step(qpki_responder *r, unsigned max_signatures,
+                                                 unsigned *signatures);
+
+/* Pre-signing counters (monotonic unless said).  The library fills as much of
+ * the struct as struct_size covers. */
+typedef struct qpki_presign_stats {
+    uint32_t struct_size;       /* set by the caller: sizeof(qpki_presign_stats) */
+    uint32_t enabled;           /* 1 when pre-signing is on */
+    uint64_t signed_total;      /* pre-signed responses stored */
+    uint64_t changed;           /* of which re-signed because their row changed */
+    uint64_t refreshed;         /* of which replacing one past 3/8 of its validity */
+    uint64_t passes;            /* passes over every issuer's rows completed */
+    uint64_t last_pass_rows;    /* rows the last completed pass visited */
+    uint64_t rows_visited;      /* rows visited by all passes */
+    uint64_t skipped_full;      /* rows not pre-signed: the cache was at 7/8 of its bound */
+    uint64_t failures;          /* lookups or signatures that failed */
+    uint64_t queued;            /* current: changed serials waiting to be re-signed */
+    uint64_t rows;              /* current: rows of every issuer's database */
+    uint64_t slab_bytes;        /* current: memory of the pre-signed responses' blocks */
+} qpki_presign_stats;
+QPKI_API qpki_status qpki_responder_get_presign_stats(qpki_responder *r,
+                                                      qpki_presign_stats *stats);
+
 #ifdef __cplusplus
 }
 #endif

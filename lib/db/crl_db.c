@@ -212,6 +212,12 @@ qpki_status qpki_db_crl_new(const qpki_cert *ca, qpki_db **out)
 
 static crl_db *crl_of(qpki_db *db) { return qpki_db_backend(db, &crl_ops); }
 
+db_table *qpki_db_crl_table(qpki_db *db)
+{
+    crl_db *c = crl_of(db);
+    return c ? c->table : NULL;
+}
+
 qpki_status qpki_db_crl_add_source(qpki_db *db, const char *name, bool delta, size_t *index)
 {
     crl_db *c = crl_of(db);

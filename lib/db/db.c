@@ -12,6 +12,7 @@
 
 #include "internal.h"
 #include "db/db_internal.h"
+#include "db/table.h"
 
 /* Sizes of the first versions of the public structs: what older callers and
  * backends are guaranteed to have. */
@@ -303,5 +304,26 @@ qpki_status qpki_serial_from_hex(const char *hex, uint8_t *out, size_t cap, size
         high = !high;
     }
     *len = n;
+    return QPKI_OK;
+}
+
+struct db_table *qpki_db_table_of(qpki_db *db)
+{
+    struct db_table *t = qpki_index_table(db);
+    if (!t)
+        t = qpki_db_memory_table(db);
+    if (!t)
+        t = qpki_db_crl_table(db);
+    return t;
+}
+
+qpki_status qpki_db_scan(qpki_db *db, size_t *cursor, uintptr_t *index_id,
+                         void (*fn)(void *user, const uint8_t *serial, size_t len), void *user,
+                         size_t max_slots, size_t *slots)
+{
+    QPKI_ENSURE(db && cursor && index_id && fn && slots, QPKI_ERR_INVALID_ARG);
+    struct db_table *t = qpki_db_table_of(db);
+    QPKI_ENSURE(t, QPKI_ERR_UNSUPPORTED);
+    *slots = table_scan(t, cursor, index_id, fn, user, max_slots);
     return QPKI_OK;
 }

@@ -640,6 +640,30 @@ qpki_status table_lookup(db_table *t, const uint8_t *serial, size_t len, qpki_db
     return rec ? QPKI_OK : QPKI_ERR_NOT_FOUND;
 }
 
+size_t table_scan(db_table *t, size_t *cursor, uintptr_t *index_id, table_serial_fn fn,
+                  void *user, size_t max_slots)
+{
+    unsigned parity;
+    reader_shard *sh = read_enter(t, &parity);
+    const store *s = atomic_load_explicit(&t->current, memory_order_acquire);
+    const slot_index *ix = atomic_load_explicit(&s->index, memory_order_acquire);
+    size_t slots = ix->mask + 1;
+    *index_id = (uintptr_t)ix ^ ((uintptr_t)s << 1);
+    size_t i = *cursor < slots ? *cursor : slots;
+    size_t end = max_slots < slots - i ? i + max_slots : slots;
+    for (; i < end; i++) {
+        uint64_t v = atomic_load_explicit(&ix->slots[i], memory_order_acquire);
+        uint32_t ref = (uint32_t)v;
+        if (v == 0 || ref == SLOT_TOMB)
+            continue;
+        const uint8_t *rec = rec_at(s, ref);
+        fn(user, rec + REC_HEAD, rec[0]);
+    }
+    read_leave(sh, parity);
+    *cursor = end;
+    return slots;
+}
+
 uint64_t table_generation(db_table *t)
 {
     return atomic_load_explicit(&t->generation, memory_order_acquire);

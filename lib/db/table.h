@@ -49,6 +49,19 @@ size_t table_count(db_table *t);
 QPKI_MUST_USE qpki_status table_changes_since(db_table *t, uint64_t since, uint64_t *upto,
                                               qpki_db_change_fn fn, void *user);
 
+/* Visit the serials of the rows in index slots [*cursor, *cursor + max_slots)
+ * of the table lookups see, as a lookup would (any thread, concurrently with
+ * the writer): fn runs inside one read section and must be quick (copy the
+ * serial out).  *cursor advances; returns the number of slots of the index
+ * (the scan is over when *cursor reaches it).  *index_id receives an identity
+ * of the index scanned: when it differs between two calls the index was
+ * rebuilt (rows moved to other slots), so a scan that must see every row
+ * starts over.  A row changed during a scan may be seen before or after its
+ * change, or (when inserted or moved) not at all. */
+typedef void (*table_serial_fn)(void *user, const uint8_t *serial, size_t len);
+size_t table_scan(db_table *t, size_t *cursor, uintptr_t *index_id, table_serial_fn fn,
+                  void *user, size_t max_slots);
+
 /* ---- the writer (one at a time) ----
  * put/remove work on the table lookups see, or, between replace_begin and
  * commit/abort, on the table being built. */

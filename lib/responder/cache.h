@@ -25,10 +25,12 @@ struct blob {
     qpki_cert_status cert_status;
     atomic_int digest_state;   /* SHA-256 of data: 0 not yet, 1 being stored, 2 ready */
     uint8_t sha256[32];        /* lib/http's ETag, computed once per blob */
+    struct slab_block *block;  /* slab block holding it (cache_put_slab), NULL: malloc'd */
     size_t len;
     uint8_t data[];
 };
 
+struct slab_block;
 struct blob *blob_new(const uint8_t *data, size_t len);
 /* SHA-256 of the encoded response an answer carries (lib/http's ETag); for a
  * signed blob it is computed once and shared by every cache hit. */
@@ -56,6 +58,22 @@ struct blob *cache_get(struct cache *c, const uint8_t *key, size_t key_len,
  * the old value.  Returns whether b was stored. */
 bool cache_put(struct cache *c, const uint8_t *key, size_t key_len, const uint8_t *group,
                size_t group_len, struct blob *b, const _Atomic uint64_t *cond, uint64_t want);
+/* The same for pre-signed responses: the entry and a copy of b's bytes and
+ * fields are placed in the cache's slab (large blocks shared by many entries,
+ * no allocation per entry); a block is freed once every entry and blob in it
+ * is gone.  A key not yet cached is added only while its shard holds less than
+ * 7/8 of its share of the capacity, so pre-signing never evicts (1/8 stays for
+ * live answers): CACHE_PUT_FULL.  CACHE_PUT_REFUSED: *cond moved, or no memory. */
+enum { CACHE_PUT_REFUSED = 0, CACHE_PUT_STORED = 1, CACHE_PUT_FULL = 2 };
+/* Whether the shard of group has room for a new pre-signed entry (a hint: the
+ * put checks again). */
+bool cache_slab_room(struct cache *c, const uint8_t *group, size_t group_len);
+int cache_put_slab(struct cache *c, const uint8_t *key, size_t key_len, const uint8_t *group,
+                    size_t group_len, const struct blob *b, const _Atomic uint64_t *cond,
+                    uint64_t want);
+/* Octets held by slab blocks (pre-signed entries and responses, with the
+ * holes left by replaced ones until their block empties). */
+size_t cache_slab_bytes(struct cache *c);
 /* Remove every entry of a group; returns how many. */
 size_t cache_drop_group(struct cache *c, const uint8_t *group, size_t group_len);
 size_t cache_count(struct cache *c);

@@ -90,7 +90,14 @@ struct qpki_responder {
     atomic_uint live;
     atomic_uint_fast64_t requests, by_status[7], hits, misses, live_sigs, sign_failures;
     atomic_uint_fast64_t invalidated, flushes;
+    unsigned presign_hashes;       /* bit (1 << qpki_hash_alg) per CertID form; 0 = off */
+    struct presign *presign;       /* made by qpki_responder_set_presign */
 };
+
+struct presign;
+static void presign_note_change(struct qpki_responder *r, const struct qpki_responder_issuer *iss,
+                                const uint8_t *serial, size_t len);
+static void presign_free(struct presign **pp);
 
 /* The response cache, or NULL before the first request or when disabled. */
 static struct cache *cache_of(struct qpki_responder *r)
@@ -270,6 +277,7 @@ void qpki_responder_free(qpki_responder **pr)
     }
     struct cache *c = atomic_load(&r->cache);
     cache_free(&c);
+    presign_free(&r->presign);
     qpki_free(r);
     *pr = NULL;
 }
@@ -792,6 +800,8 @@ static void drop_serial(void *user, const uint8_t *serial, size_t len)
     drop_ctx *d = user;
     uint8_t group[CACHE_GROUP_MAX];
     d->dropped += cache_drop_group(cache_of(d->r), group, cache_group(group, d->iss, serial, len));
+    if (d->r->presign)
+        presign_note_change(d->r, d->iss, serial, len); /* re-signed first */
 }
 
 /* Bring the issuer's cache up to the database's generation: drop the responses
@@ -1026,17 +1036,24 @@ done:
 
 static pthread_mutex_t cache_init_lock = PTHREAD_MUTEX_INITIALIZER;
 
-qpki_status qpki_responder_respond(qpki_responder *r, const uint8_t *request, size_t request_len,
-                                   qpki_answer **out)
+/* The cache, made on first use (NULL when disabled or out of memory). */
+static struct cache *cache_make(struct qpki_responder *r)
 {
-    QPKI_ENSURE(r && out && (request || request_len == 0), QPKI_ERR_INVALID_ARG);
-    *out = NULL;
     if (r->cache_enabled && !cache_of(r)) {
         pthread_mutex_lock(&cache_init_lock);
         if (!atomic_load_explicit(&r->cache, memory_order_relaxed))
             atomic_store_explicit(&r->cache, cache_new(r->cache_max), memory_order_release);
         pthread_mutex_unlock(&cache_init_lock);
     }
+    return cache_of(r);
+}
+
+qpki_status qpki_responder_respond(qpki_responder *r, const uint8_t *request, size_t request_len,
+                                   qpki_answer **out)
+{
+    QPKI_ENSURE(r && out && (request || request_len == 0), QPKI_ERR_INVALID_ARG);
+    *out = NULL;
+    (void)cache_make(r);
     qpki_answer *a;
     QPKI_GUARD(answer_new(&a));
     atomic_fetch_add(&r->requests, 1);
@@ -1112,6 +1129,433 @@ qpki_status qpki_responder_get_stats(qpki_responder *r, qpki_responder_stats *st
     s.cache_entries = cache_count(cache_of(r));
     s.cache_invalidated = atomic_load(&r->invalidated);
     s.cache_flushes = atomic_load(&r->flushes);
+    memcpy(stats, &s, size);
+    return QPKI_OK;
+}
+
+/* ---- pre-signing ------------------------------------------------------------------ *
+ *
+ * qpki_responder_presign_step signs, ahead of any request, the response to a
+ * nonce-less request for every row of every issuer's status table, in the
+ * CertID forms set by qpki_responder_set_presign, and stores it in the
+ * response cache (in its slab: no allocation per response), where requests
+ * find it as they find any cached response.  Work comes in this order:
+ *   1. serials whose rows changed: sync_issuer drops their cached responses
+ *      and queues them here (drop_serial), so they are re-signed next;
+ *   2. a pass over the rows (qpki_db_scan, a chunk of index slots at a time),
+ *      signing each row that has no current response or whose response has
+ *      passed 3/8 of its validity (so it is replaced before half has passed,
+ *      DESIGN §8).  A pass starts PASS_INTERVAL after the previous one ended,
+ *      at once when an issuer's whole cache went stale (key, settings, a
+ *      database that cannot say which rows changed).
+ * The cache keeps its bound: a row with no response yet is not pre-signed once
+ * the cache holds 7/8 of its capacity (the rest is left for live answers);
+ * such rows are answered live and cached like any other answer. */
+
+#define PRESIGN_QUEUE_MAX 65536u
+#define PRESIGN_SCAN_SLOTS 256u
+#define PRESIGN_CHECKS_MAX 4096u
+
+struct presign_serial {
+    uint16_t issuer;
+    uint8_t len;
+    uint8_t serial[QPKI_SERIAL_MAX];
+};
+
+struct presign {
+    pthread_mutex_t lock;            /* the queue and the pass */
+    struct presign_serial *queue;    /* ring of changed serials */
+    size_t q_head, q_n;
+    bool q_overflow;                 /* some were not queued: the next pass finds them */
+    bool pass_active;
+    size_t issuer;                   /* the pass: issuer and index slot */
+    size_t cursor;
+    uintptr_t index_id;
+    qpki_time next_pass;
+    uint64_t epochs_seen;            /* sum of the issuers' whole-cache epochs */
+    uint64_t pass_rows;
+    atomic_uint_fast64_t signed_total, changed, refreshed, passes, skipped_full, failures;
+    atomic_uint_fast64_t rows_visited, last_pass_rows;
+};
+
+static void presign_free(struct presign **pp)
+{
+    struct presign *p = *pp;
+    if (!p)
+        return;
+    pthread_mutex_destroy(&p->lock);
+    qpki_free(p->queue);
+    qpki_free(p);
+    *pp = NULL;
+}
+
+qpki_status qpki_responder_set_presign(qpki_responder *r, unsigned hash_algs)
+{
+    QPKI_ENSURE(r, QPKI_ERR_INVALID_ARG);
+    const unsigned known = 1u << QPKI_HASH_SHA1 | 1u << QPKI_HASH_SHA256 |
+                           1u << QPKI_HASH_SHA384 | 1u << QPKI_HASH_SHA512;
+    QPKI_ENSURE((hash_algs & ~known) == 0, QPKI_ERR_INVALID_ARG);
+    QPKI_ENSURE(!atomic_load(&r->cache), QPKI_ERR_INVALID_ARG); /* before serving */
+    if (!hash_algs) {
+        presign_free(&r->presign);
+        r->presign_hashes = 0;
+        return QPKI_OK;
+    }
+    if (!r->presign) {
+        struct presign *p = qpki_calloc(1, sizeof(*p));
+        QPKI_ENSURE(p, QPKI_ERR_NOMEM);
+        p->queue = qpki_calloc(PRESIGN_QUEUE_MAX, sizeof(*p->queue));
+        if (!p->queue) {
+            qpki_free(p);
+            return QPKI_ERR_NOMEM;
+        }
+        pthread_mutex_init(&p->lock, NULL);
+        r->presign = p;
+    }
+    r->presign_hashes = hash_algs;
+    return QPKI_OK;
+}
+
+/* From sync_issuer (under the issuer's sync_lock): a serial whose row changed. */
+static void presign_note_change(struct qpki_responder *r, const struct qpki_responder_issuer *iss,
+                                const uint8_t *serial, size_t len)
+{
+    struct presign *p = r->presign;
+    if (len > QPKI_SERIAL_MAX)
+        return;
+    pthread_mutex_lock(&p->lock);
+    if (p->q_n == PRESIGN_QUEUE_MAX) {
+        p->q_overflow = true;
+    } else {
+        struct presign_serial *q = &p->queue[(p->q_head + p->q_n++) % PRESIGN_QUEUE_MAX];
+        q->issuer = (uint16_t)iss->index;
+        q->len = (uint8_t)len;
+        memcpy(q->serial, serial, len);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Seconds between the end of a pass and the start of the next: well inside the
+ * 1/8 of the validity between "due" (3/8) and "stale" (1/2). */
+static int64_t pass_interval(const struct qpki_responder *r)
+{
+    int64_t v = INT64_MAX;
+    for (size_t i = 0; i < r->count; i++)
+        if (r->issuers[i]->validity < v)
+            v = r->issuers[i]->validity;
+    v /= 16;
+    return v < 1 ? 1 : v > 60 ? 60 : v;
+}
+
+/* Whole-cache invalidations of every issuer: a change means every pre-signed
+ * response of some issuer is stale and a pass is due now. */
+static uint64_t whole_cache_epochs(struct qpki_responder *r)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < r->count; i++) {
+        struct qpki_responder_issuer *iss = r->issuers[i];
+        struct keyset *ks = keyset_get(iss);
+        sum += atomic_load(&iss->flush_epoch) + atomic_load(&iss->config_epoch) +
+               (ks ? ks->epoch : 0);
+        keyset_unref(&ks);
+    }
+    return sum;
+}
+
+enum presign_result { PRESIGN_SIGNED, PRESIGN_FRESH, PRESIGN_SKIPPED, PRESIGN_FAILED };
+
+/* Pre-sign the response for one serial of iss in one CertID form.  changed:
+ * the row changed (sign even when a response is cached). */
+static enum presign_result presign_one(struct qpki_responder *r, struct qpki_responder_issuer *iss,
+                                       const uint8_t *serial, size_t len, qpki_hash_alg alg,
+                                       bool changed)
+{
+    struct cache *cache = cache_of(r);
+    struct presign *p = r->presign;
+    qpki_certid *id = NULL;
+    uint8_t *req_der = NULL;
+    size_t req_len = 0;
+    qpki_ocsp_request *req = NULL;
+    struct keyset *keys = NULL;
+    enum presign_result res = PRESIGN_FAILED;
+    /* The request a client without a nonce sends: one CertID, default key. */
+    if (qpki_certid_new(alg, iss->ca, serial, len, &id) != QPKI_OK ||
+        qpki_ocsp_request_encode((const qpki_certid *const *)&id, 1, NULL, 0, &req_der,
+                                 &req_len) != QPKI_OK ||
+        qpki_ocsp_request_parse(req_der, req_len, &r->limits, &req) != QPKI_OK ||
+        !(keys = keyset_get(iss)))
+        goto out;
+    const qpki_certid *cid = qpki_ocsp_request_certid(req, 0);
+    const struct key *k = keys->keys[0];
+    qpki_time now = now_of(r);
+    if (qpki_db_generation(iss->db) != atomic_load(&iss->synced_done))
+        sync_issuer(r, iss);
+    uint64_t generation = atomic_load(&iss->synced_done);
+    uint64_t flush_epoch = atomic_load(&iss->flush_epoch);
+    uint64_t config_epoch = atomic_load(&iss->config_epoch);
+    uint8_t key[512], group[CACHE_GROUP_MAX];
+    size_t key_len = cache_key(key, sizeof(key), iss, 0, cid);
+    const uint8_t *mag;
+    size_t mag_len;
+    qpki_certid_serial_magnitude(cid, &mag, &mag_len);
+    size_t group_len = cache_group(group, iss, mag, mag_len);
+    if (!key_len)
+        goto out;
+    int64_t half = iss->validity / 2 > 0 ? iss->validity / 2 : 1;
+    int64_t margin = iss->validity / 8 > 0 ? iss->validity / 8 : 1;
+    struct blob *old = cache_get(cache, key, key_len, group, group_len);
+    bool current = old && old->flush_epoch == flush_epoch && old->key_epoch == keys->epoch &&
+                   old->config_epoch == config_epoch;
+    bool refresh = current && now >= old->refresh_after - margin;
+    blob_unref(&old);
+    if (current && !refresh && !changed) {
+        res = PRESIGN_FRESH;
+        goto out;
+    }
+    /* The cache capacity stays the bound: new rows only while 1/8 of the
+     * shard is left for live answers (pre-signing never evicts). */
+    if (!current && !cache_slab_room(cache, group, group_len)) {
+        atomic_fetch_add(&p->skipped_full, 1);
+        res = PRESIGN_SKIPPED;
+        goto out;
+    }
+    struct decided d;
+    qpki_status rc = decide(iss, cid, now, &d);
+    if (rc == QPKI_ERR_STALE || rc == QPKI_ERR_BUSY) {
+        res = PRESIGN_SKIPPED; /* answered tryLater meanwhile; a later pass retries */
+        goto out;
+    }
+    if (rc != QPKI_OK)
+        goto out;
+    if (d.unauthorized || d.status == QPKI_CERT_STATUS_UNKNOWN || d.extended_revoke) {
+        res = PRESIGN_SKIPPED; /* removed meanwhile, or a policy that signs nothing */
+        goto out;
+    }
+    const uint8_t *der = NULL;
+    size_t der_len = 0;
+    qpki_time tu = 0, nu = 0;
+    /* the builder and the encoding in an arena, as for live answers */
+    max_align_t first[RESPOND_ARENA / sizeof(max_align_t)];
+    arena ar;
+    arena_init(&ar, first, sizeof(first));
+    struct blob *b = NULL;
+    if (build_and_sign(iss, k, req, &d, NULL, 0, now, &ar, &der, &der_len, &tu, &nu) == QPKI_OK)
+        b = blob_new(der, der_len);
+    arena_release(&ar);
+    if (!b)
+        goto out;
+    b->this_update = tu;
+    b->next_update = nu;
+    b->produced_at = now;
+    b->refresh_after = now + half; /* as for live answers */
+    b->flush_epoch = flush_epoch;
+    b->key_epoch = keys->epoch;
+    b->config_epoch = config_epoch;
+    b->cert_status = d.status;
+    /* As for live answers: only while no sync began since `generation` was read. */
+    int stored = cache_put_slab(cache, key, key_len, group, group_len, b, &iss->synced_begin,
+                                generation);
+    blob_unref(&b);
+    if (stored == CACHE_PUT_FULL) {
+        atomic_fetch_add(&p->skipped_full, 1);
+        res = PRESIGN_SKIPPED;
+    } else if (stored == CACHE_PUT_STORED) {
+        atomic_fetch_add(&p->signed_total, 1);
+        if (changed)
+            atomic_fetch_add(&p->changed, 1);
+        else if (refresh)
+            atomic_fetch_add(&p->refreshed, 1);
+        res = PRESIGN_SIGNED;
+    } else {
+        res = PRESIGN_SKIPPED; /* a change raced: its serial is queued again */
+    }
+out:
+    if (res == PRESIGN_FAILED)
+        atomic_fetch_add(&p->failures, 1);
+    keyset_unref(&keys);
+    qpki_ocsp_request_free(&req);
+    qpki_free(req_der);
+    qpki_certid_free(&id);
+    return res;
+}
+
+/* Every configured CertID form of one serial; returns the signatures made. */
+static unsigned presign_serial(struct qpki_responder *r, struct qpki_responder_issuer *iss,
+                               const uint8_t *serial, size_t len, bool changed)
+{
+    unsigned n = 0;
+    for (int a = QPKI_HASH_SHA1; a <= QPKI_HASH_SHA512; a++)
+        if (r->presign_hashes & (1u << a))
+            n += presign_one(r, iss, serial, len, (qpki_hash_alg)a, changed) == PRESIGN_SIGNED;
+    return n;
+}
+
+struct scan_batch {
+    size_t n;
+    struct presign_serial rows[PRESIGN_SCAN_SLOTS];
+};
+
+static void scan_collect(void *user, const uint8_t *serial, size_t len)
+{
+    struct scan_batch *b = user;
+    if (b->n < PRESIGN_SCAN_SLOTS && len <= QPKI_SERIAL_MAX) {
+        b->rows[b->n].len = (uint8_t)len;
+        memcpy(b->rows[b->n].serial, serial, len);
+        b->n++;
+    }
+}
+
+/* The next rows of the pass (under p->lock); false when no pass is under way. */
+static bool pass_next(struct qpki_responder *r, struct presign *p, size_t slots_max,
+                      struct scan_batch *batch, size_t *issuer)
+{
+    batch->n = 0;
+    while (p->pass_active && batch->n == 0) {
+        if (p->issuer >= r->count) {
+            p->pass_active = false;
+            atomic_fetch_add(&p->passes, 1);
+            atomic_store(&p->last_pass_rows, p->pass_rows);
+            p->next_pass = now_of(r) + pass_interval(r);
+            logf_(r, QPKI_LOG_DEBUG, "pre-signing: pass over %llu rows done",
+                  (unsigned long long)p->pass_rows);
+            return false;
+        }
+        size_t slots = 0;
+        uintptr_t id = 0;
+        size_t before = p->cursor;
+        if (qpki_db_scan(r->issuers[p->issuer]->db, &p->cursor, &id, scan_collect, batch,
+                         slots_max, &slots) != QPKI_OK) {
+            /* a plugin's rows cannot be listed: answered live and cached */
+            p->issuer++;
+            p->cursor = 0;
+            continue;
+        }
+        if (before > 0 && id != p->index_id) {
+            /* the index was rebuilt: rows moved, scan this issuer again (rows
+             * already pre-signed are skipped quickly) */
+            batch->n = 0;
+            p->cursor = 0;
+            p->index_id = id;
+            continue;
+        }
+        p->index_id = id;
+        *issuer = p->issuer;
+        if (p->cursor >= slots) {
+            p->issuer++;
+            p->cursor = 0;
+        }
+    }
+    p->pass_rows += batch->n;
+    atomic_fetch_add(&p->rows_visited, batch->n);
+    return batch->n > 0;
+}
+
+qpki_status qpki_responder_presign_step(qpki_responder *r, unsigned max_signatures,
+                                        unsigned *signatures)
+{
+    QPKI_ENSURE(r && signatures && max_signatures >= 1, QPKI_ERR_INVALID_ARG);
+    *signatures = 0;
+    struct presign *p = r->presign;
+    QPKI_ENSURE(p && r->cache_enabled, QPKI_ERR_UNSUPPORTED);
+    QPKI_ENSURE(cache_make(r), QPKI_ERR_NOMEM);
+    /* Learn which rows changed (their cached responses are dropped and their
+     * serials queued, drop_serial). */
+    for (size_t i = 0; i < r->count; i++)
+        if (qpki_db_generation(r->issuers[i]->db) != atomic_load(&r->issuers[i]->synced_done))
+            sync_issuer(r, r->issuers[i]);
+    unsigned done = 0, checked = 0;
+    qpki_status rc = QPKI_OK;
+    /* 1. changed rows, first */
+    while (done < max_signatures) {
+        if (atomic_load(&r->live) > 0) {
+            rc = QPKI_ERR_BUSY; /* live signing first */
+            goto out;
+        }
+        struct presign_serial s;
+        pthread_mutex_lock(&p->lock);
+        bool have = p->q_n > 0;
+        if (have) {
+            s = p->queue[p->q_head];
+            p->q_head = (p->q_head + 1) % PRESIGN_QUEUE_MAX;
+            p->q_n--;
+        } else if (p->q_overflow) {
+            p->q_overflow = false;
+            p->next_pass = 0; /* the pass finds what was not queued */
+        }
+        pthread_mutex_unlock(&p->lock);
+        if (!have)
+            break;
+        if (s.issuer < r->count)
+            done += presign_serial(r, r->issuers[s.issuer], s.serial, s.len, true);
+    }
+    /* 2. the pass */
+    uint64_t epochs = whole_cache_epochs(r);
+    pthread_mutex_lock(&p->lock);
+    if (epochs != p->epochs_seen) {
+        p->epochs_seen = epochs;
+        p->next_pass = 0;
+        if (p->pass_active)
+            p->issuer = p->cursor = 0; /* start over: everything is due */
+    }
+    if (!p->pass_active && now_of(r) >= p->next_pass) {
+        p->pass_active = true;
+        p->issuer = p->cursor = 0;
+        p->index_id = 0;
+        p->pass_rows = 0;
+    }
+    pthread_mutex_unlock(&p->lock);
+    struct scan_batch *batch = qpki_malloc(sizeof(*batch));
+    QPKI_ENSURE(batch, QPKI_ERR_NOMEM);
+    while (done < max_signatures && checked < PRESIGN_CHECKS_MAX) {
+        if (atomic_load(&r->live) > 0) {
+            rc = QPKI_ERR_BUSY;
+            break;
+        }
+        size_t issuer = 0;
+        size_t want = max_signatures - done;
+        pthread_mutex_lock(&p->lock);
+        bool more = pass_next(r, p, want < PRESIGN_SCAN_SLOTS ? want : PRESIGN_SCAN_SLOTS, batch,
+                              &issuer);
+        pthread_mutex_unlock(&p->lock);
+        if (!more)
+            break;
+        for (size_t i = 0; i < batch->n; i++)
+            done += presign_serial(r, r->issuers[issuer], batch->rows[i].serial,
+                                   batch->rows[i].len, false);
+        checked += (unsigned)batch->n;
+    }
+    qpki_free(batch);
+out:
+    *signatures = done;
+    return rc;
+}
+
+qpki_status qpki_responder_get_presign_stats(qpki_responder *r, qpki_presign_stats *stats)
+{
+    QPKI_ENSURE(r && stats && stats->struct_size >= sizeof(uint32_t) + sizeof(uint64_t),
+                QPKI_ERR_INVALID_ARG);
+    size_t size = stats->struct_size < sizeof(*stats) ? stats->struct_size : sizeof(*stats);
+    qpki_presign_stats s;
+    memset(&s, 0, sizeof(s));
+    s.struct_size = (uint32_t)size;
+    struct presign *p = r->presign;
+    if (p) {
+        s.enabled = 1;
+        s.signed_total = atomic_load(&p->signed_total);
+        s.changed = atomic_load(&p->changed);
+        s.refreshed = atomic_load(&p->refreshed);
+        s.passes = atomic_load(&p->passes);
+        s.last_pass_rows = atomic_load(&p->last_pass_rows);
+        s.rows_visited = atomic_load(&p->rows_visited);
+        s.skipped_full = atomic_load(&p->skipped_full);
+        s.failures = atomic_load(&p->failures);
+        pthread_mutex_lock(&p->lock);
+        s.queued = p->q_n;
+        pthread_mutex_unlock(&p->lock);
+    }
+    for (size_t i = 0; i < r->count; i++)
+        s.rows += qpki_db_count(r->issuers[i]->db);
+    s.slab_bytes = cache_slab_bytes(cache_of(r));
     memcpy(stats, &s, size);
     return QPKI_OK;
 }
