@@ -76,14 +76,6 @@ ok "qpki cert revoke while serving: the revoked serial re-signed (revoked), the 
 "$QPKI" csr create --key ca-new.key --cn new.ca.example --out ca-new.csr >/dev/null 2>&1
 # the serial file names the serial the CA uses next: not in index.txt yet
 next=$(cat ca/serial)
-serial_status() { # serial_status HEX: cacheable GET for a bare serial, checked by openssl
-    openssl ocsp -issuer ca/ca.crt -serial "0x$1" -no_nonce -reqout s.req 2>/dev/null
-    curl -sf -o s.der "$URL/$(b64 s.req)" || { echo "GET failed"; return; }
-    out=$(openssl ocsp -respin s.der -issuer ca/ca.crt -serial "0x$1" -CAfile ca/ca.crt \
-        -no_nonce 2>&1)
-    echo "$out" | grep -q '^Response verify OK' || { echo "verify failed: $out"; return; }
-    echo "$out" | sed -n "s/^0x$1: //p"
-}
 expect_eq "next serial before issuing" "$(serial_status "$next")" "unknown"
 sleep 1.1
 expect_eq "next serial again (cached)" "$(serial_status "$next")" "unknown"

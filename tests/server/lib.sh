@@ -118,6 +118,20 @@ wait_for() {
     fail "$what (waited ${limit}s)"
 }
 
+# serial_status HEX [CADIR]: a cacheable GET (no nonce; openssl's default SHA-1
+# CertID) for a bare serial of the CA in CADIR (default ca), the answer checked
+# by openssl against the CA: good/revoked/unknown, or the verification failure.
+# The response is left in s.der.
+serial_status() {
+    cadir=${2:-ca}
+    openssl ocsp -issuer "$cadir/ca.crt" -serial "0x$1" -no_nonce -reqout s.req 2>/dev/null
+    curl -sf -o s.der "$URL/$(b64 s.req)" || { echo "GET failed"; return; }
+    out=$(openssl ocsp -respin s.der -issuer "$cadir/ca.crt" -serial "0x$1" \
+        -CAfile "$cadir/ca.crt" -no_nonce 2>&1)
+    echo "$out" | grep -q '^Response verify OK' || { echo "verify failed: $out"; return; }
+    echo "$out" | sed -n "s/^0x$1: //p"
+}
+
 # b64url: base64 of a file, one line, standard alphabet
 b64() { base64 -w0 "$1"; }
 

@@ -42,17 +42,6 @@ grep -q 'pre-signing: first pass over every row done' main.log ||
     fail "no log line for the first pass"
 ok "--presign: all $rows rows pre-signed, no request yet"
 
-# serial_status HEX: cacheable GET (no nonce, SHA-1 CertID as openssl sends by
-# default) for a bare serial, checked by openssl against the CA
-serial_status() {
-    openssl ocsp -issuer ca/ca.crt -serial "0x$1" -no_nonce -reqout s.req 2>/dev/null
-    curl -sf -o s.der "$URL/$(b64 s.req)" || { echo "GET failed"; return; }
-    out=$(openssl ocsp -respin s.der -issuer ca/ca.crt -serial "0x$1" -CAfile ca/ca.crt \
-        -no_nonce 2>&1)
-    echo "$out" | grep -q '^Response verify OK' || { echo "verify failed: $out"; return; }
-    echo "$out" | sed -n "s/^0x$1: //p"
-}
-
 # serials nobody asked about: answered from the pre-signed responses
 hits0=$(metric qpki_ocsp_cache_hits_total)
 for s in $(shuf -n 20 extra.serials); do
