@@ -870,6 +870,22 @@ static void answer_from_blob(qpki_answer *a, struct blob *b)
     a->cert_status = b->cert_status;
 }
 
+/* The times and epochs of a response signed at now (live or pre-signed). */
+static void blob_stamp(struct blob *b, const struct qpki_responder_issuer *iss, qpki_time now,
+                       qpki_time this_update, qpki_time next_update, qpki_cert_status status,
+                       uint64_t flush_epoch, uint64_t key_epoch, uint64_t config_epoch)
+{
+    b->this_update = this_update;
+    b->next_update = next_update;
+    b->produced_at = now;
+    /* DESIGN §8: re-signed before half of the validity has passed. */
+    b->refresh_after = now + (iss->validity / 2 > 0 ? iss->validity / 2 : 1);
+    b->flush_epoch = flush_epoch;
+    b->key_epoch = key_epoch;
+    b->config_epoch = config_epoch;
+    b->cert_status = status;
+}
+
 static qpki_status respond_parsed(struct qpki_responder *r, const qpki_ocsp_request *req,
                                   arena *ar, qpki_answer *a)
 {
@@ -1008,15 +1024,7 @@ static qpki_status respond_parsed(struct qpki_responder *r, const qpki_ocsp_requ
         answer_error(r, a, QPKI_OCSP_RESP_INTERNAL_ERROR, QPKI_ERR_NOMEM);
         goto done;
     }
-    b->this_update = tu;
-    b->next_update = nu;
-    b->produced_at = now;
-    /* DESIGN §8: re-signed before half of the validity has passed. */
-    b->refresh_after = now + (iss->validity / 2 > 0 ? iss->validity / 2 : 1);
-    b->flush_epoch = flush_epoch;
-    b->key_epoch = keys->epoch;
-    b->config_epoch = config_epoch;
-    b->cert_status = dp[0].status;
+    blob_stamp(b, iss, now, tu, nu, dp[0].status, flush_epoch, keys->epoch, config_epoch);
     answer_from_blob(a, b);
     a->nonce_echoed = echo;
     atomic_fetch_add(&r->by_status[QPKI_OCSP_RESP_SUCCESSFUL], 1);
@@ -1301,7 +1309,6 @@ static enum presign_result presign_one(struct qpki_responder *r, struct qpki_res
     size_t group_len = cache_group(group, iss, mag, mag_len);
     if (!key_len)
         goto out;
-    int64_t half = iss->validity / 2 > 0 ? iss->validity / 2 : 1;
     int64_t margin = iss->validity / 8 > 0 ? iss->validity / 8 : 1;
     struct blob *old = cache_get(cache, key, key_len, group, group_len);
     bool current = old && old->flush_epoch == flush_epoch && old->key_epoch == keys->epoch &&
@@ -1344,14 +1351,7 @@ static enum presign_result presign_one(struct qpki_responder *r, struct qpki_res
     arena_release(&ar);
     if (!b)
         goto out;
-    b->this_update = tu;
-    b->next_update = nu;
-    b->produced_at = now;
-    b->refresh_after = now + half; /* as for live answers */
-    b->flush_epoch = flush_epoch;
-    b->key_epoch = keys->epoch;
-    b->config_epoch = config_epoch;
-    b->cert_status = d.status;
+    blob_stamp(b, iss, now, tu, nu, d.status, flush_epoch, keys->epoch, config_epoch);
     /* As for live answers: only while no sync began since `generation` was read. */
     int stored = cache_put_slab(cache, key, key_len, group, group_len, b, &iss->synced_begin,
                                 generation);

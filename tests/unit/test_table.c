@@ -664,6 +664,83 @@ static void test_lookups_racing_the_writer_see_each_row_old_or_new_exactly(void 
     qpki_db_free(&c.db);
 }
 
+/* qpki_db_scan lists every row exactly once, a few index slots at a time, and
+ * says when the index was rebuilt between two calls (rows moved: start over). */
+typedef struct scan_seen {
+    uint8_t hit[2000];
+    size_t n, bad;
+} scan_seen;
+
+static void scan_mark(void *user, const uint8_t *serial, size_t len)
+{
+    scan_seen *s = user;
+    uint32_t v = 0;
+    for (size_t i = 0; i < len; i++)
+        v = v << 8 | serial[i];
+    if (v >= 0x1000000u && v - 0x1000000u < 2000u)
+        s->hit[v - 0x1000000u]++;
+    else
+        s->bad++;
+    s->n++;
+}
+
+static void test_scan_lists_every_row_once_and_reports_an_index_rebuild(void **state)
+{
+    (void)state;
+    qpki_db *db = NULL;
+    assert_int_equal(qpki_db_memory_new("scan", &db), QPKI_OK);
+    qpki_db_entry e = valid_row(2000000000);
+    for (uint32_t i = 0; i < 300; i++)
+        put(db, 0x1000000u + i, &e);
+    assert_int_equal(qpki_db_memory_commit(db, NULL), QPKI_OK);
+    scan_seen seen_rows;
+    memset(&seen_rows, 0, sizeof(seen_rows));
+    size_t cursor = 0, slots = 0, calls = 0;
+    uintptr_t id = 0, first_id = 0;
+    do {
+        assert_int_equal(qpki_db_scan(db, &cursor, &id, scan_mark, &seen_rows, 7, &slots), QPKI_OK);
+        if (calls++ == 0)
+            first_id = id;
+        assert_true(id == first_id);
+    } while (cursor < slots);
+    assert_int_equal(seen_rows.n, 300);
+    assert_int_equal(seen_rows.bad, 0);
+    for (size_t i = 0; i < 300; i++)
+        assert_int_equal(seen_rows.hit[i], 1);
+    assert_true(slots >= 300 * 4 / 3);
+    assert_int_equal(calls, (slots + 6) / 7);
+    /* half a scan, then enough rows to grow the index: the next call says so */
+    cursor = 0;
+    assert_int_equal(qpki_db_scan(db, &cursor, &id, scan_mark, &seen_rows, slots / 2, &slots),
+                     QPKI_OK);
+    assert_true(id == first_id);
+    for (uint32_t i = 300; i < 2000; i++)
+        put(db, 0x1000000u + i, &e);
+    assert_int_equal(qpki_db_memory_commit(db, NULL), QPKI_OK);
+    assert_int_equal(qpki_db_scan(db, &cursor, &id, scan_mark, &seen_rows, 1, &slots), QPKI_OK);
+    assert_true(id != first_id);
+    /* a whole new scan sees all 2000 */
+    memset(&seen_rows, 0, sizeof(seen_rows));
+    cursor = 0;
+    do
+        assert_int_equal(qpki_db_scan(db, &cursor, &id, scan_mark, &seen_rows, 64, &slots), QPKI_OK);
+    while (cursor < slots);
+    assert_int_equal(seen_rows.n, 2000);
+    for (size_t i = 0; i < 2000; i++)
+        assert_int_equal(seen_rows.hit[i], 1);
+    qpki_db_free(&db);
+    /* a backend the library does not own (a plugin) cannot be listed */
+    fake f = {.generation = 1};
+    qpki_status_db_ops ops = {
+        .abi_version = QPKI_DB_ABI_V1, .struct_size = sizeof(ops), .lookup = fake_lookup,
+        .generation = fake_generation, .count = fake_count, .close = fake_close};
+    assert_int_equal(qpki_db_new(&ops, &f, &db), QPKI_OK);
+    cursor = 0;
+    assert_int_equal(qpki_db_scan(db, &cursor, &id, scan_mark, &seen_rows, 64, &slots),
+                     QPKI_ERR_UNSUPPORTED);
+    qpki_db_free(&db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -674,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_v1_backends_stay_valid_and_v2_reports_changes),
         cmocka_unit_test(test_changing_rows_reuses_their_memory),
         cmocka_unit_test(test_lookups_racing_the_writer_see_each_row_old_or_new_exactly),
+        cmocka_unit_test(test_scan_lists_every_row_once_and_reports_an_index_rebuild),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
