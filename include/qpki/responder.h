@@ -237,7 +237,7 @@ QPKI_API qpki_status qpki_responder_get_stats(qpki_responder *r, qpki_responder_
  * by many responses (no allocation per response).  The cache capacity
  * (qpki_responder_set_cache) stays the bound: a row that has no response yet is
  * pre-signed only while the cache holds less than 7/8 of its capacity (and the
- * shard it falls in less than 7/8 of its share), and pre-signing never evicts;
+ * shard it falls in is not full), and pre-signing never evicts;
  * past that, rows are answered live and cached (evicting the oldest entries of
  * their shard) like without pre-signing.  Rows of a status database plugin cannot
  * be listed and are answered live.  Rows the database does not know, STALE or

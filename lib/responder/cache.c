@@ -265,12 +265,9 @@ struct blob *cache_get(struct cache *c, const uint8_t *key, size_t key_len,
     return found;
 }
 
-/* Entries a shard takes from cache_put_slab: 1/8 of it stays for live answers
- * (and of the whole cache: shards hold up to max / SHARDS + 1 each). */
-static size_t slab_room(const struct cache *c)
-{
-    return c->max_per_shard - c->max_per_shard / 8;
-}
+/* Entries a shard takes from cache_put_slab: up to its capacity, never evicting
+ * (the 1/8 of the whole cache left for live answers is slab_max's). */
+static size_t slab_room(const struct cache *c) { return c->max_per_shard; }
 
 /* Link a filled entry (key, group, hash fields set) holding b.  room: add a
  * new key only while the shard holds fewer entries (else CACHE_PUT_FULL). */

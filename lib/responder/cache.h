@@ -61,9 +61,9 @@ bool cache_put(struct cache *c, const uint8_t *key, size_t key_len, const uint8_
 /* The same for pre-signed responses: the entry and a copy of b's bytes and
  * fields are placed in the cache's slab (large blocks shared by many entries,
  * no allocation per entry); a block is freed once every entry and blob in it
- * is gone.  A key not yet cached is added only while its shard holds less than
- * 7/8 of its share of the capacity, so pre-signing never evicts (1/8 stays for
- * live answers): CACHE_PUT_FULL.  CACHE_PUT_REFUSED: *cond moved, or no memory. */
+ * is gone.  A key not yet cached is added only while the cache holds less than
+ * 7/8 of its capacity (1/8 stays for live answers) and its shard is not full,
+ * so pre-signing never evicts: CACHE_PUT_FULL.  CACHE_PUT_REFUSED: *cond moved, or no memory. */
 enum { CACHE_PUT_REFUSED = 0, CACHE_PUT_STORED = 1, CACHE_PUT_FULL = 2 };
 /* Whether the shard of group has room for a new pre-signed entry (a hint: the
  * put checks again). */
