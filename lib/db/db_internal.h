@@ -34,14 +34,17 @@ QPKI_MUST_USE qpki_status qpki_index_open_memory(const char *name, const uint8_t
  * into a new table), incremental loads (only the changed lines parsed and
  * applied; a read that finds no line changed counts as neither), re-reads made
  * to detect changes within one timestamp tick, the lines the last incremental
- * load found changed or gone, and merged loads (every line parsed, the rows
- * that differ applied to the table in place). */
+ * load found changed or gone, merged loads (every line parsed, the rows that
+ * differ applied to the table in place), and the bytes of the lines the last
+ * incremental load went through (the lines touching the blocks that differ;
+ * the other blocks are only hashed). */
 typedef struct qpki_index_stats {
     uint64_t full_loads;
     uint64_t hash_checks;
     uint64_t incremental_loads;
     uint64_t changed_lines;
     uint64_t merged_loads;
+    uint64_t parsed_bytes;
 } qpki_index_stats;
 QPKI_MUST_USE qpki_status qpki_index_get_stats(qpki_db *db, qpki_index_stats *stats);
 
@@ -59,6 +62,10 @@ QPKI_MUST_USE qpki_status qpki_index_apply_memory(qpki_db *db, const char *name,
  * table rows / 16) rows differ, or always when rows is 0 (defaults 4096,
  * 4096). */
 QPKI_MUST_USE qpki_status qpki_index_set_limits(qpki_db *db, size_t lines, size_t rows);
+
+/* For tests: cut the file into blocks of `size` octets (1 to 2^30; default
+ * 65536) from the next load on (which parses every line). */
+QPKI_MUST_USE qpki_status qpki_index_set_block_size(qpki_db *db, size_t size);
 
 /* The table of an index database; NULL for any other. */
 struct db_table *qpki_index_table(qpki_db *db);

@@ -50,8 +50,9 @@
 
 #define READ_CHUNK ((size_t)4 << 20)   /* bytes per read(2): the longest line */
 #define READ_ATTEMPTS 3                /* re-reads when the file changes under us */
-#define RACY_WINDOW_NS 2000000000LL    /* see read_once */
+#define RACY_WINDOW_NS 2000000000LL    /* see reader_close */
 #define DIFF_MIN_LIMIT 4096u           /* changed lines always applied row by row */
+#define BLOCK_SIZE ((size_t)64 << 10)  /* octets per block of the block map (up to twice) */
 
 /* ------------------------------------------------------------------------ */
 /* Line hashes.  Only a change detector for files the CA writes: equal hashes
@@ -99,6 +100,173 @@ static uint64_t line_hash(const uint8_t *p, size_t n)
     return mum(h ^ HK0, (uint64_t)n ^ HK1);
 }
 
+
+/* ------------------------------------------------------------------------ */
+/* Block hashes: the same kind of change detector over a block of the file,
+ * 64 octets per step in four independent lanes (no per-line work, so it runs
+ * at the speed the bytes arrive from the page cache).  Fed in pieces of any
+ * size: the hash depends on the bytes alone. */
+typedef struct block_hash {
+    uint64_t lane[4];
+    uint64_t n;
+    uint8_t tail[64];
+    size_t tail_n;
+} block_hash;
+
+static void bh_init(block_hash *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->lane[0] = HK0;
+    h->lane[1] = HK1;
+    h->lane[2] = HK2;
+    h->lane[3] = HK0 ^ HK1;
+}
+
+static inline void bh_stripe(uint64_t lane[4], const uint8_t *p)
+{
+    lane[0] = mum(load64(p) ^ HK1, load64(p + 8) ^ lane[0]);
+    lane[1] = mum(load64(p + 16) ^ HK1, load64(p + 24) ^ lane[1]);
+    lane[2] = mum(load64(p + 32) ^ HK1, load64(p + 40) ^ lane[2]);
+    lane[3] = mum(load64(p + 48) ^ HK1, load64(p + 56) ^ lane[3]);
+}
+
+static void bh_update(block_hash *h, const uint8_t *p, size_t n)
+{
+    h->n += n;
+    if (h->tail_n) {
+        size_t take = 64 - h->tail_n < n ? 64 - h->tail_n : n;
+        memcpy(h->tail + h->tail_n, p, take);
+        h->tail_n += take;
+        p += take;
+        n -= take;
+        if (h->tail_n < 64)
+            return;
+        bh_stripe(h->lane, h->tail);
+        h->tail_n = 0;
+    }
+    for (; n >= 64; p += 64, n -= 64)
+        bh_stripe(h->lane, p);
+    memcpy(h->tail, p, n);
+    h->tail_n = n;
+}
+
+static uint64_t bh_final(block_hash *h)
+{
+    if (h->tail_n) {
+        memset(h->tail + h->tail_n, 0, 64 - h->tail_n);
+        bh_stripe(h->lane, h->tail);
+    }
+    uint64_t a = mum(h->lane[0] ^ HK2, h->lane[1] ^ h->n);
+    uint64_t b = mum(h->lane[2] ^ HK0, h->lane[3] ^ HK1);
+    return mum(a ^ HK1, b ^ h->n ^ HK2);
+}
+
+static uint64_t bh_of(const uint8_t *p, size_t n)
+{
+    block_hash h;
+    bh_init(&h);
+    bh_update(&h, p, n);
+    return bh_final(&h);
+}
+
+/* The block map: the loaded file cut into blocks of block_size to 2 *
+ * block_size - 1 octets (one shorter block when the file is), each with its
+ * hash and how many '\n' it holds. */
+typedef struct block {
+    uint64_t off;
+    uint64_t hash;
+    uint32_t len;
+    uint32_t lines;
+} block;
+
+typedef struct block_map {
+    block *b;
+    size_t n, cap;
+    uint64_t size; /* the file's */
+} block_map;
+
+static void blocks_clear(block_map *m)
+{
+    qpki_free(m->b);
+    memset(m, 0, sizeof(*m));
+}
+
+static bool blocks_push(block_map *m, const block *b)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        block *nb = qpki_realloc(m->b, cap * sizeof(*nb));
+        if (!nb)
+            return false;
+        m->b = nb;
+        m->cap = cap;
+    }
+    m->b[m->n++] = *b;
+    return true;
+}
+
+/* Cuts the bytes [start, end) of a file into blocks while they stream past
+ * (fed in order, from any offset at or before the next byte it wants). */
+typedef struct block_builder {
+    block_map *out;
+    uint64_t pos, end;     /* next byte wanted, end of the range */
+    uint64_t piece_start, piece_end, q, r, pieces, made;
+    block_hash h;
+    uint32_t lines;
+    bool nomem;
+} block_builder;
+
+static void bb_next_piece(block_builder *bb)
+{
+    bb->piece_start = bb->pos;
+    bb->piece_end = bb->pos + bb->q + (bb->made < bb->r ? 1 : 0);
+    bh_init(&bb->h);
+    bb->lines = 0;
+}
+
+static void bb_init(block_builder *bb, block_map *out, uint64_t start, uint64_t end,
+                    size_t block_size)
+{
+    memset(bb, 0, sizeof(*bb));
+    bb->out = out;
+    bb->pos = start;
+    bb->end = end;
+    uint64_t len = end - start;
+    bb->pieces = len / block_size ? len / block_size : (len ? 1 : 0);
+    if (bb->pieces) {
+        bb->q = len / bb->pieces;
+        bb->r = len % bb->pieces;
+        bb_next_piece(bb);
+    }
+}
+
+static void bb_feed(block_builder *bb, uint64_t off, const uint8_t *p, size_t n)
+{
+    if (bb->made == bb->pieces || off + n <= bb->pos || off > bb->pos)
+        return;
+    p += bb->pos - off;
+    n -= (size_t)(bb->pos - off);
+    while (n > 0 && bb->made < bb->pieces) {
+        size_t take = bb->piece_end - bb->pos < n ? (size_t)(bb->piece_end - bb->pos) : n;
+        bh_update(&bb->h, p, take);
+        for (const uint8_t *q = p, *e = p + take; (q = memchr(q, '\n', (size_t)(e - q))); q++)
+            bb->lines++;
+        bb->pos += take;
+        p += take;
+        n -= take;
+        if (bb->pos == bb->piece_end) {
+            block b = {bb->piece_start, bh_final(&bb->h), (uint32_t)(bb->pos - bb->piece_start),
+                       bb->lines};
+            if (!blocks_push(bb->out, &b))
+                bb->nomem = true;
+            if (++bb->made < bb->pieces)
+                bb_next_piece(bb);
+        }
+    }
+}
+
+/* Whether every block was made (all of [start, end) fed). */
+static bool bb_done(const block_builder *bb) { return bb->made == bb->pieces && !bb->nomem; }
 
 /* ------------------------------------------------------------------------ */
 /* The line map: per line of the loaded file, its hash and its row's record. */
@@ -174,12 +342,15 @@ typedef struct loader {
     char *error;
     size_t error_size;
     qpki_status rc;      /* the first failure; later lines are only hashed */
-    uint64_t lineno;     /* lines seen */
+    uint64_t lineno;     /* lines seen (DIFF: starts at the window's first line) */
     uint64_t fail_line;  /* the line of rc (1-based), 0 for failures of no line */
-    uint64_t file_hash;
+    size_t cmp_end;      /* DIFF: lines below this are compared with the map's */
+    block_map fresh_blocks; /* FULL, MERGE: the blocks of the file read; DIFF:
+                             * the blocks of the window */
     changed_line *changed;
     size_t changed_n, changed_cap, changed_limit;
     bool too_many;       /* DIFF, MERGE: give up, load in full */
+    bool blocks_ok;      /* FULL, MERGE: fresh_blocks cover the whole file */
     uint8_t *seen;       /* MERGE: bit ref / 8 set for each table row seen */
     size_t seen_size, found;
 } loader;
@@ -226,7 +397,7 @@ static void loader_init(loader *ld, load_mode mode, db_table *t, line_map *map, 
     ld->name = name;
     ld->error = error;
     ld->error_size = error_size;
-    ld->file_hash = 0x243f6a8885a308d3ull;
+    ld->cmp_end = map ? map->n : 0;
     size_t limit = map ? map->n / 64 : 0;
     ld->changed_limit = limit > min_limit ? limit : min_limit;
 }
@@ -237,10 +408,10 @@ static qpki_status loader_start(loader *ld)
     ld->rc = QPKI_OK;
     ld->lineno = 0;
     ld->fail_line = 0;
-    ld->file_hash = 0x243f6a8885a308d3ull;
     ld->changed_n = 0;
     ld->too_many = false;
     ld->fresh.n = 0;
+    ld->fresh_blocks.n = 0;
     ld->found = 0;
     if (ld->mode == LOAD_FULL) {
         qpki_status rc = table_replace_begin(ld->table);
@@ -266,6 +437,7 @@ static void loader_clear(loader *ld)
     if (ld->mode == LOAD_FULL && table_replacing(ld->table))
         table_abort(ld->table);
     map_clear(&ld->fresh);
+    blocks_clear(&ld->fresh_blocks);
     qpki_free(ld->seen);
     ld->seen = NULL;
     qpki_free(ld->changed);
@@ -348,7 +520,7 @@ static changed_line *changed_add(loader *ld);
 static void diff_line(loader *ld, const char *line, size_t len, uint64_t h)
 {
     size_t k = (size_t)ld->lineno - 1;
-    if (k < ld->map->n && ld->map->hash[k] == h)
+    if (k < ld->cmp_end && ld->map->hash[k] == h)
         return; /* the same bytes as before: the same row */
     changed_line *c = changed_add(ld);
     if (!c)
@@ -428,7 +600,6 @@ static void loader_line(loader *ld, const char *line, size_t len)
 {
     ld->lineno++;
     uint64_t h = line_hash((const uint8_t *)line, len);
-    ld->file_hash = mix64(ld->file_hash ^ h);
     if (ld->rc != QPKI_OK || ld->too_many)
         return;
     if (ld->mode == LOAD_FULL)
@@ -437,11 +608,6 @@ static void loader_line(loader *ld, const char *line, size_t len)
         merge_line(ld, line, len, h);
     else
         diff_line(ld, line, len, h);
-}
-
-static uint64_t loader_file_hash(const loader *ld, uint64_t total)
-{
-    return mix64(ld->file_hash ^ mix64(total));
 }
 
 /* ---- applying a diff ---------------------------------------------------- */
@@ -518,12 +684,26 @@ static qpki_status put_changed(loader *ld, line_map *m)
     return QPKI_OK;
 }
 
-/* Check the diff of a file of new_n lines against the table, then apply it and
- * commit.  Fails (table untouched) on a duplicate serial. */
-static qpki_status diff_apply(loader *ld, size_t new_n, uint64_t *changed_rows)
+/* The lines a diff looked at: old lines [first, old_end) became new lines
+ * [first, new_end); the lines before are the same, and so are the lines after,
+ * moved by new_end - old_end. */
+typedef struct window {
+    size_t first, old_end, new_end;
+} window;
+
+/* The new line number (1-based) of old line j (1-based) outside the window. */
+static uint64_t window_line(const window *w, uint64_t j)
+{
+    return j > w->old_end ? j - w->old_end + w->new_end : j;
+}
+
+/* Check the diff against the table, then apply it (the line map's lines after
+ * the window move with them) and commit.  Fails (table and map untouched) on
+ * a duplicate serial. */
+static qpki_status diff_apply(loader *ld, const window *w, uint64_t *changed_rows)
 {
     line_map *m = ld->map;
-    size_t removed = m->n > new_n ? m->n - new_n : 0;
+    size_t removed = w->old_end > w->new_end ? w->old_end - w->new_end : 0;
     small_set rows = {0}, gone = {0};
     qpki_status rc = QPKI_OK;
     if (!set_init(&rows, ld->changed_n) || !set_init(&gone, ld->changed_n + removed)) {
@@ -534,10 +714,10 @@ static qpki_status diff_apply(loader *ld, size_t new_n, uint64_t *changed_rows)
     /* The records of the lines that changed or went away. */
     for (size_t i = 0; i < ld->changed_n; i++) {
         size_t k = ld->changed[i].line;
-        if (k < m->n && m->ref[k])
+        if (k < w->old_end && m->ref[k])
             (void)ref_set_has(&gone, m->ref[k], true);
     }
-    for (size_t k = new_n; k < m->n; k++)
+    for (size_t k = w->new_end; k < w->old_end; k++)
         if (m->ref[k])
             (void)ref_set_has(&gone, m->ref[k], true);
 
@@ -558,7 +738,7 @@ static qpki_status diff_apply(loader *ld, size_t new_n, uint64_t *changed_rows)
         } else {
             table_ref ref = table_find(ld->table, c->serial, c->serial_len);
             if (ref && !ref_set_has(&gone, ref, false)) {
-                uint64_t j = map_line_of(m, m->n, ref);
+                uint64_t j = window_line(w, map_line_of(m, m->n, ref));
                 line = j > c->line + 1 ? j : c->line + 1;
                 other = j > c->line + 1 ? c->line + 1 : j;
             }
@@ -575,7 +755,7 @@ static qpki_status diff_apply(loader *ld, size_t new_n, uint64_t *changed_rows)
         rc = ld->rc;
         goto out;
     }
-    if (!map_reserve(m, new_n)) {
+    if (!map_reserve(m, m->n - w->old_end + w->new_end)) {
         fail_nomem(ld);
         rc = ld->rc;
         goto out;
@@ -595,12 +775,17 @@ static qpki_status diff_apply(loader *ld, size_t new_n, uint64_t *changed_rows)
         if (!serial_set_find(&rows, ld->changed, serial, len, SIZE_MAX))
             table_remove_ref(ld->table, ref);
     }
-    for (size_t k = new_n; k < m->n; k++)
-        m->ref[k] = 0;
+    if (w->new_end != w->old_end) {
+        /* The lines after the window move; the window's new lines are all
+         * changed lines (set by put_changed). */
+        size_t tail = m->n - w->old_end;
+        memmove(m->hash + w->new_end, m->hash + w->old_end, tail * sizeof(*m->hash));
+        memmove(m->ref + w->new_end, m->ref + w->old_end, tail * sizeof(*m->ref));
+        m->n = m->n - w->old_end + w->new_end;
+    }
     rc = put_changed(ld, m);
     if (rc != QPKI_OK)
         goto out;
-    m->n = new_n;
     rc = table_commit(ld->table, NULL);
     *changed_rows = table_generation(ld->table) != before;
 out:
@@ -726,8 +911,7 @@ static bool file_id_equal(const file_id *a, const file_id *b)
 
 typedef struct read_result {
     file_id id;     /* the file as read (valid when it could be opened) */
-    uint64_t hash;  /* contents hash (when the whole file was read) */
-    bool hashed;
+    bool hashed;    /* every byte was looked at: the contents are known */
     bool racy;      /* modified so recently that a same-size rewrite might not
                      * change its timestamps */
     bool changed;   /* modified while we read it */
@@ -740,17 +924,24 @@ static qpki_status io_failure(const char *path, int err, char *error, size_t err
     return err == ENOENT ? QPKI_ERR_NOT_FOUND : QPKI_ERR_IO;
 }
 
-/* Feed the lines of data[0..len) (eof: the rest is the last line); returns
- * the bytes consumed. */
-static size_t feed(loader *ld, const uint8_t *data, size_t len, bool eof)
+/* Feed the lines of data[0..len) (eof: the rest is the last line), or only
+ * through the line whose '\n' is at or after `stop` (*stopped); returns the
+ * bytes consumed. */
+static size_t feed(loader *ld, const uint8_t *data, size_t len, bool eof, size_t stop,
+                   bool *stopped)
 {
     size_t pos = 0;
+    *stopped = false;
     while (pos < len) {
         const uint8_t *nl = memchr(data + pos, '\n', len - pos);
         if (!nl)
             break;
         loader_line(ld, (const char *)data + pos, (size_t)(nl - (data + pos)));
         pos = (size_t)(nl - data) + 1;
+        if (pos > stop) {
+            *stopped = true;
+            return pos;
+        }
     }
     if (eof && pos < len) {
         loader_line(ld, (const char *)data + pos, len - pos); /* no final newline */
@@ -759,116 +950,254 @@ static size_t feed(loader *ld, const uint8_t *data, size_t len, bool eof)
     return pos;
 }
 
-/* Read the file once through the loader. */
-static qpki_status read_once(const char *path, loader *ld, read_result *res)
-{
-    memset(res, 0, sizeof(*res));
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return io_failure(path, errno, ld->error, ld->error_size);
-    qpki_status rc = QPKI_OK;
-    uint8_t *buf = NULL;
-    struct stat before, after;
-    if (fstat(fd, &before) != 0) {
-        rc = io_failure(path, errno, ld->error, ld->error_size);
-        goto out;
-    }
-    if (!S_ISREG(before.st_mode)) {
-        qpki_fmt(ld->error, ld->error_size, "%s: not a regular file", path);
-        rc = QPKI_ERR_IO;
-        goto out;
-    }
-    res->id = file_id_of(&before);
-    struct timespec start;
-    clock_gettime(CLOCK_REALTIME, &start);
-    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+/* The source of a load: a file, or bytes in memory. */
+typedef struct source {
+    const char *path;    /* or NULL */
+    const uint8_t *data; /* when path is NULL */
+    size_t len;
+} source;
 
+/* An open source.  A file is read with pread(2), not mapped: a file cut short
+ * while mapped would kill the process with SIGBUS; read, it only reads short,
+ * which counts as "changed while read". */
+typedef struct reader {
+    int fd;                /* -1: the bytes in data */
+    const uint8_t *data;
+    uint64_t size;         /* at open */
+    uint8_t *win;          /* a window of the file: [win_off, win_off + win_len) */
+    size_t win_cap, win_len;
+    uint64_t win_off;
+    bool short_read;       /* the file's size is not what it was at open */
+    struct timespec start;
+    const char *path;
+    char *error;
+    size_t error_size;
+} reader;
+
+#define WINDOW_SIZE ((size_t)1 << 20) /* bytes per pread(2) when comparing blocks */
+
+static qpki_status reader_open(reader *rd, const source *src, read_result *res, char *error,
+                               size_t error_size)
+{
+    memset(rd, 0, sizeof(*rd));
+    memset(res, 0, sizeof(*res));
+    rd->fd = -1;
+    rd->error = error;
+    rd->error_size = error_size;
+    if (!src->path) {
+        rd->data = src->data;
+        rd->size = src->len;
+        return QPKI_OK;
+    }
+    rd->path = src->path;
+    rd->fd = open(src->path, O_RDONLY | O_CLOEXEC);
+    if (rd->fd < 0)
+        return io_failure(src->path, errno, error, error_size);
+    struct stat st;
+    qpki_status rc = QPKI_OK;
+    if (fstat(rd->fd, &st) != 0) {
+        rc = io_failure(src->path, errno, error, error_size);
+    } else if (!S_ISREG(st.st_mode)) {
+        qpki_fmt(error, error_size, "%s: not a regular file", src->path);
+        rc = QPKI_ERR_IO;
+    }
+    if (rc != QPKI_OK) {
+        close(rd->fd);
+        rd->fd = -1;
+        return rc;
+    }
+    res->id = file_id_of(&st);
+    rd->size = (uint64_t)st.st_size;
+    clock_gettime(CLOCK_REALTIME, &rd->start);
+    (void)posix_fadvise(rd->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    return QPKI_OK;
+}
+
+/* Close the source.  check: note in res whether the file changed while it was
+ * read, and whether its last change is recent enough to hide a rewrite. */
+static qpki_status reader_close(reader *rd, read_result *res, bool check)
+{
+    qpki_status rc = QPKI_OK;
+    qpki_free(rd->win);
+    rd->win = NULL;
+    if (rd->fd < 0)
+        return rc;
+    if (check) {
+        struct stat after;
+        if (fstat(rd->fd, &after) != 0) {
+            rc = io_failure(rd->path, errno, rd->error, rd->error_size);
+        } else {
+            file_id later = file_id_of(&after);
+            res->changed = rd->short_read || !file_id_equal(&res->id, &later);
+        }
+        /* Timestamps have a granularity (a clock tick, or a second or more on
+         * some file systems): a rewrite of the same size within that tick
+         * leaves the inode, size, mtime and ctime as they were.  While the
+         * file's last change is this recent, refresh compares contents as
+         * well. */
+        int64_t start_ns = (int64_t)rd->start.tv_sec * 1000000000 + rd->start.tv_nsec;
+        int64_t last = res->id.mtime_ns > res->id.ctime_ns ? res->id.mtime_ns : res->id.ctime_ns;
+        res->racy = last >= start_ns - RACY_WINDOW_NS;
+    }
+    close(rd->fd);
+    rd->fd = -1;
+    return rc;
+}
+
+/* The bytes [off, off + n) of the source (n <= WINDOW_SIZE), read ahead in
+ * the direction of travel (back: towards the start).  NULL with *rc set on an
+ * error, or with *rc = QPKI_OK and short_read when the file ends before. */
+static const uint8_t *reader_at(reader *rd, uint64_t off, size_t n, bool back, qpki_status *rc)
+{
+    *rc = QPKI_OK;
+    if (off + n > rd->size) {
+        rd->short_read = true;
+        return NULL;
+    }
+    if (rd->fd < 0)
+        return rd->data + off;
+    if (rd->win && off >= rd->win_off && off + n <= rd->win_off + rd->win_len)
+        return rd->win + (off - rd->win_off);
+    if (!rd->win) {
+        rd->win_cap = WINDOW_SIZE;
+        rd->win = qpki_malloc(rd->win_cap);
+        if (!rd->win) {
+            qpki_fmt(rd->error, rd->error_size, "%s: out of memory", rd->path);
+            *rc = QPKI_ERR_NOMEM;
+            return NULL;
+        }
+    }
+    uint64_t start = off;
+    if (back)
+        start = off + n > rd->win_cap ? off + n - rd->win_cap : 0;
+    size_t want = rd->size - start < rd->win_cap ? (size_t)(rd->size - start) : rd->win_cap;
+    size_t got = 0;
+    while (got < want) {
+        ssize_t k = pread(rd->fd, rd->win + got, want - got, (off_t)(start + got));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            rd->win_len = 0;
+            *rc = io_failure(rd->path, errno, rd->error, rd->error_size);
+            return NULL;
+        }
+        if (k == 0)
+            break;
+        got += (size_t)k;
+    }
+    rd->win_off = start;
+    rd->win_len = got;
+    if (off + n > start + got) {
+        rd->short_read = true;
+        return NULL;
+    }
+    return rd->win + (off - start);
+}
+
+/* Feed the lines from offset `from` to the loader, and their bytes to bb: up
+ * to the end of the source, or (stop != UINT64_MAX) through the line whose
+ * '\n' is at or after stop (*stopped).  *end: the offset after the last line
+ * fed. */
+static qpki_status stream_lines(reader *rd, loader *ld, uint64_t from, uint64_t stop,
+                                block_builder *bb, uint64_t *end, bool *stopped)
+{
+    *stopped = false;
+    if (rd->fd < 0) {
+        const uint8_t *d = rd->data + from;
+        size_t len = (size_t)(rd->size - from);
+        size_t rel = stop == UINT64_MAX ? SIZE_MAX : (size_t)(stop - from);
+        size_t pos = feed(ld, d, len, true, rel, stopped);
+        bb_feed(bb, from, d, pos);
+        *end = from + pos;
+        return QPKI_OK;
+    }
     size_t cap = READ_CHUNK;
-    if ((uint64_t)before.st_size < cap - 1)
-        cap = (size_t)before.st_size + 1 < 4096 ? 4096 : (size_t)before.st_size + 1;
-    buf = qpki_malloc(cap);
+    if (rd->size < cap - 1)
+        cap = (size_t)rd->size + 1 < 4096 ? 4096 : (size_t)rd->size + 1;
+    uint8_t *buf = qpki_malloc(cap);
     if (!buf) {
         fail_nomem(ld);
-        rc = QPKI_ERR_NOMEM;
-        goto out;
+        return QPKI_ERR_NOMEM;
     }
-    rc = loader_start(ld);
-    if (rc != QPKI_OK)
-        goto out;
-    uint64_t total = 0;
+    qpki_status rc = QPKI_OK;
+    uint64_t base = from; /* the offset of buf[0] */
     size_t have = 0;
     bool sized = false;
     for (;;) {
-        ssize_t n = read(fd, buf + have, cap - have);
+        ssize_t n = pread(rd->fd, buf + have, cap - have, (off_t)(base + have));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            rc = io_failure(path, errno, ld->error, ld->error_size);
-            goto out;
+            rc = io_failure(rd->path, errno, ld->error, ld->error_size);
+            break;
         }
-        total += (uint64_t)n;
-        size_t end = have + (size_t)n;
-        size_t pos = feed(ld, buf, end, n == 0);
-        if (!sized && ld->mode == LOAD_FULL && ld->rc == QPKI_OK && pos > 0 &&
-            (uint64_t)before.st_size > pos) {
+        bb_feed(bb, base + have, buf + have, (size_t)n);
+        size_t fill = have + (size_t)n;
+        size_t rel = stop == UINT64_MAX ? SIZE_MAX : stop > base ? (size_t)(stop - base) : 0;
+        bool done;
+        size_t pos = feed(ld, buf, fill, n == 0, rel, &done);
+        if (!sized && ld->mode == LOAD_FULL && ld->rc == QPKI_OK && pos > 0 && rd->size > pos) {
             /* Size the new table's index from the first chunk's rows per byte. */
             sized = true;
-            uint64_t rows = (uint64_t)before.st_size / pos * ld->lineno +
-                            (uint64_t)before.st_size % pos * ld->lineno / pos;
+            uint64_t rows = rd->size / pos * ld->lineno + rd->size % pos * ld->lineno / pos;
             if (rows < ((uint64_t)1 << 32) && table_reserve(ld->table, (size_t)rows) != QPKI_OK)
                 fail_nomem(ld);
         }
-        if (n == 0)
+        if (done || n == 0) {
+            *stopped = done;
+            *end = base + pos;
             break;
+        }
         if (ld->too_many)
-            break; /* loaded in full instead */
-        size_t rem = end - pos;
+            break; /* loaded another way instead */
+        size_t rem = fill - pos;
         if (rem == cap) {
             if (ld->rc == QPKI_OK)
                 fail_at_line(ld, ld->lineno + 1, QPKI_ERR_PARSE, "line longer than %zu bytes",
                              cap);
             ld->lineno++;
-            rem = 0; /* keep reading, for the hash */
+            rem = 0; /* keep reading */
         }
-        memmove(buf, buf + pos, rem);
+        memmove(buf, buf + fill - rem, rem);
+        base += fill - rem;
         have = rem;
     }
-    if (fstat(fd, &after) != 0) {
-        rc = io_failure(path, errno, ld->error, ld->error_size);
-        goto out;
-    }
-    file_id later = file_id_of(&after);
-    /* A diff that gave up stopped early: the full load that follows reads the
-     * file again and checks it then. */
-    res->changed = !ld->too_many &&
-                   (!file_id_equal(&res->id, &later) || total != (uint64_t)before.st_size);
-    if (!ld->too_many) {
-        res->hash = loader_file_hash(ld, total);
-        res->hashed = true;
-    }
-    /* Timestamps have a granularity (a clock tick, or a second or more on some
-     * file systems): a rewrite of the same size within that tick leaves the
-     * inode, size, mtime and ctime as they were.  While the file's last change
-     * is this recent, refresh compares contents as well. */
-    int64_t start_ns = (int64_t)start.tv_sec * 1000000000 + start.tv_nsec;
-    int64_t last = res->id.mtime_ns > res->id.ctime_ns ? res->id.mtime_ns : res->id.ctime_ns;
-    res->racy = last >= start_ns - RACY_WINDOW_NS;
-out:
     qpki_free(buf);
-    close(fd);
     return rc;
 }
 
-/* Read the file through the loader, again when it changed while being read. */
-static qpki_status read_file(const char *path, loader *ld, read_result *res)
+/* Read the whole source through the loader (FULL, MERGE) and cut it into
+ * blocks; again when the file changed while being read. */
+static qpki_status pass_whole(const source *src, loader *ld, size_t block_size,
+                              read_result *res)
 {
     for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
-        qpki_status rc = read_once(path, ld, res);
-        if (rc == QPKI_OK && res->changed)
+        reader rd;
+        qpki_status rc = reader_open(&rd, src, res, ld->error, ld->error_size);
+        if (rc != QPKI_OK)
+            return rc;
+        rc = loader_start(ld);
+        block_builder bb;
+        bb_init(&bb, &ld->fresh_blocks, 0, rd.size, block_size);
+        uint64_t end = 0;
+        bool stopped;
+        if (rc == QPKI_OK)
+            rc = stream_lines(&rd, ld, 0, UINT64_MAX, &bb, &end, &stopped);
+        if (rc == QPKI_OK && !ld->too_many && end != rd.size)
+            rd.short_read = true; /* grew or shrank meanwhile */
+        qpki_status crc = reader_close(&rd, res, rc == QPKI_OK && !ld->too_many);
+        if (rc == QPKI_OK)
+            rc = crc;
+        if (rc != QPKI_OK || ld->too_many)
+            return rc;
+        res->hashed = true;
+        if (res->changed)
             continue;
-        return rc;
+        ld->fresh_blocks.size = rd.size;
+        ld->blocks_ok = bb_done(&bb);
+        return QPKI_OK;
     }
-    qpki_fmt(ld->error, ld->error_size, "%s: file kept changing while being read", path);
+    qpki_fmt(ld->error, ld->error_size, "%s: file kept changing while being read", src->path);
     return QPKI_ERR_IO;
 }
 
@@ -880,7 +1209,9 @@ typedef struct index_db {
     /* One refresh at a time; guards the fields below. */
     pthread_mutex_t refresh_lock;
     line_map map;              /* the lines of the file the table holds */
-    bool map_valid;
+    block_map blocks;          /* and its blocks */
+    bool map_valid;            /* map and blocks describe that file */
+    size_t block_size;         /* BLOCK_SIZE; tests lower it */
     size_t diff_min_limit;     /* DIFF_MIN_LIMIT; tests lower it */
     size_t merge_min_limit;    /* DIFF_MIN_LIMIT; 0: never merge (tests) */
     read_result seen;          /* the file as last read, good or bad */
@@ -898,31 +1229,23 @@ static void set_error(index_db *db, const char *msg)
     pthread_mutex_unlock(&db->error_lock);
 }
 
-/* The source of a load: a file, or bytes in memory. */
-typedef struct source {
-    const char *path;    /* or NULL */
-    const uint8_t *data; /* when path is NULL */
-    size_t len;
-} source;
-
-static qpki_status load_from(const source *src, loader *ld, read_result *res)
+/* The table no longer matches a known file: the next change parses every
+ * line (merge). */
+static void forget_map(index_db *db)
 {
-    if (src->path)
-        return read_file(src->path, ld, res);
-    memset(res, 0, sizeof(*res));
-    QPKI_GUARD(loader_start(ld));
-    (void)feed(ld, src->data, src->len, true);
-    res->hash = loader_file_hash(ld, src->len);
-    res->hashed = !ld->too_many;
-    return QPKI_OK;
+    map_clear(&db->map);
+    blocks_clear(&db->blocks);
+    db->map_valid = false;
 }
 
-/* Make the loader's new line map the current one. */
+/* Make the loader's new line map and blocks the current ones. */
 static void install_map(index_db *db, loader *ld)
 {
     db->map = ld->fresh;
     memset(&ld->fresh, 0, sizeof(ld->fresh));
-    db->map_valid = true;
+    db->blocks = ld->fresh_blocks;
+    memset(&ld->fresh_blocks, 0, sizeof(ld->fresh_blocks));
+    db->map_valid = ld->blocks_ok;
     /* Give back the map's growth slack. */
     if (db->map.cap > db->map.n + db->map.n / 16 + 1024) {
         uint64_t *h = qpki_realloc(db->map.hash, (db->map.n + 1) * sizeof(*h));
@@ -944,11 +1267,10 @@ static qpki_status load_full(index_db *db, const source *src, const char *name, 
     /* The old map goes first: both tables exist until the commit, the maps
      * need not.  A failed load leaves the table without a map; the next change
      * is merged (every line parsed) again. */
-    map_clear(&db->map);
-    db->map_valid = false;
+    forget_map(db);
     loader ld;
     loader_init(&ld, LOAD_FULL, db->table, NULL, 0, name, msg, msg_size);
-    qpki_status rc = load_from(src, &ld, res);
+    qpki_status rc = pass_whole(src, &ld, db->block_size, res);
     if (rc == QPKI_OK)
         rc = ld.rc;
     if (rc == QPKI_OK) {
@@ -968,12 +1290,11 @@ static qpki_status load_merge(index_db *db, const source *src, const char *name,
     size_t rows = table_write_count(db->table);
     if (rows == 0 || db->merge_min_limit == 0)
         return load_full(db, src, name, res, msg, msg_size);
-    map_clear(&db->map);
-    db->map_valid = false;
+    forget_map(db);
     loader ld;
     loader_init(&ld, LOAD_MERGE, db->table, NULL, 0, name, msg, msg_size);
     ld.changed_limit = rows / 16 > db->merge_min_limit ? rows / 16 : db->merge_min_limit;
-    qpki_status rc = load_from(src, &ld, res);
+    qpki_status rc = pass_whole(src, &ld, db->block_size, res);
     if (rc == QPKI_OK && !ld.too_many)
         rc = merge_apply(&ld);
     if (rc == QPKI_OK && ld.too_many) {
@@ -988,8 +1309,180 @@ static qpki_status load_merge(index_db *db, const source *src, const char *name,
     return rc;
 }
 
-/* Load the source against the line map: the changed rows only, or in full
- * when too much changed.  *same: the source holds exactly the lines loaded. */
+/* What a block comparison found: the window of lines to diff, and the blocks
+ * kept (old blocks [0, front) in place, [back, n) moved by the change of
+ * size). */
+typedef struct block_diff {
+    bool same;            /* the file is the one loaded, byte for byte */
+    window w;
+    size_t front, back;
+    uint64_t size;        /* the new file's */
+    uint64_t parsed;      /* bytes of the window's lines */
+} block_diff;
+
+/* Compare the source with the block map.  Blocks are matched from the start
+ * (in place) and from the end (moved by the change of size); only the lines
+ * touching the blocks in between go through the loader (DIFF, lines compared
+ * with the line map's), the rest is only hashed.  The loader's blocks receive
+ * the window's new blocks.  Sets rd->short_read (the caller re-reads) when the
+ * file does not hold together. */
+static qpki_status diff_blocks(index_db *db, reader *rd, loader *ld, block_diff *d)
+{
+    const block *b = db->blocks.b;
+    size_t nb = db->blocks.n, i = 0, j = nb;
+    uint64_t old_size = db->blocks.size, size = rd->size;
+    const uint8_t *p;
+    qpki_status rc = QPKI_OK;
+    memset(d, 0, sizeof(*d));
+    d->size = size;
+    for (; i < nb && b[i].off + b[i].len <= size; i++) {
+        if (!(p = reader_at(rd, b[i].off, b[i].len, false, &rc)))
+            return rc;
+        if (bh_of(p, b[i].len) != b[i].hash)
+            break;
+    }
+    uint64_t front = i ? b[i - 1].off + b[i - 1].len : 0;
+    if (i == nb && size == old_size) {
+        d->same = true;
+        return QPKI_OK;
+    }
+    /* Old block k is at b[k].off + size - old_size in the new file. */
+    for (; j > i && b[j - 1].off + size >= front + old_size; j--) {
+        if (!(p = reader_at(rd, b[j - 1].off + size - old_size, b[j - 1].len, true, &rc)))
+            return rc;
+        if (bh_of(p, b[j - 1].len) != b[j - 1].hash)
+            break;
+    }
+    uint64_t back_old = j < nb ? b[j].off : old_size;
+    /* A window shorter than a block takes in a neighbour, so that blocks stay
+     * at least block_size long (all but the file's last). */
+    if (back_old + size - old_size - front < db->block_size) {
+        if (i > 0) {
+            i--;
+            front = b[i].off;
+        } else if (j < nb) {
+            back_old += b[j].len;
+            j++;
+        }
+    }
+    uint64_t back = back_old + size - old_size;
+    /* Lines: the window starts with the line holding byte `front` and ends
+     * with the line whose '\n' is the first at or after `back` (the end of
+     * the file when none is: then no line follows). */
+    size_t first = 0, upto_back = 0, after = 0;
+    for (size_t k = 0; k < nb; k++) {
+        if (k < i)
+            first += b[k].lines;
+        if (k < j)
+            upto_back += b[k].lines;
+        else
+            after += b[k].lines;
+    }
+    size_t old_end = after ? upto_back + 1 : ld->map->n;
+    uint64_t start = front;
+    while (start > 0) {
+        size_t n = start < 4096 ? (size_t)start : 4096;
+        if (!(p = reader_at(rd, start - n, n, true, &rc)))
+            return rc;
+        size_t q = n;
+        while (q > 0 && p[q - 1] != '\n')
+            q--;
+        start -= n - q;
+        if (q > 0)
+            break;
+    }
+    ld->lineno = first;
+    ld->cmp_end = old_end;
+    block_builder bb;
+    bb_init(&bb, &ld->fresh_blocks, front, back, db->block_size);
+    uint64_t end = 0;
+    bool stopped = false;
+    rc = stream_lines(rd, ld, start, after ? back : UINT64_MAX, &bb, &end, &stopped);
+    if (rc != QPKI_OK || ld->too_many)
+        return rc;
+    if (bb.nomem) {
+        fail_nomem(ld);
+        return QPKI_OK;
+    }
+    if (!bb_done(&bb) || stopped != (after > 0)) {
+        rd->short_read = true; /* not the file it was at open */
+        return QPKI_OK;
+    }
+    /* Lines moved, not changed: a line inserted or deleted in the window
+     * moves the lines after it, which then differ from the old lines of the
+     * same number.  The window ends before its last lines that equal the old
+     * window's last lines. */
+    size_t new_end = (size_t)ld->lineno;
+    const line_map *m = ld->map;
+    while (new_end > first && old_end > first && ld->rc == QPKI_OK) {
+        const changed_line *c = ld->changed_n ? &ld->changed[ld->changed_n - 1] : NULL;
+        bool changed = c && c->line == new_end - 1;
+        /* A line not changed has the hash of the old line of its number. */
+        if ((changed ? c->hash : m->hash[new_end - 1]) != m->hash[old_end - 1])
+            break;
+        if (changed)
+            ld->changed_n--;
+        new_end--;
+        old_end--;
+    }
+    d->w = (window){first, old_end, new_end};
+    d->front = i;
+    d->back = j;
+    d->parsed = end - start;
+    return QPKI_OK;
+}
+
+/* The loader's DIFF pass over the source: diff_blocks, again when the file
+ * changed while being read. */
+static qpki_status pass_blocks(index_db *db, const source *src, loader *ld, read_result *res,
+                               block_diff *d)
+{
+    for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+        reader rd;
+        qpki_status rc = reader_open(&rd, src, res, ld->error, ld->error_size);
+        if (rc != QPKI_OK)
+            return rc;
+        rc = loader_start(ld);
+        if (rc == QPKI_OK)
+            rc = diff_blocks(db, &rd, ld, d);
+        qpki_status crc = reader_close(&rd, res, rc == QPKI_OK && !ld->too_many);
+        if (rc == QPKI_OK)
+            rc = crc;
+        if (rc != QPKI_OK || ld->too_many)
+            return rc;
+        res->hashed = true;
+        if (res->changed || rd.short_read)
+            continue;
+        return QPKI_OK;
+    }
+    qpki_fmt(ld->error, ld->error_size, "%s: file kept changing while being read", src->path);
+    return QPKI_ERR_IO;
+}
+
+/* After a diff: the kept blocks (those after the window moved) around the
+ * window's new ones.  False when out of memory. */
+static bool splice_blocks(block_map *m, const block_diff *d, const block_map *mid)
+{
+    size_t tail = m->n - d->back, n = d->front + mid->n + tail;
+    block *nb = qpki_malloc((n ? n : 1) * sizeof(*nb));
+    if (!nb)
+        return false;
+    memcpy(nb, m->b, d->front * sizeof(*nb));
+    memcpy(nb + d->front, mid->b, mid->n * sizeof(*nb));
+    for (size_t k = 0; k < tail; k++) {
+        nb[d->front + mid->n + k] = m->b[d->back + k];
+        nb[d->front + mid->n + k].off += d->size - m->size;
+    }
+    qpki_free(m->b);
+    m->b = nb;
+    m->n = m->cap = n;
+    m->size = d->size;
+    return true;
+}
+
+/* Load the source against the line map and blocks: the changed rows only, or
+ * merged or in full when too much changed.  *same: the source holds exactly
+ * the lines loaded. */
 static qpki_status load_changes(index_db *db, const source *src, const char *name,
                                 read_result *res, char *msg, size_t msg_size, bool *same)
 {
@@ -998,32 +1491,37 @@ static qpki_status load_changes(index_db *db, const source *src, const char *nam
         return load_merge(db, src, name, res, msg, msg_size);
     loader ld;
     loader_init(&ld, LOAD_DIFF, db->table, &db->map, db->diff_min_limit, name, msg, msg_size);
-    qpki_status rc = load_from(src, &ld, res);
-    size_t new_n = (size_t)ld.lineno;
-    if (rc == QPKI_OK && !ld.too_many && ld.rc == QPKI_OK && db->map.n > new_n &&
-        ld.changed_n + (db->map.n - new_n) > ld.changed_limit)
+    block_diff d;
+    memset(&d, 0, sizeof(d));
+    qpki_status rc = pass_blocks(db, src, &ld, res, &d);
+    if (rc == QPKI_OK && d.same) {
+        *same = true;
+        loader_clear(&ld);
+        return QPKI_OK;
+    }
+    size_t gone = d.w.old_end > d.w.new_end ? d.w.old_end - d.w.new_end : 0;
+    if (rc == QPKI_OK && !ld.too_many && ld.rc == QPKI_OK &&
+        ld.changed_n + gone > ld.changed_limit)
         ld.too_many = true; /* many lines gone */
     if (rc == QPKI_OK && ld.too_many) {
         loader_clear(&ld);
         return load_merge(db, src, name, res, msg, msg_size);
     }
-    if (rc == QPKI_OK && ld.changed_n == 0 && new_n == db->map.n && ld.rc == QPKI_OK) {
-        *same = true;
-        loader_clear(&ld);
-        return QPKI_OK;
-    }
     if (rc == QPKI_OK) {
         uint64_t changed_rows = 0;
-        size_t changed_lines = ld.changed_n + (db->map.n > new_n ? db->map.n - new_n : 0);
-        rc = diff_apply(&ld, new_n, &changed_rows);
-        if (rc == QPKI_OK) {
+        if (ld.changed_n == 0 && gone == 0 && d.w.new_end == d.w.old_end && ld.rc == QPKI_OK)
+            *same = true; /* other bytes, the same lines */
+        else
+            rc = diff_apply(&ld, &d.w, &changed_rows);
+        if (rc == QPKI_OK && !*same) {
             db->stats.incremental_loads++;
-            db->stats.changed_lines = changed_lines;
+            db->stats.changed_lines = ld.changed_n + gone;
+            db->stats.parsed_bytes = d.parsed;
         }
-        if (rc == QPKI_ERR_NOMEM) {
-            map_clear(&db->map); /* the table may be half-applied: reload in full */
-            db->map_valid = false;
-        }
+        if (rc == QPKI_OK && !splice_blocks(&db->blocks, &d, &ld.fresh_blocks))
+            forget_map(db); /* the next change parses every line */
+        if (rc == QPKI_ERR_NOMEM)
+            forget_map(db); /* the table may be half-applied: reload in full */
     }
     loader_clear(&ld);
     return rc;
@@ -1111,7 +1609,7 @@ static void index_close(void *self)
     if (!db)
         return;
     table_free(&db->table);
-    map_clear(&db->map);
+    forget_map(db);
     pthread_mutex_destroy(&db->refresh_lock);
     pthread_mutex_destroy(&db->error_lock);
     qpki_free(db->path);
@@ -1139,6 +1637,7 @@ static index_db *index_db_new(const char *path)
         qpki_free(db);
         return NULL;
     }
+    db->block_size = BLOCK_SIZE;
     db->diff_min_limit = DIFF_MIN_LIMIT;
     db->merge_min_limit = DIFF_MIN_LIMIT;
     if (table_new(&db->table) != QPKI_OK) {
@@ -1275,6 +1774,17 @@ qpki_status qpki_index_set_limits(qpki_db *db, size_t lines, size_t rows)
     pthread_mutex_lock(&self->refresh_lock);
     self->diff_min_limit = lines;
     self->merge_min_limit = rows;
+    pthread_mutex_unlock(&self->refresh_lock);
+    return QPKI_OK;
+}
+
+qpki_status qpki_index_set_block_size(qpki_db *db, size_t size)
+{
+    index_db *self = qpki_db_backend(db, &index_ops);
+    QPKI_ENSURE(self && size >= 1 && size <= ((size_t)1 << 30), QPKI_ERR_INVALID_ARG);
+    pthread_mutex_lock(&self->refresh_lock);
+    self->block_size = size;
+    forget_map(self);
     pthread_mutex_unlock(&self->refresh_lock);
     return QPKI_OK;
 }

@@ -8,7 +8,8 @@
  * The input is also read as two versions of the file (split at the first form
  * feed; without one, the first half of the lines and then the whole input, an
  * append): the second is applied on top of the first the way a reload applies
- * a changed index.txt (only the changed lines, row by row; again forcing the
+ * a changed index.txt (only the lines around the blocks that differ, row by
+ * row, with blocks of the default size and of 7 and 64 octets; again forcing the
  * merge used when many lines changed; and again forcing the full load used
  * when many rows changed), and
  * the result must equal a fresh load of the second -- the same rows, or, when
@@ -52,8 +53,9 @@ static void same_rows(qpki_db *a, qpki_db *b)
 }
 
 /* diff_limit, merge_limit: see qpki_index_set_limits (SIZE_MAX: the
- * defaults). */
-static void two_versions(const uint8_t *data, size_t size, size_t diff_limit, size_t merge_limit)
+ * defaults); block: see qpki_index_set_block_size (0: the default). */
+static void two_versions(const uint8_t *data, size_t size, size_t diff_limit, size_t merge_limit,
+                         size_t block)
 {
     const uint8_t *first = data, *second = data;
     size_t first_len, second_len = size;
@@ -73,6 +75,9 @@ static void two_versions(const uint8_t *data, size_t size, size_t diff_limit, si
         return;
     if (diff_limit != SIZE_MAX && qpki_index_set_limits(inc, diff_limit, merge_limit) != QPKI_OK)
         abort();
+    if (block && (qpki_index_set_block_size(inc, block) != QPKI_OK ||
+                  qpki_index_apply_memory(inc, "index.txt", first, first_len, NULL, 0) != QPKI_OK))
+        abort(); /* cut into blocks of that size, rows unchanged */
     uint64_t g0 = qpki_db_generation(inc);
     qpki_status rc_inc = qpki_index_apply_memory(inc, "index.txt", second, second_len, e1,
                                                  sizeof(e1));
@@ -145,9 +150,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* every failure must say why */
     }
 
-    two_versions(data, size, SIZE_MAX, SIZE_MAX); /* the changed lines, row by row */
-    two_versions(data, size, 0, SIZE_MAX);        /* every line parsed, merged */
-    two_versions(data, size, 0, 0);               /* a full load beside the old table */
+    two_versions(data, size, SIZE_MAX, SIZE_MAX, 0); /* the changed lines, row by row */
+    two_versions(data, size, SIZE_MAX, SIZE_MAX, 7); /* ... found by blocks of 7 octets */
+    two_versions(data, size, SIZE_MAX, SIZE_MAX, 64);
+    two_versions(data, size, 0, SIZE_MAX, 0);        /* every line parsed, merged */
+    two_versions(data, size, 0, 0, 0);               /* a full load beside the old table */
 
     /* The CLI's serial parser on the first line. */
     char text[256];

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -19,6 +20,7 @@
 #include <qpki/limits.h>
 
 #include "db/db_internal.h"
+#include "db/table.h"
 #include "internal.h"
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -1154,6 +1156,290 @@ static void test_openssl_ca_revoke_and_issue_are_applied_incrementally(void **st
     qpki_db_free(&db);
 }
 
+/* ---- block comparison: only the lines around the blocks that differ ---- */
+
+/* A growable text. */
+typedef struct tbuf {
+    char *s;
+    size_t n, cap;
+} tbuf;
+
+static void text_add(tbuf *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void text_add(tbuf *t, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(t->s ? t->s + t->n : NULL, t->s ? t->cap - t->n : 0, fmt, ap);
+        va_end(ap);
+        assert_true(k >= 0);
+        if (t->s && (size_t)k < t->cap - t->n) {
+            t->n += (size_t)k;
+            return;
+        }
+        t->cap = t->cap * 2 + (size_t)k + 64;
+        t->s = realloc(t->s, t->cap);
+        assert_non_null(t->s);
+        t->s[t->n] = '\0';
+    }
+}
+
+#define BIG_ROWS 300u
+#define BIG_BLOCK 256u
+
+/* Row i (serial 0x1000 + i): revoked when revoked[i], expiring on day
+ * day[i] + 1 of January 2027 (day may be NULL: all 0). */
+static void text_rows(tbuf *t, unsigned from, unsigned to, const bool *revoked,
+                      const int *day)
+{
+    for (unsigned i = from; i < to; i++) {
+        int d = day ? day[i] + 1 : 1;
+        if (revoked && revoked[i])
+            text_add(t, "R\t2701%02d000000Z\t240115100000Z,keyCompromise\t%04X\tunknown\t/CN=host-%u\n",
+                     d, 0x1000 + i, i);
+        else
+            text_add(t, "V\t2701%02d000000Z\t\t%04X\tunknown\t/CN=host-%u\n", d, 0x1000 + i, i);
+    }
+}
+
+static void same_row_in(void *user, const uint8_t *serial, size_t len, const qpki_db_entry *want)
+{
+    qpki_db_entry got;
+    qpki_db_entry_init(&got);
+    assert_int_equal(qpki_db_lookup(user, serial, len, &got), QPKI_OK);
+    assert_int_equal(got.row_status, want->row_status);
+    assert_int_equal(got.expiry, want->expiry);
+    assert_int_equal(got.revocation_time, want->revocation_time);
+    assert_int_equal(got.reason, want->reason);
+}
+
+/* db holds exactly the rows a fresh load of text gives. */
+static void expect_same_as_fresh(qpki_db *db, const char *text)
+{
+    qpki_db *fresh = open_memory(text);
+    assert_int_equal(qpki_db_count(db), qpki_db_count(fresh));
+    table_foreach(qpki_index_table(fresh), same_row_in, db);
+    qpki_db_free(&fresh);
+}
+
+/* Apply t to db as one incremental load that changed `lines` lines, looked at
+ * no more than a few blocks of bytes, named exactly `changes` (or, when
+ * changes is NULL, moved no generation), and left db equal to a fresh load. */
+static void apply_block_diff(qpki_db *db, const tbuf *t, uint64_t lines, const char *changes)
+{
+    qpki_index_stats before = stats_of(db);
+    uint64_t g = qpki_db_generation(db);
+    apply_ok(db, t->s);
+    qpki_index_stats st = stats_of(db);
+    assert_int_equal(st.incremental_loads, before.incremental_loads + 1);
+    assert_int_equal(st.full_loads, before.full_loads);
+    assert_int_equal(st.merged_loads, before.merged_loads);
+    assert_int_equal(st.changed_lines, lines);
+    /* The window: at most two blocks of up to 2 * BIG_BLOCK - 1 octets and a
+     * neighbour, plus the lines across its two ends. */
+    if (st.parsed_bytes == 0 || st.parsed_bytes > 6 * BIG_BLOCK + 2 * 64)
+        fail_msg("parsed %llu bytes of %zu", (unsigned long long)st.parsed_bytes, t->n);
+    if (changes) {
+        assert_int_equal(qpki_db_generation(db), g + 1);
+        expect_changes(db, g, changes);
+    } else {
+        assert_int_equal(qpki_db_generation(db), g);
+    }
+    expect_same_as_fresh(db, t->s);
+}
+
+/* An index of BIG_ROWS rows whose map is cut into BIG_BLOCK-octet blocks. */
+static qpki_db *open_blocks(const char *text)
+{
+    qpki_db *db = open_memory(text);
+    assert_int_equal(qpki_index_set_block_size(db, BIG_BLOCK), QPKI_OK);
+    apply_ok(db, text); /* every line parsed once more, the blocks cut */
+    assert_int_equal(stats_of(db).merged_loads, 1);
+    assert_int_equal(qpki_db_generation(db), 1);
+    return db;
+}
+
+static void test_a_change_is_found_by_block_and_only_its_lines_are_parsed(void **state)
+{
+    (void)state;
+    bool revoked[BIG_ROWS] = {false};
+    int day[BIG_ROWS] = {0};
+    tbuf t = {0};
+    text_rows(&t, 0, BIG_ROWS, revoked, day);
+    qpki_db *db = open_blocks(t.s);
+    char hex[16];
+    /* Rows revoked in place one by one (each line grows by 38 octets): a
+     * stretch of ~1000 octets, so several block boundaries fall inside or
+     * between the changed lines; then the first and the last line. */
+    unsigned rows[] = {100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112,
+                       113, 114, 115, 116, 117, 118, 119, 120, 0, BIG_ROWS - 1};
+    for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+        revoked[rows[k]] = true;
+        t.n = 0;
+        text_rows(&t, 0, BIG_ROWS, revoked, day);
+        snprintf(hex, sizeof(hex), "%04X", 0x1000 + rows[k]);
+        apply_block_diff(db, &t, 1, hex);
+        expect_row(db, hex, 'R', 1798761600, 1705312800, QPKI_REASON_KEY_COMPROMISE, 0, 0);
+    }
+    /* A file of the same size with one byte changed: row 150 expires a day
+     * later. */
+    size_t size = t.n;
+    day[150] = 1;
+    t.n = 0;
+    text_rows(&t, 0, BIG_ROWS, revoked, day);
+    assert_int_equal(t.n, size);
+    apply_block_diff(db, &t, 1, "1096");
+    expect_row(db, "1096", 'V', 1798761600 + 86400, 0, QPKI_REASON_NONE, 0, 0);
+    /* The same bytes again: nothing read as changed. */
+    uint64_t inc = stats_of(db).incremental_loads;
+    apply_ok(db, t.s);
+    assert_int_equal(stats_of(db).incremental_loads, inc);
+    assert_int_equal(stats_of(db).merged_loads, 1);
+    free(t.s);
+    qpki_db_free(&db);
+}
+
+static void test_appended_inserted_and_deleted_lines_move_the_blocks_after_them(void **state)
+{
+    (void)state;
+    bool revoked[BIG_ROWS + 40] = {false};
+    tbuf t = {0};
+    text_rows(&t, 0, BIG_ROWS, NULL, NULL);
+    qpki_db *db = open_blocks(t.s);
+    char hex[16];
+    /* Forty rows issued one at a time: each an append, and the blocks at the
+     * end do not fragment (the window stays a few blocks). */
+    for (unsigned n = BIG_ROWS + 1; n <= BIG_ROWS + 40; n++) {
+        t.n = 0;
+        text_rows(&t, 0, n, NULL, NULL);
+        snprintf(hex, sizeof(hex), "%04X", 0x1000 + n - 1);
+        apply_block_diff(db, &t, 1, hex);
+    }
+    /* A row inserted after row 50: the lines after it move by one. */
+    t.n = 0;
+    text_rows(&t, 0, 51, NULL, NULL);
+    text_add(&t, "V\t270101000000Z\t\t2000\tunknown\t/CN=inserted\n");
+    text_rows(&t, 51, BIG_ROWS + 40, NULL, NULL);
+    apply_block_diff(db, &t, 1, "2000");
+    /* A row after the insertion revoked: the moved line map still knows
+     * which line held it. */
+    revoked[250] = true;
+    t.n = 0;
+    text_rows(&t, 0, 51, revoked, NULL);
+    text_add(&t, "V\t270101000000Z\t\t2000\tunknown\t/CN=inserted\n");
+    text_rows(&t, 51, BIG_ROWS + 40, revoked, NULL);
+    apply_block_diff(db, &t, 1, "10FA");
+    /* Row 10's line deleted: the lines after it move back. */
+    t.n = 0;
+    text_rows(&t, 0, 10, revoked, NULL);
+    text_rows(&t, 11, 51, revoked, NULL);
+    text_add(&t, "V\t270101000000Z\t\t2000\tunknown\t/CN=inserted\n");
+    text_rows(&t, 51, BIG_ROWS + 40, revoked, NULL);
+    apply_block_diff(db, &t, 1, "100A");
+    qpki_db_entry e;
+    assert_int_equal(lookup_hex(db, "100A", &e), QPKI_ERR_NOT_FOUND);
+    /* A changed line that repeats the serial of a line after the window:
+     * refused with the lines a full load names, and nothing applied. */
+    tbuf bad = {0};
+    text_rows(&bad, 0, 10, revoked, NULL);
+    text_rows(&bad, 11, 51, revoked, NULL);
+    text_add(&bad, "V\t270101000000Z\t\t1118\tunknown\t/CN=again\n");
+    text_rows(&bad, 51, BIG_ROWS + 40, revoked, NULL);
+    char want[512];
+    qpki_db *fresh = NULL;
+    assert_int_equal(qpki_index_open_memory("index.txt", (const uint8_t *)bad.s, bad.n, want,
+                                            sizeof(want), &fresh),
+                     QPKI_ERR_PARSE);
+    assert_string_equal(want, "index.txt:281: duplicate serial number 1118 (first on line 51)");
+    uint64_t g = qpki_db_generation(db);
+    apply_fails(db, bad.s, want);
+    assert_int_equal(qpki_db_generation(db), g);
+    expect_same_as_fresh(db, t.s);
+    /* ... and the table is still in step with the file: a later revocation
+     * is applied by block again. */
+    revoked[300] = true;
+    t.n = 0;
+    text_rows(&t, 0, 10, revoked, NULL);
+    text_rows(&t, 11, 51, revoked, NULL);
+    text_add(&t, "V\t270101000000Z\t\t2000\tunknown\t/CN=inserted\n");
+    text_rows(&t, 51, BIG_ROWS + 40, revoked, NULL);
+    apply_block_diff(db, &t, 1, "112C");
+    free(bad.s);
+    free(t.s);
+    qpki_db_free(&db);
+}
+
+/* The file itself: read with pread, replaced by rename, rewritten in place
+ * with one byte changed, cut short in place and grown again. */
+static void test_index_file_changes_in_place_are_found_by_block(void **state)
+{
+    (void)state;
+    bool revoked[BIG_ROWS] = {false};
+    int day[BIG_ROWS] = {0};
+    tbuf t = {0};
+    text_rows(&t, 0, BIG_ROWS, revoked, day);
+    const char *path = tmp_path("blocks-index.txt");
+    write_text(path, t.s);
+    qpki_db *db = NULL;
+    assert_int_equal(qpki_db_open_index(path, &db), QPKI_OK);
+    assert_int_equal(qpki_index_set_block_size(db, BIG_BLOCK), QPKI_OK);
+    /* Renamed over (openssl ca -revoke): the first change after the new
+     * block size parses every line; the next is found by block. */
+    revoked[7] = true;
+    t.n = 0;
+    text_rows(&t, 0, BIG_ROWS, revoked, day);
+    replace_text(path, t.s);
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    assert_int_equal(stats_of(db).merged_loads, 1);
+    revoked[200] = true;
+    t.n = 0;
+    text_rows(&t, 0, BIG_ROWS, revoked, day);
+    replace_text(path, t.s);
+    uint64_t g = qpki_db_generation(db);
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    qpki_index_stats st = stats_of(db);
+    assert_int_equal(st.incremental_loads, 1);
+    assert_true(st.parsed_bytes > 0 && st.parsed_bytes <= 6 * BIG_BLOCK + 128);
+    expect_changes(db, g, "10C8");
+    expect_same_as_fresh(db, t.s);
+    /* One byte rewritten in place (same inode, same size): within the racy
+     * window the contents are compared. */
+    day[123] = 8;
+    t.n = 0;
+    text_rows(&t, 0, BIG_ROWS, revoked, day);
+    int fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, t.s, t.n, 0), (ssize_t)t.n);
+    assert_int_equal(close(fd), 0);
+    g = qpki_db_generation(db);
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    assert_int_equal(stats_of(db).incremental_loads, 2);
+    expect_changes(db, g, "107B");
+    expect_row(db, "107B", 'V', 1798761600 + 8 * 86400, 0, QPKI_REASON_NONE, 0, 0);
+    /* Cut short in place to its first 100 lines, then grown back with one
+     * more row revoked. */
+    size_t cut = 0;
+    for (unsigned k = 0; k < 100; k++)
+        cut = (size_t)(strchr(t.s + cut, '\n') - t.s) + 1;
+    assert_int_equal(truncate(path, (off_t)cut), 0);
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    assert_int_equal(qpki_db_count(db), 100);
+    t.s[cut] = '\0';
+    expect_same_as_fresh(db, t.s);
+    revoked[250] = true;
+    t.n = 0;
+    text_rows(&t, 0, BIG_ROWS, revoked, day);
+    write_text(path, t.s); /* in place: same inode */
+    g = qpki_db_generation(db);
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    assert_int_equal(qpki_db_count(db), BIG_ROWS);
+    expect_same_as_fresh(db, t.s);
+    expect_row(db, "10FA", 'R', 1798761600, 1705312800, QPKI_REASON_KEY_COMPROMISE, 0, 0);
+    assert_int_equal(stats_of(db).full_loads, 1);
+    free(t.s);
+    qpki_db_free(&db);
+}
+
 /* ---- allocation failures ---------------------------------------------- */
 
 static void test_allocation_failures_while_loading_are_reported_and_leak_nothing(void **state)
@@ -1489,6 +1775,9 @@ int main(void)
         cmocka_unit_test(test_a_bad_changed_line_keeps_the_table_and_names_the_line),
         cmocka_unit_test(test_a_reordered_file_is_merged_and_reports_only_real_changes),
         cmocka_unit_test(test_openssl_ca_revoke_and_issue_are_applied_incrementally),
+        cmocka_unit_test(test_a_change_is_found_by_block_and_only_its_lines_are_parsed),
+        cmocka_unit_test(test_appended_inserted_and_deleted_lines_move_the_blocks_after_them),
+        cmocka_unit_test(test_index_file_changes_in_place_are_found_by_block),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }
