@@ -1124,7 +1124,15 @@ static qpki_status stream_lines(reader *rd, loader *ld, uint64_t from, uint64_t 
     size_t have = 0;
     bool sized = false;
     for (;;) {
-        ssize_t n = pread(rd->fd, buf + have, cap - have, (off_t)(base + have));
+        size_t want = cap - have;
+        if (stop != UINT64_MAX) {
+            /* A window: read little past its end (the buffer is for the
+             * longest line, not for reading ahead). */
+            uint64_t at = base + have, goal = (stop > at ? stop : at) + 65536;
+            if (goal - at < want)
+                want = (size_t)(goal - at);
+        }
+        ssize_t n = pread(rd->fd, buf + have, want, (off_t)(base + have));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
