@@ -1475,8 +1475,10 @@ static bool splice_blocks(block_map *m, const block_diff *d, const block_map *mi
     block *nb = qpki_malloc((n ? n : 1) * sizeof(*nb));
     if (!nb)
         return false;
-    memcpy(nb, m->b, d->front * sizeof(*nb));
-    memcpy(nb + d->front, mid->b, mid->n * sizeof(*nb));
+    if (d->front)
+        memcpy(nb, m->b, d->front * sizeof(*nb));
+    if (mid->n)
+        memcpy(nb + d->front, mid->b, mid->n * sizeof(*nb));
     for (size_t k = 0; k < tail; k++) {
         nb[d->front + mid->n + k] = m->b[d->back + k];
         nb[d->front + mid->n + k].off += d->size - m->size;
