@@ -196,13 +196,17 @@ QPKI_API qpki_status qpki_db_new(const qpki_status_db_ops *ops, void *self, qpki
  * the file by rename (as `openssl ca` does); a file that changes while being
  * read is read again.
  *
- * Reloads are incremental: the new file is compared line by line with the one
- * loaded (a 64-bit hash per line, in one pass), only the lines that differ are
- * parsed, and once the whole file is known to be valid their rows are changed
- * in the table one by one -- no second table.  `openssl ca` and `qpki cert
- * issue/revoke` change a file exactly so (rows appended, one row rewritten in
- * place).  When more than max(4096, lines / 64) lines differ, the file is
- * loaded in full into a new table that replaces the old one at once.
+ * Reloads are incremental: the new file is compared block by block with the
+ * one loaded (a 64-bit hash per 64 KiB block, matched from the start and from
+ * the end), the lines of the blocks that differ line by line (a 64-bit hash
+ * per line), only the lines that differ are parsed, and once the whole file is
+ * known to be valid their rows are changed in the table one by one -- no
+ * second table.  `openssl ca` and `qpki cert issue/revoke` change a file
+ * exactly so (rows appended, one row rewritten in place).  When more than
+ * max(4096, lines / 64) lines differ, every line is parsed and the rows that
+ * differ are applied in place; when more than max(4096, rows / 16) rows
+ * differ, the file is loaded in full into a new table that replaces the old
+ * one at once.
  * changes_since names the rows that really changed in both cases.
  *
  * Memory: about 40 bytes per row with 16-octet serials in the table, plus 12

@@ -4,23 +4,31 @@
  * The rows live in the writable in-memory table (table.c: lock-free lookups,
  * row-by-row changes).  Besides the table the backend keeps, for every line of
  * the file it loaded, a 64-bit hash of the line's bytes and the record of the
- * row on it (12 octets per line): the line map.
+ * row on it (12 octets per line): the line map; and the file cut into blocks
+ * of 64 to 128 KiB, each with a 64-bit hash and its count of '\n': the block
+ * map (~0.4 KiB per MiB of file).
  *
- * A reload compares the new file with the line map in one streaming pass:
- * line k is unchanged when its hash equals that of line k before.  `openssl ca`
- * and `qpki cert issue/revoke` change the file by appending rows and by
- * rewriting one row's status in place (the file is rewritten, but every other
- * line stays where it was), so a change touches a few lines; only those are
- * parsed and applied to the table, row by row (a changed row, a new row, a
- * row whose line went away).  The whole new file is checked before anything is
+ * A reload first compares the new file with the block map: blocks are matched
+ * from the start (in place) and from the end (moved by the change of size),
+ * hashing 64 octets per step with no per-line work.  `openssl ca` and `qpki
+ * cert issue/revoke` change the file by appending rows and by rewriting one
+ * row's status in place (the file is rewritten, every other line stays), so
+ * all but one or two blocks match.  Only the lines touching the blocks in
+ * between (the window) are hashed and compared with the line map's lines of
+ * the same number -- the window ends before its last lines that equal the old
+ * window's last ones, so a line inserted or deleted there moves the lines
+ * after it instead of changing them -- and only the lines that differ are
+ * parsed and applied to the table, row by row (a changed row, a new row, a row
+ * whose line went away).  The whole new file is checked before anything is
  * applied (every changed line parses; no serial appears twice, also not on an
  * unchanged line), so a bad file still leaves the table alone.  A one-row
- * change therefore costs one pass over the file's bytes (hashing, no parsing)
- * plus one row; no second table is built.  When more than
- * max(4096, lines/64) lines changed (rows inserted in the middle, a sorted or
- * rewritten file) the file is loaded in full instead: a new table is built
- * beside the old one and replaces it at once (table_replace_begin/commit),
- * which compares the two so that changes_since still names only the rows that
+ * change therefore costs one read of the file's bytes (hashing, no parsing)
+ * plus one row; no second table is built.  When more than max(4096, lines/64)
+ * lines changed (a sorted or rewritten file) every line is parsed and the rows
+ * that differ are applied in place (merge); when more than max(4096, rows/16)
+ * rows differ the file is loaded in full instead: a new table is built beside
+ * the old one and replaces it at once (table_replace_begin/commit), which
+ * compares the two so that changes_since still names only the rows that
  * changed.
  *
  * A lookup sees each row either before or after a reload's change of it: after
