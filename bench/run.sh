@@ -26,12 +26,16 @@
 # first answers a checked run (each response must be HTTP 200 + successful).
 #
 # Usage: bench/run.sh            (about 9 minutes on 2 cores)
+#        ONLY=qpki bench/run.sh  qpki's own points only (cached POST, live nonce,
+#                                bench_sign, bench_respond: what the live-answer
+#                                ceiling ratio needs; no nginx, no openssl ocsp)
 #        PIN=1 bench/run.sh      per-core variant (as ../shared/bench-anchors does):
 #                                every server, signer and `openssl speed` on CPU 0
 #                                with one thread / process, wrk -t1 on CPU 1, so
 #                                the load generator never competes with the server
 # Knobs: BUILD=build-bench WORK=/tmp/qpki-bench DUR=10s REPS=3 CONNS=64 THREADS=2
-#        NROWS=100000 NREQ=1000 NNONCE=200 PIN=0
+#        NROWS=100000 NREQ=1000 NNONCE=200 PIN=0 ONLY=
+#        KEEP=1: reuse the PKI and requests a previous run left in WORK
 # Needs: meson/ninja (builds BUILD in release mode if missing), wrk, nginx,
 #        openssl 3, python3, curl.
 set -euo pipefail
@@ -50,6 +54,8 @@ NNONCE=${NNONCE:-200}
 LUA=$HERE/ocsp.lua
 NCPU=$(nproc)
 PIN=${PIN:-0}
+ONLY=${ONLY:-}
+[[ -z $ONLY || $ONLY == qpki ]] || { echo "ONLY=qpki or unset" >&2; exit 1; }
 PIDS=()
 # SRV: prefix for servers and signers; CLI: prefix for wrk.  SCPU: the CPUs the
 # servers may use (threads / processes / nginx workers)
@@ -261,18 +267,18 @@ measure() {
     : >"$TSV"
     local rep a cred alt
     start_qpki
-    start_nginx
+    [[ -z $ONLY ]] && start_nginx
     for rep in $(seq 1 "$REPS"); do
         log "round $rep/$REPS: cached GET and POST"
-        run nginx-get "$NGINX_PID" "$P_NGINX" get "$WORK/reqs/get.url"
+        [[ -z $ONLY ]] && run nginx-get "$NGINX_PID" "$P_NGINX" get "$WORK/reqs/get.url"
         run qpki-get "$QPKI_PID" "$P_QPKI" get "$WORK/reqs/get.url"
-        run nginx-post "$NGINX_PID" "$P_NGINX" post "$WORK/reqs/get.lst"
+        [[ -z $ONLY ]] && run nginx-post "$NGINX_PID" "$P_NGINX" post "$WORK/reqs/get.lst"
         run qpki-post "$QPKI_PID" "$P_QPKI" post "$WORK/reqs/get.lst"
         for a in ec ed ml cat; do
             log "round $rep/$REPS: live nonce signing ($a)"
             cred=$WORK/credentials/ocsp-$a/ocsp-$a
             alt=()
-            if [[ $a == ec || $a == ed ]]; then
+            if [[ -z $ONLY && ( $a == ec || $a == ed ) ]]; then
                 start_openssl "$a"
                 run "openssl-nonce-$a" "$OPENSSL_PID" "$P_OPENSSL" post \
                     "$WORK/reqs/nonce-$a.lst" inline
@@ -294,8 +300,9 @@ measure() {
                 sed "s/^RESULT/bench_respond-$a\tRESULT/" | tee -a "$TSV" | sed 's/^/    /' >&2
         done
     done
-    stop_pid "$NGINX_PID"
+    [[ -z $ONLY ]] && stop_pid "$NGINX_PID"
     stop_pid "$QPKI_PID"
+    [[ -n $ONLY ]] && { : >"$WORK/logs/speed.txt"; return; }
     log "openssl speed"
     "${SRV[@]}" openssl speed -seconds "${DUR%s}" -multi "$SCPU" ecdsap256 ed25519 >"$WORK/logs/speed.txt" \
         2>&1 || true
@@ -378,8 +385,14 @@ for a, label in ALGS:
             # the most any HTTP responder could reach: one signature plus what a
             # whole cached POST answer (read, parse, look up, write) costs
             sg = med("bench_sign-" + a, "cpu_us_per_sign")
+            post = med("qpki-post", "cpu_us_per_req")
+            live = med(q, "cpu_us_per_req")
             print("| live nonce %s, ceiling = signature / (signature + cached POST answer, %.1f us) | %.2f | |" % (
-                label, med("qpki-post", "cpu_us_per_req"), sg / (sg + med("qpki-post", "cpu_us_per_req"))))
+                label, post, sg / (sg + post)))
+            # (sg / live) / (sg / (sg + post)): the live answer against the
+            # cheapest it could be, one signature plus one cached answer
+            print("| live nonce %s, (signing CPU / server CPU per request) / ceiling = (%.1f + %.1f us) / %.1f us | %.2f | >= 0.95 |" % (
+                label, sg, post, live, (sg + post) / live))
     if q in runs and "openssl-nonce-" + a in runs:
         print("| live nonce %s, qpki / openssl ocsp (%s processes) | %.2f | |" % (
             label, ncpu, ratio(q, "openssl-nonce-" + a)))
@@ -393,15 +406,20 @@ EOF
 machine() {
     echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $NCPU CPUs, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- software: $(openssl version | cut -d' ' -f1-2), nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), libmicrohttpd $(pkg-config --modversion libmicrohttpd), wolfSSL $(pkg-config --modversion wolfssl)"
-    echo "- run: DUR=$DUR REPS=$REPS CONNS=$CONNS wrk threads=$THREADS NROWS=$NROWS NREQ=$NREQ NNONCE=$NNONCE; $(if [[ $PIN == 1 ]]; then echo "PIN=1: servers and signers on CPU 0 (one thread/process), wrk -t1 on CPU 1"; else echo "wrk, servers and signers share the same $NCPU CPUs"; fi)"
+    echo "- run: DUR=$DUR REPS=$REPS CONNS=$CONNS wrk threads=$THREADS NROWS=$NROWS NREQ=$NREQ NNONCE=$NNONCE${ONLY:+ ONLY=$ONLY}; $(if [[ $PIN == 1 ]]; then echo "PIN=1: servers and signers on CPU 0 (one thread/process), wrk -t1 on CPU 1"; else echo "wrk, servers and signers share the same $NCPU CPUs"; fi)"
 }
 
 main() {
     build
     local header
     header=$(machine)
-    pki
-    reqs
+    if [[ ${KEEP:-0} == 1 && -s $WORK/reqs/nonce-cat.lst ]]; then
+        log "KEEP=1: the PKI and requests of $WORK"
+        mkdir -p "$WORK/logs"
+    else
+        pki
+        reqs
+    fi
     measure
     report "$header"
 }
