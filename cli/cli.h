@@ -40,6 +40,10 @@ extern const char *cli_prog;
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Same with ": <qpki_strerror(st)>" appended. */
 int cli_error_st(qpki_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same with the library's line naming the field (qpki_*_err), when it has one:
+ * "error: <what>: <strerror>: <detail>". */
+int cli_error_detail(qpki_status st, const char *detail, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A usage error: the message, then "Try 'qpki ocsp sign --help'." */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

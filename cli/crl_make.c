@@ -226,14 +226,16 @@ static qpki_status diff_into(qpki_crl_builder *b, struct list *now, const struct
 bool crl_load_base(const char *path, const qpki_cert *ca, qpki_crl **out, char *err,
                    size_t errlen)
 {
-    qpki_status st = qpki_crl_load_file(path, out);
+    char why[256];
+    qpki_status st = qpki_crl_load_file_err(path, why, sizeof(why), out);
     if (st == QPKI_ERR_NOT_FOUND) {
         snprintf(err, errlen, "%s does not exist: a delta CRL needs a complete CRL first "
                  "(qpki crl gen without --delta)", path);
         return false;
     }
     if (st != QPKI_OK) {
-        snprintf(err, errlen, "cannot read the base CRL %s: %s", path, qpki_strerror(st));
+        snprintf(err, errlen, "cannot read the base CRL %s: %s%s%s", path, qpki_strerror(st),
+                 why[0] ? ": " : "", why);
         return false;
     }
     /* The base must be this CA's own complete CRL. */

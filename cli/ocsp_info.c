@@ -25,6 +25,16 @@ static const char help[] =
 
 enum { O_JSON = 256, O_IN };
 
+/* An OCSPRequest's first field is the tbsRequest SEQUENCE, an OCSPResponse's the
+ * ENUMERATED responseStatus (RFC 6960 §4.1.1, §4.2.1). */
+static bool looks_like_request(const uint8_t *der, size_t len)
+{
+    if (len < 3 || der[0] != 0x30)
+        return false;
+    size_t at = der[1] < 0x80 ? 2 : 2 + (size_t)(der[1] & 0x7f);
+    return at < len && der[at] == 0x30;
+}
+
 int cmd_ocsp_info(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -76,8 +86,9 @@ int cmd_ocsp_info(int argc, char **argv)
     qpki_ocsp_response *resp = NULL;
     qpki_ocsp_request *req = NULL;
     qpki_status st = QPKI_ERR_DECODE;
+    char why[256] = "", why_req[256] = "";
     if (!is_request)
-        st = qpki_ocsp_response_parse(der, der_len, &resp);
+        st = qpki_ocsp_response_parse_err(der, der_len, why, sizeof(why), &resp);
     if (st == QPKI_OK) {
         bool ok = json ? ocsp_print_response_json(stdout, resp)
                        : (ocsp_print_response_text(stdout, resp), true);
@@ -85,16 +96,21 @@ int cmd_ocsp_info(int argc, char **argv)
             rc = cli_error("cannot write the output");
         ocsp_warn_size(der_len);
     } else {
-        qpki_status st2 = qpki_ocsp_request_parse(der, der_len, NULL, &req);
+        qpki_status st2 = qpki_ocsp_request_parse_err(der, der_len, NULL, why_req,
+                                                      sizeof(why_req), &req);
         if (st2 == QPKI_OK) {
             bool ok = json ? ocsp_print_request_json(stdout, req)
                            : (ocsp_print_request_text(stdout, req), true);
             if (!ok)
                 rc = cli_error("cannot write the output");
         } else {
-            rc = cli_error_st(is_request ? st2 : st, "%s is neither an OCSP response nor an "
-                                                     "OCSP request",
-                              path);
+            /* Name the failure of the form the bytes most look like: an
+             * OCSPResponse starts with its ENUMERATED responseStatus, an
+             * OCSPRequest with the tbsRequest SEQUENCE. */
+            bool as_request = is_request || looks_like_request(der, der_len);
+            rc = cli_error_detail(as_request ? st2 : st, as_request ? why_req : why,
+                                  "%s is neither an OCSP response nor an OCSP request (as %s)",
+                                  path, as_request ? "a request" : "a response");
         }
     }
     qpki_ocsp_response_free(&resp);

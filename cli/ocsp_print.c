@@ -309,7 +309,14 @@ void ocsp_print_response_text(FILE *f, const qpki_ocsp_response *resp)
             (unsigned)rs);
     if (rs != QPKI_OCSP_RESP_SUCCESSFUL || !qpki_ocsp_response_is_basic(resp)) {
         if (rs == QPKI_OCSP_RESP_SUCCESSFUL)
-            fprintf(f, "    Response Type: (not id-pkix-ocsp-basic)\n");
+        {
+            const uint8_t *oid;
+            size_t oid_len;
+            char type[128] = "(absent)";
+            if (qpki_ocsp_response_type(resp, &oid, &oid_len) == QPKI_OK)
+                ocsp_oid_text(oid, oid_len, type, sizeof(type));
+            fprintf(f, "    Response Type: %s (not id-pkix-ocsp-basic, not decoded)\n", type);
+        }
         fprintf(f, "Response size: %zu bytes\n", size);
         return;
     }
@@ -492,6 +499,13 @@ bool ocsp_print_response_json(FILE *f, const qpki_ocsp_response *resp)
             jw_object_end(&w);
         }
         jw_array_end(&w);
+    } else if (rs == QPKI_OCSP_RESP_SUCCESSFUL) {
+        const uint8_t *oid;
+        size_t oid_len;
+        char type[128] = "";
+        if (qpki_ocsp_response_type(resp, &oid, &oid_len) == QPKI_OK)
+            ocsp_oid_text(oid, oid_len, type, sizeof(type));
+        jw_string(&w, "response_type", type);
     }
     jw_object_end(&w);
     const char *text = jw_finish(&w);

@@ -139,8 +139,9 @@ int cmd_ocsp_verify(int argc, char **argv)
         goto done;
     if (!cli_read_ocsp_file(resp_path, "OCSP response", "OCSP RESPONSE", &der, &der_len))
         goto done;
-    if ((st = qpki_ocsp_response_parse(der, der_len, &resp)) != QPKI_OK) {
-        cli_error_st(st, "%s is not an OCSP response", resp_path);
+    char why[256];
+    if ((st = qpki_ocsp_response_parse_err(der, der_len, why, sizeof(why), &resp)) != QPKI_OK) {
+        cli_error_detail(st, why, "%s is not an OCSP response", resp_path);
         goto done;
     }
     if ((st = qpki_ocsp_verifier_new(&v)) != QPKI_OK ||

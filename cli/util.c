@@ -47,6 +47,20 @@ int cli_error_st(qpki_status st, const char *fmt, ...)
     return CLI_USAGE;
 }
 
+int cli_error_detail(qpki_status st, const char *detail, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (detail && detail[0])
+        fprintf(stderr, "%s: error: %s: %s: %s\n", cli_prog, buf, qpki_strerror(st), detail);
+    else
+        fprintf(stderr, "%s: error: %s: %s\n", cli_prog, buf, qpki_strerror(st));
+    return CLI_USAGE;
+}
+
 void cli_warn(const char *fmt, ...)
 {
     va_list ap;
@@ -731,10 +745,11 @@ bool cli_load_cert(const char *path, const char *what, qpki_cert **out)
     *out = NULL;
     if (!cli_read_file(path, what, &data, &n))
         return false;
-    qpki_status st = qpki_cert_parse_any(data, n, out);
     free(data);
+    char why[256];
+    qpki_status st = qpki_cert_load_file_err(path, why, sizeof(why), out);
     if (st != QPKI_OK) {
-        cli_error_st(st, "cannot load %s %s", what, path);
+        cli_error_detail(st, why, "cannot load %s %s", what, path);
         return false;
     }
     return true;

@@ -52,6 +52,11 @@ qpki_status detail_fail(qpki_detail *d, qpki_status st, const char *fmt, ...)
 /* Put "context: " in front of the message (when there is one). */
 void detail_prefix(qpki_detail *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Short name of an OID (contents octets) for messages: "nonce",
+ * "id-pkix-ocsp-basic", "basicConstraints", ...; NULL when it has none
+ * (lib/names.c). */
+const char *qpki_oid_short_name(const uint8_t *oid, size_t len);
+
 /* Hex helpers. */
 /* Lower-case hex of in[0..n) into out (2n+1 bytes). */
 void qpki_hex_encode(const uint8_t *in, size_t n, char *out);

@@ -244,3 +244,47 @@ qpki_key_alg qpki_ec_curve_alg(const uint8_t *oid, size_t oid_len)
         return QPKI_KEY_EC_P521;
     return QPKI_KEY_UNKNOWN;
 }
+
+const char *qpki_oid_short_name(const uint8_t *oid, size_t len)
+{
+    static const struct {
+        der_oid oid;
+        const char *name;
+    } names[] = {
+        {OID_OCSP_BASIC, "id-pkix-ocsp-basic"},
+        {OID_OCSP_NONCE, "nonce"},
+        {OID_OCSP_CRL, "crlID"},
+        {OID_OCSP_RESPONSE, "acceptableResponses"},
+        {OID_OCSP_NOCHECK, "ocsp-nocheck"},
+        {OID_OCSP_ARCHIVE_CUTOFF, "archiveCutoff"},
+        {OID_OCSP_SERVICE_LOCATOR, "serviceLocator"},
+        {OID_OCSP_PREF_SIG_ALGS, "preferredSignatureAlgorithms"},
+        {OID_OCSP_EXTENDED_REVOKE, "extendedRevoke"},
+        {OID_CE_SUBJECT_KEY_ID, "subjectKeyIdentifier"},
+        {OID_CE_KEY_USAGE, "keyUsage"},
+        {OID_CE_SUBJECT_ALT_NAME, "subjectAltName"},
+        {OID_CE_ISSUER_ALT_NAME, "issuerAltName"},
+        {OID_CE_BASIC_CONSTRAINTS, "basicConstraints"},
+        {OID_CE_CRL_NUMBER, "cRLNumber"},
+        {OID_CE_CRL_REASON, "reasonCode"},
+        {OID_CE_HOLD_INSTRUCTION, "holdInstructionCode"},
+        {OID_CE_INVALIDITY_DATE, "invalidityDate"},
+        {OID_CE_DELTA_CRL_INDICATOR, "deltaCRLIndicator"},
+        {OID_CE_ISSUING_DP, "issuingDistributionPoint"},
+        {OID_CE_CERTIFICATE_ISSUER, "certificateIssuer"},
+        {OID_CE_CRL_DISTRIBUTION, "cRLDistributionPoints"},
+        {OID_CE_CERT_POLICIES, "certificatePolicies"},
+        {OID_CE_AUTHORITY_KEY_ID, "authorityKeyIdentifier"},
+        {OID_CE_EXT_KEY_USAGE, "extKeyUsage"},
+        {OID_CE_FRESHEST_CRL, "freshestCRL"},
+        {OID_CE_ALT_SPKI, "subjectAltPublicKeyInfo"},
+        {OID_CE_ALT_SIG_ALG, "altSignatureAlgorithm"},
+        {OID_CE_ALT_SIG_VALUE, "altSignatureValue"},
+        {OID_PE_AIA, "authorityInfoAccess"},
+    };
+    der_view v = {oid, len};
+    for (size_t i = 0; i < QPKI_ARRAY_LEN(names); i++)
+        if (der_oid_eq(v, names[i].oid))
+            return names[i].name;
+    return NULL;
+}

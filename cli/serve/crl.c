@@ -189,9 +189,11 @@ static enum fetch_result fetch(struct serve_crl *c, struct crl_src *s, qpki_crl 
             snprintf(err, errlen, "larger than --crl-max-size (%ld bytes)", c->max_size);
             return FETCH_FAILED;
         }
-        st = qpki_crl_load_file(s->where, crl);
+        char why[160];
+        st = qpki_crl_load_file_err(s->where, why, sizeof(why), crl);
         if (st != QPKI_OK) {
-            snprintf(err, errlen, "not a CRL: %s", qpki_strerror(st));
+            snprintf(err, errlen, "not a CRL: %s%s%s", qpki_strerror(st), why[0] ? ": " : "",
+                     why);
             return FETCH_FAILED;
         }
         s->file = now;
@@ -217,8 +219,9 @@ static enum fetch_result fetch(struct serve_crl *c, struct crl_src *s, qpki_crl 
         snprintf(err, errlen, "cannot write a temporary file: %s", strerror(errno));
         r = FETCH_FAILED;
     }
-    if (r == FETCH_NEW && (st = qpki_crl_load_file(path, crl)) != QPKI_OK) {
-        snprintf(err, errlen, "not a CRL: %s", qpki_strerror(st));
+    char why[160] = "";
+    if (r == FETCH_NEW && (st = qpki_crl_load_file_err(path, why, sizeof(why), crl)) != QPKI_OK) {
+        snprintf(err, errlen, "not a CRL: %s%s%s", qpki_strerror(st), why[0] ? ": " : "", why);
         r = FETCH_FAILED;
         /* refetch it whole next time */
         s->etag[0] = s->last_modified[0] = '\0';

@@ -190,8 +190,13 @@ void serve_log_request(const struct serve_request_log *r)
         field(&l, "cache", rs != QPKI_OCSP_RESP_SUCCESSFUL          ? "-"
                            : r->reused || qpki_answer_cache_hit(a) ? "hit"
                                                                    : "miss");
-        if (qpki_answer_error(a) != QPKI_OK)
+        if (qpki_answer_error(a) != QPKI_OK) {
             field(&l, "error", qpki_strerror(qpki_answer_error(a)));
+            /* bounded by the library: field names, dotted OIDs, numbers */
+            const char *detail = qpki_answer_error_detail(a);
+            if (detail[0])
+                field(&l, "detail", detail);
+        }
         field_num(&l, "sign_us", r->reused ? 0 : qpki_answer_sign_us(a));
     }
     field_num(&l, "us", r->us);

@@ -56,6 +56,15 @@ QPKI_API qpki_status qpki_cert_parse(const uint8_t *der, size_t len, qpki_cert *
 QPKI_API qpki_status qpki_cert_parse_any(const uint8_t *data, size_t len, qpki_cert **out);
 /* Read a PEM or DER certificate file (first certificate in a PEM bundle). */
 QPKI_API qpki_status qpki_cert_load_file(const char *path, qpki_cert **out);
+/* The same; on failure error (may be NULL) receives one line naming the field and
+ * the byte offset, e.g. "tbsCertificate: validity: notAfter: UTCTime not in DER
+ * form (YYMMDDHHMMSSZ) at byte 163", "Certificate: truncated at byte 300 of 702:
+ * SEQUENCE (0x30)" (offsets count from the start of the DER; for PEM, of the
+ * decoded block).  Since QPKI_1.1. */
+QPKI_API qpki_status qpki_cert_parse_err(const uint8_t *der, size_t len, char *error,
+                                         size_t error_size, qpki_cert **out);
+QPKI_API qpki_status qpki_cert_load_file_err(const char *path, char *error, size_t error_size,
+                                             qpki_cert **out);
 QPKI_API void qpki_cert_free(qpki_cert **cert);
 
 /* The whole DER encoding. */

@@ -65,6 +65,11 @@ QPKI_API qpki_status qpki_crl_parse(const uint8_t *der, size_t len, qpki_crl **o
 QPKI_API qpki_status qpki_crl_parse_any(const uint8_t *data, size_t len, qpki_crl **out);
 /* Read a PEM or DER CRL file.  A DER file is parsed in place (no second copy). */
 QPKI_API qpki_status qpki_crl_load_file(const char *path, qpki_crl **out);
+/* The same; on failure error (may be NULL) receives one line naming the field and
+ * the byte offset, e.g. "tbsCertList: revokedCertificates[3]: crlEntryExtensions:
+ * duplicate extension 2.5.29.21 (reasonCode) at byte 410".  Since QPKI_1.1. */
+QPKI_API qpki_status qpki_crl_load_file_err(const char *path, char *error, size_t error_size,
+                                            qpki_crl **out);
 QPKI_API void qpki_crl_free(qpki_crl **crl);
 
 /* The whole DER encoding; tbsCertList, whole TLV. */

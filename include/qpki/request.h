@@ -42,6 +42,15 @@ typedef struct qpki_ocsp_request qpki_ocsp_request;
 QPKI_API qpki_status qpki_ocsp_request_parse(const uint8_t *der, size_t len,
                                              const qpki_limits *limits,
                                              qpki_ocsp_request **out);
+/* The same; on failure error (may be NULL) receives one line naming the field and
+ * the byte offset, e.g. "tbsRequest: requestExtensions: extensions[1]: duplicate
+ * extension 1.3.6.1.5.5.7.48.1.2 (nonce) at byte 97", "OCSPRequest: truncated
+ * at byte 41 of 83: SEQUENCE (0x30)".  The line never holds input bytes as text:
+ * OIDs are printed dotted (at most 63 characters), tags and offsets as numbers.
+ * Since QPKI_1.1. */
+QPKI_API qpki_status qpki_ocsp_request_parse_err(const uint8_t *der, size_t len,
+                                                 const qpki_limits *limits, char *error,
+                                                 size_t error_size, qpki_ocsp_request **out);
 QPKI_API void qpki_ocsp_request_free(qpki_ocsp_request **req);
 
 QPKI_API size_t qpki_ocsp_request_count(const qpki_ocsp_request *req);

@@ -190,6 +190,12 @@ QPKI_API const char *qpki_answer_serial_hex(const qpki_answer *a);
 QPKI_API qpki_hash_alg qpki_answer_hash_alg(const qpki_answer *a);
 QPKI_API int qpki_answer_issuer_index(const qpki_answer *a);
 QPKI_API qpki_status qpki_answer_error(const qpki_answer *a);
+/* For an answer refused as malformedRequest: one bounded line (under 160 bytes)
+ * naming the field and byte offset, as qpki_ocsp_request_parse_err writes it
+ * ("tbsRequest: requestExtensions: extensions[1]: duplicate extension
+ * 1.3.6.1.5.5.7.48.1.2 (nonce) at byte 97"); "" for other answers.  Never NULL;
+ * valid until the answer is freed.  Since QPKI_1.1. */
+QPKI_API const char *qpki_answer_error_detail(const qpki_answer *a);
 /* Microseconds spent signing for this answer (0 for cache hits). */
 QPKI_API uint64_t qpki_answer_sign_us(const qpki_answer *a);
 

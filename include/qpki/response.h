@@ -106,6 +106,19 @@ typedef struct qpki_ocsp_single qpki_ocsp_single;
  * have no body).  Unknown responseTypes parse with no basic response. */
 QPKI_API qpki_status qpki_ocsp_response_parse(const uint8_t *der, size_t len,
                                               qpki_ocsp_response **out);
+/* The same; on failure error (may be NULL) receives one line naming the field and
+ * the byte offset, e.g. "BasicOCSPResponse: tbsResponseData: responses[0]:
+ * certStatus: tag 0x83 is none of good [0], revoked [1], unknown [2] at byte 120",
+ * "OCSPResponse: truncated at byte 600 of 1203: SEQUENCE (0x30)".  OIDs are
+ * printed dotted (at most 63 characters), tags and offsets as numbers.  Since
+ * QPKI_1.1. */
+QPKI_API qpki_status qpki_ocsp_response_parse_err(const uint8_t *der, size_t len, char *error,
+                                                  size_t error_size, qpki_ocsp_response **out);
+/* responseType of responseBytes (OID contents octets, borrowed): id-pkix-ocsp-basic
+ * or another type the library does not decode (qpki_ocsp_response_is_basic false).
+ * QPKI_ERR_NOT_FOUND for a response without responseBytes.  Since QPKI_1.1. */
+QPKI_API qpki_status qpki_ocsp_response_type(const qpki_ocsp_response *resp,
+                                             const uint8_t **oid, size_t *len);
 QPKI_API void qpki_ocsp_response_free(qpki_ocsp_response **resp);
 
 QPKI_API qpki_ocsp_resp_status qpki_ocsp_response_status(const qpki_ocsp_response *resp);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* lib/der/der.c - bounded DER reader and capped writer (X.690 §8, §10). */
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,12 +12,143 @@
 
 der_cursor der_cursor_init(const uint8_t *p, size_t n)
 {
-    return (der_cursor){p, p ? n : 0, 0};
+    return (der_cursor){p, p ? n : 0, 0, NULL};
+}
+
+der_cursor der_cursor_init_diag(const uint8_t *p, size_t n, const der_diag *diag)
+{
+    return (der_cursor){p, p ? n : 0, 0, diag};
+}
+
+der_cursor der_cursor_sub(const der_cursor *parent, der_view v)
+{
+    return (der_cursor){v.p, v.p ? v.n : 0, parent->depth, parent->diag};
+}
+
+/* ---- failure messages ------------------------------------------------------ */
+
+size_t der_offset(const der_cursor *c, const uint8_t *p)
+{
+    const der_diag *d = c->diag;
+    if (!d || !d->base || p < d->base || p > d->base + d->len)
+        return 0;
+    return (size_t)(p - d->base);
+}
+
+static bool has_message(const der_cursor *c)
+{
+    return c->diag && c->diag->detail && c->diag->detail->msg && !c->diag->detail->msg[0];
+}
+
+qpki_status der_fail(const der_cursor *c, qpki_status st, const char *fmt, ...)
+{
+    if (!has_message(c))
+        return st;
+    char what[160];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        what[0] = '\0';
+    return detail_fail(c->diag->detail, st, "%s at byte %zu", what, der_offset(c, c->p));
+}
+
+qpki_status der_field(const der_cursor *c, qpki_status st, const char *fmt, ...)
+{
+    if (!c->diag || !c->diag->detail)
+        return st;
+    char name[96];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(name, sizeof(name), fmt, ap);
+    va_end(ap);
+    if (n <= 0)
+        return st;
+    /* A failure nothing described yet (a check outside the reader) still gets
+     * the field's name and the library's word for it. */
+    detail_fail(c->diag->detail, st, "%s", qpki_strerror(st));
+    detail_prefix(c->diag->detail, "%s: ", name);
+    return st;
+}
+
+const char *der_tag_name(uint8_t tag, char buf[16])
+{
+    static const struct {
+        uint8_t tag;
+        const char *name;
+    } names[] = {
+        {DER_BOOLEAN, "BOOLEAN"},
+        {DER_INTEGER, "INTEGER"},
+        {DER_BIT_STRING, "BIT STRING"},
+        {DER_OCTET_STRING, "OCTET STRING"},
+        {DER_NULL, "NULL"},
+        {DER_OID, "OBJECT IDENTIFIER"},
+        {DER_ENUMERATED, "ENUMERATED"},
+        {DER_UTF8_STRING, "UTF8String"},
+        {DER_PRINTABLE_STRING, "PrintableString"},
+        {DER_IA5_STRING, "IA5String"},
+        {DER_UTC_TIME, "UTCTime"},
+        {DER_GENERALIZED_TIME, "GeneralizedTime"},
+        {DER_SEQUENCE, "SEQUENCE"},
+        {DER_SET, "SET"},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (names[i].tag == tag)
+            return names[i].name;
+    if ((tag & 0x1f) == 0x1f)
+        snprintf(buf, 16, "high tag number");
+    else if ((tag & 0xc0) == 0x80)
+        snprintf(buf, 16, "[%u]", tag & 0x1fu);
+    else
+        snprintf(buf, 16, "tag");
+    return buf;
+}
+
+const char *der_oid_text_capped(der_view oid, char buf[DER_OID_TEXT_MAX])
+{
+    qpki_status st = der_oid_to_text(oid, buf, DER_OID_TEXT_MAX);
+    if (st == QPKI_ERR_BUFFER_TOO_SMALL) {
+        /* der_oid_to_text stops before the arc that does not fit */
+        size_t n = strlen(buf);
+        if (n > DER_OID_TEXT_MAX - 4)
+            n = DER_OID_TEXT_MAX - 4;
+        memcpy(buf + n, "...", 4);
+    } else if (st != QPKI_OK) {
+        snprintf(buf, DER_OID_TEXT_MAX, "(bad OID)");
+    }
+    return buf;
+}
+
+/* An element's name for messages: "SEQUENCE (0x30)", "[0] (0xa0)". */
+static const char *tag_text(uint8_t tag, char buf[40])
+{
+    char nb[16];
+    snprintf(buf, 40, "%s (0x%02x)", der_tag_name(tag, nb), tag);
+    return buf;
+}
+
+/* ---- reader ------------------------------------------------------------- */
+
+/* The cursor is the input itself (depth 0), not the contents of an element:
+ * running out there means the input is cut short. */
+static bool at_input_end(const der_cursor *c)
+{
+    return c->depth == 0;
+}
+
+/* Nothing left where an element must start. */
+static qpki_status missing(const der_cursor *c, const char *what)
+{
+    if (at_input_end(c))
+        return der_fail(c, QPKI_ERR_TRUNCATED, "truncated: %s expected", what);
+    return der_fail(c, QPKI_ERR_TRUNCATED, "%s missing (the enclosing element ends)", what);
 }
 
 qpki_status der_peek_tag(const der_cursor *c, uint8_t *tag)
 {
-    QPKI_ENSURE(c->left > 0, QPKI_ERR_TRUNCATED);
+    if (c->left == 0)
+        return missing(c, "an element");
     *tag = c->p[0];
     return QPKI_OK;
 }
@@ -28,29 +160,54 @@ bool der_next_is(const der_cursor *c, uint8_t tag)
 
 qpki_status der_read_header(der_cursor *c, uint8_t *tag, size_t *len)
 {
-    QPKI_ENSURE(c->left >= 2, QPKI_ERR_TRUNCATED);
+    if (c->left < 2) {
+        size_t off = der_offset(c, c->p);
+        if (c->left == 0)
+            return missing(c, "an element");
+        return der_fail(c, QPKI_ERR_TRUNCATED, "truncated at byte %zu of at least %zu: "
+                        "tag 0x%02x without its length", off + c->left, off + 2, c->p[0]);
+    }
     const uint8_t *p = c->p;
     /* X.690 §8.1.2.4: tag numbers >= 31 use the high-tag-number form; nothing we
      * parse uses them, so they are rejected rather than half-supported. */
-    QPKI_ENSURE((p[0] & 0x1f) != 0x1f, QPKI_ERR_UNEXPECTED_TAG);
+    if ((p[0] & 0x1f) == 0x1f)
+        return der_fail(c, QPKI_ERR_UNEXPECTED_TAG, "high-tag-number form (0x%02x)", p[0]);
     size_t used = 2, n = p[1];
     if (n & 0x80) {
         unsigned k = n & 0x7f;
         /* X.690 §10.1: "The definite form of length encoding shall be used" - 0x80
          * is the indefinite form. */
-        QPKI_ENSURE(k != 0, QPKI_ERR_INDEFINITE);
-        QPKI_ENSURE(k <= sizeof(size_t) && k <= 4, QPKI_ERR_TOO_LARGE);
-        QPKI_ENSURE(c->left >= 2 + (size_t)k, QPKI_ERR_TRUNCATED);
+        if (k == 0)
+            return der_fail(c, QPKI_ERR_INDEFINITE, "indefinite length (BER, not DER)");
+        if (k > sizeof(size_t) || k > 4)
+            return der_fail(c, QPKI_ERR_TOO_LARGE, "length of %u octets (at most 4)", k);
+        if (c->left < 2 + (size_t)k) {
+            size_t off = der_offset(c, c->p);
+            return der_fail(c, QPKI_ERR_TRUNCATED, "truncated at byte %zu of %zu: "
+                            "length octets", off + c->left, off + 2 + (size_t)k);
+        }
         /* X.690 §10.1: "encoded in the minimum number of octets" - no leading zero
          * octet, and the long form only for lengths of 128 or more. */
-        QPKI_ENSURE(p[2] != 0, QPKI_ERR_NON_MINIMAL);
+        if (p[2] == 0)
+            return der_fail(c, QPKI_ERR_NON_MINIMAL, "non-minimal length (leading zero)");
         n = 0;
         for (unsigned i = 0; i < k; i++)
             n = (n << 8) | p[2 + i];
-        QPKI_ENSURE(n >= 0x80, QPKI_ERR_NON_MINIMAL);
+        if (n < 0x80)
+            return der_fail(c, QPKI_ERR_NON_MINIMAL, "non-minimal length (long form for %zu)",
+                            n);
         used += k;
     }
-    QPKI_ENSURE(n <= c->left - used, QPKI_ERR_TRUNCATED);
+    if (n > c->left - used) {
+        char tb[40];
+        size_t off = der_offset(c, c->p);
+        if (at_input_end(c))
+            return der_fail(c, QPKI_ERR_TRUNCATED, "truncated at byte %zu of %zu: %s",
+                            off + c->left, off + used + n, tag_text(p[0], tb));
+        return der_fail(c, QPKI_ERR_TRUNCATED, "%s of %zu bytes runs %zu bytes past the end "
+                        "of its enclosing element", tag_text(p[0], tb), n,
+                        n - (c->left - used));
+    }
     *tag = p[0];
     *len = n;
     c->p += used;
@@ -66,12 +223,12 @@ qpki_status der_read_any(der_cursor *c, uint8_t *tag, der_cursor *value, der_vie
     QPKI_GUARD(der_read_header(c, &t, &len));
     if ((t & 0x20) && c->depth + 1 > QPKI_DER_MAX_DEPTH) {
         *c = save;
-        return QPKI_ERR_DEPTH;
+        return der_fail(c, QPKI_ERR_DEPTH, "nesting deeper than %d", QPKI_DER_MAX_DEPTH);
     }
     if (tag)
         *tag = t;
     if (value)
-        *value = (der_cursor){c->p, len, c->depth + 1};
+        *value = (der_cursor){c->p, len, c->depth + 1, c->diag};
     c->p += len;
     c->left -= len;
     if (whole)
@@ -79,11 +236,21 @@ qpki_status der_read_any(der_cursor *c, uint8_t *tag, der_cursor *value, der_vie
     return QPKI_OK;
 }
 
+/* The next element has tag `want`: else a message naming both. */
+static qpki_status expect_tag(const der_cursor *c, uint8_t want)
+{
+    char wb[40], gb[40];
+    if (c->left == 0)
+        return missing(c, tag_text(want, wb));
+    if (c->p[0] != want)
+        return der_fail(c, QPKI_ERR_UNEXPECTED_TAG, "expected %s, found %s", tag_text(want, wb),
+                        tag_text(c->p[0], gb));
+    return QPKI_OK;
+}
+
 qpki_status der_read_tlv(der_cursor *c, uint8_t want, der_cursor *value)
 {
-    uint8_t t;
-    QPKI_GUARD(der_peek_tag(c, &t));
-    QPKI_ENSURE(t == want, QPKI_ERR_UNEXPECTED_TAG);
+    QPKI_GUARD(expect_tag(c, want));
     return der_read_any(c, NULL, value, NULL);
 }
 
@@ -97,9 +264,7 @@ qpki_status der_read_optional(der_cursor *c, uint8_t want, der_cursor *value, bo
 
 qpki_status der_read_raw(der_cursor *c, uint8_t want, der_view *whole)
 {
-    uint8_t t;
-    QPKI_GUARD(der_peek_tag(c, &t));
-    QPKI_ENSURE(t == want, QPKI_ERR_UNEXPECTED_TAG);
+    QPKI_GUARD(expect_tag(c, want));
     return der_read_any(c, NULL, NULL, whole);
 }
 
@@ -110,18 +275,25 @@ qpki_status der_skip(der_cursor *c)
 
 qpki_status der_expect_end(const der_cursor *c)
 {
-    return c->left == 0 ? QPKI_OK : QPKI_ERR_TRAILING_DATA;
+    if (c->left == 0)
+        return QPKI_OK;
+    char tb[40];
+    if (at_input_end(c))
+        return der_fail(c, QPKI_ERR_TRAILING_DATA, "trailing data: %zu byte%s after the end, "
+                        "first 0x%02x,", c->left, c->left == 1 ? "" : "s", c->p[0]);
+    return der_fail(c, QPKI_ERR_TRAILING_DATA, "unexpected %s (%zu bytes left in the element)",
+                    tag_text(c->p[0], tb), c->left);
 }
 
 /* X.690 §8.3.2: the first nine bits of an INTEGER shall not be all ones or all
  * zeros (minimal two's complement). */
 static qpki_status check_integer(const der_cursor *v)
 {
-    QPKI_ENSURE(v->left >= 1, QPKI_ERR_DECODE);
-    if (v->left >= 2) {
-        QPKI_ENSURE(!(v->p[0] == 0x00 && !(v->p[1] & 0x80)), QPKI_ERR_NON_MINIMAL);
-        QPKI_ENSURE(!(v->p[0] == 0xff && (v->p[1] & 0x80)), QPKI_ERR_NON_MINIMAL);
-    }
+    if (v->left < 1)
+        return der_fail(v, QPKI_ERR_DECODE, "empty INTEGER");
+    if (v->left >= 2 && ((v->p[0] == 0x00 && !(v->p[1] & 0x80)) ||
+                         (v->p[0] == 0xff && (v->p[1] & 0x80))))
+        return der_fail(v, QPKI_ERR_NON_MINIMAL, "non-minimal INTEGER (leading 0x%02x)", v->p[0]);
     return QPKI_OK;
 }
 
@@ -151,9 +323,12 @@ qpki_status der_integer_magnitude(der_view content, der_view *magnitude)
 qpki_status der_read_uint64(der_cursor *c, uint64_t *out)
 {
     der_view v, m;
+    der_cursor at = *c;
     QPKI_GUARD(der_read_integer(c, &v));
-    QPKI_GUARD(der_integer_magnitude(v, &m));
-    QPKI_ENSURE(m.n <= 8, QPKI_ERR_TOO_LARGE);
+    if (der_integer_magnitude(v, &m) != QPKI_OK)
+        return der_fail(&at, QPKI_ERR_DECODE, "negative INTEGER");
+    if (m.n > 8)
+        return der_fail(&at, QPKI_ERR_TOO_LARGE, "INTEGER of %zu octets (at most 8)", m.n);
     uint64_t x = 0;
     for (size_t i = 0; i < m.n; i++)
         x = (x << 8) | m.p[i];
@@ -164,8 +339,10 @@ qpki_status der_read_uint64(der_cursor *c, uint64_t *out)
 qpki_status der_read_int64(der_cursor *c, int64_t *out)
 {
     der_view v;
+    der_cursor at = *c;
     QPKI_GUARD(der_read_integer(c, &v));
-    QPKI_ENSURE(v.n <= 8, QPKI_ERR_TOO_LARGE);
+    if (v.n > 8)
+        return der_fail(&at, QPKI_ERR_TOO_LARGE, "INTEGER of %zu octets (at most 8)", v.n);
     uint64_t x = (v.p[0] & 0x80) ? UINT64_MAX : 0;
     for (size_t i = 0; i < v.n; i++)
         x = (x << 8) | v.p[i];
@@ -178,12 +355,15 @@ qpki_status der_read_enumerated(der_cursor *c, int *out)
     der_cursor v;
     QPKI_GUARD(der_read_tlv(c, DER_ENUMERATED, &v));
     QPKI_GUARD(check_integer(&v));
-    QPKI_ENSURE(!(v.p[0] & 0x80), QPKI_ERR_DECODE);
-    QPKI_ENSURE(v.left <= 4, QPKI_ERR_TOO_LARGE);
+    if (v.p[0] & 0x80)
+        return der_fail(&v, QPKI_ERR_DECODE, "negative ENUMERATED");
+    if (v.left > 4)
+        return der_fail(&v, QPKI_ERR_TOO_LARGE, "ENUMERATED of %zu octets", v.left);
     uint32_t x = 0;
     for (size_t i = 0; i < v.left; i++)
         x = (x << 8) | v.p[i];
-    QPKI_ENSURE(x <= INT32_MAX, QPKI_ERR_TOO_LARGE);
+    if (x > INT32_MAX)
+        return der_fail(&v, QPKI_ERR_TOO_LARGE, "ENUMERATED value too large");
     *out = (int)x;
     return QPKI_OK;
 }
@@ -192,10 +372,12 @@ qpki_status der_read_bool(der_cursor *c, bool *out)
 {
     der_cursor v;
     QPKI_GUARD(der_read_tlv(c, DER_BOOLEAN, &v));
-    QPKI_ENSURE(v.left == 1, QPKI_ERR_DECODE);
+    if (v.left != 1)
+        return der_fail(&v, QPKI_ERR_DECODE, "BOOLEAN of %zu octets", v.left);
     /* X.690 §11.1: "If the encoding represents the boolean value TRUE, its single
      * contents octet shall have all eight bits set to one." */
-    QPKI_ENSURE(v.p[0] == 0x00 || v.p[0] == 0xff, QPKI_ERR_NON_MINIMAL);
+    if (v.p[0] != 0x00 && v.p[0] != 0xff)
+        return der_fail(&v, QPKI_ERR_NON_MINIMAL, "BOOLEAN 0x%02x (DER: 0x00 or 0xff)", v.p[0]);
     *out = v.p[0] == 0xff;
     return QPKI_OK;
 }
@@ -204,7 +386,8 @@ qpki_status der_read_null(der_cursor *c)
 {
     der_cursor v;
     QPKI_GUARD(der_read_tlv(c, DER_NULL, &v));
-    QPKI_ENSURE(v.left == 0, QPKI_ERR_DECODE);
+    if (v.left != 0)
+        return der_fail(&v, QPKI_ERR_DECODE, "NULL with %zu content octets", v.left);
     return QPKI_OK;
 }
 
@@ -212,16 +395,18 @@ qpki_status der_read_oid(der_cursor *c, der_view *oid)
 {
     der_cursor v;
     QPKI_GUARD(der_read_tlv(c, DER_OID, &v));
-    QPKI_ENSURE(v.left >= 1, QPKI_ERR_DECODE);
+    if (v.left < 1)
+        return der_fail(&v, QPKI_ERR_DECODE, "empty OBJECT IDENTIFIER");
     /* X.690 §8.19.2: each subidentifier is encoded in the fewest possible octets
      * (no leading 0x80) and the last octet of the encoding has bit 8 clear. */
     bool start = true;
     for (size_t i = 0; i < v.left; i++) {
         if (start && v.p[i] == 0x80)
-            return QPKI_ERR_NON_MINIMAL;
+            return der_fail(&v, QPKI_ERR_NON_MINIMAL, "non-minimal OBJECT IDENTIFIER arc");
         start = !(v.p[i] & 0x80);
     }
-    QPKI_ENSURE(start, QPKI_ERR_DECODE);
+    if (!start)
+        return der_fail(&v, QPKI_ERR_DECODE, "OBJECT IDENTIFIER cut inside an arc");
     *oid = der_cursor_view(&v);
     return QPKI_OK;
 }
@@ -238,13 +423,14 @@ qpki_status der_read_bit_string(der_cursor *c, der_view *bits, unsigned *unused)
 {
     der_cursor v;
     QPKI_GUARD(der_read_tlv(c, DER_BIT_STRING, &v));
-    QPKI_ENSURE(v.left >= 1, QPKI_ERR_DECODE);
+    if (v.left < 1)
+        return der_fail(&v, QPKI_ERR_DECODE, "BIT STRING without its unused-bits octet");
     unsigned u = v.p[0];
-    QPKI_ENSURE(u <= 7, QPKI_ERR_DECODE);
-    QPKI_ENSURE(!(v.left == 1 && u != 0), QPKI_ERR_DECODE);
+    if (u > 7 || (v.left == 1 && u != 0))
+        return der_fail(&v, QPKI_ERR_DECODE, "BIT STRING with %u unused bits", u);
     /* X.690 §11.2.1: unused bits shall be set to zero. */
-    if (u)
-        QPKI_ENSURE((v.p[v.left - 1] & ((1u << u) - 1)) == 0, QPKI_ERR_NON_MINIMAL);
+    if (u && (v.p[v.left - 1] & ((1u << u) - 1)) != 0)
+        return der_fail(&v, QPKI_ERR_NON_MINIMAL, "BIT STRING with unused bits not zero");
     *bits = (der_view){v.p + 1, v.left - 1};
     if (unused)
         *unused = u;
@@ -271,21 +457,35 @@ static qpki_status parse_time(uint8_t tag, const der_cursor *v, qpki_time *out)
     return qpki_time_from_digits((const char *)p, tag == DER_UTC_TIME ? 2 : 4, out);
 }
 
+static qpki_status time_at(uint8_t tag, const der_cursor *v, qpki_time *out)
+{
+    qpki_status st = parse_time(tag, v, out);
+    if (st != QPKI_OK)
+        return der_fail(v, st, "%s not in DER form (%s)",
+                        tag == DER_UTC_TIME ? "UTCTime" : "GeneralizedTime",
+                        tag == DER_UTC_TIME ? "YYMMDDHHMMSSZ" : "YYYYMMDDHHMMSSZ");
+    return QPKI_OK;
+}
+
 qpki_status der_read_time(der_cursor *c, qpki_time *out)
 {
-    uint8_t tag;
+    uint8_t tag = 0;
     QPKI_GUARD(der_peek_tag(c, &tag));
-    QPKI_ENSURE(tag == DER_UTC_TIME || tag == DER_GENERALIZED_TIME, QPKI_ERR_UNEXPECTED_TAG);
+    if (tag != DER_UTC_TIME && tag != DER_GENERALIZED_TIME) {
+        char tb[40];
+        return der_fail(c, QPKI_ERR_UNEXPECTED_TAG, "expected UTCTime or GeneralizedTime, "
+                        "found %s", tag_text(tag, tb));
+    }
     der_cursor v;
     QPKI_GUARD(der_read_tlv(c, tag, &v));
-    return parse_time(tag, &v, out);
+    return time_at(tag, &v, out);
 }
 
 qpki_status der_read_generalized_time(der_cursor *c, qpki_time *out)
 {
     der_cursor v;
     QPKI_GUARD(der_read_tlv(c, DER_GENERALIZED_TIME, &v));
-    return parse_time(DER_GENERALIZED_TIME, &v, out);
+    return time_at(DER_GENERALIZED_TIME, &v, out);
 }
 
 /* ---- OID text -------------------------------------------------------------- */

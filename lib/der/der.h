@@ -48,15 +48,61 @@ typedef struct der_view {
     size_t n;
 } der_view;
 
+/* Where a failure is reported (STYLE §5): the whole input a parse started from
+ * (offsets are counted from base) and the caller's message buffer.  Cursors made
+ * from a cursor that has one carry it along; a cursor without one (NULL) reports
+ * nothing -- speculative reads (a "does this parse?" probe) use such cursors, so
+ * a failure they tolerate never becomes the message. */
+struct qpki_detail;
+typedef struct der_diag {
+    const uint8_t *base;
+    size_t len;
+    struct qpki_detail *detail;
+} der_diag;
+
 typedef struct der_cursor {
     const uint8_t *p;
     size_t left;
     unsigned depth;
+    const der_diag *diag; /* NULL: failures are not described */
 } der_cursor;
 
 /* ---- reader ------------------------------------------------------------- */
 
 der_cursor der_cursor_init(const uint8_t *p, size_t n);
+/* The same, reporting failures to diag (diag->base/len must cover p..p+n). */
+der_cursor der_cursor_init_diag(const uint8_t *p, size_t n, const der_diag *diag);
+/* A cursor over v, a view inside the input of `parent` (an extnValue, an OCTET
+ * STRING's contents), that keeps reporting with byte offsets of that input. */
+der_cursor der_cursor_sub(const der_cursor *parent, der_view v);
+
+/* Failure messages.  Every failure of the reader below writes one bounded line
+ * naming the byte offset ("truncated at byte 600 of 1200 (SEQUENCE at byte 0)",
+ * "expected INTEGER (0x02) at byte 37, found OCTET STRING (0x04)"); parsers name
+ * the field around it with der_field ("responses[0]: certStatus: ...") and write
+ * their own checks with der_fail.  The first message written wins. */
+/* Offset of p in the cursor's input (0 without diagnostics). */
+size_t der_offset(const der_cursor *c, const uint8_t *p);
+/* Write "<fmt> at byte <offset of c->p>" unless a message is there; returns st. */
+qpki_status der_fail(const der_cursor *c, qpki_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Put "<name>: " in front of the message; returns st (for `return der_field(...)`). */
+qpki_status der_field(const der_cursor *c, qpki_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* QPKI_GUARD that names the field: on failure the message gets "name: " in front. */
+#define DER_FIELD(c, name, expr)                             \
+    do {                                                     \
+        qpki_status field_rc_ = (expr);                      \
+        if (field_rc_ != QPKI_OK)                            \
+            return der_field((c), field_rc_, "%s", (name));  \
+    } while (0)
+/* Name of a universal tag ("SEQUENCE", "OCTET STRING", "[0]" for context tags
+ * written into buf), bounded. */
+const char *der_tag_name(uint8_t tag, char buf[16]);
+/* Dotted OID text for messages: at most DER_OID_TEXT_MAX - 1 characters,
+ * cut with "..." when longer; "(bad OID)" when not decodable.  Returns buf. */
+#define DER_OID_TEXT_MAX 64
+const char *der_oid_text_capped(der_view oid, char buf[DER_OID_TEXT_MAX]);
 static inline der_view der_cursor_view(const der_cursor *c) { return (der_view){c->p, c->left}; }
 static inline bool der_at_end(const der_cursor *c) { return c->left == 0; }
 

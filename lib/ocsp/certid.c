@@ -31,31 +31,42 @@ qpki_status certid_read(der_cursor *c, struct qpki_certid *id)
     der_cursor start = *c;
     QPKI_GUARD(der_read_tlv(c, DER_SEQUENCE, &seq));
     whole = (der_view){start.p, (size_t)(c->p - start.p)};
-    QPKI_GUARD(der_read_tlv(&seq, DER_SEQUENCE, &alg));
-    QPKI_GUARD(der_read_oid(&alg, &oid));
+    DER_FIELD(&seq, "hashAlgorithm", der_read_tlv(&seq, DER_SEQUENCE, &alg));
+    DER_FIELD(&seq, "hashAlgorithm", der_read_oid(&alg, &oid));
     /* RFC 5754 §2: hash AlgorithmIdentifier parameters are absent or NULL;
      * implementations MUST accept both. */
     if (!der_at_end(&alg))
-        QPKI_GUARD(der_read_null(&alg));
-    QPKI_GUARD(der_expect_end(&alg));
-    QPKI_GUARD(der_read_octet_string(&seq, &name_hash));
-    QPKI_GUARD(der_read_octet_string(&seq, &key_hash));
-    QPKI_GUARD(der_read_integer(&seq, &serial));
+        DER_FIELD(&seq, "hashAlgorithm: parameters", der_read_null(&alg));
+    DER_FIELD(&seq, "hashAlgorithm", der_expect_end(&alg));
+    der_cursor at_name = seq;
+    DER_FIELD(&seq, "issuerNameHash", der_read_octet_string(&seq, &name_hash));
+    DER_FIELD(&seq, "issuerKeyHash", der_read_octet_string(&seq, &key_hash));
+    der_cursor at_serial = seq;
+    DER_FIELD(&seq, "serialNumber", der_read_integer(&seq, &serial));
     QPKI_GUARD(der_expect_end(&seq));
 
     id->alg = crypto_hash_from_oid(oid);
     /* An unknown hash algorithm still parses (alg NONE): it can never match an
      * issuer, so the responder answers unauthorized for it. */
     size_t want = crypto_hash_len(id->alg);
-    QPKI_ENSURE(name_hash.n == key_hash.n && name_hash.n <= CRYPTO_MAX_HASH_LEN,
-                QPKI_ERR_DECODE);
-    QPKI_ENSURE(want == 0 || name_hash.n == want, QPKI_ERR_DECODE);
+    if (name_hash.n != key_hash.n || name_hash.n > CRYPTO_MAX_HASH_LEN ||
+        (want != 0 && name_hash.n != want)) {
+        if (want)
+            return der_fail(&at_name, QPKI_ERR_DECODE, "issuerNameHash/issuerKeyHash of "
+                            "%zu/%zu octets (%s: %zu)", name_hash.n, key_hash.n,
+                            qpki_hash_alg_name(id->alg), want);
+        return der_fail(&at_name, QPKI_ERR_DECODE, "issuerNameHash/issuerKeyHash of %zu/%zu "
+                        "octets", name_hash.n, key_hash.n);
+    }
     id->hash_len = name_hash.n;
     if (name_hash.n) {
         memcpy(id->name_hash, name_hash.p, name_hash.n);
         memcpy(id->key_hash, key_hash.p, key_hash.n);
     }
-    QPKI_GUARD(set_serial(id, serial.p, serial.n));
+    qpki_status st = set_serial(id, serial.p, serial.n);
+    if (st != QPKI_OK)
+        return der_fail(&at_serial, st, "serialNumber of %zu octets (at most %d)", serial.n,
+                        QPKI_SERIAL_MAX + 1);
     id->der = whole.p;
     id->der_len = whole.n;
     return QPKI_OK;

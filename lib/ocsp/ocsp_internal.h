@@ -71,12 +71,13 @@ QPKI_MUST_USE qpki_status ocsp_response_builder_new_in(struct arena *a,
 QPKI_MUST_USE qpki_status ocsp_response_builder_sign_view(qpki_ocsp_response_builder *b,
                                                           qpki_signer *signer,
                                                           const uint8_t **out, size_t *out_len);
-/* qpki_ocsp_request_parse with the request in the arena a (NULL: on the heap, a
- * copy of der); in an arena it borrows der, which must outlive it, and
- * qpki_ocsp_request_free only forgets it (the arena's release frees it). */
+/* qpki_ocsp_request_parse_err with the request in the arena a (NULL: on the
+ * heap, a copy of der); in an arena it borrows der, which must outlive it, and
+ * qpki_ocsp_request_free only forgets it (the arena's release frees it).  detail
+ * (may be NULL) receives the message naming the field. */
 QPKI_MUST_USE qpki_status ocsp_request_parse_in(const uint8_t *der, size_t len,
                                                 const qpki_limits *limits, struct arena *a,
-                                                qpki_ocsp_request **out);
+                                                qpki_detail *detail, qpki_ocsp_request **out);
 
 /* Catalyst: tbsResponseData re-encoded without the altSignatureValue extension
  * (the bytes the alternative signature covers). Free with qpki_free. */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../der/oid.h"
+#include "../internal.h"
 #include "ocsp_internal.h"
 
 #define PREF_SIG_ALGS_MAX 16
@@ -28,9 +29,10 @@ struct qpki_ocsp_request {
  *   PreferredSignatureAlgorithm ::= SEQUENCE {
  *       sigIdentifier  AlgorithmIdentifier,
  *       certIdentifier AlgorithmIdentifier OPTIONAL }                        */
-static qpki_status read_pref_sig_algs(struct qpki_ocsp_request *r, der_view value)
+static qpki_status read_pref_sig_algs(struct qpki_ocsp_request *r, const der_cursor *at,
+                                      der_view value)
 {
-    der_cursor c = der_cursor_init(value.p, value.n), list;
+    der_cursor c = der_cursor_sub(at, value), list;
     QPKI_GUARD(der_read_tlv(&c, DER_SEQUENCE, &list));
     QPKI_GUARD(der_expect_end(&c));
     while (!der_at_end(&list)) {
@@ -58,10 +60,17 @@ static qpki_status read_request_extensions(struct qpki_ocsp_request *r, der_curs
     for (size_t i = 0; i < r->ext_count; i++) {
         const ocsp_ext *e = &r->exts[i];
         if (der_oid_eq(e->oid, OID_OCSP_NONCE)) {
-            QPKI_GUARD(ocsp_nonce_decode(e->value, &r->nonce));
+            der_cursor at = der_cursor_sub(c, e->value);
+            qpki_status st = ocsp_nonce_decode(e->value, &r->nonce);
+            if (st == QPKI_ERR_NONCE_LENGTH)
+                /* RFC 9654 §2.1 (checked in ocsp_nonce_decode) */
+                return der_fail(&at, st, "nonce (1.3.6.1.5.5.7.48.1.2) of %zu octets "
+                                "(RFC 9654: 1..128)", r->nonce.n);
+            QPKI_GUARD(st);
             r->has_nonce = true;
         } else if (der_oid_eq(e->oid, OID_OCSP_PREF_SIG_ALGS)) {
-            QPKI_GUARD(read_pref_sig_algs(r, e->value));
+            DER_FIELD(c, "preferredSignatureAlgorithms (1.3.6.1.5.5.7.48.1.8)",
+                      read_pref_sig_algs(r, c, e->value));
         }
         /* RFC 6960 §4.4: "Support for any specific extension is OPTIONAL";
          * unrecognised request extensions are ignored (critical or not, as
@@ -78,62 +87,82 @@ static qpki_status read_single_request(struct qpki_ocsp_request *r, der_cursor *
     der_cursor req, ext;
     bool present;
     QPKI_GUARD(der_read_tlv(list, DER_SEQUENCE, &req));
-    QPKI_GUARD(certid_read(&req, id));
+    DER_FIELD(&req, "reqCert", certid_read(&req, id));
     QPKI_GUARD(der_read_optional(&req, DER_CTX_CONS(0), &ext, &present));
     if (present) {
         ocsp_ext *exts;
         size_t n;
-        QPKI_GUARD(ocsp_read_extensions(&ext, r->arena, &exts, &n));
+        DER_FIELD(&req, "singleRequestExtensions",
+                  ocsp_read_extensions(&ext, r->arena, &exts, &n));
         if (!r->arena)
             qpki_free(exts); /* validated, not used (e.g. service locator) */
     }
     return der_expect_end(&req);
 }
 
-static qpki_status parse_body(struct qpki_ocsp_request *r, const qpki_limits *limits)
+static qpki_status read_tbs_request(struct qpki_ocsp_request *r, const qpki_limits *limits,
+                                    der_cursor *tbs)
 {
-    der_cursor c = der_cursor_init(r->der, r->der_len), outer, tbs, list, x;
+    der_cursor list, x;
     bool present;
-    QPKI_GUARD(der_read_tlv(&c, DER_SEQUENCE, &outer));
-    /* Strict DER: nothing may follow the OCSPRequest. */
-    QPKI_GUARD(der_expect_end(&c));
-    QPKI_GUARD(der_read_tlv(&outer, DER_SEQUENCE, &tbs));
-
     /* version [0] EXPLICIT Version DEFAULT v1 - only v1 (0) exists.  DER omits a
      * DEFAULT value; an explicit v1 is tolerated for old clients. */
-    QPKI_GUARD(der_read_optional(&tbs, DER_CTX_CONS(0), &x, &present));
+    QPKI_GUARD(der_read_optional(tbs, DER_CTX_CONS(0), &x, &present));
     if (present) {
         uint64_t v;
-        QPKI_GUARD(der_read_uint64(&x, &v));
-        QPKI_GUARD(der_expect_end(&x));
-        QPKI_ENSURE(v == 0, QPKI_ERR_BAD_VERSION);
+        der_cursor at = x;
+        DER_FIELD(tbs, "version", der_read_uint64(&x, &v));
+        DER_FIELD(tbs, "version", der_expect_end(&x));
+        if (v != 0)
+            return der_fail(&at, QPKI_ERR_BAD_VERSION, "version %llu (only v1 = 0 exists)",
+                            (unsigned long long)v);
     }
     /* requestorName [1] EXPLICIT GeneralName OPTIONAL */
-    QPKI_GUARD(der_read_optional(&tbs, DER_CTX_CONS(1), &x, &present));
+    QPKI_GUARD(der_read_optional(tbs, DER_CTX_CONS(1), &x, &present));
     if (present) {
-        QPKI_GUARD(der_read_any(&x, NULL, NULL, &r->requestor));
-        QPKI_GUARD(der_expect_end(&x));
+        DER_FIELD(tbs, "requestorName", der_read_any(&x, NULL, NULL, &r->requestor));
+        DER_FIELD(tbs, "requestorName", der_expect_end(&x));
     }
     /* requestList SEQUENCE OF Request */
-    QPKI_GUARD(der_read_tlv(&tbs, DER_SEQUENCE, &list));
+    DER_FIELD(tbs, "requestList", der_read_tlv(tbs, DER_SEQUENCE, &list));
     size_t n = 0;
     for (der_cursor scan = list; !der_at_end(&scan); n++) {
         /* The cap is checked before any CertID is decoded or allocated. */
-        QPKI_ENSURE(n < limits->max_certids, QPKI_ERR_TOO_MANY_CERTIDS);
-        QPKI_GUARD(der_skip(&scan));
+        if (n >= limits->max_certids)
+            return der_fail(&scan, QPKI_ERR_TOO_MANY_CERTIDS, "requestList: more than %u "
+                            "requests (the limit)", (unsigned)limits->max_certids);
+        DER_FIELD(tbs, "requestList", der_skip(&scan));
     }
     /* RFC 6960 §4.1.1: requestList holds one or more Requests. */
-    QPKI_ENSURE(n >= 1, QPKI_ERR_DECODE);
+    if (n < 1)
+        return der_fail(&list, QPKI_ERR_DECODE, "requestList: empty (RFC 6960 section 4.1.1: "
+                        "one or more Requests)");
     r->ids = r->arena ? arena_calloc(r->arena, n, sizeof(*r->ids)) : qpki_calloc(n, sizeof(*r->ids));
     QPKI_ENSURE(r->ids, QPKI_ERR_NOMEM);
-    for (size_t i = 0; i < n; i++)
-        QPKI_GUARD(read_single_request(r, &list, &r->ids[i]));
+    for (size_t i = 0; i < n; i++) {
+        qpki_status st = read_single_request(r, &list, &r->ids[i]);
+        if (st != QPKI_OK)
+            return der_field(tbs, st, "requestList[%zu]", i);
+    }
     r->count = n;
     /* requestExtensions [2] EXPLICIT Extensions OPTIONAL */
-    QPKI_GUARD(der_read_optional(&tbs, DER_CTX_CONS(2), &x, &present));
+    QPKI_GUARD(der_read_optional(tbs, DER_CTX_CONS(2), &x, &present));
     if (present)
-        QPKI_GUARD(read_request_extensions(r, &x));
-    QPKI_GUARD(der_expect_end(&tbs));
+        DER_FIELD(tbs, "requestExtensions", read_request_extensions(r, &x));
+    return der_expect_end(tbs);
+}
+
+static qpki_status parse_body(struct qpki_ocsp_request *r, const qpki_limits *limits,
+                              qpki_detail *detail)
+{
+    der_diag diag = {r->der, r->der_len, detail};
+    der_cursor c = der_cursor_init_diag(r->der, r->der_len, &diag), outer, tbs, x;
+    bool present;
+    DER_FIELD(&c, "OCSPRequest", der_read_tlv(&c, DER_SEQUENCE, &outer));
+    /* Strict DER: nothing may follow the OCSPRequest. */
+    DER_FIELD(&c, "OCSPRequest", der_expect_end(&c));
+    DER_FIELD(&c, "tbsRequest", der_read_tlv(&outer, DER_SEQUENCE, &tbs));
+    DER_FIELD(&c, "tbsRequest", read_tbs_request(r, limits, &tbs));
 
     /* optionalSignature [0] EXPLICIT Signature OPTIONAL
      *   Signature ::= SEQUENCE { signatureAlgorithm AlgorithmIdentifier,
@@ -144,30 +173,41 @@ static qpki_status parse_body(struct qpki_ocsp_request *r, const qpki_limits *li
         der_cursor sig, certs;
         der_view alg, bits;
         unsigned unused;
-        QPKI_GUARD(der_read_tlv(&x, DER_SEQUENCE, &sig));
-        QPKI_GUARD(der_expect_end(&x));
-        QPKI_GUARD(der_read_raw(&sig, DER_SEQUENCE, &alg));
-        QPKI_GUARD(der_read_bit_string(&sig, &bits, &unused));
+        DER_FIELD(&c, "optionalSignature", der_read_tlv(&x, DER_SEQUENCE, &sig));
+        DER_FIELD(&c, "optionalSignature", der_expect_end(&x));
+        DER_FIELD(&c, "optionalSignature: signatureAlgorithm",
+                  der_read_raw(&sig, DER_SEQUENCE, &alg));
+        DER_FIELD(&c, "optionalSignature: signature", der_read_bit_string(&sig, &bits, &unused));
         QPKI_GUARD(der_read_optional(&sig, DER_CTX_CONS(0), &certs, &present));
         if (present) {
             der_cursor seq;
-            QPKI_GUARD(der_read_tlv(&certs, DER_SEQUENCE, &seq));
-            QPKI_GUARD(der_expect_end(&certs));
+            DER_FIELD(&c, "optionalSignature: certs", der_read_tlv(&certs, DER_SEQUENCE, &seq));
+            DER_FIELD(&c, "optionalSignature: certs", der_expect_end(&certs));
         }
-        QPKI_GUARD(der_expect_end(&sig));
+        DER_FIELD(&c, "optionalSignature", der_expect_end(&sig));
         r->is_signed = true;
     }
-    return der_expect_end(&outer);
+    DER_FIELD(&c, "OCSPRequest", der_expect_end(&outer));
+    return QPKI_OK;
 }
 
 qpki_status qpki_ocsp_request_parse(const uint8_t *der, size_t len, const qpki_limits *limits,
                                     qpki_ocsp_request **out)
 {
-    return ocsp_request_parse_in(der, len, limits, NULL, out);
+    return qpki_ocsp_request_parse_err(der, len, limits, NULL, 0, out);
+}
+
+qpki_status qpki_ocsp_request_parse_err(const uint8_t *der, size_t len,
+                                        const qpki_limits *limits, char *error,
+                                        size_t error_size, qpki_ocsp_request **out)
+{
+    qpki_detail detail;
+    detail_init(&detail, error, error_size);
+    return ocsp_request_parse_in(der, len, limits, NULL, &detail, out);
 }
 
 qpki_status ocsp_request_parse_in(const uint8_t *der, size_t len, const qpki_limits *limits,
-                                  struct arena *a, qpki_ocsp_request **out)
+                                  struct arena *a, qpki_detail *detail, qpki_ocsp_request **out)
 {
     QPKI_ENSURE(out && (der || len == 0), QPKI_ERR_INVALID_ARG);
     *out = NULL;
@@ -180,8 +220,11 @@ qpki_status ocsp_request_parse_in(const uint8_t *der, size_t len, const qpki_lim
         lim.max_certids = limits->max_certids;
         lim.max_request_size = limits->max_request_size;
     }
-    QPKI_ENSURE(len <= lim.max_request_size, QPKI_ERR_TOO_LARGE);
-    QPKI_ENSURE(len > 0, QPKI_ERR_TRUNCATED);
+    if (len > lim.max_request_size)
+        return detail_fail(detail, QPKI_ERR_TOO_LARGE, "OCSPRequest: %zu bytes, more than "
+                           "the %zu allowed", len, lim.max_request_size);
+    if (len == 0)
+        return detail_fail(detail, QPKI_ERR_TRUNCATED, "OCSPRequest: empty (0 bytes)");
 
     struct qpki_ocsp_request *r = a ? arena_calloc(a, 1, sizeof(*r)) : qpki_calloc(1, sizeof(*r));
     QPKI_ENSURE(r, QPKI_ERR_NOMEM);
@@ -189,8 +232,10 @@ qpki_status ocsp_request_parse_in(const uint8_t *der, size_t len, const qpki_lim
     /* in an arena the request borrows the caller's bytes (they outlive it) */
     r->der = a ? der : qpki_memdup(der, len);
     r->der_len = len;
-    qpki_status rc = r->der ? parse_body(r, &lim) : QPKI_ERR_NOMEM;
+    qpki_status rc = r->der ? parse_body(r, &lim, detail) : QPKI_ERR_NOMEM;
     if (rc != QPKI_OK) {
+        if (rc == QPKI_ERR_NOMEM)
+            detail_fail(detail, rc, "out of memory");
         qpki_ocsp_request_free(&r);
         return rc;
     }

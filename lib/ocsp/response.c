@@ -535,6 +535,7 @@ struct qpki_ocsp_response {
     size_t der_len;
     qpki_ocsp_resp_status status;
     bool basic;
+    der_view type;       /* responseType OID contents, n == 0 without responseBytes */
     der_view tbs, sig_alg, signature;
     qpki_sig_alg sig_alg_id;
     bool by_key;
@@ -550,126 +551,124 @@ struct qpki_ocsp_response {
     size_t cert_count;
 };
 
-static qpki_status read_single(der_cursor *list, struct qpki_ocsp_single *s)
+static qpki_status read_cert_status(der_cursor *seq, struct qpki_ocsp_single *s)
 {
-    der_cursor seq, x;
+    der_cursor x, at = *seq;
     bool present;
     uint8_t tag;
-    QPKI_GUARD(der_read_tlv(list, DER_SEQUENCE, &seq));
-    QPKI_GUARD(certid_read(&seq, &s->id));
-    s->reason = QPKI_REASON_NONE;
-    QPKI_GUARD(der_read_any(&seq, &tag, &x, NULL));
+    /* CertStatus ::= CHOICE { good [0] IMPLICIT NULL, revoked [1] IMPLICIT
+     * RevokedInfo, unknown [2] IMPLICIT UnknownInfo } */
+    QPKI_GUARD(der_read_any(seq, &tag, &x, NULL));
     switch (tag) {
     case DER_CTX(0):
-        QPKI_ENSURE(der_at_end(&x), QPKI_ERR_DECODE);
+        if (!der_at_end(&x))
+            return der_fail(&at, QPKI_ERR_DECODE, "good [0] NULL with %zu content octets",
+                            x.left);
         s->status = QPKI_CERT_STATUS_GOOD;
         break;
     case DER_CTX_CONS(1): {
         s->status = QPKI_CERT_STATUS_REVOKED;
-        QPKI_GUARD(der_read_generalized_time(&x, &s->revocation_time));
+        DER_FIELD(seq, "revoked: revocationTime",
+                  der_read_generalized_time(&x, &s->revocation_time));
         der_cursor r;
         QPKI_GUARD(der_read_optional(&x, DER_CTX_CONS(0), &r, &present));
         if (present) {
             int v;
-            QPKI_GUARD(der_read_enumerated(&r, &v));
-            QPKI_GUARD(der_expect_end(&r));
-            QPKI_ENSURE(v <= QPKI_REASON_AA_COMPROMISE && v != 7, QPKI_ERR_DECODE);
+            der_cursor at_reason = r;
+            DER_FIELD(seq, "revoked: revocationReason", der_read_enumerated(&r, &v));
+            DER_FIELD(seq, "revoked: revocationReason", der_expect_end(&r));
+            if (v > QPKI_REASON_AA_COMPROMISE || v == 7)
+                return der_fail(&at_reason, QPKI_ERR_DECODE, "revoked: revocationReason %d "
+                                "is not a CRLReason (RFC 5280 section 5.3.1)", v);
             s->reason = (qpki_crl_reason)v;
         }
-        QPKI_GUARD(der_expect_end(&x));
+        DER_FIELD(seq, "revoked", der_expect_end(&x));
         break;
     }
     case DER_CTX(2):
-        QPKI_ENSURE(der_at_end(&x), QPKI_ERR_DECODE);
+        if (!der_at_end(&x))
+            return der_fail(&at, QPKI_ERR_DECODE, "unknown [2] NULL with %zu content octets",
+                            x.left);
         s->status = QPKI_CERT_STATUS_UNKNOWN;
         break;
     default:
-        return QPKI_ERR_UNEXPECTED_TAG;
+        return der_fail(&at, QPKI_ERR_UNEXPECTED_TAG, "tag 0x%02x is none of good [0], "
+                        "revoked [1], unknown [2]", tag);
     }
-    QPKI_GUARD(der_read_generalized_time(&seq, &s->this_update));
+    return QPKI_OK;
+}
+
+static qpki_status read_single(der_cursor *list, struct qpki_ocsp_single *s)
+{
+    der_cursor seq, x;
+    bool present;
+    QPKI_GUARD(der_read_tlv(list, DER_SEQUENCE, &seq));
+    DER_FIELD(&seq, "certID", certid_read(&seq, &s->id));
+    s->reason = QPKI_REASON_NONE;
+    DER_FIELD(&seq, "certStatus", read_cert_status(&seq, s));
+    DER_FIELD(&seq, "thisUpdate", der_read_generalized_time(&seq, &s->this_update));
     QPKI_GUARD(der_read_optional(&seq, DER_CTX_CONS(0), &x, &present));
     if (present) {
-        QPKI_GUARD(der_read_generalized_time(&x, &s->next_update));
-        QPKI_GUARD(der_expect_end(&x));
+        DER_FIELD(&seq, "nextUpdate", der_read_generalized_time(&x, &s->next_update));
+        DER_FIELD(&seq, "nextUpdate", der_expect_end(&x));
     }
     QPKI_GUARD(der_read_optional(&seq, DER_CTX_CONS(1), &x, &present));
     if (present)
-        QPKI_GUARD(ocsp_read_extensions(&x, NULL, &s->exts, &s->ext_count));
+        DER_FIELD(&seq, "singleExtensions",
+                  ocsp_read_extensions(&x, NULL, &s->exts, &s->ext_count));
     return der_expect_end(&seq);
 }
 
-static qpki_status read_basic(struct qpki_ocsp_response *r, der_view body)
+/* ResponseData (see write_tbs). */
+static qpki_status read_response_data(struct qpki_ocsp_response *r, der_cursor *tbs)
 {
-    der_cursor c = der_cursor_init(body.p, body.n), basic, tbs, x, list;
+    der_cursor x, list;
     bool present;
-    unsigned unused;
-    QPKI_GUARD(der_read_tlv(&c, DER_SEQUENCE, &basic));
-    QPKI_GUARD(der_expect_end(&c));
-    der_cursor before = basic;
-    QPKI_GUARD(der_read_tlv(&basic, DER_SEQUENCE, &tbs));
-    r->tbs = (der_view){before.p, (size_t)(basic.p - before.p)};
-    QPKI_GUARD(der_read_raw(&basic, DER_SEQUENCE, &r->sig_alg));
-    if (crypto_sig_alg_parse(r->sig_alg, &r->sig_alg_id) != QPKI_OK)
-        r->sig_alg_id = QPKI_SIG_UNKNOWN;
-    QPKI_GUARD(der_read_bit_string(&basic, &r->signature, &unused));
-    QPKI_ENSURE(unused == 0, QPKI_ERR_DECODE);
-    QPKI_GUARD(der_read_optional(&basic, DER_CTX_CONS(0), &x, &present));
-    if (present) {
-        der_cursor seq;
-        QPKI_GUARD(der_read_tlv(&x, DER_SEQUENCE, &seq));
-        QPKI_GUARD(der_expect_end(&x));
-        size_t n = 0;
-        for (der_cursor scan = seq; !der_at_end(&scan); n++) {
-            QPKI_ENSURE(n < RESPONSE_MAX_CERTS, QPKI_ERR_LIMIT);
-            QPKI_GUARD(der_skip(&scan));
-        }
-        r->certs = qpki_calloc(n ? n : 1, sizeof(*r->certs));
-        QPKI_ENSURE(r->certs, QPKI_ERR_NOMEM);
-        for (size_t i = 0; i < n; i++) {
-            der_view cert;
-            QPKI_GUARD(der_read_raw(&seq, DER_SEQUENCE, &cert));
-            QPKI_GUARD(qpki_cert_parse(cert.p, cert.n, &r->certs[i]));
-            r->cert_count++;
-        }
-    }
-    QPKI_GUARD(der_expect_end(&basic));
-
-    /* ResponseData */
-    QPKI_GUARD(der_read_optional(&tbs, DER_CTX_CONS(0), &x, &present));
+    QPKI_GUARD(der_read_optional(tbs, DER_CTX_CONS(0), &x, &present));
     if (present) {
         uint64_t v;
-        QPKI_GUARD(der_read_uint64(&x, &v));
-        QPKI_GUARD(der_expect_end(&x));
-        QPKI_ENSURE(v == 0, QPKI_ERR_BAD_VERSION);
+        der_cursor at = x;
+        DER_FIELD(tbs, "version", der_read_uint64(&x, &v));
+        DER_FIELD(tbs, "version", der_expect_end(&x));
+        if (v != 0)
+            return der_fail(&at, QPKI_ERR_BAD_VERSION, "version %llu (only v1 = 0 exists)",
+                            (unsigned long long)v);
     }
     uint8_t tag;
-    QPKI_GUARD(der_read_any(&tbs, &tag, &x, NULL));
+    der_cursor at = *tbs;
+    DER_FIELD(tbs, "responderID", der_read_any(tbs, &tag, &x, NULL));
     if (tag == DER_CTX_CONS(1)) {
         r->by_key = false;
-        QPKI_GUARD(der_read_raw(&x, DER_SEQUENCE, &r->responder));
+        DER_FIELD(tbs, "responderID: byName", der_read_raw(&x, DER_SEQUENCE, &r->responder));
     } else if (tag == DER_CTX_CONS(2)) {
         r->by_key = true;
-        QPKI_GUARD(der_read_octet_string(&x, &r->responder));
+        DER_FIELD(tbs, "responderID: byKey", der_read_octet_string(&x, &r->responder));
     } else {
-        return QPKI_ERR_UNEXPECTED_TAG;
+        return der_fail(&at, QPKI_ERR_UNEXPECTED_TAG, "responderID: tag 0x%02x is neither "
+                        "byName [1] nor byKey [2]", tag);
     }
-    QPKI_GUARD(der_expect_end(&x));
-    QPKI_GUARD(der_read_generalized_time(&tbs, &r->produced_at));
-    QPKI_GUARD(der_read_tlv(&tbs, DER_SEQUENCE, &list));
+    DER_FIELD(tbs, "responderID", der_expect_end(&x));
+    DER_FIELD(tbs, "producedAt", der_read_generalized_time(tbs, &r->produced_at));
+    DER_FIELD(tbs, "responses", der_read_tlv(tbs, DER_SEQUENCE, &list));
     size_t n = 0;
     for (der_cursor scan = list; !der_at_end(&scan); n++) {
-        QPKI_ENSURE(n < RESPONSE_MAX_SINGLES, QPKI_ERR_LIMIT);
-        QPKI_GUARD(der_skip(&scan));
+        if (n >= RESPONSE_MAX_SINGLES)
+            return der_fail(&scan, QPKI_ERR_LIMIT, "responses: more than %d SingleResponses",
+                            RESPONSE_MAX_SINGLES);
+        DER_FIELD(tbs, "responses", der_skip(&scan));
     }
     r->singles = qpki_calloc(n ? n : 1, sizeof(*r->singles));
     QPKI_ENSURE(r->singles, QPKI_ERR_NOMEM);
     for (size_t i = 0; i < n; i++) {
-        QPKI_GUARD(read_single(&list, &r->singles[i]));
+        qpki_status st = read_single(&list, &r->singles[i]);
+        if (st != QPKI_OK)
+            return der_field(tbs, st, "responses[%zu]", i);
         r->count++;
     }
-    QPKI_GUARD(der_read_optional(&tbs, DER_CTX_CONS(1), &x, &present));
+    QPKI_GUARD(der_read_optional(tbs, DER_CTX_CONS(1), &x, &present));
     if (present) {
-        QPKI_GUARD(ocsp_read_extensions(&x, NULL, &r->exts, &r->ext_count));
+        DER_FIELD(tbs, "responseExtensions",
+                  ocsp_read_extensions(&x, NULL, &r->exts, &r->ext_count));
         for (size_t i = 0; i < r->ext_count; i++) {
             if (der_oid_eq(r->exts[i].oid, OID_OCSP_NONCE)) {
                 /* A response nonce of bad length is still reported so the verifier
@@ -680,56 +679,147 @@ static qpki_status read_basic(struct qpki_ocsp_response *r, der_view body)
             }
         }
     }
-    return der_expect_end(&tbs);
+    return der_expect_end(tbs);
 }
 
-static qpki_status parse_response(struct qpki_ocsp_response *r)
+/* BasicOCSPResponse ::= SEQUENCE { tbsResponseData ResponseData,
+ *    signatureAlgorithm AlgorithmIdentifier, signature BIT STRING,
+ *    certs [0] EXPLICIT SEQUENCE OF Certificate OPTIONAL } */
+static qpki_status read_basic(struct qpki_ocsp_response *r, const der_cursor *parent,
+                              der_view body)
 {
-    der_cursor c = der_cursor_init(r->der, r->der_len), seq, x, bytes;
+    der_cursor c = der_cursor_sub(parent, body), basic, tbs, x;
+    bool present;
+    unsigned unused;
+    QPKI_GUARD(der_read_tlv(&c, DER_SEQUENCE, &basic));
+    QPKI_GUARD(der_expect_end(&c));
+    der_cursor before = basic;
+    DER_FIELD(&c, "tbsResponseData", der_read_tlv(&basic, DER_SEQUENCE, &tbs));
+    r->tbs = (der_view){before.p, (size_t)(basic.p - before.p)};
+    DER_FIELD(&c, "signatureAlgorithm", der_read_raw(&basic, DER_SEQUENCE, &r->sig_alg));
+    if (crypto_sig_alg_parse(r->sig_alg, &r->sig_alg_id) != QPKI_OK)
+        r->sig_alg_id = QPKI_SIG_UNKNOWN;
+    der_cursor at = basic;
+    DER_FIELD(&c, "signature", der_read_bit_string(&basic, &r->signature, &unused));
+    if (unused != 0)
+        return der_fail(&at, QPKI_ERR_DECODE, "signature: BIT STRING with %u unused bits",
+                        unused);
+    QPKI_GUARD(der_read_optional(&basic, DER_CTX_CONS(0), &x, &present));
+    if (present) {
+        der_cursor seq;
+        DER_FIELD(&c, "certs", der_read_tlv(&x, DER_SEQUENCE, &seq));
+        DER_FIELD(&c, "certs", der_expect_end(&x));
+        size_t n = 0;
+        for (der_cursor scan = seq; !der_at_end(&scan); n++) {
+            if (n >= RESPONSE_MAX_CERTS)
+                return der_fail(&scan, QPKI_ERR_LIMIT, "certs: more than %d certificates",
+                                RESPONSE_MAX_CERTS);
+            DER_FIELD(&c, "certs", der_skip(&scan));
+        }
+        r->certs = qpki_calloc(n ? n : 1, sizeof(*r->certs));
+        QPKI_ENSURE(r->certs, QPKI_ERR_NOMEM);
+        for (size_t i = 0; i < n; i++) {
+            der_view cert;
+            der_cursor at_cert = seq;
+            qpki_status st = der_read_raw(&seq, DER_SEQUENCE, &cert);
+            if (st == QPKI_OK) {
+                char why[160];
+                st = qpki_cert_parse_err(cert.p, cert.n, why, sizeof(why), &r->certs[i]);
+                if (st != QPKI_OK && st != QPKI_ERR_NOMEM)
+                    der_fail(&at_cert, st, "%s of the certificate", why);
+            }
+            if (st != QPKI_OK)
+                return der_field(&c, st, "certs[%zu]", i);
+            r->cert_count++;
+        }
+    }
+    QPKI_GUARD(der_expect_end(&basic));
+    DER_FIELD(&c, "tbsResponseData", read_response_data(r, &tbs));
+    return QPKI_OK;
+}
+
+static qpki_status parse_response(struct qpki_ocsp_response *r, qpki_detail *detail)
+{
+    der_diag diag = {r->der, r->der_len, detail};
+    der_cursor c = der_cursor_init_diag(r->der, r->der_len, &diag), seq, x, bytes;
     bool present;
     int status;
-    QPKI_GUARD(der_read_tlv(&c, DER_SEQUENCE, &seq));
-    QPKI_GUARD(der_expect_end(&c));
-    QPKI_GUARD(der_read_enumerated(&seq, &status));
-    QPKI_ENSURE(status >= 0 && status <= 6 && status != 4, QPKI_ERR_DECODE);
+    DER_FIELD(&c, "OCSPResponse", der_read_tlv(&c, DER_SEQUENCE, &seq));
+    DER_FIELD(&c, "OCSPResponse", der_expect_end(&c));
+    der_cursor at = seq;
+    DER_FIELD(&c, "responseStatus", der_read_enumerated(&seq, &status));
+    if (status < 0 || status > 6 || status == 4)
+        return der_fail(&at, QPKI_ERR_DECODE, "responseStatus %d is not an "
+                        "OCSPResponseStatus (RFC 6960 section 4.2.1)", status);
     r->status = (qpki_ocsp_resp_status)status;
+    at = seq;
     QPKI_GUARD(der_read_optional(&seq, DER_CTX_CONS(0), &x, &present));
-    QPKI_GUARD(der_expect_end(&seq));
+    DER_FIELD(&c, "OCSPResponse", der_expect_end(&seq));
     /* RFC 6960 §4.2.1: a successful response carries responseBytes; the others
      * do not. */
     if (r->status != QPKI_OCSP_RESP_SUCCESSFUL) {
-        QPKI_ENSURE(!present, QPKI_ERR_DECODE);
+        if (present)
+            return der_fail(&at, QPKI_ERR_DECODE, "responseBytes present in a %s response "
+                            "(RFC 6960 section 4.2.1: only successful ones carry them)",
+                            qpki_ocsp_resp_status_name(r->status));
         return QPKI_OK;
     }
-    QPKI_ENSURE(present, QPKI_ERR_DECODE);
+    if (!present)
+        return der_fail(&at, QPKI_ERR_DECODE, "responseBytes missing in a successful response");
     der_view type, body;
-    QPKI_GUARD(der_read_tlv(&x, DER_SEQUENCE, &bytes));
-    QPKI_GUARD(der_expect_end(&x));
-    QPKI_GUARD(der_read_oid(&bytes, &type));
-    QPKI_GUARD(der_read_octet_string(&bytes, &body));
-    QPKI_GUARD(der_expect_end(&bytes));
+    DER_FIELD(&c, "responseBytes", der_read_tlv(&x, DER_SEQUENCE, &bytes));
+    DER_FIELD(&c, "responseBytes", der_expect_end(&x));
+    DER_FIELD(&c, "responseBytes: responseType", der_read_oid(&bytes, &type));
+    der_cursor at_body = bytes;
+    DER_FIELD(&c, "responseBytes: response", der_read_octet_string(&bytes, &body));
+    DER_FIELD(&c, "responseBytes", der_expect_end(&bytes));
+    r->type = type;
     if (!der_oid_eq(type, OID_OCSP_BASIC))
         return QPKI_OK; /* unknown responseType: parsed, no basic body */
     r->basic = true;
-    return read_basic(r, body);
+    DER_FIELD(&c, "BasicOCSPResponse", read_basic(r, &at_body, body));
+    return QPKI_OK;
 }
 
 qpki_status qpki_ocsp_response_parse(const uint8_t *der, size_t len, qpki_ocsp_response **out)
 {
+    return qpki_ocsp_response_parse_err(der, len, NULL, 0, out);
+}
+
+qpki_status qpki_ocsp_response_parse_err(const uint8_t *der, size_t len, char *error,
+                                         size_t error_size, qpki_ocsp_response **out)
+{
+    qpki_detail detail;
+    detail_init(&detail, error, error_size);
     QPKI_ENSURE(out && (der || len == 0), QPKI_ERR_INVALID_ARG);
     *out = NULL;
-    QPKI_ENSURE(len > 0, QPKI_ERR_TRUNCATED);
-    QPKI_ENSURE(len <= DER_BUF_DEFAULT_MAX, QPKI_ERR_TOO_LARGE);
+    if (len == 0)
+        return detail_fail(&detail, QPKI_ERR_TRUNCATED, "OCSPResponse: empty (0 bytes)");
+    if (len > DER_BUF_DEFAULT_MAX)
+        return detail_fail(&detail, QPKI_ERR_TOO_LARGE, "OCSPResponse: %zu bytes, more "
+                           "than the %zu allowed", len, (size_t)DER_BUF_DEFAULT_MAX);
     struct qpki_ocsp_response *r = qpki_calloc(1, sizeof(*r));
     QPKI_ENSURE(r, QPKI_ERR_NOMEM);
     r->der = qpki_memdup(der, len);
     r->der_len = len;
-    qpki_status rc = r->der ? parse_response(r) : QPKI_ERR_NOMEM;
+    qpki_status rc = r->der ? parse_response(r, &detail) : QPKI_ERR_NOMEM;
     if (rc != QPKI_OK) {
+        if (rc == QPKI_ERR_NOMEM)
+            detail_fail(&detail, rc, "out of memory");
         qpki_ocsp_response_free(&r);
         return rc;
     }
     *out = r;
+    return QPKI_OK;
+}
+
+qpki_status qpki_ocsp_response_type(const qpki_ocsp_response *resp, const uint8_t **oid,
+                                    size_t *len)
+{
+    QPKI_ENSURE(resp && oid && len, QPKI_ERR_INVALID_ARG);
+    QPKI_ENSURE(resp->type.n > 0, QPKI_ERR_NOT_FOUND);
+    *oid = resp->type.p;
+    *len = resp->type.n;
     return QPKI_OK;
 }
 

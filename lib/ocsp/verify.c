@@ -433,8 +433,17 @@ qpki_status qpki_ocsp_verifier_verify(qpki_ocsp_verifier *v, const qpki_ocsp_res
     if (st != QPKI_OCSP_RESP_SUCCESSFUL)
         return fail(v, QPKI_ERR_RESPONSE_STATUS, "responseStatus is %s",
                     qpki_ocsp_resp_status_name(st));
-    if (!qpki_ocsp_response_is_basic(resp))
-        return fail(v, QPKI_ERR_UNSUPPORTED, "responseType is not id-pkix-ocsp-basic");
+    if (!qpki_ocsp_response_is_basic(resp)) {
+        /* RFC 6960 §4.2.1: "OCSP responders SHALL be capable of producing responses
+         * of the id-pkix-ocsp-basic response type" - the only one we decode. */
+        const uint8_t *oid = NULL;
+        size_t oid_len = 0;
+        char dotted[DER_OID_TEXT_MAX] = "(absent)";
+        if (qpki_ocsp_response_type(resp, &oid, &oid_len) == QPKI_OK)
+            der_oid_text_capped((der_view){oid, oid_len}, dotted);
+        return fail(v, QPKI_ERR_UNSUPPORTED, "responseType %s is not id-pkix-ocsp-basic "
+                    "(1.3.6.1.5.5.7.48.1.1)", dotted);
+    }
     qpki_time now = v->time_set ? v->now : (qpki_time)time(NULL);
 
     /* §3.2 items 2-4: signature valid, signer authorised. */

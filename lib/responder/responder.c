@@ -105,6 +105,8 @@ static struct cache *cache_of(struct qpki_responder *r)
     return atomic_load_explicit(&r->cache, memory_order_acquire);
 }
 
+#define QPKI_ANSWER_DETAIL_MAX 160
+
 struct qpki_answer {
     struct blob *blob;        /* signed response (cache entry or live) */
     const uint8_t *der;
@@ -117,6 +119,7 @@ struct qpki_answer {
     qpki_hash_alg hash_alg;
     int issuer_index;
     qpki_status error;
+    char error_detail[QPKI_ANSWER_DETAIL_MAX]; /* names the field of a malformedRequest */
     uint64_t sign_us;
     char serial_hex[2 * QPKI_SERIAL_MAX + 3];
 };
@@ -1072,7 +1075,9 @@ qpki_status qpki_responder_respond(qpki_responder *r, const uint8_t *request, si
     arena ar;
     arena_init(&ar, first, sizeof(first));
     qpki_ocsp_request *req = NULL;
-    qpki_status rc = ocsp_request_parse_in(request, request_len, &r->limits, &ar, &req);
+    qpki_detail detail;
+    detail_init(&detail, a->error_detail, sizeof(a->error_detail));
+    qpki_status rc = ocsp_request_parse_in(request, request_len, &r->limits, &ar, &detail, &req);
     if (rc == QPKI_ERR_NOMEM) {
         answer_error(r, a, QPKI_OCSP_RESP_INTERNAL_ERROR, rc);
     } else if (rc != QPKI_OK) {
@@ -1115,6 +1120,11 @@ const char *qpki_answer_serial_hex(const qpki_answer *a) { return a->serial_hex;
 qpki_hash_alg qpki_answer_hash_alg(const qpki_answer *a) { return a->hash_alg; }
 int qpki_answer_issuer_index(const qpki_answer *a) { return a->issuer_index; }
 qpki_status qpki_answer_error(const qpki_answer *a) { return a->error; }
+
+const char *qpki_answer_error_detail(const qpki_answer *a)
+{
+    return a->error == QPKI_OK ? "" : a->error_detail;
+}
 uint64_t qpki_answer_sign_us(const qpki_answer *a) { return a->sign_us; }
 
 qpki_status qpki_responder_get_stats(qpki_responder *r, qpki_responder_stats *stats)

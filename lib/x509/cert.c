@@ -85,20 +85,36 @@ qpki_status x509_read_spki(der_cursor *c, der_view *whole, der_view *key_bits,
  *   Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER,
  *                            critical BOOLEAN DEFAULT FALSE,
  *                            extnValue OCTET STRING } */
+/* "1.3.6.1.5.5.7.48.1.2 (nonce)" for messages: dotted (capped), with a short name
+ * when there is one. */
+static const char *ext_oid_text(der_view oid, char buf[DER_OID_TEXT_MAX + 40])
+{
+    char dotted[DER_OID_TEXT_MAX];
+    const char *name = qpki_oid_short_name(oid.p, oid.n);
+    snprintf(buf, DER_OID_TEXT_MAX + 40, "%s%s%s%s", der_oid_text_capped(oid, dotted),
+             name ? " (" : "", name ? name : "", name ? ")" : "");
+    return buf;
+}
+
 qpki_status x509_read_extensions(der_cursor seq, struct arena *a, x509_ext **exts, size_t *count)
 {
     *exts = NULL;
     *count = 0;
-    QPKI_ENSURE(!der_at_end(&seq), QPKI_ERR_DECODE);
+    if (der_at_end(&seq))
+        return der_fail(&seq, QPKI_ERR_DECODE, "empty Extensions (SIZE (1..MAX))");
     size_t n = 0;
     for (der_cursor probe = seq; !der_at_end(&probe); n++) {
-        QPKI_ENSURE(n < QPKI_CERT_MAX_EXTENSIONS, QPKI_ERR_LIMIT);
+        if (n >= QPKI_CERT_MAX_EXTENSIONS)
+            return der_fail(&probe, QPKI_ERR_LIMIT, "more than %d extensions",
+                            QPKI_CERT_MAX_EXTENSIONS);
         QPKI_GUARD(der_skip(&probe));
     }
     x509_ext *e = a ? arena_calloc(a, n, sizeof(*e)) : qpki_calloc(n, sizeof(*e));
     QPKI_ENSURE(e, QPKI_ERR_NOMEM);
     qpki_status rc = QPKI_OK;
-    for (size_t i = 0; i < n; i++) {
+    char name[DER_OID_TEXT_MAX + 40];
+    size_t i = 0;
+    for (; i < n; i++) {
         der_cursor ext;
         der_cursor before = seq;
         QPKI_CHECK(der_read_tlv(&seq, DER_SEQUENCE, &ext));
@@ -106,24 +122,33 @@ qpki_status x509_read_extensions(der_cursor seq, struct arena *a, x509_ext **ext
         QPKI_CHECK(der_read_oid(&ext, &e[i].oid));
         e[i].critical = false;
         if (der_next_is(&ext, DER_BOOLEAN)) {
+            der_cursor at = ext;
             QPKI_CHECK(der_read_bool(&ext, &e[i].critical));
             /* X.690 §11.5: a value equal to its DEFAULT shall be absent in DER. */
-            if (!e[i].critical)
-                QPKI_FAIL(QPKI_ERR_NON_MINIMAL);
+            if (!e[i].critical) {
+                rc = der_fail(&at, QPKI_ERR_NON_MINIMAL, "extension %s: critical FALSE is "
+                              "encoded (DER omits a DEFAULT value)", ext_oid_text(e[i].oid, name));
+                goto out;
+            }
         }
         QPKI_CHECK(der_read_octet_string(&ext, &e[i].value));
         QPKI_CHECK(der_expect_end(&ext));
         /* RFC 5280 §4.2: "A certificate MUST NOT include more than one instance
          * of a particular extension." */
         for (size_t j = 0; j < i; j++)
-            if (der_view_eq(e[j].oid, e[i].oid.p, e[i].oid.n))
-                QPKI_FAIL(QPKI_ERR_DECODE);
+            if (der_view_eq(e[j].oid, e[i].oid.p, e[i].oid.n)) {
+                rc = der_fail(&before, QPKI_ERR_DECODE, "duplicate extension %s",
+                              ext_oid_text(e[i].oid, name));
+                goto out;
+            }
     }
     QPKI_CHECK(der_expect_end(&seq));
     *exts = e;
     *count = n;
     return QPKI_OK;
 out:
+    if (i < n)
+        (void)der_field(&seq, rc, "extensions[%zu]", i);
     if (!a)
         qpki_free(e);
     return rc;
@@ -271,20 +296,22 @@ static qpki_status parse_known_extension(qpki_cert *cert, const x509_ext *e)
 static qpki_status parse_tbs(qpki_cert *cert, der_cursor *outer)
 {
     der_cursor before = *outer, tbs;
-    QPKI_GUARD(der_read_tlv(outer, DER_SEQUENCE, &tbs));
+    DER_FIELD(outer, "tbsCertificate", der_read_tlv(outer, DER_SEQUENCE, &tbs));
     cert->tbs = (der_view){before.p, (size_t)(outer->p - before.p)};
 
     /* version [0] EXPLICIT Version DEFAULT v1; Version ::= INTEGER { v1(0), v2(1), v3(2) } */
     cert->version = 0;
     if (der_next_is(&tbs, DER_CTX_CONS(0))) {
         der_cursor at = tbs, vc;
-        QPKI_GUARD(der_read_tlv(&tbs, DER_CTX_CONS(0), &vc));
+        DER_FIELD(&tbs, "version", der_read_tlv(&tbs, DER_CTX_CONS(0), &vc));
         cert->version_tlv = (der_view){at.p, (size_t)(tbs.p - at.p)};
         uint64_t v;
-        QPKI_GUARD(der_read_uint64(&vc, &v));
-        QPKI_GUARD(der_expect_end(&vc));
+        DER_FIELD(&tbs, "version", der_read_uint64(&vc, &v));
+        DER_FIELD(&tbs, "version", der_expect_end(&vc));
         /* v1 is the DEFAULT and X.690 §11.5 forbids encoding it. */
-        QPKI_ENSURE(v == 1 || v == 2, QPKI_ERR_BAD_VERSION);
+        if (v != 1 && v != 2)
+            return der_fail(&at, QPKI_ERR_BAD_VERSION, "version %llu (v2 = 1 or v3 = 2; v1 "
+                            "is the DEFAULT, not encoded)", (unsigned long long)v);
         cert->version = (int)v;
     }
 
@@ -293,25 +320,28 @@ static qpki_status parse_tbs(qpki_cert *cert, der_cursor *outer)
      * to gracefully handle such certificates" - negative and zero serials are
      * kept as encoded, up to QPKI_SERIAL_MAX octets of magnitude. */
     der_cursor at = tbs;
-    QPKI_GUARD(der_read_integer(&tbs, &cert->serial));
+    DER_FIELD(&tbs, "serialNumber", der_read_integer(&tbs, &cert->serial));
     cert->serial_tlv = (der_view){at.p, (size_t)(tbs.p - at.p)};
-    QPKI_ENSURE(cert->serial.n <= QPKI_SERIAL_MAX + 1, QPKI_ERR_TOO_LARGE);
+    if (cert->serial.n > QPKI_SERIAL_MAX + 1)
+        return der_fail(&at, QPKI_ERR_TOO_LARGE, "serialNumber of %zu octets (at most %d)",
+                        cert->serial.n, QPKI_SERIAL_MAX + 1);
 
     der_view oid;
-    QPKI_GUARD(x509_read_alg_id(&tbs, &cert->tbs_sig_alg, &oid));
-    QPKI_GUARD(x509_read_name(&tbs, &cert->issuer));
+    DER_FIELD(&tbs, "signature", x509_read_alg_id(&tbs, &cert->tbs_sig_alg, &oid));
+    DER_FIELD(&tbs, "issuer", x509_read_name(&tbs, &cert->issuer));
 
     /* Validity ::= SEQUENCE { notBefore Time, notAfter Time } */
     der_cursor val;
     at = tbs;
-    QPKI_GUARD(der_read_tlv(&tbs, DER_SEQUENCE, &val));
+    DER_FIELD(&tbs, "validity", der_read_tlv(&tbs, DER_SEQUENCE, &val));
     cert->validity = (der_view){at.p, (size_t)(tbs.p - at.p)};
-    QPKI_GUARD(der_read_time(&val, &cert->not_before));
-    QPKI_GUARD(der_read_time(&val, &cert->not_after));
-    QPKI_GUARD(der_expect_end(&val));
+    DER_FIELD(&tbs, "validity: notBefore", der_read_time(&val, &cert->not_before));
+    DER_FIELD(&tbs, "validity: notAfter", der_read_time(&val, &cert->not_after));
+    DER_FIELD(&tbs, "validity", der_expect_end(&val));
 
-    QPKI_GUARD(x509_read_name(&tbs, &cert->subject));
-    QPKI_GUARD(x509_read_spki(&tbs, &cert->spki, &cert->key_bits, &cert->key_alg));
+    DER_FIELD(&tbs, "subject", x509_read_name(&tbs, &cert->subject));
+    DER_FIELD(&tbs, "subjectPublicKeyInfo",
+              x509_read_spki(&tbs, &cert->spki, &cert->key_bits, &cert->key_alg));
 
     /* issuerUniqueID [1] IMPLICIT, subjectUniqueID [2] IMPLICIT: "If present,
      * version MUST be v2 or v3"; extensions [3] EXPLICIT: "If present, version
@@ -321,58 +351,85 @@ static qpki_status parse_tbs(qpki_cert *cert, der_cursor *outer)
     at = tbs;
     QPKI_GUARD(der_read_optional(&tbs, DER_CTX(1), &f, &present));
     if (present) {
-        QPKI_ENSURE(cert->version >= 1, QPKI_ERR_BAD_VERSION);
+        if (cert->version < 1)
+            return der_fail(&at, QPKI_ERR_BAD_VERSION, "issuerUniqueID in a v1 certificate");
         cert->issuer_uid = (der_view){at.p, (size_t)(tbs.p - at.p)};
     }
     at = tbs;
     QPKI_GUARD(der_read_optional(&tbs, DER_CTX(2), &f, &present));
     if (present) {
-        QPKI_ENSURE(cert->version >= 1, QPKI_ERR_BAD_VERSION);
+        if (cert->version < 1)
+            return der_fail(&at, QPKI_ERR_BAD_VERSION, "subjectUniqueID in a v1 certificate");
         cert->subject_uid = (der_view){at.p, (size_t)(tbs.p - at.p)};
     }
     at = tbs;
     QPKI_GUARD(der_read_optional(&tbs, DER_CTX_CONS(3), &f, &present));
     if (present) {
-        QPKI_ENSURE(cert->version == 2, QPKI_ERR_BAD_VERSION);
+        if (cert->version != 2)
+            return der_fail(&at, QPKI_ERR_BAD_VERSION, "extensions in a v%d certificate (v3 "
+                            "only)", cert->version + 1);
         cert->exts_tlv = (der_view){at.p, (size_t)(tbs.p - at.p)};
         der_cursor seq;
-        QPKI_GUARD(der_read_tlv(&f, DER_SEQUENCE, &seq));
-        QPKI_GUARD(der_expect_end(&f));
-        QPKI_GUARD(x509_read_extensions(seq, NULL, &cert->exts, &cert->ext_count));
+        DER_FIELD(&tbs, "extensions", der_read_tlv(&f, DER_SEQUENCE, &seq));
+        DER_FIELD(&tbs, "extensions", der_expect_end(&f));
+        DER_FIELD(&tbs, "extensions",
+                  x509_read_extensions(seq, NULL, &cert->exts, &cert->ext_count));
     }
     return der_expect_end(&tbs);
 }
 
-static qpki_status parse_cert(qpki_cert *cert)
+static qpki_status parse_cert(qpki_cert *cert, qpki_detail *detail)
 {
-    der_cursor c = der_cursor_init(cert->der, cert->len), outer;
+    der_diag diag = {cert->der, cert->len, detail};
+    der_cursor c = der_cursor_init_diag(cert->der, cert->len, &diag), outer;
     /* Certificate ::= SEQUENCE { tbsCertificate TBSCertificate,
      *     signatureAlgorithm AlgorithmIdentifier, signatureValue BIT STRING } */
-    QPKI_GUARD(der_read_tlv(&c, DER_SEQUENCE, &outer));
-    QPKI_GUARD(der_expect_end(&c));
+    DER_FIELD(&c, "Certificate", der_read_tlv(&c, DER_SEQUENCE, &outer));
+    DER_FIELD(&c, "Certificate", der_expect_end(&c));
     cert->path_len = -1;
-    QPKI_GUARD(parse_tbs(cert, &outer));
+    DER_FIELD(&c, "tbsCertificate", parse_tbs(cert, &outer));
     der_view oid;
-    QPKI_GUARD(x509_read_alg_id(&outer, &cert->sig_alg, &oid));
-    QPKI_GUARD(der_read_bit_string(&outer, &cert->signature, &cert->sig_unused));
-    QPKI_GUARD(der_expect_end(&outer));
+    der_cursor at = outer;
+    DER_FIELD(&c, "signatureAlgorithm", x509_read_alg_id(&outer, &cert->sig_alg, &oid));
+    DER_FIELD(&c, "signatureValue",
+              der_read_bit_string(&outer, &cert->signature, &cert->sig_unused));
+    DER_FIELD(&c, "Certificate", der_expect_end(&outer));
     /* RFC 5280 §4.1.1.2: signatureAlgorithm "MUST contain the same algorithm
      * identifier as the signature field in the sequence tbsCertificate". */
-    QPKI_ENSURE(der_view_eq(cert->sig_alg, cert->tbs_sig_alg.p, cert->tbs_sig_alg.n),
-                QPKI_ERR_DECODE);
+    if (!der_view_eq(cert->sig_alg, cert->tbs_sig_alg.p, cert->tbs_sig_alg.n))
+        return der_fail(&at, QPKI_ERR_DECODE, "signatureAlgorithm differs from "
+                        "tbsCertificate.signature (RFC 5280 section 4.1.1.2)");
     cert->sig_alg_id = x509_sig_alg_of(cert->sig_alg);
-    for (size_t i = 0; i < cert->ext_count; i++)
-        QPKI_GUARD(parse_known_extension(cert, &cert->exts[i]));
+    for (size_t i = 0; i < cert->ext_count; i++) {
+        qpki_status st = parse_known_extension(cert, &cert->exts[i]);
+        if (st != QPKI_OK) {
+            char name[DER_OID_TEXT_MAX + 40];
+            der_cursor e = der_cursor_sub(&c, cert->exts[i].whole);
+            return der_fail(&e, st, "tbsCertificate: extension %s: bad value (%s)",
+                            ext_oid_text(cert->exts[i].oid, name), qpki_strerror(st));
+        }
+    }
     return QPKI_OK;
 }
 
 qpki_status qpki_cert_parse(const uint8_t *der, size_t len, qpki_cert **out)
 {
+    return qpki_cert_parse_err(der, len, NULL, 0, out);
+}
+
+qpki_status qpki_cert_parse_err(const uint8_t *der, size_t len, char *error, size_t error_size,
+                                qpki_cert **out)
+{
+    qpki_detail detail;
+    detail_init(&detail, error, error_size);
     QPKI_ENSURE(out, QPKI_ERR_INVALID_ARG);
     *out = NULL;
     QPKI_ENSURE(der || len == 0, QPKI_ERR_INVALID_ARG);
-    QPKI_ENSURE(len <= QPKI_CERT_MAX_SIZE, QPKI_ERR_TOO_LARGE);
-    QPKI_ENSURE(len > 0, QPKI_ERR_TRUNCATED);
+    if (len > QPKI_CERT_MAX_SIZE)
+        return detail_fail(&detail, QPKI_ERR_TOO_LARGE, "Certificate: %zu bytes, more than "
+                           "the %d allowed", len, QPKI_CERT_MAX_SIZE);
+    if (len == 0)
+        return detail_fail(&detail, QPKI_ERR_TRUNCATED, "Certificate: empty (0 bytes)");
     qpki_cert *cert = qpki_calloc(1, sizeof(*cert));
     QPKI_ENSURE(cert, QPKI_ERR_NOMEM);
     cert->der = qpki_memdup(der, len);
@@ -381,7 +438,7 @@ qpki_status qpki_cert_parse(const uint8_t *der, size_t len, qpki_cert **out)
         return QPKI_ERR_NOMEM;
     }
     cert->len = len;
-    qpki_status rc = parse_cert(cert);
+    qpki_status rc = parse_cert(cert, &detail);
     if (rc != QPKI_OK) {
         qpki_cert_free(&cert);
         return rc;
@@ -481,12 +538,35 @@ out:
 
 qpki_status qpki_cert_load_file(const char *path, qpki_cert **out)
 {
+    return qpki_cert_load_file_err(path, NULL, 0, out);
+}
+
+qpki_status qpki_cert_load_file_err(const char *path, char *error, size_t error_size,
+                                    qpki_cert **out)
+{
+    qpki_detail detail;
+    detail_init(&detail, error, error_size);
     QPKI_ENSURE(path && out, QPKI_ERR_INVALID_ARG);
     *out = NULL;
     uint8_t *data;
     size_t len;
     QPKI_GUARD(x509_read_file(path, X509_FILE_MAX, &data, &len));
-    qpki_status rc = qpki_cert_parse_any(data, len, out);
+    qpki_status rc;
+    if (!pem_detect(data, len)) {
+        rc = qpki_cert_parse_err(data, len, error, error_size, out);
+    } else {
+        uint8_t *der;
+        size_t der_len;
+        rc = x509_pem_find(data, len, "CERTIFICATE", NULL, &der, &der_len);
+        if (rc == QPKI_OK) {
+            rc = qpki_cert_parse_err(der, der_len, error, error_size, out);
+            if (rc != QPKI_OK)
+                detail_prefix(&detail, "PEM block CERTIFICATE: ");
+            qpki_free(der);
+        } else {
+            detail_fail(&detail, rc, "no PEM CERTIFICATE block (%s)", qpki_strerror(rc));
+        }
+    }
     qpki_free(data);
     return rc;
 }

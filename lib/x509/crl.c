@@ -66,7 +66,13 @@ static qpki_status read_entry_extensions(der_cursor seq, qpki_crl_entry *e, entr
         QPKI_GUARD(der_read_octet_string(&ext, &value));
         QPKI_GUARD(der_expect_end(&ext));
         for (size_t j = 0; j < n; j++)
-            QPKI_ENSURE(!der_view_eq(seen[j], oid.p, oid.n), QPKI_ERR_DECODE);
+            if (der_view_eq(seen[j], oid.p, oid.n)) {
+                char dotted[DER_OID_TEXT_MAX];
+                const char *name = qpki_oid_short_name(oid.p, oid.n);
+                return der_fail(&ext, QPKI_ERR_DECODE, "duplicate extension %s%s%s%s",
+                                der_oid_text_capped(oid, dotted), name ? " (" : "",
+                                name ? name : "", name ? ")" : "");
+            }
         seen[n++] = oid;
         if (der_oid_eq(oid, OID_CE_CRL_REASON)) {
             QPKI_GUARD(read_reason(value, &e->reason));
@@ -107,20 +113,24 @@ static qpki_status read_entry(der_cursor *list, int version, qpki_crl_entry *e,
     der_cursor ent;
     QPKI_GUARD(der_read_tlv(list, DER_SEQUENCE, &ent));
     der_view serial;
-    QPKI_GUARD(der_read_integer(&ent, &serial));
+    der_cursor at_serial = ent;
+    DER_FIELD(&ent, "userCertificate", der_read_integer(&ent, &serial));
     /* Serials are kept as encoded (negative ones too, as for certificates), up
      * to QPKI_SERIAL_MAX octets of magnitude. */
-    QPKI_ENSURE(serial.n <= QPKI_SERIAL_MAX + 1, QPKI_ERR_TOO_LARGE);
+    if (serial.n > QPKI_SERIAL_MAX + 1)
+        return der_fail(&at_serial, QPKI_ERR_TOO_LARGE, "userCertificate: serial of %zu "
+                        "octets (at most %d)", serial.n, QPKI_SERIAL_MAX + 1);
     e->serial = serial.p;
     e->serial_len = serial.n;
-    QPKI_GUARD(der_read_time(&ent, &e->revocation_date));
+    DER_FIELD(&ent, "revocationDate", der_read_time(&ent, &e->revocation_date));
     if (!der_at_end(&ent)) {
-        QPKI_ENSURE(version == 1, QPKI_ERR_BAD_VERSION);
         der_cursor at = ent, exts;
-        QPKI_GUARD(der_read_tlv(&ent, DER_SEQUENCE, &exts));
+        if (version != 1)
+            return der_fail(&at, QPKI_ERR_BAD_VERSION, "crlEntryExtensions in a v1 CRL");
+        DER_FIELD(&ent, "crlEntryExtensions", der_read_tlv(&ent, DER_SEQUENCE, &exts));
         e->extensions = at.p;
         e->extensions_len = (size_t)(ent.p - at.p);
-        QPKI_GUARD(read_entry_extensions(exts, e, fault));
+        DER_FIELD(&ent, "crlEntryExtensions", read_entry_extensions(exts, e, fault));
     }
     return der_expect_end(&ent);
 }
@@ -255,28 +265,37 @@ static qpki_status read_crl_extension(qpki_crl *crl, const x509_ext *e)
  *       nextUpdate              Time OPTIONAL,
  *       revokedCertificates     SEQUENCE OF SEQUENCE { ... } OPTIONAL,
  *       crlExtensions           [0] EXPLICIT Extensions OPTIONAL -- if present, MUST be v2 } */
+static qpki_status parse_tbs_fields(qpki_crl *crl, der_cursor *tbsp);
 static qpki_status parse_tbs(qpki_crl *crl, der_cursor *outer)
 {
     der_cursor before = *outer, tbs;
     QPKI_GUARD(der_read_tlv(outer, DER_SEQUENCE, &tbs));
     crl->tbs = (der_view){before.p, (size_t)(outer->p - before.p)};
+    return parse_tbs_fields(crl, &tbs);
+}
+
+static qpki_status parse_tbs_fields(qpki_crl *crl, der_cursor *tbsp)
+{
+    der_cursor tbs = *tbsp;
 
     if (der_next_is(&tbs, DER_INTEGER)) {
         der_cursor at = tbs;
         uint64_t v;
-        QPKI_GUARD(der_read_uint64(&tbs, &v));
+        DER_FIELD(&tbs, "version", der_read_uint64(&tbs, &v));
         /* §5.1.2.1: "this field MUST be present and MUST specify version 2 (the
          * integer value is 1)"; v1 is the absence of the field. */
-        QPKI_ENSURE(v == 1, QPKI_ERR_BAD_VERSION);
+        if (v != 1)
+            return der_fail(&at, QPKI_ERR_BAD_VERSION, "version %llu (v2 = 1; v1 is the "
+                            "field's absence)", (unsigned long long)v);
         crl->version_tlv = (der_view){at.p, (size_t)(tbs.p - at.p)};
         crl->version = 1;
     }
     der_view oid;
-    QPKI_GUARD(x509_read_alg_id(&tbs, &crl->tbs_sig_alg, &oid));
-    QPKI_GUARD(x509_read_name(&tbs, &crl->issuer));
-    QPKI_GUARD(der_read_time(&tbs, &crl->this_update));
+    DER_FIELD(&tbs, "signature", x509_read_alg_id(&tbs, &crl->tbs_sig_alg, &oid));
+    DER_FIELD(&tbs, "issuer", x509_read_name(&tbs, &crl->issuer));
+    DER_FIELD(&tbs, "thisUpdate", der_read_time(&tbs, &crl->this_update));
     if (der_next_is(&tbs, DER_UTC_TIME) || der_next_is(&tbs, DER_GENERALIZED_TIME)) {
-        QPKI_GUARD(der_read_time(&tbs, &crl->next_update));
+        DER_FIELD(&tbs, "nextUpdate", der_read_time(&tbs, &crl->next_update));
         crl->has_next_update = true;
     }
     der_cursor list;
@@ -289,8 +308,12 @@ static qpki_status parse_tbs(qpki_crl *crl, der_cursor *outer)
         entry_fault fault = ENTRY_OK;
         qpki_crl_entry e;
         while (!der_at_end(&list)) {
-            QPKI_ENSURE(crl->entry_count < QPKI_CRL_MAX_ENTRIES, QPKI_ERR_LIMIT);
-            QPKI_GUARD(read_entry(&list, crl->version, &e, &fault));
+            if (crl->entry_count >= QPKI_CRL_MAX_ENTRIES)
+                return der_fail(&list, QPKI_ERR_LIMIT, "revokedCertificates: more than %zu "
+                                "entries", (size_t)QPKI_CRL_MAX_ENTRIES);
+            qpki_status st = read_entry(&list, crl->version, &e, &fault);
+            if (st != QPKI_OK)
+                return der_field(&tbs, st, "revokedCertificates[%zu]", crl->entry_count);
             crl->entry_count++;
         }
         if (fault == ENTRY_INDIRECT)
@@ -301,40 +324,57 @@ static qpki_status parse_tbs(qpki_crl *crl, der_cursor *outer)
     der_cursor at = tbs, f;
     QPKI_GUARD(der_read_optional(&tbs, DER_CTX_CONS(0), &f, &present));
     if (present) {
-        QPKI_ENSURE(crl->version == 1, QPKI_ERR_BAD_VERSION);
+        if (crl->version != 1)
+            return der_fail(&at, QPKI_ERR_BAD_VERSION, "crlExtensions in a v1 CRL");
         crl->exts_tlv = (der_view){at.p, (size_t)(tbs.p - at.p)};
         der_cursor seq;
-        QPKI_GUARD(der_read_tlv(&f, DER_SEQUENCE, &seq));
-        QPKI_GUARD(der_expect_end(&f));
-        QPKI_GUARD(x509_read_extensions(seq, NULL, &crl->exts, &crl->ext_count));
+        DER_FIELD(&tbs, "crlExtensions", der_read_tlv(&f, DER_SEQUENCE, &seq));
+        DER_FIELD(&tbs, "crlExtensions", der_expect_end(&f));
+        DER_FIELD(&tbs, "crlExtensions",
+                  x509_read_extensions(seq, NULL, &crl->exts, &crl->ext_count));
     }
     return der_expect_end(&tbs);
 }
 
-static qpki_status parse_crl(qpki_crl *crl)
+static qpki_status parse_crl(qpki_crl *crl, qpki_detail *detail)
 {
     /* CertificateList ::= SEQUENCE { tbsCertList TBSCertList,
      *     signatureAlgorithm AlgorithmIdentifier, signatureValue BIT STRING } */
-    der_cursor c = der_cursor_init(crl->der, crl->len), outer;
-    QPKI_GUARD(der_read_tlv(&c, DER_SEQUENCE, &outer));
-    QPKI_GUARD(der_expect_end(&c));
-    QPKI_GUARD(parse_tbs(crl, &outer));
+    der_diag diag = {crl->der, crl->len, detail};
+    der_cursor c = der_cursor_init_diag(crl->der, crl->len, &diag), outer;
+    DER_FIELD(&c, "CertificateList", der_read_tlv(&c, DER_SEQUENCE, &outer));
+    DER_FIELD(&c, "CertificateList", der_expect_end(&c));
+    DER_FIELD(&c, "tbsCertList", parse_tbs(crl, &outer));
     der_view oid;
-    QPKI_GUARD(x509_read_alg_id(&outer, &crl->sig_alg, &oid));
-    QPKI_GUARD(der_read_bit_string(&outer, &crl->signature, &crl->sig_unused));
-    QPKI_GUARD(der_expect_end(&outer));
+    der_cursor at = outer;
+    DER_FIELD(&c, "signatureAlgorithm", x509_read_alg_id(&outer, &crl->sig_alg, &oid));
+    DER_FIELD(&c, "signatureValue",
+              der_read_bit_string(&outer, &crl->signature, &crl->sig_unused));
+    DER_FIELD(&c, "CertificateList", der_expect_end(&outer));
     /* §5.1.1.2: signatureAlgorithm "MUST contain the same algorithm identifier as
      * the signature field in the sequence tbsCertList". */
-    QPKI_ENSURE(der_view_eq(crl->sig_alg, crl->tbs_sig_alg.p, crl->tbs_sig_alg.n),
-                QPKI_ERR_DECODE);
+    if (!der_view_eq(crl->sig_alg, crl->tbs_sig_alg.p, crl->tbs_sig_alg.n))
+        return der_fail(&at, QPKI_ERR_DECODE, "signatureAlgorithm differs from "
+                        "tbsCertList.signature (RFC 5280 section 5.1.1.2)");
     crl->sig_alg_id = x509_sig_alg_of(crl->sig_alg);
-    for (size_t i = 0; i < crl->ext_count; i++)
-        QPKI_GUARD(read_crl_extension(crl, &crl->exts[i]));
+    for (size_t i = 0; i < crl->ext_count; i++) {
+        qpki_status st = read_crl_extension(crl, &crl->exts[i]);
+        if (st != QPKI_OK) {
+            char dotted[DER_OID_TEXT_MAX];
+            const x509_ext *e = &crl->exts[i];
+            const char *name = qpki_oid_short_name(e->oid.p, e->oid.n);
+            der_cursor ec = der_cursor_sub(&c, e->whole);
+            return der_fail(&ec, st, "tbsCertList: crlExtensions: extension %s%s%s%s: bad "
+                            "value (%s)", der_oid_text_capped(e->oid, dotted),
+                            name ? " (" : "", name ? name : "", name ? ")" : "",
+                            qpki_strerror(st));
+        }
+    }
     return QPKI_OK;
 }
 
 /* Parse der[0..len), which the new CRL owns from here on (freed on failure). */
-static qpki_status crl_adopt(uint8_t *der, size_t len, qpki_crl **out)
+static qpki_status crl_adopt(uint8_t *der, size_t len, qpki_detail *detail, qpki_crl **out)
 {
     qpki_crl *crl = qpki_calloc(1, sizeof(*crl));
     if (!crl) {
@@ -343,7 +383,7 @@ static qpki_status crl_adopt(uint8_t *der, size_t len, qpki_crl **out)
     }
     crl->der = der;
     crl->len = len;
-    qpki_status rc = parse_crl(crl);
+    qpki_status rc = parse_crl(crl, detail);
     if (rc != QPKI_OK) {
         qpki_crl_free(&crl);
         return rc;
@@ -361,30 +401,35 @@ qpki_status qpki_crl_parse(const uint8_t *der, size_t len, qpki_crl **out)
     QPKI_ENSURE(len > 0, QPKI_ERR_TRUNCATED);
     uint8_t *copy = qpki_memdup(der, len);
     QPKI_ENSURE(copy, QPKI_ERR_NOMEM);
-    return crl_adopt(copy, len, out);
+    return crl_adopt(copy, len, NULL, out);
 }
 
 /* PEM or DER in data, which is consumed (freed) either way. */
-static qpki_status crl_adopt_any(uint8_t *data, size_t len, qpki_crl **out)
+static qpki_status crl_adopt_any(uint8_t *data, size_t len, qpki_detail *detail,
+                                 qpki_crl **out)
 {
     if (!pem_detect(data, len)) {
         if (len == 0) {
             qpki_free(data);
-            return QPKI_ERR_TRUNCATED;
+            return detail_fail(detail, QPKI_ERR_TRUNCATED, "CertificateList: empty (0 bytes)");
         }
-        return crl_adopt(data, len, out);
+        return crl_adopt(data, len, detail, out);
     }
     /* RFC 7468 §6: "X509 CRL" is the label of a CertificateList. */
     uint8_t *der;
     size_t der_len;
     qpki_status rc = x509_pem_find(data, len, "X509 CRL", NULL, &der, &der_len);
     qpki_free(data);
-    QPKI_GUARD(rc);
+    if (rc != QPKI_OK)
+        return detail_fail(detail, rc, "no PEM X509 CRL block (%s)", qpki_strerror(rc));
     if (der_len > QPKI_CRL_MAX_SIZE || der_len == 0) {
         qpki_free(der);
         return der_len ? QPKI_ERR_TOO_LARGE : QPKI_ERR_TRUNCATED;
     }
-    return crl_adopt(der, der_len, out);
+    rc = crl_adopt(der, der_len, detail, out);
+    if (rc != QPKI_OK)
+        detail_prefix(detail, "PEM block X509 CRL: ");
+    return rc;
 }
 
 qpki_status qpki_crl_parse_any(const uint8_t *data, size_t len, qpki_crl **out)
@@ -398,11 +443,19 @@ qpki_status qpki_crl_parse_any(const uint8_t *data, size_t len, qpki_crl **out)
     QPKI_ENSURE(len / 4 * 3 <= QPKI_CRL_MAX_SIZE + 4096, QPKI_ERR_TOO_LARGE);
     uint8_t *copy = qpki_memdup(data, len);
     QPKI_ENSURE(copy, QPKI_ERR_NOMEM);
-    return crl_adopt_any(copy, len, out);
+    return crl_adopt_any(copy, len, NULL, out);
 }
 
 qpki_status qpki_crl_load_file(const char *path, qpki_crl **out)
 {
+    return qpki_crl_load_file_err(path, NULL, 0, out);
+}
+
+qpki_status qpki_crl_load_file_err(const char *path, char *error, size_t error_size,
+                                   qpki_crl **out)
+{
+    qpki_detail detail;
+    detail_init(&detail, error, error_size);
     QPKI_ENSURE(path && out, QPKI_ERR_INVALID_ARG);
     *out = NULL;
     uint8_t *data;
@@ -411,9 +464,10 @@ qpki_status qpki_crl_load_file(const char *path, qpki_crl **out)
     QPKI_GUARD(x509_read_file(path, QPKI_CRL_MAX_SIZE / 3 * 4 + 4096, &data, &len));
     if (!pem_detect(data, len) && len > QPKI_CRL_MAX_SIZE) {
         qpki_free(data);
-        return QPKI_ERR_TOO_LARGE;
+        return detail_fail(&detail, QPKI_ERR_TOO_LARGE, "CertificateList: %zu bytes, more "
+                           "than the %zu allowed", len, (size_t)QPKI_CRL_MAX_SIZE);
     }
-    return crl_adopt_any(data, len, out);
+    return crl_adopt_any(data, len, &detail, out);
 }
 
 void qpki_crl_free(qpki_crl **crl)
