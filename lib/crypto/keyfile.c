@@ -61,15 +61,21 @@ static qpki_status secret_buf_finish(der_buf *b, uint8_t **out, size_t *out_len)
 static qpki_status load_sec1(const uint8_t *der, size_t n, qpki_key_alg curve,
                              qpki_detail *detail, crypto_privkey **out)
 {
-    der_cursor c = der_cursor_init(der, n), seq, field;
+    /* Structural failures are described with byte offsets (in this
+     * ECPrivateKey), never with a byte of it (der_diag.secret). */
+    der_diag diag = {der, n, detail, true};
+    der_cursor c = der_cursor_init_diag(der, n, &diag), seq, field;
     der_view d, pub = {0};
     uint64_t version = 0;
     bool present;
-    QPKI_GUARD(der_read_tlv(&c, DER_SEQUENCE, &seq));
-    QPKI_GUARD(der_expect_end(&c));
-    QPKI_GUARD(der_read_uint64(&seq, &version));
-    QPKI_ENSURE(version == 1, QPKI_ERR_BAD_VERSION);
-    QPKI_GUARD(der_read_octet_string(&seq, &d));
+    DER_FIELD(&c, "ECPrivateKey", der_read_tlv(&c, DER_SEQUENCE, &seq));
+    DER_FIELD(&c, "ECPrivateKey", der_expect_end(&c));
+    der_cursor at = seq;
+    DER_FIELD(&c, "ECPrivateKey: version", der_read_uint64(&seq, &version));
+    if (version != 1)
+        return der_fail(&at, QPKI_ERR_BAD_VERSION, "ECPrivateKey: version %llu (ecPrivkeyVer1 "
+                        "= 1)", (unsigned long long)version);
+    DER_FIELD(&c, "ECPrivateKey: privateKey", der_read_octet_string(&seq, &d));
     QPKI_GUARD(der_read_optional(&seq, DER_CTX_CONS(0), &field, &present));
     if (present) {
         /* "parameters ... namedCurve" - specified curves are not supported. */
@@ -87,11 +93,11 @@ static qpki_status load_sec1(const uint8_t *der, size_t n, qpki_key_alg curve,
     QPKI_GUARD(der_read_optional(&seq, DER_CTX_CONS(1), &field, &present));
     if (present) {
         unsigned unused = 0;
-        QPKI_GUARD(der_read_bit_string(&field, &pub, &unused));
-        QPKI_GUARD(der_expect_end(&field));
+        DER_FIELD(&c, "ECPrivateKey: publicKey", der_read_bit_string(&field, &pub, &unused));
+        DER_FIELD(&c, "ECPrivateKey: publicKey", der_expect_end(&field));
         QPKI_ENSURE(unused == 0, QPKI_ERR_BAD_KEY);
     }
-    QPKI_GUARD(der_expect_end(&seq));
+    DER_FIELD(&c, "ECPrivateKey", der_expect_end(&seq));
 
     /* "privateKey is the private key.  It is an octet string of length
      * ceiling (log2(n)/8)" - some writers drop leading zeros; pad them back. */
@@ -218,26 +224,36 @@ static qpki_status load_mldsa_raw(qpki_key_alg alg, const uint8_t *raw, size_t n
 static qpki_status load_pkcs8(const uint8_t *der, size_t n, qpki_detail *detail,
                               crypto_privkey **out)
 {
-    der_cursor c = der_cursor_init(der, n), seq, algid, field;
+    /* Structural failures are described with byte offsets, never with a byte of
+     * the key (der_diag.secret). */
+    der_diag diag = {der, n, detail, true};
+    der_cursor c = der_cursor_init_diag(der, n, &diag), seq, algid, field;
     der_view oid, inner, pub = {0};
     uint64_t version = 0;
     bool present;
-    QPKI_GUARD(der_read_tlv(&c, DER_SEQUENCE, &seq));
-    QPKI_GUARD(der_expect_end(&c));
-    QPKI_GUARD(der_read_uint64(&seq, &version));
-    QPKI_ENSURE(version <= 1, QPKI_ERR_BAD_VERSION);
-    QPKI_GUARD(der_read_tlv(&seq, DER_SEQUENCE, &algid));
-    QPKI_GUARD(der_read_oid(&algid, &oid));
-    QPKI_GUARD(der_read_octet_string(&seq, &inner));
+    DER_FIELD(&c, "PrivateKeyInfo", der_read_tlv(&c, DER_SEQUENCE, &seq));
+    DER_FIELD(&c, "PrivateKeyInfo", der_expect_end(&c));
+    der_cursor at = seq;
+    DER_FIELD(&c, "PrivateKeyInfo: version", der_read_uint64(&seq, &version));
+    if (version > 1)
+        return der_fail(&at, QPKI_ERR_BAD_VERSION, "PrivateKeyInfo: version %llu (v1 = 0, "
+                        "v2 = 1)", (unsigned long long)version);
+    DER_FIELD(&c, "PrivateKeyInfo: privateKeyAlgorithm",
+              der_read_tlv(&seq, DER_SEQUENCE, &algid));
+    DER_FIELD(&c, "PrivateKeyInfo: privateKeyAlgorithm", der_read_oid(&algid, &oid));
+    DER_FIELD(&c, "PrivateKeyInfo: privateKey", der_read_octet_string(&seq, &inner));
     QPKI_GUARD(der_read_optional(&seq, DER_CTX_CONS(0), &field, &present));
+    at = seq;
     QPKI_GUARD(der_read_optional(&seq, DER_CTX(1), &field, &present));
     if (present) {
         /* [1] IMPLICIT BIT STRING: an unused-bits octet, then the key. */
-        QPKI_ENSURE(version == 1, QPKI_ERR_BAD_VERSION);
+        if (version != 1)
+            return der_fail(&at, QPKI_ERR_BAD_VERSION, "PrivateKeyInfo: publicKey in a v1 "
+                            "key (RFC 5958: v2 = 1)");
         QPKI_ENSURE(field.left >= 1 && field.p[0] == 0, QPKI_ERR_BAD_KEY);
         pub = (der_view){field.p + 1, field.left - 1};
     }
-    QPKI_GUARD(der_expect_end(&seq));
+    DER_FIELD(&c, "PrivateKeyInfo", der_expect_end(&seq));
 
     if (der_oid_eq(oid, OID_EC_PUBLIC_KEY)) {
         der_view curve_oid;
@@ -444,22 +460,26 @@ out:
 static qpki_status load_der(const uint8_t *der, size_t n, const char *passphrase,
                             qpki_detail *detail, crypto_privkey **out)
 {
-    der_cursor c = der_cursor_init(der, n), seq;
-    QPKI_GUARD(der_read_tlv(&c, DER_SEQUENCE, &seq));
+    der_diag diag = {der, n, detail, true};
+    der_cursor c = der_cursor_init_diag(der, n, &diag), seq;
+    DER_FIELD(&c, "private key", der_read_tlv(&c, DER_SEQUENCE, &seq));
     uint8_t first = 0, second = 0;
-    QPKI_GUARD(der_peek_tag(&seq, &first));
+    DER_FIELD(&c, "private key", der_peek_tag(&seq, &first));
     if (first == DER_SEQUENCE)
         return load_encrypted(der, n, passphrase, detail, out); /* { AlgId, OCTET STRING } */
-    QPKI_ENSURE(first == DER_INTEGER, QPKI_ERR_BAD_KEY);
-    QPKI_GUARD(der_skip(&seq));
-    QPKI_GUARD(der_peek_tag(&seq, &second));
+    if (first != DER_INTEGER)
+        return der_fail(&seq, QPKI_ERR_BAD_KEY, "private key: neither PKCS#8, SEC1 nor PKCS#1 "
+                        "(no version INTEGER)");
+    DER_FIELD(&c, "private key", der_skip(&seq));
+    DER_FIELD(&c, "private key", der_peek_tag(&seq, &second));
     if (second == DER_SEQUENCE)
         return load_pkcs8(der, n, detail, out);          /* { version, AlgId, ... } */
     if (second == DER_OCTET_STRING)
         return load_sec1(der, n, QPKI_KEY_UNKNOWN, detail, out); /* { 1, d, ... } */
     if (second == DER_INTEGER)
         return load_pkcs1(der, n, detail, out);          /* { 0, n, e, ... } */
-    return QPKI_ERR_BAD_KEY;
+    return der_fail(&seq, QPKI_ERR_BAD_KEY, "private key: neither PKCS#8, SEC1 nor PKCS#1 "
+                    "(the field after the version)");
 }
 
 static qpki_status load_pem_block(const char *label, const uint8_t *der, size_t n,

@@ -128,6 +128,18 @@ static const char *tag_text(uint8_t tag, char buf[40])
     return buf;
 }
 
+/* The same for a byte read from the input where a tag should be: in a private
+ * key that byte may be key material when the structure is off, so it is not
+ * shown. */
+static const char *found_text(const der_cursor *c, uint8_t tag, char buf[40])
+{
+    if (c->diag && c->diag->secret) {
+        snprintf(buf, 40, "an element");
+        return buf;
+    }
+    return tag_text(tag, buf);
+}
+
 /* ---- reader ------------------------------------------------------------- */
 
 /* The cursor is the input itself (depth 0), not the contents of an element:
@@ -165,13 +177,13 @@ qpki_status der_read_header(der_cursor *c, uint8_t *tag, size_t *len)
         if (c->left == 0)
             return missing(c, "an element");
         return der_fail(c, QPKI_ERR_TRUNCATED, "truncated at byte %zu of at least %zu: "
-                        "tag 0x%02x without its length", off + c->left, off + 2, c->p[0]);
+                        "a tag without its length", off + c->left, off + 2);
     }
     const uint8_t *p = c->p;
     /* X.690 §8.1.2.4: tag numbers >= 31 use the high-tag-number form; nothing we
      * parse uses them, so they are rejected rather than half-supported. */
     if ((p[0] & 0x1f) == 0x1f)
-        return der_fail(c, QPKI_ERR_UNEXPECTED_TAG, "high-tag-number form (0x%02x)", p[0]);
+        return der_fail(c, QPKI_ERR_UNEXPECTED_TAG, "high-tag-number form");
     size_t used = 2, n = p[1];
     if (n & 0x80) {
         unsigned k = n & 0x7f;
@@ -203,9 +215,9 @@ qpki_status der_read_header(der_cursor *c, uint8_t *tag, size_t *len)
         size_t off = der_offset(c, c->p);
         if (at_input_end(c))
             return der_fail(c, QPKI_ERR_TRUNCATED, "truncated at byte %zu of %zu: %s",
-                            off + c->left, off + used + n, tag_text(p[0], tb));
+                            off + c->left, off + used + n, found_text(c, p[0], tb));
         return der_fail(c, QPKI_ERR_TRUNCATED, "%s of %zu bytes runs %zu bytes past the end "
-                        "of its enclosing element", tag_text(p[0], tb), n,
+                        "of its enclosing element", found_text(c, p[0], tb), n,
                         n - (c->left - used));
     }
     *tag = p[0];
@@ -244,7 +256,7 @@ static qpki_status expect_tag(const der_cursor *c, uint8_t want)
         return missing(c, tag_text(want, wb));
     if (c->p[0] != want)
         return der_fail(c, QPKI_ERR_UNEXPECTED_TAG, "expected %s, found %s", tag_text(want, wb),
-                        tag_text(c->p[0], gb));
+                        c->diag && c->diag->secret ? "another tag" : tag_text(c->p[0], gb));
     return QPKI_OK;
 }
 
@@ -279,10 +291,10 @@ qpki_status der_expect_end(const der_cursor *c)
         return QPKI_OK;
     char tb[40];
     if (at_input_end(c))
-        return der_fail(c, QPKI_ERR_TRAILING_DATA, "trailing data: %zu byte%s after the end, "
-                        "first 0x%02x,", c->left, c->left == 1 ? "" : "s", c->p[0]);
+        return der_fail(c, QPKI_ERR_TRAILING_DATA, "trailing data: %zu byte%s after the end",
+                        c->left, c->left == 1 ? "" : "s");
     return der_fail(c, QPKI_ERR_TRAILING_DATA, "unexpected %s (%zu bytes left in the element)",
-                    tag_text(c->p[0], tb), c->left);
+                    found_text(c, c->p[0], tb), c->left);
 }
 
 /* X.690 §8.3.2: the first nine bits of an INTEGER shall not be all ones or all
@@ -377,7 +389,10 @@ qpki_status der_read_bool(der_cursor *c, bool *out)
     /* X.690 §11.1: "If the encoding represents the boolean value TRUE, its single
      * contents octet shall have all eight bits set to one." */
     if (v.p[0] != 0x00 && v.p[0] != 0xff)
-        return der_fail(&v, QPKI_ERR_NON_MINIMAL, "BOOLEAN 0x%02x (DER: 0x00 or 0xff)", v.p[0]);
+        return v.diag && v.diag->secret
+                   ? der_fail(&v, QPKI_ERR_NON_MINIMAL, "BOOLEAN neither 0x00 nor 0xff")
+                   : der_fail(&v, QPKI_ERR_NON_MINIMAL, "BOOLEAN 0x%02x (DER: 0x00 or 0xff)",
+                              v.p[0]);
     *out = v.p[0] == 0xff;
     return QPKI_OK;
 }
@@ -474,7 +489,7 @@ qpki_status der_read_time(der_cursor *c, qpki_time *out)
     if (tag != DER_UTC_TIME && tag != DER_GENERALIZED_TIME) {
         char tb[40];
         return der_fail(c, QPKI_ERR_UNEXPECTED_TAG, "expected UTCTime or GeneralizedTime, "
-                        "found %s", tag_text(tag, tb));
+                        "found %s", found_text(c, tag, tb));
     }
     der_cursor v;
     QPKI_GUARD(der_read_tlv(c, tag, &v));

@@ -58,6 +58,7 @@ typedef struct der_diag {
     const uint8_t *base;
     size_t len;
     struct qpki_detail *detail;
+    bool secret; /* a private key: messages never show a byte of the input */
 } der_diag;
 
 typedef struct der_cursor {

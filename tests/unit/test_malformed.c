@@ -13,6 +13,7 @@
 #include <qpki/cert.h>
 #include <qpki/crl.h>
 #include <qpki/db.h>
+#include <qpki/key.h>
 #include <qpki/request.h>
 #include <qpki/responder.h>
 #include <qpki/response.h>
@@ -27,6 +28,7 @@ static const struct { const char *name; qpki_status st; } codes[] = {
     C(QPKI_ERR_UNEXPECTED_TAG), C(QPKI_ERR_INDEFINITE), C(QPKI_ERR_NON_MINIMAL),
     C(QPKI_ERR_NONCE_LENGTH), C(QPKI_ERR_TOO_MANY_CERTIDS), C(QPKI_ERR_DECODE),
     C(QPKI_ERR_BAD_VERSION), C(QPKI_ERR_DEPTH), C(QPKI_ERR_BAD_TIME), C(QPKI_OK),
+    C(QPKI_ERR_BAD_KEY),
 #undef C
 };
 
@@ -129,7 +131,7 @@ static void test_every_malformed_request_gets_its_exact_error(void **state)
 }
 
 /* tests/vectors/malformed-other/expected.tsv: kind, file, status, substrings. */
-static void test_every_malformed_response_cert_and_crl_names_the_field(void **state)
+static void test_every_malformed_response_cert_crl_and_key_names_the_field(void **state)
 {
     (void)state;
     qpki_cert *ca = NULL;
@@ -177,6 +179,10 @@ static void test_every_malformed_response_cert_and_crl_names_the_field(void **st
             char msg2[256];
             assert_int_equal(qpki_cert_load_file_err(path, msg2, sizeof(msg2), &c), got);
             assert_string_equal(msg, msg2);
+        } else if (!strcmp(f[0], "key")) {
+            qpki_key *k = NULL;
+            got = qpki_key_load_err(path, NULL, msg, sizeof(msg), &k);
+            assert_null(k);
         } else if (!strcmp(f[0], "crl")) {
             qpki_crl *crl = NULL;
             got = qpki_crl_load_file_err(path, msg, sizeof(msg), &crl);
@@ -194,9 +200,9 @@ static void test_every_malformed_response_cert_and_crl_names_the_field(void **st
         free(der);
         cases++;
     }
-    printf("malformed responses, certificates, CRLs: %d files, %d substrings found\n", cases,
+    printf("malformed responses, certificates, CRLs, keys: %d files, %d substrings found\n", cases,
            substrings);
-    assert_true(cases >= 14);
+    assert_true(cases >= 17);
     free(tsv);
     qpki_cert_free(&ca);
 }
@@ -205,7 +211,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_malformed_request_gets_its_exact_error),
-        cmocka_unit_test(test_every_malformed_response_cert_and_crl_names_the_field),
+        cmocka_unit_test(test_every_malformed_response_cert_crl_and_key_names_the_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,11 +114,11 @@ N = len(base)
 d = {name: data for name, (data, _) in cases.items()}
 messages = {
     "empty.der": ["OCSPRequest: empty (0 bytes)"],
-    "one-byte.der": ["truncated at byte 1 of at least 2", "tag 0x30 without its length"],
+    "one-byte.der": ["OCSPRequest: truncated at byte 1 of at least 2: a tag without its length"],
     "truncated-half.der": ["OCSPRequest: truncated at byte %d of %d" % (N // 2, N)],
     "truncated-last-byte.der": ["OCSPRequest: truncated at byte %d of %d" % (N - 1, N)],
     "trailing-byte.der": ["OCSPRequest: trailing data: 1 byte after the end", "at byte %d" % N],
-    "trailing-element.der": ["OCSPRequest: trailing data: 2 bytes after the end, first 0x05",
+    "trailing-element.der": ["OCSPRequest: trailing data: 2 bytes after the end",
                              "at byte %d" % N],
     "oversized.der": ["OCSPRequest: %d bytes, more than the 65536 allowed"
                       % len(d["oversized.der"])],
