@@ -287,6 +287,26 @@ expect_rc 2 "info garbage" qpki ocsp info garbage.der
 expect_rc 2 "info without a file" qpki ocsp info
 expect_rc 2 "info unreadable file" qpki ocsp info nosuch.der
 
+# ---- errors that name the field and the byte (docs/CONFORMANCE.md "Error messages") ----
+MAL="$HERE/../vectors/malformed"
+MALO="$HERE/../vectors/malformed-other"
+expect_rc 2 "info: a request with two nonces" qpki ocsp info "$MAL/duplicate-nonce.der"
+expect_grep "info names the extension and its offset" \
+    "requestExtensions: extensions\[1\]: duplicate extension 1\.3\.6\.1\.5\.5\.7\.48\.1\.2 \(nonce\) at byte 108" "$last_out"
+expect_rc 2 "info: a response cut in half" qpki ocsp info "$MALO/resp-truncated-half.der"
+expect_grep "info says where it ends" "OCSPResponse: truncated at byte 374 of 748" "$last_out"
+check "info: a responseType that is not basic" qpki ocsp info "$MALO/resp-unknown-type.der"
+expect_grep "info prints its OID" "Response Type: 1\.3\.6\.1\.5\.5\.7\.48\.1\.99 \(not" "$last_out"
+expect_rc 1 "verify: a responseType that is not basic" \
+    qpki ocsp verify --response "$MALO/resp-unknown-type.der" --ca ca.crt
+expect_grep "verify names the OID" "responseType 1\.3\.6\.1\.5\.5\.7\.48\.1\.99 is not id-pkix-ocsp-basic" "$last_out"
+expect_rc 2 "verify: a certStatus [3]" qpki ocsp verify --response "$MALO/resp-cert-status-3.der" --ca ca.crt
+expect_grep "verify names the field and offset" \
+    "responses\[0\]: certStatus: tag 0x83 is none of good \[0\], revoked \[1\], unknown \[2\] at byte 153" "$last_out"
+expect_rc 2 "verify: a CA certificate whose notAfter is not DER" \
+    qpki ocsp verify --response r.pem --ca "$MALO/cert-not-after-lowercase-z.der"
+expect_grep "the certificate's field is named" "tbsCertificate: validity: notAfter: .*not in DER form .*at byte [0-9]+" "$last_out"
+
 # ---- openssl's responder as the peer: its responses read by qpki, qpki's requests sent to it ----
 cat ca/index.txt >/dev/null
 check "revoke the server certificate in the CA directory" qpki cert revoke --ca-dir ca --serial "$SERVER" \

@@ -4,6 +4,7 @@
 # sockets: every GET encoding of RFC 6960 Appendix A / DESIGN §8, each response
 # header (RFC 9919 §6.2), 304, 405, 413, 414, malformed requests (the server
 # keeps answering), and the admin listener's /healthz and /metrics.
+VECTORS=$(cd "$(dirname "$0")/../vectors" && pwd)
 . "$(dirname "$0")/lib.sh"
 
 make_pki ca
@@ -208,6 +209,11 @@ expect_match "policy ignore" "$out" "WARNING: no nonce in response"
 expect_match "policy ignore" "$out" "ca-good.crt: good"
 curl -s -D ign.h -o /dev/null --data-binary @nonce.req "$URL/"
 expect_match "policy ignore: cacheable" "$(header ign.h Cache-Control)" "^max-age="
+# a malformed request's log line names the field and the byte (docs/OPERATIONS.md "detail")
+curl -s -o dup.der -H 'Content-Type: application/ocsp-request' \
+    --data-binary @"$VECTORS/malformed/duplicate-nonce.der" "$URL/"
+expect_eq "two nonces -> malformedRequest" "$(hexof dup.der)" "30030a0101"
+for _ in $(seq 1 100); do grep -q 'duplicate extension' ignore.log && break; sleep 0.05; done
 /usr/bin/python3 - ignore.log <<'EOF2' || fail "JSON log lines"
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
@@ -220,6 +226,10 @@ for k in ("ts", "level", "method", "code", "status", "cert_status", "ca", "seria
 assert isinstance(r["code"], int) and r["code"] == 200 and isinstance(r["us"], int), r
 assert r["nonce"] == "n" and r["ca"] == "ca" and r["hash"] == "sha1", r
 assert any(l["msg"] == "listening" for l in lines)
+bad = [l for l in reqs if l["status"] == "malformedRequest"]
+assert bad and bad[0]["error"] == "malformed encoding", bad
+assert bad[0]["detail"] == ("tbsRequest: requestExtensions: extensions[1]: duplicate extension "
+                            "1.3.6.1.5.5.7.48.1.2 (nonce) at byte 108"), bad[0]
 EOF2
 "$QPKI" ocsp stop --pid-file "$PIDFILE" >/dev/null
 start_server require --ca-dir ca --credential ocsp-ca --nonce-policy require
