@@ -40,10 +40,10 @@ static bool has_message(const der_cursor *c)
     return c->diag && c->diag->detail && c->diag->detail->msg && !c->diag->detail->msg[0];
 }
 
-qpki_status der_fail(const der_cursor *c, qpki_status st, const char *fmt, ...)
+void der_fail_(const der_cursor *c, const char *fmt, ...)
 {
     if (!has_message(c))
-        return st;
+        return;
     char what[160];
     va_list ap;
     va_start(ap, fmt);
@@ -51,25 +51,25 @@ qpki_status der_fail(const der_cursor *c, qpki_status st, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         what[0] = '\0';
-    return detail_fail(c->diag->detail, st, "%s at byte %zu", what, der_offset(c, c->p));
+    (void)detail_fail(c->diag->detail, QPKI_ERR_DECODE, "%s at byte %zu", what,
+                      der_offset(c, c->p));
 }
 
-qpki_status der_field(const der_cursor *c, qpki_status st, const char *fmt, ...)
+void der_field_(const der_cursor *c, qpki_status st, const char *fmt, ...)
 {
     if (!c->diag || !c->diag->detail)
-        return st;
+        return;
     char name[96];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(name, sizeof(name), fmt, ap);
     va_end(ap);
     if (n <= 0)
-        return st;
+        return;
     /* A failure nothing described yet (a check outside the reader) still gets
      * the field's name and the library's word for it. */
-    detail_fail(c->diag->detail, st, "%s", qpki_strerror(st));
+    (void)detail_fail(c->diag->detail, st, "%s", qpki_strerror(st));
     detail_prefix(c->diag->detail, "%s: ", name);
-    return st;
 }
 
 const char *der_tag_name(uint8_t tag, char buf[16])

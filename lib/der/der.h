@@ -84,12 +84,15 @@ der_cursor der_cursor_sub(const der_cursor *parent, der_view v);
  * their own checks with der_fail.  The first message written wins. */
 /* Offset of p in the cursor's input (0 without diagnostics). */
 size_t der_offset(const der_cursor *c, const uint8_t *p);
-/* Write "<fmt> at byte <offset of c->p>" unless a message is there; returns st. */
-qpki_status der_fail(const der_cursor *c, qpki_status st, const char *fmt, ...)
+/* Write "<fmt> at byte <offset of c->p>" unless a message is there; evaluates to
+ * st (a macro, so the compiler sees the failure at the call site). */
+void der_fail_(const der_cursor *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define der_fail(c, st, ...) (der_fail_((c), __VA_ARGS__), (st))
+/* Put "<name>: " in front of the message (or "<name>: <strerror(st)>" when nothing
+ * described the failure yet); evaluates to st (for `return der_field(...)`). */
+void der_field_(const der_cursor *c, qpki_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Put "<name>: " in front of the message; returns st (for `return der_field(...)`). */
-qpki_status der_field(const der_cursor *c, qpki_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+#define der_field(c, st, ...) (der_field_((c), (st), __VA_ARGS__), (st))
 /* QPKI_GUARD that names the field: on failure the message gets "name: " in front. */
 #define DER_FIELD(c, name, expr)                             \
     do {                                                     \

@@ -726,7 +726,7 @@ static qpki_status read_basic(struct qpki_ocsp_response *r, const der_cursor *pa
                 char why[160];
                 st = qpki_cert_parse_err(cert.p, cert.n, why, sizeof(why), &r->certs[i]);
                 if (st != QPKI_OK && st != QPKI_ERR_NOMEM)
-                    der_fail(&at_cert, st, "%s of the certificate", why);
+                    (void)der_fail(&at_cert, st, "%s of the certificate", why);
             }
             if (st != QPKI_OK)
                 return der_field(&c, st, "certs[%zu]", i);
