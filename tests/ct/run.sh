@@ -40,7 +40,7 @@ done
 fi
 if [ "$only" = all ] || [ "$only" = p256 ]; then
 p256_srcs="$here/ct_p256.c $root/lib/crypto/p256/p256.c $root/lib/crypto/sha256.c $root/lib/der/der.c
-           $root/lib/alloc.c $root/lib/util.c"
+           $root/lib/alloc.c $root/lib/util.c $root/lib/names.c"
 # the last run builds the portable C arithmetic instead of the x86-64 assembly
 for opt in -O2 -O3 -O1 "-O2 -DQPKI_P256_PORTABLE"; do
     # shellcheck disable=SC2086
