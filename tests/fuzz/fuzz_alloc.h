@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <qpki/status.h>
 
 #include <qpki/status.h>
 
@@ -121,5 +122,34 @@ static inline void fuzz_alloc_expect_same(qpki_status with, qpki_status without,
                 fuzz_alloc_expect_same(failed_rc_, (rc), #expr);                   \
         }                                                                          \
     } while (0)
+
+/* The line of a qpki_*_err call (docs/CONFORMANCE.md "Error messages"): one
+ * printable, bounded line; on success nothing (a failure the parser tolerated
+ * left no message behind); on failure a line, when the parser describes every
+ * failure (describes_all) -- out of memory aside. */
+static inline void fuzz_check_message(const char *what, const char *msg, size_t cap,
+                                      qpki_status rc, bool describes_all)
+{
+    size_t n = 0;
+    while (n < cap && msg[n])
+        n++;
+    if (n == cap) {
+        fprintf(stderr, "%s: message not terminated\n", what);
+        abort();
+    }
+    for (size_t i = 0; i < n; i++)
+        if (msg[i] < 0x20 || msg[i] > 0x7e) {
+            fprintf(stderr, "%s: byte 0x%02x in the message\n", what, (unsigned char)msg[i]);
+            abort();
+        }
+    if (rc == QPKI_OK && n) {
+        fprintf(stderr, "%s: success with a message: %s\n", what, msg);
+        abort();
+    }
+    if (rc != QPKI_OK && rc != QPKI_ERR_NOMEM && describes_all && !n) {
+        fprintf(stderr, "%s: failure %d without a message\n", what, rc);
+        abort();
+    }
+}
 
 #endif

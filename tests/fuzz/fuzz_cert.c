@@ -83,7 +83,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_alloc_input(data, size);
     qpki_status rc;
     qpki_cert *c = NULL;
-    FUZZ_CALL(rc, qpki_cert_parse(data, size, &c), c);
+    char msg[256];
+    FUZZ_CALL(rc, qpki_cert_parse_err(data, size, msg, sizeof(msg), &c), c);
+    fuzz_check_message("cert", msg, sizeof(msg), rc, true);
     if (rc == QPKI_OK)
         use_cert(c);
     qpki_cert_free(&c);

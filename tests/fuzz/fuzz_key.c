@@ -18,7 +18,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     crypto_privkey *k = NULL;
     /* a short passphrase keeps PBKDF2 iterations from dominating: the iteration
      * count itself comes from the input and is bounded by the loader */
-    FUZZ_CALL(rc, crypto_privkey_load(data, size, "fuzz", &k), k);
+    char msg[256];
+    qpki_detail d;
+    FUZZ_CALL(rc, (detail_init(&d, msg, sizeof(msg)),
+                   crypto_privkey_load_detail(data, size, "fuzz", &d, &k)), k);
+    /* not every key failure has a line (a bad passphrase, a PEM error) */
+    fuzz_check_message("key", msg, sizeof(msg), rc, false);
     if (rc == QPKI_OK)
         crypto_privkey_free(&k);
     crypto_pubkey *p = NULL;

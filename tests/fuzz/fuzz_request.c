@@ -51,7 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_alloc_input(data, size);
     qpki_status rc;
     qpki_ocsp_request *req = NULL;
-    FUZZ_CALL(rc, qpki_ocsp_request_parse(data, size, NULL, &req), req);
+    char msg[256];
+    FUZZ_CALL(rc, qpki_ocsp_request_parse_err(data, size, NULL, msg, sizeof(msg), &req), req);
+    fuzz_check_message("request", msg, sizeof(msg), rc, true);
     if (rc == QPKI_OK) {
         for (size_t i = 0; i < qpki_ocsp_request_count(req); i++) {
             char hex[80];

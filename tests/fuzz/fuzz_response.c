@@ -29,7 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_alloc_input(data, size);
     qpki_status rc;
     qpki_ocsp_response *r = NULL;
-    FUZZ_CALL(rc, qpki_ocsp_response_parse(data, size, &r), r);
+    char msg[256];
+    FUZZ_CALL(rc, qpki_ocsp_response_parse_err(data, size, msg, sizeof(msg), &r), r);
+    fuzz_check_message("response", msg, sizeof(msg), rc, true);
     if (rc != QPKI_OK)
         return 0;
     for (size_t i = 0; i < qpki_ocsp_response_single_count(r); i++) {
