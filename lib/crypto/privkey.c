@@ -494,7 +494,7 @@ static qpki_status ec_public_from_secret(qpki_key_alg alg, const uint8_t *d, siz
         nonzero |= d[i];
     if (nonzero == 0 || memcmp(d, order, size) >= 0)
         return detail_fail(detail, QPKI_ERR_BAD_KEY,
-                           "%s private key: privateKey d is not in [1, n-1] (SEC 1 §3.2.1)",
+                           "%s private key: privateKey d is not in [1, n-1] (SEC 1 section 3.2.1)",
                            key_label(alg));
 
     ecc_key k;

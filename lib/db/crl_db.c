@@ -362,7 +362,7 @@ static qpki_status check_offer(crl_db *c, size_t index, const qpki_crl *crl, qpk
         REFUSE(QPKI_ERR_STALE, "past its nextUpdate%s", c->grace ? " and the grace period" : "");
     bool numbered = qpki_crl_number(crl, NULL, NULL) == QPKI_OK;
     if (s->delta && !numbered)
-        REFUSE(QPKI_ERR_DECODE, "a delta CRL without cRLNumber (RFC 5280 §5.2.4 requires it)");
+        REFUSE(QPKI_ERR_DECODE, "a delta CRL without cRLNumber (RFC 5280 section 5.2.4 requires it)");
     if (s->crl) {
         const uint8_t *a, *b;
         size_t na, nb;

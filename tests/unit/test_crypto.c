@@ -1412,7 +1412,7 @@ static void test_keys_that_do_not_hold_together_are_refused_naming_the_part(void
                                        "privateKey d (the file pairs it with another key's "
                                        "point)"},
         {"ec-p256-d-order.der", "EC P-256 private key: privateKey d is not in [1, n-1] "
-                                "(SEC 1 §3.2.1)"},
+                                "(SEC 1 section 3.2.1)"},
         {"ed25519-v2-good.der", NULL},
         {"ed448-v2-good.der", NULL},
         {"ed25519-v2-pub.der", "Ed25519 private key: the publicKey in the file is not the one "
