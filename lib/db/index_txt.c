@@ -671,6 +671,21 @@ static bool ref_set_has(small_set *s, table_ref ref, bool insert)
     }
 }
 
+/* Whether new line k (0-based) is one of the changed lines (kept in line
+ * order). */
+static bool line_changed(const loader *ld, size_t k)
+{
+    size_t lo = 0, hi = ld->changed_n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ld->changed[mid].line < k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < ld->changed_n && ld->changed[lo].line == k;
+}
+
 /* Put the rows of the changed lines and note their records (and hashes) in the
  * line map m.  Out of memory half-way: what was applied stays (each row is
  * whole) and is committed; the caller then drops the line map, so the next
@@ -1435,6 +1450,13 @@ static qpki_status diff_blocks(index_db *db, reader *rd, loader *ld, block_diff 
         bool changed = c && c->line == new_end - 1;
         /* A line not changed has the hash of the old line of its number. */
         if ((changed ? c->hash : m->hash[new_end - 1]) != m->hash[old_end - 1])
+            break;
+        /* The new lines [old_end, new_end) take no record from the old map
+         * (the lines after the window move onto them): all must be changed
+         * lines.  Trimming brings new line old_end - 1 into that range; when
+         * it was found equal to the old line of its number it has no row of
+         * its own (e.g. a line appended twice), so the window stays. */
+        if (old_end < new_end && !line_changed(ld, old_end - 1))
             break;
         if (changed)
             ld->changed_n--;

@@ -994,6 +994,14 @@ static void test_a_bad_changed_line_keeps_the_table_and_names_the_line(void **st
     /* Two changed lines with one serial. */
     apply_fails(db, ROW_V("01") ROW_V("02") ROW_V("03") ROW_V("07") ROW_R("07"),
                 "index.txt:5: duplicate serial number 07 (first on line 4)");
+    /* A line repeated verbatim right after itself: the new line equals the
+     * old line of its number (found by the fuzzer, fuzz_index). */
+    apply_fails(db, ROW_V("01") ROW_V("02") ROW_V("03") ROW_V("03"),
+                "index.txt:4: duplicate serial number 03 (first on line 3)");
+    apply_fails(db, ROW_V("01") ROW_V("01") ROW_V("02") ROW_V("03"),
+                "index.txt:2: duplicate serial number 01 (first on line 1)");
+    apply_fails(db, ROW_V("01") ROW_V("02") ROW_V("02") ROW_V("03"),
+                "index.txt:3: duplicate serial number 02 (first on line 2)");
     /* The earliest fault wins, whichever its kind. */
     apply_fails(db, ROW_V("01") "bad\n" ROW_V("03") ROW_V("01"),
                 "index.txt:2: expected 6 tab-separated fields, found 1");
