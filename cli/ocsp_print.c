@@ -13,32 +13,9 @@
 
 void ocsp_oid_text(const uint8_t *oid, size_t len, char *buf, size_t size)
 {
-    size_t k = 0;
-    uint64_t v = 0;
-    bool first = true;
-    buf[0] = '\0';
-    for (size_t i = 0; i < len; i++) {
-        if (v > (UINT64_MAX >> 7)) {
-            snprintf(buf, size, "(bad OID)");
-            return;
-        }
-        v = (v << 7) | (oid[i] & 0x7f);
-        if (oid[i] & 0x80)
-            continue;
-        int n;
-        if (first) {
-            /* X.690 §8.19.4: the first subidentifier is X*40 + Y. */
-            unsigned x = v < 40 ? 0 : v < 80 ? 1 : 2;
-            n = snprintf(buf + k, size - k, "%u.%llu", x, (unsigned long long)(v - 40 * x));
-            first = false;
-        } else {
-            n = snprintf(buf + k, size - k, ".%llu", (unsigned long long)v);
-        }
-        if (n < 0 || (size_t)n >= size - k)
-            return;
-        k += (size_t)n;
-        v = 0;
-    }
+    qpki_status st = qpki_oid_to_text(oid, len, buf, size);
+    if (st != QPKI_OK && st != QPKI_ERR_BUFFER_TOO_SMALL)
+        snprintf(buf, size, "(bad OID)");
 }
 
 static const struct {

@@ -288,3 +288,11 @@ const char *qpki_oid_short_name(const uint8_t *oid, size_t len)
             return names[i].name;
     return NULL;
 }
+
+qpki_status qpki_oid_to_text(const uint8_t *oid, size_t len, char *buf, size_t size)
+{
+    QPKI_ENSURE(buf && size > 0, QPKI_ERR_INVALID_ARG);
+    buf[0] = '\0';
+    QPKI_ENSURE(oid || len == 0, QPKI_ERR_INVALID_ARG);
+    return der_oid_to_text((der_view){oid, len}, buf, size);
+}

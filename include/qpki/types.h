@@ -106,6 +106,12 @@ QPKI_API const char *qpki_crl_reason_name(qpki_crl_reason reason);
 QPKI_API qpki_status qpki_crl_reason_from_name(const char *name, qpki_crl_reason *out);
 /* "sha1" "sha256" "sha384" "sha512" (case-insensitive; "sha-256" accepted). */
 QPKI_API qpki_status qpki_hash_alg_from_name(const char *name, qpki_hash_alg *out);
+/* The dotted text ("1.3.6.1.5.5.7.48.1.2") of an OBJECT IDENTIFIER's content
+ * octets.  QPKI_ERR_BUFFER_TOO_SMALL: buf holds the arcs that fit (size 128
+ * holds every OID met in practice); QPKI_ERR_TOO_LARGE: an arc beyond 64
+ * bits; QPKI_ERR_DECODE: no octets or a truncated last arc.  buf is a string
+ * in every case (size > 0).  Since QPKI_1.1. */
+QPKI_API qpki_status qpki_oid_to_text(const uint8_t *oid, size_t len, char *buf, size_t size);
 
 /* Seconds since the Unix epoch, UTC. All times in the API use this type. */
 typedef int64_t qpki_time;

@@ -525,6 +525,14 @@ static void full_line(loader *ld, const char *line, size_t len, uint64_t h)
 
 static changed_line *changed_add(loader *ld);
 
+/* The changed line holds the row of r (its entry is set by the caller). */
+static void changed_take_serial(changed_line *c, const index_row *r)
+{
+    c->has_row = true;
+    c->serial_len = (uint8_t)r->serial_len;
+    memcpy(c->serial, r->serial, r->serial_len);
+}
+
 static void diff_line(loader *ld, const char *line, size_t len, uint64_t h)
 {
     size_t k = (size_t)ld->lineno - 1;
@@ -539,9 +547,7 @@ static void diff_line(loader *ld, const char *line, size_t len, uint64_t h)
         index_row r;
         if (!parse_row(ld, line, len, &r, &c->entry))
             return;
-        c->has_row = true;
-        c->serial_len = (uint8_t)r.serial_len;
-        memcpy(c->serial, r.serial, r.serial_len);
+        changed_take_serial(c, &r);
     }
     ld->changed_n++;
 }
@@ -596,9 +602,7 @@ static void merge_line(loader *ld, const char *line, size_t len, uint64_t h)
         return;
     c->line = k;
     c->hash = h;
-    c->has_row = true;
-    c->serial_len = (uint8_t)r.serial_len;
-    memcpy(c->serial, r.serial, r.serial_len);
+    changed_take_serial(c, &r);
     c->entry = e;
     ld->changed_n++;
 }

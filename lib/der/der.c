@@ -526,11 +526,15 @@ qpki_status der_oid_to_text(der_view oid, char *buf, size_t size)
         } else {
             w = snprintf(buf + used, size - used, ".%llu", (unsigned long long)acc);
         }
-        QPKI_ENSURE(w >= 0 && (size_t)w < size - used, QPKI_ERR_BUFFER_TOO_SMALL);
+        if (w < 0 || (size_t)w >= size - used) {
+            buf[used] = '\0'; /* the arcs that fit, not part of one */
+            return QPKI_ERR_BUFFER_TOO_SMALL;
+        }
         used += (size_t)w;
         acc = 0;
     }
-    QPKI_ENSURE(!first, QPKI_ERR_DECODE);
+    /* X.690 §8.19.2: the last octet of each subidentifier has bit 8 clear. */
+    QPKI_ENSURE(!first && !(oid.p[oid.n - 1] & 0x80), QPKI_ERR_DECODE);
     return QPKI_OK;
 }
 

@@ -33,6 +33,10 @@ QPKI_MUST_USE qpki_status certid_read(der_cursor *c, struct qpki_certid *id);
 /* Encode a CertID from its parts (hash AlgorithmIdentifier with NULL parameters). */
 void certid_write(der_buf *b, const struct qpki_certid *id);
 
+/* The optional `[0] EXPLICIT Version DEFAULT v1` at the start of a TBSRequest
+ * or ResponseData: absent or 0, else QPKI_ERR_BAD_VERSION naming it. */
+QPKI_MUST_USE qpki_status ocsp_read_version(der_cursor *tbs);
+
 /* Extensions are read by lib/x509 (x509_read_extensions): one reader for
  * certificates, CSRs, requests and responses. */
 typedef x509_ext ocsp_ext;

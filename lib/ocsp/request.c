@@ -100,13 +100,13 @@ static qpki_status read_single_request(struct qpki_ocsp_request *r, der_cursor *
     return der_expect_end(&req);
 }
 
-static qpki_status read_tbs_request(struct qpki_ocsp_request *r, const qpki_limits *limits,
-                                    der_cursor *tbs)
+/* version [0] EXPLICIT Version DEFAULT v1 of a TBSRequest or ResponseData
+ * (RFC 6960 §4.1.1, §4.2.1): only v1 (0) exists.  DER omits a DEFAULT value;
+ * an explicit v1 is tolerated for old clients. */
+qpki_status ocsp_read_version(der_cursor *tbs)
 {
-    der_cursor list, x;
+    der_cursor x;
     bool present;
-    /* version [0] EXPLICIT Version DEFAULT v1 - only v1 (0) exists.  DER omits a
-     * DEFAULT value; an explicit v1 is tolerated for old clients. */
     QPKI_GUARD(der_read_optional(tbs, DER_CTX_CONS(0), &x, &present));
     if (present) {
         uint64_t v;
@@ -117,6 +117,15 @@ static qpki_status read_tbs_request(struct qpki_ocsp_request *r, const qpki_limi
             return der_fail(&at, QPKI_ERR_BAD_VERSION, "version %llu (only v1 = 0 exists)",
                             (unsigned long long)v);
     }
+    return QPKI_OK;
+}
+
+static qpki_status read_tbs_request(struct qpki_ocsp_request *r, const qpki_limits *limits,
+                                    der_cursor *tbs)
+{
+    der_cursor list, x;
+    bool present;
+    QPKI_GUARD(ocsp_read_version(tbs));
     /* requestorName [1] EXPLICIT GeneralName OPTIONAL */
     QPKI_GUARD(der_read_optional(tbs, DER_CTX_CONS(1), &x, &present));
     if (present) {

@@ -624,16 +624,7 @@ static qpki_status read_response_data(struct qpki_ocsp_response *r, der_cursor *
 {
     der_cursor x, list;
     bool present;
-    QPKI_GUARD(der_read_optional(tbs, DER_CTX_CONS(0), &x, &present));
-    if (present) {
-        uint64_t v;
-        der_cursor at = x;
-        DER_FIELD(tbs, "version", der_read_uint64(&x, &v));
-        DER_FIELD(tbs, "version", der_expect_end(&x));
-        if (v != 0)
-            return der_fail(&at, QPKI_ERR_BAD_VERSION, "version %llu (only v1 = 0 exists)",
-                            (unsigned long long)v);
-    }
+    QPKI_GUARD(ocsp_read_version(tbs));
     uint8_t tag;
     der_cursor at = *tbs;
     DER_FIELD(tbs, "responderID", der_read_any(tbs, &tag, &x, NULL));

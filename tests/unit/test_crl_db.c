@@ -147,6 +147,18 @@ static const struct ent base_entries[] = {
     {0x1004, QPKI_REASON_CERTIFICATE_HOLD, QPKI_HOLD_INSTRUCTION_CALL_ISSUER, 0},
 };
 
+/* At T0 + 1 h, one full CRL source holding CRL number 5 with base_entries
+ * (thisUpdate T0, nextUpdate T0 + 7 days). */
+static qpki_db *db_with_base(void)
+{
+    clock_now = T0 + 3600;
+    qpki_db *db = new_db(1, 0);
+    assert_int_equal(offer(db, 0, make(ca, ca_key, 5, 0, 0, 7 * DAY, base_entries, 4, false),
+                           NULL),
+                     QPKI_OK);
+    return db;
+}
+
 static void test_before_any_crl_lookups_are_stale(void **state)
 {
     (void)state;
@@ -168,11 +180,7 @@ static void test_before_any_crl_lookups_are_stale(void **state)
 static void test_entries_answer_with_reason_hold_and_invalidity_others_good(void **state)
 {
     (void)state;
-    clock_now = T0 + 3600;
-    qpki_db *db = new_db(1, 0);
-    assert_int_equal(offer(db, 0, make(ca, ca_key, 5, 0, 0, 7 * DAY, base_entries, 4, false),
-                           NULL),
-                     QPKI_OK);
+    qpki_db *db = db_with_base();
     qpki_db_entry e;
     assert_int_equal(look(db, 0x1001, &e), QPKI_OK);
     assert_int_equal(e.row_status, 'R');
@@ -209,11 +217,7 @@ static void test_entries_answer_with_reason_hold_and_invalidity_others_good(void
 static void test_bad_other_ca_older_and_early_crls_are_refused_and_the_previous_kept(void **state)
 {
     (void)state;
-    clock_now = T0 + 3600;
-    qpki_db *db = new_db(1, 0);
-    assert_int_equal(offer(db, 0, make(ca, ca_key, 5, 0, 0, 7 * DAY, base_entries, 4, false),
-                           NULL),
-                     QPKI_OK);
+    qpki_db *db = db_with_base();
     uint64_t gen = qpki_db_generation(db);
     char msg[256];
     static const struct ent other[] = {{0x2000, QPKI_REASON_KEY_COMPROMISE, 0, 0}};
@@ -295,11 +299,7 @@ static bool seen_has(const struct seen *s, uint16_t serial)
 static void test_a_newer_crl_changes_only_the_changed_serials(void **state)
 {
     (void)state;
-    clock_now = T0 + 3600;
-    qpki_db *db = new_db(1, 0);
-    assert_int_equal(offer(db, 0, make(ca, ca_key, 5, 0, 0, 7 * DAY, base_entries, 4, false),
-                           NULL),
-                     QPKI_OK);
+    qpki_db *db = db_with_base();
     uint64_t before = qpki_db_generation(db);
     /* 1001 unchanged, 1002 released from hold (gone), 1003 reason changed, 1004
      * unchanged, 1005 new */

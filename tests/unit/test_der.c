@@ -177,6 +177,24 @@ static void test_oid_text_round_trip(void **state)
     assert_int_equal(der_read_oid(&bad, &v), QPKI_ERR_NON_MINIMAL);
     der_cursor open = CUR("\x06\x01\x81");
     assert_int_equal(der_read_oid(&open, &v), QPKI_ERR_DECODE);
+
+    /* The public form: the arcs that fit, never part of one; bad octets. */
+    static const uint8_t nonce[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x02};
+    assert_int_equal(qpki_oid_to_text(nonce, sizeof(nonce), text, sizeof(text)), QPKI_OK);
+    assert_string_equal(text, "1.3.6.1.5.5.7.48.1.2");
+    char small[12];
+    assert_int_equal(qpki_oid_to_text(nonce, sizeof(nonce), small, sizeof(small)),
+                     QPKI_ERR_BUFFER_TOO_SMALL);
+    assert_string_equal(small, "1.3.6.1.5.5");
+    static const uint8_t cut[] = {0x2b, 0x06, 0x81};
+    assert_int_equal(qpki_oid_to_text(cut, sizeof(cut), text, sizeof(text)), QPKI_ERR_DECODE);
+    assert_int_equal(qpki_oid_to_text(NULL, 0, text, sizeof(text)), QPKI_ERR_DECODE);
+    assert_string_equal(text, "");
+    static const uint8_t huge[] = {0x2b, 0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                   0x80, 0x80, 0x80, 0x00};
+    assert_int_equal(qpki_oid_to_text(huge, sizeof(huge), text, sizeof(text)),
+                     QPKI_ERR_TOO_LARGE);
+    assert_int_equal(qpki_oid_to_text(nonce, sizeof(nonce), text, 0), QPKI_ERR_INVALID_ARG);
 }
 
 static void test_times_parse_utc_and_generalized(void **state)
