@@ -88,7 +88,6 @@ int cmd_cert_issue(int argc, char **argv)
     bool ca_opened = false;
     qpki_csr *csr = NULL;
     qpki_cert *cert = NULL;
-    uint8_t *csr_data = NULL;
     size_t alt_spki_len = 0;
     int rc = CLI_USAGE;
     int c;
@@ -118,12 +117,10 @@ int cmd_cert_issue(int argc, char **argv)
         cli_usage_error("--profile and --csr are required");
         goto done;
     }
-    size_t csr_len;
-    if (!cli_read_file(csr_path, "certificate request", &csr_data, &csr_len))
-        goto done;
-    qpki_status st = qpki_csr_parse_any(csr_data, csr_len, &csr);
+    char why[256];
+    qpki_status st = qpki_csr_load_file_err(csr_path, why, sizeof(why), &csr);
     if (st != QPKI_OK) {
-        cli_error_st(st, "%s is not a PKCS#10 certificate request", csr_path);
+        cli_error_detail(st, why, "cannot load the certificate request %s", csr_path);
         goto done;
     }
     /* RFC 2986 §3: the signature proves the requester holds the private key. */
@@ -237,7 +234,6 @@ int cmd_cert_issue(int argc, char **argv)
 done:
     qpki_cert_free(&cert);
     qpki_csr_free(&csr);
-    free(csr_data);
     if (ca_opened)
         ca_close(&ca);
     cli_db_close(&db);

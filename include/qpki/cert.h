@@ -362,6 +362,15 @@ QPKI_API qpki_status qpki_csr_parse(const uint8_t *der, size_t len, qpki_csr **o
 /* PEM ("CERTIFICATE REQUEST" or "NEW CERTIFICATE REQUEST") or DER. */
 QPKI_API qpki_status qpki_csr_parse_any(const uint8_t *data, size_t len, qpki_csr **out);
 QPKI_API qpki_status qpki_csr_load_file(const char *path, qpki_csr **out);
+/* The same; on failure error (may be NULL) receives one line naming the field and
+ * the byte offset, e.g. "certificationRequestInfo: attributes[1]: extensionRequest
+ * given twice at byte 212", "CertificationRequest: truncated at byte 200 of 402"
+ * (offsets count from the start of the DER; for PEM, of the decoded block).  Since
+ * QPKI_1.1. */
+QPKI_API qpki_status qpki_csr_parse_err(const uint8_t *der, size_t len, char *error,
+                                        size_t error_size, qpki_csr **out);
+QPKI_API qpki_status qpki_csr_load_file_err(const char *path, char *error, size_t error_size,
+                                            qpki_csr **out);
 QPKI_API void qpki_csr_free(qpki_csr **csr);
 QPKI_API void qpki_csr_der(const qpki_csr *csr, const uint8_t **der, size_t *len);
 QPKI_API void qpki_csr_subject_der(const qpki_csr *csr, const uint8_t **der, size_t *len);

@@ -70,6 +70,10 @@ QPKI_API qpki_status qpki_crl_load_file(const char *path, qpki_crl **out);
  * duplicate extension 2.5.29.21 (reasonCode) at byte 410".  Since QPKI_1.1. */
 QPKI_API qpki_status qpki_crl_load_file_err(const char *path, char *error, size_t error_size,
                                             qpki_crl **out);
+/* qpki_crl_parse with the same one-line message as qpki_crl_load_file_err.  Since
+ * QPKI_1.1. */
+QPKI_API qpki_status qpki_crl_parse_err(const uint8_t *der, size_t len, char *error,
+                                        size_t error_size, qpki_crl **out);
 QPKI_API void qpki_crl_free(qpki_crl **crl);
 
 /* The whole DER encoding; tbsCertList, whole TLV. */

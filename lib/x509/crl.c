@@ -394,14 +394,25 @@ static qpki_status crl_adopt(uint8_t *der, size_t len, qpki_detail *detail, qpki
 
 qpki_status qpki_crl_parse(const uint8_t *der, size_t len, qpki_crl **out)
 {
+    return qpki_crl_parse_err(der, len, NULL, 0, out);
+}
+
+qpki_status qpki_crl_parse_err(const uint8_t *der, size_t len, char *error, size_t error_size,
+                               qpki_crl **out)
+{
+    qpki_detail detail;
+    detail_init(&detail, error, error_size);
     QPKI_ENSURE(out, QPKI_ERR_INVALID_ARG);
     *out = NULL;
     QPKI_ENSURE(der || len == 0, QPKI_ERR_INVALID_ARG);
-    QPKI_ENSURE(len <= QPKI_CRL_MAX_SIZE, QPKI_ERR_TOO_LARGE);
-    QPKI_ENSURE(len > 0, QPKI_ERR_TRUNCATED);
+    if (len > QPKI_CRL_MAX_SIZE)
+        return detail_fail(&detail, QPKI_ERR_TOO_LARGE, "CertificateList: %zu bytes, more "
+                           "than the %zu allowed", len, (size_t)QPKI_CRL_MAX_SIZE);
+    if (len == 0)
+        return detail_fail(&detail, QPKI_ERR_TRUNCATED, "CertificateList: empty (0 bytes)");
     uint8_t *copy = qpki_memdup(der, len);
     QPKI_ENSURE(copy, QPKI_ERR_NOMEM);
-    return crl_adopt(copy, len, NULL, out);
+    return crl_adopt(copy, len, &detail, out);
 }
 
 /* PEM or DER in data, which is consumed (freed) either way. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* lib/x509/csr.c - PKCS#10 certification requests (RFC 2986): read, verify, build. */
+#include <stdio.h>
 #include <string.h>
 
 #include "../der/oid.h"
@@ -11,9 +12,10 @@
 
 /* RFC 2985 §5.4.2: extensionRequest ATTRIBUTE ::= { WITH SYNTAX ExtensionRequest
  * SINGLE VALUE TRUE ID pkcs-9-at-extensionRequest }, ExtensionRequest ::= Extensions */
-static qpki_status parse_extension_request(qpki_csr *csr, der_cursor values)
+static qpki_status parse_extension_request(qpki_csr *csr, der_cursor values, der_cursor *at)
 {
-    QPKI_ENSURE(csr->exts == NULL, QPKI_ERR_DECODE); /* attribute given twice */
+    if (csr->exts)
+        return der_fail(at, QPKI_ERR_DECODE, "extensionRequest given twice");
     der_cursor seq;
     QPKI_GUARD(der_read_tlv(&values, DER_SEQUENCE, &seq));
     QPKI_GUARD(der_expect_end(&values)); /* SINGLE VALUE */
@@ -21,8 +23,13 @@ static qpki_status parse_extension_request(qpki_csr *csr, der_cursor values)
     for (size_t i = 0; i < csr->ext_count; i++) {
         if (der_oid_eq(csr->exts[i].oid, OID_CE_SUBJECT_ALT_NAME)) {
             der_view contents;
-            QPKI_GUARD(x509_general_names_check(csr->exts[i].value.p, csr->exts[i].value.n,
-                                                &contents));
+            qpki_status st = x509_general_names_check(csr->exts[i].value.p,
+                                                      csr->exts[i].value.n, &contents);
+            if (st != QPKI_OK) {
+                der_cursor e = der_cursor_sub(at, csr->exts[i].whole);
+                return der_fail(&e, st, "extensions[%zu]: subjectAltName: bad value (%s)", i,
+                                qpki_strerror(st));
+            }
             csr->san = csr->exts[i].value;
         }
     }
@@ -34,18 +41,22 @@ static qpki_status parse_extension_request(qpki_csr *csr, der_cursor values)
  * subjectAltPublicKeyInfo: SubjectPublicKeyInfo, altSignatureAlgorithm:
  * AlgorithmIdentifier, altSignatureValue: BIT STRING. */
 static qpki_status parse_alt_attribute(qpki_csr *csr, der_view type, der_cursor values,
-                                       der_view whole)
+                                       der_view whole, der_cursor *at)
 {
     der_view oid, bits;
     qpki_key_alg alg;
+    char dotted[DER_OID_TEXT_MAX];
+    const der_view *seen = der_oid_eq(type, OID_CE_ALT_SPKI)      ? &csr->alt_spki
+                           : der_oid_eq(type, OID_CE_ALT_SIG_ALG) ? &csr->alt_sig_alg
+                                                                  : &csr->alt_sig_attr;
+    if (seen->n)
+        return der_fail(at, QPKI_ERR_DECODE, "attribute %s given twice",
+                        der_oid_text_capped(type, dotted));
     if (der_oid_eq(type, OID_CE_ALT_SPKI)) {
-        QPKI_ENSURE(csr->alt_spki.n == 0, QPKI_ERR_DECODE);
         QPKI_GUARD(x509_read_spki(&values, &csr->alt_spki, &bits, &alg));
     } else if (der_oid_eq(type, OID_CE_ALT_SIG_ALG)) {
-        QPKI_ENSURE(csr->alt_sig_alg.n == 0, QPKI_ERR_DECODE);
         QPKI_GUARD(x509_read_alg_id(&values, &csr->alt_sig_alg, &oid));
     } else {
-        QPKI_ENSURE(csr->alt_sig_attr.n == 0, QPKI_ERR_DECODE);
         QPKI_GUARD(der_read_bit_string(&values, &csr->alt_sig, &csr->alt_sig_unused));
         csr->alt_sig_attr = whole;
     }
@@ -67,59 +78,78 @@ static qpki_status parse_cri(qpki_csr *csr, der_cursor *outer)
     csr->cri = (der_view){before.p, (size_t)(outer->p - before.p)};
     uint64_t version;
     der_cursor at_version = cri;
-    QPKI_GUARD(der_read_uint64(&cri, &version));
-    QPKI_ENSURE(version == 0, QPKI_ERR_BAD_VERSION);
+    DER_FIELD(&cri, "version", der_read_uint64(&cri, &version));
+    if (version != 0)
+        return der_fail(&at_version, QPKI_ERR_BAD_VERSION, "version %llu (only v1 = 0 exists)",
+                        (unsigned long long)version);
     csr->version_tlv = (der_view){at_version.p, (size_t)(cri.p - at_version.p)};
-    QPKI_GUARD(x509_read_name(&cri, &csr->subject));
-    QPKI_GUARD(x509_read_spki(&cri, &csr->spki, &csr->key_bits, &csr->key_alg));
-    QPKI_GUARD(der_read_tlv(&cri, DER_CTX_CONS(0), &attrs));
-    QPKI_GUARD(der_expect_end(&cri));
+    DER_FIELD(&cri, "subject", x509_read_name(&cri, &csr->subject));
+    DER_FIELD(&cri, "subjectPKInfo",
+              x509_read_spki(&cri, &csr->spki, &csr->key_bits, &csr->key_alg));
+    DER_FIELD(&cri, "attributes", der_read_tlv(&cri, DER_CTX_CONS(0), &attrs));
+    DER_FIELD(&cri, "certificationRequestInfo", der_expect_end(&cri));
     csr->attrs = der_cursor_view(&attrs);
-    while (!der_at_end(&attrs)) {
+    for (size_t i = 0; !der_at_end(&attrs); i++) {
         der_cursor attr, values, at_attr = attrs;
         der_view type;
-        QPKI_GUARD(der_read_tlv(&attrs, DER_SEQUENCE, &attr));
+        char name[40];
+        snprintf(name, sizeof(name), "attributes[%zu]", i);
+        DER_FIELD(&attrs, name, der_read_tlv(&attrs, DER_SEQUENCE, &attr));
         der_view whole = {at_attr.p, (size_t)(attrs.p - at_attr.p)};
-        QPKI_GUARD(der_read_oid(&attr, &type));
-        QPKI_GUARD(der_read_tlv(&attr, DER_SET, &values));
-        QPKI_GUARD(der_expect_end(&attr));
-        QPKI_ENSURE(!der_at_end(&values), QPKI_ERR_DECODE); /* SIZE(1..MAX) */
+        DER_FIELD(&attrs, name, der_read_oid(&attr, &type));
+        DER_FIELD(&attrs, name, der_read_tlv(&attr, DER_SET, &values));
+        DER_FIELD(&attrs, name, der_expect_end(&attr));
+        if (der_at_end(&values)) /* SIZE(1..MAX) */
+            return der_field(&attrs, der_fail(&at_attr, QPKI_ERR_DECODE, "no value"), "%s",
+                             name);
         if (der_oid_eq(type, OID_PKCS9_EXTENSION_REQUEST))
-            QPKI_GUARD(parse_extension_request(csr, values));
+            DER_FIELD(&attrs, name, parse_extension_request(csr, values, &at_attr));
         else if (der_oid_eq(type, OID_CE_ALT_SPKI) || der_oid_eq(type, OID_CE_ALT_SIG_ALG) ||
                  der_oid_eq(type, OID_CE_ALT_SIG_VALUE))
-            QPKI_GUARD(parse_alt_attribute(csr, type, values, whole));
+            DER_FIELD(&attrs, name, parse_alt_attribute(csr, type, values, whole, &at_attr));
         /* other attributes (challengePassword, ...) are not used */
     }
     return QPKI_OK;
 }
 
-static qpki_status parse_csr(qpki_csr *csr)
+static qpki_status parse_csr(qpki_csr *csr, qpki_detail *detail)
 {
-    der_cursor c = der_cursor_init(csr->der, csr->len), outer;
+    der_diag diag = {csr->der, csr->len, detail};
+    der_cursor c = der_cursor_init_diag(csr->der, csr->len, &diag), outer;
     /* RFC 2986 §4.2:
      *   CertificationRequest ::= SEQUENCE {
      *       certificationRequestInfo CertificationRequestInfo,
      *       signatureAlgorithm AlgorithmIdentifier{{ SignatureAlgorithms }},
      *       signature          BIT STRING } */
-    QPKI_GUARD(der_read_tlv(&c, DER_SEQUENCE, &outer));
-    QPKI_GUARD(der_expect_end(&c));
-    QPKI_GUARD(parse_cri(csr, &outer));
+    DER_FIELD(&c, "CertificationRequest", der_read_tlv(&c, DER_SEQUENCE, &outer));
+    DER_FIELD(&c, "CertificationRequest", der_expect_end(&c));
+    DER_FIELD(&c, "certificationRequestInfo", parse_cri(csr, &outer));
     der_view oid;
-    QPKI_GUARD(x509_read_alg_id(&outer, &csr->sig_alg, &oid));
-    QPKI_GUARD(der_read_bit_string(&outer, &csr->signature, &csr->sig_unused));
-    QPKI_GUARD(der_expect_end(&outer));
+    DER_FIELD(&c, "signatureAlgorithm", x509_read_alg_id(&outer, &csr->sig_alg, &oid));
+    DER_FIELD(&c, "signature", der_read_bit_string(&outer, &csr->signature, &csr->sig_unused));
+    DER_FIELD(&c, "CertificationRequest", der_expect_end(&outer));
     csr->sig_alg_id = x509_sig_alg_of(csr->sig_alg);
     return QPKI_OK;
 }
 
 qpki_status qpki_csr_parse(const uint8_t *der, size_t len, qpki_csr **out)
 {
+    return qpki_csr_parse_err(der, len, NULL, 0, out);
+}
+
+qpki_status qpki_csr_parse_err(const uint8_t *der, size_t len, char *error, size_t error_size,
+                               qpki_csr **out)
+{
+    qpki_detail detail;
+    detail_init(&detail, error, error_size);
     QPKI_ENSURE(out, QPKI_ERR_INVALID_ARG);
     *out = NULL;
     QPKI_ENSURE(der || len == 0, QPKI_ERR_INVALID_ARG);
-    QPKI_ENSURE(len <= QPKI_CERT_MAX_SIZE, QPKI_ERR_TOO_LARGE);
-    QPKI_ENSURE(len > 0, QPKI_ERR_TRUNCATED);
+    if (len > QPKI_CERT_MAX_SIZE)
+        return detail_fail(&detail, QPKI_ERR_TOO_LARGE, "CertificationRequest: %zu bytes, "
+                           "more than the %d allowed", len, QPKI_CERT_MAX_SIZE);
+    if (len == 0)
+        return detail_fail(&detail, QPKI_ERR_TRUNCATED, "CertificationRequest: empty (0 bytes)");
     qpki_csr *csr = qpki_calloc(1, sizeof(*csr));
     QPKI_ENSURE(csr, QPKI_ERR_NOMEM);
     csr->der = qpki_memdup(der, len);
@@ -128,7 +158,7 @@ qpki_status qpki_csr_parse(const uint8_t *der, size_t len, qpki_csr **out)
         return QPKI_ERR_NOMEM;
     }
     csr->len = len;
-    qpki_status rc = parse_csr(csr);
+    qpki_status rc = parse_csr(csr, &detail);
     if (rc != QPKI_OK) {
         qpki_csr_free(&csr);
         return rc;
@@ -137,32 +167,53 @@ qpki_status qpki_csr_parse(const uint8_t *der, size_t len, qpki_csr **out)
     return QPKI_OK;
 }
 
+/* PEM (RFC 7468 §7: "CERTIFICATE REQUEST"; "NEW CERTIFICATE REQUEST" is the
+ * label older tools -- Netscape, Microsoft -- write) or DER. */
+static qpki_status csr_parse_any(const uint8_t *data, size_t len, qpki_detail *detail,
+                                 qpki_csr **out)
+{
+    if (!pem_detect(data, len))
+        return qpki_csr_parse_err(data, len, detail->msg, detail->cap, out);
+    uint8_t *der;
+    size_t der_len;
+    qpki_status rc = x509_pem_find(data, len, "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST",
+                                   &der, &der_len);
+    if (rc != QPKI_OK)
+        return detail_fail(detail, rc, "no PEM CERTIFICATE REQUEST block (%s)",
+                           qpki_strerror(rc));
+    rc = qpki_csr_parse_err(der, der_len, detail->msg, detail->cap, out);
+    if (rc != QPKI_OK)
+        detail_prefix(detail, "PEM block CERTIFICATE REQUEST: ");
+    qpki_free(der);
+    return rc;
+}
+
 qpki_status qpki_csr_parse_any(const uint8_t *data, size_t len, qpki_csr **out)
 {
     QPKI_ENSURE(out, QPKI_ERR_INVALID_ARG);
     *out = NULL;
     QPKI_ENSURE(data || len == 0, QPKI_ERR_INVALID_ARG);
-    if (!pem_detect(data, len))
-        return qpki_csr_parse(data, len, out);
-    /* RFC 7468 §7: "CERTIFICATE REQUEST"; "NEW CERTIFICATE REQUEST" is the label
-     * older tools (Netscape, Microsoft) write. */
-    uint8_t *der;
-    size_t der_len;
-    QPKI_GUARD(x509_pem_find(data, len, "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST", &der,
-                             &der_len));
-    qpki_status rc = qpki_csr_parse(der, der_len, out);
-    qpki_free(der);
-    return rc;
+    qpki_detail detail;
+    detail_init(&detail, NULL, 0);
+    return csr_parse_any(data, len, &detail, out);
 }
 
 qpki_status qpki_csr_load_file(const char *path, qpki_csr **out)
 {
+    return qpki_csr_load_file_err(path, NULL, 0, out);
+}
+
+qpki_status qpki_csr_load_file_err(const char *path, char *error, size_t error_size,
+                                   qpki_csr **out)
+{
+    qpki_detail detail;
+    detail_init(&detail, error, error_size);
     QPKI_ENSURE(path && out, QPKI_ERR_INVALID_ARG);
     *out = NULL;
     uint8_t *data;
     size_t len;
     QPKI_GUARD(x509_read_file(path, X509_FILE_MAX, &data, &len));
-    qpki_status rc = qpki_csr_parse_any(data, len, out);
+    qpki_status rc = csr_parse_any(data, len, &detail, out);
     qpki_free(data);
     return rc;
 }

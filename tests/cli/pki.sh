@@ -203,6 +203,12 @@ expect_rc 2 "issue: invalid DNS name" qpki cert issue --ca-dir issuing --profile
 expect_rc 2 "issue: no CA there" qpki cert issue --ca-dir nowhere --profile ec/tls-server --csr san.csr --out x.crt
 expect_rc 2 "issue: without --csr" qpki cert issue --ca-dir issuing --profile ec/tls-server
 expect_rc 2 "issue: unreadable CSR" qpki cert issue --ca-dir issuing --profile ec/tls-server --csr nosuch.csr
+# a malformed request: the message names the field and the byte (made by
+# tests/vectors/malformed-other/make.py from an openssl CSR)
+expect_rc 2 "issue: CSR with extensionRequest twice" qpki cert issue --ca-dir issuing --profile ec/tls-server \
+    --csr "$HERE/../vectors/malformed-other/csr-extension-request-twice.der" --out x.crt
+expect_grep "the message names the attribute and the byte" \
+    "certificationRequestInfo: attributes\[1\]: extensionRequest given twice at byte 222" "$TMP/.out"
 
 # encrypted CA key
 check "ca init encrypted" env CAPW=capass qpki ca init --ca-dir encca --var cn="Encrypted CA" --passphrase-env CAPW

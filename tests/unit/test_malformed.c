@@ -187,7 +187,20 @@ static void test_every_malformed_response_cert_crl_and_key_names_the_field(void 
             qpki_crl *crl = NULL;
             got = qpki_crl_load_file_err(path, msg, sizeof(msg), &crl);
             assert_null(crl);
+            /* the bytes form gives the same line */
+            char msg2[256];
+            assert_int_equal(qpki_crl_parse_err(der, len, msg2, sizeof(msg2), &crl), got);
+            assert_string_equal(msg, msg2);
             assert_int_equal(qpki_crl_parse(der, len, &crl), got);
+        } else if (!strcmp(f[0], "csr")) {
+            qpki_csr *csr = NULL;
+            got = qpki_csr_parse_err(der, len, msg, sizeof(msg), &csr);
+            assert_null(csr);
+            char msg2[256];
+            assert_int_equal(qpki_csr_load_file_err(path, msg2, sizeof(msg2), &csr), got);
+            assert_string_equal(msg, msg2);
+            assert_int_equal(qpki_csr_parse(der, len, &csr), got);
+            assert_int_equal(qpki_csr_parse_any(der, len, &csr), got);
         } else {
             fail_msg("unknown kind %s", f[0]);
             got = QPKI_OK;
@@ -200,9 +213,9 @@ static void test_every_malformed_response_cert_crl_and_key_names_the_field(void 
         free(der);
         cases++;
     }
-    printf("malformed responses, certificates, CRLs, keys: %d files, %d substrings found\n", cases,
+    printf("malformed responses, certificates, requests, CRLs, keys: %d files, %d substrings found\n", cases,
            substrings);
-    assert_true(cases >= 17);
+    assert_true(cases >= 21);
     free(tsv);
     qpki_cert_free(&ca);
 }

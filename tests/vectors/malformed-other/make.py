@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Generates malformed OCSP responses, certificates and CRLs, and expected.tsv:
+"""Generates malformed OCSP responses, certificates, certificate requests, CRLs and
+private keys, and expected.tsv:
 kind, file, the exact qpki_status, then the substrings the one-line error message
 (qpki_*_parse_err / _load_file_err) must contain -- the field's name, the OID, the
 byte offset.  Run from this directory; the inputs are derived from files made by
@@ -170,6 +171,35 @@ data = enc(t)
 cases.append(("crl", "crl-entry-duplicate-reason.der", data, "QPKI_ERR_DECODE",
               ["tbsCertList: revokedCertificates[0]: crlEntryExtensions: duplicate extension "
                "2.5.29.21 (reasonCode)"]))
+
+# ---- certificate requests (tests/data/certs/ec-p256.csr: an extensionRequest
+# attribute with subjectAltName)
+csr = pem_der(os.path.join(DATA, "certs", "ec-p256.csr"))
+cases.append(("csr", "csr-truncated.der", csr[:200], "QPKI_ERR_TRUNCATED",
+              ["CertificationRequest: truncated at byte 200 of %d" % len(csr)]))
+t = tree(csr)
+cri = t[1][0]
+cri[1][0] = [0x02, b"\x01"]  # version 1: only v1 = 0 exists
+data = enc(t)
+cases.append(("csr", "csr-version-1.der", data, "QPKI_ERR_BAD_VERSION",
+              ["certificationRequestInfo: version 1 (only v1 = 0 exists) at byte %d"
+               % (hl(data, 0) + hl(data, hl(data, 0)))]))
+t = tree(csr)
+attrs = t[1][0][1][3]
+ext_req = attrs[1][0]
+attrs[1].append(ext_req)  # extensionRequest twice
+data = enc(t)
+cases.append(("csr", "csr-extension-request-twice.der", data, "QPKI_ERR_DECODE",
+              ["certificationRequestInfo: attributes[1]: extensionRequest given twice at byte %d"
+               % data.rfind(enc(ext_req))]))
+t = tree(csr)
+attrs = t[1][0][1][3]
+empty = [0x30, [[0x06, bytes.fromhex("2a864886f70d010907")], [0x31, []]]]  # challengePassword, no value
+attrs[1].insert(0, empty)
+data = enc(t)
+cases.append(("csr", "csr-attribute-without-value.der", data, "QPKI_ERR_DECODE",
+              ["certificationRequestInfo: attributes[0]: no value at byte %d"
+               % offset_of(data, enc(empty))]))
 
 # ---- private keys: offsets, never key bytes (p256.p8.der holds a SEC1
 # ECPrivateKey, ed25519.p8.der a PKCS#8 PrivateKeyInfo)
