@@ -95,6 +95,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     qpki_cert_free(&c);
 
     qpki_csr *r = NULL;
+    FUZZ_CALL(rc, qpki_csr_parse_err(data, size, msg, sizeof(msg), &r), r);
+    fuzz_check_message("csr", msg, sizeof(msg), rc, true);
+    if (rc == QPKI_OK)
+        use_csr(r);
+    qpki_csr_free(&r);
     FUZZ_CALL(rc, qpki_csr_parse_any(data, size, &r), r);
     if (rc == QPKI_OK)
         use_csr(r);

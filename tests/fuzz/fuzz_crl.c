@@ -89,6 +89,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_alloc_input(data, size);
     qpki_status rc;
     qpki_crl *c = NULL;
+    char msg[256];
+    FUZZ_CALL(rc, qpki_crl_parse_err(data, size, msg, sizeof(msg), &c), c);
+    fuzz_check_message("crl", msg, sizeof(msg), rc, true);
+    if (rc == QPKI_OK)
+        use_crl(c);
+    qpki_crl_free(&c);
     FUZZ_CALL(rc, qpki_crl_parse(data, size, &c), c);
     if (rc == QPKI_OK)
         use_crl(c);
