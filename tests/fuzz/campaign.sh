@@ -26,11 +26,12 @@ top=$(cd "$here/../.." && pwd)
 runs=10000000
 budget=
 update=false
+runs_given=false
 build=$top/build-fuzz
 while getopts 'n:t:ub:h' opt; do
   case $opt in
-    n) runs=$OPTARG ;;
-    t) budget=$OPTARG; [[ $runs == 10000000 ]] && runs=-1 ;;
+    n) runs=$OPTARG; runs_given=true ;;
+    t) budget=$OPTARG ;;
     u) update=true ;;
     b) build=$(cd "$OPTARG" 2>/dev/null && pwd || echo "$OPTARG") ;;
     h) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -38,6 +39,8 @@ while getopts 'n:t:ub:h' opt; do
   esac
 done
 shift $((OPTIND - 1))
+# -t alone: the time budget only; -t with -n: whichever comes first
+[[ -n $budget && $runs_given == false ]] && runs=-1
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   for src in "$here"/fuzz_*.c; do
