@@ -43,7 +43,7 @@ struct counters {
 static struct {
     atomic_ullong reloads, reload_failures;
     atomic_ullong db_reload_failures;
-    atomic_ullong key_reloads, key_reload_failures;
+    atomic_ullong key_reloads, key_reload_failures, key_watch_passes;
     atomic_llong connections;
     time_t started;
 } m;
@@ -142,6 +142,11 @@ void serve_metrics_db_refresh_failure(void) { atomic_fetch_add(&m.db_reload_fail
 void serve_metrics_key_reload(bool ok)
 {
     atomic_fetch_add(ok ? &m.key_reloads : &m.key_reload_failures, 1);
+}
+
+void serve_metrics_key_watch_pass(void)
+{
+    atomic_fetch_add(&m.key_watch_passes, 1);
 }
 
 void serve_metrics_connection(int delta) { atomic_fetch_add(&m.connections, delta); }
@@ -387,6 +392,9 @@ char *serve_metrics_render(void)
     counter(&t, "qpki_ocsp_key_reload_failures_total",
             "Changed responder key or certificate files that could not be used.",
             &m.key_reload_failures);
+    counter(&t, "qpki_ocsp_key_watch_passes_total",
+            "Passes of the key-watching thread over the responder key and certificate files.",
+            &m.key_watch_passes);
     header(&t, "qpki_ocsp_open_connections", "gauge", "Open HTTP connections.");
     add(&t, "qpki_ocsp_open_connections %lld\n", (long long)atomic_load(&m.connections));
     header(&t, "qpki_ocsp_start_time_seconds", "gauge", "Start time of the process.");

@@ -137,6 +137,8 @@ void serve_metrics_request(unsigned http_code, const qpki_answer *answer, uint64
 void serve_metrics_reload(bool ok);
 void serve_metrics_db_refresh_failure(void);
 void serve_metrics_key_reload(bool ok);
+/* One pass of the key-watching thread over every CA's files is complete. */
+void serve_metrics_key_watch_pass(void);
 void serve_metrics_connection(int delta);
 void serve_metrics_start(void);
 /* The Prometheus text for the current state (malloc'd). */
@@ -181,6 +183,9 @@ struct serve_issuer {
     struct file_id loaded[SERVE_WATCH_MAX];  /* identities at the last load attempt */
     struct file_id pending[SERVE_WATCH_MAX]; /* a change seen once, applied when stable */
     bool has_pending;
+    /* a QPKI credential: its active version (credential.meta.json "active") as
+     * read before the last load attempt, "" when it has no metadata */
+    char active[16];
 };
 
 struct serve_gen {
@@ -201,15 +206,24 @@ struct serve_gen {
     atomic_bool presign_stop;
     pthread_mutex_t presign_wait;
     pthread_cond_t presign_wake;
+    /* the thread that watches the responder key and certificate files (state.c):
+     * a key switch never waits for the main thread's index.txt reloads */
+    pthread_t keys_thread;
+    bool keys_running;
+    atomic_bool keys_stop;
+    pthread_mutex_t keys_wait;
+    pthread_cond_t keys_wake;
 };
 
 /* Build a generation from a finished configuration (the configuration is moved
  * into the generation).  Prints/logs the error. */
 bool serve_gen_build(struct serve_config *conf, struct serve_gen **out);
 void serve_gen_free(struct serve_gen **g);
-/* Periodic work on the current generation: refresh the status databases, apply
- * changed credential files. */
+/* Periodic work on the current generation (main thread, every 500 ms): refresh
+ * the status databases.  Changed credential files are applied by the
+ * generation's own key-watching thread, every SERVE_KEY_WATCH_MS. */
 void serve_gen_maintain(struct serve_gen *g);
+#define SERVE_KEY_WATCH_MS 250
 
 /* The status databases that follow a remote source (--db), for /healthz:
  * SERVE_DB_OK; SERVE_DB_DEGRADED when one has lost its connection but its table

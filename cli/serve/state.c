@@ -13,11 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <qpki/cert.h>
 #include <qpki/db_plugin.h>
 
+#include "cred.h"
 #include "serve.h"
 
 struct serve_server serve_srv = {
@@ -99,9 +101,18 @@ static size_t extra_ids(char *list, char **ids)
 }
 
 /* The files whose change means "load the keys and certificates again": those of
- * the default key, then those of every additional credential. */
-static void watch_setup(const struct serve_ca_config *ca, struct serve_issuer *is)
+ * the default key, then those of every additional credential.  snap: the
+ * identities seen before the files were read (reload_key), recorded as loaded
+ * for every path that did not move, so that a change made while they were being
+ * read -- `credential activate` during the load -- is still a change at the next
+ * pass; NULL: look at the files now. */
+static void watch_setup(const struct serve_ca_config *ca, struct serve_issuer *is,
+                        const struct file_id *snap)
 {
+    char(*before)[4096] = snap ? malloc(sizeof(is->watch_path)) : NULL;
+    size_t n_before = is->n_watch;
+    if (before)
+        memcpy(before, is->watch_path, sizeof(is->watch_path));
     memset(is->watch_path, 0, sizeof(is->watch_path));
     is->watch = false;
     is->n_watch = 3;
@@ -133,9 +144,35 @@ static void watch_setup(const struct serve_ca_config *ca, struct serve_issuer *i
     }
     is->n_watch = 3 * (1 + (n < SERVE_EXTRA_KEYS_MAX ? n : SERVE_EXTRA_KEYS_MAX));
     free(list);
-    for (size_t i = 0; i < is->n_watch; i++)
-        serve_file_id(is->watch_path[i], &is->loaded[i]);
+    for (size_t i = 0; i < is->n_watch; i++) {
+        if (before && i < n_before && strcmp(before[i], is->watch_path[i]) == 0)
+            is->loaded[i] = snap[i];
+        else
+            serve_file_id(is->watch_path[i], &is->loaded[i]);
+    }
+    free(before);
     is->has_pending = false;
+}
+
+/* A QPKI credential's active version, from its credential.meta.json (which
+ * `credential activate` writes last, after the links have been switched): false
+ * when it is not one (--cert/--key, or hand-made <id>.crt/<id>.key without
+ * metadata) or the file cannot be read. */
+static bool credential_active(const struct serve_ca_config *ca, char *out, size_t size)
+{
+    char meta[PATH_MAX];
+    out[0] = '\0';
+    if (!ca->credential || !cred_valid_id(ca->credential) ||
+        snprintf(meta, sizeof(meta), "%s/%s/%s", ca->cred_dir, ca->credential, CRED_META_FILE) >=
+            (int)sizeof(meta) ||
+        access(meta, F_OK) != 0)
+        return false;
+    struct credential c;
+    if (!cred_load(ca->cred_dir, ca->credential, &c))
+        return false;
+    snprintf(out, size, "%s", c.active);
+    cred_free(&c);
+    return true;
 }
 
 static void cert_label(const qpki_cert *cert, char *subject, size_t ssize, char *serial,
@@ -314,6 +351,8 @@ static bool load_issuer(struct serve_gen *g, size_t index)
             goto out;
     }
 
+    char active[sizeof(is->active)] = "";
+    (void)credential_active(ca, active, sizeof(active));
     if (has_signer(ca)) {
         struct cli_signer_opts o = signer_opts(ca);
         /* a Catalyst credential brings its ML-DSA key (<id>.alt.key) */
@@ -370,7 +409,11 @@ static bool load_issuer(struct serve_gen *g, size_t index)
     }
     is->responder_cert = rcert;
     rcert = NULL;
-    watch_setup(ca, is);
+    watch_setup(ca, is, NULL);
+    snprintf(is->active, sizeof(is->active), "%s", active);
+    /* activated while loading: the next pass of the key watcher loads it */
+    if (credential_active(ca, active, sizeof(active)) && strcmp(active, is->active) != 0)
+        memset(is->loaded, 0, sizeof(is->loaded));
     ok = true;
 out:
     qpki_signer_free(&signer);
@@ -378,6 +421,9 @@ out:
     qpki_cert_free(&rcert);
     return ok;
 }
+
+static bool keys_start(struct serve_gen *g);
+static void keys_stop(struct serve_gen *g);
 
 bool serve_gen_build(struct serve_config *conf, struct serve_gen **out)
 {
@@ -393,6 +439,8 @@ bool serve_gen_build(struct serve_config *conf, struct serve_gen **out)
     pthread_cond_init(&g->crl_wake, NULL);
     pthread_mutex_init(&g->presign_wait, NULL);
     pthread_cond_init(&g->presign_wake, NULL);
+    pthread_mutex_init(&g->keys_wait, NULL);
+    pthread_cond_init(&g->keys_wake, NULL);
     qpki_status st;
     if ((st = qpki_responder_new(&g->r)) != QPKI_OK || (st = qpki_http_new(&g->http)) != QPKI_OK) {
         cli_error_st(st, "cannot create the responder");
@@ -423,7 +471,7 @@ bool serve_gen_build(struct serve_config *conf, struct serve_gen **out)
     for (size_t i = 0; i < g->n; i++)
         if (!load_issuer(g, i))
             goto fail;
-    if (!serve_crl_start(g) || !serve_presign_start(g))
+    if (!serve_crl_start(g) || !serve_presign_start(g) || !keys_start(g))
         goto fail;
     *out = g;
     return true;
@@ -437,6 +485,7 @@ void serve_gen_free(struct serve_gen **gp)
     struct serve_gen *g = gp ? *gp : NULL;
     if (!g)
         return;
+    keys_stop(g);
     serve_crl_stop(g);
     serve_presign_stop(g);
     /* the responder first: it borrows the databases */
@@ -457,16 +506,22 @@ void serve_gen_free(struct serve_gen **gp)
     pthread_cond_destroy(&g->crl_wake);
     pthread_mutex_destroy(&g->presign_wait);
     pthread_cond_destroy(&g->presign_wake);
+    pthread_mutex_destroy(&g->keys_wait);
+    pthread_cond_destroy(&g->keys_wake);
     free(g);
     *gp = NULL;
 }
 
-/* The watched files changed and have stayed the same for one tick: load them. */
+/* The watched files changed (now: their identities, seen before anything is
+ * read): load the key and certificate, and switch when they are new. */
 static void reload_key(struct serve_gen *g, size_t index, const struct file_id *now)
 {
     const struct serve_ca_config *ca = &g->conf.cas[index];
     struct serve_issuer *is = &g->issuers[index];
     bool extras_changed = !serve_file_ids_equal(now + 3, is->loaded + 3, is->n_watch - 3);
+    /* the version read before the files: a later activation is a later change */
+    char active[sizeof(is->active)];
+    (void)credential_active(ca, active, sizeof(active));
     memcpy(is->loaded, now, sizeof(is->loaded[0]) * is->n_watch);
     struct cli_signer_opts o = signer_opts(ca);
     qpki_cert *cert = NULL;
@@ -477,6 +532,14 @@ static void reload_key(struct serve_gen *g, size_t index, const struct file_id *
         qpki_cert_free(&cert);
         qpki_signer_free(&signer);
         qpki_signer_free(&alt);
+        struct file_id after[SERVE_WATCH_MAX];
+        for (size_t k = 0; k < is->n_watch; k++)
+            serve_file_id(is->watch_path[k], &after[k]);
+        if (!serve_file_ids_equal(after, now, is->n_watch)) {
+            /* read while they were being switched (the certificate of one
+             * version, the key of the next): the next pass reads them again */
+            return;
+        }
         serve_metrics_key_reload(false);
         serve_log("error", "responder key or certificate changed but cannot be used; "
                   "still signing with the previous ones",
@@ -490,7 +553,8 @@ static void reload_key(struct serve_gen *g, size_t index, const struct file_id *
         qpki_signer_free(&signer);
         qpki_signer_free(&alt);
         extra_keys_free(&extra);
-        watch_setup(ca, is);
+        watch_setup(ca, is, now);
+        snprintf(is->active, sizeof(is->active), "%s", active);
         return;
     }
     qpki_status st = qpki_responder_issuer_replace_key_hybrid(is->iss, signer, alt, cert);
@@ -517,11 +581,113 @@ static void reload_key(struct serve_gen *g, size_t index, const struct file_id *
     is->responder_cert = cert;
     atomic_fetch_add(&serve_epoch, 1);
     serve_metrics_key_reload(true);
+    /* paths may have moved (QPKI credentials without links name the active
+     * version's files) */
+    watch_setup(ca, is, now);
+    snprintf(is->active, sizeof(is->active), "%s", active);
     serve_log("info", "responder key and certificate switched", "ca", is->name, "subject",
               subject, "serial", serial, "previous_serial", old_serial, "additional_keys",
-              extras_changed ? "reloaded" : "unchanged", (const char *)NULL);
-    /* paths may have moved (QPKI credentials name the active version's files) */
-    watch_setup(ca, is);
+              extras_changed ? "reloaded" : "unchanged", "version", active[0] ? active : "-",
+              (const char *)NULL);
+}
+
+/* One pass over every CA's signer files. */
+static void watch_keys(struct serve_gen *g)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        const struct serve_ca_config *ca = &g->conf.cas[i];
+        struct serve_issuer *is = &g->issuers[i];
+        if (!is->watch)
+            continue;
+        struct file_id now[SERVE_WATCH_MAX];
+        for (size_t k = 0; k < is->n_watch; k++)
+            serve_file_id(is->watch_path[k], &now[k]);
+        if (serve_file_ids_equal(now, is->loaded, is->n_watch)) {
+            is->has_pending = false;
+            continue;
+        }
+        char active[sizeof(is->active)];
+        if (!serve_file_ids_equal(&now[2], &is->loaded[2], 1) &&
+            credential_active(ca, active, sizeof(active))) {
+            if (strcmp(active, is->active) != 0) {
+                /* `credential activate` writes credential.meta.json last, once
+                 * the links name the new version: act on it at once */
+                is->has_pending = false;
+                reload_key(g, i, now);
+                continue;
+            }
+            if (serve_file_ids_equal(now, is->loaded, 2) &&
+                serve_file_ids_equal(now + 3, is->loaded + 3, is->n_watch - 3)) {
+                /* only the metadata changed (`credential rotate` added a
+                 * version): the files in use are the same */
+                is->loaded[2] = now[2];
+                is->has_pending = false;
+                continue;
+            }
+        }
+        /* other writers (--cert/--key, hand-made links) replace the certificate
+         * and the key with two renames: wait until the files have stopped
+         * changing for one pass */
+        if (!is->has_pending || !serve_file_ids_equal(now, is->pending, is->n_watch)) {
+            memcpy(is->pending, now, sizeof(is->pending[0]) * is->n_watch);
+            is->has_pending = true;
+            continue;
+        }
+        is->has_pending = false;
+        reload_key(g, i, now);
+    }
+}
+
+/* The key-watching thread: a pass every SERVE_KEY_WATCH_MS, on its own so that
+ * an index.txt reload (a full one of a large file takes seconds) or a main
+ * thread held up in a write never delays a key switch. */
+static void *key_watcher(void *arg)
+{
+    struct serve_gen *g = arg;
+    for (;;) {
+        watch_keys(g);
+        serve_metrics_key_watch_pass();
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += SERVE_KEY_WATCH_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_mutex_lock(&g->keys_wait);
+        while (!atomic_load(&g->keys_stop) &&
+               pthread_cond_timedwait(&g->keys_wake, &g->keys_wait, &until) != ETIMEDOUT) {
+        }
+        pthread_mutex_unlock(&g->keys_wait);
+        if (atomic_load(&g->keys_stop))
+            return NULL;
+    }
+}
+
+static bool keys_start(struct serve_gen *g)
+{
+    bool any = false;
+    for (size_t i = 0; i < g->n; i++)
+        any = any || g->issuers[i].watch;
+    if (!any)
+        return true;
+    atomic_store(&g->keys_stop, false);
+    if (pthread_create(&g->keys_thread, NULL, key_watcher, g) != 0) {
+        cli_error("cannot start the key-watching thread");
+        return false;
+    }
+    g->keys_running = true;
+    return true;
+}
+
+static void keys_stop(struct serve_gen *g)
+{
+    if (!g->keys_running)
+        return;
+    pthread_mutex_lock(&g->keys_wait);
+    atomic_store(&g->keys_stop, true);
+    pthread_cond_broadcast(&g->keys_wake);
+    pthread_mutex_unlock(&g->keys_wait);
+    pthread_join(g->keys_thread, NULL);
+    g->keys_running = false;
 }
 
 void serve_gen_maintain(struct serve_gen *g)
@@ -533,24 +699,6 @@ void serve_gen_maintain(struct serve_gen *g)
         (void)qpki_db_refresh(is->db);
         if (qpki_db_generation(is->db) != generation)
             atomic_fetch_add(&serve_epoch, 1); /* after the new table is in place */
-        if (!is->watch)
-            continue;
-        struct file_id now[SERVE_WATCH_MAX];
-        for (size_t k = 0; k < is->n_watch; k++)
-            serve_file_id(is->watch_path[k], &now[k]);
-        if (serve_file_ids_equal(now, is->loaded, is->n_watch)) {
-            is->has_pending = false;
-            continue;
-        }
-        /* `credential activate` replaces the certificate and the key with two
-         * renames: wait until the files have stopped changing for one tick. */
-        if (!is->has_pending || !serve_file_ids_equal(now, is->pending, is->n_watch)) {
-            memcpy(is->pending, now, sizeof(is->pending[0]) * is->n_watch);
-            is->has_pending = true;
-            continue;
-        }
-        is->has_pending = false;
-        reload_key(g, i, now);
     }
 }
 
