@@ -34,9 +34,11 @@ unpaced, a few seconds), then for DURATION:
             @noble/post-quantum
   sampler   server RSS and descriptors every 5 s
 
-The server takes a change of index.txt within 2 s and a credential within about
-1 s (docs/OPERATIONS.md); an answer may reflect any state current between
-LAG = 3 s before the request was sent and the moment it was received.
+The server takes a change of index.txt within 2 s and an activated credential at
+its key watcher's next pass, every 0.25 s (docs/OPERATIONS.md); an answer may
+reflect any state current between LAG = 3 s before the request was sent and the
+moment it was received.  The report gives the credential pick-up times (activate
+returned -> the server's switch line, which names the version).
 
 ROT = min(60, DURATION / 3), HUP = min(300, DURATION / 2), so a short run sees
 every event.  Exit status 0 when failed = 0, wrong = 0, the RSS at the end is
@@ -284,6 +286,7 @@ class Soak:
         self.check_lat = []  # (t, seconds)
         self.catalyst_samples = []
         self.hup_times = []
+        self.activations = []  # (ca, version, time activate returned)
 
     def qpki(self, *args):
         r = subprocess.run([self.a.qpki] + list(args), cwd=self.a.work, capture_output=True,
@@ -432,6 +435,7 @@ class Soak:
         with self.lock:
             self.signers[name].append((t, self.active_fingerprint(name)))
             self.counts['rotations'] += 1
+            self.activations.append((name, v, t))
 
     def sighup(self):
         os.kill(self.server_pid(), signal.SIGHUP)
@@ -699,6 +703,16 @@ class Soak:
         last = self.samples[-1]
         top = max(self.samples, key=lambda s: s[1])
         growth = 100.0 * (last[1] - base[1]) / base[1]
+        # credential pick-up: activate returned -> the server's switch line
+        # (ts=... msg="responder key and certificate switched" ca=X ... version=vN)
+        switched = {}
+        for m in re.finditer(r'ts=(\S+)Z level=info msg="responder key and certificate switched" '
+                             r'ca=(\S+) .*?version=(\S+)', slog):
+            t = datetime.datetime.strptime(m.group(1), '%Y-%m-%dT%H:%M:%S.%f').replace(
+                tzinfo=datetime.timezone.utc).timestamp()
+            switched.setdefault((m.group(2), m.group(3)), t)
+        pickup = sorted(switched[(n, v)] - t for n, v, t in self.activations if (n, v) in switched)
+        missed = sum(1 for n, v, t in self.activations if (n, v) not in switched)
         lat = sorted(x[1] for x in self.check_lat)
         p99c = lat[min(len(lat) - 1, int(0.99 * len(lat)))] * 1000 if lat else 0
         ok = (failed == 0 and c['wrong'] == 0 and growth < 5.0 and last[3] <= first[3] and
@@ -720,6 +734,10 @@ class Soak:
         out.append('| ML-DSA-65 alternative signatures verified (noble) | %d |' % c['noble_verified'])
         out.append('| index.txt changes / credential rotations / SIGHUPs | %d / %d / %d (server: %d key switches, %d reloads) |' % (
             c['index_changes'], c['rotations'], c['sighups'], key_switches, reloads))
+        if pickup:
+            out.append('| credential pick-up (activate returned -> server switched) | %d: min %.2f s, median %.2f s, max %.2f s%s |' % (
+                len(pickup), pickup[0], pickup[len(pickup) // 2], pickup[-1],
+                '; %d without a switch line (a SIGHUP loaded them)' % missed if missed else ''))
         out.append('| RSS after the first interval / highest in the first quarter / at the end | '
                    '%d / %d / %d KiB (end %+.1f %% of the first quarter\'s highest; highest of all %d KiB at +%d s) |' % (
                        first[1], base[1], last[1], growth, top[1], top[0]))

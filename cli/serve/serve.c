@@ -4,12 +4,13 @@
  * The main thread owns the process: it builds the first generation (CAs,
  * databases, signers), writes the PID file, starts the listeners and then waits
  * for signals with a 100 ms timeout.  Every 500 ms it runs the maintenance tick
- * (index.txt reload, credential files); SIGHUP rebuilds everything from the
- * configuration and swaps it in under the write lock, so requests in flight
- * finish on the old generation; SIGTERM/SIGINT stop accepting, drain the
- * requests in flight and exit.  Under systemd (Type=notify) it says READY=1 once
- * listening, RELOADING=1 then READY=1 around a SIGHUP reload, STOPPING=1 when it
- * starts draining (notify.c).  See docs/OPERATIONS.md. */
+ * (index.txt reload; the credential files have a thread of their own, state.c);
+ * SIGHUP rebuilds everything from the configuration and swaps it in under the
+ * write lock, so requests in flight finish on the old generation; SIGTERM/SIGINT
+ * stop accepting, drain the requests in flight and exit.  Under systemd
+ * (Type=notify) it says READY=1 once listening, RELOADING=1 then READY=1 around a
+ * SIGHUP reload, STOPPING=1 when it starts draining (notify.c).  See
+ * docs/OPERATIONS.md. */
 #include <errno.h>
 #ifdef __GLIBC__
 #include <malloc.h>

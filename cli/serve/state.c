@@ -4,9 +4,9 @@
  *
  * SIGHUP builds a new generation and swaps it in (cli/serve/serve.c); the
  * maintenance tick of the current one refreshes the status databases (index.txt
- * changes) and switches an issuer's key and certificate when their files change
- * (`qpki credential activate`), through qpki_responder_issuer_replace_key, which
- * is atomic for requests in flight. */
+ * changes), and its key-watching thread switches an issuer's key and certificate
+ * when their files change (`qpki credential activate`), through
+ * qpki_responder_issuer_replace_key, which is atomic for requests in flight. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
