@@ -82,7 +82,7 @@ start_node() {
         "$@" >>"$WORK/node-$name.log" 2>&1 &
     NODE_PID[$name]=$!
     SERVER_PIDS="$SERVER_PIDS ${NODE_PID[$name]}"
-    for _ in $(seq 1 200); do
+    for _ in $(seq 1 1200); do
         grep -q 'msg=listening' "$WORK/node-$name.log" 2>/dev/null && return 0
         kill -0 "${NODE_PID[$name]}" 2>/dev/null || fail "node $name exited: $(cat "$WORK/node-$name.log")"
         sleep 0.05

@@ -156,11 +156,11 @@ pg_replica() {
         fail "replica $name is not in recovery"
 }
 
-# pg_catch_up REPLICA PRIMARY: wait (up to 20 s) until the replica replayed the
-# primary's current WAL position
+# pg_catch_up REPLICA PRIMARY: wait (up to 60 s: a loaded machine) until the
+# replica replayed the primary's current WAL position
 pg_catch_up() {
     lsn=$(pg_sql "$2" -d postgres -c 'SELECT pg_current_wal_lsn()')
-    for _ in $(seq 1 200); do
+    for _ in $(seq 1 600); do
         [ "$(pg_sql "$1" -d postgres -c \
             "SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn")" = t ] && return 0
         sleep 0.1

@@ -105,6 +105,16 @@ def flood(port, mode, count, source=None):
         for fd, ev in events:
             if fd == sys.stdin.fileno():
                 if not sys.stdin.buffer.read1(100):
+                    # closes the loop has not seen yet (their events may come
+                    # after this one): every connection the server has shut
+                    # down or reset by now counts
+                    sweep = select.poll()
+                    for other in by_fd:
+                        if other not in closed:
+                            sweep.register(other, select.POLLRDHUP | select.POLLHUP)
+                    for other, ev in sweep.poll(0):
+                        if ev & (select.POLLRDHUP | select.POLLHUP | select.POLLERR):
+                            closed.add(other)
                     print('closed-by-server %d' % len(closed), flush=True)
                     return
                 continue

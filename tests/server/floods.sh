@@ -133,8 +133,12 @@ rc=0
 expect_eq "--max-connections-per-ip -1: usage error" "$rc" 2
 printf 'max_connections_per_ip: 50\ntimeout: 60s\n' >perip.yaml
 start_server perip --config perip.yaml --ca-dir ca --credential ocsp-ca --quiet
+fds_before=$(fds)
 flood_start perip idle 300 127.0.0.2
-sleep 1
+# the server has taken all 300 (its accept queue is empty) and holds the 50 of the cap
+accept_queue() { ss -Hltn "sport = :$PORT" | awk '{print $2}'; }
+perip_settled() { [ "$(accept_queue)" = 0 ] && [ $(($(fds) - fds_before)) -eq 50 ]; }
+wait_for "the server to take the 300 connections of 127.0.0.2 and keep 50" 60 perip_settled
 probe "300 connections from 127.0.0.2, cap 50 per address"
 flood_stop perip
 expect_eq "connections of 127.0.0.2 the server closed beyond its cap" "$CLOSED" 250

@@ -89,7 +89,7 @@ start_server() {
         >"$WORK/$name.log" 2>&1 &
     pid=$!
     SERVER_PIDS="$SERVER_PIDS $pid"
-    for _ in $(seq 1 200); do
+    for _ in $(seq 1 1200); do
         grep -Eq 'msg=listening|"msg":"listening"' "$WORK/$name.log" 2>/dev/null && return 0
         kill -0 "$pid" 2>/dev/null || fail "server $name exited: $(cat "$WORK/$name.log")"
         sleep 0.05

@@ -16,7 +16,7 @@ launch() {
     "$QPKI" ocsp serve "$@" >"$WORK/$name.log" 2>&1 &
     pid=$!
     SERVER_PIDS="$SERVER_PIDS $pid"
-    for _ in $(seq 1 200); do
+    for _ in $(seq 1 1200); do
         grep -q 'msg=listening' "$WORK/$name.log" && return 0
         kill -0 "$pid" 2>/dev/null || fail "$name exited: $(cat "$WORK/$name.log")"
         sleep 0.05
@@ -70,24 +70,59 @@ expect_match "stale warning" "$(cat third.log)" "removing stale PID file"
 ok "a stale PID file (dead process) is replaced"
 
 # ---- SIGTERM drains a request in flight --------------------------------------------------------
-/usr/bin/python3 - "$PORT" "$QPKI" "$PIDFILE" <<'EOF' || fail "drain check failed"
+/usr/bin/python3 - "$PORT" "$QPKI" "$PIDFILE" "$WORK/third.log" <<'EOF' || fail "drain check failed"
 import socket, subprocess, sys, time
-port, qpki, pidfile = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+port, qpki, pidfile, log = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 body = open("good.req", "rb").read()
+
+
+def until(what, cond, limit=30.0):
+    """Wait for an event (a loaded machine may take long), not for a fixed time."""
+    end = time.time() + limit
+    while not cond():
+        assert time.time() < end, "waited %.0f s for %s" % (limit, what)
+        time.sleep(0.02)
+
+
+def backlog():
+    """Connections waiting in the listening socket's accept queue (/proc/net/tcp:
+    state 0A, rx_queue), None when it is not found."""
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in open(name).read().splitlines()[1:]:
+            f = line.split()
+            if f[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) == port:
+                return int(f[4].split(":")[1], 16)
+    return None
+
+
 s = socket.create_connection(("127.0.0.1", port), timeout=20)
 s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/ocsp-request\r\n"
           b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])
-time.sleep(0.5)                       # the server has the request in flight
-stop = subprocess.Popen([qpki, "ocsp", "stop", "--pid-file", pidfile],
+# the server has accepted the connection: the request is in flight
+until("the server to accept the connection", lambda: backlog() == 0)
+time.sleep(0.2)
+stop = subprocess.Popen([qpki, "ocsp", "stop", "--pid-file", pidfile, "--timeout", "60s"],
                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-time.sleep(0.7)                       # SIGTERM delivered; the server drains
+until("SIGTERM to be taken", lambda: "SIGTERM: draining" in open(log).read())
 assert stop.poll() is None, "server exited with a request in flight"
-# a new connection is refused while draining
-try:
-    socket.create_connection(("127.0.0.1", port), timeout=2).close()
-    new_refused = False
-except OSError:
-    new_refused = True
+# a new connection is refused while draining (the listener closes right after
+# the log line)
+
+
+def refused():
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        return False
+    except OSError:
+        return True
+
+
+end = time.time() + 10
+new_refused = refused()
+while not new_refused and time.time() < end:
+    time.sleep(0.05)
+    new_refused = refused()
+assert stop.poll() is None, "server exited with a request in flight"
 s.sendall(body[10:])
 data = b""
 while True:
@@ -99,7 +134,7 @@ head, _, resp = data.partition(b"\r\n\r\n")
 assert head.startswith(b"HTTP/1.1 200"), head[:40]
 assert b"Connection: close" in head, head
 assert resp[4:7] == b"\x0a\x01\x00", resp[:8].hex()
-out = stop.communicate(timeout=20)[0].decode()
+out = stop.communicate(timeout=90)[0].decode()
 assert stop.returncode == 0 and "stopped" in out, out
 assert new_refused, "new connections accepted while draining"
 print("in-flight request answered after SIGTERM; new connections refused; then stopped")
