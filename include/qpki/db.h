@@ -20,8 +20,9 @@
  * callers holding INTEGER contents reject those before the lookup.
  *
  * Thread safety: qpki_db_lookup, qpki_db_generation, qpki_db_count,
- * qpki_db_changes_since and qpki_db_last_error may be called from any number of
- * threads at once, also while another thread runs qpki_db_refresh.  A lookup
+ * qpki_db_changes_since, qpki_db_list_serials and qpki_db_last_error may be
+ * called from any number of threads at once, also while another thread runs
+ * qpki_db_refresh.  A lookup
  * sees each row whole, either as it was before a reload changed it or as it is
  * after, never half of it; and it sees a table at least as new as the
  * generation read before it.  (A reload that changes a few rows applies them
@@ -48,6 +49,7 @@ extern "C" {
 #define QPKI_DB_ABI_V1 1u
 #define QPKI_DB_ABI_V2 2u /* V2 appends changes_since to qpki_status_db_ops */
 #define QPKI_DB_ABI_V3 3u /* V3 appends health */
+#define QPKI_DB_ABI_V4 4u /* V4 appends list_serials */
 
 /* Row status exactly as the index file states it. */
 typedef enum qpki_db_row_status {
@@ -97,6 +99,14 @@ QPKI_API void qpki_db_entry_init(qpki_db_entry *entry);
  * octets; serial_len 0 is serial number zero). */
 typedef void (*qpki_db_change_fn)(void *user, const uint8_t *serial, size_t serial_len);
 
+/* Where a listing of a database's rows stands (qpki_db_list_serials): zero
+ * it before the first call and pass it back unchanged.  Its contents belong to
+ * the backend (a backend that keeps its rows in a memory table passes it on
+ * to qpki_db_list_serials on that table). */
+typedef struct qpki_db_cursor {
+    uint64_t opaque[4];
+} qpki_db_cursor;
+
 /* How a backend that follows a remote source (a database) is doing
  * (qpki_db_health).  Fields are only ever appended; the caller sets
  * struct_size to the size of its copy. */
@@ -113,7 +123,7 @@ typedef struct qpki_db_health {
 /* The backend vtable.  Methods are only ever appended; qpki_db_new checks
  * abi_version and struct_size before anything is called. */
 typedef struct qpki_status_db_ops {
-    uint32_t abi_version; /* QPKI_DB_ABI_V1, _V2 or _V3 (the methods it declares) */
+    uint32_t abi_version; /* QPKI_DB_ABI_V1 to _V4 (the methods it declares) */
     uint32_t struct_size; /* sizeof(qpki_status_db_ops) as the backend was built */
     /* Find a serial.  serial is normalised: no leading zero octets, 0 to
      * QPKI_SERIAL_MAX octets (0 octets is serial number zero).  *out arrives
@@ -157,15 +167,31 @@ typedef struct qpki_status_db_ops {
      * struct_size) with the state of the connection to the source.  Safe from
      * any thread; must not block. */
     qpki_status (*health)(void *self, qpki_db_health *out);
+    /* V4; may be NULL.  List the serials of the rows of the table in use, a
+     * part at a time (a responder pre-signs every row's response with it):
+     * go on from *cursor (all zero on the first call), call fn(user, serial,
+     * len) for the rows of the next part (normalised serials, as lookup
+     * receives them), advance *cursor and set *done to 1 when the listing is
+     * complete, else to 0.  max bounds the work of one call (about max rows
+     * or index slots; a call may report fewer rows, even none, before the
+     * end).  Every row present from the first call to the last is reported at
+     * least once; a row inserted, changed or removed meanwhile may or may not
+     * be (changes_since names it).  An error ends the listing (the caller
+     * starts over later).  Safe from any thread, concurrently with lookups
+     * and refresh; fn runs inside the backend's read section: it must be
+     * quick (copy the serial out) and must not call back into this
+     * database. */
+    qpki_status (*list_serials)(void *self, qpki_db_cursor *cursor, size_t max,
+                                qpki_db_change_fn fn, void *user, int *done);
 } qpki_status_db_ops;
 
 typedef struct qpki_db qpki_db;
 
-/* Wrap a backend.  abi_version must be 1..QPKI_DB_ABI_V3 and struct_size must
+/* Wrap a backend.  abi_version must be 1..QPKI_DB_ABI_V4 and struct_size must
  * cover every V1 method (else QPKI_ERR_PLUGIN_ABI); lookup, generation, count and
- * close are required (else QPKI_ERR_INVALID_ARG).  A V2 method is used only when
- * abi_version is 2 and struct_size covers it (a V1 backend's struct stays
- * valid).  On success the handle owns
+ * close are required (else QPKI_ERR_INVALID_ARG).  A method of version N is
+ * used only when abi_version is at least N and struct_size covers it (a V1
+ * backend's struct stays valid).  On success the handle owns
  * self and calls ops->close when the last reference goes; on failure self is NOT
  * closed.  ops must stay valid as long as the handle (a static const struct). */
 QPKI_API qpki_status qpki_db_new(const qpki_status_db_ops *ops, void *self, qpki_db **out);
@@ -258,19 +284,33 @@ QPKI_API qpki_status qpki_db_get_health(qpki_db *db, qpki_db_health *out);
 QPKI_API qpki_status qpki_db_changes_since(qpki_db *db, uint64_t since, uint64_t *upto,
                                            qpki_db_change_fn fn, void *user);
 
+/* List the serials of db's rows, a part at a time (see
+ * qpki_status_db_ops.list_serials): zero *cursor, then call until *done is 1.
+ * fn receives each serial normalised (no leading zero octets, at most
+ * QPKI_SERIAL_MAX octets).  The library's own backends (index.txt, CRLs, the
+ * memory table) and the PostgreSQL plugin list their rows;
+ * QPKI_ERR_UNSUPPORTED for a backend without list_serials (V1 to V3).  fn
+ * must be quick and must not call back into db.  Safe from any thread, also
+ * while the table changes. */
+QPKI_API qpki_status qpki_db_list_serials(qpki_db *db, qpki_db_cursor *cursor, size_t max,
+                                          qpki_db_change_fn fn, void *user, int *done);
+
 /* ---- the writable in-memory table -------------------------------------------
  *
  * A status database held in memory and written by its owner.  The index.txt
  * backend keeps its rows in one; a backend that follows another source (a
  * PostgreSQL plugin, CRLs, an embedder's own store) fills one and may wrap it in
- * its own qpki_status_db_ops (delegating lookup, generation, count and
- * changes_since to the qpki_db_* calls on it).
+ * its own qpki_status_db_ops (delegating lookup, generation, count,
+ * changes_since and list_serials to the qpki_db_* calls on it).
  *
  * Readers: qpki_db_lookup is O(1), allocates nothing, takes no lock (a
  * lookup announces itself in one of a few per-table counters, on a cache line
  * chosen by its thread), and runs concurrently with writes; it sees each row
  * either before or after a change, never half of it.  qpki_db_generation,
- * qpki_db_count and qpki_db_changes_since are safe from any thread at any time.
+ * qpki_db_count, qpki_db_changes_since and qpki_db_list_serials are safe from
+ * any thread at any time.  A listing goes through the index slots; when the
+ * index is rebuilt meanwhile (it grew, or a replace was committed) it starts
+ * over, so a row may be reported more than once.
  *
  * Writers: put, remove, replace_begin, commit and abort must be serialised by
  * the caller (one writer at a time), and must not run inside a changes_since

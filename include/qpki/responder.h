@@ -245,8 +245,11 @@ QPKI_API qpki_status qpki_responder_get_stats(qpki_responder *r, qpki_responder_
  * pre-signed only while the cache holds less than 7/8 of its capacity (and the
  * shard it falls in is not full), and pre-signing never evicts;
  * past that, rows are answered live and cached (evicting the oldest entries of
- * their shard) like without pre-signing.  Rows of a status database plugin cannot
- * be listed and are answered live.  Rows the database does not know, STALE or
+ * their shard) like without pre-signing.  The rows come from
+ * qpki_db_list_serials: the library's backends and the PostgreSQL plugin list
+ * them; a backend without list_serials (QPKI_DB_ABI_V1 to V3) gets its changed
+ * rows pre-signed only, the others answered live (a warning is logged once per
+ * issuer).  Rows the database does not know, STALE or
  * BUSY answers and policies that sign nothing (unauthorized) are not
  * pre-signed. */
 

@@ -125,6 +125,33 @@ static uint64_t crl_generation(void *self)
 
 static size_t crl_count(void *self) { return table_count(((crl_db *)self)->table); }
 
+/* The serials the CRLs name, then those of the issued list when one is set
+ * (a memory table or index.txt: the serials the CA issued, so the good ones
+ * too; the revoked ones come twice).  opaque[3] says which part the listing
+ * is in; table_list keeps to opaque[0..2]. */
+static qpki_status crl_list_serials(void *self, qpki_db_cursor *cursor, size_t max,
+                                    qpki_db_change_fn fn, void *user, int *done)
+{
+    crl_db *c = self;
+    db_table *issued = NULL;
+    if (c->issued && !(issued = qpki_db_memory_table(c->issued)))
+        issued = qpki_index_table(c->issued);
+    if (cursor->opaque[3] == 0) {
+        QPKI_GUARD(table_list(c->table, cursor, max, fn, user, done));
+        if (*done && issued) {
+            memset(cursor, 0, sizeof(*cursor));
+            cursor->opaque[3] = 1;
+            *done = 0;
+        }
+        return QPKI_OK;
+    }
+    if (!issued) {
+        *done = 1;
+        return QPKI_OK;
+    }
+    return table_list(issued, cursor, max, fn, user, done);
+}
+
 static qpki_status crl_changes_since(void *self, uint64_t since, uint64_t *upto,
                                      qpki_db_change_fn fn, void *user)
 {
@@ -172,7 +199,7 @@ static void crl_close(void *self)
 }
 
 static const qpki_status_db_ops crl_ops = {
-    .abi_version = QPKI_DB_ABI_V2,
+    .abi_version = QPKI_DB_ABI_V4,
     .struct_size = sizeof(qpki_status_db_ops),
     .lookup = crl_lookup,
     .generation = crl_generation,
@@ -180,6 +207,7 @@ static const qpki_status_db_ops crl_ops = {
     .last_error = crl_last_error,
     .close = crl_close,
     .changes_since = crl_changes_since,
+    .list_serials = crl_list_serials,
 };
 
 qpki_status qpki_db_crl_new(const qpki_cert *ca, qpki_db **out)
@@ -211,12 +239,6 @@ qpki_status qpki_db_crl_new(const qpki_cert *ca, qpki_db **out)
 }
 
 static crl_db *crl_of(qpki_db *db) { return qpki_db_backend(db, &crl_ops); }
-
-db_table *qpki_db_crl_table(qpki_db *db)
-{
-    crl_db *c = crl_of(db);
-    return c ? c->table : NULL;
-}
 
 qpki_status qpki_db_crl_add_source(qpki_db *db, const char *name, bool delta, size_t *index)
 {

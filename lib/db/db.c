@@ -12,7 +12,6 @@
 
 #include "internal.h"
 #include "db/db_internal.h"
-#include "db/table.h"
 
 /* Sizes of the first versions of the public structs: what older callers and
  * backends are guaranteed to have. */
@@ -20,6 +19,7 @@
 #define OPS_V1_SIZE (offsetof(qpki_status_db_ops, close) + sizeof(void (*)(void *)))
 #define OPS_V2_SIZE (offsetof(qpki_status_db_ops, changes_since) + sizeof(void (*)(void)))
 #define OPS_V3_SIZE (offsetof(qpki_status_db_ops, health) + sizeof(void (*)(void)))
+#define OPS_V4_SIZE (offsetof(qpki_status_db_ops, list_serials) + sizeof(void (*)(void)))
 #define HEALTH_V1_SIZE (offsetof(qpki_db_health, reloads) + sizeof(uint64_t))
 
 struct qpki_db {
@@ -62,7 +62,7 @@ qpki_status qpki_db_new(const qpki_status_db_ops *ops, void *self, qpki_db **out
     QPKI_ENSURE(out, QPKI_ERR_INVALID_ARG);
     *out = NULL;
     QPKI_ENSURE(ops, QPKI_ERR_INVALID_ARG);
-    QPKI_ENSURE(ops->abi_version >= 1 && ops->abi_version <= QPKI_DB_ABI_V3,
+    QPKI_ENSURE(ops->abi_version >= 1 && ops->abi_version <= QPKI_DB_ABI_V4,
                 QPKI_ERR_PLUGIN_ABI);
     QPKI_ENSURE(ops->struct_size >= OPS_V1_SIZE, QPKI_ERR_PLUGIN_ABI);
     QPKI_ENSURE(ops->lookup && ops->generation && ops->count && ops->close,
@@ -83,6 +83,8 @@ qpki_status qpki_db_new(const qpki_status_db_ops *ops, void *self, qpki_db **out
         db->ops.changes_since = NULL;
     if (ops->abi_version < QPKI_DB_ABI_V3 || ops->struct_size < OPS_V3_SIZE)
         db->ops.health = NULL;
+    if (ops->abi_version < QPKI_DB_ABI_V4 || ops->struct_size < OPS_V4_SIZE)
+        db->ops.list_serials = NULL;
     db->ops_ptr = ops;
     db->self = self;
     atomic_init(&db->refs, 1u);
@@ -199,6 +201,42 @@ qpki_status qpki_db_changes_since(qpki_db *db, uint64_t since, uint64_t *upto,
     return rc;
 }
 
+/* What a backend reports is handed on normalised, as lookups receive serials:
+ * an embedder's backend may keep leading zero octets. */
+struct list_relay {
+    qpki_db_change_fn fn;
+    void *user;
+};
+
+static void list_relay_serial(void *user, const uint8_t *serial, size_t len)
+{
+    const struct list_relay *relay = user;
+    if (!serial && len > 0)
+        return;
+    while (len > 0 && serial[0] == 0) {
+        serial++;
+        len--;
+    }
+    static const uint8_t zero_length[1] = {0};
+    if (len <= QPKI_SERIAL_MAX)
+        relay->fn(relay->user, len ? serial : zero_length, len);
+}
+
+qpki_status qpki_db_list_serials(qpki_db *db, qpki_db_cursor *cursor, size_t max,
+                                 qpki_db_change_fn fn, void *user, int *done)
+{
+    QPKI_ENSURE(done, QPKI_ERR_INVALID_ARG);
+    *done = 1;
+    QPKI_ENSURE(db && cursor && fn, QPKI_ERR_INVALID_ARG);
+    if (!db->ops.list_serials)
+        return QPKI_ERR_UNSUPPORTED; /* V1 to V3: the rows cannot be listed */
+    struct list_relay relay = {fn, user};
+    int end = 0;
+    qpki_status rc = db->ops.list_serials(db->self, cursor, max, list_relay_serial, &relay, &end);
+    *done = rc != QPKI_OK || end != 0;
+    return rc;
+}
+
 void qpki_db_last_error(qpki_db *db, char *buf, size_t size)
 {
     if (!buf || !size)
@@ -304,26 +342,5 @@ qpki_status qpki_serial_from_hex(const char *hex, uint8_t *out, size_t cap, size
         high = !high;
     }
     *len = n;
-    return QPKI_OK;
-}
-
-struct db_table *qpki_db_table_of(qpki_db *db)
-{
-    struct db_table *t = qpki_index_table(db);
-    if (!t)
-        t = qpki_db_memory_table(db);
-    if (!t)
-        t = qpki_db_crl_table(db);
-    return t;
-}
-
-qpki_status qpki_db_scan(qpki_db *db, size_t *cursor, uintptr_t *index_id,
-                         void (*fn)(void *user, const uint8_t *serial, size_t len), void *user,
-                         size_t max_slots, size_t *slots)
-{
-    QPKI_ENSURE(db && cursor && index_id && fn && slots, QPKI_ERR_INVALID_ARG);
-    struct db_table *t = qpki_db_table_of(db);
-    QPKI_ENSURE(t, QPKI_ERR_UNSUPPORTED);
-    *slots = table_scan(t, cursor, index_id, fn, user, max_slots);
     return QPKI_OK;
 }

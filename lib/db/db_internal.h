@@ -73,22 +73,6 @@ struct db_table *qpki_index_table(qpki_db *db);
 /* The table of a qpki_db_memory_new database; NULL for any other. */
 struct db_table *qpki_db_memory_table(qpki_db *db);
 
-/* The in-memory table behind a database of the library's own (index.txt,
- * memory table, CRLs); NULL for any other backend. */
-struct db_table *qpki_db_crl_table(qpki_db *db);
-struct db_table *qpki_db_table_of(qpki_db *db);
-
-/* Visit the serials of a library-owned database's rows, a chunk of index
- * slots at a time, concurrently with lookups and reloads (see table_scan in
- * table.h: fn runs inside a read section and must be quick).  *slots receives
- * the index's size (the scan is over when *cursor reaches it); *index_id
- * changes when the index was rebuilt between two calls (start over to see
- * every row).  QPKI_ERR_UNSUPPORTED for other backends (plugins): they cannot
- * be listed. */
-QPKI_MUST_USE qpki_status qpki_db_scan(qpki_db *db, size_t *cursor, uintptr_t *index_id,
-                                       void (*fn)(void *user, const uint8_t *serial, size_t len),
-                                       void *user, size_t max_slots, size_t *slots);
-
 /* qpki_plugin_probe for a status database plugin: QPKI_OK and "status database
  * plugin NAME VERSION" in info, or the loader's status and reason. */
 QPKI_MUST_USE qpki_status db_plugin_probe(const char *path, char *info, size_t infolen);

@@ -1633,6 +1633,12 @@ static uint64_t index_generation(void *self) { return table_generation(((index_d
 
 static size_t index_count(void *self) { return table_count(((index_db *)self)->table); }
 
+static qpki_status index_list_serials(void *self, qpki_db_cursor *cursor, size_t max,
+                                      qpki_db_change_fn fn, void *user, int *done)
+{
+    return table_list(((index_db *)self)->table, cursor, max, fn, user, done);
+}
+
 static qpki_status index_changes_since(void *self, uint64_t since, uint64_t *upto,
                                        qpki_db_change_fn fn, void *user)
 {
@@ -1661,7 +1667,7 @@ static void index_close(void *self)
 }
 
 static const qpki_status_db_ops index_ops = {
-    .abi_version = QPKI_DB_ABI_V2,
+    .abi_version = QPKI_DB_ABI_V4,
     .struct_size = sizeof(qpki_status_db_ops),
     .lookup = index_lookup,
     .generation = index_generation,
@@ -1670,6 +1676,7 @@ static const qpki_status_db_ops index_ops = {
     .last_error = index_last_error,
     .close = index_close,
     .changes_since = index_changes_since,
+    .list_serials = index_list_serials,
 };
 
 static index_db *index_db_new(const char *path)

@@ -28,6 +28,12 @@ static uint64_t memory_generation(void *self)
 
 static size_t memory_count(void *self) { return table_count(((memory_db *)self)->table); }
 
+static qpki_status memory_list_serials(void *self, qpki_db_cursor *cursor, size_t max,
+                                       qpki_db_change_fn fn, void *user, int *done)
+{
+    return table_list(((memory_db *)self)->table, cursor, max, fn, user, done);
+}
+
 static qpki_status memory_changes_since(void *self, uint64_t since, uint64_t *upto,
                                         qpki_db_change_fn fn, void *user)
 {
@@ -45,13 +51,14 @@ static void memory_close(void *self)
 }
 
 static const qpki_status_db_ops memory_ops = {
-    .abi_version = QPKI_DB_ABI_V2,
+    .abi_version = QPKI_DB_ABI_V4,
     .struct_size = sizeof(qpki_status_db_ops),
     .lookup = memory_lookup,
     .generation = memory_generation,
     .count = memory_count,
     .close = memory_close,
     .changes_since = memory_changes_since,
+    .list_serials = memory_list_serials,
 };
 
 qpki_status qpki_db_memory_new(const char *name, qpki_db **out)

@@ -664,6 +664,22 @@ size_t table_scan(db_table *t, size_t *cursor, uintptr_t *index_id, table_serial
     return slots;
 }
 
+qpki_status table_list(db_table *t, qpki_db_cursor *cursor, size_t max, qpki_db_change_fn fn,
+                       void *user, int *done)
+{
+    /* opaque[0]: the next slot; [1], [2]: the identity and size of the index */
+    size_t pos = cursor->opaque[0] <= SIZE_MAX ? (size_t)cursor->opaque[0] : SIZE_MAX;
+    uintptr_t id = 0;
+    size_t slots = table_scan(t, &pos, &id, fn, user, max ? max : 1);
+    if (cursor->opaque[0] > 0 && (cursor->opaque[1] != (uint64_t)id || cursor->opaque[2] != slots))
+        pos = 0; /* rows moved to other slots: start over (some are reported twice) */
+    cursor->opaque[0] = pos;
+    cursor->opaque[1] = (uint64_t)id;
+    cursor->opaque[2] = slots;
+    *done = pos >= slots;
+    return QPKI_OK;
+}
+
 uint64_t table_generation(db_table *t)
 {
     return atomic_load_explicit(&t->generation, memory_order_acquire);

@@ -62,6 +62,12 @@ typedef void (*table_serial_fn)(void *user, const uint8_t *serial, size_t len);
 size_t table_scan(db_table *t, size_t *cursor, uintptr_t *index_id, table_serial_fn fn,
                   void *user, size_t max_slots);
 
+/* One part of a listing (qpki_status_db_ops.list_serials) of the table
+ * lookups see: max index slots from the cursor's (table_scan), starting over
+ * when the index was rebuilt since the previous part.  Never fails. */
+qpki_status table_list(db_table *t, qpki_db_cursor *cursor, size_t max, qpki_db_change_fn fn,
+                       void *user, int *done);
+
 /* ---- the writer (one at a time) ----
  * put/remove work on the table lookups see, or, between replace_begin and
  * commit/abort, on the table being built. */

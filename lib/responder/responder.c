@@ -73,6 +73,7 @@ struct qpki_responder_issuer {
     _Atomic uint64_t synced_begin, synced_done;
     _Atomic uint64_t flush_epoch;      /* bumped when the database cannot tell */
     bool db_builtin;                   /* lookups never answer STALE / BUSY */
+    bool presign_unlisted;             /* logged: its rows cannot be listed */
 };
 
 struct qpki_responder {
@@ -1160,7 +1161,7 @@ qpki_status qpki_responder_get_stats(qpki_responder *r, qpki_responder_stats *st
  * find it as they find any cached response.  Work comes in this order:
  *   1. serials whose rows changed: sync_issuer drops their cached responses
  *      and queues them here (drop_serial), so they are re-signed next;
- *   2. a pass over the rows (qpki_db_scan, a chunk of index slots at a time),
+ *   2. a pass over the rows (qpki_db_list_serials, a part at a time),
  *      signing each row that has no current response or whose response has
  *      passed 3/8 of its validity (so it is replaced before half has passed,
  *      DESIGN §8).  A pass starts PASS_INTERVAL after the previous one ended,
@@ -1186,9 +1187,8 @@ struct presign {
     size_t q_head, q_n;
     bool q_overflow;                 /* some were not queued: the next pass finds them */
     bool pass_active;
-    size_t issuer;                   /* the pass: issuer and index slot */
-    size_t cursor;
-    uintptr_t index_id;
+    size_t issuer;                   /* the pass: issuer and where its listing stands */
+    qpki_db_cursor cursor;
     qpki_time next_pass;
     uint64_t epochs_seen;            /* sum of the issuers' whole-cache epochs */
     uint64_t pass_rows;
@@ -1430,29 +1430,26 @@ static bool pass_next(struct qpki_responder *r, struct presign *p, size_t slots_
                   (unsigned long long)p->pass_rows);
             return false;
         }
-        size_t slots = 0;
-        uintptr_t id = 0;
-        size_t before = p->cursor;
-        if (qpki_db_scan(r->issuers[p->issuer]->db, &p->cursor, &id, scan_collect, batch,
-                         slots_max, &slots) != QPKI_OK) {
-            /* a plugin's rows cannot be listed: answered live and cached */
-            p->issuer++;
-            p->cursor = 0;
-            continue;
+        struct qpki_responder_issuer *iss = r->issuers[p->issuer];
+        int done = 1;
+        qpki_status rc = qpki_db_list_serials(iss->db, &p->cursor, slots_max, scan_collect,
+                                              batch, &done);
+        if (rc == QPKI_ERR_UNSUPPORTED && !iss->presign_unlisted) {
+            /* a backend without list_serials (V1 to V3): its changed rows are
+             * still re-signed, the others answered live and cached */
+            iss->presign_unlisted = true;
+            logf_(r, QPKI_LOG_WARNING,
+                  "issuer %d: pre-signing: the status database cannot list its rows "
+                  "(no list_serials); only changed rows are pre-signed, the others are "
+                  "signed when first asked for", iss->index);
+        } else if (rc != QPKI_OK && rc != QPKI_ERR_UNSUPPORTED) {
+            logf_(r, QPKI_LOG_WARNING, "issuer %d: pre-signing: listing the rows failed: %s",
+                  iss->index, qpki_strerror(rc));
         }
-        if (before > 0 && id != p->index_id) {
-            /* the index was rebuilt: rows moved, scan this issuer again (rows
-             * already pre-signed are skipped quickly) */
-            batch->n = 0;
-            p->cursor = 0;
-            p->index_id = id;
-            continue;
-        }
-        p->index_id = id;
         *issuer = p->issuer;
-        if (p->cursor >= slots) {
+        if (done) {
             p->issuer++;
-            p->cursor = 0;
+            memset(&p->cursor, 0, sizeof(p->cursor));
         }
     }
     p->pass_rows += batch->n;
@@ -1504,13 +1501,15 @@ qpki_status qpki_responder_presign_step(qpki_responder *r, unsigned max_signatur
     if (epochs != p->epochs_seen) {
         p->epochs_seen = epochs;
         p->next_pass = 0;
-        if (p->pass_active)
-            p->issuer = p->cursor = 0; /* start over: everything is due */
+        if (p->pass_active) { /* start over: everything is due */
+            p->issuer = 0;
+            memset(&p->cursor, 0, sizeof(p->cursor));
+        }
     }
     if (!p->pass_active && now_of(r) >= p->next_pass) {
         p->pass_active = true;
-        p->issuer = p->cursor = 0;
-        p->index_id = 0;
+        p->issuer = 0;
+        memset(&p->cursor, 0, sizeof(p->cursor));
         p->pass_rows = 0;
     }
     pthread_mutex_unlock(&p->lock);

@@ -485,6 +485,74 @@ static void test_an_issued_list_makes_never_issued_serials_unknown(void **state)
     qpki_db_free(&db);
 }
 
+/* qpki_db_list_serials on a CRL database: the serials on the CRLs, then (with
+ * an issued list) the issued ones, so a responder pre-signs good answers too. */
+typedef struct listed {
+    uint16_t serial[32];
+    size_t n;
+} listed;
+
+static void list_into(void *user, const uint8_t *serial, size_t len)
+{
+    listed *l = user;
+    assert_int_equal(len, 2);
+    if (l->n < 32)
+        l->serial[l->n] = (uint16_t)(serial[0] << 8 | serial[1]);
+    l->n++;
+}
+
+static size_t count_of(const listed *l, uint16_t serial)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < l->n && i < 32; i++)
+        k += l->serial[i] == serial;
+    return k;
+}
+
+static void list_db(qpki_db *db, listed *l)
+{
+    memset(l, 0, sizeof(*l));
+    qpki_db_cursor cursor;
+    memset(&cursor, 0, sizeof(cursor));
+    int done = 0, calls = 0;
+    while (!done) {
+        assert_int_equal(qpki_db_list_serials(db, &cursor, 3, list_into, l, &done), QPKI_OK);
+        assert_true(++calls < 1000);
+    }
+}
+
+static void test_list_serials_gives_the_crl_entries_then_the_issued_list(void **state)
+{
+    (void)state;
+    clock_now = T0 + 3600;
+    qpki_db *db = new_db(1, 0), *issued = NULL;
+    listed l;
+    list_db(db, &l);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(offer(db, 0, make(ca, ca_key, 5, 0, 0, DAY, base_entries, 4, false), NULL),
+                     QPKI_OK);
+    list_db(db, &l);
+    assert_int_equal(l.n, 4);
+    for (uint16_t s = 0x1001; s <= 0x1004; s++)
+        assert_int_equal(count_of(&l, s), 1);
+    assert_int_equal(qpki_db_memory_new("issued", &issued), QPKI_OK);
+    qpki_db_entry v;
+    qpki_db_entry_init(&v);
+    v.row_status = 'V';
+    static const uint8_t s2000[] = {0x20, 0x00}, s1001[] = {0x10, 0x01};
+    assert_int_equal(qpki_db_memory_put(issued, s2000, 2, &v), QPKI_OK);
+    assert_int_equal(qpki_db_memory_put(issued, s1001, 2, &v), QPKI_OK);
+    assert_int_equal(qpki_db_memory_commit(issued, NULL), QPKI_OK);
+    assert_int_equal(qpki_db_crl_set_issued(db, issued), QPKI_OK);
+    list_db(db, &l);
+    assert_int_equal(l.n, 6);
+    assert_int_equal(count_of(&l, 0x1001), 2); /* on the CRL and issued */
+    assert_int_equal(count_of(&l, 0x1002), 1);
+    assert_int_equal(count_of(&l, 0x2000), 1);
+    qpki_db_free(&issued);
+    qpki_db_free(&db);
+}
+
 /* CRLs made by `openssl ca -gencrl` (tests/data/crl): a complete CRL and a delta
  * of the same CA. */
 static void test_openssl_made_crls_and_delta_are_accepted(void **state)
@@ -535,6 +603,7 @@ int main(void)
         cmocka_unit_test(test_delta_crls_apply_to_their_base_with_remove_from_crl),
         cmocka_unit_test(test_partitions_are_united_and_a_scope_is_held_once),
         cmocka_unit_test(test_an_issued_list_makes_never_issued_serials_unknown),
+        cmocka_unit_test(test_list_serials_gives_the_crl_entries_then_the_issued_list),
         cmocka_unit_test(test_openssl_made_crls_and_delta_are_accepted),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

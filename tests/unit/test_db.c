@@ -1635,6 +1635,185 @@ static void test_health_comes_only_from_a_backend_that_declares_v3(void **state)
     qpki_db_free(&db);
 }
 
+/* list_serials of a backend of one's own: 2 serials a call from a list that
+ * holds leading zero octets, serial zero and one too long. */
+static const uint8_t own_serials[5][QPKI_SERIAL_MAX + 1] = {
+    {0x00, 0x00, 0x7f}, {0x00}, {0x12, 0x34}, {0x11}, {0x80, 0x01}};
+static const size_t own_lens[5] = {3, 1, 2, QPKI_SERIAL_MAX + 1, 2};
+
+static qpki_status own_list(void *self, qpki_db_cursor *cursor, size_t max, qpki_db_change_fn fn,
+                            void *user, int *done)
+{
+    fake *f = self;
+    if (f->refresh_rc != QPKI_OK)
+        return f->refresh_rc;
+    assert_true(cursor->opaque[0] == 0 || cursor->opaque[3] == 0xc0ffee);
+    cursor->opaque[3] = 0xc0ffee; /* the caller's cursor is the backend's own */
+    size_t i = (size_t)cursor->opaque[0];
+    for (size_t k = 0; k < 2 && k < max && i < 5; k++, i++)
+        fn(user, own_serials[i], own_lens[i]);
+    cursor->opaque[0] = i;
+    *done = i == 5;
+    return QPKI_OK;
+}
+
+typedef struct collected {
+    uint8_t serial[8][QPKI_SERIAL_MAX];
+    size_t len[8], n;
+} collected;
+
+static void collect(void *user, const uint8_t *serial, size_t len)
+{
+    collected *c = user;
+    assert_true(len <= QPKI_SERIAL_MAX && (len == 0 || serial[0] != 0));
+    if (c->n < 8) {
+        memcpy(c->serial[c->n], serial, len);
+        c->len[c->n] = len;
+    }
+    c->n++;
+}
+
+/* A backend that keeps its rows in a memory table and delegates to it, as the
+ * PostgreSQL plugin does. */
+typedef struct wrapped {
+    qpki_db *table;
+} wrapped;
+
+static qpki_status wrapped_lookup(void *self, const uint8_t *serial, size_t len,
+                                  qpki_db_entry *out)
+{
+    return qpki_db_lookup(((wrapped *)self)->table, serial, len, out);
+}
+static uint64_t wrapped_generation(void *self)
+{
+    return qpki_db_generation(((wrapped *)self)->table);
+}
+static size_t wrapped_count(void *self) { return qpki_db_count(((wrapped *)self)->table); }
+static void wrapped_close(void *self) { qpki_db_free(&((wrapped *)self)->table); }
+static qpki_status wrapped_list(void *self, qpki_db_cursor *cursor, size_t max,
+                                qpki_db_change_fn fn, void *user, int *done)
+{
+    return qpki_db_list_serials(((wrapped *)self)->table, cursor, max, fn, user, done);
+}
+
+static void mark_u16(void *user, const uint8_t *serial, size_t len)
+{
+    uint8_t *hits = user;
+    assert_int_equal(len, 2);
+    hits[(serial[0] << 8 | serial[1]) - 0x100]++;
+}
+
+/* qpki_db_list_serials: a V4 backend's listing reaches the caller normalised
+ * (leading zero octets gone, too long serials dropped) with its cursor kept; an
+ * error ends it; a backend that declares V3, or whose struct ends before the
+ * method, cannot be listed; index.txt and a backend wrapping a memory table
+ * list every row. */
+static void test_list_serials_comes_from_a_v4_backend_normalised(void **state)
+{
+    (void)state;
+    fake f = {.generation = 1};
+    qpki_status_db_ops ops = {
+        .abi_version = QPKI_DB_ABI_V4,
+        .struct_size = sizeof(qpki_status_db_ops),
+        .lookup = fake_lookup,
+        .generation = fake_generation,
+        .count = fake_count,
+        .close = fake_close,
+        .list_serials = own_list,
+    };
+    qpki_db *db = NULL;
+    assert_int_equal(qpki_db_new(&ops, &f, &db), QPKI_OK);
+    collected c;
+    memset(&c, 0, sizeof(c));
+    qpki_db_cursor cursor;
+    memset(&cursor, 0, sizeof(cursor));
+    int done = 0, calls = 0;
+    while (!done) {
+        assert_int_equal(qpki_db_list_serials(db, &cursor, 10, collect, &c, &done), QPKI_OK);
+        calls++;
+    }
+    assert_int_equal(calls, 3);
+    assert_int_equal(c.n, 4);
+    assert_int_equal(c.len[0], 1);
+    assert_int_equal(c.serial[0][0], 0x7f);
+    assert_int_equal(c.len[1], 0); /* serial number zero */
+    assert_int_equal(c.len[2], 2);
+    assert_memory_equal(c.serial[2], "\x12\x34", 2);
+    assert_int_equal(c.len[3], 2);
+    assert_memory_equal(c.serial[3], "\x80\x01", 2);
+    /* an error ends the listing */
+    f.refresh_rc = QPKI_ERR_IO;
+    memset(&cursor, 0, sizeof(cursor));
+    done = 0;
+    assert_int_equal(qpki_db_list_serials(db, &cursor, 10, collect, &c, &done), QPKI_ERR_IO);
+    assert_int_equal(done, 1);
+    qpki_db_free(&db);
+
+    qpki_status_db_ops v3 = ops;
+    v3.abi_version = QPKI_DB_ABI_V3;
+    assert_int_equal(qpki_db_new(&v3, &f, &db), QPKI_OK);
+    done = 0;
+    assert_int_equal(qpki_db_list_serials(db, &cursor, 10, collect, &c, &done),
+                     QPKI_ERR_UNSUPPORTED);
+    assert_int_equal(done, 1);
+    qpki_db_free(&db);
+    qpki_status_db_ops short_v4 = ops;
+    short_v4.struct_size = offsetof(qpki_status_db_ops, list_serials);
+    assert_int_equal(qpki_db_new(&short_v4, &f, &db), QPKI_OK);
+    assert_int_equal(qpki_db_list_serials(db, &cursor, 10, collect, &c, &done),
+                     QPKI_ERR_UNSUPPORTED);
+    qpki_db_free(&db);
+    assert_int_equal(f.closed, 3);
+
+    /* a backend of one's own over a memory table */
+    static const qpki_status_db_ops wrapped_ops = {
+        .abi_version = QPKI_DB_ABI_V4,
+        .struct_size = sizeof(qpki_status_db_ops),
+        .lookup = wrapped_lookup,
+        .generation = wrapped_generation,
+        .count = wrapped_count,
+        .close = wrapped_close,
+        .list_serials = wrapped_list,
+    };
+    wrapped w = {NULL};
+    assert_int_equal(qpki_db_memory_new("wrapped", &w.table), QPKI_OK);
+    qpki_db_entry e;
+    qpki_db_entry_init(&e);
+    e.row_status = 'V';
+    for (unsigned i = 0; i < 500; i++) {
+        uint8_t s2[2] = {(uint8_t)((0x100 + i) >> 8), (uint8_t)(0x100 + i)};
+        assert_int_equal(qpki_db_memory_put(w.table, s2, 2, &e), QPKI_OK);
+    }
+    assert_int_equal(qpki_db_memory_commit(w.table, NULL), QPKI_OK);
+    assert_int_equal(qpki_db_new(&wrapped_ops, &w, &db), QPKI_OK);
+    uint8_t hits[500] = {0};
+    memset(&cursor, 0, sizeof(cursor));
+    done = 0;
+    while (!done)
+        assert_int_equal(qpki_db_list_serials(db, &cursor, 50, mark_u16, hits, &done), QPKI_OK);
+    for (size_t i = 0; i < 500; i++)
+        assert_int_equal(hits[i], 1);
+    qpki_db_free(&db);
+
+    /* index.txt */
+    static const char text[] = "V\t300101000000Z\t\t0100\tunknown\t/CN=a\n"
+                               "R\t300101000000Z\t240101000000Z,keyCompromise\t0101\tunknown\t/CN=b\n"
+                               "E\t200101000000Z\t\t0102\tunknown\t/CN=c\n";
+    assert_int_equal(qpki_index_open_memory("index.txt", (const uint8_t *)text, sizeof(text) - 1,
+                                            NULL, 0, &db),
+                     QPKI_OK);
+    memset(hits, 0, sizeof(hits));
+    memset(&cursor, 0, sizeof(cursor));
+    done = 0;
+    while (!done)
+        assert_int_equal(qpki_db_list_serials(db, &cursor, 2, mark_u16, hits, &done), QPKI_OK);
+    assert_int_equal(hits[0], 1);
+    assert_int_equal(hits[1], 1);
+    assert_int_equal(hits[2], 1);
+    assert_int_equal(hits[3], 0);
+    qpki_db_free(&db);
+}
+
 static void test_custom_backend_is_checked_and_gets_normalised_serials(void **state)
 {
     (void)state;
@@ -1652,7 +1831,7 @@ static void test_custom_backend_is_checked_and_gets_normalised_serials(void **st
     bad.abi_version = 0;
     assert_int_equal(qpki_db_new(&bad, &f, &db), QPKI_ERR_PLUGIN_ABI);
     assert_null(db);
-    bad.abi_version = QPKI_DB_ABI_V3 + 1;
+    bad.abi_version = QPKI_DB_ABI_V4 + 1;
     assert_int_equal(qpki_db_new(&bad, &f, &db), QPKI_ERR_PLUGIN_ABI);
     bad = ops;
     bad.struct_size = offsetof(qpki_status_db_ops, close);
@@ -1778,6 +1957,7 @@ int main(void)
         cmocka_unit_test(test_allocation_failures_while_loading_are_reported_and_leak_nothing),
         cmocka_unit_test(test_custom_backend_is_checked_and_gets_normalised_serials),
         cmocka_unit_test(test_health_comes_only_from_a_backend_that_declares_v3),
+        cmocka_unit_test(test_list_serials_comes_from_a_v4_backend_normalised),
         cmocka_unit_test(test_refresh_logs_reloads_and_each_new_failure_once),
         cmocka_unit_test(test_appended_and_rewritten_rows_are_applied_one_by_one),
         cmocka_unit_test(test_a_bad_changed_line_keeps_the_table_and_names_the_line),

@@ -218,6 +218,130 @@ static void test_every_row_is_presigned_and_answered_from_the_cache(void **state
     qpki_db_free(&m);
 }
 
+/* A status database of one's own that keeps its rows in a memory table (as
+ * the PostgreSQL plugin does) and declares V4 (lists its rows) or V3 (cannot). */
+static qpki_status own_lookup(void *self, const uint8_t *serial, size_t len, qpki_db_entry *out)
+{
+    return qpki_db_lookup(self, serial, len, out);
+}
+static uint64_t own_generation(void *self) { return qpki_db_generation(self); }
+static size_t own_count(void *self) { return qpki_db_count(self); }
+static void own_close(void *self) { (void)self; }
+static qpki_status own_changes(void *self, uint64_t since, uint64_t *upto, qpki_db_change_fn fn,
+                               void *user)
+{
+    return qpki_db_changes_since(self, since, upto, fn, user);
+}
+static qpki_status own_list(void *self, qpki_db_cursor *cursor, size_t max, qpki_db_change_fn fn,
+                            void *user, int *done)
+{
+    return qpki_db_list_serials(self, cursor, max, fn, user, done);
+}
+
+static const qpki_status_db_ops own_v4 = {
+    .abi_version = QPKI_DB_ABI_V4,
+    .struct_size = sizeof(qpki_status_db_ops),
+    .lookup = own_lookup,
+    .generation = own_generation,
+    .count = own_count,
+    .close = own_close,
+    .changes_since = own_changes,
+    .list_serials = own_list,
+};
+static const qpki_status_db_ops own_v3 = {
+    .abi_version = QPKI_DB_ABI_V3,
+    .struct_size = offsetof(qpki_status_db_ops, list_serials),
+    .lookup = own_lookup,
+    .generation = own_generation,
+    .count = own_count,
+    .close = own_close,
+    .changes_since = own_changes,
+};
+
+typedef struct log_lines {
+    int warnings;
+    char last[512];
+} log_lines;
+
+static void log_into(void *user, int level, const char *message)
+{
+    log_lines *l = user;
+    if (level == QPKI_LOG_WARNING && strstr(message, "pre-signing")) {
+        l->warnings++;
+        snprintf(l->last, sizeof(l->last), "%s", message);
+    }
+}
+
+static void test_a_backend_of_ones_own_is_presigned_when_it_lists_its_rows(void **state)
+{
+    (void)state;
+    qpki_db *m = table_of_rows(), *db = NULL;
+    assert_int_equal(qpki_db_new(&own_v4, m, &db), QPKI_OK);
+    qpki_responder *r = presigning(db, 100000, 1u << QPKI_HASH_SHA1);
+    log_lines logged = {0, ""};
+    assert_int_equal(qpki_responder_set_log(r, log_into, &logged), QPKI_OK);
+    assert_int_equal(run_pass(r), ROWS);
+    qpki_presign_stats ps;
+    presign_stats(r, &ps);
+    assert_int_equal(ps.signed_total, ROWS);
+    assert_int_equal(ps.last_pass_rows, ROWS);
+    assert_int_equal(logged.warnings, 0);
+    for (unsigned s = FIRST; s < FIRST + ROWS; s += 7) {
+        bool hit = false;
+        assert_int_equal(ask(r, s, QPKI_HASH_SHA1, &hit, NULL, NULL), QPKI_CERT_STATUS_GOOD);
+        assert_true(hit);
+    }
+    qpki_responder_stats st;
+    stats_of(r, &st);
+    assert_int_equal(st.live_signatures, 0);
+    qpki_responder_free(&r);
+    qpki_db_free(&db);
+    qpki_db_free(&m);
+}
+
+static void test_a_backend_that_cannot_list_its_rows_gets_changed_rows_and_one_warning(
+    void **state)
+{
+    (void)state;
+    qpki_db *m = table_of_rows(), *db = NULL;
+    assert_int_equal(qpki_db_new(&own_v3, m, &db), QPKI_OK);
+    qpki_responder *r = presigning(db, 100000, 1u << QPKI_HASH_SHA1);
+    log_lines logged = {0, ""};
+    assert_int_equal(qpki_responder_set_log(r, log_into, &logged), QPKI_OK);
+    assert_int_equal(run_pass(r), 0);
+    assert_int_equal(logged.warnings, 1);
+    assert_non_null(strstr(logged.last, "cannot list its rows"));
+    fixed_now += 61; /* another pass: no second warning */
+    assert_int_equal(run_pass(r), 0);
+    assert_int_equal(logged.warnings, 1);
+    /* a row that changes is still re-signed ahead of requests */
+    uint8_t serial[2];
+    serial_of(FIRST + 9, serial);
+    qpki_db_entry e;
+    qpki_db_entry_init(&e);
+    e.row_status = 'R';
+    e.expiry = fixed_now + 365 * 86400;
+    e.revocation_time = fixed_now - 5;
+    e.reason = QPKI_REASON_SUPERSEDED;
+    assert_int_equal(qpki_db_memory_put(m, serial, 2, &e), QPKI_OK);
+    assert_int_equal(qpki_db_memory_commit(m, NULL), QPKI_OK);
+    unsigned n = 0;
+    assert_int_equal(qpki_responder_presign_step(r, 16, &n), QPKI_OK);
+    assert_int_equal(n, 1);
+    bool hit = false;
+    qpki_crl_reason reason = QPKI_REASON_NONE;
+    assert_int_equal(ask(r, FIRST + 9, QPKI_HASH_SHA1, &hit, NULL, &reason),
+                     QPKI_CERT_STATUS_REVOKED);
+    assert_true(hit);
+    assert_int_equal(reason, QPKI_REASON_SUPERSEDED);
+    /* the others are signed when first asked for */
+    assert_int_equal(ask(r, FIRST + 10, QPKI_HASH_SHA1, &hit, NULL, NULL), QPKI_CERT_STATUS_GOOD);
+    assert_false(hit);
+    qpki_responder_free(&r);
+    qpki_db_free(&db);
+    qpki_db_free(&m);
+}
+
 static void test_two_hash_forms_are_both_presigned(void **state)
 {
     (void)state;
@@ -546,6 +670,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_row_is_presigned_and_answered_from_the_cache),
         cmocka_unit_test(test_two_hash_forms_are_both_presigned),
+        cmocka_unit_test(test_a_backend_of_ones_own_is_presigned_when_it_lists_its_rows),
+        cmocka_unit_test(test_a_backend_that_cannot_list_its_rows_gets_changed_rows_and_one_warning),
         cmocka_unit_test(test_a_changed_row_is_resigned_with_its_new_status_and_nothing_else),
         cmocka_unit_test(test_responses_are_refreshed_before_half_of_their_validity),
         cmocka_unit_test(test_the_cache_size_stays_the_bound),

@@ -466,7 +466,7 @@ static void test_v1_backends_stay_valid_and_v2_reports_changes(void **state)
     assert_int_equal(upto, 99);
     qpki_db_free(&db);
     /* the newest version this library knows plus one */
-    ops.abi_version = QPKI_DB_ABI_V3 + 1;
+    ops.abi_version = QPKI_DB_ABI_V4 + 1;
     assert_int_equal(qpki_db_new(&ops, &f, &db), QPKI_ERR_PLUGIN_ABI);
 }
 
@@ -664,8 +664,9 @@ static void test_lookups_racing_the_writer_see_each_row_old_or_new_exactly(void 
     qpki_db_free(&c.db);
 }
 
-/* qpki_db_scan lists every row exactly once, a few index slots at a time, and
- * says when the index was rebuilt between two calls (rows moved: start over). */
+/* qpki_db_list_serials lists every row exactly once, a few index slots at a
+ * time, and starts over when the index was rebuilt between two calls (rows
+ * moved to other slots). */
 typedef struct scan_seen {
     uint8_t hit[2000];
     size_t n, bad;
@@ -684,60 +685,123 @@ static void scan_mark(void *user, const uint8_t *serial, size_t len)
     s->n++;
 }
 
-static void test_scan_lists_every_row_once_and_reports_an_index_rebuild(void **state)
+/* One listing to its end, max slots per call; returns the calls made. */
+static size_t list_all(qpki_db *db, qpki_db_cursor *cursor, size_t max, scan_seen *into)
+{
+    size_t calls = 0;
+    int done = 0;
+    while (!done) {
+        assert_int_equal(qpki_db_list_serials(db, cursor, max, scan_mark, into, &done), QPKI_OK);
+        calls++;
+        assert_true(calls < 100000);
+    }
+    return calls;
+}
+
+static void test_list_serials_lists_every_row_once_and_starts_over_on_an_index_rebuild(
+    void **state)
 {
     (void)state;
     qpki_db *db = NULL;
     assert_int_equal(qpki_db_memory_new("scan", &db), QPKI_OK);
+    scan_seen seen_rows;
+    memset(&seen_rows, 0, sizeof(seen_rows));
+    /* an empty table: one call, done, nothing reported */
+    qpki_db_cursor cursor;
+    memset(&cursor, 0, sizeof(cursor));
+    assert_int_equal(list_all(db, &cursor, 64, &seen_rows), 1);
+    assert_int_equal(seen_rows.n, 0);
     qpki_db_entry e = valid_row(2000000000);
     for (uint32_t i = 0; i < 300; i++)
         put(db, 0x1000000u + i, &e);
     assert_int_equal(qpki_db_memory_commit(db, NULL), QPKI_OK);
-    scan_seen seen_rows;
-    memset(&seen_rows, 0, sizeof(seen_rows));
-    size_t cursor = 0, slots = 0, calls = 0;
-    uintptr_t id = 0, first_id = 0;
-    do {
-        assert_int_equal(qpki_db_scan(db, &cursor, &id, scan_mark, &seen_rows, 7, &slots), QPKI_OK);
-        if (calls++ == 0)
-            first_id = id;
-        assert_true(id == first_id);
-    } while (cursor < slots);
+    memset(&cursor, 0, sizeof(cursor));
+    size_t calls = list_all(db, &cursor, 7, &seen_rows);
     assert_int_equal(seen_rows.n, 300);
     assert_int_equal(seen_rows.bad, 0);
     for (size_t i = 0; i < 300; i++)
         assert_int_equal(seen_rows.hit[i], 1);
-    assert_true(slots >= 300 * 4 / 3);
-    assert_int_equal(calls, (slots + 6) / 7);
-    /* half a scan, then enough rows to grow the index: the next call says so */
-    cursor = 0;
-    assert_int_equal(qpki_db_scan(db, &cursor, &id, scan_mark, &seen_rows, slots / 2, &slots),
-                     QPKI_OK);
-    assert_true(id == first_id);
+    /* 7 slots a call over an index of 300 * 4/3 to 300 * 8/3 slots */
+    assert_true(calls * 7 >= 300 * 4 / 3 && calls * 7 < 300 * 8 / 3 + 7);
+    /* a listing that sees a row removed and one changed meanwhile: the others
+     * once each */
+    memset(&seen_rows, 0, sizeof(seen_rows));
+    memset(&cursor, 0, sizeof(cursor));
+    int done = 0;
+    assert_int_equal(qpki_db_list_serials(db, &cursor, 16, scan_mark, &seen_rows, &done), QPKI_OK);
+    assert_int_equal(done, 0);
+    assert_int_equal(qpki_db_memory_remove(db, (const uint8_t *)"\x01\x00\x01\x2b", 4), QPKI_OK);
+    qpki_db_entry revoked = valid_row(2000000000);
+    revoked.row_status = 'R';
+    revoked.revocation_time = 1700000000;
+    put(db, 0x1000000u + 5, &revoked);
+    assert_int_equal(qpki_db_memory_commit(db, NULL), QPKI_OK);
+    list_all(db, &cursor, 16, &seen_rows);
+    for (size_t i = 0; i < 300; i++)
+        if (i != 0x12b)
+            assert_int_equal(seen_rows.hit[i], 1);
+    assert_true(seen_rows.hit[0x12b] <= 1);
+    put(db, 0x1000000u + 0x12b, &e);
+    assert_int_equal(qpki_db_memory_commit(db, NULL), QPKI_OK);
+    /* half a listing, then enough rows to grow the index: the listing starts
+     * over, so every row present throughout is seen, some twice, and the rows
+     * added meanwhile are seen too (the second part lists the new index) */
+    memset(&seen_rows, 0, sizeof(seen_rows));
+    memset(&cursor, 0, sizeof(cursor));
+    assert_int_equal(qpki_db_list_serials(db, &cursor, 200, scan_mark, &seen_rows, &done), QPKI_OK);
+    assert_int_equal(done, 0);
+    size_t first_part = seen_rows.n;
+    assert_true(first_part > 0 && first_part < 300);
     for (uint32_t i = 300; i < 2000; i++)
         put(db, 0x1000000u + i, &e);
     assert_int_equal(qpki_db_memory_commit(db, NULL), QPKI_OK);
-    assert_int_equal(qpki_db_scan(db, &cursor, &id, scan_mark, &seen_rows, 1, &slots), QPKI_OK);
-    assert_true(id != first_id);
-    /* a whole new scan sees all 2000 */
+    list_all(db, &cursor, 64, &seen_rows);
+    for (size_t i = 0; i < 2000; i++)
+        assert_true(seen_rows.hit[i] >= 1);
+    assert_true(seen_rows.n > 2000); /* the start-over repeated some */
+    /* a fresh listing after it sees all 2000 once */
     memset(&seen_rows, 0, sizeof(seen_rows));
-    cursor = 0;
-    do
-        assert_int_equal(qpki_db_scan(db, &cursor, &id, scan_mark, &seen_rows, 64, &slots), QPKI_OK);
-    while (cursor < slots);
+    memset(&cursor, 0, sizeof(cursor));
+    list_all(db, &cursor, 64, &seen_rows);
     assert_int_equal(seen_rows.n, 2000);
     for (size_t i = 0; i < 2000; i++)
         assert_int_equal(seen_rows.hit[i], 1);
+    /* a replace (a full reload) commits a new table: a listing begun before
+     * starts over on it */
+    memset(&seen_rows, 0, sizeof(seen_rows));
+    memset(&cursor, 0, sizeof(cursor));
+    assert_int_equal(qpki_db_list_serials(db, &cursor, 64, scan_mark, &seen_rows, &done), QPKI_OK);
+    assert_int_equal(qpki_db_memory_replace_begin(db), QPKI_OK);
+    for (uint32_t i = 1000; i < 1100; i++)
+        put(db, 0x1000000u + i, &e);
+    assert_int_equal(qpki_db_memory_commit(db, NULL), QPKI_OK);
+    assert_int_equal(qpki_db_list_serials(db, &cursor, 64, scan_mark, &seen_rows, &done), QPKI_OK);
+    assert_int_equal(done, 0);
+    memset(&seen_rows, 0, sizeof(seen_rows)); /* the start-over is done: from slot 0 */
+    list_all(db, &cursor, 64, &seen_rows);
+    for (size_t i = 0; i < 2000; i++)
+        assert_int_equal(seen_rows.hit[i], i >= 1000 && i < 1100 ? 1 : 0);
+    assert_int_equal(seen_rows.bad, 0);
+    /* bad arguments */
+    assert_int_equal(qpki_db_list_serials(db, NULL, 64, scan_mark, &seen_rows, &done),
+                     QPKI_ERR_INVALID_ARG);
+    assert_int_equal(done, 1);
+    assert_int_equal(qpki_db_list_serials(db, &cursor, 64, NULL, &seen_rows, &done),
+                     QPKI_ERR_INVALID_ARG);
+    assert_int_equal(qpki_db_list_serials(db, &cursor, 64, scan_mark, &seen_rows, NULL),
+                     QPKI_ERR_INVALID_ARG);
     qpki_db_free(&db);
-    /* a backend the library does not own (a plugin) cannot be listed */
+    /* a backend without list_serials (V1 to V3) cannot be listed */
     fake f = {.generation = 1};
     qpki_status_db_ops ops = {
-        .abi_version = QPKI_DB_ABI_V1, .struct_size = sizeof(ops), .lookup = fake_lookup,
+        .abi_version = QPKI_DB_ABI_V3, .struct_size = sizeof(ops), .lookup = fake_lookup,
         .generation = fake_generation, .count = fake_count, .close = fake_close};
     assert_int_equal(qpki_db_new(&ops, &f, &db), QPKI_OK);
-    cursor = 0;
-    assert_int_equal(qpki_db_scan(db, &cursor, &id, scan_mark, &seen_rows, 64, &slots),
+    memset(&cursor, 0, sizeof(cursor));
+    done = 0;
+    assert_int_equal(qpki_db_list_serials(db, &cursor, 64, scan_mark, &seen_rows, &done),
                      QPKI_ERR_UNSUPPORTED);
+    assert_int_equal(done, 1);
     qpki_db_free(&db);
 }
 
@@ -751,7 +815,7 @@ int main(void)
         cmocka_unit_test(test_v1_backends_stay_valid_and_v2_reports_changes),
         cmocka_unit_test(test_changing_rows_reuses_their_memory),
         cmocka_unit_test(test_lookups_racing_the_writer_see_each_row_old_or_new_exactly),
-        cmocka_unit_test(test_scan_lists_every_row_once_and_reports_an_index_rebuild),
+        cmocka_unit_test(test_list_serials_lists_every_row_once_and_starts_over_on_an_index_rebuild),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -176,6 +176,15 @@ static qpki_status src_changes_since(void *self, uint64_t since, uint64_t *upto,
     return rc;
 }
 
+/* The rows of the table in memory (a responder pre-signs them); the table
+ * copes with the following thread changing it meanwhile. */
+static qpki_status src_list_serials(void *self, qpki_db_cursor *cursor, size_t max,
+                                    qpki_db_change_fn fn, void *user, int *done)
+{
+    struct pg_source *s = self;
+    return qpki_db_list_serials(s->table, cursor, max, fn, user, done);
+}
+
 static size_t src_count(void *self)
 {
     struct pg_source *s = self;
@@ -613,7 +622,7 @@ static void src_close(void *self)
 }
 
 static const qpki_status_db_ops source_ops = {
-    .abi_version = QPKI_DB_ABI_V3,
+    .abi_version = QPKI_DB_ABI_V4,
     .struct_size = (uint32_t)sizeof(qpki_status_db_ops),
     .lookup = src_lookup,
     .generation = src_generation,
@@ -623,6 +632,7 @@ static const qpki_status_db_ops source_ops = {
     .close = src_close,
     .changes_since = src_changes_since,
     .health = src_health,
+    .list_serials = src_list_serials,
 };
 
 qpki_status pg_source_open(const qpki_db_source_params *p, const qpki_status_db_ops **ops,
