@@ -18,9 +18,15 @@
 # The pre-signing thread is one thread at SCHED_IDLE: it uses at most one of
 # the cores (the other idles here).
 #
+# With DB_URL (a libpq URL of a qpki status database whose role may write, e.g.
+# from bench/presign_pgsql.sh, which starts a PostgreSQL of its own), the rows
+# are imported there (`qpki db import`, timed) and the server is a PostgreSQL
+# node (`--db DB_NODE_URL`, default DB_URL) that pre-signs the rows it holds in
+# memory; index.txt is not read by the server then.
+#
 # Usage: bench/presign.sh        (NROWS=1000000: a few minutes per algorithm)
 # Knobs: BUILD=build-bench WORK=/tmp/qpki-presign-bench NROWS=1000000 DUR=10s
-#        CONNS=64 THREADS=2 ALGS="ec ed"
+#        CONNS=64 THREADS=2 ALGS="ec ed" DB_URL= DB_NODE_URL=
 # Needs: meson/ninja (builds BUILD in release mode if missing), wrk, openssl,
 #        python3, curl.
 set -euo pipefail
@@ -34,6 +40,8 @@ DUR=${DUR:-10s}
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
 ALGS=${ALGS:-ec ed}
+DB_URL=${DB_URL:-}
+DB_NODE_URL=${DB_NODE_URL:-$DB_URL}
 LUA=$HERE/presign.lua
 PIDS=()
 # shellcheck source=bench/lib.sh
@@ -45,6 +53,14 @@ if [[ ! -f $BUILD/build.ninja ]]; then
     meson setup "$BUILD" "$ROOT" -Dbuildtype=release >/dev/null
 fi
 ninja -C "$BUILD" cli/qpki >/dev/null
+SOURCE=index.txt
+SERVE_DB=()
+if [[ -n $DB_URL ]]; then
+    ninja -C "$BUILD" lib/plugins/pgsql/qpki-db-pgsql.so >/dev/null
+    export QPKI_PLUGIN_DIR=${QPKI_PLUGIN_DIR:-$BUILD/lib/plugins/pgsql}
+    SOURCE=PostgreSQL
+    SERVE_DB=(--db "$DB_NODE_URL")
+fi
 QPKI=$BUILD/cli/qpki
 rm -rf "$WORK"
 mkdir -p "$WORK"
@@ -87,17 +103,26 @@ PY
     openssl ocsp -issuer "$d/ca/ca.crt" -serial "0x$first" -no_nonce -reqout "$d/template.der" \
         2>/dev/null
     log "$alg: CA with $NROWS rows"
+    if [[ -n $DB_URL ]]; then
+        t0=$(date +%s%N)
+        out=$("$QPKI" db import --db "$DB_URL" --ca-dir "$d/ca")
+        log "$alg: $out in $((($(date +%s%N) - t0) / 1000000)) ms"
+        : >"$d/ca/index.txt" # the node reads the database, nothing else
+    fi
 
     PORT=$(free_port)
     APORT=$(free_port)
     "$QPKI" ocsp serve --addr "127.0.0.1:$PORT" --admin-addr "127.0.0.1:$APORT" \
         --pid-file "$d/serve.pid" --quiet --threads "$THREADS" \
         --cache-size $((NROWS * 8 / 7 + 4096)) \
-        --ca-dir "$d/ca" --presign \
+        --ca-dir "$d/ca" "${SERVE_DB[@]}" --presign \
         >"$d/serve.log" 2>&1 &
     pid=$!
     PIDS+=("$pid")
-    wait_port "$PORT" "$pid"
+    until grep -q 'msg=listening' "$d/serve.log"; do # after the rows are loaded
+        kill -0 "$pid" 2>/dev/null || die "server exited: $(tail -5 "$d/serve.log")"
+        sleep 0.1
+    done
     loaded_kb=$(rss_now_kb "$pid")
     until grep -q 'first pass over every row done' "$d/serve.log"; do
         kill -0 "$pid" 2>/dev/null || die "server exited: $(tail -5 "$d/serve.log")"
@@ -114,7 +139,7 @@ PY
         -CAfile "$d/ca/ca.crt" -no_nonce 2>&1 | grep -q 'Response verify OK' ||
         die "$alg: the pre-signed response does not verify"
     size=$(stat -c %s "$d/one.der")
-    log "$alg: $signed pre-signed in ${secs}s (server CPU ${cpu_s}s), RSS $((rss_kb / 1024)) MiB (after load $((loaded_kb / 1024)) MiB), blocks $((bytes / 1048576)) MiB, response $size B"
+    log "$alg ($SOURCE): $signed pre-signed in ${secs}s (server CPU ${cpu_s}s), RSS $((rss_kb / 1024)) MiB (after load $((loaded_kb / 1024)) MiB), blocks $((bytes / 1048576)) MiB, response $size B"
 
     sigs0=$(metric qpki_ocsp_signatures_total)
     hits0=$(metric qpki_ocsp_cache_hits_total)
@@ -132,7 +157,7 @@ PY
         'BEGIN { printf "%.1f", t * 1e6 / hz / r }')
     rss2_kb=$(rss_now_kb "$pid")
     log "$alg: $out; live signatures during the run: $((sigs1 - sigs0)); server CPU ${cpu_us} us/req"
-    printf '| %s | %d | %s | %s | %d | %d | %d | %d | %.0f | %s | %d | %d |\n' "$alg" "$NROWS" \
+    printf '| %s (%s) | %d | %s | %s | %d | %d | %d | %d | %.0f | %s | %d | %d |\n' "$alg" "$SOURCE" "$NROWS" \
         "$secs" "$cpu_s" $((loaded_kb / 1024)) $((rss_kb / 1024)) $((bytes / 1048576)) "$size" \
         "$rps" "$cpu_us" $((sigs1 - sigs0)) $((rss2_kb / 1024)) >>"$RESULTS"
     stop_pid "$pid"
