@@ -219,7 +219,7 @@ ok "1,000 revocations in one UPDATE: on every node within 3 s; the 20 unchanged 
 # ---- a foreign CA writes with psql -------------------------------------------------------------------
 id=$(openssl x509 -in ca/ca.crt -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
 t=$(now_ms)
-psql -h "$(pg_sock p)" -p "$(pg_port p)" -U "$PG_SUPERUSER" -d qpki -v ON_ERROR_STOP=1 -q <<EOF
+psql "$(pg_url p ca_writer)" -v ON_ERROR_STOP=1 -q <<EOF
 BEGIN;
 INSERT INTO qpki.cert_status (ca_id, serial, status, not_after, subject)
     VALUES (decode('$id', 'hex'), '\x7a7a7a', 'V', '2031-01-01Z', '/CN=foreign');

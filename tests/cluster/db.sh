@@ -43,16 +43,16 @@ expect_exit() {
 
 # ---- db init: created, then nothing to do; the roles exist -------------------------------
 out=$("$QPKI" db init --db "$ADMIN")
-expect_eq "first init" "$out" "Created the qpki schema, version 2"
+expect_eq "first init" "$out" "Created the qpki schema, version 3"
 out=$("$QPKI" db init --db "$ADMIN")
-expect_eq "second init" "$out" "Schema version 2 is current; nothing to do"
+expect_eq "second init" "$out" "Schema version 3 is current; nothing to do"
 expect_eq "group roles" "$(pg_sql p -c "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles WHERE rolname LIKE 'qpki\_%' AND NOT rolcanlogin")" \
     "qpki_reader,qpki_writer"
 pg_login p ca_writer qpki_writer
 pg_login p node_reader qpki_reader
 WRITER=$(pg_url p ca_writer)
 READER=$(pg_url p node_reader)
-ok "db init creates schema version 2 and the roles, then is a no-op"
+ok "db init creates schema version 3 and the roles, then is a no-op"
 
 # ---- the CA identifier is the SHA-256 of the SubjectPublicKeyInfo -------------------------
 make_pki ca
@@ -186,7 +186,7 @@ pg_sql p -d v1 -c "REVOKE SELECT ON SEQUENCE qpki.change_seq FROM qpki_reader, q
 expect_exit 2 "crl gen --db on schema 1" "$QPKI" crl gen --ca-dir ca --db "$V1" --out x.crl
 expect_match "... asks for db init" "$(cat err.txt)" "no CRL numbers: run .qpki db init"
 out=$("$QPKI" db init --db "$V1")
-expect_eq "migration" "$out" "Migrated the qpki schema from version 1 to 2"
+expect_eq "migration" "$out" "Migrated the qpki schema from version 1 to 3"
 expect_eq "the readers may read the change sequence after the migration" \
     "$(pg_sql p -d v1 -c "SELECT has_sequence_privilege('qpki_reader', 'qpki.change_seq', 'SELECT')")" t
 "$QPKI" db init --db "$V1" --ca-dir ca >/dev/null
@@ -200,11 +200,37 @@ pg_sql p -c "INSERT INTO qpki.cert_status (ca_id, serial, status, not_after, cha
 expect_eq "serial normalised, change numbered by the trigger" \
     "$(pg_sql p -c "SELECT encode(serial, 'hex') || '|' || (change_seq > $seq_before) FROM qpki.cert_status WHERE serial = '\\xc0ffee'")" \
     "c0ffee|true"
+# schema 3 numbers an insert with the column default; the row trigger runs only
+# for a leading zero octet (above) or a number the writer sent: each row still
+# gets a number of its own from the sequence
+seq_before=$(pg_sql p -c "SELECT last_value FROM qpki.change_seq")
+psql "$WRITER" -v ON_ERROR_STOP=1 -qAtX -c "INSERT INTO qpki.cert_status (ca_id, serial, status, not_after)
+    VALUES (decode('$id', 'hex'), '\\xc0ff01', 'V', '2030-01-01Z'), (decode('$id', 'hex'), '\\xc0ff02', 'V', '2030-01-01Z')" ||
+    fail "plain INSERT as the writer role"
+pg_sql p -c "INSERT INTO qpki.cert_status (ca_id, serial, status, not_after, change_seq)
+             VALUES (decode('$id', 'hex'), '\\xc0ff03', 'V', '2030-01-01Z', -7),
+                    (decode('$id', 'hex'), '\\xc0ff04', 'V', '2030-01-01Z', 0)"
+# the writer role may not send a number at all (column privileges, schema 3)
+psql "$WRITER" -v ON_ERROR_STOP=1 -qAtX -c "INSERT INTO qpki.cert_status (ca_id, serial, status, not_after, change_seq)
+    VALUES (decode('$id', 'hex'), '\\xc0ff05', 'V', '2030-01-01Z', 1)" 2>err.txt && fail "the writer role set change_seq"
+expect_match "writer refused change_seq" "$(cat err.txt)" "permission denied for table cert_status"
+psql "$WRITER" -v ON_ERROR_STOP=1 -qAtX -c "UPDATE qpki.cert_status SET change_seq = 1 WHERE serial = '\\xc0ff01'" 2>err.txt &&
+    fail "the writer role updated change_seq"
+expect_match "writer refused change_seq (update)" "$(cat err.txt)" "permission denied for table cert_status"
+expect_eq "plain and numbered INSERTs: consecutive numbers of the sequence, never the writer's" \
+    "$(pg_sql p -c "SELECT string_agg(encode(serial, 'hex') || '=' || (change_seq - $seq_before), ' ' ORDER BY serial) FROM qpki.cert_status WHERE serial BETWEEN '\\xc0ff01' AND '\\xc0ff04'")" \
+    "c0ff01=1 c0ff02=2 c0ff03=3 c0ff04=4"
+expect_eq "the sequence's last value is the last row's" \
+    "$(pg_sql p -c "SELECT last_value - $seq_before FROM qpki.change_seq")" 4
+pg_sql p -c "UPDATE qpki.cert_status SET status = 'R', revocation_time = now(), reason = 4 WHERE serial = '\\xc0ff01'"
+expect_eq "an UPDATE takes the next number" \
+    "$(pg_sql p -c "SELECT change_seq - $seq_before FROM qpki.cert_status WHERE serial = '\\xc0ff01'")" 5
+pg_sql p -c "DELETE FROM qpki.cert_status WHERE serial BETWEEN '\\xc0ff01' AND '\\xc0ff04'"
 expect_exit 0 "list after the foreign row" "$QPKI" cert list --ca-dir ca --db "$READER"
 expect_match "foreign row listed" "$(cat out.txt)" "V +C0FFEE "
 pg_sql p -c "TRUNCATE qpki.cert_status" 2>err.txt && fail "TRUNCATE was allowed"
 expect_match "TRUNCATE refused" "$(cat err.txt)" "TRUNCATE is not allowed"
-ok "foreign INSERT: serial normalised, change_seq set by the database; TRUNCATE refused"
+ok "foreign INSERT: serial normalised, change_seq set by the database (default or trigger, never the writer's; the writer role may not send one); TRUNCATE refused"
 
 # ---- refusals: exit 2 with the cause --------------------------------------------------------------------
 expect_exit 2 "password in the URL" "$QPKI" db import --db \
@@ -228,7 +254,7 @@ NEWER="host=$(pg_sock p) port=$(pg_port p) user=$PG_SUPERUSER dbname=newer"
 "$QPKI" db init --db "$NEWER" >/dev/null
 pg_sql p -d newer -c "INSERT INTO qpki.schema_version (version) VALUES (99)"
 expect_exit 2 "schema too new (init)" "$QPKI" db init --db "$NEWER"
-expect_match "too new" "$(cat err.txt)" "schema version 99, newer than this qpki knows \\(2\\)"
+expect_match "too new" "$(cat err.txt)" "schema version 99, newer than this qpki knows \\(3\\)"
 expect_exit 2 "schema too new (import)" "$QPKI" db import --db "$NEWER" --ca-dir ca
 expect_match "too new (import)" "$(cat err.txt)" "newer than this qpki knows"
 expect_eq "too new: nothing imported" "$(pg_sql p -d newer -c 'SELECT count(*) FROM qpki.cert_status')" 0
