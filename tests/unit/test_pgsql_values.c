@@ -260,6 +260,195 @@ static void test_rows_from_the_database_are_checked_and_normalised(void **state)
     assert_int_equal(pg_row_parse(f, serial, &serial_len, &e, err, sizeof(err)), QPKI_ERR_PARSE);
 }
 
+/* What PostgreSQL 15 wrote for
+ *   COPY (SELECT * FROM v) TO '...' (FORMAT binary)
+ * with v (serial bytea, status char(1), not_after timestamptz, revocation_time
+ * timestamptz, reason smallint, hold_instruction smallint, invalidity_date
+ * timestamptz) holding, in this order:
+ *   '\x0a1b' V 2030-12-31 23:59:59Z
+ *   '\x00ff' R 2031-01-01Z, revoked 2025-06-01 12:00:00.75Z, reason 6, hold 3
+ *   '\x010203' R 1969-12-31 23:59:59.5Z, revoked 2025-06-01 12:00:00Z, reason 1,
+ *              invalidity 2025-05-30 08:00:00Z
+ *   '' E 1999-12-31 23:59:59.999999Z
+ * cut into the messages libpq hands over: header and first row, one row each,
+ * the trailer. */
+static const char *const pg15_messages[] = {
+    "5047434f50590aff0d0a00000000000000000000"
+    "07000000020a1b000000015600000008000379c3e513ddc0ffffffffffffffffffffffffffffffff",
+    "00070000000200ff000000015200000008000379c3e5232000000000080002d98027d541b000000002"
+    "0006000000020003ffffffff",
+    "000700000003010203000000015200000008fffca2fec4c07ee0000000080002d98027c9d000000000"
+    "020001ffffffff000000080002d95491cc8000",
+    "000700000000000000014500000008ffffffffffffffffffffffffffffffffffffffffffffffff",
+    "ffff",
+};
+
+static qpki_status bin_parse(pg_bin_reader *rd, const char *hex, uint8_t *serial,
+                             size_t *serial_len, qpki_db_entry *e, bool *row, char *err,
+                             size_t errlen)
+{
+    size_t len = 0;
+    uint8_t *msg = tu_hex(hex, &len);
+    assert_non_null(msg);
+    qpki_db_entry_init(e);
+    qpki_status rc = pg_bin_message(rd, msg, len, serial, serial_len, e, row, err, errlen);
+    free(msg);
+    return rc;
+}
+
+static void test_binary_rows_postgresql_wrote_are_read_exactly(void **state)
+{
+    (void)state;
+    pg_bin_reader rd = {false, false};
+    uint8_t serial[QPKI_SERIAL_MAX];
+    size_t serial_len = 99;
+    qpki_db_entry e;
+    bool row = false;
+    char err[256];
+    assert_int_equal(bin_parse(&rd, pg15_messages[0], serial, &serial_len, &e, &row, err,
+                               sizeof(err)), QPKI_OK);
+    assert_true(row);
+    assert_hex_equal(serial, serial_len, "0a1b");
+    assert_int_equal(e.row_status, 'V');
+    assert_int_equal(e.expiry, 1924991999);
+    assert_int_equal(e.revocation_time, 0);
+    assert_int_equal(e.reason, QPKI_REASON_NONE);
+    assert_int_equal(e.hold_instruction, QPKI_HOLD_INSTRUCTION_ABSENT);
+    assert_int_equal(e.invalidity_date, 0);
+    /* a leading zero octet removed; fractional seconds rounded down */
+    assert_int_equal(bin_parse(&rd, pg15_messages[1], serial, &serial_len, &e, &row, err,
+                               sizeof(err)), QPKI_OK);
+    assert_true(row);
+    assert_hex_equal(serial, serial_len, "ff");
+    assert_int_equal(e.row_status, 'R');
+    assert_int_equal(e.expiry, 1924992000);
+    assert_int_equal(e.revocation_time, 1748779200);
+    assert_int_equal(e.reason, QPKI_REASON_CERTIFICATE_HOLD);
+    assert_int_equal(e.hold_instruction, QPKI_HOLD_INSTRUCTION_REJECT);
+    assert_int_equal(e.invalidity_date, 0);
+    /* before 1970: floor, as floor(extract(epoch ...)) */
+    assert_int_equal(bin_parse(&rd, pg15_messages[2], serial, &serial_len, &e, &row, err,
+                               sizeof(err)), QPKI_OK);
+    assert_true(row);
+    assert_hex_equal(serial, serial_len, "010203");
+    assert_int_equal(e.expiry, -1);
+    assert_int_equal(e.revocation_time, 1748779200);
+    assert_int_equal(e.reason, QPKI_REASON_KEY_COMPROMISE);
+    assert_int_equal(e.invalidity_date, 1748592000);
+    /* serial zero; one microsecond before PostgreSQL's epoch */
+    assert_int_equal(bin_parse(&rd, pg15_messages[3], serial, &serial_len, &e, &row, err,
+                               sizeof(err)), QPKI_OK);
+    assert_true(row);
+    assert_int_equal(serial_len, 0);
+    assert_int_equal(e.row_status, 'E');
+    assert_int_equal(e.expiry, 946684799);
+    assert_false(rd.ended);
+    assert_int_equal(bin_parse(&rd, pg15_messages[4], serial, &serial_len, &e, &row, err,
+                               sizeof(err)), QPKI_OK);
+    assert_false(row);
+    assert_true(rd.ended);
+    /* nothing after the trailer */
+    assert_int_equal(bin_parse(&rd, pg15_messages[3], serial, &serial_len, &e, &row, err,
+                               sizeof(err)), QPKI_ERR_PARSE);
+    assert_non_null(strstr(err, "data after the end of the rows"));
+    /* the header may come alone */
+    pg_bin_reader rd2 = {false, false};
+    assert_int_equal(bin_parse(&rd2, "5047434f50590aff0d0a000000000000000004aabbccdd", serial,
+                               &serial_len, &e, &row, err, sizeof(err)), QPKI_OK);
+    assert_false(row);
+    assert_true(rd2.header_done);
+    assert_int_equal(bin_parse(&rd2, pg15_messages[1], serial, &serial_len, &e, &row, err,
+                               sizeof(err)), QPKI_OK);
+    assert_true(row);
+}
+
+static void test_malformed_binary_rows_are_refused_without_reading_past_them(void **state)
+{
+    (void)state;
+    /* the header: a row of pg15_messages[1] follows where one is needed */
+    const char *headers[][2] = {
+        {"5047434f50590aff0d0a00000000000000", "no COPY binary header"}, /* short */
+        {"5047434f50590aff0d0a01000000000000000000", "no COPY binary header"},
+        {"5047434f50590aff0d0a00000100000000000000", "unexpected header flags"}, /* OIDs */
+        {"5047434f50590aff0d0a000000000000000005aabbccdd", "header extension past"},
+        {"5047434f50590aff0d0a0000000000ffffffff", "header extension past"},
+        {"", "no COPY binary header"},
+    };
+    uint8_t serial[QPKI_SERIAL_MAX];
+    size_t serial_len;
+    qpki_db_entry e;
+    bool row;
+    char err[256];
+    for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
+        pg_bin_reader rd = {false, false};
+        err[0] = '\0';
+        assert_int_equal(bin_parse(&rd, headers[i][0], serial, &serial_len, &e, &row, err,
+                                   sizeof(err)), QPKI_ERR_PARSE);
+        assert_false(row);
+        assert_non_null(strstr(err, headers[i][1]));
+    }
+    /* rows after a good header */
+    const char *rows[][2] = {
+        {"", "truncated row"},
+        {"00", "truncated row"},
+        {"0006", "unexpected number of columns"},
+        {"0008", "unexpected number of columns"},
+        {"ffff00", "data after the end of the rows"},
+        {"0007000000", "truncated row"},
+        /* a length past the message; a huge length (no overflow) */
+        {"0007000000050a1b", "value past the end of the row"},
+        {"00077ffffffe0a1b", "value past the end of the row"},
+        {"0007fffffffe0a1b", "value past the end of the row"},
+        /* a whole V row plus one byte */
+        {"0007000000020a1b000000015600000008000379c3e513ddc0ffffffffffffffffffffffffffffffff00",
+         "bytes after the last column"},
+        /* serial NULL; 33 octets */
+        {"0007ffffffff000000015600000008000379c3e513ddc0ffffffffffffffffffffffffffffffff",
+         "bad serial"},
+        {"000700000021010203040506070809101112131415161718192021222324252627282930313233"
+         "000000015600000008000379c3e513ddc0ffffffffffffffffffffffffffffffff", "bad serial"},
+        /* status Q, two octets, NUL */
+        {"0007000000020a1b000000015100000008000379c3e513ddc0ffffffffffffffffffffffffffffffff",
+         "bad status"},
+        {"0007000000020a1b00000002565600000008000379c3e513ddc0ffffffffffffffffffffffffffffffff",
+         "bad status"},
+        {"0007000000020a1b000000010000000008000379c3e513ddc0ffffffffffffffffffffffffffffffff",
+         "bad status"},
+        /* not_after: NULL, four octets, +infinity, -infinity */
+        {"0007000000020a1b0000000156ffffffffffffffffffffffffffffffffffffffff", "bad not_after"},
+        {"0007000000020a1b000000015600000004000379c3ffffffffffffffffffffffffffffffff",
+         "bad not_after"},
+        {"0007000000020a1b0000000156000000087fffffffffffffffffffffffffffffffffffffffffffffff",
+         "bad not_after"},
+        {"0007000000020a1b0000000156000000088000000000000000ffffffffffffffffffffffffffffffff",
+         "bad not_after"},
+        /* R without revocation_time */
+        {"0007000000020a1b000000015200000008000379c3e513ddc0ffffffffffffffffffffffffffffffff",
+         "an R row without revocation_time"},
+        /* reason 7 (unassigned), reason of three octets, hold 4 */
+        {"0007000000020a1b000000015200000008000379c3e513ddc000000008000379c3e513ddc0"
+         "000000020007ffffffffffffffff", "bad reason"},
+        {"0007000000020a1b000000015200000008000379c3e513ddc000000008000379c3e513ddc0"
+         "00000003000001ffffffffffffffff", "bad reason"},
+        {"0007000000020a1b000000015200000008000379c3e513ddc000000008000379c3e513ddc0"
+         "000000020006000000020004ffffffff", "bad hold_instruction"},
+        /* a reason on a V row; an invalidity date with superseded (4) */
+        {"0007000000020a1b000000015600000008000379c3e513ddc0ffffffff000000020001ffffffffffffffff",
+         "row of serial 0a1b breaks the schema's rules"},
+        {"0007000000020a1b000000015200000008000379c3e513ddc000000008000379c3e513ddc0"
+         "000000020004ffffffff00000008000379c3e513ddc0", "row of serial 0a1b breaks the schema's rules"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        pg_bin_reader rd = {true, false}; /* after a good header */
+        err[0] = '\0';
+        qpki_status rc = bin_parse(&rd, rows[i][0], serial, &serial_len, &e, &row, err,
+                                   sizeof(err));
+        if (rc != QPKI_ERR_PARSE || !strstr(err, rows[i][1]))
+            fail_msg("row %zu: rc %d, message '%s', wanted '%s'", i, rc, err, rows[i][1]);
+        assert_false(row);
+    }
+}
+
 static void test_decimal_integers_parse_exactly(void **state)
 {
     (void)state;
@@ -291,6 +480,8 @@ int main(void)
         cmocka_unit_test(test_entries_the_schema_forbids_are_not_formatted),
         cmocka_unit_test(test_rows_from_the_database_are_checked_and_normalised),
         cmocka_unit_test(test_decimal_integers_parse_exactly),
+        cmocka_unit_test(test_binary_rows_postgresql_wrote_are_read_exactly),
+        cmocka_unit_test(test_malformed_binary_rows_are_refused_without_reading_past_them),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

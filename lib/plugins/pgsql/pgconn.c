@@ -237,8 +237,8 @@ PGresult *pg_exec(PGconn *c, const char *sql, int nparams, const char *const *pa
     return r;
 }
 
-qpki_status pg_copy_out(PGconn *c, const char *sql, int stop_fd, int timeout_ms, pg_line_fn fn,
-                        void *user, char *err, size_t errlen)
+qpki_status pg_copy_out(PGconn *c, const char *sql, bool binary, int stop_fd, int timeout_ms,
+                        pg_line_fn fn, void *user, char *err, size_t errlen)
 {
     int64_t deadline = now_ms() + timeout_ms;
     if (!PQsendQuery(c, sql)) {
@@ -283,9 +283,9 @@ qpki_status pg_copy_out(PGconn *c, const char *sql, int stop_fd, int timeout_ms,
             set_err(err, errlen, "connection lost: %s", m);
             return QPKI_ERR_IO;
         }
-        /* one row per message, ending with its line break */
+        /* one row per message; a text row ends with its line break */
         size_t len = (size_t)n;
-        if (len && buf[len - 1] == '\n')
+        if (!binary && len && buf[len - 1] == '\n')
             buf[--len] = '\0';
         if (rc == QPKI_OK)
             rc = fn(user, buf, len);

@@ -43,12 +43,14 @@ PGconn *pg_connect(const char *url, int stop_fd, int timeout_ms, char *err, size
 PGresult *pg_exec(PGconn *c, const char *sql, int nparams, const char *const *params,
                   int stop_fd, int timeout_ms, char *err, size_t errlen);
 
-/* Read the rows of a "COPY (...) TO STDOUT" in text format: fn gets each line
- * (without its line break, NUL-terminated, writable) and returns 0 to go on.
+/* Read the rows of a "COPY (...) TO STDOUT": fn gets each CopyData message --
+ * in text format (binary false) one line, without its line break,
+ * NUL-terminated, writable; in binary format the message as sent (one row, the
+ * header before the first, the trailer) -- and returns QPKI_OK to go on.
  * QPKI_OK at the end; the error fn returned; or QPKI_ERR_IO with a message. */
 typedef qpki_status (*pg_line_fn)(void *user, char *line, size_t len);
-qpki_status pg_copy_out(PGconn *c, const char *sql, int stop_fd, int timeout_ms, pg_line_fn fn,
-                        void *user, char *err, size_t errlen);
+qpki_status pg_copy_out(PGconn *c, const char *sql, bool binary, int stop_fd, int timeout_ms,
+                        pg_line_fn fn, void *user, char *err, size_t errlen);
 
 /* The message of a failed result, explained for the common causes: no qpki
  * schema (42P01, 3F000: run `qpki db init`), permission denied (42501: which

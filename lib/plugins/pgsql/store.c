@@ -689,7 +689,7 @@ static qpki_status st_foreach(void *self, const uint8_t *ca_id, size_t ca_id_len
              "ORDER BY octet_length(serial), serial) TO STDOUT",
              ca + 2);
     struct walk w = {s, fn, user, false};
-    return pg_copy_out(s->c, sql, -1, STORE_TIMEOUT_MS, walk_line, &w, s->err, sizeof(s->err));
+    return pg_copy_out(s->c, sql, false, -1, STORE_TIMEOUT_MS, walk_line, &w, s->err, sizeof(s->err));
 }
 
 static void st_last_error(void *self, char *buf, size_t size)

@@ -386,3 +386,158 @@ qpki_status pg_row_parse(char *const *f, uint8_t serial[QPKI_SERIAL_MAX], size_t
     }
     return QPKI_OK;
 }
+
+/* ---- binary COPY ------------------------------------------------------------------- */
+
+static const uint8_t copy_signature[11] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0};
+/* 2000-01-01 00:00:00 UTC, PostgreSQL's epoch, in Unix seconds */
+#define PG_EPOCH_UNIX 946684800
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static qpki_status bin_fail(char *err, size_t errlen, const char *what)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "malformed binary row from the database: %s", what);
+    return QPKI_ERR_PARSE;
+}
+
+/* A timestamptz (int64 microseconds since 2000-01-01) as Unix seconds, rounded
+ * down as floor(extract(epoch ...)) does; false for +-infinity and values no
+ * certificate carries. */
+static bool bin_time(const uint8_t *p, size_t n, int64_t *out)
+{
+    if (n != 8)
+        return false;
+    uint64_t u = (uint64_t)be32(p) << 32 | be32(p + 4);
+    int64_t us = (int64_t)u;
+    if (us == INT64_MAX || us == INT64_MIN)
+        return false;
+    int64_t s = us / 1000000;
+    if (us % 1000000 < 0)
+        s--;
+    *out = s + PG_EPOCH_UNIX;
+    return true;
+}
+
+static bool bin_int16(const uint8_t *p, size_t n, int64_t *out)
+{
+    if (n != 2)
+        return false;
+    *out = (int16_t)(uint16_t)((unsigned)p[0] << 8 | p[1]);
+    return true;
+}
+
+qpki_status pg_bin_message(pg_bin_reader *rd, const uint8_t *msg, size_t len,
+                           uint8_t serial[QPKI_SERIAL_MAX], size_t *serial_len,
+                           qpki_db_entry *e, bool *have_row, char *err, size_t errlen)
+{
+    *have_row = false;
+    size_t at = 0;
+    if (!rd->header_done) {
+        /* signature, int32 flags (bit 16: OIDs included, never asked for;
+         * bits 0-15 must be zero), int32 length of the header extension */
+        if (len < sizeof(copy_signature) + 8 ||
+            memcmp(msg, copy_signature, sizeof(copy_signature)) != 0)
+            return bin_fail(err, errlen, "no COPY binary header");
+        uint32_t flags = be32(msg + 11), ext = be32(msg + 15);
+        if (flags != 0)
+            return bin_fail(err, errlen, "unexpected header flags");
+        at = 19;
+        if (ext > len - at)
+            return bin_fail(err, errlen, "header extension past the message");
+        at += ext;
+        rd->header_done = true;
+        if (at == len)
+            return QPKI_OK;
+    }
+    if (rd->ended)
+        return bin_fail(err, errlen, "data after the end of the rows");
+    if (len - at < 2)
+        return bin_fail(err, errlen, "truncated row");
+    int16_t fields = (int16_t)(uint16_t)((unsigned)msg[at] << 8 | msg[at + 1]);
+    at += 2;
+    if (fields == -1) {
+        rd->ended = true;
+        return at == len ? QPKI_OK : bin_fail(err, errlen, "data after the end of the rows");
+    }
+    if (fields != PG_STATUS_COLUMNS)
+        return bin_fail(err, errlen, "unexpected number of columns");
+    const uint8_t *v[PG_STATUS_COLUMNS];
+    size_t n[PG_STATUS_COLUMNS];
+    for (int k = 0; k < PG_STATUS_COLUMNS; k++) {
+        if (len - at < 4)
+            return bin_fail(err, errlen, "truncated row");
+        uint32_t l = be32(msg + at);
+        at += 4;
+        if (l == UINT32_MAX) {
+            v[k] = NULL; /* NULL */
+            n[k] = 0;
+            continue;
+        }
+        if (l > len - at)
+            return bin_fail(err, errlen, "value past the end of the row");
+        v[k] = msg + at;
+        n[k] = l;
+        at += l;
+    }
+    if (at != len)
+        return bin_fail(err, errlen, "bytes after the last column");
+    if (!v[PG_COL_SERIAL] || n[PG_COL_SERIAL] > QPKI_SERIAL_MAX)
+        return bin_fail(err, errlen, "bad serial");
+    /* leading zero octets name the same number (see pg_row_parse) */
+    const uint8_t *sp = v[PG_COL_SERIAL];
+    size_t sn = n[PG_COL_SERIAL];
+    while (sn && sp[0] == 0) {
+        sp++;
+        sn--;
+    }
+    memcpy(serial, sp, sn);
+    *serial_len = sn;
+    if (!v[PG_COL_STATUS] || n[PG_COL_STATUS] != 1 || !memchr("VRE", v[PG_COL_STATUS][0], 3))
+        return bin_fail(err, errlen, "bad status");
+    e->row_status = (char)v[PG_COL_STATUS][0];
+    int64_t t;
+    if (!v[PG_COL_NOT_AFTER] || !bin_time(v[PG_COL_NOT_AFTER], n[PG_COL_NOT_AFTER], &t))
+        return bin_fail(err, errlen, "bad not_after");
+    e->expiry = t;
+    e->revocation_time = 0;
+    e->reason = QPKI_REASON_NONE;
+    e->hold_instruction = QPKI_HOLD_INSTRUCTION_ABSENT;
+    e->invalidity_date = 0;
+    if (v[PG_COL_REVOCATION_TIME]) {
+        if (!bin_time(v[PG_COL_REVOCATION_TIME], n[PG_COL_REVOCATION_TIME], &t))
+            return bin_fail(err, errlen, "bad revocation_time");
+        e->revocation_time = t;
+    } else if (e->row_status == 'R') {
+        return bin_fail(err, errlen, "an R row without revocation_time");
+    }
+    if (v[PG_COL_REASON]) {
+        if (!bin_int16(v[PG_COL_REASON], n[PG_COL_REASON], &t) || !reason_assigned(t))
+            return bin_fail(err, errlen, "bad reason");
+        e->reason = (qpki_crl_reason)t;
+    }
+    if (v[PG_COL_HOLD]) {
+        if (!bin_int16(v[PG_COL_HOLD], n[PG_COL_HOLD], &t) || t < 1 || t > 3)
+            return bin_fail(err, errlen, "bad hold_instruction");
+        e->hold_instruction = (qpki_hold_instruction)t;
+    }
+    if (v[PG_COL_INVALIDITY]) {
+        if (!bin_time(v[PG_COL_INVALIDITY], n[PG_COL_INVALIDITY], &t))
+            return bin_fail(err, errlen, "bad invalidity_date");
+        e->invalidity_date = t;
+    }
+    if (pg_entry_check(e) != QPKI_OK) {
+        char hex[2 * QPKI_SERIAL_MAX + 1];
+        pg_hex(serial, sn, hex);
+        if (err && errlen)
+            snprintf(err, errlen, "row of serial %s breaks the schema's rules (status %c with "
+                                  "these revocation details)", hex, e->row_status);
+        return QPKI_ERR_PARSE;
+    }
+    *have_row = true;
+    return QPKI_OK;
+}
