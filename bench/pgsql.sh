@@ -38,6 +38,15 @@ say "bench/pgsql.sh $(date -u +%Y-%m-%dT%H:%MZ) ROWS=$ROWS DUR=$DUR REPS=$REPS C
 say "machine: $(nproc) CPUs, $(sed -n 's/^model name\t: //p' /proc/cpuinfo | head -1), PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 # CPU seconds (user + system) a process has used so far
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+# CPU seconds the PostgreSQL server NAME has used so far: the postmaster, the
+# children it reaped (cutime, cstime) and those still running
+pg_cpu() {
+    local pm
+    pm=$(head -1 "$(pg_dir "$1")/postmaster.pid")
+    { cat "/proc/$pm/stat"; for c in $(ps -o pid= --ppid "$pm"); do cat "/proc/$c/stat" 2>/dev/null; done; } |
+        awk -v hz="$(getconf CLK_TCK)" -v pm="$pm" \
+            '{t += $14 + $15; if ($1 == pm) t += $16 + $17} END {printf "%.1f", t / hz}'
+}
 
 pg_init p
 # a database of this size wants more than the test's 64 MB
@@ -55,10 +64,14 @@ say "generated index.txt: $(wc -l <ca/index.txt) rows, $(du -m ca/index.txt | cu
 
 # ---- 1. import -------------------------------------------------------------------------------
 t=$(now_ms)
-out=$("$QPKI" db import --db "$(pg_url p ca_writer)" --ca-dir ca)
+c0=$(pg_cpu p)
+/usr/bin/time -f '%U %S' -o "$WORK/import.cpu" "$QPKI" db import --db "$(pg_url p ca_writer)" --ca-dir ca >"$WORK/import.out"
+out=$(cat "$WORK/import.out")
 ms=$(($(now_ms) - t))
 say "1. qpki db import: $out"
-say "   time: $ms ms ($(awk -v r="$ROWS" -v m="$ms" 'BEGIN {printf "%.0f", r / m * 1000}') rows/s)"
+say "   time: $ms ms ($(awk -v r="$ROWS" -v m="$ms" 'BEGIN {printf "%.0f", r / m * 1000}') rows/s);" \
+    "CPU: $(awk '{printf "%.1f", $1 + $2}' "$WORK/import.cpu") s in qpki, $(awk -v a="$c0" -v b="$(pg_cpu p)" 'BEGIN {printf "%.1f", b - a}') s in PostgreSQL;" \
+    "load average $(cut -d' ' -f1 /proc/loadavg)"
 id=$(printf '%s\n' "$out" | sed -n 's/.*ca_id \([0-9a-f]*\)).*/\1/p')
 pg_sql p -c 'VACUUM ANALYZE qpki.cert_status'
 
@@ -67,6 +80,7 @@ pg_catch_up r p
 
 # ---- 2. cold start, RSS, lookups/s -------------------------------------------------------------
 PORT_DB=$(free_port); ADMIN_DB=$(free_port); PORT_IX=$(free_port)
+c0=$(pg_cpu p)
 t=$(now_ms)
 "$QPKI" ocsp serve --ca-dir ca --credential ocsp-ca --db "$(pg_url p ocsp_node)" --quiet \
     --addr "127.0.0.1:$PORT_DB" --admin-addr "127.0.0.1:$ADMIN_DB" --pid-file "$WORK/db.pid" \
@@ -79,7 +93,8 @@ until grep -q msg=listening "$WORK/node-db.log" 2>/dev/null; do
 done
 ms=$(($(now_ms) - t))
 say "2. node cold start (exec -> listening, $ROWS rows loaded from the primary): $ms ms" \
-    "($(cpu_of $NODE_DB) s CPU in the node, load average $(cut -d' ' -f1 /proc/loadavg));" \
+    "($(cpu_of $NODE_DB) s CPU in the node, $(awk -v a="$c0" -v b="$(pg_cpu p)" 'BEGIN {printf "%.1f", b - a}') s in PostgreSQL," \
+    "load average $(cut -d' ' -f1 /proc/loadavg));" \
     "RSS $(awk '/VmRSS/ {printf "%.0f", $2/1024}' /proc/$NODE_DB/status) MiB," \
     "peak $(awk '/VmHWM/ {printf "%.0f", $2/1024}' /proc/$NODE_DB/status) MiB"
 "$BUILD/bench/bench_pgsql" "$(pg_url r ocsp_node)" "$id" "$ROWS" | sed 's/^/   bench_pgsql (replica): /' | tee -a "$WORK/summary.txt"
