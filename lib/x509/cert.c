@@ -425,18 +425,14 @@ qpki_status qpki_cert_parse_err(const uint8_t *der, size_t len, char *error, siz
     QPKI_ENSURE(out, QPKI_ERR_INVALID_ARG);
     *out = NULL;
     QPKI_ENSURE(der || len == 0, QPKI_ERR_INVALID_ARG);
-    if (len > QPKI_CERT_MAX_SIZE)
-        return detail_fail(&detail, QPKI_ERR_TOO_LARGE, "Certificate: %zu bytes, more than "
-                           "the %d allowed", len, QPKI_CERT_MAX_SIZE);
-    if (len == 0)
-        return detail_fail(&detail, QPKI_ERR_TRUNCATED, "Certificate: empty (0 bytes)");
+    uint8_t *copy;
+    QPKI_GUARD(x509_input_copy(der, len, QPKI_CERT_MAX_SIZE, "Certificate", &detail, &copy));
     qpki_cert *cert = qpki_calloc(1, sizeof(*cert));
-    QPKI_ENSURE(cert, QPKI_ERR_NOMEM);
-    cert->der = qpki_memdup(der, len);
-    if (!cert->der) {
-        qpki_free(cert);
+    if (!cert) {
+        qpki_free(copy);
         return QPKI_ERR_NOMEM;
     }
+    cert->der = copy;
     cert->len = len;
     qpki_status rc = parse_cert(cert, &detail);
     if (rc != QPKI_OK) {
@@ -445,6 +441,19 @@ qpki_status qpki_cert_parse_err(const uint8_t *der, size_t len, char *error, siz
     }
     *out = cert;
     return QPKI_OK;
+}
+
+qpki_status x509_input_copy(const uint8_t *der, size_t len, size_t max, const char *what,
+                            qpki_detail *detail, uint8_t **copy)
+{
+    *copy = NULL;
+    if (len > max)
+        return detail_fail(detail, QPKI_ERR_TOO_LARGE, "%s: %zu bytes, more than the %zu "
+                           "allowed", what, len, max);
+    if (len == 0)
+        return detail_fail(detail, QPKI_ERR_TRUNCATED, "%s: empty (0 bytes)", what);
+    *copy = qpki_memdup(der, len);
+    return *copy ? QPKI_OK : QPKI_ERR_NOMEM;
 }
 
 qpki_status x509_pem_find(const uint8_t *data, size_t len, const char *label,

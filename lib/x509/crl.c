@@ -405,13 +405,8 @@ qpki_status qpki_crl_parse_err(const uint8_t *der, size_t len, char *error, size
     QPKI_ENSURE(out, QPKI_ERR_INVALID_ARG);
     *out = NULL;
     QPKI_ENSURE(der || len == 0, QPKI_ERR_INVALID_ARG);
-    if (len > QPKI_CRL_MAX_SIZE)
-        return detail_fail(&detail, QPKI_ERR_TOO_LARGE, "CertificateList: %zu bytes, more "
-                           "than the %zu allowed", len, (size_t)QPKI_CRL_MAX_SIZE);
-    if (len == 0)
-        return detail_fail(&detail, QPKI_ERR_TRUNCATED, "CertificateList: empty (0 bytes)");
-    uint8_t *copy = qpki_memdup(der, len);
-    QPKI_ENSURE(copy, QPKI_ERR_NOMEM);
+    uint8_t *copy;
+    QPKI_GUARD(x509_input_copy(der, len, QPKI_CRL_MAX_SIZE, "CertificateList", &detail, &copy));
     return crl_adopt(copy, len, &detail, out);
 }
 

@@ -145,18 +145,15 @@ qpki_status qpki_csr_parse_err(const uint8_t *der, size_t len, char *error, size
     QPKI_ENSURE(out, QPKI_ERR_INVALID_ARG);
     *out = NULL;
     QPKI_ENSURE(der || len == 0, QPKI_ERR_INVALID_ARG);
-    if (len > QPKI_CERT_MAX_SIZE)
-        return detail_fail(&detail, QPKI_ERR_TOO_LARGE, "CertificationRequest: %zu bytes, "
-                           "more than the %d allowed", len, QPKI_CERT_MAX_SIZE);
-    if (len == 0)
-        return detail_fail(&detail, QPKI_ERR_TRUNCATED, "CertificationRequest: empty (0 bytes)");
+    uint8_t *copy;
+    QPKI_GUARD(x509_input_copy(der, len, QPKI_CERT_MAX_SIZE, "CertificationRequest", &detail,
+                               &copy));
     qpki_csr *csr = qpki_calloc(1, sizeof(*csr));
-    QPKI_ENSURE(csr, QPKI_ERR_NOMEM);
-    csr->der = qpki_memdup(der, len);
-    if (!csr->der) {
-        qpki_free(csr);
+    if (!csr) {
+        qpki_free(copy);
         return QPKI_ERR_NOMEM;
     }
+    csr->der = copy;
     csr->len = len;
     qpki_status rc = parse_csr(csr, &detail);
     if (rc != QPKI_OK) {

@@ -197,6 +197,12 @@ QPKI_MUST_USE qpki_status x509_read_alt_signature(const x509_ext *exts, size_t c
 
 /* Read a whole file of at most max bytes (QPKI_ERR_NOT_FOUND, QPKI_ERR_IO,
  * QPKI_ERR_TOO_LARGE); free with qpki_free. */
+/* What every reader of a DER object does first: refuse an empty input or one
+ * over max octets (the message names `what`: "Certificate: empty (0 bytes)"),
+ * then copy der[0..len) for the object to own (*copy; QPKI_ERR_NOMEM). */
+QPKI_MUST_USE qpki_status x509_input_copy(const uint8_t *der, size_t len, size_t max,
+                                          const char *what, qpki_detail *detail,
+                                          uint8_t **copy);
 QPKI_MUST_USE qpki_status x509_read_file(const char *path, size_t max, uint8_t **data,
                                          size_t *len);
 /* First PEM block labelled label (or alt_label, may be NULL) in data; blocks
