@@ -20,11 +20,6 @@ static qpki_cert *ca, *other_ca;
 static qpki_signer *ca_key, *other_key;
 static qpki_time clock_now = T0 + 3600;
 
-static qpki_time test_clock(void *user)
-{
-    (void)user;
-    return clock_now;
-}
 
 static int setup(void **state)
 {
@@ -96,7 +91,7 @@ static qpki_db *new_db(size_t fulls, size_t deltas)
 {
     qpki_db *db = NULL;
     assert_int_equal(qpki_db_crl_new(ca, &db), QPKI_OK);
-    assert_int_equal(qpki_db_crl_set_clock(db, test_clock, NULL), QPKI_OK);
+    assert_int_equal(qpki_db_crl_set_clock(db, tu_clock, &clock_now), QPKI_OK);
     for (size_t i = 0; i < fulls + deltas; i++) {
         char name[32];
         snprintf(name, sizeof(name), "%s%zu", i < fulls ? "full" : "delta", i);

@@ -32,21 +32,11 @@ static qpki_cert *ca, *responder_cert;
 static qpki_signer *rsigner;
 static qpki_time fixed_now;
 
-static qpki_time test_clock(void *user)
-{
-    (void)user;
-    return fixed_now;
-}
-
 static int setup(void **state)
 {
     (void)state;
     fixed_now = (qpki_time)time(NULL);
-    if (qpki_cert_load_file(tu_data_path("ocsp/ca.crt"), &ca) ||
-        qpki_cert_load_file(tu_data_path("ocsp/responder.crt"), &responder_cert) ||
-        qpki_signer_software_load(tu_data_path("ocsp/responder.key"), NULL, &rsigner))
-        return -1;
-    return 0;
+    return tu_load_ocsp_fixture(&ca, &responder_cert, &rsigner);
 }
 
 static int teardown(void **state)
@@ -86,7 +76,7 @@ static qpki_responder *presigning(qpki_db *m, size_t cache_size, unsigned hashes
 {
     qpki_responder *r = NULL;
     assert_int_equal(qpki_responder_new(&r), QPKI_OK);
-    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
+    assert_int_equal(qpki_responder_set_clock(r, tu_clock, &fixed_now), QPKI_OK);
     assert_int_equal(qpki_responder_set_cache(r, true, cache_size), QPKI_OK);
     assert_int_equal(qpki_responder_add_issuer(r, ca, m, rsigner, responder_cert, NULL), QPKI_OK);
     assert_int_equal(qpki_responder_set_presign(r, hashes), QPKI_OK);
@@ -582,10 +572,7 @@ static void test_presigning_backs_off_while_live_signing_runs(void **state)
     qpki_signer *gated = NULL;
     assert_int_equal(qpki_signer_new(&ops, rsigner, &gated), QPKI_OK);
     qpki_db *m = table_of_rows();
-    qpki_responder *r = NULL;
-    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
-    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
-    assert_int_equal(qpki_responder_add_issuer(r, ca, m, gated, responder_cert, NULL), QPKI_OK);
+    qpki_responder *r = tu_responder(ca, m, gated, responder_cert, &fixed_now);
     assert_int_equal(qpki_responder_set_presign(r, 1u << QPKI_HASH_SHA1), QPKI_OK);
     /* a nonce request (live) holds a signature in flight */
     uint8_t serial[2];

@@ -32,22 +32,14 @@ static qpki_signer *rsigner, *edsigner, *casigner, *other_signer;
 static qpki_db *db, *other_db;
 static qpki_time fixed_now;
 
-static qpki_time test_clock(void *user)
-{
-    (void)user;
-    return fixed_now;
-}
-
 static int setup(void **state)
 {
     (void)state;
     fixed_now = (qpki_time)time(NULL);
-    if (qpki_cert_load_file(tu_data_path("ocsp/ca.crt"), &ca) ||
+    if (tu_load_ocsp_fixture(&ca, &responder_cert, &rsigner) ||
         qpki_cert_load_file(tu_data_path("ocsp/other-ca.crt"), &other_ca) ||
-        qpki_cert_load_file(tu_data_path("ocsp/responder.crt"), &responder_cert) ||
         qpki_cert_load_file(tu_data_path("ocsp/responder-ed.crt"), &responder_ed_cert) ||
         qpki_cert_load_file(tu_data_path("ocsp/leaf1.crt"), &leaf1) ||
-        qpki_signer_software_load(tu_data_path("ocsp/responder.key"), NULL, &rsigner) ||
         qpki_signer_software_load(tu_data_path("ocsp/responder-ed.key"), NULL, &edsigner) ||
         qpki_signer_software_load(tu_data_path("ocsp/ca.key"), NULL, &casigner) ||
         qpki_signer_software_load(tu_data_path("ocsp/other-ca.key"), NULL, &other_signer) ||
@@ -85,11 +77,7 @@ static int teardown(void **state)
  * delegated responder certificate and `signer`. */
 static qpki_responder *responder_on(qpki_db *on, qpki_signer *signer)
 {
-    qpki_responder *r = NULL;
-    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
-    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
-    assert_int_equal(qpki_responder_add_issuer(r, ca, on, signer, responder_cert, NULL), QPKI_OK);
-    return r;
+    return tu_responder(ca, on, signer, responder_cert, &fixed_now);
 }
 
 static qpki_responder *new_responder(qpki_responder_issuer **iss)
@@ -409,7 +397,7 @@ static void test_ca_signed_answers_are_named_by_name_by_default(void **state)
     qpki_responder *r = NULL;
     qpki_responder_issuer *iss = NULL;
     assert_int_equal(qpki_responder_new(&r), QPKI_OK);
-    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
+    assert_int_equal(qpki_responder_set_clock(r, tu_clock, &fixed_now), QPKI_OK);
     assert_int_equal(qpki_responder_add_issuer(r, ca, db, casigner, NULL, &iss), QPKI_OK);
     expect_responder_id(r, ca, false, ca_name, ca_name_len, 0);
     /* the 1.0 default on request: byKey, still no certificate */
@@ -422,7 +410,7 @@ static void test_ca_signed_answers_are_named_by_name_by_default(void **state)
 
     /* the CA certificate given as the responder's is the same CA-signed answer */
     assert_int_equal(qpki_responder_new(&r), QPKI_OK);
-    assert_int_equal(qpki_responder_set_clock(r, test_clock, NULL), QPKI_OK);
+    assert_int_equal(qpki_responder_set_clock(r, tu_clock, &fixed_now), QPKI_OK);
     assert_int_equal(qpki_responder_add_issuer(r, ca, db, casigner, ca, &iss), QPKI_OK);
     expect_responder_id(r, ca, false, ca_name, ca_name_len, 0);
     qpki_responder_free(&r);

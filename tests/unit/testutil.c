@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <qpki/cert.h>
+#include <qpki/responder.h>
 #include <qpki/signer.h>
 
 #include "testutil.h"
@@ -454,4 +455,25 @@ void assert_hex_equal(const uint8_t *got, size_t n, const char *want_hex)
     assert_int_equal(wn, n);
     assert_memory_equal(got, want, n);
     free(want);
+}
+
+qpki_time tu_clock(void *user) { return *(const qpki_time *)user; }
+
+int tu_load_ocsp_fixture(qpki_cert **ca, qpki_cert **responder_cert, qpki_signer **responder_key)
+{
+    if (qpki_cert_load_file(tu_data_path("ocsp/ca.crt"), ca) ||
+        qpki_cert_load_file(tu_data_path("ocsp/responder.crt"), responder_cert) ||
+        qpki_signer_software_load(tu_data_path("ocsp/responder.key"), NULL, responder_key))
+        return -1;
+    return 0;
+}
+
+qpki_responder *tu_responder(const qpki_cert *ca, qpki_db *db, qpki_signer *signer,
+                             const qpki_cert *responder_cert, qpki_time *now)
+{
+    qpki_responder *r = NULL;
+    assert_int_equal(qpki_responder_new(&r), QPKI_OK);
+    assert_int_equal(qpki_responder_set_clock(r, tu_clock, now), QPKI_OK);
+    assert_int_equal(qpki_responder_add_issuer(r, ca, db, signer, responder_cert, NULL), QPKI_OK);
+    return r;
 }

@@ -9,6 +9,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <qpki/types.h>
+
 /* Path under $QPKI_VECTORS_DIR (tests/vectors) or $QPKI_TEST_DATA (tests/data);
  * returns a static buffer overwritten by the next call. */
 const char *tu_vector_path(const char *rel);
@@ -36,6 +38,21 @@ struct qpki_signer;
 struct qpki_cert *tu_responder_cert(const struct qpki_cert *ca, struct qpki_signer *ca_signer,
                                     struct qpki_signer *signer, const uint8_t *alt_spki,
                                     size_t alt_spki_len);
+
+/* A clock for qpki_*_set_clock: the qpki_time that user points to. */
+qpki_time tu_clock(void *user);
+
+/* tests/data/ocsp: the CA certificate, its delegated responder's certificate
+ * and key (ECDSA P-256).  0, or -1 when a file does not load (for setup). */
+struct qpki_db;
+struct qpki_responder;
+int tu_load_ocsp_fixture(struct qpki_cert **ca, struct qpki_cert **responder_cert,
+                         struct qpki_signer **responder_key);
+/* A responder on tu_clock(now) for ca, answering from db with responder_cert
+ * and signer (cmocka assertions). */
+struct qpki_responder *tu_responder(const struct qpki_cert *ca, struct qpki_db *db,
+                                    struct qpki_signer *signer,
+                                    const struct qpki_cert *responder_cert, qpki_time *now);
 
 /* Minimal JSON DOM for reading test vectors. */
 typedef struct json json;
