@@ -193,6 +193,14 @@ static void header(struct text *t, const char *name, const char *type, const cha
     add(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* One metric without labels: its HELP and TYPE lines, then its value. */
+static void metric(struct text *t, const char *name, const char *type, const char *help,
+                   unsigned long long value)
+{
+    header(t, name, type, help);
+    add(t, "%s %llu\n", name, value);
+}
+
 static unsigned long long get(atomic_ullong *v)
 {
     return atomic_load_explicit(v, memory_order_relaxed);
@@ -200,8 +208,7 @@ static unsigned long long get(atomic_ullong *v)
 
 static void counter(struct text *t, const char *name, const char *help, atomic_ullong *v)
 {
-    header(t, name, "counter", help);
-    add(t, "%s %llu\n", name, get(v));
+    metric(t, name, "counter", help, get(v));
 }
 
 static void histogram(struct text *t, const char *name, const char *help, struct histogram *h)
@@ -407,58 +414,53 @@ char *serve_metrics_render(void)
         memset(&st, 0, sizeof(st));
         st.struct_size = (uint32_t)sizeof(st);
         if (qpki_responder_get_stats(g->r, &st) == QPKI_OK) {
-            header(&t, "qpki_ocsp_signing_in_flight", "gauge",
-                   "Live signatures in progress (the signing queue depth).");
-            add(&t, "qpki_ocsp_signing_in_flight %llu\n", (unsigned long long)st.live_in_flight);
+            metric(&t, "qpki_ocsp_signing_in_flight", "gauge",
+                   "Live signatures in progress (the signing queue depth).",
+                   st.live_in_flight);
             header(&t, "qpki_ocsp_signing_queue_limit", "gauge",
                    "Live signatures allowed at once before tryLater.");
             add(&t, "qpki_ocsp_signing_queue_limit %ld\n", g->conf.max_live_signing);
-            header(&t, "qpki_ocsp_cache_entries", "gauge", "Signed responses in the cache.");
-            add(&t, "qpki_ocsp_cache_entries %llu\n", (unsigned long long)st.cache_entries);
-            header(&t, "qpki_ocsp_cache_invalidated_total", "counter",
+            metric(&t, "qpki_ocsp_cache_entries", "gauge",
+                   "Signed responses in the cache.",
+                   st.cache_entries);
+            metric(&t, "qpki_ocsp_cache_invalidated_total", "counter",
                    "Cached responses dropped because their serial's row changed (the other "
-                   "serials' responses stay cached).");
-            add(&t, "qpki_ocsp_cache_invalidated_total %llu\n",
-                (unsigned long long)st.cache_invalidated);
-            header(&t, "qpki_ocsp_cache_flushes_total", "counter",
+                   "serials' responses stay cached).",
+                   st.cache_invalidated);
+            metric(&t, "qpki_ocsp_cache_flushes_total", "counter",
                    "Times a CA's whole cache went stale because its status database could not "
-                   "say which rows changed.");
-            add(&t, "qpki_ocsp_cache_flushes_total %llu\n", (unsigned long long)st.cache_flushes);
+                   "say which rows changed.",
+                   st.cache_flushes);
         }
         qpki_presign_stats ps = {.struct_size = sizeof(ps)};
         if (qpki_responder_get_presign_stats(g->r, &ps) == QPKI_OK && ps.enabled) {
-            header(&t, "qpki_ocsp_presigned_total", "counter",
-                   "Responses pre-signed ahead of requests (--presign): first signatures, "
-                   "refreshes and changed rows.");
-            add(&t, "qpki_ocsp_presigned_total %llu\n", (unsigned long long)ps.signed_total);
-            header(&t, "qpki_ocsp_presign_changed_total", "counter",
-                   "Pre-signed again because the row changed.");
-            add(&t, "qpki_ocsp_presign_changed_total %llu\n", (unsigned long long)ps.changed);
-            header(&t, "qpki_ocsp_presign_refreshed_total", "counter",
-                   "Pre-signed again because 3/8 of the validity had passed.");
-            add(&t, "qpki_ocsp_presign_refreshed_total %llu\n",
-                (unsigned long long)ps.refreshed);
-            header(&t, "qpki_ocsp_presign_passes_total", "counter",
-                   "Passes over every CA's rows completed.");
-            add(&t, "qpki_ocsp_presign_passes_total %llu\n", (unsigned long long)ps.passes);
-            header(&t, "qpki_ocsp_presign_rows_visited_total", "counter",
-                   "Rows visited by the passes (progress of the pass under way).");
-            add(&t, "qpki_ocsp_presign_rows_visited_total %llu\n",
-                (unsigned long long)ps.rows_visited);
-            header(&t, "qpki_ocsp_presign_skipped_full_total", "counter",
-                   "Rows not pre-signed because the cache was at 7/8 of --cache-size "
-                   "(answered live and cached).");
-            add(&t, "qpki_ocsp_presign_skipped_full_total %llu\n",
-                (unsigned long long)ps.skipped_full);
-            header(&t, "qpki_ocsp_presign_failures_total", "counter",
-                   "Pre-signatures or lookups that failed.");
-            add(&t, "qpki_ocsp_presign_failures_total %llu\n", (unsigned long long)ps.failures);
-            header(&t, "qpki_ocsp_presign_queue", "gauge",
-                   "Changed rows waiting to be pre-signed again.");
-            add(&t, "qpki_ocsp_presign_queue %llu\n", (unsigned long long)ps.queued);
-            header(&t, "qpki_ocsp_presign_bytes", "gauge",
-                   "Memory of the blocks holding pre-signed responses.");
-            add(&t, "qpki_ocsp_presign_bytes %llu\n", (unsigned long long)ps.slab_bytes);
+            const struct {
+                const char *name, *type, *help;
+                unsigned long long value;
+            } presign[] = {
+                {"qpki_ocsp_presigned_total", "counter",
+                 "Responses pre-signed ahead of requests (--presign): first signatures, "
+                 "refreshes and changed rows.", ps.signed_total},
+                {"qpki_ocsp_presign_changed_total", "counter",
+                 "Pre-signed again because the row changed.", ps.changed},
+                {"qpki_ocsp_presign_refreshed_total", "counter",
+                 "Pre-signed again because 3/8 of the validity had passed.", ps.refreshed},
+                {"qpki_ocsp_presign_passes_total", "counter",
+                 "Passes over every CA's rows completed.", ps.passes},
+                {"qpki_ocsp_presign_rows_visited_total", "counter",
+                 "Rows visited by the passes (progress of the pass under way).", ps.rows_visited},
+                {"qpki_ocsp_presign_skipped_full_total", "counter",
+                 "Rows not pre-signed because the cache was at 7/8 of --cache-size "
+                 "(answered live and cached).", ps.skipped_full},
+                {"qpki_ocsp_presign_failures_total", "counter",
+                 "Pre-signatures or lookups that failed.", ps.failures},
+                {"qpki_ocsp_presign_queue", "gauge",
+                 "Changed rows waiting to be pre-signed again.", ps.queued},
+                {"qpki_ocsp_presign_bytes", "gauge",
+                 "Memory of the blocks holding pre-signed responses.", ps.slab_bytes},
+            };
+            for (size_t i = 0; i < sizeof(presign) / sizeof(presign[0]); i++)
+                metric(&t, presign[i].name, presign[i].type, presign[i].help, presign[i].value);
         }
         header(&t, "qpki_ocsp_db_rows", "gauge", "Rows in the status database of each CA.");
         for (size_t i = 0; i < g->n; i++) {
