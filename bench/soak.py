@@ -408,10 +408,16 @@ class Soak:
                 self.wrk.append((t0 - self.t_start, r['requests'], r['rps'], r['p99'], r['max'],
                                  r['bad'], r['errors'], conns, load1))
             if r['bad'] or r['errors']:
-                # counted in failed through wrk_bad (report()), not check_failed
-                self.fail('load_failed', 'wrk interval +%.0f..+%.0f s: %d bad answers, %d errors (%s)' %
-                          (t0 - self.t_start, r['t_end'] - self.t_start, r['bad'], r['errors'],
-                           r['kinds']))
+                # counted in failed through wrk_bad (report()), not check_failed.
+                # Whether the server or the load generator stalled: the checker's
+                # own requests in the same window, and how long wrk -d N took.
+                a, b = t0 - self.t_start, r['t_end'] - self.t_start
+                with self.lock:
+                    seen = [x[1] for x in self.check_lat if a <= x[0] <= b]
+                self.fail('load_failed', 'wrk interval +%.0f..+%.0f s: %d bad answers, %d errors (%s); '
+                          'wrk -d %ds took %.1f s; the checker meanwhile: %d answers, max %.0f ms' %
+                          (a, b, r['bad'], r['errors'], r['kinds'], secs, b - a, len(seen),
+                           max(seen) * 1000 if seen else 0))
             # re-tune the connection count toward the target rate, within a
             # factor of two of the first estimate: the offered load stays
             # bounded when the machine is busy with something else
