@@ -119,7 +119,7 @@ PY
         >"$d/serve.log" 2>&1 &
     pid=$!
     PIDS+=("$pid")
-    until grep -q 'msg=listening' "$d/serve.log"; do # after the rows are loaded
+    until grep -q 'msg=listening' "$d/serve.log" 2>/dev/null; do # after the rows are loaded
         kill -0 "$pid" 2>/dev/null || die "server exited: $(tail -5 "$d/serve.log")"
         sleep 0.1
     done
