@@ -237,6 +237,8 @@ static void test_rows_from_the_database_are_checked_and_normalised(void **state)
     const char *bad[][2] = {
         {"0a1\tV\t100\t\\N\t\\N\t\\N\t\\N", "bad serial '0a1'"},
         {"zz\tV\t100\t\\N\t\\N\t\\N\t\\N", "bad serial 'zz'"},
+        /* a value shown as one printable line (found by fuzz_pgsql) */
+        {"0a\\n1\tV\t100\t\\N\t\\N\t\\N\t\\N", "bad serial '0a?1'"},
         {"0a\tQ\t100\t\\N\t\\N\t\\N\t\\N", "bad status 'Q'"},
         {"0a\tV\t1e9\t\\N\t\\N\t\\N\t\\N", "bad not_after '1e9'"},
         {"0a\tR\t100\t\\N\t\\N\t\\N\t\\N", "bad revocation_time of an R row 'NULL'"},

@@ -316,8 +316,15 @@ qpki_status pg_row_format(const uint8_t *serial, size_t serial_len, const qpki_d
 
 static qpki_status fail(char *err, size_t errlen, const char *what, const char *value)
 {
+    /* the value as one printable ASCII line of at most 64 characters (it comes
+     * from the database: any byte) */
+    char shown[72];
+    size_t n = 0;
+    for (const char *p = value ? value : "NULL"; *p && n < 64; p++)
+        shown[n++] = *p >= 0x20 && *p < 0x7f ? *p : '?';
+    shown[n] = '\0';
     if (err && errlen)
-        snprintf(err, errlen, "bad %s '%s'", what, value ? value : "NULL");
+        snprintf(err, errlen, "bad %s '%s%s'", what, shown, value && strlen(value) > 64 ? "..." : "");
     return QPKI_ERR_PARSE;
 }
 
