@@ -28,7 +28,8 @@ unpaced, a few seconds), then for DURATION:
             SHA-256 CertID), each verified with Python cryptography: signature
             of the responder certificate, that certificate issued by the CA for
             OCSP signing and the credential version active when the request
-            was sent, CertID, status (and revocation time and reason) against
+            was sent (a new version from the moment `activate` starts: the
+            server may switch before the command has exited), CertID, status (and revocation time and reason) against
             index.txt as it was when the request was sent, nonce echoed; the
             Catalyst answers' ML-DSA-65 signatures, sampled, with
             @noble/post-quantum
@@ -282,7 +283,11 @@ class Soak:
         self.failures = []
         self.wrk = []      # (t, requests, rps, p99_us, max_us, bad, errors, conns)
         self.samples = []  # (t, rss_kib, fds, non_socket_fds)
-        self.signers = {}  # ca -> [(t, fingerprint)]
+        # ca -> [(activate started, activate returned, fingerprint)]: a version may
+        # sign from the moment activate starts (the server acts on the links and
+        # metadata activate writes before it exits); the one it replaces until
+        # activate returned, plus LAG
+        self.signers = {}
         self.check_lat = []  # (t, seconds)
         self.catalyst_samples = []
         self.hup_times = []
@@ -315,7 +320,7 @@ class Soak:
             idx = Index(os.path.join(w, name), name, self.model, self.rng)
             idx.populate(ROWS)
             self.cas[name] = dict(cert=cert, key_bits=spki_bits(cert), index=idx)
-            self.signers[name] = [(0.0, self.active_fingerprint(name))]
+            self.signers[name] = [(0.0, 0.0, self.active_fingerprint(name))]
         self.unknown = {name: [(0x51 << 56) | self.rng.getrandbits(48) for _ in range(UNKNOWN)]
                         for name in self.cas}
         # the load: per CA 200 GET and 200 POST without nonce, 100 POST with one
@@ -435,11 +440,12 @@ class Soak:
         name = CAS[self.counts['rotations'] % len(CAS)][0]
         out = self.qpki('credential', 'rotate', 'ocsp-' + name, '--cred-dir', 'credentials')
         v = re.search(r'Version (v\d+)', out).group(1)
+        t0 = time.time()
         self.qpki('credential', 'activate', 'ocsp-' + name, '--version', v,
                   '--cred-dir', 'credentials')
         t = time.time()
         with self.lock:
-            self.signers[name].append((t, self.active_fingerprint(name)))
+            self.signers[name].append((t0, t, self.active_fingerprint(name)))
             self.counts['rotations'] += 1
             self.activations.append((name, v, t))
 
@@ -542,8 +548,8 @@ class Soak:
         fp = signer.fingerprint(hashes.SHA256())
         with self.lock:
             hist = list(self.signers[name])
-        ok_fps = [f for i, (t, f) in enumerate(hist)
-                  if t <= t_recv and (i + 1 == len(hist) or hist[i + 1][0] >= t_send - LAG)]
+        ok_fps = [f for i, (t0, _, f) in enumerate(hist)
+                  if t0 <= t_recv and (i + 1 == len(hist) or hist[i + 1][1] >= t_send - LAG)]
         if fp not in ok_fps:
             return 'signed by %s, not the credential active then' % signer.serial_number
         try:
