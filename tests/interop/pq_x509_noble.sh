@@ -51,12 +51,14 @@ data = bytearray(open(sys.argv[1], 'rb').read())
 if data[:5] == b'-----':
     import base64, re
     data = bytearray(base64.b64decode(b''.join(re.findall(rb'^[A-Za-z0-9+/=]+$', bytes(data), re.M))))
-for tag in (b'\x18\x0f', b'\x17\x0d'):
-    i = data.find(tag)
-    if i >= 0:
-        z = i + 2 + data[i + 1] - 2   # the last seconds digit, before 'Z'
-        data[z] = ord('1') if data[z] == ord('0') else ord('0')
-        break
+# The first time in the encoding (notBefore, thisUpdate, producedAt: early in
+# what both signatures cover).  Not the first GeneralizedTime tag anywhere: in a
+# certificate with UTCTime validity that could be two random octets inside the
+# altSignatureValue, which the alternative signature does not cover.
+hits = [i for i in (data.find(b'\x18\x0f'), data.find(b'\x17\x0d')) if i >= 0]
+i = min(hits)
+z = i + 2 + data[i + 1] - 2   # the last seconds digit, before 'Z'
+data[z] = ord('1') if data[z] == ord('0') else ord('0')
 open(sys.argv[2], 'wb').write(bytes(data))
 EOF
 }
