@@ -170,6 +170,45 @@ static bool is_ocsp_request_shape(const uint8_t *p, size_t n)
            der_read_oid(&alg, &oid) == QPKI_OK;
 }
 
+/* A candidate suffix is decoded whole only when its first eight characters
+ * announce a definite-length SEQUENCE whose encoding is exactly as long as the
+ * suffix (padded or not), and at most GET_MAX_FULL_DECODES of those are tried:
+ * otherwise a target of n characters such as "/M/M/M..." costs n/2 decodes of
+ * up to n characters each (8 KiB: 16 million characters for one request).  A
+ * suffix that fails the check cannot decode to a request: the request's DER ends
+ * where the suffix ends, so its length fixes the suffix's. */
+#define GET_MAX_FULL_DECODES 4
+
+static bool b64_length_encodes(size_t der_len, size_t chars)
+{
+    size_t padded = (der_len + 2) / 3 * 4;
+    size_t bare = der_len / 3 * 4 + (der_len % 3 ? der_len % 3 + 1 : 0);
+    return chars == padded || chars == bare;
+}
+
+static bool candidate_length_fits(const char *cand, size_t cand_len)
+{
+    if (cand_len <= 16)
+        return true; /* short: the whole decode is as cheap as the check */
+    uint8_t h[6];
+    size_t got;
+    if (b64_decode(cand, 8, 0, h, sizeof(h), &got) != QPKI_OK || got != 6 || h[0] != 0x30)
+        return false;
+    size_t hl, len = 0;
+    if (h[1] < 0x80) {
+        hl = 2;
+        len = h[1];
+    } else {
+        size_t k = h[1] & 0x7f;
+        if (k == 0 || k > 4)
+            return false;
+        hl = 2 + k;
+        for (size_t i = 0; i < k; i++)
+            len = len << 8 | h[2 + i];
+    }
+    return b64_length_encodes(hl + len, cand_len);
+}
+
 qpki_status http_decode_get_target(const char *target, size_t n, uint8_t *work,
                                    size_t work_cap, const uint8_t **der, size_t *der_len)
 {
@@ -218,11 +257,16 @@ qpki_status http_decode_get_target(const char *target, size_t n, uint8_t *work,
      * without decoding them. */
     uint8_t *out = work + len + 1;
     size_t out_cap = work_cap - (len + 1);
+    unsigned full_decodes = 0;
     for (size_t i = 0; i < len; i++) {
         if (path[i] != '/' || i + 1 >= len || path[i + 1] != 'M')
             continue;
         const char *cand = path + i + 1;
         size_t cand_len = len - i - 1;
+        if (!candidate_length_fits(cand, cand_len))
+            continue;
+        if (++full_decodes > GET_MAX_FULL_DECODES)
+            break;
         size_t got;
         if (b64_decode(cand, cand_len, B64_OPTIONAL_PAD, out, out_cap, &got) != QPKI_OK)
             continue;

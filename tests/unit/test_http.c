@@ -522,6 +522,60 @@ static void test_get_without_a_request_is_a_decode_error(void **state)
     }
 }
 
+/* "/" + a suffix whose first characters announce a SEQUENCE exactly as long as
+ * the suffix (this suffix followed by `rest`): one the decoder must decode whole
+ * to tell it from a request. */
+static char *length_consistent_decoy(const char *rest)
+{
+    size_t rest_len = strlen(rest);
+    size_t fill = (4 - (8 + rest_len) % 4) % 4;
+    size_t chars = 8 + fill + rest_len;
+    size_t der_len = chars / 4 * 3;
+    uint8_t h[6] = {0x30, 0x82, (uint8_t)((der_len - 4) >> 8), (uint8_t)(der_len - 4), 0, 0};
+    char *head = b64(h, sizeof(h));
+    assert_int_equal(strlen(head), 8);
+    char *out = malloc(1 + chars + 1);
+    snprintf(out, 1 + chars + 1, "/%s%.*s%s", head, (int)fill, "AAA", rest);
+    free(head);
+    return out;
+}
+
+/* RFC 6960 A.1 puts the request last in the path; the path before it is not
+ * ours to choose, but it cannot make a GET cost more than a few decodes of the
+ * target: a target of 8 KiB of "/M" has 4,096 suffixes to try. */
+static void test_get_suffix_search_is_bounded(void **state)
+{
+    (void)state;
+    char *s = b64(fx.req_good, fx.req_good_len);
+    /* suffixes whose length does not fit what they announce are not decoded:
+     * the request after 4,000 of them is found */
+    size_t n = 8000 + 1 + strlen(s) + 1;
+    char *target = malloc(n);
+    for (size_t i = 0; i < 8000; i += 2)
+        memcpy(target + i, "/M", 2);
+    snprintf(target + 8000, n - 8000, "/%s", s);
+    assert_get_decodes(target, fx.req_good, fx.req_good_len);
+    target[8000] = 'x';  /* and without a request: refused */
+    assert_get_fails(target);
+    free(target);
+
+    /* suffixes that do fit are decoded whole, at most four per target: three
+     * before the request leave it found, five make the target malformed */
+    char *rest = malloc(strlen(s) + 2);
+    snprintf(rest, strlen(s) + 2, "/%s", s);
+    for (int decoys = 1; decoys <= 5; decoys++) {
+        char *next = length_consistent_decoy(rest);
+        free(rest);
+        rest = next;
+        if (decoys <= 3)
+            assert_get_decodes(rest, fx.req_good, fx.req_good_len);
+        else if (decoys == 5)
+            assert_get_fails(rest);
+    }
+    free(rest);
+    free(s);
+}
+
 static void test_get_work_buffer_too_small_is_reported(void **state)
 {
     (void)state;
@@ -968,6 +1022,7 @@ int main(void)
         cmocka_unit_test(test_get_missing_padding_is_accepted),
         cmocka_unit_test(test_get_query_is_ignored_and_absolute_form_reduced_to_path),
         cmocka_unit_test(test_get_without_a_request_is_a_decode_error),
+        cmocka_unit_test(test_get_suffix_search_is_bounded),
         cmocka_unit_test(test_get_work_buffer_too_small_is_reported),
         cmocka_unit_test(test_if_none_match_uses_weak_comparison_and_lists),
         cmocka_unit_test(test_post_good_gets_every_caching_header_exactly),
