@@ -108,11 +108,9 @@ qpki_status b64_decode(const char *in, size_t n, unsigned flags, uint8_t *out, s
 
 static const char *find(const uint8_t *hay, size_t n, size_t from, const char *needle)
 {
-    size_t k = strlen(needle);
-    for (size_t i = from; i + k <= n; i++)
-        if (!memcmp(hay + i, needle, k))
-            return (const char *)hay + i;
-    return NULL;
+    if (from > n)
+        return NULL;
+    return memmem(hay + from, n - from, needle, strlen(needle));
 }
 
 bool pem_detect(const uint8_t *data, size_t n)
