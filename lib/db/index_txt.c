@@ -1201,10 +1201,13 @@ static qpki_status stream_lines(reader *rd, loader *ld, uint64_t from, uint64_t 
     return rc;
 }
 
-/* Read the whole source through the loader (FULL, MERGE) and cut it into
- * blocks; again when the file changed while being read. */
-static qpki_status pass_whole(const source *src, loader *ld, size_t block_size,
-                              read_result *res)
+/* One pass of the loader over an open reader. */
+typedef qpki_status (*read_pass)(reader *rd, loader *ld, void *ctx);
+
+/* Open the source, start the loader and run the pass; again when the file
+ * changed while being read (READ_ATTEMPTS times at most). */
+static qpki_status read_stable(const source *src, loader *ld, read_result *res, read_pass pass,
+                               void *ctx)
 {
     for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
         reader rd;
@@ -1212,28 +1215,53 @@ static qpki_status pass_whole(const source *src, loader *ld, size_t block_size,
         if (rc != QPKI_OK)
             return rc;
         rc = loader_start(ld);
-        block_builder bb;
-        bb_init(&bb, &ld->fresh_blocks, 0, rd.size, block_size);
-        uint64_t end = 0;
-        bool stopped;
         if (rc == QPKI_OK)
-            rc = stream_lines(&rd, ld, 0, UINT64_MAX, &bb, &end, &stopped);
-        if (rc == QPKI_OK && !ld->too_many && end != rd.size)
-            rd.short_read = true; /* grew or shrank meanwhile */
+            rc = pass(&rd, ld, ctx);
         qpki_status crc = reader_close(&rd, res, rc == QPKI_OK && !ld->too_many);
         if (rc == QPKI_OK)
             rc = crc;
         if (rc != QPKI_OK || ld->too_many)
             return rc;
         res->hashed = true;
-        if (res->changed)
+        if (res->changed || rd.short_read)
             continue;
-        ld->fresh_blocks.size = rd.size;
-        ld->blocks_ok = bb_done(&bb);
         return QPKI_OK;
     }
     qpki_fmt(ld->error, ld->error_size, "%s: file kept changing while being read", src->path);
     return QPKI_ERR_IO;
+}
+
+typedef struct whole_pass {
+    size_t block_size;
+    block_builder bb;
+    uint64_t size;
+} whole_pass;
+
+static qpki_status stream_whole(reader *rd, loader *ld, void *ctx)
+{
+    whole_pass *w = ctx;
+    bb_init(&w->bb, &ld->fresh_blocks, 0, rd->size, w->block_size);
+    w->size = rd->size;
+    uint64_t end = 0;
+    bool stopped;
+    qpki_status rc = stream_lines(rd, ld, 0, UINT64_MAX, &w->bb, &end, &stopped);
+    if (rc == QPKI_OK && !ld->too_many && end != rd->size)
+        rd->short_read = true; /* grew or shrank meanwhile */
+    return rc;
+}
+
+/* Read the whole source through the loader (FULL, MERGE) and cut it into
+ * blocks. */
+static qpki_status pass_whole(const source *src, loader *ld, size_t block_size,
+                              read_result *res)
+{
+    whole_pass w = {.block_size = block_size};
+    qpki_status rc = read_stable(src, ld, res, stream_whole, &w);
+    if (rc != QPKI_OK || ld->too_many)
+        return rc;
+    ld->fresh_blocks.size = w.size;
+    ld->blocks_ok = bb_done(&w.bb);
+    return QPKI_OK;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1474,31 +1502,23 @@ static qpki_status diff_blocks(index_db *db, reader *rd, loader *ld, block_diff 
     return QPKI_OK;
 }
 
-/* The loader's DIFF pass over the source: diff_blocks, again when the file
- * changed while being read. */
+typedef struct blocks_pass {
+    index_db *db;
+    block_diff *d;
+} blocks_pass;
+
+static qpki_status diff_pass(reader *rd, loader *ld, void *ctx)
+{
+    blocks_pass *p = ctx;
+    return diff_blocks(p->db, rd, ld, p->d);
+}
+
+/* The loader's DIFF pass over the source (diff_blocks). */
 static qpki_status pass_blocks(index_db *db, const source *src, loader *ld, read_result *res,
                                block_diff *d)
 {
-    for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
-        reader rd;
-        qpki_status rc = reader_open(&rd, src, res, ld->error, ld->error_size);
-        if (rc != QPKI_OK)
-            return rc;
-        rc = loader_start(ld);
-        if (rc == QPKI_OK)
-            rc = diff_blocks(db, &rd, ld, d);
-        qpki_status crc = reader_close(&rd, res, rc == QPKI_OK && !ld->too_many);
-        if (rc == QPKI_OK)
-            rc = crc;
-        if (rc != QPKI_OK || ld->too_many)
-            return rc;
-        res->hashed = true;
-        if (res->changed || rd.short_read)
-            continue;
-        return QPKI_OK;
-    }
-    qpki_fmt(ld->error, ld->error_size, "%s: file kept changing while being read", src->path);
-    return QPKI_ERR_IO;
+    blocks_pass p = {db, d};
+    return read_stable(src, ld, res, diff_pass, &p);
 }
 
 /* After a diff: the kept blocks (those after the window moved) around the
