@@ -51,6 +51,9 @@ qpki_status detail_fail(qpki_detail *d, qpki_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Put "context: " in front of the message (when there is one). */
 void detail_prefix(qpki_detail *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same from a va_list, followed by sep ("context" + ": "). */
+void detail_vprefix(qpki_detail *d, const char *sep, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Short name of an OID (contents octets) for messages: "nonce",
  * "id-pkix-ocsp-basic", "basicConstraints", ...; NULL when it has none

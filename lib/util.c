@@ -59,18 +59,21 @@ qpki_status detail_fail(qpki_detail *d, qpki_status st, const char *fmt, ...)
     return st;
 }
 
-void detail_prefix(qpki_detail *d, const char *fmt, ...)
+void detail_vprefix(qpki_detail *d, const char *sep, const char *fmt, va_list ap)
 {
     if (!d || !d->msg || !d->msg[0])
         return;
     char head[160];
-    va_list ap;
-    va_start(ap, fmt);
     int n = vsnprintf(head, sizeof(head), fmt, ap);
-    va_end(ap);
     if (n <= 0)
         return;
-    size_t h = strlen(head), m = strlen(d->msg);
+    size_t h = (size_t)n < sizeof(head) ? (size_t)n : sizeof(head) - 1;
+    size_t s = strlen(sep);
+    if (s > sizeof(head) - 1 - h)
+        s = sizeof(head) - 1 - h;
+    memcpy(head + h, sep, s);
+    h += s;
+    size_t m = strlen(d->msg);
     if (h >= d->cap)
         return;
     if (h + m >= d->cap)
@@ -78,6 +81,14 @@ void detail_prefix(qpki_detail *d, const char *fmt, ...)
     memmove(d->msg + h, d->msg, m);
     memcpy(d->msg, head, h);
     d->msg[h + m] = '\0';
+}
+
+void detail_prefix(qpki_detail *d, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    detail_vprefix(d, "", fmt, ap);
+    va_end(ap);
 }
 
 static void hex_encode(const uint8_t *in, size_t n, char *out, const char digits[16])

@@ -59,17 +59,13 @@ void der_field_(const der_cursor *c, qpki_status st, const char *fmt, ...)
 {
     if (!c->diag || !c->diag->detail)
         return;
-    char name[96];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(name, sizeof(name), fmt, ap);
-    va_end(ap);
-    if (n <= 0)
-        return;
     /* A failure nothing described yet (a check outside the reader) still gets
      * the field's name and the library's word for it. */
     (void)detail_fail(c->diag->detail, st, "%s", qpki_strerror(st));
-    detail_prefix(c->diag->detail, "%s: ", name);
+    va_list ap;
+    va_start(ap, fmt);
+    detail_vprefix(c->diag->detail, ": ", fmt, ap);
+    va_end(ap);
 }
 
 const char *der_tag_name(uint8_t tag, char buf[16])
