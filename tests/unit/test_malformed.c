@@ -54,6 +54,26 @@ static size_t split_tabs(char *line, char **fields, size_t max)
     return n;
 }
 
+/* The rows of a tab-separated table read in place, comments and empty lines
+ * skipped. */
+typedef struct tsv_rows {
+    char *text; /* until the first row is read */
+    char *save;
+} tsv_rows;
+
+/* The next row split into up to max fields: how many, 0 after the last row. */
+static size_t tsv_next(tsv_rows *t, char **fields, size_t max)
+{
+    for (;;) {
+        char *line = strtok_r(t->text, "\n", &t->save);
+        t->text = NULL;
+        if (!line)
+            return 0;
+        if (line[0] != '#')
+            return split_tabs(line, fields, max);
+    }
+}
+
 /* The message holds every listed substring, is one bounded printable line. */
 static void assert_message(const char *file, const char *msg, char **subs, size_t nsubs)
 {
@@ -85,11 +105,10 @@ static void test_every_malformed_request_gets_its_exact_error(void **state)
     char *tsv = (char *)tu_read_file(tu_vector_path("malformed/expected.tsv"), &tsv_len);
     assert_non_null(tsv);
     int cases = 0, substrings = 0;
-    for (char *line = strtok(tsv, "\n"); line; line = strtok(NULL, "\n")) {
-        if (line[0] == '#' || !line[0])
-            continue;
-        char *f[8];
-        size_t nf = split_tabs(line, f, 8);
+    tsv_rows rows = {tsv, NULL};
+    char *f[8];
+    size_t nf;
+    while ((nf = tsv_next(&rows, f, 8)) > 0) {
         assert_true(nf >= 3); /* file, status, at least one substring */
         qpki_status want = code_of(f[1]);
         char rel[256];
@@ -140,11 +159,10 @@ static void test_every_malformed_response_cert_crl_and_key_names_the_field(void 
     char *tsv = (char *)tu_read_file(tu_vector_path("malformed-other/expected.tsv"), &tsv_len);
     assert_non_null(tsv);
     int cases = 0, substrings = 0;
-    for (char *line = strtok(tsv, "\n"); line; line = strtok(NULL, "\n")) {
-        if (line[0] == '#' || !line[0])
-            continue;
-        char *f[8];
-        size_t nf = split_tabs(line, f, 8);
+    tsv_rows rows = {tsv, NULL};
+    char *f[8];
+    size_t nf;
+    while ((nf = tsv_next(&rows, f, 8)) > 0) {
         assert_true(nf >= 4); /* kind, file, status, at least one substring */
         qpki_status want = code_of(f[2]);
         char rel[256], path[1024];
