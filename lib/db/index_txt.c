@@ -1277,6 +1277,7 @@ typedef struct index_db {
     size_t block_size;         /* BLOCK_SIZE; tests lower it */
     size_t diff_min_limit;     /* DIFF_MIN_LIMIT; tests lower it */
     size_t merge_min_limit;    /* DIFF_MIN_LIMIT; 0: never merge (tests) */
+    bool back_scan_first;      /* tests: see qpki_index_set_back_scan_first */
     read_result seen;          /* the file as last read, good or bad */
     qpki_status seen_rc;       /* what that read gave (OK or a content error) */
     qpki_index_stats stats;
@@ -1389,6 +1390,86 @@ typedef struct block_diff {
  * with the line map's), the rest is only hashed.  The loader's blocks receive
  * the window's new blocks.  Sets rd->short_read (the caller re-reads) when the
  * file does not hold together. */
+/* The end of a large file is matched by a second thread while the calling
+ * thread matches its start: a change in the middle of a file of 10 million
+ * rows (970 MiB) is then found after reading about half of it on each core
+ * instead of all of it on one (the read itself, not the hashing, is what
+ * costs).  Files under BACK_SCAN_MIN_BLOCKS blocks are matched by one thread. */
+#define BACK_SCAN_MIN_BLOCKS 64
+
+typedef struct back_scan {
+    const block *b;
+    size_t nb;
+    uint64_t size, old_size;
+    reader rd;                 /* its own window over the same file (pread) */
+    char error[128];
+    _Atomic size_t front_i;    /* blocks [0, front_i) matched by the front scan */
+    _Atomic size_t low;        /* blocks [low, nb) matched, moved by size - old_size */
+    _Atomic bool stop;
+    bool mismatch;             /* block low - 1 differs */
+    pthread_t thread;
+} back_scan;
+
+/* Old block j - 1 may be matched from the end: it lies after the front scan's
+ * region (front: the end of its first i blocks) once moved by size - old_size. */
+static bool back_bound(const block *b, size_t j, size_t i, uint64_t size, uint64_t front,
+                       uint64_t old_size)
+{
+    return j > i && b[j - 1].off + size >= front + old_size;
+}
+
+/* End of the region the front scan has matched after its first i blocks. */
+static uint64_t front_end(const block *b, size_t i) { return i ? b[i - 1].off + b[i - 1].len : 0; }
+
+static void *back_scan_run(void *arg)
+{
+    back_scan *s = arg;
+    const block *b = s->b;
+    size_t j = s->nb;
+    while (j > 0 && !atomic_load_explicit(&s->stop, memory_order_relaxed)) {
+        size_t fi = atomic_load_explicit(&s->front_i, memory_order_acquire);
+        /* diff_blocks' bound for the front so far */
+        if (!back_bound(b, j, fi, s->size, front_end(b, fi), s->old_size))
+            break;
+        qpki_status rc;
+        const uint8_t *p = reader_at(&s->rd, b[j - 1].off + s->size - s->old_size, b[j - 1].len,
+                                     true, &rc);
+        if (!p)
+            break; /* diff_blocks reads it again and reports */
+        if (bh_of(p, b[j - 1].len) != b[j - 1].hash) {
+            s->mismatch = true;
+            break;
+        }
+        j--;
+        atomic_store_explicit(&s->low, j, memory_order_release);
+    }
+    qpki_free(s->rd.win);
+    s->rd.win = NULL;
+    return NULL;
+}
+
+/* Start the back scan over rd's source; false: match with one thread. */
+static bool back_scan_start(back_scan *s, const reader *rd, const block *b, size_t nb,
+                            uint64_t old_size)
+{
+    if (nb < BACK_SCAN_MIN_BLOCKS)
+        return false;
+    memset(s, 0, sizeof(*s));
+    s->b = b;
+    s->nb = nb;
+    s->size = rd->size;
+    s->old_size = old_size;
+    s->rd = *rd;
+    s->rd.win = NULL;
+    s->rd.win_cap = s->rd.win_len = 0;
+    s->rd.error = s->error;
+    s->rd.error_size = sizeof(s->error);
+    atomic_init(&s->front_i, 0);
+    atomic_init(&s->low, nb);
+    atomic_init(&s->stop, false);
+    return pthread_create(&s->thread, NULL, back_scan_run, s) == 0;
+}
+
 static qpki_status diff_blocks(index_db *db, reader *rd, loader *ld, block_diff *d)
 {
     const block *b = db->blocks.b;
@@ -1398,24 +1479,60 @@ static qpki_status diff_blocks(index_db *db, reader *rd, loader *ld, block_diff 
     qpki_status rc = QPKI_OK;
     memset(d, 0, sizeof(*d));
     d->size = size;
+    back_scan bs;
+    bool two = back_scan_start(&bs, rd, b, nb, old_size), unread = false, joined = false;
+    if (two && db->back_scan_first) {
+        pthread_join(bs.thread, NULL);
+        joined = true;
+    }
     for (; i < nb && b[i].off + b[i].len <= size; i++) {
-        if (!(p = reader_at(rd, b[i].off, b[i].len, false, &rc)))
-            return rc;
+        if (two) {
+            atomic_store_explicit(&bs.front_i, i, memory_order_release);
+            /* same size: the blocks the back scan matched are in place too */
+            if (size == old_size && i >= atomic_load_explicit(&bs.low, memory_order_acquire)) {
+                i = nb;
+                break;
+            }
+        }
+        if (!(p = reader_at(rd, b[i].off, b[i].len, false, &rc))) {
+            unread = true;
+            break;
+        }
         if (bh_of(p, b[i].len) != b[i].hash)
             break;
     }
-    uint64_t front = i ? b[i - 1].off + b[i - 1].len : 0;
+    if (two && !joined) {
+        atomic_store(&bs.stop, true);
+        pthread_join(bs.thread, NULL);
+    }
+    if (unread)
+        return rc;
+    uint64_t front = front_end(b, i);
     if (i == nb && size == old_size) {
         d->same = true;
         return QPKI_OK;
     }
+    if (two) {
+        /* Blocks [low, nb) match.  The loop below, run from nb, stops at the
+         * topmost j where its bound fails for the final front (the bound holds
+         * for every j from some point up), or at a block that differs. */
+        j = atomic_load(&bs.low);
+        if (!back_bound(b, j, i, size, front, old_size)) {
+            while (j < nb && !back_bound(b, j + 1, i, size, front, old_size))
+                j++;
+            goto matched;
+        }
+        if (bs.mismatch)
+            goto matched; /* block j - 1 differs */
+    }
     /* Old block k is at b[k].off + size - old_size in the new file. */
-    for (; j > i && b[j - 1].off + size >= front + old_size; j--) {
+    for (; back_bound(b, j, i, size, front, old_size); j--) {
         if (!(p = reader_at(rd, b[j - 1].off + size - old_size, b[j - 1].len, true, &rc)))
             return rc;
         if (bh_of(p, b[j - 1].len) != b[j - 1].hash)
             break;
     }
+matched:;
     uint64_t back_old = j < nb ? b[j].off : old_size;
     /* A window shorter than a block takes in a neighbour, so that blocks stay
      * at least block_size long (all but the file's last). */
@@ -1856,6 +1973,16 @@ qpki_status qpki_index_set_block_size(qpki_db *db, size_t size)
     pthread_mutex_lock(&self->refresh_lock);
     self->block_size = size;
     forget_map(self);
+    pthread_mutex_unlock(&self->refresh_lock);
+    return QPKI_OK;
+}
+
+qpki_status qpki_index_set_back_scan_first(qpki_db *db, bool first)
+{
+    index_db *self = qpki_db_backend(db, &index_ops);
+    QPKI_ENSURE(self, QPKI_ERR_INVALID_ARG);
+    pthread_mutex_lock(&self->refresh_lock);
+    self->back_scan_first = first;
     pthread_mutex_unlock(&self->refresh_lock);
     return QPKI_OK;
 }

@@ -1448,6 +1448,78 @@ static void test_index_file_changes_in_place_are_found_by_block(void **state)
     qpki_db_free(&db);
 }
 
+/* A file of more than 64 blocks is matched from both ends at once (a second
+ * thread takes the end): changes at the start, in the middle, at the end, a
+ * row gone from the middle, a row appended and a rewrite of the same bytes are
+ * each found with only the lines around them parsed, and leave the table a
+ * fresh load of the file would make. */
+static void both_ends_scenario(bool back_first)
+{
+    enum { ENDS_BLOCK = 64 };
+    bool revoked[BIG_ROWS] = {false};
+    tbuf t = {0};
+    text_rows(&t, 0, BIG_ROWS, revoked, NULL);
+    const char *path = tmp_path(back_first ? "ends-back-first.txt" : "ends-index.txt");
+    write_text(path, t.s);
+    qpki_db *db = NULL;
+    assert_int_equal(qpki_db_open_index(path, &db), QPKI_OK);
+    assert_int_equal(qpki_index_set_block_size(db, ENDS_BLOCK), QPKI_OK);
+    assert_int_equal(qpki_index_set_back_scan_first(db, back_first), QPKI_OK);
+    assert_true(t.n / ENDS_BLOCK >= 128); /* twice the two-thread threshold (64 blocks) */
+    replace_text(path, t.s); /* the map at ENDS_BLOCK: every line parsed once */
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    const unsigned at[] = {0, 1, 150, 151, 297, 299};
+    for (size_t k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
+        revoked[at[k]] = true;
+        t.n = 0;
+        text_rows(&t, 0, BIG_ROWS, revoked, NULL);
+        replace_text(path, t.s);
+        uint64_t loads = stats_of(db).incremental_loads, g = qpki_db_generation(db);
+        assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+        assert_int_equal(stats_of(db).incremental_loads, loads + 1);
+        uint64_t parsed = stats_of(db).parsed_bytes; /* by this refresh */
+        if (parsed == 0 || parsed > 6 * ENDS_BLOCK + 128)
+            fail_msg("row %u revoked: %llu bytes parsed of %zu", at[k], (unsigned long long)parsed,
+                     t.n);
+        char serial[8];
+        snprintf(serial, sizeof(serial), "%04X", 0x1000 + at[k]);
+        expect_changes(db, g, serial);
+        expect_same_as_fresh(db, t.s);
+    }
+    /* row 150 gone: the lines after it move up */
+    t.n = 0;
+    text_rows(&t, 0, 150, revoked, NULL);
+    text_rows(&t, 151, BIG_ROWS, revoked, NULL);
+    replace_text(path, t.s);
+    uint64_t loads = stats_of(db).incremental_loads;
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    assert_int_equal(stats_of(db).incremental_loads, loads + 1);
+    assert_true(stats_of(db).parsed_bytes <= 6 * ENDS_BLOCK + 128);
+    assert_int_equal(qpki_db_count(db), BIG_ROWS - 1);
+    expect_same_as_fresh(db, t.s);
+    /* one row appended */
+    text_add(&t, "V\t270101000000Z\t\t%04X\tunknown\t/CN=appended\n", 0x2000);
+    replace_text(path, t.s);
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    assert_int_equal(qpki_db_count(db), BIG_ROWS);
+    expect_same_as_fresh(db, t.s);
+    /* the same bytes again, renamed over: nothing changes */
+    replace_text(path, t.s);
+    uint64_t g = qpki_db_generation(db);
+    assert_int_equal(qpki_db_refresh(db), QPKI_OK);
+    assert_int_equal(qpki_db_generation(db), g);
+    expect_same_as_fresh(db, t.s);
+    free(t.s);
+    qpki_db_free(&db);
+}
+
+static void test_index_both_ends_matched_at_once_find_each_change(void **state)
+{
+    (void)state;
+    both_ends_scenario(false);
+    both_ends_scenario(true);
+}
+
 /* ---- allocation failures ---------------------------------------------- */
 
 static void test_allocation_failures_while_loading_are_reported_and_leak_nothing(void **state)
@@ -1966,6 +2038,7 @@ int main(void)
         cmocka_unit_test(test_a_change_is_found_by_block_and_only_its_lines_are_parsed),
         cmocka_unit_test(test_appended_inserted_and_deleted_lines_move_the_blocks_after_them),
         cmocka_unit_test(test_index_file_changes_in_place_are_found_by_block),
+        cmocka_unit_test(test_index_both_ends_matched_at_once_find_each_change),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }
