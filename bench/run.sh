@@ -405,6 +405,12 @@ EOF
 
 machine() {
     echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $NCPU CPUs, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+    # How an idle CPU waits matters to the live runs: on a virtual machine an
+    # idle vCPU that halts must be woken by an interrupt through the hypervisor
+    # each time a server answer wakes the sleeping client (docs/PERFORMANCE.md)
+    echo "- idle CPUs: cpuidle driver $(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null || echo none)$(
+        [[ -r /sys/module/haltpoll/parameters/guest_halt_poll_ns ]] &&
+            echo ", guest_halt_poll_ns=$(cat /sys/module/haltpoll/parameters/guest_halt_poll_ns)")"
     echo "- software: $(openssl version | cut -d' ' -f1-2), nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), libmicrohttpd $(pkg-config --modversion libmicrohttpd), wolfSSL $(pkg-config --modversion wolfssl)"
     echo "- run: DUR=$DUR REPS=$REPS CONNS=$CONNS wrk threads=$THREADS NROWS=$NROWS NREQ=$NREQ NNONCE=$NNONCE${ONLY:+ ONLY=$ONLY}; $(if [[ $PIN == 1 ]]; then echo "PIN=1: servers and signers on CPU 0 (one thread/process), wrk -t1 on CPU 1"; else echo "wrk, servers and signers share the same $NCPU CPUs"; fi)"
 }
