@@ -266,9 +266,13 @@ static bool refresh_source(struct serve_crl *c, struct crl_src *s, bool at_start
         s->last_success = wall_clock();
         if (r == FETCH_SAME)
             s->not_modified++;
-        if (st == QPKI_OK)
+        /* A refused CRL stays refused while the source serves it (304 or the
+         * same bytes): only a CRL taken, or the source answering again after
+         * a failed fetch, clears the error. */
+        if ((r == FETCH_NEW && st == QPKI_OK) ||
+            (r == FETCH_SAME && strncmp(s->last_error, "fetch:", 6) == 0))
             s->last_error[0] = '\0';
-        else if (st != QPKI_ERR_EXISTS)
+        else if (st != QPKI_OK && st != QPKI_ERR_EXISTS)
             snprintf(s->last_error, sizeof(s->last_error), "refused: %s", err);
     }
     pthread_mutex_unlock(&c->lock);

@@ -174,6 +174,10 @@ stamp pub/full.crl.tmp && mv pub/full.crl.tmp pub/full.crl
 wait_for "the CRL with a bad signature refused" 5 sh -c "grep -q 'msg=\"CRL refused\".*signature does not verify.*action=\"previous CRL kept\"' '$WORK/crl.log'"
 expect_eq "refused_total after a bad signature" "$(refused)" "$((before + 1))"
 expect_match "... number 13 still in use" "$(curl -s "$ADMIN/healthz")" "kind=complete state=ok number=13 "
+# the source keeps serving it (304 to the next refreshes): still said refused
+sleep 2.5
+expect_match "... /healthz still names the refusal after 304s" "$(curl -s "$ADMIN/healthz")" \
+    "number=13 .*last_error=refused: .*signature does not verify"
 # (2) a CRL of another CA
 mkdir -p other && cd other
 q openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
