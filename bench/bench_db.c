@@ -8,7 +8,9 @@
  * with assorted reasons, subjects of ~40 characters), then reports: the load
  * time, resident memory after the load (VmRSS) and the peak (VmHWM), lookups
  * per second on 1 and 2 threads for hits and misses, then the refresh after
- * changes as a CA makes them -- one row revoked in place, one row and 1000
+ * changes as a CA makes them -- one row revoked in place (in the middle of the
+ * file, at 95 % and at 5 %: the start and the end are matched by two threads at
+ * once, so where the row lies decides the wall time), one row and 1000
  * rows appended (applied row by row), a file whose every line moved (every
  * line parsed, the rows that differ applied in place) and one where every row
  * changed (loaded in full, both tables side by side) -- with the time, the peak
@@ -78,7 +80,7 @@ static void read_floor(const char *path, double *wall_ms, double *cpu_ms)
 /* How the file differs from the one first loaded. */
 typedef struct variant {
     uint64_t extra_rows;  /* appended rows (a CA issuing) */
-    uint64_t revoke;      /* row rewritten as revoked in place (`openssl ca -revoke`);
+    uint64_t revoke[3];   /* rows rewritten as revoked in place (`openssl ca -revoke`);
                            * UINT64_MAX: none */
     int swap_pairs;       /* rows 2k and 2k+1 swapped: every line moves */
     int revoke_all;       /* every row revoked: every row changes */
@@ -111,7 +113,7 @@ static int write_index(const char *path, uint64_t rows, variant v)
         gmtime_r(&t, &tm);
         strftime(expiry, sizeof(expiry), "%Y%m%d%H%M%SZ", &tm); /* UTCTime: drop the century */
         memmove(expiry, expiry + 2, strlen(expiry + 2) + 1);
-        if (r % 100 < 3 || i == v.revoke || v.revoke_all) {
+        if (r % 100 < 3 || i == v.revoke[0] || i == v.revoke[1] || i == v.revoke[2] || v.revoke_all) {
             t -= (time_t)(r % (180 * 86400));
             gmtime_r(&t, &tm);
             strftime(revoked, sizeof(revoked), "%Y%m%d%H%M%SZ", &tm);
@@ -197,7 +199,7 @@ int main(int argc, char **argv)
     printf("bench_db: %" PRIu64 " rows, %d-octet serials, file %s\n", rows, SERIAL_LEN, path);
 
     double t0 = now_s();
-    if (write_index(path, rows, (variant){0, UINT64_MAX, 0, 0}) != 0) {
+    if (write_index(path, rows, (variant){0, {UINT64_MAX, UINT64_MAX, UINT64_MAX}, 0, 0}) != 0) {
         perror(path);
         return 1;
     }
@@ -207,7 +209,8 @@ int main(int argc, char **argv)
     fclose(f);
     printf("generate:            %.2f s, %.1f MiB\n", now_s() - t0, (double)size / 1048576);
 
-    uint64_t first_revoked = UINT64_MAX;
+    uint64_t revoked_rows[3] = {UINT64_MAX, UINT64_MAX, UINT64_MAX};
+    size_t nrevoked = 0;
     double rss0 = proc_mib("VmRSS");
     reset_peak();
     qpki_db *db = NULL;
@@ -259,32 +262,35 @@ int main(int argc, char **argv)
      * before each refresh. */
     static const struct {
         const char *what;
+        int at;        /* a row this far into the file (%) revoked in place; -1: none */
         variant v;
     } changes[] = {
-        {"revoke 1 row in place", {0, 0, 0, 0}},
-        {"append 1 row", {1, 0, 0, 0}},
-        {"append 1000 rows", {1001, 0, 0, 0}},
-        {"every line moved (merge)", {1001, 0, 1, 0}},
-        {"every row revoked (full)", {1001, 0, 1, 1}},
+        /* the start and the end of the file are matched at once (two
+         * threads): where the row lies decides how much each reads */
+        {"revoke 1 row in place", 50, {0, {0}, 0, 0}},
+        {"revoke 1 row at 95 %", 95, {0, {0}, 0, 0}},
+        {"revoke 1 row at 5 %", 5, {0, {0}, 0, 0}},
+        {"append 1 row", -1, {1, {0}, 0, 0}},
+        {"append 1000 rows", -1, {1001, {0}, 0, 0}},
+        {"every line moved (merge)", -1, {1001, {0}, 1, 0}},
+        {"every row revoked (full)", -1, {1001, {0}, 1, 1}},
     };
     for (size_t c = 0; c < sizeof(changes) / sizeof(changes[0]); c++) {
         variant v = changes[c].v;
-        /* The row to revoke: one that is valid in the generated file. */
-        v.revoke = UINT64_MAX;
-        for (uint64_t i = rows / 2; c == 0 && i < rows; i++)
+        /* The row to revoke: one that is valid in the generated file; the
+         * rows revoked before stay revoked. */
+        for (uint64_t i = rows * (uint64_t)changes[c].at / 100; changes[c].at >= 0 && i < rows;
+             i++)
             if ((i * 0x9e3779b97f4a7c15ull >> 40) % 100 >= 3) {
-                v.revoke = i;
+                revoked_rows[nrevoked++] = i;
                 break;
             }
-        if (c > 0)
-            v.revoke = first_revoked;
+        memcpy(v.revoke, revoked_rows, sizeof(v.revoke));
         uint64_t gen0 = qpki_db_generation(db);
         reset_peak();
         double rss2 = proc_mib("VmRSS");
         if (write_index(path, rows, v) != 0)
             return 1;
-        if (c == 0)
-            first_revoked = v.revoke;
         /* Timed from the rename (write_index's last step) to the new
          * generation. */
         t0 = now_s();
