@@ -66,10 +66,10 @@ QPKI_MUST_USE qpki_status qpki_index_set_limits(qpki_db *db, size_t lines, size_
 /* For tests: cut the file into blocks of `size` octets (1 to 2^30; default
  * 65536) from the next load on (which parses every line). */
 QPKI_MUST_USE qpki_status qpki_index_set_block_size(qpki_db *db, size_t size);
-/* Tests: on a file of 64 blocks or more, let the thread that matches the end
- * finish before the start is matched (true) instead of running beside it, so
- * that the merge of the two scans is tested without depending on timing. */
-QPKI_MUST_USE qpki_status qpki_index_set_back_scan_first(qpki_db *db, bool first);
+/* For tests: match the blocks of a changed file with two threads from
+ * min_blocks blocks on (default 64; 0: always), handing out runs of chunk
+ * blocks (default 16). */
+QPKI_MUST_USE qpki_status qpki_index_set_match(qpki_db *db, size_t min_blocks, size_t chunk);
 
 /* The table of an index database; NULL for any other. */
 struct db_table *qpki_index_table(qpki_db *db);
