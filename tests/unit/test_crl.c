@@ -55,16 +55,6 @@ static qpki_signer *load_signer(const char *key)
     return s;
 }
 
-static qpki_signer *generated_signer(qpki_key_alg alg)
-{
-    qpki_key *k = NULL;
-    qpki_signer *s = NULL;
-    assert_int_equal(qpki_key_generate(alg, 0, &k), QPKI_OK);
-    assert_int_equal(qpki_signer_software_from_key(k, QPKI_SIG_UNKNOWN, &s), QPKI_OK);
-    qpki_key_free(&k);
-    return s;
-}
-
 static char *hex_of(const uint8_t *p, size_t n)
 {
     static char buf[4][2 * (QPKI_SERIAL_MAX + 2) + 1];
@@ -911,43 +901,6 @@ static void test_builder_refuses_what_rfc_5280_forbids(void **state)
     qpki_cert_free(&ca);
 }
 
-/* A self-signed CA of key `classic` (and Catalyst alternative key `alt`). */
-static qpki_cert *make_ca(qpki_signer *classic, qpki_signer *alt, const char *cn)
-{
-    qpki_cert_builder *b = NULL;
-    uint8_t *name = NULL, *der = NULL;
-    size_t nlen, len;
-    const uint8_t *spki;
-    size_t spki_len;
-    assert_int_equal(qpki_name_from_text(cn, &name, &nlen), QPKI_OK);
-    assert_int_equal(qpki_cert_builder_new(&b), QPKI_OK);
-    assert_int_equal(qpki_cert_builder_set_subject(b, name, nlen), QPKI_OK);
-    assert_int_equal(qpki_cert_builder_set_issuer(b, name, nlen), QPKI_OK);
-    static const uint8_t serial[] = {0x01};
-    assert_int_equal(qpki_cert_builder_set_serial(b, serial, 1), QPKI_OK);
-    assert_int_equal(qpki_cert_builder_set_validity(b, 1577836800, 4733510400), QPKI_OK);
-    assert_int_equal(qpki_signer_public_key(classic, &spki, &spki_len), QPKI_OK);
-    assert_int_equal(qpki_cert_builder_set_spki(b, spki, spki_len), QPKI_OK);
-    assert_int_equal(qpki_cert_builder_set_basic_constraints(b, true, -1, true), QPKI_OK);
-    assert_int_equal(qpki_cert_builder_set_key_usage(b, QPKI_KU_KEY_CERT_SIGN | QPKI_KU_CRL_SIGN,
-                                                     true),
-                     QPKI_OK);
-    assert_int_equal(qpki_cert_builder_set_subject_key_id(b, NULL, 0), QPKI_OK);
-    if (alt) {
-        assert_int_equal(qpki_signer_public_key(alt, &spki, &spki_len), QPKI_OK);
-        assert_int_equal(qpki_cert_builder_set_alt_spki(b, spki, spki_len), QPKI_OK);
-        assert_int_equal(qpki_cert_builder_sign_hybrid(b, classic, alt, &der, &len), QPKI_OK);
-    } else {
-        assert_int_equal(qpki_cert_builder_sign(b, classic, &der, &len), QPKI_OK);
-    }
-    qpki_cert *c = NULL;
-    assert_int_equal(qpki_cert_parse(der, len, &c), QPKI_OK);
-    qpki_free(der);
-    qpki_free(name);
-    qpki_cert_builder_free(&b);
-    return c;
-}
-
 static void test_ml_dsa_crls_verify_for_every_parameter_set(void **state)
 {
     (void)state;
@@ -956,8 +909,8 @@ static void test_ml_dsa_crls_verify_for_every_parameter_set(void **state)
     static const qpki_sig_alg sigs[] = {QPKI_SIG_ML_DSA_44, QPKI_SIG_ML_DSA_65,
                                         QPKI_SIG_ML_DSA_87};
     for (size_t i = 0; i < QPKI_ARRAY_LEN(algs); i++) {
-        qpki_signer *s = generated_signer(algs[i]);
-        qpki_cert *ca = make_ca(s, NULL, "CN=ML-DSA CRL CA");
+        qpki_signer *s = tu_generated_signer(algs[i]);
+        qpki_cert *ca = tu_self_signed_ca(s, NULL, "CN=ML-DSA CRL CA");
         qpki_crl_builder *b = standard_builder(ca, false);
         uint8_t *der;
         size_t len;
@@ -988,7 +941,7 @@ static void test_catalyst_crl_alternative_signature_covers_the_documented_bytes(
     (void)state;
     qpki_signer *classic = load_signer("ec-p256-ca.key");
     qpki_signer *alt = load_signer("ed25519-ocsp.key");
-    qpki_cert *ca = make_ca(classic, alt, "CN=Catalyst CRL CA");
+    qpki_cert *ca = tu_self_signed_ca(classic, alt, "CN=Catalyst CRL CA");
     qpki_crl_builder *b = standard_builder(ca, false);
     uint8_t *der;
     size_t len;
@@ -1095,8 +1048,8 @@ static void test_catalyst_crl_with_ml_dsa_verifies_both(void **state)
 {
     (void)state;
     qpki_signer *classic = load_signer("ec-p384-ca.key");
-    qpki_signer *alt = generated_signer(QPKI_KEY_ML_DSA_65);
-    qpki_cert *ca = make_ca(classic, alt, "CN=Catalyst ML-DSA CRL CA");
+    qpki_signer *alt = tu_generated_signer(QPKI_KEY_ML_DSA_65);
+    qpki_cert *ca = tu_self_signed_ca(classic, alt, "CN=Catalyst ML-DSA CRL CA");
     qpki_crl_builder *b = standard_builder(ca, true);
     uint8_t *der;
     size_t len;

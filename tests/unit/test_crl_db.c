@@ -50,12 +50,13 @@ struct ent {
     qpki_time invalidity;
 };
 
-/* A CRL of `issuer` signed by `key`: number, base (0: complete), thisUpdate
- * T0 + this_off, nextUpdate this + next_in, the entries, and an
- * issuingDistributionPoint of onlyContainsCACerts when ca_only. */
-static qpki_crl *make(const qpki_cert *issuer, qpki_signer *key, uint8_t number, uint8_t base,
-                      qpki_time this_off, qpki_time next_in, const struct ent *e, size_t n,
-                      bool ca_only)
+/* A CRL of `issuer` signed by `key` (and by `alt` too, Catalyst, when it is
+ * not NULL): number, base (0: complete), thisUpdate T0 + this_off, nextUpdate
+ * this + next_in, the entries, and an issuingDistributionPoint of
+ * onlyContainsCACerts when ca_only. */
+static qpki_crl *make_hybrid(const qpki_cert *issuer, qpki_signer *key, qpki_signer *alt,
+                             uint8_t number, uint8_t base, qpki_time this_off, qpki_time next_in,
+                             const struct ent *e, size_t n, bool ca_only)
 {
     qpki_crl_builder *b = NULL;
     assert_int_equal(qpki_crl_builder_new(&b), QPKI_OK);
@@ -79,7 +80,10 @@ static qpki_crl *make(const qpki_cert *issuer, qpki_signer *key, uint8_t number,
     }
     uint8_t *der;
     size_t len;
-    assert_int_equal(qpki_crl_builder_sign(b, key, &der, &len), QPKI_OK);
+    if (alt)
+        assert_int_equal(qpki_crl_builder_sign_hybrid(b, key, alt, &der, &len), QPKI_OK);
+    else
+        assert_int_equal(qpki_crl_builder_sign(b, key, &der, &len), QPKI_OK);
     qpki_crl *crl = NULL;
     assert_int_equal(qpki_crl_parse(der, len, &crl), QPKI_OK);
     qpki_free(der);
@@ -87,10 +91,19 @@ static qpki_crl *make(const qpki_cert *issuer, qpki_signer *key, uint8_t number,
     return crl;
 }
 
-static qpki_db *new_db(size_t fulls, size_t deltas)
+static qpki_crl *make(const qpki_cert *issuer, qpki_signer *key, uint8_t number, uint8_t base,
+                      qpki_time this_off, qpki_time next_in, const struct ent *e, size_t n,
+                      bool ca_only)
+{
+    return make_hybrid(issuer, key, NULL, number, base, this_off, next_in, e, n, ca_only);
+}
+
+/* A CRL database for the CA certificate `for_ca` with that many complete and
+ * delta sources. */
+static qpki_db *new_db_of(const qpki_cert *for_ca, size_t fulls, size_t deltas)
 {
     qpki_db *db = NULL;
-    assert_int_equal(qpki_db_crl_new(ca, &db), QPKI_OK);
+    assert_int_equal(qpki_db_crl_new(for_ca, &db), QPKI_OK);
     assert_int_equal(qpki_db_crl_set_clock(db, tu_clock, &clock_now), QPKI_OK);
     for (size_t i = 0; i < fulls + deltas; i++) {
         char name[32];
@@ -101,6 +114,8 @@ static qpki_db *new_db(size_t fulls, size_t deltas)
     }
     return db;
 }
+
+static qpki_db *new_db(size_t fulls, size_t deltas) { return new_db_of(ca, fulls, deltas); }
 
 static qpki_status offer(qpki_db *db, size_t source, qpki_crl *crl, char *msg)
 {
@@ -587,6 +602,98 @@ static void test_openssl_made_crls_and_delta_are_accepted(void **state)
     qpki_db_free(&db);
 }
 
+/* RSA, Ed25519, ML-DSA-65 and Catalyst (ECDSA P-256 + ML-DSA-65) CRLs made by
+ * our builder: verified against their CA and used; a newer CRL with a wrong
+ * signature is refused and the previous one kept.  For Catalyst the wrong
+ * signature is the alternative one only: the CRL is signed by the CA's
+ * classical key (that signature verifies) with another ML-DSA key as the
+ * alternative (RFC 5280 §6.3.3 (f) for the first; docs/CATALYST.md: both
+ * signatures must verify). */
+static void test_rsa_ed25519_ml_dsa_and_catalyst_crls_verified_and_a_wrong_signature_refused(
+    void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *key; /* key: a fixture, else a generated ML-DSA-65 key */
+        bool catalyst;
+    } cases[] = {
+        {"RSA", "certs/rsa-ca.key", false},
+        {"Ed25519", "certs/ed25519-ca.key", false},
+        {"ML-DSA-65", NULL, false},
+        {"Catalyst", "certs/ec-p256-ca.key", true},
+    };
+    static const struct ent later[] = {{0x1005, QPKI_REASON_SUPERSEDED, 0, 0}};
+    for (size_t i = 0; i < QPKI_ARRAY_LEN(cases); i++) {
+        clock_now = T0 + 3600;
+        qpki_signer *key = NULL, *alt = NULL;
+        if (cases[i].key)
+            assert_int_equal(qpki_signer_software_load(tu_data_path(cases[i].key), NULL, &key),
+                             QPKI_OK);
+        else
+            key = tu_generated_signer(QPKI_KEY_ML_DSA_65);
+        if (cases[i].catalyst)
+            alt = tu_generated_signer(QPKI_KEY_ML_DSA_65);
+        char cn[64];
+        snprintf(cn, sizeof(cn), "CN=%s CRL CA", cases[i].name);
+        qpki_cert *c = tu_self_signed_ca(key, alt, cn);
+        qpki_db *db = new_db_of(c, 1, 0);
+        char msg[256];
+        qpki_crl *crl = make_hybrid(c, key, alt, 5, 0, 0, 7 * DAY, base_entries, 4, false);
+        if (alt)
+            assert_int_equal(qpki_crl_verify_alt_signature(crl, c), QPKI_OK);
+        assert_int_equal(offer(db, 0, crl, msg), QPKI_OK);
+        assert_revoked(db, 0x1001, QPKI_REASON_KEY_COMPROMISE);
+        assert_revoked(db, 0x1003, QPKI_REASON_NONE);
+        assert_good(db, 0x1005);
+        uint64_t gen = qpki_db_generation(db);
+        /* CRL 6, revoking 0x1005, with a wrong signature */
+        qpki_signer *alt2 = NULL;
+        qpki_cert *c2 = NULL;
+        if (alt) {
+            /* the same name and classical key, another alternative key */
+            alt2 = tu_generated_signer(QPKI_KEY_ML_DSA_65);
+            c2 = tu_self_signed_ca(key, alt2, cn);
+            crl = make_hybrid(c2, key, alt2, 6, 0, 60, 7 * DAY, later, 1, false);
+            assert_int_equal(qpki_crl_verify_signature(crl, c), QPKI_OK);
+            assert_int_equal(qpki_crl_verify_alt_signature(crl, c), QPKI_ERR_BAD_SIGNATURE);
+        } else {
+            qpki_crl *good = make(c, key, 6, 0, 60, 7 * DAY, later, 1, false);
+            const uint8_t *der;
+            size_t len;
+            qpki_crl_der(good, &der, &len);
+            uint8_t *copy = malloc(len);
+            assert_non_null(copy);
+            memcpy(copy, der, len);
+            copy[len - 20] ^= 0x01; /* inside the signature, whatever its algorithm */
+            qpki_crl_free(&good);
+            assert_int_equal(qpki_crl_parse(copy, len, &crl), QPKI_OK);
+            free(copy);
+        }
+        assert_int_equal(offer(db, 0, crl, msg), QPKI_ERR_BAD_SIGNATURE);
+        assert_non_null(strstr(msg, alt ? "the alternative (Catalyst) signature does not verify"
+                                        : "signature does not verify"));
+        assert_int_equal(qpki_db_generation(db), gen);
+        assert_good(db, 0x1005);
+        assert_revoked(db, 0x1001, QPKI_REASON_KEY_COMPROMISE);
+        qpki_db_crl_info info = {.struct_size = sizeof(info)};
+        assert_int_equal(qpki_db_crl_source_info(db, 0, &info), QPKI_OK);
+        assert_int_equal(info.number[0], 5);
+        assert_int_equal(info.refusals, 1);
+        /* the same CRL correctly signed: taken */
+        assert_int_equal(offer(db, 0, make_hybrid(c, key, alt, 6, 0, 60, 7 * DAY, later, 1, false),
+                               msg),
+                         QPKI_OK);
+        assert_revoked(db, 0x1005, QPKI_REASON_SUPERSEDED);
+        assert_good(db, 0x1001);
+        qpki_db_free(&db);
+        qpki_cert_free(&c2);
+        qpki_signer_free(&alt2);
+        qpki_cert_free(&c);
+        qpki_signer_free(&alt);
+        qpki_signer_free(&key);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -600,6 +707,8 @@ int main(void)
         cmocka_unit_test(test_an_issued_list_makes_never_issued_serials_unknown),
         cmocka_unit_test(test_list_serials_gives_the_crl_entries_then_the_issued_list),
         cmocka_unit_test(test_openssl_made_crls_and_delta_are_accepted),
+        cmocka_unit_test(
+            test_rsa_ed25519_ml_dsa_and_catalyst_crls_verified_and_a_wrong_signature_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1909,17 +1909,6 @@ static void write_bytes(const char *name, const uint8_t *p, size_t n)
     fclose(f);
 }
 
-/* A signer for a freshly generated key. */
-static qpki_signer *generated_signer(qpki_key_alg alg)
-{
-    qpki_key *k = NULL;
-    qpki_signer *s = NULL;
-    assert_int_equal(qpki_key_generate(alg, 0, &k), QPKI_OK);
-    assert_int_equal(qpki_signer_software_from_key(k, QPKI_SIG_UNKNOWN, &s), QPKI_OK);
-    qpki_key_free(&k);
-    return s;
-}
-
 static der_view signer_spki(qpki_signer *s)
 {
     der_view v;
@@ -2061,8 +2050,8 @@ static void test_hybrid_chain_verifies_for_every_ml_dsa_set(void **state)
     qpki_signer *root_classic = load_signer("ec-p384-ca.key", QPKI_SIG_UNKNOWN);
     qpki_signer *leaf_classic = load_signer("ec-p256-ocsp.key", QPKI_SIG_UNKNOWN);
     for (size_t i = 0; i < QPKI_ARRAY_LEN(sets); i++) {
-        qpki_signer *root_pq = generated_signer(sets[i].alg);
-        qpki_signer *leaf_pq = generated_signer(sets[i].alg);
+        qpki_signer *root_pq = tu_generated_signer(sets[i].alg);
+        qpki_signer *leaf_pq = tu_generated_signer(sets[i].alg);
         qpki_cert_builder *rb = hybrid_builder("CN=Hybrid Root", signer_spki(root_classic),
                                                signer_spki(root_pq));
         uint8_t *root_der, *leaf_der;
@@ -2179,7 +2168,7 @@ static void test_tampered_hybrid_certificate_fails_the_alt_check(void **state)
 {
     (void)state;
     qpki_signer *classic = load_signer("ec-p256-ca.key", QPKI_SIG_UNKNOWN);
-    qpki_signer *pq = generated_signer(QPKI_KEY_ML_DSA_65);
+    qpki_signer *pq = tu_generated_signer(QPKI_KEY_ML_DSA_65);
     qpki_cert_builder *b = hybrid_builder("CN=Hybrid", signer_spki(classic), signer_spki(pq));
     uint8_t *der;
     size_t len;
@@ -2285,7 +2274,7 @@ static void test_tampered_hybrid_certificate_fails_the_alt_check(void **state)
     assert_int_equal(qpki_cert_verify_alt_signature(c, fixture), QPKI_ERR_UNKNOWN_ISSUER);
     assert_int_equal(qpki_cert_verify_alt_signature(fixture, fixture), QPKI_ERR_NOT_FOUND);
     /* same name, another alternative key */
-    qpki_signer *pq2 = generated_signer(QPKI_KEY_ML_DSA_65);
+    qpki_signer *pq2 = tu_generated_signer(QPKI_KEY_ML_DSA_65);
     der_view x72b = signer_spki(pq2);
     der_view other_key[] = {bc, extension_tlv(OID_CE_ALT_SPKI, x72b.p, x72b.n), x73, x74};
     qpki_cert *impostor = with_extensions(c, other_key, 4, none);
@@ -2488,7 +2477,7 @@ static void test_hybrid_csr_with_ml_dsa_verifies(void **state)
     static const qpki_key_alg sets[] = {QPKI_KEY_ML_DSA_44, QPKI_KEY_ML_DSA_65,
                                         QPKI_KEY_ML_DSA_87};
     for (size_t i = 0; i < QPKI_ARRAY_LEN(sets); i++) {
-        qpki_signer *pq = generated_signer(sets[i]);
+        qpki_signer *pq = tu_generated_signer(sets[i]);
         qpki_csr_builder *b = NULL;
         assert_int_equal(qpki_csr_builder_new(&b), QPKI_OK);
         size_t nlen;
@@ -2626,7 +2615,7 @@ static void test_catalyst_checks_under_allocation_failure_are_nomem(void **state
 {
     (void)state;
     qpki_signer *classic = load_signer("ec-p256-ca.key", QPKI_SIG_UNKNOWN);
-    qpki_signer *pq = generated_signer(QPKI_KEY_ML_DSA_44);
+    qpki_signer *pq = tu_generated_signer(QPKI_KEY_ML_DSA_44);
     qpki_cert_builder *b = hybrid_builder("CN=H", signer_spki(classic), signer_spki(pq));
     uint8_t *der, *csr_der;
     size_t len, csr_len;

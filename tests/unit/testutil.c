@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <qpki/cert.h>
+#include <qpki/key.h>
 #include <qpki/responder.h>
 #include <qpki/signer.h>
 
@@ -445,6 +446,52 @@ qpki_cert *tu_responder_cert(const qpki_cert *ca, qpki_signer *ca_signer, qpki_s
     qpki_free(name);
     qpki_cert_builder_free(&cb);
     return cert;
+}
+
+qpki_signer *tu_generated_signer(qpki_key_alg alg)
+{
+    qpki_key *k = NULL;
+    qpki_signer *s = NULL;
+    assert_int_equal(qpki_key_generate(alg, 0, &k), QPKI_OK);
+    assert_int_equal(qpki_signer_software_from_key(k, QPKI_SIG_UNKNOWN, &s), QPKI_OK);
+    qpki_key_free(&k);
+    return s;
+}
+
+qpki_cert *tu_self_signed_ca(qpki_signer *classic, qpki_signer *alt, const char *cn)
+{
+    qpki_cert_builder *b = NULL;
+    uint8_t *name = NULL, *der = NULL;
+    size_t nlen, len;
+    const uint8_t *spki;
+    size_t spki_len;
+    assert_int_equal(qpki_name_from_text(cn, &name, &nlen), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_new(&b), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_subject(b, name, nlen), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_issuer(b, name, nlen), QPKI_OK);
+    static const uint8_t serial[] = {0x01};
+    assert_int_equal(qpki_cert_builder_set_serial(b, serial, 1), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_validity(b, 1577836800, 4733510400), QPKI_OK);
+    assert_int_equal(qpki_signer_public_key(classic, &spki, &spki_len), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_spki(b, spki, spki_len), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_basic_constraints(b, true, -1, true), QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_key_usage(b, QPKI_KU_KEY_CERT_SIGN | QPKI_KU_CRL_SIGN,
+                                                     true),
+                     QPKI_OK);
+    assert_int_equal(qpki_cert_builder_set_subject_key_id(b, NULL, 0), QPKI_OK);
+    if (alt) {
+        assert_int_equal(qpki_signer_public_key(alt, &spki, &spki_len), QPKI_OK);
+        assert_int_equal(qpki_cert_builder_set_alt_spki(b, spki, spki_len), QPKI_OK);
+        assert_int_equal(qpki_cert_builder_sign_hybrid(b, classic, alt, &der, &len), QPKI_OK);
+    } else {
+        assert_int_equal(qpki_cert_builder_sign(b, classic, &der, &len), QPKI_OK);
+    }
+    qpki_cert *c = NULL;
+    assert_int_equal(qpki_cert_parse(der, len, &c), QPKI_OK);
+    qpki_free(der);
+    qpki_free(name);
+    qpki_cert_builder_free(&b);
+    return c;
 }
 
 void assert_hex_equal(const uint8_t *got, size_t n, const char *want_hex)

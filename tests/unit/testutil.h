@@ -39,6 +39,14 @@ struct qpki_cert *tu_responder_cert(const struct qpki_cert *ca, struct qpki_sign
                                     struct qpki_signer *signer, const uint8_t *alt_spki,
                                     size_t alt_spki_len);
 
+/* A software signer for a freshly generated key of alg (cmocka assertions). */
+struct qpki_signer *tu_generated_signer(qpki_key_alg alg);
+/* A self-signed CA certificate (subject cn, keyCertSign and cRLSign) of the key
+ * of `classic`, with alt as its Catalyst alternative key when non-NULL (both
+ * signatures then); cmocka assertions. */
+struct qpki_cert *tu_self_signed_ca(struct qpki_signer *classic, struct qpki_signer *alt,
+                                    const char *cn);
+
 /* A clock for qpki_*_set_clock: the qpki_time that user points to. */
 qpki_time tu_clock(void *user);
 
