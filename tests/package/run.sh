@@ -24,13 +24,25 @@ ok() { PASS=$((PASS + 1)); echo "ok $PASS - $*"; }
 fail() { echo "FAIL - $*" >&2; exit 1; }
 note() { echo "NOT TESTED - $*"; }
 
-# as_root CMD...: root's commands run directly as root, through sudo otherwise
+# as_root CMD...: root's commands run directly as root, through sudo otherwise.
+# README.md lists what sudo is used for; a command not in that list is refused
+# here, so the sentence and the script cannot part.
+root_cmds=" apt-get mktemp chown rm runuser mkdir ln systemctl journalctl tee "
+as_root_check() { # CMD... (env VAR=VALUE... CMD... checks CMD)
+    local c=$1
+    if [[ $c == env ]]; then
+        shift
+        while [[ $1 == *=* ]]; do shift; done
+        c=$1
+    fi
+    [[ $root_cmds == *" $c "* ]] || fail "as_root $c: not among the commands README.md says sudo runs:$root_cmds"
+}
 if [[ $(id -u) == 0 ]]; then
     mode=machine
-    as_root() { "$@"; }
+    as_root() { as_root_check "$@"; "$@"; }
 elif command -v sudo >/dev/null 2>&1; then
     mode=machine
-    as_root() { sudo "$@"; }
+    as_root() { as_root_check "$@"; sudo "$@"; }
 else
     mode=root-dir
     as_root() { "$@"; }
@@ -38,19 +50,22 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/qpki-package.XXXXXX")
 installed_here=()
+links_made=()
 server_pid=
 cleanup() {
     local rc=$?
     [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null || true
     if [[ -n ${unit:-} ]]; then
         as_root systemctl stop "$unit" 2>/dev/null || true
-        as_root rm -f "/etc/qpki/ocsp/${unit#qpki-ocsp@}.yaml"
+        unit_conf=${unit#qpki-ocsp@}
+        as_root rm -f "/etc/qpki/ocsp/${unit_conf%.service}.yaml"
     fi
     if ((${#installed_here[@]})); then
         as_root apt-get purge -y -qq -o DPkg::Lock::Timeout=300 "${installed_here[@]}" >/dev/null 2>&1 ||
             echo "warning: could not remove ${installed_here[*]}" >&2
     fi
     [[ -n ${pki:-} && $pki != "$work"* ]] && as_root rm -rf "$pki"
+    ((${#links_made[@]})) && as_root rm -f "${links_made[@]}"
     rm -rf "$work"
     exit "$rc"
 }
@@ -259,30 +274,115 @@ grep -q "0x1001: good" <<<"$out" && grep -q "0x1002: good" <<<"$out" && grep -q 
 ok "pkg-config --cflags --libs libqpki-ocsp: the -dev example builds ($flags), $linked; openssl verifies its response"
 
 # ---- 6. systemd -------------------------------------------------------------------------------------
-if [[ $mode != machine ]]; then
-    note "qpki-ocsp@.service: packages not installed on the machine (neither root nor sudo)"
-elif [[ ! -d /run/systemd/system ]]; then
-    note "qpki-ocsp@.service was not started: systemd does not run this machine (PID 1 is '$(ps -o comm= -p 1)'); the readiness protocol is checked by tests/server/notify.sh"
-else
-    name=pkgtest$$
-    unit=qpki-ocsp@$name.service
-    sed "s|^addr: .*|addr: \"127.0.0.1:$port\"|" "$pki/demo.yaml" | as_root tee "/etc/qpki/ocsp/$name.yaml" >/dev/null
+systemd_runs=
+[[ $mode == machine && -d /run/systemd/system ]] && systemd_runs=yes
+show() { systemctl show -p "$1" --value "$unit"; }
+# start_unit NAME: /etc/qpki/ocsp/NAME.yaml from the demo configuration, then systemctl start
+start_unit() {
+    unit=qpki-ocsp@$1.service
+    sed "s|^addr: .*|addr: \"127.0.0.1:$port\"|" "$pki/demo.yaml" | as_root tee "/etc/qpki/ocsp/$1.yaml" >/dev/null
     as_root systemctl daemon-reload
     # Type=notify: start returns once the server said READY=1
     as_root systemctl start "$unit" || { as_root journalctl -u "$unit" --no-pager | tail -30; fail "systemctl start $unit"; }
-    show() { systemctl show -p "$1" --value "$unit"; }
-    [[ $(show ActiveState) == active && $(show User) == qpki-ocsp ]] || fail "$unit: $(show ActiveState) as $(show User)"
+}
+if [[ $mode != machine ]]; then
+    note "qpki-ocsp@.service: packages not installed on the machine (neither root nor sudo)"
+elif [[ -z $systemd_runs ]]; then
+    note "qpki-ocsp@.service was not started: systemd does not run this machine (PID 1 is '$(ps -o comm= -p 1)'); the readiness protocol is checked by tests/server/notify.sh, the unit under systemd by tests/package/systemd_nspawn.sh"
+else
+    name=pkgtest$$
+    start_unit "$name"
+    [[ $(show ActiveState) == active && $(show SubState) == running && $(show User) == qpki-ocsp ]] ||
+        fail "$unit: $(show ActiveState)/$(show SubState) as $(show User)"
     [[ $(show StatusText) == "answering on 127.0.0.1:$port" ]] || fail "$unit status: $(show StatusText)"
+    main_pid=$(show MainPID)
+    [[ $(ps -o user= -p "$main_pid") == qpki-ocsp ]] || fail "$unit: MainPID $main_pid runs as $(ps -o user= -p "$main_pid")"
     out=$(query good.crt)
-    grep -q "good.crt: good" <<<"$out" || fail "$unit: $out"
+    grep -q "good.crt: good" <<<"$out" && grep -q "Response verify OK" <<<"$out" || fail "$unit: $out"
+    out=$(query revoked.crt)
+    grep -q "revoked.crt: revoked" <<<"$out" && grep -q "Response verify OK" <<<"$out" || fail "$unit: $out"
+    # reload: RELOADING=1 then READY=1 with STATUS=reloaded; systemctl reload returns after READY=1
     as_root systemctl reload "$unit"
-    for _ in $(seq 50); do [[ $(show StatusText) == reloaded ]] && break; sleep 0.1; done
-    [[ $(show StatusText) == reloaded && $(show ActiveState) == active ]] || fail "$unit after reload: $(show StatusText)"
+    [[ $(show StatusText) == reloaded && $(show ActiveState) == active && $(show MainPID) == "$main_pid" ]] ||
+        fail "$unit after reload: $(show StatusText), $(show ActiveState), PID $(show MainPID) (was $main_pid)"
+    out=$(query good.crt)
+    grep -q "good.crt: good" <<<"$out" && grep -q "Response verify OK" <<<"$out" || fail "$unit after reload: $out"
+    # a broken configuration: READY=1 with the failure named, the previous one serving
+    as_root tee -a "/etc/qpki/ocsp/$name.yaml" <<<"no_such_key: 1" >/dev/null
+    as_root systemctl reload "$unit"
+    [[ $(show StatusText) == "reload failed; the previous configuration keeps serving" && $(show ActiveState) == active ]] ||
+        fail "$unit after a broken reload: $(show StatusText), $(show ActiveState)"
+    out=$(query good.crt)
+    grep -q "good.crt: good" <<<"$out" || fail "$unit after a broken reload: $out"
+    # stop: SIGTERM, STOPPING=1 (STATUS=draining ...), exit 0
     as_root systemctl stop "$unit"
-    [[ $(show ActiveState) == inactive ]] || fail "$unit after stop: $(show ActiveState)"
+    [[ $(show ActiveState) == inactive && $(show Result) == success ]] || fail "$unit after stop: $(show ActiveState), $(show Result)"
+    ! kill -0 "$main_pid" 2>/dev/null || fail "$unit: PID $main_pid still runs after stop"
     as_root rm -f "/etc/qpki/ocsp/$name.yaml"
-    ok "systemd: $unit started (READY=1, Status 'answering on 127.0.0.1:$port', user qpki-ocsp), answered 'good', reloaded, stopped"
+    ok "systemd: $unit started (READY=1: Status 'answering on 127.0.0.1:$port', PID $main_pid as qpki-ocsp), openssl ocsp good/revoked verified, reload (Status 'reloaded', same PID, answers), broken reload (Status names it, still active, answers), stop (inactive, Result=success, the process gone)"
     unit=
+fi
+
+# ---- 7. maintainer scripts: upgrade, remove, purge ---------------------------------------------------
+# qpki.postinst/prerm/postrm handle the template unit themselves (dh_installsystemd
+# skips templates): where systemd runs, an upgrade restarts the running instances
+# and a removal stops them (checked here with an instance running); without
+# systemd they must succeed doing nothing.  Purge removes the links `systemctl
+# enable qpki-ocsp@NAME` makes and nothing else.
+if [[ $mode != machine ]]; then
+    note "qpki maintainer scripts: packages not installed on the machine (neither root nor sudo)"
+elif [[ " ${installed_here[*]} " != *" qpki "* ]]; then
+    note "qpki maintainer scripts: qpki was installed before this test, so it is not removed here"
+else
+    what=()
+    if [[ -n $systemd_runs ]]; then
+        start_unit "pkgtest$$-upgrade"
+        pid_before=$(show MainPID)
+    fi
+    qpki_deb=$work/qpki_${version}_${arch}.deb
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 \
+        --reinstall "$qpki_deb" >"$work/reinstall.log" 2>&1 || { cat "$work/reinstall.log"; fail "reinstall of qpki"; }
+    if [[ -n $systemd_runs ]]; then
+        pid_after=$(show MainPID)
+        [[ $(show ActiveState) == active && $pid_after != "$pid_before" && $pid_after != 0 &&
+           $(show StatusText) == "answering on 127.0.0.1:$port" ]] ||
+            fail "$unit after the upgrade: $(show ActiveState), PID $pid_after (was $pid_before), $(show StatusText)"
+        out=$(query good.crt)
+        grep -q "good.crt: good" <<<"$out" && grep -q "Response verify OK" <<<"$out" || fail "$unit after the upgrade: $out"
+        what+=("upgrade restarted $unit (PID $pid_before -> $pid_after, answers)")
+    else
+        what+=("reinstall")
+    fi
+    # what `systemctl enable qpki-ocsp@NAME` leaves, and a link of another unit beside it
+    wants=/etc/systemd/system/multi-user.target.wants
+    as_root mkdir -p "$wants"
+    as_root ln -sfn /lib/systemd/system/qpki-ocsp@.service "$wants/qpki-ocsp@pkgtest$$.service"
+    as_root ln -sfn "/lib/systemd/system/pkgtest$$-other.service" "$wants/qpki-ocsp@pkgtest$$-other.service"
+    links_made=("$wants/qpki-ocsp@pkgtest$$.service" "$wants/qpki-ocsp@pkgtest$$-other.service")
+    as_root apt-get remove -y -qq -o DPkg::Lock::Timeout=300 qpki >"$work/remove.log" 2>&1 ||
+        { cat "$work/remove.log"; fail "apt-get remove qpki"; }
+    [[ $(dpkg-query -W -f='${Status}' qpki) == "deinstall ok config-files" ]] || fail "qpki after remove: $(dpkg-query -W -f='${Status}' qpki)"
+    [[ -f /etc/qpki/ocsp/example.yaml && -L ${links_made[0]} ]] || fail "remove took the conffile or the enable link"
+    if [[ -n $systemd_runs ]]; then
+        [[ $(show ActiveState) == inactive ]] || fail "$unit after remove: $(show ActiveState)"
+        ! kill -0 "$pid_after" 2>/dev/null || fail "$unit: PID $pid_after still runs after remove"
+        as_root rm -f "/etc/qpki/ocsp/pkgtest$$-upgrade.yaml"
+        unit=
+        what+=("remove stopped it")
+    else
+        what+=("remove")
+    fi
+    as_root apt-get purge -y -qq -o DPkg::Lock::Timeout=300 qpki >"$work/purge.log" 2>&1 ||
+        { cat "$work/purge.log"; fail "apt-get purge qpki"; }
+    [[ -z $(dpkg-query -W -f='${Status}' qpki 2>/dev/null) || $(dpkg-query -W -f='${Status}' qpki) == "unknown ok not-installed" ]] ||
+        fail "qpki after purge: $(dpkg-query -W -f='${Status}' qpki)"
+    [[ ! -e /etc/qpki/ocsp/example.yaml ]] || fail "purge left /etc/qpki/ocsp/example.yaml"
+    [[ ! -L ${links_made[0]} ]] || fail "purge left ${links_made[0]}"
+    [[ -L ${links_made[1]} ]] || fail "purge removed ${links_made[1]}, a link to another unit"
+    as_root rm -f "${links_made[1]}"
+    links_made=()
+    getent passwd qpki-ocsp >/dev/null || fail "purge removed the user qpki-ocsp"
+    ok "qpki maintainer scripts (systemd ${systemd_runs:-absent}): ${what[*]}; purge: conffile and the qpki-ocsp@ enable link gone, another link and the user kept"
 fi
 
 echo "# package test: $PASS passed"
