@@ -16,7 +16,9 @@
 #   - round trip: a CRL made by `qpki crl gen` answers exactly as the responder
 #     answers from the CA's index.txt (status, time, reason, hold, invalidity);
 #   - --publish-crl: the CA's CRL at a URL path (headers, 304, remade on a
-#     revocation, no sooner than --crl-min-interval), checked by openssl and Python.
+#     revocation, no sooner than --crl-min-interval), checked by openssl and Python;
+#   - the response cache on: a CRL revoking one serial drops that serial's
+#     answers only (log field cache=, qpki_ocsp_cache_invalidated_total, no flush).
 TESTS=$(cd "$(dirname "$0")/.." && pwd)
 . "$(dirname "$0")/lib.sh"
 
@@ -394,4 +396,42 @@ cmp -s rt/crl/ca.crl.der pub3.crl || fail "crl/ca.crl.der is not the published C
 expect_match "OCSP beside it" "$(openssl ocsp -issuer rt/ca.crt -cert rt7.crt -url "$URL" -CAfile rt/ca.crt -no_nonce 2>&1)" "rt7.crt: revoked"
 "$QPKI" ocsp stop --pid-file "$PIDFILE" >/dev/null 2>&1 || true
 ok "--publish-crl: application/pkix-crl, Last-Modified/Expires/ETag, 304, remade on change, rate-limited"
+# ---- the response cache on: a changed CRL drops only the changed serial's answers
+"$QPKI" ca init --ca-dir cc --var cn="Cache CA" >/dev/null
+for i in 1 2 3; do
+    "$QPKI" cert issue --ca-dir cc --profile ec/tls-server --csr rt.csr --out "cc$i.crt" >/dev/null 2>&1
+done
+ccs() { openssl x509 -in "cc$1.crt" -noout -serial | cut -d= -f2; }
+"$QPKI" cert revoke --ca-dir cc --serial "$(ccs 3)" >/dev/null
+"$QPKI" crl gen --ca-dir cc --der --out cc.crl >/dev/null 2>&1 || fail "crl gen (cc)"
+ADMIN_PORT=$(free_port)
+start_server cache --ca-dir cc --crl cc.crl --crl-refresh 1s --admin-addr "127.0.0.1:$ADMIN_PORT"
+ADMIN="http://127.0.0.1:$ADMIN_PORT"
+cachelog() { # cachelog N: the cert_status and cache fields of the last answer for ccN
+    grep "msg=request .*serial=$(ccs "$1") " "$WORK/cache.log" | tail -1 |
+        sed 's/.* cert_status=\([a-z]*\) .* cache=\([a-z-]*\) .*/\1 \2/'
+}
+cmetric() { curl -s "$ADMIN/metrics" | sed -n "s/^$1 //p"; }
+for i in 1 2; do
+    expect_eq "cc$i: good" "$(serial_status "$(ccs "$i")" cc)" good
+    expect_eq "cc$i: good again" "$(serial_status "$(ccs "$i")" cc)" good
+    expect_eq "cc$i: ... from the cache" "$(cachelog "$i")" "good hit"
+done
+inv=$(cmetric qpki_ocsp_cache_invalidated_total)
+flushes=$(cmetric qpki_ocsp_cache_flushes_total)
+"$QPKI" cert revoke --ca-dir cc --serial "$(ccs 2)" --reason keyCompromise >/dev/null
+"$QPKI" crl gen --ca-dir cc --der --out cc.crl.tmp >/dev/null 2>&1 && mv cc.crl.tmp cc.crl
+wait_for "CRL 02 of cc loaded" 10 grep -q 'msg="CRL loaded" ca=cc .*number=02 ' "$WORK/cache.log"
+# the first request after the load: revoked, signed anew
+expect_eq "cc2 revoked at once" "$(serial_status "$(ccs 2)" cc)" revoked
+expect_eq "... a new answer, not the cached one" "$(cachelog 2)" "revoked miss"
+# the unchanged serial: still the cached answer (the per-second HTTP answer
+# cache is dropped by the load, so this hit is the responder's per-serial cache)
+expect_eq "cc1 still good" "$(serial_status "$(ccs 1)" cc)" good
+expect_eq "... from the cache" "$(cachelog 1)" "good hit"
+expect_eq "qpki_ocsp_cache_invalidated_total: cc2's one answer dropped" \
+    "$(cmetric qpki_ocsp_cache_invalidated_total)" "$((inv + 1))"
+expect_eq "qpki_ocsp_cache_flushes_total: no flush" "$(cmetric qpki_ocsp_cache_flushes_total)" "$flushes"
+"$QPKI" ocsp stop --pid-file "$PIDFILE" >/dev/null 2>&1 || true
+ok "cache on: a CRL revoking one serial changes its answer at once; the other stays cached (no flush)"
 echo "all CRL responder checks passed"
