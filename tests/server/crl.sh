@@ -13,6 +13,8 @@
 #     number: refused (log line, qpki_crl_refused_total), the previous one kept;
 #   - past nextUpdate: tryLater (and /healthz 503), back to answers with a new CRL;
 #   - --crl-unknown-as unknown with --issued; --crl-max-size;
+#   - a partitioned CRL (two --crl, issuingDistributionPoint) both used; each
+#     CRL's thisUpdate, nextUpdate and age in /healthz and /metrics;
 #   - round trip: a CRL made by `qpki crl gen` answers exactly as the responder
 #     answers from the CA's index.txt (status, time, reason, hold, invalidity);
 #   - --publish-crl: the CA's CRL at a URL path (headers, 304, remade on a
@@ -285,6 +287,68 @@ rc=0
 timeout 30 "$QPKI" ocsp serve --ca-dir cadir --issued issued.txt --crl pub/full.crl >x.log 2>&1 || rc=$?
 expect_eq "--issued without --crl-unknown-as unknown" "$rc" "2"
 ok "--crl-max-size, another CA at start, option checks"
+
+# ---- a partitioned CRL: two --crl for one CA (issuingDistributionPoint), each
+# listing part of the revoked serials, both used; /healthz and /metrics give
+# each one's thisUpdate, nextUpdate and age
+now=$(date -u +%s)
+last=$(date -u -d "@$((now - 3600))" +%Y%m%d%H%M%SZ)
+s7=$(serial_of c7)
+s8=$(serial_of c8)
+cd ossl
+for p in 1 2; do
+    sed -e "s|^database = .*|database = \$dir/part$p.txt|" -e "s|^crlnumber = .*|crlnumber = \$dir/part$p.num|" \
+        -e "s|^crl_extensions = crl_ext$|crl_extensions = crl_part|" ca.cnf > part$p.cnf
+    printf '[ crl_part ]\nauthorityKeyIdentifier = keyid\nissuingDistributionPoint = critical, @idp\n[ idp ]\nfullname = URI:http://crl.example/part%s.crl\n' \
+        "$p" >> part$p.cnf
+    echo 0$p > part$p.num
+done
+# partition 1 lists c7 (keyCompromise), partition 2 lists c8 (superseded)
+row() { printf 'R\t351231000000Z\t%s,%s\t%s\tunknown\t/CN=leaf\n' "$(date -u -d "@$((now - 7200))" +%y%m%d%H%M%SZ)" "$2" "$1"; }
+row "$s7" keyCompromise > part1.txt
+row "$s8" superseded > part2.txt
+for p in 1 2; do
+    q openssl ca -config part$p.cnf -gencrl -crl_lastupdate "$last" \
+        -crl_nextupdate "$(date -u -d "@$((now + (p + 1) * 86400))" +%Y%m%d%H%M%SZ)" -out part$p.pem
+done
+cd ..
+openssl crl -in ossl/part1.pem -noout -text | grep -q "URI:http://crl.example/part1.crl" ||
+    fail "no issuingDistributionPoint in partition 1"
+ADMIN_PORT=$(free_port)
+start_server part --ca-dir cadir --crl ossl/part1.pem --crl ossl/part2.pem --admin-addr "127.0.0.1:$ADMIN_PORT"
+ADMIN_PART="http://127.0.0.1:$ADMIN_PORT"
+out=$(status c7)
+expect_match "partition 1: c7 revoked" "$out" "c7.pem: revoked"
+expect_match "... keyCompromise" "$out" "Reason: keyCompromise"
+out=$(status c8)
+expect_match "partition 2: c8 revoked" "$out" "c8.pem: revoked"
+expect_match "... superseded" "$out" "Reason: superseded"
+expect_match "on neither partition: good" "$(status c1)" "c1.pem: good"
+t0=$(date -u +%s)
+health=$(curl -s "$ADMIN_PART/healthz")
+metrics=$(curl -s "$ADMIN_PART/metrics")
+t1=$(date -u +%s)
+for p in 1 2; do
+    this=$(date -u -d "$(openssl crl -in ossl/part$p.pem -noout -lastupdate | cut -d= -f2)" +%s)
+    next=$(date -u -d "$(openssl crl -in ossl/part$p.pem -noout -nextupdate | cut -d= -f2)" +%s)
+    expect_eq "partition $p: thisUpdate 1 h ago" "$this" "$((now - 3600))"
+    expect_eq "partition $p: nextUpdate $((p + 1)) days after now" "$next" "$((now + (p + 1) * 86400))"
+    line=$(printf '%s\n' "$health" | grep "^crl ca=cadir source=ossl/part$p.pem ")
+    expect_match "/healthz partition $p: number, thisUpdate, nextUpdate" "$line" \
+        "kind=complete state=ok number=0$p this_update=$(date -u -d "@$this" +%Y-%m-%dT%H:%M:%SZ) next_update=$(date -u -d "@$next" +%Y-%m-%dT%H:%M:%SZ) age=[0-9]+s entries=1$"
+    age=$(printf '%s\n' "$line" | sed 's/.* age=\([0-9]*\)s .*/\1/')
+    [ "$age" -ge $((t0 - this)) ] && [ "$age" -le $((t1 - this)) ] ||
+        fail "/healthz partition $p: age=${age}s, not between $((t0 - this)) and $((t1 - this))"
+    m() { printf '%s\n' "$metrics" | sed -n "s|^$1{ca=\"cadir\",source=\"ossl/part$p.pem\"} ||p"; }
+    expect_eq "/metrics partition $p: qpki_crl_this_update_seconds" "$(m qpki_crl_this_update_seconds)" "$this"
+    expect_eq "/metrics partition $p: qpki_crl_next_update_seconds" "$(m qpki_crl_next_update_seconds)" "$next"
+    age=$(m qpki_crl_age_seconds)
+    [ "$age" -ge $((t0 - this)) ] && [ "$age" -le $((t1 - this)) ] ||
+        fail "/metrics partition $p: qpki_crl_age_seconds $age, not between $((t0 - this)) and $((t1 - this))"
+    expect_eq "/metrics partition $p: qpki_crl_number" "$(m qpki_crl_number)" "$p"
+done
+"$QPKI" ocsp stop --pid-file "$PIDFILE" >/dev/null 2>&1 || true
+ok "a partitioned CRL: both partitions used; /healthz and /metrics: thisUpdate, nextUpdate, age of each"
 
 # ---- round trip: qpki crl gen, fed back, answers as index.txt does
 "$QPKI" ca init --ca-dir rt --var cn="Round Trip CA" >/dev/null
