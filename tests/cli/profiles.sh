@@ -2,16 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/cli/profiles.sh - certificate profiles: every built-in profile, profile
 # files, variables (defaults, validation, unknown and missing ones), errors
-# with line numbers; ML-DSA profiles checked with @noble/post-quantum when it is
-# installed (tests/interop/node_modules), Catalyst ones refused cleanly.
+# with line numbers; ML-DSA profiles checked with @noble/post-quantum (installed
+# by tests/interop/noble.sh when missing), Catalyst ones refused cleanly.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 ORACLE="$PY $HERE/pyoracle.py"
-NOBLE_DIR="$HERE/../interop/node_modules/@noble/post-quantum"
-if command -v node >/dev/null && [ -f "$NOBLE_DIR/ml-dsa.js" ]; then
-    export NOBLE="$NOBLE_DIR"
-fi
+NOBLE=$(sh "$HERE/../interop/noble.sh")
+export NOBLE
 pyc() { $ORACLE "$@" >"$TMP/.py" 2>&1 || true; }
 pyexpect() { if grep -Eq -- "$2" "$TMP/.py"; then ok "$1"; else fail "$1: /$2/"; sed 's/^/    | /' "$TMP/.py"; fi; }
 
@@ -63,18 +61,14 @@ if [ $rc -eq 0 ]; then
     check "qpki verifies it" qpki ocsp verify --response mlca.der --ca ml-iss/ca.crt
     check "info shows ML-DSA-65" qpki ocsp info ml.der
     expect_grep "  ... signature algorithm" "Signature Algorithm: ML-DSA-65" "$last_out"
-    if [ -n "${NOBLE:-}" ]; then
-        check "noble: ML-DSA-87 root self-signature" node "$HERE/mldsa_verify.mjs" cert ml-root/ca.crt ml-root/ca.crt
-        check "noble: ML-DSA-87 issuing CA signature" node "$HERE/mldsa_verify.mjs" cert ml-iss/ca.crt ml-root/ca.crt
-        check "noble: responder certificate signature" node "$HERE/mldsa_verify.mjs" cert creds/ml-ocsp/ml-ocsp.crt ml-iss/ca.crt
-        check "noble: ML-DSA-65 OCSP response signature" node "$HERE/mldsa_verify.mjs" response ml.der
-        check "noble: ML-DSA-87 CA-signed response" node "$HERE/mldsa_verify.mjs" response mlca.der ml-iss/ca.crt
-        $PY -c "d=bytearray(open('ml.der','rb').read()); d[60]^=1; open('mlbad.der','wb').write(d)"
-        expect_rc 1 "noble rejects a tampered response" node "$HERE/mldsa_verify.mjs" response mlbad.der
-        expect_rc 1 "qpki rejects it too" qpki ocsp verify --response mlbad.der --ca ml-iss/ca.crt
-    else
-        echo "# @noble/post-quantum not installed (tests/interop/node_modules): noble checks skipped"
-    fi
+    check "noble: ML-DSA-87 root self-signature" node "$HERE/mldsa_verify.mjs" cert ml-root/ca.crt ml-root/ca.crt
+    check "noble: ML-DSA-87 issuing CA signature" node "$HERE/mldsa_verify.mjs" cert ml-iss/ca.crt ml-root/ca.crt
+    check "noble: responder certificate signature" node "$HERE/mldsa_verify.mjs" cert creds/ml-ocsp/ml-ocsp.crt ml-iss/ca.crt
+    check "noble: ML-DSA-65 OCSP response signature" node "$HERE/mldsa_verify.mjs" response ml.der
+    check "noble: ML-DSA-87 CA-signed response" node "$HERE/mldsa_verify.mjs" response mlca.der ml-iss/ca.crt
+    $PY -c "d=bytearray(open('ml.der','rb').read()); d[60]^=1; open('mlbad.der','wb').write(d)"
+    expect_rc 1 "noble rejects a tampered response" node "$HERE/mldsa_verify.mjs" response mlbad.der
+    expect_rc 1 "qpki rejects it too" qpki ocsp verify --response mlbad.der --ca ml-iss/ca.crt
     # openssl 3.0 cannot check ML-DSA, but it parses the certificate
     check "openssl parses the ML-DSA certificate" "$OPENSSL" x509 -in creds/ml-ocsp/ml-ocsp.crt -noout -subject
 elif [ $rc -eq 2 ] && grep -q "not yet supported" "$TMP/.out"; then

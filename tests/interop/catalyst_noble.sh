@@ -9,11 +9,7 @@
 set -euo pipefail
 tool=$(realpath "${1:?usage: catalyst_noble.sh ocsp_tool}")
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-NOBLE_VERSION=0.5.4
-if [[ ! -f $here/node_modules/@noble/post-quantum/package.json ]] ||
-   ! grep -q "\"version\": \"$NOBLE_VERSION\"" "$here/node_modules/@noble/post-quantum/package.json"; then
-  npm install --prefix "$here" --no-save --no-audit --no-fund "@noble/post-quantum@$NOBLE_VERSION" >&2
-fi
+sh "$here/noble.sh" >/dev/null # the pinned @noble/post-quantum
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"

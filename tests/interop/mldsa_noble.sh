@@ -14,16 +14,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${1:-$root/build}
 cases=${2:-20}
-NOBLE_VERSION=0.5.4
 tool="$build/tests/tools/mldsa_tool"
 if [ ! -x "$tool" ]; then
     echo "mldsa_noble: $tool not found (build the tree first: ninja -C $build tests/tools/mldsa_tool)" >&2
     exit 2
 fi
-if [ ! -f "$here/node_modules/@noble/post-quantum/package.json" ] ||
-   ! grep -q "\"version\": \"$NOBLE_VERSION\"" "$here/node_modules/@noble/post-quantum/package.json"; then
-    npm install --prefix "$here" --no-save --no-audit --no-fund "@noble/post-quantum@$NOBLE_VERSION" >&2
-fi
+sh "$here/noble.sh" >/dev/null # the pinned @noble/post-quantum
 # Once on the default code path (AVX2 when the CPU has it), once on the portable one.
 echo "mldsa_noble: default path"
 node "$here/mldsa_noble.mjs" "$tool" "$cases"

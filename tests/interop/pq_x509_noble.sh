@@ -15,12 +15,8 @@
 set -euo pipefail
 qpki=$(realpath "${1:?usage: pq_x509_noble.sh PATH/TO/qpki}")
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-NOBLE_VERSION=0.5.4
-if [[ ! -f $here/node_modules/@noble/post-quantum/package.json ]] ||
-   ! grep -q "\"version\": \"$NOBLE_VERSION\"" "$here/node_modules/@noble/post-quantum/package.json"; then
-  npm install --prefix "$here" --no-save --no-audit --no-fund "@noble/post-quantum@$NOBLE_VERSION" >&2
-fi
-export NOBLE=$here/node_modules/@noble/post-quantum
+NOBLE=$(sh "$here/noble.sh") # the pinned @noble/post-quantum
+export NOBLE
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"

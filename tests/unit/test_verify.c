@@ -256,16 +256,6 @@ static void test_verifier_without_ca_refuses(void **state)
 
 /* ---- post-quantum protection (Catalyst and pure ML-DSA) --------------------------- */
 
-static qpki_signer *new_signer(qpki_key_alg alg)
-{
-    qpki_key *k = NULL;
-    qpki_signer *s = NULL;
-    assert_int_equal(qpki_key_generate(alg, 0, &k), QPKI_OK);
-    assert_int_equal(qpki_signer_software_from_key(k, QPKI_SIG_UNKNOWN, &s), QPKI_OK);
-    qpki_key_free(&k);
-    return s;
-}
-
 /* A certificate for key (and alt_key when not NULL), issued by issuer (NULL:
  * self-signed CA) with issuer_signer, plus issuer_alt when not NULL (Catalyst). */
 static qpki_cert *make_cert(const char *cn, bool is_ca, qpki_signer *key, qpki_signer *alt_key,
@@ -376,8 +366,8 @@ static void expect_pq(const qpki_ocsp_response *r, const qpki_cert *trust, qpki_
 static void test_pq_result_covers_the_responder_certificate(void **state)
 {
     (void)state;
-    qpki_signer *ca_ec = new_signer(QPKI_KEY_EC_P256), *ca_pq = new_signer(QPKI_KEY_ML_DSA_44);
-    qpki_signer *r_ec = new_signer(QPKI_KEY_EC_P256), *r_pq = new_signer(QPKI_KEY_ML_DSA_44);
+    qpki_signer *ca_ec = tu_generated_signer(QPKI_KEY_EC_P256), *ca_pq = tu_generated_signer(QPKI_KEY_ML_DSA_44);
+    qpki_signer *r_ec = tu_generated_signer(QPKI_KEY_EC_P256), *r_pq = tu_generated_signer(QPKI_KEY_ML_DSA_44);
     qpki_cert *cat_ca = make_cert("CN=Catalyst CA", true, ca_ec, ca_pq, NULL, NULL, NULL);
     qpki_cert *ec_ca = make_cert("CN=Classical CA", true, ca_ec, NULL, NULL, NULL, NULL);
     qpki_cert *ml_ca = make_cert("CN=ML-DSA CA", true, ca_pq, NULL, NULL, NULL, NULL);
@@ -429,7 +419,7 @@ static void test_pq_result_covers_the_responder_certificate(void **state)
     /* a responder certificate whose alternative signature is wrong: always an
      * error.  Same name and classical key as the Catalyst CA, another ML-DSA
      * key: its altSignatureValue does not verify with the real CA's key. */
-    qpki_signer *fake_pq = new_signer(QPKI_KEY_ML_DSA_44);
+    qpki_signer *fake_pq = tu_generated_signer(QPKI_KEY_ML_DSA_44);
     qpki_cert *fake_ca = make_cert("CN=Catalyst CA", true, ca_ec, fake_pq, NULL, NULL, NULL);
     qpki_cert *forged = make_cert("CN=R", false, r_ec, r_pq, fake_ca, ca_ec, fake_pq);
     assert_int_equal(qpki_cert_verify_signature(forged, cat_ca), QPKI_OK);
