@@ -368,6 +368,14 @@ static bool load_issuer(struct serve_gen *g, size_t index)
         }
         if (!cli_load_key_signer(path, ca->passphrase_env, ca->passphrase_file, &signer))
             goto out;
+        /* A Catalyst CA (docs/CATALYST.md) signs its own responses with both of
+         * its keys: ca.alt.key beside ca.key, checked against the CA
+         * certificate's altSubjectPublicKeyInfo below. */
+        char alt_path[PATH_MAX];
+        if (cli_path(alt_path, sizeof(alt_path), "%s/ca.alt.key", ca->dir) &&
+            access(alt_path, F_OK) == 0 &&
+            !cli_load_key_signer(alt_path, ca->passphrase_env, ca->passphrase_file, &alt))
+            goto out;
     }
     st = qpki_responder_add_issuer(g->r, is->ca, is->db, signer, rcert, &is->iss);
     if (st == QPKI_ERR_KEY_MISMATCH) {

@@ -127,6 +127,20 @@ expect_grep "  ... classical: OK, post-quantum: OK" "classical: OK, post-quantum
 
 # ---- ocsp serve ----------------------------------------------------------------------------------
 if qpki ocsp serve --help >/dev/null 2>&1; then
+    # the Catalyst CA answering itself (no credential): ca.key and ca.alt.key
+    P=$(free_port)
+    qpki ocsp serve --port "$P" --ca-dir ./ca >serve0.log 2>&1 &
+    SPID=$!
+    for _ in $(seq 100); do grep -q "msg=listening" serve0.log && break; sleep 0.1; done
+    check "serve a Catalyst CA's own keys: ocsp request --url --require-pq" \
+        qpki ocsp request --ca ca/ca.crt --cert hyb.crt --url "http://127.0.0.1:$P" --require-pq \
+        --out ca-served.ocsp
+    expect_grep "  ... classical: OK, post-quantum: OK" "classical: OK, post-quantum: OK" "$last_out"
+    "$OPENSSL" ocsp -respin ca-served.ocsp -issuer ca/ca.crt -cert hyb.crt -CAfile ca/ca.crt \
+        >"$TMP/.ossl" 2>&1 || true
+    expect_grep "  ... openssl: Response verify OK" "^Response verify OK" "$TMP/.ossl"
+    check "stop" qpki ocsp stop --port "$P"
+    wait "$SPID" 2>/dev/null || true
     P=$(free_port)
     qpki ocsp serve --port "$P" --ca-dir ./ca --credential hybrid-ocsp-responder >serve.log 2>&1 &
     SPID=$!
