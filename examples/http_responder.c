@@ -9,6 +9,7 @@
  * GET and POST, cached signed answers, nonces echoed, caching headers, 304,
  * 405/413/414 - everything `qpki ocsp serve` does per request; index.txt
  * changes are picked up every second.  Stop with Ctrl-C. */
+#define _POSIX_C_SOURCE 200809L /* sigprocmask, sigtimedwait under -std=c11 */
 #include <microhttpd.h>
 #include <signal.h>
 #include <stdio.h>

@@ -11,10 +11,15 @@
 #      plugin loads), the qpki-ocsp system user, the conffile, a demo PKI served by
 #      `qpki ocsp serve` as qpki-ocsp with the example configuration and checked by
 #      `openssl ocsp` (good, revoked), stop; completion and man pages in place;
-#   5. examples/parse_request.c from the -dev package built with pkg-config alone
-#      and its response verified by openssl;
+#   5. the -dev package's examples built with pkg-config alone: parse_request.c
+#      (its response verified by openssl), http_responder.c (answering openssl
+#      ocsp) and staple_server.c (built only; tests/server/examples.sh runs it);
 #   6. qpki-ocsp@.service started for real when systemd runs this machine
-#      (start, Status, openssl ocsp, reload, stop); otherwise said, not counted.
+#      (start, Status, openssl ocsp, reload, a broken reload, stop); otherwise
+#      said, not counted (tests/package/systemd_nspawn.sh runs this script in a
+#      container booted with systemd);
+#   7. qpki's maintainer scripts: reinstall, remove, purge (under systemd with an
+#      instance running: restarted on upgrade, stopped on removal).
 # Packages this script installed are removed at the end; the qpki-ocsp user stays
 # (as after a purge).  Runs serialise on /tmp/qpki-package-test.lock.
 set -euo pipefail
@@ -23,6 +28,19 @@ PASS=0
 ok() { PASS=$((PASS + 1)); echo "ok $PASS - $*"; }
 fail() { echo "FAIL - $*" >&2; exit 1; }
 note() { echo "NOT TESTED - $*"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# wait_for_line LOG PATTERN PID WHAT: until LOG has a line matching PATTERN (10 s), or PID exits
+wait_for_line() {
+    for _ in $(seq 100); do
+        grep -q "$2" "$1" && return 0
+        kill -0 "$3" 2>/dev/null || { cat "$1"; fail "$4 exited"; }
+        sleep 0.1
+    done
+    cat "$1"
+    fail "$4 did not start listening"
+}
+# ocsp_ask CA.crt CERT PORT -> openssl ocsp output (the response verified against CA.crt)
+ocsp_ask() { openssl ocsp -issuer "$1" -cert "$2" -url "http://127.0.0.1:$3" -CAfile "$1" 2>&1; }
 
 # as_root CMD...: root's commands run directly as root, through sudo otherwise.
 # README.md lists what sudo is used for; a command not in that list is refused
@@ -66,6 +84,10 @@ cleanup() {
     fi
     [[ -n ${pki:-} && $pki != "$work"* ]] && as_root rm -rf "$pki"
     ((${#links_made[@]})) && as_root rm -f "${links_made[@]}"
+    # QPKI_PACKAGE_KEEP_DEBS=DIR: the packages built are kept there (systemd_nspawn.sh)
+    if [[ $rc == 0 && -n ${QPKI_PACKAGE_KEEP_DEBS:-} ]]; then
+        cp "$work"/*.deb "$QPKI_PACKAGE_KEEP_DEBS"/
+    fi
     rm -rf "$work"
     exit "$rc"
 }
@@ -97,7 +119,12 @@ if grep -q "^option('pgsql'" "$top/meson_options.txt"; then
     grep -q '/qpki/qpki-db-pgsql\.so$' "$work/pgsql.list" ||
         fail "qpki-db-pgsql has no qpki-db-pgsql.so"
     grep -q 'libpq5' <<<"$(dpkg-deb -f "$work"/qpki-db-pgsql_*.deb Depends)" || fail "qpki-db-pgsql does not depend on libpq5"
-    ok "qpki-db-pgsql: the plugin, depending on libpq5"
+    # docs/OPERATIONS.md section 9 and examples/cluster/README.md name these files
+    for f in README.md node.yaml haproxy.cfg systemd/database.conf systemd/node.env; do
+        grep -q " \./usr/share/doc/qpki-db-pgsql/examples/cluster/$f$" "$work/pgsql.list" ||
+            fail "qpki-db-pgsql does not ship examples/cluster/$f"
+    done
+    ok "qpki-db-pgsql: the plugin, depending on libpq5; examples/cluster in its examples"
 else
     note "qpki-db-pgsql: this tree has no -Dpgsql option yet, so debian/rules leaves that package out"
 fi
@@ -212,7 +239,7 @@ fi
     "$QPKI" cert revoke --ca-dir ca --serial "$serial" --reason keyCompromise >/dev/null
     sed "s|/var/lib/qpki|$pki|g" "$root/etc/qpki/ocsp/example.yaml" >demo.yaml
 )
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 mkdir -p "$pki/run"
 if [[ $mode == machine ]]; then
     as_root chown -R qpki-ocsp:qpki-ocsp "$pki"
@@ -225,16 +252,8 @@ fi
 "${run_as[@]}" "$QPKI" ocsp serve --config "$pki/demo.yaml" --addr "127.0.0.1:$port" \
     --pid-file "$pki/run/ocsp.pid" >"$work/serve.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 100); do
-    grep -q 'msg=listening' "$work/serve.log" && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log"; fail "the installed qpki ocsp serve exited"; }
-    sleep 0.1
-done
-grep -q 'msg=listening' "$work/serve.log" || fail "qpki ocsp serve did not listen"
-query() { # CERT -> openssl ocsp output (verified against the CA)
-    openssl ocsp -issuer "$pki/ca/ca.crt" -cert "$pki/$1" -url "http://127.0.0.1:$port" \
-        -CAfile "$pki/ca/ca.crt" 2>&1
-}
+wait_for_line "$work/serve.log" 'msg=listening' "$server_pid" "the installed qpki ocsp serve"
+query() { ocsp_ask "$pki/ca/ca.crt" "$pki/$1" "$port"; } # CERT of the demo PKI
 out=$(query good.crt)
 grep -q "good.crt: good" <<<"$out" && grep -q "Response verify OK" <<<"$out" || fail "good: $out"
 out=$(query revoked.crt)
@@ -272,6 +291,38 @@ out=$(openssl ocsp -respin "$work/resp.der" -CAfile "$top/tests/data/ocsp/ca.crt
 grep -q "0x1001: good" <<<"$out" && grep -q "0x1002: good" <<<"$out" && grep -q "Response verify OK" <<<"$out" ||
     fail "parse_request response: $out"
 ok "pkg-config --cflags --libs libqpki-ocsp: the -dev example builds ($flags), $linked; openssl verifies its response"
+
+# the two server examples, with the libraries they name in their comments (libmicrohttpd,
+# wolfSSL: the -dev package Suggests libmicrohttpd-dev and Depends on libwolfssl-dev)
+pc() { # PKG-CONFIG ARGS for the installed (or unpacked) -dev package
+    if [[ $mode == machine ]]; then
+        pkg-config "$@"
+    else
+        PKG_CONFIG_PATH=$root/usr/lib/$multiarch/pkgconfig pkg-config --define-variable=prefix="$root/usr" "$@"
+    fi
+}
+exdir=$root/usr/share/doc/libqpki-ocsp-dev/examples
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Wextra -Werror -o "$work/http_responder" "$exdir/http_responder.c" \
+    $(pc --cflags --libs libqpki-ocsp libmicrohttpd)
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Wextra -Werror -o "$work/staple_server" "$exdir/staple_server.c" \
+    $(pc --cflags --libs libqpki-ocsp wolfssl)
+# http_responder answering openssl ocsp from tests/data/ocsp (ca.crt, ca.key, index.txt)
+ex_port=$(free_port)
+"$work/http_responder" "$ex_port" "$top/tests/data/ocsp" >"$work/http_responder.log" 2>&1 &
+server_pid=$!
+wait_for_line "$work/http_responder.log" 'serving' "$server_pid" "http_responder"
+ex_query() { ocsp_ask "$top/tests/data/ocsp/ca.crt" "$top/tests/data/ocsp/$1" "$ex_port"; }
+out=$(ex_query leaf1.crt)
+grep -q "leaf1.crt: good" <<<"$out" && grep -q "Response verify OK" <<<"$out" || fail "http_responder, leaf1: $out"
+out=$(ex_query leaf2.crt)
+grep -q "leaf2.crt: revoked" <<<"$out" && grep -q "Reason: keyCompromise" <<<"$out" &&
+    grep -q "Response verify OK" <<<"$out" || fail "http_responder, leaf2: $out"
+kill "$server_pid"
+wait "$server_pid" 2>/dev/null || true
+server_pid=
+ok "the -dev package's http_responder.c (with libmicrohttpd) and staple_server.c (with wolfssl) build with pkg-config; http_responder answers openssl ocsp: good, revoked (keyCompromise), verified"
 
 # ---- 6. systemd -------------------------------------------------------------------------------------
 systemd_runs=
@@ -314,12 +365,25 @@ else
         fail "$unit after a broken reload: $(show StatusText), $(show ActiveState)"
     out=$(query good.crt)
     grep -q "good.crt: good" <<<"$out" || fail "$unit after a broken reload: $out"
-    # stop: SIGTERM, STOPPING=1 (STATUS=draining ...), exit 0
-    as_root systemctl stop "$unit"
+    # stop: SIGTERM, STOPPING=1 with STATUS=draining requests in flight, exit 0.  systemd
+    # forgets the status once the unit is inactive, so a request is kept in flight (a
+    # POST whose body has not all come) while the stop is watched, then let go.
+    exec 7<>"/dev/tcp/127.0.0.1/$port"
+    printf 'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/ocsp-request\r\nContent-Length: 100\r\n\r\n0123456789' >&7
+    sleep 1 # time for the server to read the headers: the request is then in flight
+    as_root systemctl stop --no-block "$unit"
+    draining=
+    for _ in $(seq 100); do
+        [[ $(show ActiveState) == deactivating && $(show StatusText) == "draining requests in flight" ]] && { draining=yes; break; }
+        sleep 0.05
+    done
+    exec 7>&-
+    for _ in $(seq 250); do [[ $(show ActiveState) == inactive ]] && break; sleep 0.1; done
+    [[ -n $draining ]] || fail "$unit: no 'draining requests in flight' status while deactivating (STOPPING=1)"
     [[ $(show ActiveState) == inactive && $(show Result) == success ]] || fail "$unit after stop: $(show ActiveState), $(show Result)"
     ! kill -0 "$main_pid" 2>/dev/null || fail "$unit: PID $main_pid still runs after stop"
     as_root rm -f "/etc/qpki/ocsp/$name.yaml"
-    ok "systemd: $unit started (READY=1: Status 'answering on 127.0.0.1:$port', PID $main_pid as qpki-ocsp), openssl ocsp good/revoked verified, reload (Status 'reloaded', same PID, answers), broken reload (Status names it, still active, answers), stop (inactive, Result=success, the process gone)"
+    ok "systemd: $unit started (READY=1: Status 'answering on 127.0.0.1:$port', PID $main_pid as qpki-ocsp), openssl ocsp good/revoked verified, reload (Status 'reloaded', same PID, answers), broken reload (Status names it, still active, answers), stop with a request in flight (STOPPING=1: deactivating, Status 'draining requests in flight'), inactive, Result=success, the process gone)"
     unit=
 fi
 
@@ -382,7 +446,8 @@ else
     as_root rm -f "${links_made[1]}"
     links_made=()
     getent passwd qpki-ocsp >/dev/null || fail "purge removed the user qpki-ocsp"
-    ok "qpki maintainer scripts (systemd ${systemd_runs:-absent}): ${what[*]}; purge: conffile and the qpki-ocsp@ enable link gone, another link and the user kept"
+    printf -v whats '%s, ' "${what[@]}"
+    ok "qpki maintainer scripts (systemd ${systemd_runs:-absent}): ${whats%, }; purge: conffile and the qpki-ocsp@ enable link gone, another link and the user kept"
 fi
 
 echo "# package test: $PASS passed"
