@@ -153,7 +153,11 @@ main_debs=()
 for p in "${pkgs[@]}"; do
     main_debs+=("$work/${p}_${version}_${arch}.deb")
 done
-exec 9>/tmp/qpki-package-test.lock
+# the lock file may belong to whoever ran first: created if missing, then opened
+# for reading, which is all flock needs
+lock=/tmp/qpki-package-test.lock
+[[ -e $lock ]] || : >>"$lock" 2>/dev/null || true
+exec 9<"$lock"
 flock 9
 if [[ $mode == machine ]]; then
     for p in "${pkgs[@]}"; do
