@@ -49,7 +49,8 @@ cleanup() {
 }
 trap cleanup EXIT
 if ((${#installed_here[@]})); then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${installed_here[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${installed_here[@]}" \
+        >"$work/tools.log" 2>&1 || { cat "$work/tools.log"; fail "apt-get install ${installed_here[*]}"; }
 fi
 
 start=$(date +%s)
