@@ -66,10 +66,6 @@ QPKI_MUST_USE qpki_status qpki_index_set_limits(qpki_db *db, size_t lines, size_
 /* For tests: cut the file into blocks of `size` octets (1 to 2^30; default
  * 65536) from the next load on (which parses every line). */
 QPKI_MUST_USE qpki_status qpki_index_set_block_size(qpki_db *db, size_t size);
-/* For tests: match the blocks of a changed file with two threads from
- * min_blocks blocks on (default 64; 0: always), handing out runs of chunk
- * blocks (default 16). */
-QPKI_MUST_USE qpki_status qpki_index_set_match(qpki_db *db, size_t min_blocks, size_t chunk);
 
 /* The table of an index database; NULL for any other. */
 struct db_table *qpki_index_table(qpki_db *db);

@@ -1277,8 +1277,6 @@ typedef struct index_db {
     size_t block_size;         /* BLOCK_SIZE; tests lower it */
     size_t diff_min_limit;     /* DIFF_MIN_LIMIT; tests lower it */
     size_t merge_min_limit;    /* DIFF_MIN_LIMIT; 0: never merge (tests) */
-    size_t match_min_blocks;   /* MATCH_MIN_BLOCKS; tests lower it */
-    size_t match_chunk;        /* MATCH_CHUNK; tests lower it */
     read_result seen;          /* the file as last read, good or bad */
     qpki_status seen_rc;       /* what that read gave (OK or a content error) */
     qpki_index_stats stats;
@@ -1391,166 +1389,6 @@ typedef struct block_diff {
  * with the line map's), the rest is only hashed.  The loader's blocks receive
  * the window's new blocks.  Sets rd->short_read (the caller re-reads) when the
  * file does not hold together. */
-/* Matching the blocks of a large file is shared by the calling thread and a
- * second one.  Each of the two searches -- from the start, the first block
- * that differs in place; then from the end, the last block that differs once
- * moved by size - old_size -- hands out runs of `chunk` blocks in its order to
- * whichever thread is free, and a thread stops taking runs past the best block
- * found so far.  A one-row change anywhere in a file of 10 million rows (970
- * MiB) is then found after each thread has read about half of the file, where
- * one thread read all of it (the reading, not the hashing, is the cost).  Files
- * of fewer than MATCH_MIN_BLOCKS blocks are matched by the calling thread
- * alone, with the same code. */
-#define MATCH_MIN_BLOCKS 64
-#define MATCH_CHUNK 16 /* blocks per run: 1 MiB, one pread window */
-
-typedef struct match_job {
-    const block *b;
-    size_t nb;
-    uint64_t size, old_size;
-    bool back;               /* the search from the end */
-    size_t i;                /* back: the blocks the search from the start matched */
-    uint64_t front;          /* back: where they end */
-    size_t stop;             /* back: j at which diff_blocks' bound stops the search */
-    size_t chunk;
-    _Atomic size_t next;     /* runs handed out */
-    _Atomic size_t found;    /* front: the first block that differs (nb: none);
-                              * back: 1 + the last one (stop: none) */
-    pthread_mutex_t lock;    /* the read failure nearest the search's start */
-    bool failed;
-    size_t fail_at;
-    qpki_status fail_rc;     /* QPKI_OK: a short read */
-    char fail_msg[256];
-} match_job;
-
-/* Old block j - 1 may be matched from the end: it lies after the front
- * search's region (front: the end of its first i blocks) once moved by size -
- * old_size.  True from some j up to nb, false below it. */
-static bool back_bound(const block *b, size_t j, size_t i, uint64_t size, uint64_t front,
-                       uint64_t old_size)
-{
-    return j > i && b[j - 1].off + size >= front + old_size;
-}
-
-/* End of the region the front search matched: its first i blocks. */
-static uint64_t front_end(const block *b, size_t i) { return i ? b[i - 1].off + b[i - 1].len : 0; }
-
-static void found_min(_Atomic size_t *f, size_t v)
-{
-    size_t cur = atomic_load(f);
-    while (v < cur && !atomic_compare_exchange_weak(f, &cur, v)) {
-    }
-}
-
-static void found_max(_Atomic size_t *f, size_t v)
-{
-    size_t cur = atomic_load(f);
-    while (v > cur && !atomic_compare_exchange_weak(f, &cur, v)) {
-    }
-}
-
-static void match_failed(match_job *m, size_t k, qpki_status rc, const reader *rd)
-{
-    pthread_mutex_lock(&m->lock);
-    if (!m->failed || (m->back ? k > m->fail_at : k < m->fail_at)) {
-        m->failed = true;
-        m->fail_at = k;
-        m->fail_rc = rc;
-        qpki_fmt(m->fail_msg, sizeof(m->fail_msg), "%s", rc != QPKI_OK && rd->error ? rd->error : "");
-    }
-    pthread_mutex_unlock(&m->lock);
-}
-
-/* One thread's share of a search, reading through rd. */
-static void match_work(match_job *m, reader *rd)
-{
-    const block *b = m->b;
-    qpki_status rc;
-    for (;;) {
-        size_t c = atomic_fetch_add(&m->next, 1), best = atomic_load(&m->found);
-        if (!m->back) {
-            size_t lo = c * m->chunk;
-            if (lo >= best)
-                return;
-            size_t hi = lo + m->chunk < m->nb ? lo + m->chunk : m->nb;
-            for (size_t k = lo; k < hi && k < atomic_load(&m->found); k++) {
-                const uint8_t *p = NULL;
-                bool fits = b[k].off + b[k].len <= m->size;
-                if (fits && !(p = reader_at(rd, b[k].off, b[k].len, false, &rc)))
-                    match_failed(m, k, rc, rd);
-                if (!p || bh_of(p, b[k].len) != b[k].hash) {
-                    found_min(&m->found, k);
-                    break;
-                }
-            }
-        } else {
-            /* Old block k is at b[k].off + size - old_size in the new file. */
-            if (c * m->chunk >= m->nb - m->stop || m->nb - c * m->chunk <= best)
-                return;
-            size_t hi = m->nb - c * m->chunk;
-            size_t lo = hi - m->stop > m->chunk ? hi - m->chunk : m->stop;
-            for (size_t k = hi; k-- > lo && k + 1 > atomic_load(&m->found);) {
-                const uint8_t *p = reader_at(rd, b[k].off + m->size - m->old_size, b[k].len,
-                                             true, &rc);
-                if (!p)
-                    match_failed(m, k, rc, rd);
-                if (!p || bh_of(p, b[k].len) != b[k].hash) {
-                    found_max(&m->found, k + 1);
-                    break;
-                }
-            }
-        }
-    }
-}
-
-typedef struct match_helper {
-    match_job *m;
-    reader rd; /* its own window over the same source (pread) */
-    char error[128];
-} match_helper;
-
-static void *match_thread(void *arg)
-{
-    match_helper *h = arg;
-    match_work(h->m, &h->rd);
-    qpki_free(h->rd.win);
-    return NULL;
-}
-
-/* Run the search on this thread and, for a large file, a second one: *out,
- * the result.  When the result needs a block that could not be read, *unread
- * and the reason: an error, or QPKI_OK with rd->short_read (the file is not
- * the size it had at open). */
-static qpki_status match_run(index_db *db, match_job *m, reader *rd, size_t *out, bool *unread)
-{
-    m->chunk = db->match_chunk;
-    atomic_init(&m->next, 0);
-    atomic_init(&m->found, m->back ? m->stop : m->nb);
-    pthread_mutex_init(&m->lock, NULL);
-    m->failed = false;
-    match_helper h = {.m = m, .rd = *rd};
-    h.rd.win = NULL;
-    h.rd.win_cap = h.rd.win_len = 0;
-    h.rd.short_read = false;
-    h.rd.error = h.error;
-    h.rd.error_size = sizeof(h.error);
-    pthread_t t;
-    bool two = m->nb >= db->match_min_blocks && pthread_create(&t, NULL, match_thread, &h) == 0;
-    match_work(m, rd);
-    if (two)
-        pthread_join(t, NULL);
-    pthread_mutex_destroy(&m->lock);
-    *out = atomic_load(&m->found);
-    *unread = m->failed && m->fail_at == (m->back ? *out - 1 : *out);
-    if (!*unread)
-        return QPKI_OK;
-    if (m->fail_rc == QPKI_OK)
-        rd->short_read = true;
-    else if (rd->error)
-        qpki_fmt(rd->error, rd->error_size, "%s", m->fail_msg);
-    return m->fail_rc;
-}
-
 static qpki_status diff_blocks(index_db *db, reader *rd, loader *ld, block_diff *d)
 {
     const block *b = db->blocks.b;
@@ -1560,28 +1398,24 @@ static qpki_status diff_blocks(index_db *db, reader *rd, loader *ld, block_diff 
     qpki_status rc = QPKI_OK;
     memset(d, 0, sizeof(*d));
     d->size = size;
-    match_job mj = {.b = b, .nb = nb, .size = size, .old_size = old_size};
-    bool unread;
-    rc = match_run(db, &mj, rd, &i, &unread);
-    if (unread)
-        return rc;
-    uint64_t front = front_end(b, i);
+    for (; i < nb && b[i].off + b[i].len <= size; i++) {
+        if (!(p = reader_at(rd, b[i].off, b[i].len, false, &rc)))
+            return rc;
+        if (bh_of(p, b[i].len) != b[i].hash)
+            break;
+    }
+    uint64_t front = i ? b[i - 1].off + b[i - 1].len : 0;
     if (i == nb && size == old_size) {
         d->same = true;
         return QPKI_OK;
     }
-    /* The search from the end stops at the topmost j where its bound fails
-     * (or 0), or at the last block that differs. */
-    size_t stop = nb;
-    while (stop > 0 && back_bound(b, stop, i, size, front, old_size))
-        stop--;
-    mj.back = true;
-    mj.i = i;
-    mj.front = front;
-    mj.stop = stop;
-    rc = match_run(db, &mj, rd, &j, &unread);
-    if (unread)
-        return rc;
+    /* Old block k is at b[k].off + size - old_size in the new file. */
+    for (; j > i && b[j - 1].off + size >= front + old_size; j--) {
+        if (!(p = reader_at(rd, b[j - 1].off + size - old_size, b[j - 1].len, true, &rc)))
+            return rc;
+        if (bh_of(p, b[j - 1].len) != b[j - 1].hash)
+            break;
+    }
     uint64_t back_old = j < nb ? b[j].off : old_size;
     /* A window shorter than a block takes in a neighbour, so that blocks stay
      * at least block_size long (all but the file's last). */
@@ -1875,8 +1709,6 @@ static index_db *index_db_new(const char *path)
         return NULL;
     }
     db->block_size = BLOCK_SIZE;
-    db->match_min_blocks = MATCH_MIN_BLOCKS;
-    db->match_chunk = MATCH_CHUNK;
     db->diff_min_limit = DIFF_MIN_LIMIT;
     db->merge_min_limit = DIFF_MIN_LIMIT;
     if (table_new(&db->table) != QPKI_OK) {
@@ -2024,17 +1856,6 @@ qpki_status qpki_index_set_block_size(qpki_db *db, size_t size)
     pthread_mutex_lock(&self->refresh_lock);
     self->block_size = size;
     forget_map(self);
-    pthread_mutex_unlock(&self->refresh_lock);
-    return QPKI_OK;
-}
-
-qpki_status qpki_index_set_match(qpki_db *db, size_t min_blocks, size_t chunk)
-{
-    index_db *self = qpki_db_backend(db, &index_ops);
-    QPKI_ENSURE(self && chunk >= 1, QPKI_ERR_INVALID_ARG);
-    pthread_mutex_lock(&self->refresh_lock);
-    self->match_min_blocks = min_blocks;
-    self->match_chunk = chunk;
     pthread_mutex_unlock(&self->refresh_lock);
     return QPKI_OK;
 }

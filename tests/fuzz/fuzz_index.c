@@ -19,7 +19,6 @@
  *   clang -fsanitize=fuzzer,address -Iinclude -Ilib -I<build> tests/fuzz/fuzz_index.c \
  *         <build>/lib/libqpki-ocsp.a -lwolfssl -lpthread -lm -o fuzz_index
  * Seeds: tests/fuzz/corpus/index/. */
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +55,7 @@ static void same_rows(qpki_db *a, qpki_db *b)
 /* diff_limit, merge_limit: see qpki_index_set_limits (SIZE_MAX: the
  * defaults); block: see qpki_index_set_block_size (0: the default). */
 static void two_versions(const uint8_t *data, size_t size, size_t diff_limit, size_t merge_limit,
-                         size_t block, bool threads)
+                         size_t block)
 {
     const uint8_t *first = data, *second = data;
     size_t first_len, second_len = size;
@@ -76,8 +75,6 @@ static void two_versions(const uint8_t *data, size_t size, size_t diff_limit, si
         return;
     if (diff_limit != SIZE_MAX && qpki_index_set_limits(inc, diff_limit, merge_limit) != QPKI_OK)
         abort();
-    if (threads && qpki_index_set_match(inc, 0, 1) != QPKI_OK)
-        abort(); /* blocks matched by two threads, runs of one block */
     if (block && (qpki_index_set_block_size(inc, block) != QPKI_OK ||
                   qpki_index_apply_memory(inc, "index.txt", first, first_len, NULL, 0) != QPKI_OK))
         abort(); /* cut into blocks of that size, rows unchanged */
@@ -153,12 +150,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* every failure must say why */
     }
 
-    two_versions(data, size, SIZE_MAX, SIZE_MAX, 0, false); /* the changed lines, row by row */
-    two_versions(data, size, SIZE_MAX, SIZE_MAX, 7, false); /* ... found by blocks of 7 octets */
-    two_versions(data, size, SIZE_MAX, SIZE_MAX, 7, true);  /* ... by two threads */
-    two_versions(data, size, SIZE_MAX, SIZE_MAX, 64, false);
-    two_versions(data, size, 0, SIZE_MAX, 0, false);        /* every line parsed, merged */
-    two_versions(data, size, 0, 0, 0, false);               /* a full load beside the old table */
+    two_versions(data, size, SIZE_MAX, SIZE_MAX, 0); /* the changed lines, row by row */
+    two_versions(data, size, SIZE_MAX, SIZE_MAX, 7); /* ... found by blocks of 7 octets */
+    two_versions(data, size, SIZE_MAX, SIZE_MAX, 64);
+    two_versions(data, size, 0, SIZE_MAX, 0);        /* every line parsed, merged */
+    two_versions(data, size, 0, 0, 0);               /* a full load beside the old table */
 
     /* The CLI's serial parser on the first line. */
     char text[256];
