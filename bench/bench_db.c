@@ -9,8 +9,7 @@
  * time, resident memory after the load (VmRSS) and the peak (VmHWM), lookups
  * per second on 1 and 2 threads for hits and misses, then the refresh after
  * changes as a CA makes them -- one row revoked in place (in the middle of the
- * file, at 95 % and at 5 %: two threads share the matching of the blocks, each
- * should read about half of the file wherever the row lies), one row and 1000
+ * file, at 95 % and at 5 %), one row and 1000
  * rows appended (applied row by row), a file whose every line moved (every
  * line parsed, the rows that differ applied in place) and one where every row
  * changed (loaded in full, both tables side by side) -- with the time, the peak
@@ -265,8 +264,6 @@ int main(int argc, char **argv)
         int at;        /* a row this far into the file (%) revoked in place; -1: none */
         variant v;
     } changes[] = {
-        /* two threads share the matching of the blocks: each should read
-         * about half of the file wherever the row lies */
         {"revoke 1 row in place", 50, {0, {0}, 0, 0}},
         {"revoke 1 row at 95 %", 95, {0, {0}, 0, 0}},
         {"revoke 1 row at 5 %", 5, {0, {0}, 0, 0}},
