@@ -7,7 +7,8 @@
 # §4.4.7 preferred signature algorithms with two credentials for one CA.
 #   bash tests/cli/pq.sh /path/to/qpki
 set -u
-. "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
 
 free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -139,6 +140,14 @@ if qpki ocsp serve --help >/dev/null 2>&1; then
     "$OPENSSL" ocsp -respin ca-served.ocsp -issuer ca/ca.crt -cert hyb.crt -CAfile ca/ca.crt \
         >"$TMP/.ossl" 2>&1 || true
     expect_grep "  ... openssl: Response verify OK" "^Response verify OK" "$TMP/.ossl"
+    # the ML-DSA signature by an independent implementation (@noble/post-quantum),
+    # key from the CA certificate's altSubjectPublicKeyInfo; a changed byte of
+    # altSignatureValue must come out invalid
+    NOBLE=$(sh "$HERE/../interop/noble.sh") && export NOBLE
+    $PY -c "import sys; d=bytearray(open('ca-served.ocsp','rb').read()); i=d.rfind(bytes.fromhex('551d4a')); d[i+40]^=1; open('ca-served-bad.ocsp','wb').write(d)"
+    printf 'alt-resp ca-served.ocsp ca/ca.crt valid\nalt-resp ca-served-bad.ocsp ca/ca.crt invalid\n' >noble-ca.txt
+    check "  ... noble: the ML-DSA signature valid, a changed one invalid" \
+        node "$HERE/../interop/pq_x509_noble.mjs" noble-ca.txt
     check "stop" qpki ocsp stop --port "$P"
     wait "$SPID" 2>/dev/null || true
     P=$(free_port)
