@@ -276,8 +276,8 @@ int main(int argc, char **argv)
         variant v = changes[c].v;
         /* The row to revoke: one that is valid in the generated file; the
          * rows revoked before stay revoked. */
-        for (uint64_t i = rows * (uint64_t)changes[c].at / 100; changes[c].at >= 0 && i < rows;
-             i++)
+        uint64_t i = changes[c].at >= 0 ? rows * (uint64_t)changes[c].at / 100 : rows;
+        for (; i < rows; i++)
             if ((i * 0x9e3779b97f4a7c15ull >> 40) % 100 >= 3) {
                 revoked_rows[nrevoked++] = i;
                 break;
